@@ -1,0 +1,324 @@
+//! The read side: a [`Reader`] per thread, a [`Guard`] per critical section.
+//!
+//! A guard is what makes a borrowed value safe to use: every `&T` the store
+//! hands out borrows the guard it was read under, so the borrow checker
+//! refuses any use after the guard is dropped, and the reclaimer destroys
+//! nothing a live guard could reach ([S5]). Guards are `!Send`: a pin belongs
+//! to the thread that made it.
+//!
+//! A borrowed value cannot outlive its guard:
+//!
+//! ```compile_fail,E0597
+//! use polyplug_store::Store;
+//!
+//! let store: Store<String> = Store::new();
+//! let h = store.insert(1, "v1".to_string()).unwrap();
+//! let reader = store.reader();
+//! let value: &String;
+//! {
+//!     let guard = reader.pin();
+//!     value = guard.get(h).unwrap();
+//! } // guard dropped here while `value` still borrows it
+//! println!("{value}");
+//! ```
+//!
+//! A guard cannot move to another thread:
+//!
+//! ```compile_fail,E0277
+//! use polyplug_store::Store;
+//!
+//! fn send<T: Send>(_: T) {}
+//! let store: Store<u32> = Store::new();
+//! let reader = store.reader();
+//! send(reader.pin());
+//! ```
+//!
+//! Nor can a reader:
+//!
+//! ```compile_fail,E0277
+//! use polyplug_store::Store;
+//!
+//! fn send<T: Send>(_: T) {}
+//! let store: Store<u32> = Store::new();
+//! send(store.reader());
+//! ```
+//!
+//! [S5]: ../SAFETY.md
+
+use core::fmt;
+use core::hash::Hash;
+use core::marker::PhantomData;
+
+use crate::config::{Config, DefaultConfig};
+use crate::error::GetError;
+use crate::handle::Handle;
+use crate::reclaim::{ActiveReclaimer, Reclaim};
+use crate::store::{Revision, Store};
+
+/// A thread's registration with a store's reclaimer.
+///
+/// Make one per reader thread and keep it: registering allocates, pinning
+/// does not. `!Send`.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_store::Store;
+///
+/// let store: Store<&str> = Store::new();
+/// let h = store.insert(7, "hello").unwrap();
+/// let reader = store.reader();
+/// for _ in 0..3 {
+///     let guard = reader.pin();
+///     assert_eq!(*guard.get(h).unwrap(), "hello");
+/// }
+/// ```
+pub struct Reader<'s, T, K = u64, C: Config = DefaultConfig> {
+    store: &'s Store<T, K, C>,
+    participant: <ActiveReclaimer as Reclaim>::Participant<'s>,
+    not_send: PhantomData<*const ()>,
+}
+
+impl<'s, T, K: Eq + Hash + Clone, C: Config> Reader<'s, T, K, C> {
+    pub(crate) fn new(store: &'s Store<T, K, C>) -> Self {
+        Self {
+            store,
+            participant: store.reclaimer().participant(),
+            not_send: PhantomData,
+        }
+    }
+
+    /// Enters a read-side critical section. Nested pins are cheap: only the
+    /// outermost pin of a reader publishes its epoch with a fence.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let h = store.insert(1, 41).unwrap();
+    /// let reader = store.reader();
+    /// let outer = reader.pin();
+    /// let inner = reader.pin(); // nested: no fence
+    /// assert_eq!(*inner.get(h).unwrap() + 1, 42);
+    /// # drop(outer);
+    /// ```
+    #[inline]
+    pub fn pin(&self) -> Guard<'_, T, K, C> {
+        Guard {
+            store: self.store,
+            pin: self.store.reclaimer().pin(&self.participant),
+            not_send: PhantomData,
+        }
+    }
+
+    /// The store this reader reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let reader = store.reader();
+    /// assert!(std::ptr::eq(reader.store(), &store));
+    /// ```
+    pub fn store(&self) -> &'s Store<T, K, C> {
+        self.store
+    }
+}
+
+impl<T, K, C: Config> fmt::Debug for Reader<'_, T, K, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reader").finish_non_exhaustive()
+    }
+}
+
+/// A read-side critical section. Values read under it stay alive, and keep
+/// their libraries alive, until it is dropped. `!Send`.
+///
+/// One guard may span many calls: that is the batch path, with no per-call
+/// pin at all. Long-lived guards should [`repin`](Guard::repin) at quiescent
+/// points so that retired values can be reclaimed.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_store::Store;
+///
+/// let store: Store<fn(u32) -> u32> = Store::new();
+/// let h = store.insert(1, |x| x + 1).unwrap();
+/// let reader = store.reader();
+/// let guard = reader.pin();
+/// let inc = guard.get(h).unwrap();
+/// let mut counter = 0;
+/// for _ in 0..1_000 {
+///     counter = inc(counter);
+/// }
+/// assert_eq!(counter, 1_000);
+/// ```
+pub struct Guard<'r, T, K = u64, C: Config = DefaultConfig> {
+    store: &'r Store<T, K, C>,
+    pin: <ActiveReclaimer as Reclaim>::Pin<'r>,
+    not_send: PhantomData<*const ()>,
+}
+
+impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
+    /// Resolves `handle` to its value.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Stale`], [`GetError::Removed`] or [`GetError::OutOfRange`]
+    /// when `handle` does not name a live value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<&str> = Store::new();
+    /// let h = store.insert(1, "v1").unwrap();
+    /// let reader = store.reader();
+    /// assert_eq!(*reader.pin().get(h).unwrap(), "v1");
+    /// ```
+    #[inline]
+    pub fn get(&self, handle: Handle<C>) -> Result<&T, GetError<C>> {
+        // SAFETY: [S5] this guard pins the store for as long as the returned
+        // borrow, which the signature ties to `&self`.
+        unsafe { self.store.get_pinned(handle) }
+    }
+
+    /// The first live value under `key`, in insertion order, for which
+    /// `predicate` holds.
+    ///
+    /// If a value under `key` is live for the whole call and matches, `find`
+    /// returns a match: a handle found dead makes it reload the index, so a
+    /// concurrent remove-and-reinsert cannot make it miss.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// store.insert(9, 1).unwrap();
+    /// let two = store.insert(9, 2).unwrap();
+    /// let reader = store.reader();
+    /// let guard = reader.pin();
+    /// let (h, v) = guard.find(&9, |v| *v >= 2).unwrap();
+    /// assert_eq!((h, *v), (two, 2));
+    /// assert!(guard.find(&8, |_| true).is_none());
+    /// ```
+    pub fn find(&self, key: &K, predicate: impl FnMut(&T) -> bool) -> Option<(Handle<C>, &T)> {
+        // SAFETY: [S5] this guard pins the store for as long as the returned
+        // borrow, which the signature ties to `&self`.
+        unsafe { self.store.find_pinned(key, predicate) }
+    }
+
+    /// Every live value under `key`, oldest first, from one index snapshot.
+    /// Values inserted or removed during the call may or may not appear.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// for v in [1, 2, 3] {
+    ///     store.insert(5, v).unwrap();
+    /// }
+    /// let reader = store.reader();
+    /// let guard = reader.pin();
+    /// let values: Vec<u32> = guard.find_all(&5).map(|(_, v)| *v).collect();
+    /// assert_eq!(values, [1, 2, 3]);
+    /// ```
+    pub fn find_all(&self, key: &K) -> FindAll<'_, T, K, C> {
+        // SAFETY: [S5] this guard pins the store for as long as the iterator,
+        // which the signature ties to `&self`.
+        let handles = unsafe { self.store.handles_pinned(key) };
+        FindAll {
+            store: self.store,
+            handles: handles.iter(),
+        }
+    }
+
+    /// The store's revision; see [`Store::revision`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let reader = store.reader();
+    /// let before = reader.pin().revision();
+    /// store.insert(1, 1).unwrap();
+    /// assert!(reader.pin().revision() > before);
+    /// ```
+    pub fn revision(&self) -> Revision {
+        self.store.revision()
+    }
+
+    /// Leaves and re-enters the critical section, so values retired since
+    /// the pin can be reclaimed. Taking `&mut self` proves no value read
+    /// under this guard is still borrowed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let h = store.insert(1, 1).unwrap();
+    /// let reader = store.reader();
+    /// let mut guard = reader.pin();
+    /// for round in 0..3 {
+    ///     assert!(guard.get(h).is_ok());
+    ///     guard.repin(); // quiescent point
+    /// #   let _ = round;
+    /// }
+    /// ```
+    pub fn repin(&mut self) {
+        ActiveReclaimer::repin(&mut self.pin);
+    }
+
+    /// The store this guard reads.
+    pub fn store(&self) -> &'r Store<T, K, C> {
+        self.store
+    }
+}
+
+impl<T, K, C: Config> fmt::Debug for Guard<'_, T, K, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard").finish_non_exhaustive()
+    }
+}
+
+/// Iterator returned by [`Guard::find_all`]: `(handle, &value)` for each
+/// live value under a key. Allocates nothing.
+pub struct FindAll<'g, T, K, C: Config> {
+    store: &'g Store<T, K, C>,
+    handles: core::slice::Iter<'g, Handle<C>>,
+}
+
+impl<'g, T, K: Eq + Hash + Clone, C: Config> Iterator for FindAll<'g, T, K, C> {
+    type Item = (Handle<C>, &'g T);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let store = self.store;
+        // SAFETY: [S5] a `FindAll<'g>` is only made by `Guard::find_all` from
+        // a guard borrowed for 'g, so the store stays pinned for 'g.
+        self.handles
+            .by_ref()
+            .find_map(|&h| unsafe { store.get_pinned(h) }.ok().map(|v| (h, v)))
+    }
+}
+
+impl<T, K, C: Config> fmt::Debug for FindAll<'_, T, K, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FindAll")
+            .field("remaining", &self.handles.len())
+            .finish()
+    }
+}

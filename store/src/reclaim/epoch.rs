@@ -1,0 +1,65 @@
+//! The production reclaimer: crossbeam-epoch with a collector the store owns.
+//!
+//! The store never touches crossbeam's global collector, so stores do not
+//! share epochs (a reader pinned in one store never delays another) and
+//! several runtimes can live in one process.
+//!
+//! Pinning is crossbeam's: the outermost pin of a participant publishes its
+//! epoch with a full fence; a nested pin under an existing one only bumps a
+//! counter. Writers register a fresh participant per write, so the store
+//! holds no thread-affine state.
+
+use crossbeam_epoch::{Collector, Guard, LocalHandle};
+
+use super::{Deferred, Reclaim};
+
+/// crossbeam-epoch behind the [`Reclaim`] contract.
+pub(crate) struct EpochReclaimer {
+    collector: Collector,
+}
+
+/// How many times `advance` flushes. A bag sealed in epoch `e` is collected
+/// once the global epoch reaches `e + 2`; each flush tries one advance, so
+/// three flushes reclaim everything whose readers are gone.
+const ADVANCE_FLUSHES: usize = 3;
+
+impl Reclaim for EpochReclaimer {
+    type Participant<'d> = LocalHandle;
+    type Pin<'p> = Guard;
+
+    fn new() -> Self {
+        Self {
+            collector: Collector::new(),
+        }
+    }
+
+    fn participant(&self) -> LocalHandle {
+        self.collector.register()
+    }
+
+    fn pin<'p>(&'p self, participant: &'p LocalHandle) -> Guard {
+        participant.pin()
+    }
+
+    fn defer(&self, participant: &LocalHandle, deferred: Deferred) {
+        let guard = participant.pin();
+        // SAFETY: [S5] crossbeam calls this closure once, after every pin
+        // older than `guard` is dropped, and the caller unpublished the node
+        // before `defer` was called, so no reader can reach it then.
+        let push = move || unsafe { deferred.run() };
+        // SAFETY: [S5][S7] the closure only pushes onto the reclaim queue
+        // (one CAS, no lock, no allocation, no destructor), so it may run on
+        // any thread and at any later time; its pointers outlive it ([S7]).
+        unsafe { guard.defer_unchecked(push) };
+    }
+
+    fn repin(pin: &mut Guard) {
+        pin.repin();
+    }
+
+    fn advance(&self, participant: &LocalHandle) {
+        for _ in 0..ADVANCE_FLUSHES {
+            participant.pin().flush();
+        }
+    }
+}
