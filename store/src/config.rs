@@ -19,6 +19,7 @@
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::{Config, Store};
 ///
 /// /// Eight slots, each reusable six times (generations 1 to 7).
@@ -50,6 +51,7 @@ pub trait Config: 'static + Copy + core::fmt::Debug + Eq + Send + Sync {
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::{Config, DefaultConfig};
 /// assert_eq!(DefaultConfig::INDEX_BITS + DefaultConfig::GENERATION_BITS, 64);
 /// ```

@@ -13,6 +13,7 @@ use crate::handle::{Generation, Handle};
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::{GetError, Store};
 ///
 /// let store: Store<&str> = Store::new();
@@ -78,6 +79,7 @@ impl<C: Config> std::error::Error for GetError<C> {}
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::{Store, WriteError};
 ///
 /// let store: Store<&str> = Store::new();

@@ -63,6 +63,7 @@ use crate::store::{Revision, Store};
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::Store;
 ///
 /// let store: Store<&str> = Store::new();
@@ -94,6 +95,7 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> Reader<'s, T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<u32> = Store::new();
@@ -118,6 +120,7 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> Reader<'s, T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<u32> = Store::new();
@@ -145,6 +148,7 @@ impl<T, K, C: Config> fmt::Debug for Reader<'_, T, K, C> {
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::Store;
 ///
 /// let store: Store<fn(u32) -> u32> = Store::new();
@@ -175,6 +179,7 @@ impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<&str> = Store::new();
@@ -199,6 +204,7 @@ impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<u32> = Store::new();
@@ -222,6 +228,7 @@ impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<u32> = Store::new();
@@ -248,6 +255,7 @@ impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<u32> = Store::new();
@@ -267,6 +275,7 @@ impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<u32> = Store::new();

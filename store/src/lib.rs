@@ -45,6 +45,7 @@
 //! # Example
 //!
 //! ```
+//! # if polyplug_store::sync::MODEL_BUILD { return; }
 //! use polyplug_store::Store;
 //!
 //! // A table of one function, keyed by a contract id.

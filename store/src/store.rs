@@ -34,6 +34,7 @@ use crate::planted::Bug;
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::Store;
 ///
 /// let store: Store<&str> = Store::new();
@@ -81,7 +82,20 @@ pub(crate) struct Writer<K> {
     pub(crate) last_seq: u64,
     /// Retired values not yet destroyed, by sequence number.
     pub(crate) outstanding: BTreeSet<u64>,
+    /// The writer side's one registration with the reclaimer, used only
+    /// under the writer lock; taken out in `Store::drop`.
+    pub(crate) participant: Option<WriterParticipant>,
 }
+
+/// The writer side's reclaimer registration.
+pub(crate) struct WriterParticipant(pub(crate) <ActiveReclaimer as Reclaim>::Participant<'static>);
+
+// SAFETY: [S9] the participant is only touched by the thread holding the
+// writer lock, and the lock orders every use before the next; no pin made
+// from it outlives the lock. crossbeam's `LocalHandle` is `!Send` because
+// of its unsynchronized counters and bag, which the lock protects; it has no
+// tie to the thread that registered it.
+unsafe impl Send for WriterParticipant {}
 
 pub(crate) struct Queues<T, K, C> {
     pub(crate) values: ReclaimQueue<Node<T>>,
@@ -96,6 +110,7 @@ pub(crate) struct Queues<T, K, C> {
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::Store;
 ///
 /// let store: Store<u32> = Store::new();
@@ -118,6 +133,7 @@ pub struct Revision(pub u64);
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::Store;
 ///
 /// let store: Store<u32> = Store::new();
@@ -143,6 +159,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     /// let store: Store<String> = Store::new();
     /// assert_eq!(store.pending(), 0);
@@ -150,6 +167,8 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     pub fn new() -> Self {
         let () = Layout::<C>::CHECKED;
         let empty = Box::into_raw(Box::new(IndexNode::new(HashMap::new())));
+        let reclaimer = ActiveReclaimer::new();
+        let participant = WriterParticipant(reclaimer.participant());
         Self {
             table: Table::new(),
             index: AtomicPtr::new(empty),
@@ -159,12 +178,13 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
                 keys: HashMap::new(),
                 last_seq: 0,
                 outstanding: BTreeSet::new(),
+                participant: Some(participant),
             }),
             queues: Box::new(Queues {
                 values: ReclaimQueue::new(),
                 index: ReclaimQueue::new(),
             }),
-            reclaimer: ManuallyDrop::new(ActiveReclaimer::new()),
+            reclaimer: ManuallyDrop::new(reclaimer),
             #[cfg(any(loom, shuttle))]
             bug: Bug::None,
             #[cfg(loom)]
@@ -205,6 +225,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<u32> = Store::new();
@@ -233,6 +254,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::{GetError, Store};
     ///
     /// let a: Store<u32> = Store::new();
@@ -260,6 +282,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::{Revision, Store};
     /// let store: Store<u32> = Store::new();
     /// assert_eq!(store.revision(), Revision(0));
@@ -396,6 +419,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<Vec<u8>> = Store::new();
@@ -405,28 +429,32 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// assert_eq!(store.reclaim(), 0); // nothing left to do
     /// ```
     pub fn reclaim(&self) -> usize {
-        let participant = self.reclaimer.participant();
         let mut values = 0;
         // Each pass collects a bounded number of crossbeam bags; keep going
-        // while passes make progress.
-        loop {
-            let (v, snapshots) = self.reclaim_with(&participant);
+        // while passes make progress, and make at least two (a pass may pop
+        // bags that held only crossbeam's own garbage).
+        for pass in 0.. {
+            self.advance(&lock(&self.writer));
+            let (v, snapshots) = self.drain_queues();
             values += v;
-            if v == 0 && snapshots == 0 {
-                return values;
+            if v == 0 && snapshots == 0 && pass >= 1 {
+                break;
             }
+        }
+        values
+    }
+
+    /// Pushes deferred steps along through the writer's participant.
+    pub(crate) fn advance(&self, writer: &Writer<K>) {
+        if let Some(participant) = &writer.participant {
+            self.reclaimer.advance(&participant.0);
         }
     }
 
-    /// [`Store::reclaim`] through a participant the caller already has: a
-    /// transaction passes its own, so its freshly deferred steps are flushed
-    /// out of its local bag first.
-    /// Returns how many values and how many index snapshots it destroyed.
-    pub(crate) fn reclaim_with(
-        &self,
-        participant: &<ActiveReclaimer as Reclaim>::Participant<'_>,
-    ) -> (usize, usize) {
-        self.reclaimer.advance(participant);
+    /// Destroys what the reclaim queues hold, on this thread, without the
+    /// writer lock (so destructors may not deadlock on it). Returns how many
+    /// values and how many index snapshots it destroyed.
+    pub(crate) fn drain_queues(&self) -> (usize, usize) {
         let mut destroyed = Vec::new();
         for node in self.queues.values.take_all() {
             // SAFETY: [S6] the node came off the queue.
@@ -465,6 +493,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<u32> = Store::new();
@@ -487,6 +516,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     /// let store: Store<u32> = Store::new();
     /// assert!(store.is_drained(store.drain_ticket()));
@@ -522,6 +552,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use std::time::Duration;
     /// use polyplug_store::Store;
     ///
@@ -530,7 +561,6 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// let ticket = store.replace(h, 2).unwrap();
     /// store.wait_drained(ticket, Duration::from_secs(1)).unwrap();
     /// ```
-    #[cfg(not(any(loom, shuttle)))]
     pub fn wait_drained(
         &self,
         ticket: DrainTicket,
@@ -548,7 +578,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
                 let pending = writer.outstanding.range(..=ticket.0).count();
                 return Err(crate::DrainTimeout { pending });
             }
-            std::thread::park_timeout(backoff.min(timeout.saturating_sub(elapsed)));
+            crate::sync::park_timeout(backoff.min(timeout.saturating_sub(elapsed)));
             backoff = backoff
                 .saturating_mul(2)
                 .min(std::time::Duration::from_millis(5));
@@ -574,10 +604,13 @@ impl<T, K, C: Config> fmt::Debug for Store<T, K, C> {
 
 impl<T, K, C: Config> Drop for Store<T, K, C> {
     fn drop(&mut self) {
+        // 0. The writer's registration, so the collector can shut down.
+        drop(lock(&self.writer).participant.take());
         // 1. The reclaimer first: dropping it runs every deferred push still
         //    waiting (no reader or writer participant can outlive `&mut self`),
         //    so every retired node lands in a queue ([S6]).
-        // SAFETY: [S6] dropped exactly once, here; never used again.
+        // SAFETY: [S7] dropped exactly once, here, never used again, and
+        // before the queues its remaining deferred pushes point at.
         unsafe { ManuallyDrop::drop(&mut self.reclaimer) };
         // 2. Retired values and snapshots.
         for node in self.queues.values.take_all() {
@@ -591,8 +624,9 @@ impl<T, K, C: Config> Drop for Store<T, K, C> {
             // Relaxed: `&mut self`; no other thread exists.
             let node = slot.node.swap(ptr::null_mut(), Ordering::Relaxed);
             if !node.is_null() {
-                // SAFETY: [S6] a published node came from `Box::into_raw` and
-                // is owned by its slot; we just took it out.
+                // SAFETY: [S5][S6] a published node came from `Box::into_raw`
+                // and is owned by its slot: only unpublished nodes are ever
+                // retired, so it is in no queue; we just took it out.
                 drop(unsafe { Box::from_raw(node) });
             }
         }

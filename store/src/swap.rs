@@ -70,7 +70,7 @@ use crate::error::{GetError, Refused, WriteError};
 use crate::handle::{Generation, Handle, Index};
 use crate::index::{self, IndexNode};
 use crate::planted::Bug;
-use crate::reclaim::{ActiveReclaimer, Deferred, Reclaim};
+use crate::reclaim::{Deferred, Reclaim};
 use crate::store::{DrainTicket, Store, Writer};
 use crate::sync::{MutexGuard, Ordering, lock};
 use crate::table::Node;
@@ -105,6 +105,7 @@ impl<T, C> Staged<T, C> {
 /// # Example
 ///
 /// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
 /// use polyplug_store::Store;
 ///
 /// let store: Store<&str> = Store::new();
@@ -120,7 +121,6 @@ impl<T, C> Staged<T, C> {
 pub struct WriteTxn<'s, T, K: Eq + Hash + Clone, C: Config> {
     store: &'s Store<T, K, C>,
     writer: Option<MutexGuard<'s, Writer<K>>>,
-    participant: <ActiveReclaimer as Reclaim>::Participant<'s>,
     inserted: Vec<(Handle<C>, K)>,
     staged: Vec<Staged<T, C>>,
 }
@@ -135,7 +135,6 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         WriteTxn {
             store: self,
             writer: Some(lock(&self.writer)),
-            participant: self.reclaimer().participant(),
             inserted: Vec::new(),
             staged: Vec::new(),
         }
@@ -150,6 +149,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<&str> = Store::new();
@@ -174,6 +174,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<&str> = Store::new();
@@ -197,6 +198,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<&str> = Store::new();
@@ -241,12 +243,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     }
 
     /// Case 8: retires an unpublished node through the reclaimer.
-    fn retire_value(
-        &self,
-        writer: &mut Writer<K>,
-        participant: &<ActiveReclaimer as Reclaim>::Participant<'_>,
-        node: *mut Node<T>,
-    ) {
+    fn retire_value(&self, writer: &mut Writer<K>, node: *mut Node<T>) {
         // The sequence counter cannot overflow in practice (2^64 retirements);
         // saturate rather than wrap so drain tickets stay ordered.
         writer.last_seq = writer.last_seq.saturating_add(1);
@@ -262,32 +259,24 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         // by our caller, and is retired exactly once; the queue is in the
         // store's heap and outlives the reclaimer.
         let deferred = unsafe { Deferred::push_later(node, &self.queues.values) };
-        self.defer(participant, deferred);
+        self.defer(writer, deferred);
     }
 
     /// Case 8 for a superseded index snapshot (not counted by drains).
-    fn retire_snapshot(
-        &self,
-        participant: &<ActiveReclaimer as Reclaim>::Participant<'_>,
-        node: *mut IndexNode<K, C>,
-    ) {
+    fn retire_snapshot(&self, writer: &Writer<K>, node: *mut IndexNode<K, C>) {
         // SAFETY: [S5][S7] as in `retire_value`.
         let deferred = unsafe { Deferred::push_later(node, &self.queues.index) };
-        self.defer(participant, deferred);
+        self.defer(writer, deferred);
     }
 
-    fn defer(
-        &self,
-        participant: &<ActiveReclaimer as Reclaim>::Participant<'_>,
-        deferred: Deferred,
-    ) {
+    fn defer(&self, writer: &Writer<K>, deferred: Deferred) {
         if self.planted(Bug::EagerReclaim) {
             // SAFETY: not sound, on purpose: this is the planted
             // use-after-reclaim bug. `planted` is constant false outside
             // model builds, so only the models' twins reach this line.
             unsafe { deferred.run() };
-        } else {
-            self.reclaimer().defer(participant, deferred);
+        } else if let Some(participant) = &writer.participant {
+            self.reclaimer().defer(&participant.0, deferred);
         }
     }
 }
@@ -375,6 +364,7 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> WriteTxn<'s, T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<&str> = Store::new();
@@ -408,6 +398,7 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> WriteTxn<'s, T, K, C> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
     /// use polyplug_store::Store;
     ///
     /// let store: Store<&str> = Store::new();
@@ -450,7 +441,6 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> WriteTxn<'s, T, K, C> {
         let inserted = core::mem::take(&mut self.inserted);
         let staged = core::mem::take(&mut self.staged);
         let changed = !inserted.is_empty() || !staged.is_empty();
-        let participant = &self.participant;
         if changed && store.planted(Bug::RevisionBeforePublish) {
             store.bump_revision();
         }
@@ -466,21 +456,21 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> WriteTxn<'s, T, K, C> {
                     // Relaxed: only writers store node pointers, under our lock.
                     let old = slot.node.load(Ordering::Relaxed);
                     if store.planted(Bug::RetireBeforeUnpublish) {
-                        store.retire_value(&mut writer, participant, old);
-                        store.reclaimer().advance(participant);
+                        store.retire_value(&mut writer, old);
+                        store.advance(&writer);
                     }
                     // Release: publishes the new node; pairs with the
                     // Acquire load in `get_pinned`.
                     slot.node.store(new, store.publish_order());
                     if !store.planted(Bug::RetireBeforeUnpublish) {
-                        store.retire_value(&mut writer, participant, old);
+                        store.retire_value(&mut writer, old);
                     }
                 }
                 Staged::Remove { handle } => removed.push(handle),
             }
         }
         if store.planted(Bug::UnindexAfterEmpty) {
-            store.empty_slots(&mut writer, participant, &removed);
+            store.empty_slots(&mut writer, &removed);
         }
         // Cases 2 and 4: one new index snapshot for every insert and remove.
         if !inserted.is_empty() || !removed.is_empty() {
@@ -503,20 +493,21 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> WriteTxn<'s, T, K, C> {
             // (case 2); pairs with the Acquire loads in `find_pinned` and
             // `handles_pinned`.
             store.index.store(new, Ordering::Release);
-            store.retire_snapshot(participant, old);
+            store.retire_snapshot(&writer, old);
         }
         // Case 5: empty removed slots, after unindexing them.
         if !store.planted(Bug::UnindexAfterEmpty) {
-            store.empty_slots(&mut writer, participant, &removed);
+            store.empty_slots(&mut writer, &removed);
         }
         // Case 7.
         if changed && !store.planted(Bug::RevisionBeforePublish) {
             store.bump_revision();
         }
         let ticket = DrainTicket(writer.last_seq);
+        store.advance(&writer);
         drop(writer);
         // Case 8, destruction: after the lock is released.
-        store.reclaim_with(&self.participant);
+        store.drain_queues();
         ticket
     }
 }
@@ -524,12 +515,7 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> WriteTxn<'s, T, K, C> {
 impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// Case 5 (and 6): empties each slot and frees it for reuse if its
     /// generation can still grow.
-    fn empty_slots(
-        &self,
-        writer: &mut Writer<K>,
-        participant: &<ActiveReclaimer as Reclaim>::Participant<'_>,
-        handles: &[Handle<C>],
-    ) {
+    fn empty_slots(&self, writer: &mut Writer<K>, handles: &[Handle<C>]) {
         for &handle in handles {
             let Some(slot) = self.table.slot(handle.index()) else {
                 unreachable!("a staged handle was checked live")
@@ -537,7 +523,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
             // Release: a reader that loads null (Acquire) also sees the index
             // snapshot published before it (case 4).
             let old = slot.node.swap(ptr::null_mut(), Ordering::Release);
-            self.retire_value(writer, participant, old);
+            self.retire_value(writer, old);
             if handle.generation().next::<C>().is_some() {
                 writer.free.push_back(handle.index().get());
             }
@@ -565,10 +551,12 @@ impl<T, K: Eq + Hash + Clone, C: Config> Drop for WriteTxn<'_, T, K, C> {
         let store = self.store;
         let inserted = core::mem::take(&mut self.inserted);
         let handles: Vec<Handle<C>> = inserted.into_iter().map(|(h, _)| h).collect();
-        store.empty_slots(&mut writer, &self.participant, &handles);
-        self.staged.clear();
+        store.empty_slots(&mut writer, &handles);
+        store.advance(&writer);
         drop(writer);
-        store.reclaim_with(&self.participant);
+        // Staged values were never published: drop them after the lock.
+        drop(core::mem::take(&mut self.staged));
+        store.drain_queues();
     }
 }
 

@@ -45,6 +45,12 @@ mod imp {
 
 pub use imp::*;
 
+/// True when the store was built for a model checker (`--cfg loom` or
+/// `--cfg shuttle`). Its primitives then work only inside a model, so the
+/// crate's doc examples return early: rustdoc does not see `RUSTFLAGS`,
+/// but links the examples against the model build.
+pub const MODEL_BUILD: bool = cfg!(any(loom, shuttle));
+
 /// A cell whose every access goes through a closure, so that under loom each
 /// read and write is checked for a happens-before edge with the last write.
 ///
@@ -81,12 +87,19 @@ impl<T> UnsafeCell<T> {
     }
 }
 
+/// Parks the calling OS thread for at most `timeout` (a drain waiting for
+/// readers). Always the real `std` park: a drain wait is never modeled.
+pub(crate) fn park_timeout(timeout: std::time::Duration) {
+    std::thread::park_timeout(timeout);
+}
+
 /// Recovers the data of a poisoned lock.
 ///
-/// The store never panics while holding its writer lock (its destructors run
-/// after the lock is released), so a poisoned lock can only come from an
-/// allocation failure that unwound; the writer state is still consistent
-/// because every mutation is completed before the next fallible step.
+/// Under the writer lock the store runs no value destructor (those run after
+/// the lock is released); it does run the key type's `Clone`, `Hash` and
+/// `Eq`. If one of those panics, the lock is poisoned mid-commit. Recovering
+/// is memory-safe: slots and the index are only ever published whole, so
+/// the worst outcome is bookkeeping that forgets a free slot or a key.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()

@@ -1,0 +1,198 @@
+//! The loom scenarios, shared by the model-reclaimer models
+//! (`tests/loom_models.rs`) and the crossbeam-epoch models
+//! (`tests/loom_epoch.rs`). Each takes the [`Bug`] to plant (`Bug::None` for
+//! the real model) and panics when the store misbehaves.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a model fails by panicking; loom reports the panic with its schedule"
+)]
+
+use polyplug_store::sync::{Arc, thread};
+use polyplug_store::{Bug, GetError, Store};
+
+use crate::payload::{Payload, Tiny};
+
+/// The store every scenario uses.
+pub type ModelStore = Store<Payload, u64, Tiny>;
+
+/// The key every scenario indexes under.
+pub const KEY: u64 = 7;
+
+fn store(bug: Bug) -> Arc<ModelStore> {
+    Arc::new(ModelStore::with_planted_bug(bug))
+}
+
+/// A reader gets and reads the value while the writer replaces it (cases 1
+/// and 3 of the write protocol): the reader sees v1 or v2, whole.
+pub fn get_vs_replace(bug: Bug, readers: usize) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let threads: Vec<_> = (0..readers)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            thread::spawn(move || {
+                let reader = store.reader();
+                let guard = reader.pin();
+                let v = guard.get(h).unwrap().read();
+                assert!(v == 1 || v == 2, "read {v:#x}");
+            })
+        })
+        .collect();
+    store.replace(h, Payload::new(2)).unwrap();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let reader = store.reader();
+    assert_eq!(reader.pin().get(h).unwrap().read(), 2);
+}
+
+/// A reader gets the value while the writer removes it (case 5): the reader
+/// sees v1 whole, or `Removed`.
+pub fn get_vs_remove(bug: Bug) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let s = Arc::clone(&store);
+    let t = thread::spawn(move || {
+        let reader = s.reader();
+        let guard = reader.pin();
+        match guard.get(h) {
+            Ok(v) => assert_eq!(v.read(), 1),
+            Err(e) => assert_eq!(e, GetError::Removed { handle: h }),
+        }
+    });
+    store.remove(h).unwrap();
+    t.join().unwrap();
+    assert!(store.reader().pin().get(h).is_err());
+}
+
+/// A reader holding an old handle races remove-then-reinsert into the same
+/// slot (case 6, ABA): the old handle gives v1 or an error, never v2.
+pub fn get_vs_remove_reinsert(bug: Bug) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let s = Arc::clone(&store);
+    let t = thread::spawn(move || {
+        let reader = s.reader();
+        let guard = reader.pin();
+        match guard.get(h) {
+            Ok(v) => assert_eq!(v.read(), 1, "a stale handle resolved to the new value"),
+            Err(GetError::Removed { .. } | GetError::Stale { .. }) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    });
+    store.remove(h).unwrap();
+    let h2 = store.insert(KEY, Payload::new(2)).unwrap();
+    assert_eq!(h2.index(), h.index(), "the freed slot is reused");
+    t.join().unwrap();
+    let reader = store.reader();
+    let guard = reader.pin();
+    assert_eq!(guard.get(h2).unwrap().read(), 2);
+    assert!(guard.get(h).is_err());
+}
+
+/// Two writers replace the same handle; one of them reads back under a pin
+/// (cases 3 and 8 with writer contention): every value read is whole, the
+/// final value is one of the two, and every old value is reclaimed once.
+pub fn replace_vs_replace(bug: Bug) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let s = Arc::clone(&store);
+    let t = thread::spawn(move || {
+        s.replace(h, Payload::new(3)).unwrap();
+        let reader = s.reader();
+        let guard = reader.pin();
+        let v = guard.get(h).unwrap().read();
+        assert!(v == 2 || v == 3, "read {v:#x}");
+    });
+    store.replace(h, Payload::new(2)).unwrap();
+    t.join().unwrap();
+    let v = store.reader().pin().get(h).unwrap().read();
+    assert!(v == 2 || v == 3);
+    store.reclaim();
+    assert_eq!(store.pending(), 0, "both old values reclaimed");
+}
+
+/// `find` races an insert of a second value under the key followed by the
+/// removal of the first, as two commits (`txn == false`) or one
+/// transaction (cases 2 and 4): since a value is live under the key at every
+/// instant, `find` must always return one.
+pub fn find_vs_insert_remove(bug: Bug, txn: bool) {
+    let store = store(bug);
+    let h1 = store.insert(KEY, Payload::new(1)).unwrap();
+    let s = Arc::clone(&store);
+    let t = thread::spawn(move || {
+        let reader = s.reader();
+        let guard = reader.pin();
+        let (_, v) = guard
+            .find(&KEY, |_| true)
+            .expect("a value is live at every instant");
+        let v = v.read();
+        assert!(v == 1 || v == 2, "read {v:#x}");
+    });
+    if txn {
+        let mut w = store.write();
+        w.insert(KEY, Payload::new(2)).unwrap();
+        w.remove(h1).unwrap();
+        w.commit();
+    } else {
+        store.insert(KEY, Payload::new(2)).unwrap();
+        store.remove(h1).unwrap();
+    }
+    t.join().unwrap();
+    let reader = store.reader();
+    let guard = reader.pin();
+    let all: Vec<u64> = guard.find_all(&KEY).map(|(_, v)| v.read()).collect();
+    assert_eq!(all, [2]);
+}
+
+/// A reader that observes the revision of a replace also observes the
+/// replaced value (case 7).
+pub fn revision_vs_publish(bug: Bug) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let before = store.revision();
+    let s = Arc::clone(&store);
+    let t = thread::spawn(move || {
+        // Pin first: the pin's fence must not stand between the revision
+        // load and the get, or it would hide a weak revision ordering.
+        let reader = s.reader();
+        let guard = reader.pin();
+        let seen = guard.revision();
+        let v = guard.get(h).unwrap().read();
+        if seen > before {
+            assert_eq!(v, 2, "revision announced a publish the reader cannot see");
+        }
+    });
+    store.replace(h, Payload::new(2)).unwrap();
+    t.join().unwrap();
+}
+
+/// A reader keeps a borrowed value across the writer's replace and explicit
+/// reclaim (case 8): the old value is destroyed only after the guard ends.
+pub fn reclaim_vs_pinned_reader(bug: Bug) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let s = Arc::clone(&store);
+    let t = thread::spawn(move || {
+        let reader = s.reader();
+        let guard = reader.pin();
+        let v = guard.get(h).unwrap();
+        thread::yield_now();
+        let first = v.read();
+        thread::yield_now();
+        assert_eq!(v.read(), first, "a borrowed value changed under its guard");
+        assert!(first == 1 || first == 2);
+    });
+    store.replace(h, Payload::new(2)).unwrap();
+    store.reclaim();
+    t.join().unwrap();
+    store.reclaim();
+    assert_eq!(
+        store.pending(),
+        0,
+        "the old value is reclaimed once the guard is gone"
+    );
+}
