@@ -168,6 +168,13 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         let () = Layout::<C>::CHECKED;
         let empty = Box::into_raw(Box::new(IndexNode::new(HashMap::new())));
         let reclaimer = ActiveReclaimer::new();
+        #[cfg_attr(
+            all(loom, not(crossbeam_loom)),
+            expect(
+                clippy::unit_arg,
+                reason = "the loom model reclaimer's participant is ()"
+            )
+        )]
         let participant = WriterParticipant(reclaimer.participant());
         Self {
             table: Table::new(),
@@ -483,7 +490,9 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
             // SAFETY: [S6] `raw` is exclusively ours (it came off the
             // reclaim queue); its value is dropped once, here, and the
             // grave frees the memory without dropping it again.
-            unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*raw).value)) };
+            let value = unsafe { &raw mut (*raw).value };
+            // SAFETY: [S6] as above: the value is dropped once, here.
+            unsafe { ptr::drop_in_place(value) };
             lock(&self.graveyard).push(Grave(raw));
         }
     }
@@ -605,7 +614,7 @@ impl<T, K, C: Config> fmt::Debug for Store<T, K, C> {
 impl<T, K, C: Config> Drop for Store<T, K, C> {
     fn drop(&mut self) {
         // 0. The writer's registration, so the collector can shut down.
-        drop(lock(&self.writer).participant.take());
+        lock(&self.writer).participant = None;
         // 1. The reclaimer first: dropping it runs every deferred push still
         //    waiting (no reader or writer participant can outlive `&mut self`),
         //    so every retired node lands in a queue ([S6]).
