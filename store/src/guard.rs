@@ -58,7 +58,8 @@ use crate::store::{Revision, Store};
 /// A thread's registration with a store's reclaimer.
 ///
 /// Make one per reader thread and keep it: registering allocates, pinning
-/// does not. `!Send`.
+/// does not (an outermost pin may, once every 128 pins, help
+/// crossbeam-epoch free its own bookkeeping). `!Send`.
 ///
 /// # Example
 ///
@@ -316,11 +317,10 @@ impl<'g, T, K: Eq + Hash + Clone, C: Config> Iterator for FindAll<'g, T, K, C> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let store = self.store;
-        // SAFETY: [S5] a `FindAll<'g>` is only made by `Guard::find_all` from
-        // a guard borrowed for 'g, so the store stays pinned for 'g.
-        self.handles
-            .by_ref()
-            .find_map(|&h| unsafe { store.get_pinned(h) }.ok().map(|v| (h, v)))
+        let handles = self.handles.by_ref();
+        // SAFETY: [S5] a `FindAll<'g>` comes only from `Guard::find_all` on a
+        // guard borrowed for 'g, so the store stays pinned for 'g.
+        handles.find_map(|&h| unsafe { store.get_pinned(h) }.ok().map(|v| (h, v)))
     }
 }
 

@@ -80,7 +80,10 @@ impl Generation {
 /// A generational handle to one value in a [`Store`](crate::Store).
 ///
 /// `Copy`, `Send` and `Sync`: it is just a number. Holding a handle keeps
-/// nothing alive; resolving it needs a [`Guard`](crate::Guard).
+/// nothing alive; resolving it needs a [`Guard`](crate::Guard). A handle is
+/// meaningful only to the store that issued it: handles are not branded, so
+/// one used on another store with the same config names that store's slot
+/// (memory-safe, but a logic error).
 ///
 /// # Example
 ///

@@ -33,11 +33,16 @@
 //! Each is an invariant of `SAFETY.md`, checked by the models and tests
 //! listed there.
 //!
-//! - Readers never lock, allocate, or run a destructor; a read is two
-//!   Acquire loads and a compare ([S1], [S2]).
+//! - Reads ([`Guard::get`], [`Guard::find`], [`Guard::find_all`],
+//!   [`Store::revision`]) never lock, allocate, or run a destructor of a
+//!   stored value; a `get` is two Acquire loads and a compare ([S1], [S2]).
+//!   A reader's outermost pin may, once every 128 pins, help
+//!   crossbeam-epoch free its own bookkeeping; nested pins and a held guard
+//!   never do.
 //! - A reader sees a whole old value or a whole new one, never a mix ([S2]).
-//! - A handle never resolves to a value other than the one it was issued
-//!   for: generations are checked, bumped on reuse, and never wrap ([S3], [S4]).
+//! - In the store that issued it, a handle never resolves to a value other
+//!   than the one it was issued for: generations are checked, bumped on
+//!   reuse, and never wrap ([S3], [S4]).
 //! - No value is destroyed while a guard that could reach it lives, and
 //!   destructors run only on the writer side ([S5], [S6]).
 //! - A transaction's inserts become findable all at once ([S8]).

@@ -313,7 +313,8 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     ///
     /// # Safety
     ///
-    /// The caller holds a pin on this store's reclaimer for all of `'g`.
+    /// The caller holds a pin on this store's reclaimer for as long as it
+    /// uses the returned borrow (callers narrow it to their guard's).
     #[inline]
     pub(crate) unsafe fn get_pinned(&self, handle: Handle<C>) -> Result<&T, GetError<C>> {
         let Some(slot) = self.table.slot(handle.index()) else {
@@ -331,9 +332,8 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         // `commit`/`insert`, so the node's generation and value are visible.
         let node = slot.node.load(order);
         if !node.is_null() {
-            // SAFETY: [S2][S5] a non-null pointer in a slot addresses a fully
-            // initialized node (published with Release, loaded with Acquire);
-            // the caller's pin keeps it from being destroyed for 'g.
+            // SAFETY: [S2][S5] a non-null slot pointer is a whole node (Release
+            // publish, Acquire load); the caller's pin keeps it alive.
             let node = unsafe { &*node };
             if node.generation == handle.generation() || self.planted(Bug::NoGenerationCheck) {
                 return Ok(&node.value);
@@ -378,9 +378,8 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
             // Acquire: pairs with the Release swap that published the
             // snapshot in `commit`, so its map is fully built.
             let snapshot = self.index.load(Ordering::Acquire);
-            // SAFETY: [S8][S5] the index pointer is never null and a
-            // published snapshot is destroyed only after deferral, which our
-            // caller's pin holds off for 'g.
+            // SAFETY: [S8][S5] the index is never null, and a snapshot is
+            // destroyed only after deferral, which the caller's pin holds off.
             let snapshot_ref = unsafe { &*snapshot };
             let mut saw_dead = false;
             for &handle in snapshot_ref.handles(key) {
@@ -487,9 +486,9 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         #[cfg(loom)]
         {
             let raw = Box::into_raw(node);
-            // SAFETY: [S6] `raw` is exclusively ours (it came off the
-            // reclaim queue); its value is dropped once, here, and the
-            // grave frees the memory without dropping it again.
+            // `raw` came off the reclaim queue; the grave frees its memory
+            // later without dropping the value again.
+            // SAFETY: [S6] `raw` is exclusively ours and still allocated.
             let value = unsafe { &raw mut (*raw).value };
             // SAFETY: [S6] as above: the value is dropped once, here.
             unsafe { ptr::drop_in_place(value) };
@@ -633,9 +632,9 @@ impl<T, K, C: Config> Drop for Store<T, K, C> {
             // Relaxed: `&mut self`; no other thread exists.
             let node = slot.node.swap(ptr::null_mut(), Ordering::Relaxed);
             if !node.is_null() {
-                // SAFETY: [S5][S6] a published node came from `Box::into_raw`
-                // and is owned by its slot: only unpublished nodes are ever
-                // retired, so it is in no queue; we just took it out.
+                // Only unpublished nodes are retired, so a slot's node is in
+                // no queue; it came from `Box::into_raw` and we took it out.
+                // SAFETY: [S5][S6] so it is ours alone to free, once.
                 drop(unsafe { Box::from_raw(node) });
             }
         }
@@ -661,9 +660,9 @@ struct Grave<T>(*mut Node<T>);
 impl<T> Grave<T> {
     fn free(self) {
         let layout = std::alloc::Layout::new::<Node<T>>();
-        // SAFETY: [S6] the node came from `Box::into_raw` with this layout
-        // and its value was already dropped in place by `dispose`, so only
-        // the memory is left to free (its other fields have no destructor).
+        // `dispose` already dropped the value in place; the other fields
+        // have no destructor, so only the memory is left.
+        // SAFETY: [S6] the node came from `Box::into_raw` with this layout.
         unsafe { std::alloc::dealloc(self.0.cast(), layout) };
     }
 }

@@ -255,9 +255,9 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         // and it is ours until deferral.
         unsafe { node_ref.set_link_seq(seq) };
         writer.outstanding.insert(seq);
-        // SAFETY: [S5][S7] `node` came from `Box::into_raw`, was unpublished
-        // by our caller, and is retired exactly once; the queue is in the
-        // store's heap and outlives the reclaimer.
+        // `node` came from `Box::into_raw`, was unpublished by our caller and
+        // is retired once; the queue is boxed and outlives the reclaimer.
+        // SAFETY: [S5][S7] these are exactly `push_later`'s requirements.
         let deferred = unsafe { Deferred::push_later(node, &self.queues.values) };
         self.defer(writer, deferred);
     }
@@ -271,9 +271,9 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
 
     fn defer(&self, writer: &Writer<K>, deferred: Deferred) {
         if self.planted(Bug::EagerReclaim) {
-            // SAFETY: not sound, on purpose: this is the planted
-            // use-after-reclaim bug. `planted` is constant false outside
-            // model builds, so only the models' twins reach this line.
+            // The planted use-after-reclaim bug: unsound on purpose, and
+            // reachable only from model builds' twins (`planted` is false otherwise).
+            // SAFETY: none; see above. Production builds never execute this.
             unsafe { deferred.run() };
         } else if let Some(participant) = &writer.participant {
             self.reclaimer().defer(&participant.0, deferred);

@@ -205,9 +205,8 @@ impl<T, C: Config> Drop for Table<T, C> {
                 continue;
             }
             let slice = ptr::slice_from_raw_parts_mut(base, segment_len::<C>(segment));
-            // SAFETY: [S1] `base` came from `Box::into_raw` of a boxed slice
-            // of exactly `segment_len(segment)` slots in `slot_or_grow`, and
-            // is freed once.
+            // SAFETY: [S1] `base` is `Box::into_raw` of exactly this many slots
+            // (`slot_or_grow`), freed once, here.
             drop(unsafe { Box::from_raw(slice) });
         }
     }

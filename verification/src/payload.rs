@@ -64,20 +64,20 @@ impl Config for Tiny {
     const FIRST_SEGMENT_BITS: u32 = 0;
 }
 
-/// Runs `model` under loom, exhaustively up to `bound` preemptions (or
-/// `LOOM_MAX_PREEMPTIONS` when set), and prints the executions explored and
-/// the time taken.
+/// Runs `model` under loom, exhaustively up to `bound` preemptions (`None`:
+/// no bound, every interleaving), or `LOOM_MAX_PREEMPTIONS` when set, and
+/// prints the executions explored and the time taken.
 ///
 /// The execution counter lives outside the model on purpose: it is a
 /// plain `std` atomic because loom's own primitives are reset for every
 /// execution.
-pub fn check(name: &str, bound: usize, model: impl Fn() + Sync + Send + 'static) {
+pub fn check(name: &str, bound: Option<usize>, model: impl Fn() + Sync + Send + 'static) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     let mut builder = loom::model::Builder::new();
     if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
-        builder.preemption_bound = Some(bound);
+        builder.preemption_bound = bound;
     }
     let executions = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&executions);

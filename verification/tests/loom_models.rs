@@ -1,7 +1,8 @@
 //! Loom models of every pair of concurrent store operations, with the loom
-//! reclaimer (`--cfg loom`). Two-thread models are exhaustive at 3
-//! preemptions, three-thread models at 2 (`LOOM_MAX_PREEMPTIONS` overrides).
-//! Every model has planted-bug twins that must fail.
+//! reclaimer (`--cfg loom`). Two-thread models run with no preemption bound,
+//! so they explore every interleaving; the three-thread model runs at 5
+//! preemptions (`LOOM_MAX_PREEMPTIONS` overrides both). Every model has
+//! planted-bug twins that must fail.
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" cargo test --release -p polyplug-verification --test loom_models -- --nocapture
@@ -11,6 +12,11 @@
 use polyplug_store::Bug;
 use polyplug_verification::payload::check;
 use polyplug_verification::scenarios as sc;
+
+/// Two threads: no bound, every interleaving.
+const ALL: Option<usize> = None;
+/// Three threads: five preemptions.
+const THREE_THREADS: Option<usize> = Some(5);
 
 macro_rules! model {
     ($name:ident, $bound:expr, $body:expr) => {
@@ -22,9 +28,9 @@ macro_rules! model {
 }
 
 macro_rules! twin {
-    ($name:ident, $bound:expr, $body:expr, $bug:expr) => {
+    ($name:ident, $bound:expr, $body:expr, $bug:expr, $expected:literal) => {
         #[test]
-        #[should_panic]
+        #[should_panic(expected = $expected)]
         fn $name() {
             check(stringify!($name), $bound, || $body($bug));
         }
@@ -32,108 +38,121 @@ macro_rules! twin {
 }
 
 // get vs replace
-model!(get_vs_replace, 3, |bug| sc::get_vs_replace(bug, 1));
-model!(get_vs_replace_two_readers, 2, |bug| sc::get_vs_replace(
-    bug, 2
-));
+model!(get_vs_replace, ALL, |bug| sc::get_vs_replace(bug, 1));
+model!(get_vs_replace_two_readers, THREE_THREADS, |bug| {
+    sc::get_vs_replace(bug, 2)
+});
 twin!(
     twin_get_vs_replace_relaxed_publish,
-    3,
+    ALL,
     |bug| sc::get_vs_replace(bug, 1),
-    Bug::RelaxedPublish
+    Bug::RelaxedPublish,
+    "Causality violation"
 );
 twin!(
     twin_get_vs_replace_relaxed_read,
-    3,
+    ALL,
     |bug| sc::get_vs_replace(bug, 1),
-    Bug::RelaxedRead
+    Bug::RelaxedRead,
+    "Causality violation"
 );
 twin!(
     twin_get_vs_replace_two_readers_relaxed_read,
-    2,
+    THREE_THREADS,
     |bug| sc::get_vs_replace(bug, 2),
-    Bug::RelaxedRead
+    Bug::RelaxedRead,
+    "Causality violation"
 );
 
 // get vs remove
-model!(get_vs_remove, 3, sc::get_vs_remove);
+model!(get_vs_remove, ALL, sc::get_vs_remove);
 twin!(
     twin_get_vs_remove_eager_reclaim,
-    3,
+    ALL,
     sc::get_vs_remove,
-    Bug::EagerReclaim
+    Bug::EagerReclaim,
+    "Causality violation"
 );
 
 // get vs remove-then-reinsert (ABA)
-model!(get_vs_remove_reinsert_aba, 3, sc::get_vs_remove_reinsert);
+model!(get_vs_remove_reinsert_aba, ALL, sc::get_vs_remove_reinsert);
 twin!(
     twin_get_vs_remove_reinsert_aba_no_generation_check,
-    3,
+    ALL,
     sc::get_vs_remove_reinsert,
-    Bug::NoGenerationCheck
+    Bug::NoGenerationCheck,
+    "a stale handle resolved to the new value"
 );
 twin!(
     twin_get_vs_remove_reinsert_aba_no_generation_bump,
-    3,
+    ALL,
     sc::get_vs_remove_reinsert,
-    Bug::NoGenerationBump
+    Bug::NoGenerationBump,
+    "a stale handle resolved to the new value"
 );
 
 // replace vs replace
-model!(replace_vs_replace, 3, sc::replace_vs_replace);
+model!(replace_vs_replace, ALL, sc::replace_vs_replace);
 twin!(
     twin_replace_vs_replace_retire_before_unpublish,
-    3,
+    ALL,
     sc::replace_vs_replace,
-    Bug::RetireBeforeUnpublish
+    Bug::RetireBeforeUnpublish,
+    "Causality violation"
 );
 
 // find vs insert and remove
-model!(find_vs_insert_remove, 3, |bug| sc::find_vs_insert_remove(
+model!(find_vs_insert_remove, ALL, |bug| sc::find_vs_insert_remove(
     bug, false
 ));
-model!(find_vs_txn_insert_remove, 3, |bug| {
+model!(find_vs_txn_insert_remove, ALL, |bug| {
     sc::find_vs_insert_remove(bug, true)
 });
 twin!(
     twin_find_vs_insert_remove_no_find_retry,
-    3,
+    ALL,
     |bug| sc::find_vs_insert_remove(bug, false),
-    Bug::NoFindRetry
+    Bug::NoFindRetry,
+    "a value is live at every instant"
 );
 twin!(
     twin_find_vs_txn_insert_remove_unindex_after_empty,
-    3,
+    ALL,
     |bug| sc::find_vs_insert_remove(bug, true),
-    Bug::UnindexAfterEmpty
+    Bug::UnindexAfterEmpty,
+    "a value is live at every instant"
 );
 
 // revision vs publish
-model!(revision_vs_publish, 3, sc::revision_vs_publish);
+model!(revision_vs_publish, ALL, sc::revision_vs_publish);
 twin!(
     twin_revision_vs_publish_revision_before_publish,
-    3,
+    ALL,
     sc::revision_vs_publish,
-    Bug::RevisionBeforePublish
+    Bug::RevisionBeforePublish,
+    "revision announced a publish"
 );
 twin!(
     twin_revision_vs_publish_relaxed_revision,
-    3,
+    ALL,
     sc::revision_vs_publish,
-    Bug::RelaxedRevision
+    Bug::RelaxedRevision,
+    "revision announced a publish"
 );
 
 // reclaim vs a pinned reader
-model!(reclaim_vs_pinned_reader, 3, sc::reclaim_vs_pinned_reader);
+model!(reclaim_vs_pinned_reader, ALL, sc::reclaim_vs_pinned_reader);
 twin!(
     twin_reclaim_vs_pinned_reader_eager_reclaim,
-    3,
+    ALL,
     sc::reclaim_vs_pinned_reader,
-    Bug::EagerReclaim
+    Bug::EagerReclaim,
+    "Causality violation"
 );
 twin!(
     twin_reclaim_vs_pinned_reader_retire_before_unpublish,
-    3,
+    ALL,
     sc::reclaim_vs_pinned_reader,
-    Bug::RetireBeforeUnpublish
+    Bug::RetireBeforeUnpublish,
+    "Causality violation"
 );

@@ -43,13 +43,12 @@ impl Reclaim for EpochReclaimer {
 
     fn defer(&self, participant: &LocalHandle, deferred: Deferred) {
         let guard = participant.pin();
-        // SAFETY: [S5] crossbeam calls this closure once, after every pin
-        // older than `guard` is dropped, and the caller unpublished the node
-        // before `defer` was called, so no reader can reach it then.
+        // The caller unpublished the node before calling `defer`; crossbeam
+        // calls the closure once, after every pin older than `guard` ends.
+        // SAFETY: [S5] so when it runs, no reader can reach the node.
         let push = move || unsafe { deferred.run() };
-        // SAFETY: [S5][S7] the closure only pushes onto the reclaim queue
-        // (one CAS, no lock, no allocation, no destructor), so it may run on
-        // any thread and at any later time; its pointers outlive it ([S7]).
+        // The closure only pushes (one CAS; no lock, allocation or destructor).
+        // SAFETY: [S5][S7] so it may run on any thread, later; its pointers outlive it.
         unsafe { guard.defer_unchecked(push) };
     }
 

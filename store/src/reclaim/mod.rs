@@ -99,8 +99,8 @@ impl Deferred {
     ///
     /// Called at most once, when no reader can reach the node any more.
     pub(crate) unsafe fn run(self) {
-        // SAFETY: [S7] `push_later`'s caller guaranteed the node and queue;
-        // our caller guarantees this runs once, after every old pin.
+        // SAFETY: [S5][S7] `push_later`'s caller guaranteed the node and
+        // queue; our caller guarantees this runs once, after every old pin.
         unsafe { (self.push)(self.node, self.queue) }
     }
 }

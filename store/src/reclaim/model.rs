@@ -31,7 +31,10 @@ pub(crate) struct ModelReclaimer {
 // SAFETY: [S7] a `Deferred` holds pointers to a retired node and to the
 // store's reclaim queue; both are safe to hand to whichever thread runs it.
 unsafe impl Send for ModelReclaimer {}
-// SAFETY: [S7] limbo is behind a mutex; `active` is atomic.
+// SAFETY: [S7][S9] limbo is behind a mutex and `active` is atomic; the
+// mutex makes the limbo `Sync` because a `Deferred` may run on whichever
+// thread calls `advance` (it only pushes a retired node onto the store's
+// queue, see `Send` above).
 unsafe impl Sync for ModelReclaimer {}
 
 /// A pin: one count in `active` until dropped.
@@ -102,9 +105,9 @@ impl Reclaim for ModelReclaimer {
         // has ended, so their reads happen before the pushes below.
         if self.active.load(Ordering::Acquire) == 0 {
             for deferred in limbo.drain(..) {
-                // SAFETY: [S5] no pin is live, and every step in limbo was
-                // deferred after its node was unpublished, so no reader can
-                // reach its node; each step is drained, so runs once.
+                // No pin is live and every step in limbo was deferred after
+                // its node was unpublished; draining runs each step once.
+                // SAFETY: [S5] so no reader can reach any of these nodes.
                 unsafe { deferred.run() };
             }
         }
