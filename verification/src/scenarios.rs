@@ -11,7 +11,7 @@
 )]
 
 use polyplug_store::sync::{Arc, thread};
-use polyplug_store::{Bug, GetError, Store};
+use polyplug_store::{Bug, GetError, Guard, Store};
 
 use crate::payload::{Payload, Tiny};
 
@@ -21,8 +21,25 @@ pub type ModelStore = Store<Payload, u64, Tiny>;
 /// The key every scenario indexes under.
 pub const KEY: u64 = 7;
 
+/// The guard type of [`ModelStore`].
+pub type ModelGuard<'r> = Guard<'r, Payload, u64, Tiny>;
+
 fn store(bug: Bug) -> Arc<ModelStore> {
     Arc::new(ModelStore::with_planted_bug(bug))
+}
+
+/// Spawns a reader thread that registers, pins once, and runs `read` under
+/// that guard.
+fn spawn_pinned(
+    store: &Arc<ModelStore>,
+    read: impl FnOnce(&ModelGuard<'_>) + Send + 'static,
+) -> thread::JoinHandle<()> {
+    let store = Arc::clone(store);
+    thread::spawn(move || {
+        let reader = store.reader();
+        let guard = reader.pin();
+        read(&guard);
+    })
 }
 
 /// A reader gets and reads the value while the writer replaces it (cases 1
@@ -32,10 +49,7 @@ pub fn get_vs_replace(bug: Bug, readers: usize) {
     let h = store.insert(KEY, Payload::new(1)).unwrap();
     let threads: Vec<_> = (0..readers)
         .map(|_| {
-            let store = Arc::clone(&store);
-            thread::spawn(move || {
-                let reader = store.reader();
-                let guard = reader.pin();
+            spawn_pinned(&store, move |guard| {
                 let v = guard.get(h).unwrap().read();
                 assert!(v == 1 || v == 2, "read {v:#x}");
             })
@@ -54,14 +68,9 @@ pub fn get_vs_replace(bug: Bug, readers: usize) {
 pub fn get_vs_remove(bug: Bug) {
     let store = store(bug);
     let h = store.insert(KEY, Payload::new(1)).unwrap();
-    let s = Arc::clone(&store);
-    let t = thread::spawn(move || {
-        let reader = s.reader();
-        let guard = reader.pin();
-        match guard.get(h) {
-            Ok(v) => assert_eq!(v.read(), 1),
-            Err(e) => assert_eq!(e, GetError::Removed { handle: h }),
-        }
+    let t = spawn_pinned(&store, move |guard| match guard.get(h) {
+        Ok(v) => assert_eq!(v.read(), 1),
+        Err(e) => assert_eq!(e, GetError::Removed { handle: h }),
     });
     store.remove(h).unwrap();
     t.join().unwrap();
@@ -73,15 +82,10 @@ pub fn get_vs_remove(bug: Bug) {
 pub fn get_vs_remove_reinsert(bug: Bug) {
     let store = store(bug);
     let h = store.insert(KEY, Payload::new(1)).unwrap();
-    let s = Arc::clone(&store);
-    let t = thread::spawn(move || {
-        let reader = s.reader();
-        let guard = reader.pin();
-        match guard.get(h) {
-            Ok(v) => assert_eq!(v.read(), 1, "a stale handle resolved to the new value"),
-            Err(GetError::Removed { .. } | GetError::Stale { .. }) => {}
-            Err(e) => panic!("unexpected {e}"),
-        }
+    let t = spawn_pinned(&store, move |guard| match guard.get(h) {
+        Ok(v) => assert_eq!(v.read(), 1, "a stale handle resolved to the new value"),
+        Err(GetError::Removed { .. } | GetError::Stale { .. }) => {}
+        Err(e) => panic!("unexpected {e}"),
     });
     store.remove(h).unwrap();
     let h2 = store.insert(KEY, Payload::new(2)).unwrap();
@@ -122,10 +126,7 @@ pub fn replace_vs_replace(bug: Bug) {
 pub fn find_vs_insert_remove(bug: Bug, txn: bool) {
     let store = store(bug);
     let h1 = store.insert(KEY, Payload::new(1)).unwrap();
-    let s = Arc::clone(&store);
-    let t = thread::spawn(move || {
-        let reader = s.reader();
-        let guard = reader.pin();
+    let t = spawn_pinned(&store, move |guard| {
         let (_, v) = guard
             .find(&KEY, |_| true)
             .expect("a value is live at every instant");
@@ -154,12 +155,9 @@ pub fn revision_vs_publish(bug: Bug) {
     let store = store(bug);
     let h = store.insert(KEY, Payload::new(1)).unwrap();
     let before = store.revision();
-    let s = Arc::clone(&store);
-    let t = thread::spawn(move || {
-        // Pin first: the pin's fence must not stand between the revision
-        // load and the get, or it would hide a weak revision ordering.
-        let reader = s.reader();
-        let guard = reader.pin();
+    // The reader pins first: the pin's fence must not stand between the
+    // revision load and the get, or it would hide a weak revision ordering.
+    let t = spawn_pinned(&store, move |guard| {
         let seen = guard.revision();
         let v = guard.get(h).unwrap().read();
         if seen > before {
@@ -175,10 +173,7 @@ pub fn revision_vs_publish(bug: Bug) {
 pub fn reclaim_vs_pinned_reader(bug: Bug) {
     let store = store(bug);
     let h = store.insert(KEY, Payload::new(1)).unwrap();
-    let s = Arc::clone(&store);
-    let t = thread::spawn(move || {
-        let reader = s.reader();
-        let guard = reader.pin();
+    let t = spawn_pinned(&store, move |guard| {
         let v = guard.get(h).unwrap();
         thread::yield_now();
         let first = v.read();

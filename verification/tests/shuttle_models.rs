@@ -84,6 +84,38 @@ fn run(
     );
 }
 
+/// A model run under both schedulers, `SHUTTLE_ITERATIONS` iterations each.
+macro_rules! model {
+    ($pct:ident, $random:ident, $model:ident) => {
+        #[test]
+        fn $pct() {
+            static COUNT: StdAtomicUsize = StdAtomicUsize::new(0);
+            run(Sched::Pct, iterations(), &COUNT, |i| $model(Bug::None, i));
+        }
+
+        #[test]
+        fn $random() {
+            static COUNT: StdAtomicUsize = StdAtomicUsize::new(0);
+            run(Sched::Random, iterations(), &COUNT, |i| {
+                $model(Bug::None, i)
+            });
+        }
+    };
+}
+
+/// A planted-bug twin: the same model on a store with `$bug`, which must
+/// panic with `$expected` within `TWIN_ITERATIONS` random schedules.
+macro_rules! twin {
+    ($name:ident, $model:ident, $bug:expr, $expected:literal) => {
+        #[test]
+        #[should_panic(expected = $expected)]
+        fn $name() {
+            static COUNT: StdAtomicUsize = StdAtomicUsize::new(0);
+            run(Sched::Random, TWIN_ITERATIONS, &COUNT, |i| $model($bug, i));
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------
 // (a) get vs replace
 // ---------------------------------------------------------------------------
@@ -160,31 +192,17 @@ fn model_get_vs_replace(bug: Bug, iteration: usize) {
     assert_eq!(value.words, [A_REPLACES; 4]);
 }
 
-static A_PCT: StdAtomicUsize = StdAtomicUsize::new(0);
-static A_RANDOM: StdAtomicUsize = StdAtomicUsize::new(0);
-static A_TWIN: StdAtomicUsize = StdAtomicUsize::new(0);
-
-#[test]
-fn get_vs_replace_pct() {
-    run(Sched::Pct, iterations(), &A_PCT, |i| {
-        model_get_vs_replace(Bug::None, i)
-    });
-}
-
-#[test]
-fn get_vs_replace_random() {
-    run(Sched::Random, iterations(), &A_RANDOM, |i| {
-        model_get_vs_replace(Bug::None, i)
-    });
-}
-
-#[test]
-#[should_panic(expected = "destroyed while a guard holds it")]
-fn get_vs_replace_twin_eager_reclaim() {
-    run(Sched::Random, TWIN_ITERATIONS, &A_TWIN, |i| {
-        model_get_vs_replace(Bug::EagerReclaim, i)
-    });
-}
+model!(
+    get_vs_replace_pct,
+    get_vs_replace_random,
+    model_get_vs_replace
+);
+twin!(
+    get_vs_replace_twin_eager_reclaim,
+    model_get_vs_replace,
+    Bug::EagerReclaim,
+    "destroyed while a guard holds it"
+);
 
 // ---------------------------------------------------------------------------
 // (b) generation reuse
@@ -308,40 +326,23 @@ fn model_generation_reuse(bug: Bug, iteration: usize) {
     }
 }
 
-static B_PCT: StdAtomicUsize = StdAtomicUsize::new(0);
-static B_RANDOM: StdAtomicUsize = StdAtomicUsize::new(0);
-static B_TWIN_CHECK: StdAtomicUsize = StdAtomicUsize::new(0);
-static B_TWIN_BUMP: StdAtomicUsize = StdAtomicUsize::new(0);
-
-#[test]
-fn generation_reuse_pct() {
-    run(Sched::Pct, iterations(), &B_PCT, |i| {
-        model_generation_reuse(Bug::None, i)
-    });
-}
-
-#[test]
-fn generation_reuse_random() {
-    run(Sched::Random, iterations(), &B_RANDOM, |i| {
-        model_generation_reuse(Bug::None, i)
-    });
-}
-
-#[test]
-#[should_panic(expected = "resolved")]
-fn generation_reuse_twin_no_generation_check() {
-    run(Sched::Random, TWIN_ITERATIONS, &B_TWIN_CHECK, |i| {
-        model_generation_reuse(Bug::NoGenerationCheck, i)
-    });
-}
-
-#[test]
-#[should_panic(expected = "resolved")]
-fn generation_reuse_twin_no_generation_bump() {
-    run(Sched::Random, TWIN_ITERATIONS, &B_TWIN_BUMP, |i| {
-        model_generation_reuse(Bug::NoGenerationBump, i)
-    });
-}
+model!(
+    generation_reuse_pct,
+    generation_reuse_random,
+    model_generation_reuse
+);
+twin!(
+    generation_reuse_twin_no_generation_check,
+    model_generation_reuse,
+    Bug::NoGenerationCheck,
+    "resolved"
+);
+twin!(
+    generation_reuse_twin_no_generation_bump,
+    model_generation_reuse,
+    Bug::NoGenerationBump,
+    "resolved"
+);
 
 // ---------------------------------------------------------------------------
 // (c) find vs insert-then-remove under one key
@@ -415,40 +416,23 @@ fn model_find_vs_reinsert(bug: Bug, iteration: usize) {
     assert_eq!(all, [C_CYCLES]);
 }
 
-static C_PCT: StdAtomicUsize = StdAtomicUsize::new(0);
-static C_RANDOM: StdAtomicUsize = StdAtomicUsize::new(0);
-static C_TWIN_RETRY: StdAtomicUsize = StdAtomicUsize::new(0);
-static C_TWIN_UNINDEX: StdAtomicUsize = StdAtomicUsize::new(0);
-
-#[test]
-fn find_vs_reinsert_pct() {
-    run(Sched::Pct, iterations(), &C_PCT, |i| {
-        model_find_vs_reinsert(Bug::None, i)
-    });
-}
-
-#[test]
-fn find_vs_reinsert_random() {
-    run(Sched::Random, iterations(), &C_RANDOM, |i| {
-        model_find_vs_reinsert(Bug::None, i)
-    });
-}
-
-#[test]
-#[should_panic(expected = "find missed a key")]
-fn find_vs_reinsert_twin_no_find_retry() {
-    run(Sched::Random, TWIN_ITERATIONS, &C_TWIN_RETRY, |i| {
-        model_find_vs_reinsert(Bug::NoFindRetry, i)
-    });
-}
-
-#[test]
-#[should_panic(expected = "find missed a key")]
-fn find_vs_reinsert_twin_unindex_after_empty() {
-    run(Sched::Random, TWIN_ITERATIONS, &C_TWIN_UNINDEX, |i| {
-        model_find_vs_reinsert(Bug::UnindexAfterEmpty, i)
-    });
-}
+model!(
+    find_vs_reinsert_pct,
+    find_vs_reinsert_random,
+    model_find_vs_reinsert
+);
+twin!(
+    find_vs_reinsert_twin_no_find_retry,
+    model_find_vs_reinsert,
+    Bug::NoFindRetry,
+    "find missed a key"
+);
+twin!(
+    find_vs_reinsert_twin_unindex_after_empty,
+    model_find_vs_reinsert,
+    Bug::UnindexAfterEmpty,
+    "find missed a key"
+);
 
 // ---------------------------------------------------------------------------
 // (d) revision vs publish
@@ -497,28 +481,10 @@ fn model_revision(bug: Bug, iteration: usize) {
     }
 }
 
-static D_PCT: StdAtomicUsize = StdAtomicUsize::new(0);
-static D_RANDOM: StdAtomicUsize = StdAtomicUsize::new(0);
-static D_TWIN: StdAtomicUsize = StdAtomicUsize::new(0);
-
-#[test]
-fn revision_pct() {
-    run(Sched::Pct, iterations(), &D_PCT, |i| {
-        model_revision(Bug::None, i)
-    });
-}
-
-#[test]
-fn revision_random() {
-    run(Sched::Random, iterations(), &D_RANDOM, |i| {
-        model_revision(Bug::None, i)
-    });
-}
-
-#[test]
-#[should_panic(expected = "revision")]
-fn revision_twin_revision_before_publish() {
-    run(Sched::Random, TWIN_ITERATIONS, &D_TWIN, |i| {
-        model_revision(Bug::RevisionBeforePublish, i)
-    });
-}
+model!(revision_pct, revision_random, model_revision);
+twin!(
+    revision_twin_revision_before_publish,
+    model_revision,
+    Bug::RevisionBeforePublish,
+    "revision"
+);
