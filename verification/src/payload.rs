@@ -64,6 +64,9 @@ impl Config for Tiny {
     const FIRST_SEGMENT_BITS: u32 = 0;
 }
 
+/// Branches one execution may take (loom's default is 1,000).
+pub const MAX_BRANCHES: usize = 20_000;
+
 /// Runs `model` under loom, exhaustively up to `bound` preemptions (`None`:
 /// no bound, every interleaving), or `LOOM_MAX_PREEMPTIONS` when set, and
 /// prints the executions explored and the time taken.
@@ -78,6 +81,11 @@ pub fn check(name: &str, bound: Option<usize>, model: impl Fn() + Sync + Send + 
     let mut builder = loom::model::Builder::new();
     if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
         builder.preemption_bound = bound;
+    }
+    // An execution through crossbeam-epoch's pin, flush and collection is
+    // long; loom's default of 1,000 branches per execution cuts some short.
+    if std::env::var_os("LOOM_MAX_BRANCHES").is_none() {
+        builder.max_branches = MAX_BRANCHES;
     }
     let executions = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&executions);
