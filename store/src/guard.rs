@@ -3,7 +3,7 @@
 //! A guard is what makes a borrowed value safe to use: every `&T` the store
 //! hands out borrows the guard it was read under, so the borrow checker
 //! refuses any use after the guard is dropped, and the reclaimer destroys
-//! nothing a live guard could reach ([S5]). Guards are `!Send`: a pin belongs
+//! nothing a live guard could reach (\[S5\]). Guards are `!Send`: a pin belongs
 //! to the thread that made it.
 //!
 //! A borrowed value cannot outlive its guard:
@@ -42,8 +42,6 @@
 //! let store: Store<u32> = Store::new();
 //! send(store.reader());
 //! ```
-//!
-//! [S5]: ../SAFETY.md
 
 use core::fmt;
 use core::hash::Hash;

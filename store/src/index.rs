@@ -8,9 +8,7 @@
 //! Copy-on-write costs the writer O(keys) per commit; writes are reloads and
 //! loads of plugins, rare next to calls. A transaction publishes one
 //! snapshot for all its changes, which is what makes a bundle's contracts
-//! appear all at once ([S8]).
-//!
-//! [S8]: ../SAFETY.md
+//! appear all at once (\[S8\]).
 
 use std::collections::HashMap;
 use std::hash::Hash;

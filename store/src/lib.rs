@@ -35,17 +35,17 @@
 //!
 //! - Reads ([`Guard::get`], [`Guard::find`], [`Guard::find_all`],
 //!   [`Store::revision`]) never lock, allocate, or run a destructor of a
-//!   stored value; a `get` is two Acquire loads and a compare ([S1], [S2]).
+//!   stored value; a `get` is two Acquire loads and a compare (\[S1\], \[S2\]).
 //!   A reader's outermost pin may, once every 128 pins, help
 //!   crossbeam-epoch free its own bookkeeping; nested pins and a held guard
 //!   never do.
-//! - A reader sees a whole old value or a whole new one, never a mix ([S2]).
+//! - A reader sees a whole old value or a whole new one, never a mix (\[S2\]).
 //! - In the store that issued it, a handle never resolves to a value other
 //!   than the one it was issued for: generations are checked, bumped on
-//!   reuse, and never wrap ([S3], [S4]).
+//!   reuse, and never wrap (\[S3\], \[S4\]).
 //! - No value is destroyed while a guard that could reach it lives, and
-//!   destructors run only on the writer side ([S5], [S6]).
-//! - A transaction's inserts become findable all at once ([S8]).
+//!   destructors run only on the writer side (\[S5\], \[S6\]).
+//! - A transaction's inserts become findable all at once (\[S8\]).
 //!
 //! # Example
 //!
@@ -79,14 +79,6 @@
 //! let (found, f) = guard.find(&0xC0FFEE, |_| true).unwrap();
 //! assert_eq!((found, f(1)), (h, 3));
 //! ```
-//!
-//! [S1]: https://example.invalid/polyplug/SAFETY.md
-//! [S2]: https://example.invalid/polyplug/SAFETY.md
-//! [S3]: https://example.invalid/polyplug/SAFETY.md
-//! [S4]: https://example.invalid/polyplug/SAFETY.md
-//! [S5]: https://example.invalid/polyplug/SAFETY.md
-//! [S6]: https://example.invalid/polyplug/SAFETY.md
-//! [S8]: https://example.invalid/polyplug/SAFETY.md
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

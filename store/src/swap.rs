@@ -15,25 +15,25 @@
 //!    stores the node pointer with Release. A reader either loads null (the
 //!    slot looks empty or stale: an error, and the handle has not been
 //!    handed to it yet anyway) or loads the node with Acquire and sees its
-//!    initialized fields ([S2]). No torn node is observable.
+//!    initialized fields (\[S2\]). No torn node is observable.
 //! 2. **Insert, index published.** The new snapshot, listing the handle, is
 //!    published with Release *after* case 1's store. A reader that finds the
 //!    handle in the snapshot (Acquire) therefore also sees the slot's node
-//!    ([S8]): `find` never returns a listed handle that does not resolve
+//!    (\[S8\]): `find` never returns a listed handle that does not resolve
 //!    because it was not yet published.
 //! 3. **Replace.** The new node carries the *same* generation and is stored
 //!    with Release over the old one. A reader loads either pointer; each is
 //!    a whole node with matching generation, so it gets the complete old
-//!    value or the complete new one ([S2]), never a mix. The old node is
-//!    retired only after the store ([S5]), so a reader that loaded it keeps
+//!    value or the complete new one (\[S2\]), never a mix. The old node is
+//!    retired only after the store (\[S5\]), so a reader that loaded it keeps
 //!    it until its pin ends.
 //! 4. **Remove, index unpublished.** The snapshot without the handle is
 //!    published with Release *before* the slot is emptied. Hence a reader
 //!    that sees the slot empty (or reused) has the newer snapshot available
 //!    to its next Acquire load of the index, which is why `find` retries on a
-//!    dead handle and stops when the snapshot did not change ([S8]).
+//!    dead handle and stops when the snapshot did not change (\[S8\]).
 //! 5. **Remove, slot emptied.** The slot's pointer is stored null with
-//!    Release; the old node is retired after that store ([S5]). A reader
+//!    Release; the old node is retired after that store (\[S5\]). A reader
 //!    loads the old node (fine: it is pinned, the node lives until it
 //!    unpins) or null (`Removed`).
 //! 6. **Reuse (ABA).** A slot emptied in case 5 is pushed on the free list
@@ -41,16 +41,16 @@
 //!    generation `g + 1` (case 1). A reader holding the old handle with
 //!    generation `g` either loads the old node (still pinned: correct old
 //!    value, it was live when the reader pinned) or the new node, whose
-//!    generation differs, and gets `Stale` ([S3]). Generations never wrap: a
-//!    slot at the maximum generation is retired for good ([S4]).
+//!    generation differs, and gets `Stale` (\[S3\]). Generations never wrap: a
+//!    slot at the maximum generation is retired for good (\[S4\]).
 //! 7. **Revision.** After all publishes of a commit, the revision is bumped
 //!    with Release. A reader that loads the new revision with Acquire sees
-//!    every publish of that commit ([S10]).
+//!    every publish of that commit (\[S10\]).
 //! 8. **Retire and reclaim.** Each replaced or removed node, and each
 //!    superseded snapshot, is deferred through the reclaimer after it was
 //!    unpublished. The deferred step only pushes it onto a reclaim queue; the
 //!    writer side destroys what the queue holds after releasing the lock
-//!    ([S5], [S6]).
+//!    (\[S5\], \[S6\]).
 //! 9. **Abort.** A transaction dropped without commit empties the slots it
 //!    inserted (case 5 without an index change: they were never indexed)
 //!    and drops the values it staged for replace (never published). The
@@ -101,6 +101,9 @@ impl<T, C> Staged<T, C> {
 ///   its inserts and discards its staged changes.
 ///
 /// Holding a transaction holds the writer lock; readers are never blocked.
+/// Other writers wait, and so do [`Store::reclaim`], [`Store::pending`] and
+/// the drain methods: calling one of them (or a second `write`) on the thread
+/// that holds the transaction deadlocks. Commit or drop it first.
 ///
 /// # Example
 ///

@@ -5,9 +5,7 @@
 //! A segment is allocated by the writer the first time an index in it is
 //! used, published with Release, and freed only when the store is dropped. A
 //! reader therefore never sees a reallocation: a slot's address is fixed for
-//! the store's lifetime ([S1]).
-//!
-//! [S1]: ../SAFETY.md
+//! the store's lifetime (\[S1\]).
 
 use core::marker::PhantomData;
 use core::ptr;
@@ -21,7 +19,7 @@ use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 ///
 /// Nodes are immutable once published (the link is touched only after
 /// retirement), so a reader that loaded the pointer sees one consistent
-/// `(generation, value)` pair: never a torn one ([S2]).
+/// `(generation, value)` pair: never a torn one (\[S2\]).
 pub(crate) struct Node<T> {
     pub(crate) generation: Generation,
     pub(crate) value: T,

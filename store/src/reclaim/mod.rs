@@ -5,11 +5,11 @@
 //! 1. **Deferral** ([`Reclaim::defer`]). The writer hands the reclaimer a
 //!    [`Deferred`] push. The reclaimer runs it only once no read pin that
 //!    began before the `defer` call remains, so no reader can still reach the
-//!    value ([S5]). The deferred step may run on any thread, a reader's
+//!    value (\[S5\]). The deferred step may run on any thread, a reader's
 //!    included, so it only pushes the node onto a [`ReclaimQueue`]: one CAS, no
 //!    lock, no allocation, no destructor.
 //! 2. **Destruction**. The writer side swaps the queue empty and drops what it
-//!    took ([S6]): on the next write, on an explicit `reclaim()`, and on drop.
+//!    took (\[S6\]): on the next write, on an explicit `reclaim()`, and on drop.
 //!
 //! The reclaimer is chosen by cfg. Production builds, shuttle models and
 //! `--cfg loom --cfg crossbeam_loom` models use crossbeam-epoch
@@ -17,9 +17,6 @@
 //! `--cfg loom` models, where crossbeam-epoch's own atomics would be invisible
 //! to loom, use [`model::ModelReclaimer`], a small reclaimer built only from
 //! loom primitives that implements the same contract.
-//!
-//! [S5]: ../../SAFETY.md
-//! [S6]: ../../SAFETY.md
 
 use core::marker::PhantomData;
 use core::ptr;
@@ -83,7 +80,7 @@ impl Deferred {
     ///
     /// `node` comes from `Box::into_raw`, is unreachable from every published
     /// location, and is pushed by no one else; `queue` outlives every call of
-    /// the returned value ([S7]: the queue lives in the store's heap and is
+    /// the returned value (\[S7\]: the queue lives in the store's heap and is
     /// dropped only after the reclaimer has run every deferred step).
     pub(crate) unsafe fn push_later<N: Linked>(node: *mut N, queue: &ReclaimQueue<N>) -> Self {
         Self {
