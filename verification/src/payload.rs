@@ -10,6 +10,7 @@
 
 use std::time::Instant;
 
+pub use polyplug_store::Bug;
 use polyplug_store::Config;
 use polyplug_store::sync::{Track, UnsafeCell};
 
@@ -104,4 +105,31 @@ pub fn check(name: &str, bound: Option<usize>, model: impl Fn() + Sync + Send + 
             .map_or_else(|| "none".to_string(), |b| b.to_string()),
         start.elapsed()
     );
+}
+
+/// Declares a loom model test: `$body(Bug::None)` under [`check`] with
+/// preemption bound `$bound`.
+#[macro_export]
+macro_rules! loom_model {
+    ($name:ident, $bound:expr, $body:expr) => {
+        #[test]
+        fn $name() {
+            $crate::payload::check(stringify!($name), $bound, || {
+                $body($crate::payload::Bug::None)
+            });
+        }
+    };
+}
+
+/// Declares a planted-bug twin: `$body($bug)` under [`check`], which must
+/// panic with a message containing `$expected`.
+#[macro_export]
+macro_rules! loom_twin {
+    ($name:ident, $bound:expr, $body:expr, $bug:expr, $expected:literal) => {
+        #[test]
+        #[should_panic(expected = $expected)]
+        fn $name() {
+            $crate::payload::check(stringify!($name), $bound, || $body($bug));
+        }
+    };
 }

@@ -8,8 +8,8 @@
 #![cfg(all(loom, crossbeam_loom))]
 
 use polyplug_store::Bug;
-use polyplug_verification::payload::check;
 use polyplug_verification::scenarios as sc;
+use polyplug_verification::{loom_model as model, loom_twin as twin};
 
 /// Preemption bound of the crossbeam-epoch models: crossbeam's pin, flush
 /// and collection add dozens of atomic operations per write, so the state
@@ -18,25 +18,6 @@ const BOUND: Option<usize> = Some(3);
 /// The ABA model makes two writes where the others make one; at 3 it does
 /// not fit the CI budget.
 const ABA_BOUND: Option<usize> = Some(2);
-
-macro_rules! model {
-    ($name:ident, $bound:expr, $body:expr) => {
-        #[test]
-        fn $name() {
-            check(stringify!($name), $bound, || $body(Bug::None));
-        }
-    };
-}
-
-macro_rules! twin {
-    ($name:ident, $bound:expr, $body:expr, $bug:expr, $expected:literal) => {
-        #[test]
-        #[should_panic(expected = $expected)]
-        fn $name() {
-            check(stringify!($name), $bound, || $body($bug));
-        }
-    };
-}
 
 model!(epoch_get_vs_replace, BOUND, |bug| sc::get_vs_replace(
     bug, 1

@@ -10,32 +10,13 @@
 #![cfg(all(loom, not(crossbeam_loom)))]
 
 use polyplug_store::Bug;
-use polyplug_verification::payload::check;
 use polyplug_verification::scenarios as sc;
+use polyplug_verification::{loom_model as model, loom_twin as twin};
 
 /// Two threads: no bound, every interleaving.
 const ALL: Option<usize> = None;
 /// Three threads: five preemptions.
 const THREE_THREADS: Option<usize> = Some(5);
-
-macro_rules! model {
-    ($name:ident, $bound:expr, $body:expr) => {
-        #[test]
-        fn $name() {
-            check(stringify!($name), $bound, || $body(Bug::None));
-        }
-    };
-}
-
-macro_rules! twin {
-    ($name:ident, $bound:expr, $body:expr, $bug:expr, $expected:literal) => {
-        #[test]
-        #[should_panic(expected = $expected)]
-        fn $name() {
-            check(stringify!($name), $bound, || $body($bug));
-        }
-    };
-}
 
 // get vs replace
 model!(get_vs_replace, ALL, |bug| sc::get_vs_replace(bug, 1));
