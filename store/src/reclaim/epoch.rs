@@ -6,8 +6,8 @@
 //!
 //! Pinning is crossbeam's: the outermost pin of a participant publishes its
 //! epoch with a full fence; a nested pin under an existing one only bumps a
-//! counter. Writers register a fresh participant per write, so the store
-//! holds no thread-affine state.
+//! counter. The writer side keeps one participant for the store's lifetime
+//! and touches it only under the writer lock (`store::WriterParticipant`).
 
 use crossbeam_epoch::{Collector, Guard, LocalHandle};
 
@@ -19,8 +19,9 @@ pub(crate) struct EpochReclaimer {
 }
 
 /// How many times `advance` flushes. A bag sealed in epoch `e` is collected
-/// once the global epoch reaches `e + 2`; each flush tries one advance, so
-/// three flushes reclaim everything whose readers are gone.
+/// once the global epoch reaches `e + 2`, and each flush tries one advance
+/// and collects at most 8 bags; `Store::reclaim` repeats `advance` while it
+/// makes progress.
 const ADVANCE_FLUSHES: usize = 3;
 
 impl Reclaim for EpochReclaimer {

@@ -36,7 +36,8 @@ pub(crate) type ActiveReclaimer = model::ModelReclaimer;
 /// The contract every reclaimer implements.
 ///
 /// - A *participant* is per thread and is not shared; readers keep one for
-///   as long as they read, writers take one per write.
+///   as long as they read; the writer side keeps one for the store's
+///   lifetime and uses it only under the writer lock.
 /// - A *pin* marks a read-side critical section: every pointer loaded from a
 ///   published location while pinned stays valid until the pin is dropped.
 /// - [`Reclaim::defer`] runs its [`Deferred`] only after every pin that
