@@ -64,6 +64,40 @@ impl Config for DefaultConfig {
     const FIRST_SEGMENT_BITS: u32 = 5;
 }
 
+/// Declares a [`Config`]: a unit type with the plain derives and the three
+/// constants.
+///
+/// # Example
+///
+/// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
+/// polyplug_store::config! {
+///     /// Sixteen slots, generations 1 to 7.
+///     pub Small { index: 4, generation: 3, first_segment: 1 }
+/// }
+/// let store: polyplug_store::Store<u32, u64, Small> = polyplug_store::Store::new();
+/// assert_eq!(polyplug_store::Store::<u32, u64, Small>::CAPACITY, 16);
+/// # drop(store);
+/// ```
+#[macro_export]
+macro_rules! config {
+    ($(#[$meta:meta])* $vis:vis $name:ident {
+        index: $index:expr,
+        generation: $generation:expr,
+        first_segment: $first:expr $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis struct $name;
+
+        impl $crate::Config for $name {
+            const INDEX_BITS: u32 = $index;
+            const GENERATION_BITS: u32 = $generation;
+            const FIRST_SEGMENT_BITS: u32 = $first;
+        }
+    };
+}
+
 /// Derived constants, computed once per config at compile time.
 pub(crate) struct Layout<C>(core::marker::PhantomData<C>);
 
@@ -109,12 +143,8 @@ impl<C: Config> Layout<C> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    struct Tiny;
-    impl Config for Tiny {
-        const INDEX_BITS: u32 = 2;
-        const GENERATION_BITS: u32 = 2;
-        const FIRST_SEGMENT_BITS: u32 = 0;
+    crate::config! {
+        Tiny { index: 2, generation: 2, first_segment: 0 }
     }
 
     #[test]

@@ -208,12 +208,8 @@ impl<C: Config> fmt::Display for Handle<C> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    struct Narrow;
-    impl Config for Narrow {
-        const INDEX_BITS: u32 = 4;
-        const GENERATION_BITS: u32 = 4;
-        const FIRST_SEGMENT_BITS: u32 = 1;
+    crate::config! {
+        Narrow { index: 4, generation: 4, first_segment: 1 }
     }
 
     /// Every raw value of the narrow config's 8 handle bits, and some above.

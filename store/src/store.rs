@@ -105,7 +105,9 @@ pub(crate) struct Queues<T, K, C> {
 /// A monotonically increasing count of commits that changed the store.
 ///
 /// Read it with one Acquire load; if it is unchanged since a value was
-/// resolved, nothing has been inserted, replaced or removed since.
+/// resolved, no insert, replace or remove has been committed since. (A
+/// transaction's own inserts resolve through their handles before commit,
+/// and vanish without a bump if it aborts; they were never findable.)
 ///
 /// # Example
 ///
@@ -222,6 +224,17 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         false
     }
 
+    /// `order`, or Relaxed when `bug` is planted: the one switch for the
+    /// planted ordering bugs. Outside model builds it is always `order`.
+    #[inline(always)]
+    pub(crate) fn ordering(&self, order: Ordering, bug: Bug) -> Ordering {
+        if self.planted(bug) {
+            Ordering::Relaxed
+        } else {
+            order
+        }
+    }
+
     pub(crate) fn reclaimer(&self) -> &ActiveReclaimer {
         &self.reclaimer
     }
@@ -296,16 +309,9 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// ```
     #[inline]
     pub fn revision(&self) -> Revision {
-        #[cfg(any(loom, shuttle))]
-        let order = if self.planted(Bug::RelaxedRevision) {
-            Ordering::Relaxed
-        } else {
-            Ordering::Acquire
-        };
-        #[cfg(not(any(loom, shuttle)))]
-        let order = Ordering::Acquire;
         // Acquire: pairs with the Release bump at the end of `commit`, so a
         // caller that sees revision r also sees every publish before it.
+        let order = self.ordering(Ordering::Acquire, Bug::RelaxedRevision);
         Revision(self.revision.load(order))
     }
 
@@ -320,17 +326,11 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         let Some(slot) = self.table.slot(handle.index()) else {
             return Err(GetError::OutOfRange { handle });
         };
-        #[cfg(any(loom, shuttle))]
-        let order = if self.planted(Bug::RelaxedRead) {
-            Ordering::Relaxed
-        } else {
-            Ordering::Acquire
-        };
-        #[cfg(not(any(loom, shuttle)))]
-        let order = Ordering::Acquire;
         // Acquire: pairs with the Release store that published the node in
         // `commit`/`insert`, so the node's generation and value are visible.
-        let node = slot.node.load(order);
+        let node = slot
+            .node
+            .load(self.ordering(Ordering::Acquire, Bug::RelaxedRead));
         if !node.is_null() {
             // SAFETY: [S2][S5] a non-null slot pointer is a whole node (Release
             // publish, Acquire load); the caller's pin keeps it alive.
@@ -415,8 +415,8 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     }
 
     /// Destroys every retired value that no reader can reach any more, on
-    /// this thread, and returns how many values it destroyed. Writes call it
-    /// too; call it yourself to reclaim sooner.
+    /// this thread, and returns how many values it destroyed. Every write
+    /// ends with one pass of the same work; call this to reclaim sooner.
     ///
     /// Must not be called while this thread holds a [`Guard`] of this store
     /// if you expect progress: the guard would hold its own epoch back (it

@@ -238,11 +238,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
 
     /// The order for publishing a node (Release, or the planted bug's).
     fn publish_order(&self) -> Ordering {
-        if self.planted(Bug::RelaxedPublish) {
-            Ordering::Relaxed
-        } else {
-            Ordering::Release
-        }
+        self.ordering(Ordering::Release, Bug::RelaxedPublish)
     }
 
     /// Case 8: retires an unpublished node through the reclaimer.
@@ -286,7 +282,8 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
 
 impl<'s, T, K: Eq + Hash + Clone, C: Config> WriteTxn<'s, T, K, C> {
     fn writer(&mut self) -> &mut Writer<K> {
-        // The guard is taken only in `finish`, which consumes the txn.
+        // The guard is taken only by `commit`, which consumes the txn, and by
+        // `Drop`; neither can be followed by a call to this method.
         match self.writer.as_mut() {
             Some(guard) => guard,
             None => unreachable!("writer lock released before the transaction ended"),
@@ -534,13 +531,9 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     }
 
     fn bump_revision(&self) {
-        let order = if self.planted(Bug::RelaxedRevision) {
-            Ordering::Relaxed
-        } else {
-            Ordering::Release
-        };
         // Release: publishes every store of this commit before it; pairs
         // with the Acquire load in `revision` (case 7).
+        let order = self.ordering(Ordering::Release, Bug::RelaxedRevision);
         self.revision.fetch_add(1, order);
     }
 }

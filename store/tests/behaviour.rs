@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, ThreadId};
 
-use polyplug_store::{Config, DrainTicket, GetError, Store, WriteError};
+use polyplug_store::{DrainTicket, GetError, Store, WriteError};
 
 /// Counts its drops and records the thread each ran on.
 #[derive(Debug)]
@@ -35,12 +35,8 @@ fn probe(id: u32, drops: &Arc<Mutex<Vec<(u32, ThreadId)>>>) -> Probe {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Tiny;
-impl Config for Tiny {
-    const INDEX_BITS: u32 = 2;
-    const GENERATION_BITS: u32 = 2;
-    const FIRST_SEGMENT_BITS: u32 = 0;
+polyplug_store::config! {
+    Tiny { index: 2, generation: 2, first_segment: 0 }
 }
 
 #[test]

@@ -11,7 +11,6 @@
 use std::time::Instant;
 
 pub use polyplug_store::Bug;
-use polyplug_store::Config;
 use polyplug_store::sync::{Track, UnsafeCell};
 
 /// The value written over a payload when it is dropped.
@@ -54,15 +53,10 @@ impl Drop for Payload {
     }
 }
 
-/// The tiny config of every loom model: 4 slots, generations 1 to 3, first
-/// segment of one slot, so reuse and growth happen in a few operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tiny;
-
-impl Config for Tiny {
-    const INDEX_BITS: u32 = 2;
-    const GENERATION_BITS: u32 = 2;
-    const FIRST_SEGMENT_BITS: u32 = 0;
+polyplug_store::config! {
+    /// The tiny config of every loom model: 4 slots, generations 1 to 3, first
+    /// segment of one slot, so reuse and growth happen in a few operations.
+    pub Tiny { index: 2, generation: 2, first_segment: 0 }
 }
 
 /// Branches one execution may take (loom's default is 1,000).

@@ -306,12 +306,8 @@ fn to_usize(index: u32) -> usize {
 mod tests {
     use super::*;
 
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    struct Tiny;
-    impl Config for Tiny {
-        const INDEX_BITS: u32 = 1;
-        const GENERATION_BITS: u32 = 2;
-        const FIRST_SEGMENT_BITS: u32 = 0;
+    polyplug_store::config! {
+        Tiny { index: 1, generation: 2, first_segment: 0 }
     }
 
     fn h(index: u32, generation: u32) -> Handle<Tiny> {

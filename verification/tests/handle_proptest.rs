@@ -18,49 +18,29 @@ use polyplug_store::{Config, DefaultConfig, Generation, Handle, Index};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-/// 20 index bits, 12 generation bits: 32 bits used, 32 unused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct W20x12;
-impl Config for W20x12 {
-    const INDEX_BITS: u32 = 20;
-    const GENERATION_BITS: u32 = 12;
-    const FIRST_SEGMENT_BITS: u32 = 4;
+polyplug_store::config! {
+    /// 20 index bits, 12 generation bits: 32 bits used, 32 unused.
+    W20x12 { index: 20, generation: 12, first_segment: 4 }
 }
 
-/// 24 + 24 bits: 16 unused high bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct W24x24;
-impl Config for W24x24 {
-    const INDEX_BITS: u32 = 24;
-    const GENERATION_BITS: u32 = 24;
-    const FIRST_SEGMENT_BITS: u32 = 5;
+polyplug_store::config! {
+    /// 24 + 24 bits: 16 unused high bits.
+    W24x24 { index: 24, generation: 24, first_segment: 5 }
 }
 
-/// All generation: 1 index bit, 32 generation bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct W1x32;
-impl Config for W1x32 {
-    const INDEX_BITS: u32 = 1;
-    const GENERATION_BITS: u32 = 32;
-    const FIRST_SEGMENT_BITS: u32 = 0;
+polyplug_store::config! {
+    /// All generation: 1 index bit, 32 generation bits.
+    W1x32 { index: 1, generation: 32, first_segment: 0 }
 }
 
-/// All index: 32 index bits, 1 generation bit (every slot used once).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct W32x1;
-impl Config for W32x1 {
-    const INDEX_BITS: u32 = 32;
-    const GENERATION_BITS: u32 = 1;
-    const FIRST_SEGMENT_BITS: u32 = 5;
+polyplug_store::config! {
+    /// All index: 32 index bits, 1 generation bit (every slot used once).
+    W32x1 { index: 32, generation: 1, first_segment: 5 }
 }
 
-/// 32 + 31 bits: only the top bit of the word is unused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct W32x31;
-impl Config for W32x31 {
-    const INDEX_BITS: u32 = 32;
-    const GENERATION_BITS: u32 = 31;
-    const FIRST_SEGMENT_BITS: u32 = 16;
+polyplug_store::config! {
+    /// 32 + 31 bits: only the top bit of the word is unused.
+    W32x31 { index: 32, generation: 31, first_segment: 16 }
 }
 
 /// `2^bits - 1` for `bits <= 64`.

@@ -33,13 +33,9 @@ type Value = u32;
 /// Keys are drawn from `0..KEYS`, so several values share a key.
 const KEYS: Key = 4;
 
-/// 8 slots, generations 1 to 3, a first segment of one slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Tiny;
-impl Config for Tiny {
-    const INDEX_BITS: u32 = 3;
-    const GENERATION_BITS: u32 = 2;
-    const FIRST_SEGMENT_BITS: u32 = 0;
+polyplug_store::config! {
+    /// 8 slots, generations 1 to 3, a first segment of one slot.
+    Tiny { index: 3, generation: 2, first_segment: 0 }
 }
 
 /// One operation.

@@ -32,7 +32,7 @@
 use std::sync::atomic::{AtomicBool as StdAtomicBool, AtomicUsize as StdAtomicUsize};
 
 use polyplug_store::sync::{Arc, Mutex, thread};
-use polyplug_store::{Bug, Config, DefaultConfig, GetError, Handle, Store};
+use polyplug_store::{Bug, DefaultConfig, GetError, Handle, Store};
 
 /// Iterations per scheduler for the models: `SHUTTLE_ITERATIONS`, default
 /// 10,000.
@@ -208,14 +208,10 @@ twin!(
 // (b) generation reuse
 // ---------------------------------------------------------------------------
 
-/// 4 slots of 7 generations: the writer's cycles reuse every slot, retire
-/// some, and grow the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Tiny;
-impl Config for Tiny {
-    const INDEX_BITS: u32 = 2;
-    const GENERATION_BITS: u32 = 3;
-    const FIRST_SEGMENT_BITS: u32 = 0;
+polyplug_store::config! {
+    /// 4 slots of 7 generations: the writer's cycles reuse every slot, retire
+    /// some, and grow the table.
+    Tiny { index: 2, generation: 3, first_segment: 0 }
 }
 
 /// One issued handle, as the writer announces it to readers.
