@@ -1,0 +1,1 @@
+//! Bundle manifests and native plugin libraries.
