@@ -41,7 +41,7 @@ pub struct ContractHandle(pub u64);
 /// and checks `*interface` before it returns.
 pub type RegisterContractFn = unsafe extern "C" fn(
     ctx: *mut c_void,
-    interface: *const ContractInterface,
+    contract: *const ContractInterface,
     err: *mut AbiError,
 ) -> u32;
 

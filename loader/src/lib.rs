@@ -1,1 +1,96 @@
-//! Bundle manifests and native plugin libraries.
+//! Bundle manifests and native plugin libraries for polyplug: parse,
+//! verify, `dlopen`, and report honestly on `dlclose`.
+//!
+//! # The problem
+//!
+//! A plugin arrives as a directory, a *bundle*, that names itself, the
+//! contracts it provides and requires, and (for native code) a shared
+//! library per platform. Before any plugin code runs, the host has to know
+//! that the manifest means exactly one thing, that the library file is the
+//! one the manifest describes and lies inside the bundle, and that it was
+//! built for this ABI. After it runs, a function pointer into the library
+//! must never be used once the library is closed, and the host must be
+//! able to tell whether closing really unloaded the code.
+//!
+//! # The concepts
+//!
+//! - [`parse_manifest`]: a pure parser from the bytes of `manifest.toml`
+//!   to a typed [`Manifest`] ([`BundleName`], [`Version`](polyplug_abi::Version),
+//!   [`LoaderKind`], [`LibrarySpec`], [`ContractDecl`]), or a
+//!   [`ManifestError`] with file, line, column and field. The small
+//!   parsers [`parse_version`], [`parse_version_req`] and
+//!   [`parse_contract_key`] are pure too.
+//! - [`Bundle`]: an opened bundle directory, with its library path checked
+//!   to stay inside the directory.
+//! - [`ScratchDir`]: a private directory for the copies handed to
+//!   `dlopen`.
+//! - [`NativeLibrary`]: a loaded library; its [`Entry`] point can only be
+//!   borrowed, and [`NativeLibrary::close`] returns a [`CloseReport`] that
+//!   says whether the image left memory ([`Unmapped`]).
+//!
+//! # Guarantees
+//!
+//! - Parsers never panic and never do IO; every input gives a value or a
+//!   typed error.
+//! - A library path never leaves its bundle directory: absolute paths,
+//!   `..` components and escaping symlinks are refused.
+//! - The bytes that are loaded are the bytes that were hashed: each load
+//!   opens a fresh private copy, so a rebuilt file is never served from a
+//!   cached image.
+//! - No plugin code runs before the ABI version is checked, except the
+//!   library's own initialisers, which `dlopen` runs (see the *Trust*
+//!   section of [`NativeLibrary::open`]).
+//! - A function pointer cannot outlive its library: [`Entry`] borrows the
+//!   [`NativeLibrary`].
+//!
+//! # Example
+//!
+//! ```
+//! use std::path::Path;
+//! use polyplug_abi::ContractId;
+//! use polyplug_loader::{LoaderKind, parse_manifest};
+//!
+//! let text = br#"
+//! [bundle]
+//! name = "test-add"
+//! version = "1.0.0"
+//! loader = "native"
+//!
+//! [library]
+//! linux = "libtest_add.so"
+//!
+//! [[provides]]
+//! name = "test.add"
+//! version = "1.0.0"
+//! "#;
+//! let manifest = parse_manifest(text, Path::new("test-add/manifest.toml"))?;
+//! assert_eq!(manifest.loader, LoaderKind::Native);
+//! assert_eq!(manifest.provides[0].id(), ContractId::of("test.add", 1));
+//! # Ok::<(), polyplug_loader::ManifestError>(())
+//! ```
+#![deny(unsafe_code)]
+
+mod bundle;
+mod error;
+mod image;
+mod location;
+mod manifest;
+mod name;
+mod native;
+mod scratch;
+mod version;
+
+pub use bundle::{Bundle, MANIFEST_FILE};
+pub use error::{BundleError, ManifestError, ManifestErrorKind, NativeError};
+pub use image::{CloseReport, Unmapped, image_mapped};
+pub use manifest::{
+    ContractDecl, LibrarySpec, LoaderKind, MAX_MANIFEST_BYTES, Manifest, parse_manifest,
+    platform_key,
+};
+pub use name::{
+    BundleName, ContractKeyError, ContractName, MAX_BUNDLE_NAME, MAX_CONTRACT_NAME, NameError,
+    NameKind, parse_contract_key,
+};
+pub use native::{Entry, NativeLibrary};
+pub use scratch::ScratchDir;
+pub use version::{VersionError, VersionShape, parse_version, parse_version_req};

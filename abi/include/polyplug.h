@@ -1,0 +1,622 @@
+/*
+ * polyplug.h: the C ABI shared by polyplug hosts and plugins.
+ *
+ * GENERATED from the Rust crate polyplug-abi (abi/src) by cbindgen, using
+ * abi/cbindgen.toml. DO NOT EDIT: a test fails when this file is stale.
+ * Regenerate it with
+ *
+ *     POLYPLUG_BLESS=1 cargo test -p polyplug-abi --test header
+ *
+ * Conventions:
+ * - Every struct is plain data; its Rust twin is #[repr(C)] and the layouts
+ *   are checked by the tests of polyplug-abi.
+ * - Codes, levels and flags are uint32_t values with PP_ constants, never C
+ *   enums, so any bit pattern is a valid value.
+ * - PpContractId and PpContractHandle are #[repr(transparent)] newtypes of
+ *   u64 in Rust. cbindgen emits them as typedefs of uint64_t, so in C they
+ *   are plain integers: compare them with ==.
+ * - A PpStrView is a (pointer, length) view of UTF-8 bytes, not
+ *   NUL-terminated; build one from a literal with PP_STR (an expression) or
+ *   PP_STR_INIT (a static initializer).
+ * - Function pointer fields may be NULL where the documentation says so.
+ */
+
+#ifndef POLYPLUG_H
+#define POLYPLUG_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct PpStrView;
+struct PpVersion;
+struct PpAbiError;
+struct PpNativeEntry;
+struct PpTypedEntry;
+struct PpContractInterface;
+struct PpHostApi;
+struct PpBundleContext;
+
+/**
+ * The id of a contract: the 64-bit FNV-1a hash of the UTF-8 bytes of
+ * `name@major`, with `major` written in decimal without leading zeros.
+ *
+ * FNV-1a 64: start from the offset basis `0xcbf29ce484222325`; for each
+ * byte, XOR it into the hash, then multiply by the prime `0x100000001b3`
+ * modulo 2^64. The function is fixed for the life of ABI version 1, so ids
+ * may be stored, compiled into plugins and compared across processes.
+ *
+ * ```
+ * use polyplug_abi::ContractId;
+ *
+ * // The hash of the bytes "test.add@1".
+ * assert_eq!(ContractId::of("test.add", 1), ContractId::of_key(b"test.add@1"));
+ * assert_eq!(ContractId::of_key(b""), ContractId(0xcbf2_9ce4_8422_2325));
+ * ```
+ */
+typedef uint64_t PpContractId;
+
+/**
+ * A contract found through the host table: an opaque handle that the
+ * plugin may keep and resolve again at any time. After the contract is
+ * unloaded, resolving it fails with [`ERR_NOT_FOUND`](crate::ERR_NOT_FOUND).
+ */
+typedef uint64_t PpContractHandle;
+
+/**
+ * The fixed native calling convention: `fn(instance, args, out, err)`.
+ *
+ * `instance` is the value `create_instance` made, or null for a contract
+ * without instances. `args` points to the function's argument struct and
+ * `out` to its result, both laid out as the contract documents. The return
+ * value is [`OK`](crate::OK) or an error code; on error the function also
+ * fills `*err` (which the caller initialised to [`AbiError::NONE`]).
+ */
+typedef uint32_t (*PpNativeFn)(void *instance, const void *args, void *out, struct PpAbiError *err);
+
+/**
+ * An untyped function pointer: the storage type of a typed entry. The host
+ * turns it back into the signature that [`TypedEntry::signature`] names.
+ */
+typedef void (*PpVoidFn)(void);
+
+/**
+ * Makes one instance of a stateful contract and writes it to `*instance`.
+ * Returns [`OK`](crate::OK) or an error code with `*err` filled.
+ */
+typedef uint32_t (*PpCreateInstanceFn)(const struct PpHostApi *host,
+                                       void **instance,
+                                       struct PpAbiError *err);
+
+/**
+ * Destroys an instance made by the matching [`CreateInstanceFn`].
+ */
+typedef void (*PpDestroyInstanceFn)(void *instance);
+
+/**
+ * The entry point, exported as [`ENTRY_SYMBOL`]. It registers the plugin's
+ * contracts through `host` and returns [`OK`](crate::OK), or an error code
+ * with `*err` filled. It runs once per load, on the host's writer thread.
+ */
+typedef uint32_t (*PpEntryFn)(const struct PpHostApi *host,
+                              const struct PpBundleContext *bundle,
+                              struct PpAbiError *err);
+
+/**
+ * Registers a contract. Valid only while the entry point runs; later calls
+ * fail with [`ERR_NOT_IN_INIT`](crate::ERR_NOT_IN_INIT). The host copies
+ * and checks `*interface` before it returns.
+ */
+typedef uint32_t (*PpRegisterContractFn)(void *ctx,
+                                         const struct PpContractInterface *contract,
+                                         struct PpAbiError *err);
+
+/**
+ * Finds the best loaded contract named `name` that satisfies `min_version`
+ * (the highest compatible minor) and writes its handle to `*out`. Host
+ * contracts and plugin contracts are found alike.
+ */
+typedef uint32_t (*PpFindContractFn)(void *ctx,
+                                     struct PpStrView name,
+                                     struct PpVersion min_version,
+                                     PpContractHandle *out,
+                                     struct PpAbiError *err);
+
+/**
+ * Writes the current interface of `handle` to `*out`. The pointers in it
+ * stay valid until the plugin function that called `resolve_contract`
+ * returns to the host; keep the handle, never the pointers.
+ */
+typedef uint32_t (*PpResolveContractFn)(void *ctx,
+                                        PpContractHandle handle,
+                                        struct PpContractInterface *out,
+                                        struct PpAbiError *err);
+
+/**
+ * Logs `message` at `level` (one of the `LOG_*` constants).
+ */
+typedef void (*PpLogFn)(void *ctx, uint32_t level, struct PpStrView message);
+
+/**
+ * Allocates `size` bytes aligned to `align` (a power of two) from the host;
+ * returns null on failure or when `size` is 0.
+ */
+typedef void *(*PpAllocFn)(void *ctx, size_t size, size_t align);
+
+/**
+ * Frees memory from [`AllocFn`], given the same size and alignment.
+ */
+typedef void (*PpFreeFn)(void *ctx, void *ptr, size_t size, size_t align);
+
+/**
+ * Copies the last error that the host reported to this bundle into `*out`
+ * and returns its code ([`OK`](crate::OK) when there was none). A message
+ * is host-allocated ([`ERROR_FLAG_HOST_ALLOCATED`](crate::ERROR_FLAG_HOST_ALLOCATED)).
+ */
+typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
+
+/**
+ * Success.
+ */
+#define PP_OK 0
+
+/**
+ * A pointer or value passed across the boundary was invalid (null, out of
+ * range, not UTF-8).
+ */
+#define PP_ERR_BAD_ARGUMENT 1
+
+/**
+ * The named contract, function or symbol does not exist.
+ */
+#define PP_ERR_NOT_FOUND 2
+
+/**
+ * The plugin was built for another ABI version.
+ */
+#define PP_ERR_ABI_MISMATCH 3
+
+/**
+ * `register_contract` was called outside the entry point.
+ */
+#define PP_ERR_NOT_IN_INIT 4
+
+/**
+ * A contract was registered twice by one bundle.
+ */
+#define PP_ERR_DUPLICATE 5
+
+/**
+ * A contract was registered that the bundle's manifest does not declare.
+ */
+#define PP_ERR_UNDECLARED 6
+
+/**
+ * A registered interface failed validation (null function pointers, counts,
+ * names, an id that does not match `name@major`).
+ */
+#define PP_ERR_INVALID 7
+
+/**
+ * Plugin code panicked; the panic was caught at the boundary.
+ */
+#define PP_ERR_PANIC 8
+
+/**
+ * An allocation failed.
+ */
+#define PP_ERR_OUT_OF_MEMORY 9
+
+/**
+ * The operation is not supported by this host or plugin.
+ */
+#define PP_ERR_UNSUPPORTED 10
+
+/**
+ * A bug in the host; the message says more.
+ */
+#define PP_ERR_INTERNAL 11
+
+/**
+ * The first code free for plugin-defined errors. Plugins may return any
+ * code at or above it; the host passes it through unchanged.
+ */
+#define PP_ERR_PLUGIN 1000
+
+/**
+ * [`AbiError::flags`] bit: `message` was allocated with the host table's
+ * `alloc` (size `message.len`, alignment 1) and the receiver frees it with
+ * `free`. Without this bit the message is static: it lives as long as the
+ * library of the code that wrote it.
+ */
+#define PP_ERROR_FLAG_HOST_ALLOCATED 1
+
+/**
+ * The ABI version this crate describes.
+ *
+ * A plugin exports it as the data symbol [`ABI_VERSION_SYMBOL`]; the host
+ * reads that `u32` before it calls any plugin function and refuses the
+ * library unless it equals this constant. Any change to a type in this crate
+ * bumps it.
+ */
+#define PP_ABI_VERSION 1
+
+/**
+ * Log level: very detailed tracing.
+ */
+#define PP_LOG_TRACE 0
+
+/**
+ * Log level: debugging detail.
+ */
+#define PP_LOG_DEBUG 1
+
+/**
+ * Log level: normal operation.
+ */
+#define PP_LOG_INFO 2
+
+/**
+ * Log level: something unexpected that the plugin handled.
+ */
+#define PP_LOG_WARN 3
+
+/**
+ * Log level: an error.
+ */
+#define PP_LOG_ERROR 4
+
+/**
+ * A borrowed string: a pointer and a length in bytes, not NUL-terminated.
+ *
+ * Who owns the bytes and how long they live is stated wherever a view
+ * appears. The receiver checks that the bytes are UTF-8 before it uses them
+ * as text; an empty view may have a null pointer.
+ *
+ * ```
+ * use polyplug_abi::StrView;
+ *
+ * const NAME: StrView = StrView::from_static("test.add");
+ * assert_eq!(NAME.len, 8);
+ * assert!(StrView::EMPTY.ptr.is_null());
+ * ```
+ */
+typedef struct PpStrView {
+  /**
+   * First byte, or null when `len` is 0.
+   */
+  const uint8_t *ptr;
+  /**
+   * Length in bytes.
+   */
+  size_t len;
+} PpStrView;
+
+/**
+ * A contract version, `major.minor.patch`.
+ *
+ * **Compatibility rule:** a provided version satisfies a required one when
+ * the majors are equal and the provided minor is at least the required
+ * minor. The patch never matters. A major is part of a contract's identity
+ * ([`ContractId`](crate::ContractId) hashes `name@major`), so two majors
+ * of one contract are two contracts.
+ *
+ * ```
+ * use polyplug_abi::Version;
+ *
+ * let provided = Version::new(1, 3, 7);
+ * assert!(provided.satisfies(Version::new(1, 3, 0)));
+ * assert!(provided.satisfies(Version::new(1, 0, 9)));
+ * assert!(!provided.satisfies(Version::new(1, 4, 0)));
+ * assert!(!provided.satisfies(Version::new(2, 0, 0)));
+ * ```
+ */
+typedef struct PpVersion {
+  /**
+   * Breaking changes.
+   */
+  uint32_t major;
+  /**
+   * Additions that keep every older caller working.
+   */
+  uint32_t minor;
+  /**
+   * Fixes.
+   */
+  uint32_t patch;
+} PpVersion;
+
+/**
+ * An error: a `u32` code and a message.
+ *
+ * Whoever calls a function that takes `*mut AbiError` initialises it to
+ * [`AbiError::NONE`] first; the callee writes it only when it returns a
+ * code other than [`OK`], and then writes the same code here. The receiver
+ * checks `message` as UTF-8 before showing it.
+ *
+ * ```
+ * use polyplug_abi::{AbiError, OK};
+ *
+ * let err = AbiError::NONE;
+ * assert_eq!(err.code, OK);
+ * assert_eq!(err.message.len, 0);
+ * ```
+ */
+typedef struct PpAbiError {
+  /**
+   * One of the `ERR_*` codes, or a plugin code `>= ERR_PLUGIN`.
+   */
+  uint32_t code;
+  /**
+   * `ERROR_FLAG_*` bits that say who owns `message`.
+   */
+  uint32_t flags;
+  /**
+   * What went wrong, for people.
+   */
+  struct PpStrView message;
+} PpAbiError;
+/**
+ * No error: code [`OK`], no message.
+ */
+#define PpAbiError_NONE (PpAbiError){ .code = PP_OK, .flags = 0, .message = PpStrView_EMPTY }
+
+/**
+ * One native function of a contract.
+ */
+typedef struct PpNativeEntry {
+  /**
+   * The function's name, unique within the contract.
+   */
+  struct PpStrView name;
+  /**
+   * The function; a null entry is refused at registration.
+   */
+  PpNativeFn func;
+} PpNativeEntry;
+
+/**
+ * One typed function of a contract: a plain C function pointer called with
+ * no marshalling at all.
+ *
+ * `signature` spells the C type in the form `ret(arg,arg)`, using only
+ * `void`, `u8`, `u16`, `u32`, `u64`, `i8`, `i16`, `i32`, `i64`, `usize`,
+ * `isize`, `f32` and `f64`, with no spaces: `u32(u32,u32)`, `void()`. The
+ * host compares it with the signature it asks for before it hands out the
+ * pointer, so a typed call cannot use the wrong type.
+ */
+typedef struct PpTypedEntry {
+  /**
+   * The function's name, unique within the contract.
+   */
+  struct PpStrView name;
+  /**
+   * The function's C signature, as above.
+   */
+  struct PpStrView signature;
+  /**
+   * The function, cast to [`VoidFn`]; a null entry is refused.
+   */
+  PpVoidFn func;
+} PpTypedEntry;
+
+/**
+ * A contract: what a plugin registers and a host calls.
+ *
+ * The plugin passes a pointer to one of these to `register_contract`; the
+ * host copies and checks every field before the call returns, so the
+ * struct, its arrays and its strings only need to live for that call. The
+ * function pointers must stay callable for as long as the library is
+ * loaded.
+ */
+typedef struct PpContractInterface {
+  /**
+   * `ContractId::of(name, version.major)`; checked by the host.
+   */
+  PpContractId id;
+  /**
+   * The contract's name, for example `test.add`.
+   */
+  struct PpStrView name;
+  /**
+   * The contract's version.
+   */
+  struct PpVersion version;
+  /**
+   * Number of entries in `native`.
+   */
+  uint32_t native_count;
+  /**
+   * Native functions, `native_count` of them; may be null when the count
+   * is 0.
+   */
+  const struct PpNativeEntry *native;
+  /**
+   * Number of entries in `typed`.
+   */
+  uint32_t typed_count;
+  /**
+   * Typed functions, `typed_count` of them; may be null when the count is
+   * 0.
+   */
+  const struct PpTypedEntry *typed;
+  /**
+   * Makes an instance; null for a contract without state. Set both or
+   * neither of `create_instance` and `destroy_instance`.
+   */
+  PpCreateInstanceFn create_instance;
+  /**
+   * Destroys an instance.
+   */
+  PpDestroyInstanceFn destroy_instance;
+} PpContractInterface;
+
+/**
+ * The table of host services a plugin calls back into.
+ *
+ * The host builds one per loaded library and keeps it, and `ctx`, valid
+ * until that library is closed, so a plugin may keep the pointer it was
+ * given at entry. Every function is safe to call from any thread and
+ * catches panics on the host side. Pass `ctx` back as the first argument.
+ * The `err` argument of each function may be null.
+ */
+typedef struct PpHostApi {
+  /**
+   * [`ABI_VERSION`] of the host.
+   */
+  uint32_t abi_version;
+  /**
+   * `size_of::<HostApi>()` as the host built it; fields beyond it are
+   * absent.
+   */
+  uint32_t size;
+  /**
+   * The host's context for this library; opaque to the plugin.
+   */
+  void *ctx;
+  /**
+   * See [`RegisterContractFn`].
+   */
+  PpRegisterContractFn register_contract;
+  /**
+   * See [`FindContractFn`].
+   */
+  PpFindContractFn find_contract;
+  /**
+   * See [`ResolveContractFn`].
+   */
+  PpResolveContractFn resolve_contract;
+  /**
+   * See [`LogFn`].
+   */
+  PpLogFn log;
+  /**
+   * See [`AllocFn`].
+   */
+  PpAllocFn alloc;
+  /**
+   * See [`FreeFn`].
+   */
+  PpFreeFn free;
+  /**
+   * See [`LastErrorFn`].
+   */
+  PpLastErrorFn last_error;
+} PpHostApi;
+
+/**
+ * What the entry point learns about the bundle it was loaded from. Valid
+ * for the duration of the entry call.
+ */
+typedef struct PpBundleContext {
+  /**
+   * The bundle's name, from its manifest.
+   */
+  struct PpStrView name;
+  /**
+   * The bundle's version, from its manifest.
+   */
+  struct PpVersion version;
+  /**
+   * The bundle directory, as UTF-8 when it is valid UTF-8, else empty.
+   */
+  struct PpStrView dir;
+} PpBundleContext;
+
+/* ------------------------------------------------------------------------
+ * Written by hand in abi/cbindgen.toml (cbindgen cannot derive these).
+ * ------------------------------------------------------------------------ */
+
+/**
+ * The empty PpStrView (`StrView::EMPTY` in Rust), a C compound literal.
+ * PpAbiError_NONE, above, is one too: both are C only. A zero-initialised
+ * value (`PpAbiError err = {0};` in C, `PpAbiError err{};` in C++) is the
+ * same value.
+ */
+#ifndef __cplusplus
+#define PpStrView_EMPTY ((PpStrView){ NULL, 0 })
+#endif
+
+/** Name of the exported `uint32_t` holding the plugin's ABI version. */
+#define PP_ABI_VERSION_SYMBOL "polyplug_abi_version"
+
+/** Name of the exported entry point, of type PpEntryFn. */
+#define PP_ENTRY_SYMBOL "polyplug_entry"
+
+/**
+ * A PpStrView of a string literal, without its terminating NUL:
+ * `PP_STR("test.add")`. An expression (a compound literal in C); for a
+ * static initializer use PP_STR_INIT.
+ */
+#ifdef __cplusplus
+#define PP_STR(lit) (PpStrView{ reinterpret_cast<const uint8_t *>(lit), sizeof(lit) - 1 })
+#else
+#define PP_STR(lit) ((PpStrView){ (const uint8_t *)(lit), sizeof(lit) - 1 })
+#endif
+
+/**
+ * The braced initializer of a PpStrView of a string literal, for static
+ * tables: `static const PpNativeEntry e = { PP_STR_INIT("add"), add };`.
+ */
+#define PP_STR_INIT(lit) { (const uint8_t *)(lit), sizeof(lit) - 1 }
+
+/** Marks a symbol as exported from the plugin's shared library. */
+#ifndef PP_EXPORT
+#if defined(_WIN32) || defined(__CYGWIN__)
+#define PP_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define PP_EXPORT __attribute__((visibility("default")))
+#else
+#define PP_EXPORT
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Defined by every plugin: `const uint32_t polyplug_abi_version =
+ * PP_ABI_VERSION;`. The host reads it before calling any plugin function.
+ */
+PP_EXPORT extern const uint32_t polyplug_abi_version;
+
+/**
+ * Defined by every plugin: the entry point, of type PpEntryFn. It registers
+ * the plugin's contracts through `host->register_contract` and returns PP_OK,
+ * or an error code with `*err` filled.
+ */
+PP_EXPORT uint32_t polyplug_entry(const PpHostApi *host, const PpBundleContext *bundle, PpAbiError *err);
+
+/**
+ * The id of contract `name` (NUL-terminated UTF-8) at major version `major`:
+ * FNV-1a 64 of the bytes of "name@major", `major` in decimal without leading
+ * zeros. Equal to `ContractId::of(name, major)` in Rust.
+ */
+static inline uint64_t pp_contract_id(const char *name, uint32_t major) {
+    const uint64_t prime = UINT64_C(0x100000001b3);
+    uint64_t hash = UINT64_C(0xcbf29ce484222325);
+    const unsigned char *byte = (const unsigned char *)name;
+    unsigned char digits[10];
+    int count = 0;
+    for (; *byte != 0; ++byte) {
+        hash ^= (uint64_t)*byte;
+        hash *= prime;
+    }
+    hash ^= (uint64_t)'@';
+    hash *= prime;
+    do {
+        digits[count++] = (unsigned char)('0' + major % 10u);
+        major /= 10u;
+    } while (major != 0u);
+    while (count > 0) {
+        hash ^= (uint64_t)digits[--count];
+        hash *= prime;
+    }
+    return hash;
+}
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif  /* POLYPLUG_H */

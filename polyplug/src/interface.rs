@@ -1,0 +1,434 @@
+//! What a plugin registers, copied and checked before anything uses it.
+//!
+//! A plugin hands `register_contract` a pointer to a
+//! [`ContractInterface`]. [`PlainInterface::copy_from_abi`] takes a plain
+//! copy of every byte it points to (bounded by [`MAX_FUNCTIONS`] and
+//! [`MAX_NAME_BYTES`]); [`PlainInterface::validate`], a pure function,
+//! turns the copy into a [`Table`] or an [`InvalidContract`] that names the
+//! contract and the field. After registration the host reads no plugin data
+//! memory again; it only calls plugin code (\[R4\]).
+
+use std::collections::HashSet;
+use std::fmt;
+
+use polyplug_abi::{
+    ContractId, ContractInterface, CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn,
+    StrView, TypedEntry, Version, VoidFn,
+};
+
+use crate::signature;
+
+/// Most native or typed functions one contract may have.
+pub const MAX_FUNCTIONS: u32 = 256;
+/// Longest contract, function or signature name, in bytes.
+pub const MAX_NAME_BYTES: usize = 128;
+
+/// A registered interface failed its checks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("contract {contract}: {field}: {problem}")]
+pub struct InvalidContract {
+    /// The contract's name as far as it could be read, else its id.
+    pub contract: String,
+    /// The field, such as `native[2].func` or `id`.
+    pub field: String,
+    /// What was wrong, and what was expected.
+    pub problem: String,
+}
+
+/// A plain copy of a registered interface: owned bytes, no plugin pointers
+/// except the function pointers themselves.
+#[derive(Debug, Clone)]
+pub struct PlainInterface {
+    /// The `id` field.
+    pub id: ContractId,
+    /// The bytes of `name`.
+    pub name: Vec<u8>,
+    /// The `version` field.
+    pub version: Version,
+    /// `(name bytes, function)` per native entry.
+    pub native: Vec<(Vec<u8>, Option<NativeFn>)>,
+    /// `(name bytes, signature bytes, function)` per typed entry.
+    pub typed: Vec<(Vec<u8>, Vec<u8>, Option<VoidFn>)>,
+    /// The `create_instance` field.
+    pub create_instance: Option<CreateInstanceFn>,
+    /// The `destroy_instance` field.
+    pub destroy_instance: Option<DestroyInstanceFn>,
+}
+
+fn invalid(
+    contract: &str,
+    field: impl Into<String>,
+    problem: impl Into<String>,
+) -> InvalidContract {
+    InvalidContract {
+        contract: contract.to_owned(),
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// Copies the bytes of a view, refusing null pointers and oversize views.
+///
+/// # Safety
+///
+/// \[P3\] a non-null `view.ptr` points to `view.len` readable bytes.
+unsafe fn copy_view(
+    view: StrView,
+    contract: &str,
+    field: &str,
+) -> Result<Vec<u8>, InvalidContract> {
+    if view.len == 0 {
+        return Ok(Vec::new());
+    }
+    if view.ptr.is_null() {
+        return Err(invalid(
+            contract,
+            field,
+            format!("null pointer with length {}", view.len),
+        ));
+    }
+    if view.len > MAX_NAME_BYTES {
+        return Err(invalid(
+            contract,
+            field,
+            format!(
+                "{} bytes, more than the limit of {MAX_NAME_BYTES}",
+                view.len
+            ),
+        ));
+    }
+    // SAFETY: [P3] the pointer is non-null (checked) and the plugin
+    // promises `len` readable bytes; `len` is at most MAX_NAME_BYTES.
+    let bytes = unsafe { std::slice::from_raw_parts(view.ptr, view.len) };
+    Ok(bytes.to_vec())
+}
+
+/// Copies `count` entries of a plugin array.
+///
+/// # Safety
+///
+/// \[P3\] a non-null `ptr` points to `count` readable `T`s.
+unsafe fn copy_array<T: Copy>(
+    ptr: *const T,
+    count: u32,
+    contract: &str,
+    field: &str,
+) -> Result<Vec<T>, InvalidContract> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if count > MAX_FUNCTIONS {
+        return Err(invalid(
+            contract,
+            format!("{field}_count"),
+            format!("{count} entries, more than the limit of {MAX_FUNCTIONS}"),
+        ));
+    }
+    if ptr.is_null() {
+        return Err(invalid(
+            contract,
+            field,
+            format!("null array with {count} entries"),
+        ));
+    }
+    let len = usize::try_from(count).map_err(|_| invalid(contract, field, "count overflows"))?;
+    // SAFETY: [P3] non-null (checked), and the plugin promises `count`
+    // entries; count is at most MAX_FUNCTIONS.
+    let entries = unsafe { std::slice::from_raw_parts(ptr, len) };
+    Ok(entries.to_vec())
+}
+
+impl PlainInterface {
+    /// Takes a plain copy of everything `interface` points to.
+    ///
+    /// # Safety
+    ///
+    /// \[P3\] `interface` is null or points to a readable
+    /// [`ContractInterface`] whose views and arrays are readable for their
+    /// stated lengths (each bounded here before it is read).
+    pub unsafe fn copy_from_abi(
+        interface: *const ContractInterface,
+    ) -> Result<PlainInterface, InvalidContract> {
+        if interface.is_null() {
+            return Err(invalid("<null>", "interface", "null pointer"));
+        }
+        // SAFETY: [P3] non-null (checked); a plain copy of a Copy struct.
+        let raw: ContractInterface = unsafe { interface.read_unaligned() };
+        let id_text = raw.id.to_string();
+        // SAFETY: [P3] the view comes from the plugin's interface.
+        let name = unsafe { copy_view(raw.name, &id_text, "name") }?;
+        let label = String::from_utf8_lossy(&name).into_owned();
+        // SAFETY: [P3] the array comes from the plugin's interface.
+        let native_raw: Vec<NativeEntry> =
+            unsafe { copy_array(raw.native, raw.native_count, &label, "native") }?;
+        // SAFETY: [P3] the array comes from the plugin's interface.
+        let typed_raw: Vec<TypedEntry> =
+            unsafe { copy_array(raw.typed, raw.typed_count, &label, "typed") }?;
+        let mut native = Vec::with_capacity(native_raw.len());
+        for (i, entry) in native_raw.iter().enumerate() {
+            // SAFETY: [P3] the view comes from the plugin's native entry.
+            let fname = unsafe { copy_view(entry.name, &label, &format!("native[{i}].name")) }?;
+            native.push((fname, entry.func));
+        }
+        let mut typed = Vec::with_capacity(typed_raw.len());
+        for (i, entry) in typed_raw.iter().enumerate() {
+            // SAFETY: [P3] the view comes from the plugin's typed entry.
+            let fname = unsafe { copy_view(entry.name, &label, &format!("typed[{i}].name")) }?;
+            // SAFETY: [P3] the view comes from the plugin's typed entry.
+            let sig =
+                unsafe { copy_view(entry.signature, &label, &format!("typed[{i}].signature")) }?;
+            typed.push((fname, sig, entry.func));
+        }
+        Ok(PlainInterface {
+            id: raw.id,
+            name,
+            version: raw.version,
+            native,
+            typed,
+            create_instance: raw.create_instance,
+            destroy_instance: raw.destroy_instance,
+        })
+    }
+
+    /// Checks the copy and builds the host's table from it. Pure: no IO,
+    /// no plugin memory, never panics.
+    pub fn validate(self) -> Result<Table, InvalidContract> {
+        let name = String::from_utf8(self.name)
+            .map_err(|_| invalid(&self.id.to_string(), "name", "not UTF-8"))?;
+        check_contract_name(&name).map_err(|problem| invalid(&name, "name", problem))?;
+        let expected = ContractId::of(&name, self.version.major);
+        if self.id != expected {
+            return Err(invalid(
+                &name,
+                "id",
+                format!(
+                    "{} does not match {name}@{} (expected {expected})",
+                    self.id, self.version.major
+                ),
+            ));
+        }
+        let count = u32::try_from(self.native.len()).unwrap_or(u32::MAX);
+        if count > MAX_FUNCTIONS || self.typed.len() > self.native.len().max(MAX_FUNCTIONS as usize)
+        {
+            return Err(invalid(
+                &name,
+                "native_count",
+                format!("more than {MAX_FUNCTIONS} functions"),
+            ));
+        }
+        let mut seen = HashSet::new();
+        let mut native_names = Vec::with_capacity(self.native.len());
+        let mut native = Vec::with_capacity(self.native.len());
+        for (i, (fname, func)) in self.native.into_iter().enumerate() {
+            let fname = function_name(fname, &name, &format!("native[{i}].name"))?;
+            if !seen.insert(fname.clone()) {
+                return Err(invalid(
+                    &name,
+                    format!("native[{i}].name"),
+                    format!("duplicate function name {fname:?}"),
+                ));
+            }
+            let func = func.ok_or_else(|| {
+                invalid(&name, format!("native[{i}].func"), "null function pointer")
+            })?;
+            native_names.push(fname.into_boxed_str());
+            native.push(func);
+        }
+        let mut seen = HashSet::new();
+        let mut typed = Vec::with_capacity(self.typed.len());
+        for (i, (fname, sig, func)) in self.typed.into_iter().enumerate() {
+            let fname = function_name(fname, &name, &format!("typed[{i}].name"))?;
+            if !seen.insert(fname.clone()) {
+                return Err(invalid(
+                    &name,
+                    format!("typed[{i}].name"),
+                    format!("duplicate function name {fname:?}"),
+                ));
+            }
+            let sig = String::from_utf8(sig)
+                .map_err(|_| invalid(&name, format!("typed[{i}].signature"), "not UTF-8"))?;
+            let sig = signature::normalize(&sig)
+                .map_err(|problem| invalid(&name, format!("typed[{i}].signature"), problem))?;
+            let func = func.ok_or_else(|| {
+                invalid(&name, format!("typed[{i}].func"), "null function pointer")
+            })?;
+            typed.push(TypedSlot {
+                name: fname.into_boxed_str(),
+                signature: sig.into_boxed_str(),
+                func,
+            });
+        }
+        let instances = match (self.create_instance, self.destroy_instance) {
+            (Some(create), Some(destroy)) => Some((create, destroy)),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(invalid(
+                    &name,
+                    "destroy_instance",
+                    "null while create_instance is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    &name,
+                    "create_instance",
+                    "null while destroy_instance is set",
+                ));
+            }
+        };
+        Ok(Table::new(
+            name,
+            self.version,
+            native_names,
+            native,
+            typed,
+            instances,
+        ))
+    }
+}
+
+fn function_name(bytes: Vec<u8>, contract: &str, field: &str) -> Result<String, InvalidContract> {
+    let text = String::from_utf8(bytes).map_err(|_| invalid(contract, field, "not UTF-8"))?;
+    if text.is_empty() {
+        return Err(invalid(contract, field, "empty function name"));
+    }
+    Ok(text)
+}
+
+/// Contract names: 1 to [`MAX_NAME_BYTES`] bytes of `[a-z0-9_.-]`, starting
+/// with a letter (the manifest's rule).
+pub(crate) fn check_contract_name(name: &str) -> Result<(), String> {
+    let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c);
+    match name.chars().next() {
+        None => Err("empty name".to_owned()),
+        Some(first) if !first.is_ascii_lowercase() => {
+            Err(format!("{name:?} must start with a lowercase letter"))
+        }
+        Some(_) if name.len() > MAX_NAME_BYTES => {
+            Err(format!("{name:?} is longer than {MAX_NAME_BYTES} bytes"))
+        }
+        Some(_) if !name.chars().all(valid_char) => {
+            Err(format!("{name:?} may hold only a-z, 0-9, '_', '.' and '-'"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// One typed function of a [`Table`].
+#[derive(Debug)]
+pub(crate) struct TypedSlot {
+    pub(crate) name: Box<str>,
+    pub(crate) signature: Box<str>,
+    pub(crate) func: VoidFn,
+}
+
+/// The host's own copy of a contract: checked, owned, immutable.
+///
+/// It also keeps the ABI view of itself that `resolve_contract` hands to
+/// plugins; every pointer in that view points into this table's own boxes.
+pub struct Table {
+    pub(crate) name: Box<str>,
+    pub(crate) id: ContractId,
+    pub(crate) version: Version,
+    pub(crate) native_names: Box<[Box<str>]>,
+    pub(crate) native: Box<[NativeFn]>,
+    pub(crate) typed: Box<[TypedSlot]>,
+    pub(crate) instances: Option<(CreateInstanceFn, DestroyInstanceFn)>,
+    abi_native: Box<[NativeEntry]>,
+    abi_typed: Box<[TypedEntry]>,
+}
+
+// SAFETY: [R4] the raw pointers in `abi_native`/`abi_typed` point into this
+// table's own immutable boxes; the function pointers are callable from any
+// thread by [P2].
+unsafe impl Send for Table {}
+// SAFETY: [R4] as for Send: nothing is mutated after construction.
+unsafe impl Sync for Table {}
+
+impl Table {
+    pub(crate) fn new(
+        name: String,
+        version: Version,
+        native_names: Vec<Box<str>>,
+        native: Vec<NativeFn>,
+        typed: Vec<TypedSlot>,
+        instances: Option<(CreateInstanceFn, DestroyInstanceFn)>,
+    ) -> Table {
+        let name = name.into_boxed_str();
+        let native_names = native_names.into_boxed_slice();
+        let native = native.into_boxed_slice();
+        let typed = typed.into_boxed_slice();
+        let abi_native = native_names
+            .iter()
+            .zip(native.iter())
+            .map(|(n, f)| NativeEntry {
+                name: view(n),
+                func: Some(*f),
+            })
+            .collect();
+        let abi_typed = typed
+            .iter()
+            .map(|t| TypedEntry {
+                name: view(&t.name),
+                signature: view(&t.signature),
+                func: Some(t.func),
+            })
+            .collect();
+        Table {
+            id: ContractId::of(&name, version.major),
+            name,
+            version,
+            native_names,
+            native,
+            typed,
+            instances,
+            abi_native,
+            abi_typed,
+        }
+    }
+
+    /// The contract as a plugin sees it through `resolve_contract`. The
+    /// pointers stay valid while this table lives.
+    pub(crate) fn abi_view(&self) -> ContractInterface {
+        ContractInterface {
+            id: self.id,
+            name: view(&self.name),
+            version: self.version,
+            native_count: u32::try_from(self.abi_native.len()).unwrap_or(0),
+            native: self.abi_native.as_ptr(),
+            typed_count: u32::try_from(self.abi_typed.len()).unwrap_or(0),
+            typed: self.abi_typed.as_ptr(),
+            create_instance: self.instances.map(|(c, _)| c),
+            destroy_instance: self.instances.map(|(_, d)| d),
+        }
+    }
+
+    pub(crate) fn native_index(&self, name: &str) -> Option<usize> {
+        self.native_names.iter().position(|n| &**n == name)
+    }
+
+    pub(crate) fn typed_slot(&self, name: &str) -> Option<&TypedSlot> {
+        self.typed.iter().find(|t| &*t.name == name)
+    }
+}
+
+fn view(text: &str) -> StrView {
+    StrView {
+        ptr: text.as_ptr(),
+        len: text.len(),
+    }
+}
+
+impl fmt::Debug for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("native", &self.native_names)
+            .field(
+                "typed",
+                &self.typed.iter().map(|t| &t.name).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}

@@ -1,0 +1,170 @@
+//! Library lifetime: a loaded library lives while anything points into it,
+//! and is closed on the writer side only.
+//!
+//! Every value whose function pointers point into a library holds an
+//! `Arc<LoadedLibrary>`: the store entries of its contracts, the bundle's
+//! record, and every [`Instance`](crate::Instance) made from it. When the
+//! last one drops, `LoadedLibrary::drop` does not close the library; it
+//! moves it to the runtime's [`Graveyard`]. The writer empties the graveyard
+//! after each write and in [`Runtime::reclaim`](crate::Runtime::reclaim):
+//! that is the only place `dlclose` runs (\[R1\], \[R2\]).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use polyplug_loader::{NativeLibrary, Unmapped};
+
+use crate::host::HostContext;
+
+/// A library that no longer has users, waiting to be closed.
+struct Closing {
+    bundle: String,
+    library: NativeLibrary,
+    /// Freed after `dlclose`: the plugin may hold its address until then.
+    host: Box<HostContext>,
+}
+
+/// What closing one library did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    /// The bundle the library belonged to.
+    pub bundle: String,
+    /// The private copy that was opened.
+    pub path: PathBuf,
+    /// Whether the image left the address space.
+    pub unmapped: Unmapped,
+}
+
+/// Counts of libraries opened and closed by one runtime.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LibraryStats {
+    /// Libraries opened (each load or reload opens one).
+    pub opened: u64,
+    /// Libraries closed with `dlclose`.
+    pub closed: u64,
+    /// Closed libraries whose image really left the address space.
+    pub unmapped: u64,
+    /// Closed libraries that the dynamic loader kept mapped.
+    pub still_mapped: u64,
+}
+
+/// Libraries whose last user has gone, and the counters.
+#[derive(Default)]
+pub(crate) struct Graveyard {
+    closing: Mutex<Vec<Closing>>,
+    opened: AtomicU64,
+    closed: AtomicU64,
+    unmapped: AtomicU64,
+    still_mapped: AtomicU64,
+}
+
+impl Graveyard {
+    pub(crate) fn note_opened(&self) {
+        // Relaxed: a statistic; no memory is published through it.
+        self.opened.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn bury(&self, closing: Closing) {
+        self.closing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(closing);
+    }
+
+    /// Closes every buried library. Called on the writer side only.
+    pub(crate) fn close_all(&self) -> Vec<Closed> {
+        let buried =
+            std::mem::take(&mut *self.closing.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut closed = Vec::with_capacity(buried.len());
+        for Closing {
+            bundle,
+            library,
+            host,
+        } in buried
+        {
+            let report = library.close();
+            drop(host);
+            // Relaxed: statistics only.
+            self.closed.fetch_add(1, Ordering::Relaxed);
+            match report.unmapped {
+                Unmapped::Yes => self.unmapped.fetch_add(1, Ordering::Relaxed),
+                _ => self.still_mapped.fetch_add(1, Ordering::Relaxed),
+            };
+            closed.push(Closed {
+                bundle,
+                path: report.private_path,
+                unmapped: report.unmapped,
+            });
+        }
+        closed
+    }
+
+    pub(crate) fn stats(&self) -> LibraryStats {
+        // Relaxed: statistics; the writer lock orders them for the caller.
+        LibraryStats {
+            opened: self.opened.load(Ordering::Relaxed),
+            closed: self.closed.load(Ordering::Relaxed),
+            unmapped: self.unmapped.load(Ordering::Relaxed),
+            still_mapped: self.still_mapped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for Graveyard {
+    fn drop(&mut self) {
+        self.close_all();
+    }
+}
+
+/// An open plugin library and the host context its plugin was given.
+pub(crate) struct LoadedLibrary {
+    bundle: String,
+    library: Option<NativeLibrary>,
+    host: Option<Box<HostContext>>,
+    graveyard: Arc<Graveyard>,
+}
+
+impl LoadedLibrary {
+    pub(crate) fn new(
+        bundle: &str,
+        library: NativeLibrary,
+        host: Box<HostContext>,
+        graveyard: Arc<Graveyard>,
+    ) -> LoadedLibrary {
+        LoadedLibrary {
+            bundle: bundle.to_owned(),
+            library: Some(library),
+            host: Some(host),
+            graveyard,
+        }
+    }
+
+    pub(crate) fn host(&self) -> Option<&HostContext> {
+        self.host.as_deref()
+    }
+}
+
+impl std::fmt::Debug for LoadedLibrary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedLibrary")
+            .field("bundle", &self.bundle)
+            .field(
+                "path",
+                &self.library.as_ref().map(NativeLibrary::private_path),
+            )
+            .finish()
+    }
+}
+
+impl Drop for LoadedLibrary {
+    fn drop(&mut self) {
+        if let (Some(library), Some(host)) = (self.library.take(), self.host.take()) {
+            self.graveyard.bury(Closing {
+                bundle: std::mem::take(&mut self.bundle),
+                library,
+                host,
+            });
+        }
+    }
+}

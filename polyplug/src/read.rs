@@ -1,0 +1,454 @@
+//! The read side: readers, guards, and everything borrowed from a guard.
+//!
+//! Every contract, native function and typed function a host gets borrows
+//! the [`Guard`] it came from, so it cannot be used after the guard is
+//! dropped, and while the guard lives the store keeps the contract's table
+//! (and through it the library) alive (\[R3\], built on the store's \[S5\]).
+//! Nothing here locks, allocates, or runs a destructor, except the error
+//! paths, which copy the plugin's message into a `String`.
+
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use polyplug_abi::{AbiError, ContractId, NativeFn, OK, Version};
+use polyplug_store::{Handle, Revision};
+
+use crate::entry::{ContractHandle, Entry, Provider};
+use crate::error::{CallError, FindError};
+use crate::interface::Table;
+use crate::library::LoadedLibrary;
+use crate::signature::{Signature, Typed};
+
+pub(crate) type StoreGuard<'r> = polyplug_store::Guard<'r, Entry, ContractId>;
+
+/// One thread's registration with a runtime. Make one per thread and keep
+/// it; [`Reader::pin`] is then cheap. Not `Send`.
+pub struct Reader<'rt> {
+    pub(crate) inner: polyplug_store::Reader<'rt, Entry, ContractId>,
+}
+
+impl Reader<'_> {
+    /// Pins the runtime: until the guard drops, nothing it can reach is
+    /// destroyed or unloaded. Keep guards short, or call
+    /// [`Guard::repin`] now and then: a guard held for ever keeps every
+    /// retired library loaded.
+    #[inline]
+    pub fn pin(&self) -> Guard<'_> {
+        Guard {
+            inner: self.inner.pin(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Reader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader").finish_non_exhaustive()
+    }
+}
+
+/// A pinned view of the runtime. Not `Send`.
+///
+/// ```compile_fail
+/// # use polyplug::{Runtime, Version};
+/// # let runtime = Runtime::new().unwrap();
+/// let reader = runtime.reader();
+/// let contract = {
+///     let guard = reader.pin();
+///     guard.find("test.add", Version::new(1, 0, 0)).unwrap()
+/// }; // error[E0597]: `guard` does not live long enough
+/// let _ = contract.version();
+/// ```
+pub struct Guard<'r> {
+    pub(crate) inner: StoreGuard<'r>,
+}
+
+/// The best loaded entry for `name` satisfying `min`: the highest version.
+pub(crate) fn best<'g>(
+    guard: &'g StoreGuard<'_>,
+    name: &str,
+    min: Version,
+) -> Option<(Handle, &'g Entry)> {
+    let id = ContractId::of(name, min.major);
+    let matches = |entry: &Entry| &*entry.table.name == name && entry.table.version.satisfies(min);
+    let mut best: Option<(Handle, &'g Entry)> = None;
+    for (handle, entry) in guard.find_all(&id) {
+        if matches(entry) && best.is_none_or(|(_, b)| entry.table.version > b.table.version) {
+            best = Some((handle, entry));
+        }
+    }
+    // `find` re-reads the key index when it meets a retired handle, so it
+    // never misses a contract that stays loaded.
+    best.or_else(|| guard.find(&id, |entry| matches(entry)))
+}
+
+impl Guard<'_> {
+    /// The loaded contract `name` with the highest version that satisfies
+    /// `min_version` (same major, minor at least the one asked for).
+    #[inline]
+    pub fn find(&self, name: &str, min_version: Version) -> Result<ContractRef<'_>, FindError> {
+        best(&self.inner, name, min_version)
+            .map(|(handle, entry)| ContractRef {
+                handle: ContractHandle(handle),
+                entry,
+            })
+            .ok_or_else(|| FindError::NotFound {
+                contract: name.to_owned(),
+                min_version,
+            })
+    }
+
+    /// Every loaded contract `name` that satisfies `min_version`, from any
+    /// bundle or the host.
+    pub fn find_all<'g>(
+        &'g self,
+        name: &'g str,
+        min_version: Version,
+    ) -> impl Iterator<Item = ContractRef<'g>> + 'g {
+        let id = ContractId::of(name, min_version.major);
+        self.inner
+            .find_all(&id)
+            .filter(move |(_, e)| &*e.table.name == name && e.table.version.satisfies(min_version))
+            .map(|(handle, entry)| ContractRef {
+                handle: ContractHandle(handle),
+                entry,
+            })
+    }
+
+    /// The contract behind a handle kept from an earlier
+    /// [`ContractRef::handle`]; after a reload it is the new version.
+    #[inline]
+    pub fn get(&self, handle: ContractHandle) -> Result<ContractRef<'_>, FindError> {
+        match self.inner.get(handle.0) {
+            Ok(entry) => Ok(ContractRef { handle, entry }),
+            Err(_) => Err(FindError::Stale { handle }),
+        }
+    }
+
+    /// The runtime's revision: it changes after every load, reload and
+    /// unload, so a host that caches lookups checks it with one load.
+    #[inline]
+    pub fn revision(&self) -> Revision {
+        self.inner.revision()
+    }
+
+    /// Lets go of everything this guard protected and pins again. Borrows
+    /// taken from the guard end here, so the compiler makes you drop them.
+    pub fn repin(&mut self) {
+        self.inner.repin();
+    }
+}
+
+impl std::fmt::Debug for Guard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard").finish_non_exhaustive()
+    }
+}
+
+/// A loaded contract, borrowed from a guard.
+#[derive(Clone, Copy)]
+pub struct ContractRef<'g> {
+    handle: ContractHandle,
+    entry: &'g Entry,
+}
+
+impl<'g> ContractRef<'g> {
+    /// The handle to keep and [`Guard::get`] later.
+    pub fn handle(&self) -> ContractHandle {
+        self.handle
+    }
+
+    /// The contract's name.
+    pub fn name(&self) -> &'g str {
+        &self.entry.table.name
+    }
+
+    /// The contract's id, `ContractId::of(name, major)`.
+    pub fn id(&self) -> ContractId {
+        self.entry.table.id
+    }
+
+    /// The version serving now.
+    pub fn version(&self) -> Version {
+        self.entry.table.version
+    }
+
+    /// Who provides it.
+    pub fn provider(&self) -> &'g Provider {
+        &self.entry.provider
+    }
+
+    /// Names of the native functions, in table order.
+    pub fn native_names(&self) -> impl Iterator<Item = &'g str> + 'g {
+        self.entry.table.native_names.iter().map(|n| &**n)
+    }
+
+    /// Names and signatures of the typed functions.
+    pub fn typed_signatures(&self) -> impl Iterator<Item = (&'g str, &'g str)> + 'g {
+        self.entry
+            .table
+            .typed
+            .iter()
+            .map(|t| (&*t.name, &*t.signature))
+    }
+
+    /// Whether the contract makes instances.
+    pub fn is_stateful(&self) -> bool {
+        self.entry.table.instances.is_some()
+    }
+
+    /// The native function `name`.
+    pub fn native(&self, name: &str) -> Result<NativeFnRef<'g>, FindError> {
+        let index = self
+            .entry
+            .table
+            .native_index(name)
+            .ok_or_else(|| FindError::NoFunction {
+                contract: self.name().to_owned(),
+                kind: "native",
+                function: name.to_owned(),
+            })?;
+        Ok(NativeFnRef {
+            func: self.entry.native[index],
+            table: &self.entry.table,
+            index,
+        })
+    }
+
+    /// The native function at `index` in table order.
+    #[inline]
+    pub fn native_at(&self, index: usize) -> Option<NativeFnRef<'g>> {
+        let func = *self.entry.native.get(index)?;
+        Some(NativeFnRef {
+            func,
+            table: &self.entry.table,
+            index,
+        })
+    }
+
+    /// The typed function `name` as the Rust type `F`, if its registered
+    /// signature is exactly `F`'s.
+    pub fn typed<F: Signature>(&self, name: &str) -> Result<Typed<'g, F>, FindError> {
+        let table = &self.entry.table;
+        let slot = table
+            .typed_slot(name)
+            .ok_or_else(|| FindError::NoFunction {
+                contract: self.name().to_owned(),
+                kind: "typed",
+                function: name.to_owned(),
+            })?;
+        if !F::matches(&slot.signature) {
+            return Err(FindError::SignatureMismatch {
+                contract: self.name().to_owned(),
+                function: name.to_owned(),
+                found: slot.signature.to_string(),
+                expected: F::spelling(),
+            });
+        }
+        // SAFETY: [R6] the registered spelling matches `F` (checked).
+        let func = unsafe { F::from_void(slot.func) };
+        // SAFETY: [R1][R3] the entry, and so the library, lives while the
+        // guard 'g is pinned.
+        Ok(unsafe { Typed::new(func) })
+    }
+
+    /// Makes an instance of a stateful contract. The instance keeps this
+    /// version's library loaded until it is dropped, and always calls this
+    /// version, even after a reload.
+    pub fn create_instance(&self) -> Result<Instance, crate::InstanceError> {
+        let table = &self.entry.table;
+        let Some((create, destroy)) = table.instances else {
+            return Err(FindError::Stateless {
+                contract: self.name().to_owned(),
+            }
+            .into());
+        };
+        let mut ptr: *mut c_void = std::ptr::null_mut();
+        let mut err = AbiError::NONE;
+        // SAFETY: [P1][P2] a validated create_instance; the out pointers
+        // are live locals; the host table lives while the library does.
+        let code = unsafe { create(self.entry.host_api(), &mut ptr, &mut err) };
+        if code != OK {
+            return Err(call_error(table, "create_instance", code, &err).into());
+        }
+        Ok(Instance {
+            ptr,
+            destroy,
+            table: Arc::clone(table),
+            library: self.entry.library.clone(),
+            not_sync: PhantomData,
+        })
+    }
+}
+
+impl std::fmt::Debug for ContractRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContractRef")
+            .field("handle", &self.handle)
+            .field("name", &self.name())
+            .field("version", &self.version())
+            .finish()
+    }
+}
+
+fn call_error(table: &Table, function: &str, code: u32, err: &AbiError) -> CallError {
+    // SAFETY: [P6] the plugin filled `err` by the ABI's rules, or left it
+    // as AbiError::NONE.
+    let message = unsafe { crate::host::take_message(err) };
+    CallError {
+        contract: table.name.to_string(),
+        function: function.to_owned(),
+        code,
+        message,
+    }
+}
+
+/// Calls `func` with the fixed native convention.
+///
+/// # Safety
+///
+/// \[P1\] `args` and `out` point to the types the function documents, and
+/// `instance` is null or an instance of the function's contract.
+#[inline]
+unsafe fn invoke(
+    func: NativeFn,
+    table: &Table,
+    index: usize,
+    instance: *mut c_void,
+    args: *const c_void,
+    out: *mut c_void,
+) -> Result<(), CallError> {
+    let mut err = AbiError::NONE;
+    // SAFETY: [P1] by this function's contract; [R1] the library is loaded.
+    let code = unsafe { func(instance, args, out, &mut err) };
+    if code == OK {
+        Ok(())
+    } else {
+        let name = table.native_names.get(index).map_or("?", |n| &**n);
+        Err(call_error(table, name, code, &err))
+    }
+}
+
+/// A native function, borrowed from a guard.
+#[derive(Clone, Copy)]
+pub struct NativeFnRef<'g> {
+    func: NativeFn,
+    table: &'g Table,
+    index: usize,
+}
+
+impl NativeFnRef<'_> {
+    /// Calls the function with no instance: `fn(null, args, out, err)`.
+    ///
+    /// # Safety
+    ///
+    /// `A` and `O` must be the argument and result types the contract
+    /// documents for this function (the ABI cannot check them), and the
+    /// plugin must follow the rules of `SAFETY.md` (\[P1\]–\[P6\]).
+    #[inline]
+    pub unsafe fn call<A, O>(&self, args: &A, out: &mut O) -> Result<(), CallError> {
+        let args: *const A = args;
+        let out: *mut O = out;
+        // SAFETY: forwarded to the caller.
+        unsafe {
+            invoke(
+                self.func,
+                self.table,
+                self.index,
+                std::ptr::null_mut(),
+                args.cast(),
+                out.cast(),
+            )
+        }
+    }
+
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        self.table.native_names.get(self.index).map_or("", |n| &**n)
+    }
+}
+
+impl std::fmt::Debug for NativeFnRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeFnRef")
+            .field("contract", &self.table.name)
+            .field("function", &self.name())
+            .finish()
+    }
+}
+
+/// An instance of a stateful contract. It calls the version that made it,
+/// keeps that version's library loaded, and destroys itself on drop.
+/// `Send`, not `Sync`: calls take `&mut self`.
+pub struct Instance {
+    ptr: *mut c_void,
+    destroy: polyplug_abi::DestroyInstanceFn,
+    table: Arc<Table>,
+    library: Option<Arc<LoadedLibrary>>,
+    not_sync: PhantomData<Cell<()>>,
+}
+
+// SAFETY: [P2] plugin functions and instances may be used from any thread,
+// one at a time; `&mut self` on every call keeps it one at a time.
+unsafe impl Send for Instance {}
+
+impl Instance {
+    /// The contract's name.
+    pub fn contract(&self) -> &str {
+        &self.table.name
+    }
+
+    /// The version that made this instance.
+    pub fn version(&self) -> Version {
+        self.table.version
+    }
+
+    /// Calls native function `function` on this instance.
+    ///
+    /// # Safety
+    ///
+    /// As for [`NativeFnRef::call`].
+    pub unsafe fn call<A, O>(
+        &mut self,
+        function: &str,
+        args: &A,
+        out: &mut O,
+    ) -> Result<(), crate::InstanceError> {
+        let index = self
+            .table
+            .native_index(function)
+            .ok_or_else(|| FindError::NoFunction {
+                contract: self.table.name.to_string(),
+                kind: "native",
+                function: function.to_owned(),
+            })?;
+        let func = self.table.native[index];
+        let args: *const A = args;
+        let out: *mut O = out;
+        // SAFETY: forwarded to the caller; [R1] `self.library` keeps the
+        // code loaded.
+        unsafe { invoke(func, &self.table, index, self.ptr, args.cast(), out.cast()) }
+            .map_err(Into::into)
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // SAFETY: [P1] `ptr` came from this contract's create_instance and
+        // is destroyed once; [R1] `self.library` is still held.
+        unsafe { (self.destroy)(self.ptr) };
+        // The library reference drops after the destructor ran; if it was
+        // the last, the library goes to the graveyard, not to dlclose.
+        drop(self.library.take());
+    }
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("contract", &self.table.name)
+            .field("version", &self.table.version)
+            .finish()
+    }
+}

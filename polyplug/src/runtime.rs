@@ -1,0 +1,878 @@
+//! The [`Runtime`]: the write side (load, reload, unload) and maintenance.
+//!
+//! All writes take one writer lock; readers never touch it. A write does
+//! its fallible work first (open the bundle, open the library, run the
+//! entry point, check what was registered, check dependents) and publishes
+//! only when all of it succeeded, in one store transaction, so a failed
+//! write leaves the runtime exactly as it was (\[R8\]). After every write
+//! the writer reclaims retired tables, closes libraries with no users left,
+//! and reports drained versions.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use polyplug_abi::{AbiError, BundleContext, ContractId, OK, StrView, Version};
+use polyplug_loader::{Bundle, LoaderKind, Manifest, NativeLibrary, ScratchDir};
+use polyplug_store::{DrainTicket, DrainTimeout, Handle, Revision, Store};
+
+use crate::LoadError;
+use crate::entry::{BundleId, ContractHandle, Entry, Provider};
+use crate::event::{Event, Events};
+use crate::graph::{self, Node};
+use crate::host::{Declared, HostContext, RegistrationError};
+use crate::interface::{InvalidContract, Table, TypedSlot};
+use crate::library::{Graveyard, LibraryStats, LoadedLibrary};
+use crate::read::Reader;
+use crate::signature::Signature;
+
+/// State shared with the host table's callbacks.
+pub(crate) struct Shared {
+    // Field order is drop order: the store's entries release their
+    // libraries into the graveyard, which closes them when it drops.
+    pub(crate) store: Store<Entry, ContractId>,
+    registry: Mutex<Registry>,
+    pub(crate) events: Events,
+    graveyard: Arc<Graveyard>,
+    scratch: ScratchDir,
+}
+
+/// A contract a bundle or the host has published.
+#[derive(Debug, Clone)]
+struct Published {
+    handle: Handle,
+    id: ContractId,
+    name: String,
+    version: Version,
+}
+
+#[derive(Debug)]
+struct BundleRecord {
+    name: String,
+    version: Version,
+    dir: PathBuf,
+    manifest: Manifest,
+    contracts: Vec<Published>,
+    /// Keeps the library loaded while the bundle is, even with no contracts.
+    _library: Arc<LoadedLibrary>,
+}
+
+#[derive(Debug)]
+struct PendingDrain {
+    ticket: DrainTicket,
+    bundle: BundleId,
+    name: String,
+    version: Version,
+}
+
+/// The writer's state, behind the writer lock.
+#[derive(Debug, Default)]
+struct Registry {
+    next_bundle: u64,
+    bundles: BTreeMap<BundleId, BundleRecord>,
+    host: Vec<Published>,
+    drains: Vec<PendingDrain>,
+}
+
+impl Registry {
+    fn by_name(&self, name: &str) -> Option<(BundleId, &BundleRecord)> {
+        self.bundles
+            .iter()
+            .find(|(_, r)| r.name == name)
+            .map(|(id, r)| (*id, r))
+    }
+
+    /// Whether something other than the bundles in `except` provides
+    /// `contract` at a version satisfying `version`.
+    fn provided(&self, contract: &str, version: Version, except: &[BundleId]) -> bool {
+        let satisfies = |p: &Published| p.name == contract && p.version.satisfies(version);
+        self.host.iter().any(satisfies)
+            || self
+                .bundles
+                .iter()
+                .any(|(id, r)| !except.contains(id) && r.contracts.iter().any(satisfies))
+    }
+
+    /// Loaded bundles (other than those in `except`) with a requirement
+    /// that only the bundles in `except` meet.
+    fn dependents(&self, except: &[BundleId]) -> Vec<BundleId> {
+        self.bundles
+            .iter()
+            .filter(|(id, _)| !except.contains(id))
+            .filter(|(_, r)| {
+                r.manifest
+                    .requires
+                    .iter()
+                    .any(|req| !self.provided(req.name.as_str(), req.version, except))
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+/// Information about one loaded bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleInfo {
+    /// Its id.
+    pub id: BundleId,
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: Version,
+    /// The directory it was (re)loaded from.
+    pub dir: PathBuf,
+    /// The contracts it provides, `(name, version)`.
+    pub contracts: Vec<(String, Version)>,
+    /// The contracts it requires, `(name, minimum version)`.
+    pub requires: Vec<(String, Version)>,
+}
+
+/// A contract the host implements and plugins call, built with
+/// [`HostContract::new`] and published with
+/// [`Runtime::register_host_contract`].
+///
+/// ```
+/// use polyplug::{HostContract, Version};
+///
+/// extern "C" fn double(x: u32) -> u32 {
+///     x.wrapping_mul(2)
+/// }
+/// let contract = HostContract::new("test.host", Version::new(1, 0, 0))
+///     .typed("double", double as extern "C" fn(u32) -> u32);
+/// # let _ = contract;
+/// ```
+#[derive(Debug)]
+pub struct HostContract {
+    name: String,
+    version: Version,
+    native: Vec<(Box<str>, polyplug_abi::NativeFn)>,
+    typed: Vec<TypedSlot>,
+}
+
+impl HostContract {
+    /// A contract `name` at `version` with no functions yet.
+    pub fn new(name: &str, version: Version) -> HostContract {
+        HostContract {
+            name: name.to_owned(),
+            version,
+            native: Vec::new(),
+            typed: Vec::new(),
+        }
+    }
+
+    /// Adds a native function with the fixed calling convention.
+    pub fn native(mut self, name: &str, func: polyplug_abi::NativeFn) -> HostContract {
+        self.native.push((name.into(), func));
+        self
+    }
+
+    /// Adds a typed function; its signature is spelled from `F`.
+    pub fn typed<F: Signature>(mut self, name: &str, func: F) -> HostContract {
+        self.typed.push(TypedSlot {
+            name: name.into(),
+            signature: F::spelling().into(),
+            func: func.to_void(),
+        });
+        self
+    }
+}
+
+/// The plugin runtime a host embeds.
+///
+/// Writes (load, reload, unload) take `&self` and serialise on an internal
+/// writer lock; reads go through a per-thread [`Reader`] and never lock.
+/// Share a runtime between threads with `&Runtime` (scoped threads) or an
+/// `Arc`. There is no global state: runtimes in one process are
+/// independent.
+///
+/// ```no_run
+/// use polyplug::{Runtime, Version};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle("plugins/test-add")?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+/// let inc = add.typed::<extern "C" fn(u32) -> u32>("inc")?;
+/// assert_eq!(inc.call(41), 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Runtime {
+    shared: Arc<Shared>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn view(text: &str) -> StrView {
+    StrView {
+        ptr: text.as_ptr(),
+        len: text.len(),
+    }
+}
+
+impl Runtime {
+    /// A runtime with no bundles, with its own private directory for
+    /// library copies.
+    pub fn new() -> std::io::Result<Runtime> {
+        Ok(Runtime {
+            shared: Arc::new(Shared {
+                store: Store::new(),
+                registry: Mutex::new(Registry::default()),
+                events: Events::default(),
+                graveyard: Arc::new(Graveyard::default()),
+                scratch: ScratchDir::new()?,
+            }),
+        })
+    }
+
+    /// Registers the calling thread for reads. Keep one per thread.
+    pub fn reader(&self) -> Reader<'_> {
+        Reader {
+            inner: self.shared.store.reader(),
+        }
+    }
+
+    /// A receiver of every later [`Event`].
+    pub fn subscribe(&self) -> Receiver<Event> {
+        self.shared.events.subscribe()
+    }
+
+    /// The revision: it changes after every load, reload and unload.
+    pub fn revision(&self) -> Revision {
+        self.shared.store.revision()
+    }
+
+    /// Libraries opened and closed so far, and how many really unmapped.
+    pub fn library_stats(&self) -> LibraryStats {
+        self.shared.graveyard.stats()
+    }
+
+    /// The loaded bundle named `name`.
+    pub fn bundle_id(&self, name: &str) -> Option<BundleId> {
+        lock(&self.shared.registry).by_name(name).map(|(id, _)| id)
+    }
+
+    /// Every loaded bundle, by id.
+    pub fn bundles(&self) -> Vec<BundleInfo> {
+        let registry = lock(&self.shared.registry);
+        registry
+            .bundles
+            .iter()
+            .map(|(id, r)| BundleInfo {
+                id: *id,
+                name: r.name.clone(),
+                version: r.version,
+                dir: r.dir.clone(),
+                contracts: r
+                    .contracts
+                    .iter()
+                    .map(|p| (p.name.clone(), p.version))
+                    .collect(),
+                requires: r
+                    .manifest
+                    .requires
+                    .iter()
+                    .map(|q| (q.name.as_str().to_owned(), q.version))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Loads the bundle in `dir`: reads and checks its manifest, opens a
+    /// private copy of its library, checks the ABI version, runs its entry
+    /// point, checks what it registered against what the manifest declares,
+    /// and publishes all its contracts at once. On any error nothing
+    /// changes.
+    pub fn load_bundle(&self, dir: impl AsRef<Path>) -> Result<BundleId, LoadError> {
+        let dir = dir.as_ref();
+        self.shared.events.emit(Event::Loading {
+            dir: dir.to_owned(),
+        });
+        let mut registry = lock(&self.shared.registry);
+        let result = Bundle::open(dir)
+            .map_err(LoadError::from)
+            .and_then(|bundle| self.load_opened(&mut registry, bundle));
+        if let Err(error) = &result {
+            self.shared.events.emit(Event::LoadFailed {
+                dir: dir.to_owned(),
+                error: error.to_string(),
+            });
+        }
+        self.maintain(&mut registry);
+        result
+    }
+
+    /// Loads every bundle in the subdirectories of `dir` (those holding a
+    /// `manifest.toml`), providers first. A cycle or a missing provider is
+    /// reported before anything loads; if one bundle fails, the bundles
+    /// this call loaded are unloaded again and the error is returned.
+    pub fn load_dir(&self, dir: impl AsRef<Path>) -> Result<Vec<BundleId>, LoadError> {
+        let dir = dir.as_ref();
+        let read_dir = |error| LoadError::ReadDir {
+            dir: dir.to_owned(),
+            error,
+        };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(read_dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("manifest.toml").is_file())
+            .collect();
+        paths.sort();
+        let mut bundles = Vec::with_capacity(paths.len());
+        for path in &paths {
+            bundles.push(Bundle::open(path)?);
+        }
+        let mut registry = lock(&self.shared.registry);
+        let nodes: Vec<Node> = bundles
+            .iter()
+            .map(|b| Node {
+                name: b.manifest().name.as_str().to_owned(),
+                provides: b
+                    .manifest()
+                    .provides
+                    .iter()
+                    .map(|c| (c.name.as_str().to_owned(), c.version))
+                    .collect(),
+                requires: b
+                    .manifest()
+                    .requires
+                    .iter()
+                    .map(|c| (c.name.as_str().to_owned(), c.version))
+                    .collect(),
+            })
+            .collect();
+        let order = graph::load_order(&nodes, |contract, version| {
+            registry.provided(contract, version, &[])
+        })?;
+        let mut slots: Vec<Option<Bundle>> = bundles.into_iter().map(Some).collect();
+        let mut loaded = Vec::with_capacity(order.len());
+        for index in order {
+            let Some(bundle) = slots[index].take() else {
+                continue;
+            };
+            self.shared.events.emit(Event::Loading {
+                dir: bundle.dir().to_owned(),
+            });
+            match self.load_opened(&mut registry, bundle) {
+                Ok(id) => loaded.push(id),
+                Err(error) => {
+                    for id in loaded.iter().rev() {
+                        self.unload_locked(&mut registry, *id);
+                    }
+                    self.maintain(&mut registry);
+                    return Err(error);
+                }
+            }
+        }
+        self.maintain(&mut registry);
+        Ok(loaded)
+    }
+
+    /// Reloads a bundle: from its own directory (a library rebuilt in
+    /// place), or from `from`, whose manifest must name the same bundle.
+    /// The new version's tables replace the old ones in place, so kept
+    /// [`ContractHandle`]s now reach the new version; readers switch
+    /// without waiting. On any error the old version keeps serving,
+    /// untouched.
+    pub fn reload_bundle(&self, bundle: BundleId, from: Option<&Path>) -> Result<(), LoadError> {
+        let mut registry = lock(&self.shared.registry);
+        let name = registry
+            .bundles
+            .get(&bundle)
+            .map(|r| r.name.clone())
+            .ok_or(LoadError::UnknownBundle(bundle))?;
+        self.shared.events.emit(Event::Reloading {
+            bundle,
+            name: name.clone(),
+        });
+        let result = self.reload_locked(&mut registry, bundle, from);
+        if let Err(error) = &result {
+            self.shared.events.emit(Event::ReloadFailed {
+                bundle,
+                name,
+                error: error.to_string(),
+            });
+        }
+        self.maintain(&mut registry);
+        result
+    }
+
+    /// Unloads a bundle. Refused, naming them, when other loaded bundles
+    /// require its contracts and nothing else provides them; see
+    /// [`Runtime::unload_cascade`]. Handles to its contracts become stale;
+    /// its library is closed once no guard can reach it.
+    pub fn unload_bundle(&self, bundle: BundleId) -> Result<(), LoadError> {
+        let mut registry = lock(&self.shared.registry);
+        let record = registry
+            .bundles
+            .get(&bundle)
+            .ok_or(LoadError::UnknownBundle(bundle))?;
+        let dependents = registry.dependents(&[bundle]);
+        if !dependents.is_empty() {
+            let dependents = dependents
+                .iter()
+                .filter_map(|id| registry.bundles.get(id))
+                .map(|r| r.name.clone())
+                .collect();
+            return Err(LoadError::HasDependents {
+                bundle: record.name.clone(),
+                dependents,
+            });
+        }
+        self.unload_locked(&mut registry, bundle);
+        self.maintain(&mut registry);
+        Ok(())
+    }
+
+    /// Unloads a bundle and, first, every bundle that depends on it
+    /// (transitively). Returns the unloaded bundles in unload order.
+    pub fn unload_cascade(&self, bundle: BundleId) -> Result<Vec<BundleId>, LoadError> {
+        let mut registry = lock(&self.shared.registry);
+        if !registry.bundles.contains_key(&bundle) {
+            return Err(LoadError::UnknownBundle(bundle));
+        }
+        let mut doomed = vec![bundle];
+        loop {
+            let more: Vec<BundleId> = registry.dependents(&doomed);
+            if more.is_empty() {
+                break;
+            }
+            doomed.extend(more);
+        }
+        // Dependents were found after what they depend on: unload in reverse.
+        doomed.reverse();
+        for id in &doomed {
+            self.unload_locked(&mut registry, *id);
+        }
+        self.maintain(&mut registry);
+        Ok(doomed)
+    }
+
+    /// Publishes a contract implemented by the host, for plugins to find.
+    pub fn register_host_contract(
+        &self,
+        contract: HostContract,
+    ) -> Result<ContractHandle, LoadError> {
+        let HostContract {
+            name,
+            version,
+            native,
+            typed,
+        } = contract;
+        crate::interface::check_contract_name(&name).map_err(|problem| {
+            LoadError::HostContract(InvalidContract {
+                contract: name.clone(),
+                field: "name".into(),
+                problem,
+            })
+        })?;
+        let (native_names, native): (Vec<Box<str>>, Vec<_>) = native.into_iter().unzip();
+        let table = Table::new(name.clone(), version, native_names, native, typed, None);
+        let id = table.id;
+        let mut registry = lock(&self.shared.registry);
+        let handle = self
+            .shared
+            .store
+            .insert(id, Entry::new(table, Provider::Host, None))
+            .map_err(|_| LoadError::StoreFull {
+                bundle: "<host>".to_owned(),
+            })?;
+        registry.host.push(Published {
+            handle,
+            id,
+            name,
+            version,
+        });
+        self.maintain(&mut registry);
+        Ok(ContractHandle(handle))
+    }
+
+    /// Reclaims retired tables, closes libraries nothing uses any more, and
+    /// reports drained versions. Every write does this too; call it when
+    /// writes are rare and you want libraries closed promptly. Returns the
+    /// number of libraries closed.
+    pub fn reclaim(&self) -> usize {
+        let mut registry = lock(&self.shared.registry);
+        self.maintain(&mut registry)
+    }
+
+    /// Waits until every table retired so far has no readers left and is
+    /// destroyed, then closes the libraries nothing uses any more.
+    pub fn drain(&self, timeout: Duration) -> Result<(), DrainTimeout> {
+        let ticket = self.shared.store.drain_ticket();
+        self.shared.store.wait_drained(ticket, timeout)?;
+        self.reclaim();
+        Ok(())
+    }
+
+    fn maintain(&self, registry: &mut Registry) -> usize {
+        let shared = &self.shared;
+        shared.store.reclaim();
+        let closed = shared.graveyard.close_all();
+        let count = closed.len();
+        for c in closed {
+            shared.events.emit(Event::LibraryClosed {
+                name: c.bundle,
+                path: c.path,
+                unmapped: c.unmapped,
+            });
+        }
+        registry.drains.retain(|d| {
+            if shared.store.is_drained(d.ticket) {
+                shared.events.emit(Event::Drained {
+                    bundle: d.bundle,
+                    name: d.name.clone(),
+                    version: d.version,
+                });
+                false
+            } else {
+                true
+            }
+        });
+        count
+    }
+
+    fn check_native(bundle: &Bundle) -> Result<(), LoadError> {
+        let manifest = bundle.manifest();
+        if manifest.loader == LoaderKind::Native {
+            Ok(())
+        } else {
+            Err(LoadError::UnsupportedLoader {
+                bundle: manifest.name.as_str().to_owned(),
+                kind: format!("{:?}", manifest.loader).to_lowercase(),
+            })
+        }
+    }
+
+    fn load_opened(&self, registry: &mut Registry, bundle: Bundle) -> Result<BundleId, LoadError> {
+        Self::check_native(&bundle)?;
+        let manifest = bundle.manifest();
+        let name = manifest.name.as_str().to_owned();
+        if let Some((_, existing)) = registry.by_name(&name) {
+            return Err(LoadError::AlreadyLoaded {
+                bundle: name,
+                dir: existing.dir.clone(),
+            });
+        }
+        for req in &manifest.requires {
+            if !registry.provided(req.name.as_str(), req.version, &[]) {
+                return Err(LoadError::MissingProvider {
+                    bundle: name,
+                    contract: req.name.as_str().to_owned(),
+                    version: req.version,
+                });
+            }
+        }
+        let (library, tables) = self.open_and_init(&bundle)?;
+        let id = BundleId(registry.next_bundle);
+        let provider = Provider::Bundle {
+            id,
+            name: name.clone(),
+        };
+        let mut txn = self.shared.store.write();
+        let mut contracts = Vec::with_capacity(tables.len());
+        for table in tables {
+            let published = (table.id, table.name.to_string(), table.version);
+            let handle = txn
+                .insert(
+                    table.id,
+                    Entry::new(table, provider.clone(), Some(Arc::clone(&library))),
+                )
+                .map_err(|_| LoadError::StoreFull {
+                    bundle: name.clone(),
+                })?;
+            contracts.push(Published {
+                handle,
+                id: published.0,
+                name: published.1,
+                version: published.2,
+            });
+        }
+        // [R8] every check passed: one commit publishes every contract.
+        let _ticket = txn.commit();
+        registry.next_bundle += 1;
+        let event = Event::Loaded {
+            bundle: id,
+            name: name.clone(),
+            version: manifest.version,
+            contracts: contracts
+                .iter()
+                .map(|p| format!("{} {}", p.name, p.version))
+                .collect(),
+        };
+        registry.bundles.insert(
+            id,
+            BundleRecord {
+                name,
+                version: manifest.version,
+                dir: bundle.dir().to_owned(),
+                manifest: manifest.clone(),
+                contracts,
+                _library: library,
+            },
+        );
+        self.shared.events.emit(event);
+        Ok(id)
+    }
+
+    /// Opens the bundle's library, runs its entry point, and checks the
+    /// registrations. Publishes nothing: on error the library is dropped
+    /// into the graveyard and closed by the next `maintain`.
+    fn open_and_init(
+        &self,
+        bundle: &Bundle,
+    ) -> Result<(Arc<LoadedLibrary>, Vec<Table>), LoadError> {
+        let manifest = bundle.manifest();
+        let name = manifest.name.as_str();
+        let native = NativeLibrary::open(bundle, &self.shared.scratch)?;
+        self.shared.graveyard.note_opened();
+        let declared: Vec<Declared> = manifest
+            .provides
+            .iter()
+            .map(|c| Declared {
+                name: c.name.as_str().to_owned(),
+                version: c.version,
+            })
+            .collect();
+        let host = HostContext::new(Arc::downgrade(&self.shared), name, declared.clone());
+        let dir_text = bundle.dir().to_str().unwrap_or("");
+        let context = BundleContext {
+            name: view(name),
+            version: manifest.version,
+            dir: view(dir_text),
+        };
+        let mut err = AbiError::NONE;
+        let code = {
+            // [R7] a guard pinned across the entry point protects what the
+            // plugin resolves during init.
+            let reader = self.shared.store.reader();
+            let _guard = reader.pin();
+            // SAFETY: [L1][P1] the library passed the ABI check; the host
+            // table, context and error live across the call.
+            unsafe { native.entry().call(host.api(), &context, &mut err) }
+        };
+        let (tables, refused) = host.finish_init();
+        let library = Arc::new(LoadedLibrary::new(
+            name,
+            native,
+            host,
+            Arc::clone(&self.shared.graveyard),
+        ));
+        if code != OK {
+            // SAFETY: [P6] the plugin filled `err` by the ABI's rules; its
+            // library is still open (`library` is held).
+            let message = unsafe { crate::host::take_message(&err) };
+            return Err(LoadError::InitFailed {
+                bundle: name.to_owned(),
+                code,
+                message,
+            });
+        }
+        if let Some(refusal) = refused.into_iter().next() {
+            let bundle = name.to_owned();
+            return Err(match refusal {
+                RegistrationError::Invalid(error) => LoadError::InvalidContract { bundle, error },
+                RegistrationError::Undeclared { contract, version } => LoadError::Undeclared {
+                    bundle,
+                    contract,
+                    version,
+                },
+                RegistrationError::Duplicate { contract } => {
+                    LoadError::DuplicateContract { bundle, contract }
+                }
+                RegistrationError::NotInInit => LoadError::InitFailed {
+                    bundle,
+                    code: polyplug_abi::ERR_NOT_IN_INIT,
+                    message: "register_contract outside init".to_owned(),
+                },
+            });
+        }
+        for d in &declared {
+            if !tables
+                .iter()
+                .any(|t| *t.name == *d.name && t.version.satisfies(d.version))
+            {
+                return Err(LoadError::NotRegistered {
+                    bundle: name.to_owned(),
+                    contract: d.name.clone(),
+                    version: d.version,
+                });
+            }
+        }
+        Ok((library, tables))
+    }
+
+    fn reload_locked(
+        &self,
+        registry: &mut Registry,
+        id: BundleId,
+        from: Option<&Path>,
+    ) -> Result<(), LoadError> {
+        let record = registry
+            .bundles
+            .get(&id)
+            .ok_or(LoadError::UnknownBundle(id))?;
+        let dir = from.map_or_else(|| record.dir.clone(), Path::to_path_buf);
+        let bundle = Bundle::open(&dir)?;
+        Self::check_native(&bundle)?;
+        let manifest = bundle.manifest();
+        if manifest.name.as_str() != record.name {
+            return Err(LoadError::NameMismatch {
+                bundle: record.name.clone(),
+                dir,
+                found: manifest.name.as_str().to_owned(),
+            });
+        }
+        for req in &manifest.requires {
+            if !registry.provided(req.name.as_str(), req.version, &[id]) {
+                return Err(LoadError::MissingProvider {
+                    bundle: record.name.clone(),
+                    contract: req.name.as_str().to_owned(),
+                    version: req.version,
+                });
+            }
+        }
+        let (library, tables) = self.open_and_init(&bundle)?;
+        for old in &record.contracts {
+            if !tables
+                .iter()
+                .any(|t| t.id == old.id && *t.name == *old.name)
+            {
+                return Err(LoadError::ReloadLacksContract {
+                    bundle: record.name.clone(),
+                    contract: old.name.clone(),
+                    version: old.version,
+                });
+            }
+        }
+        // Every requirement of another bundle that only this one meets must
+        // still be met by the new tables.
+        for (other_id, other) in &registry.bundles {
+            if *other_id == id {
+                continue;
+            }
+            for req in &other.manifest.requires {
+                let contract = req.name.as_str();
+                if registry.provided(contract, req.version, &[id]) {
+                    continue;
+                }
+                let met_now = record
+                    .contracts
+                    .iter()
+                    .any(|p| p.name == contract && p.version.satisfies(req.version));
+                let met_after = tables
+                    .iter()
+                    .any(|t| *t.name == *contract && t.version.satisfies(req.version));
+                if met_now && !met_after {
+                    let provided = tables
+                        .iter()
+                        .find(|t| *t.name == *contract)
+                        .map_or(Version::new(0, 0, 0), |t| t.version);
+                    return Err(LoadError::BreaksDependent {
+                        bundle: record.name.clone(),
+                        dependent: other.name.clone(),
+                        contract: contract.to_owned(),
+                        provided,
+                        required: req.version,
+                    });
+                }
+            }
+        }
+        let name = record.name.clone();
+        let from_version = record.version;
+        let provider = Provider::Bundle {
+            id,
+            name: name.clone(),
+        };
+        let mut txn = self.shared.store.write();
+        let mut contracts = Vec::with_capacity(tables.len());
+        for table in tables {
+            let (tid, tname, tversion) = (table.id, table.name.to_string(), table.version);
+            let entry = Entry::new(table, provider.clone(), Some(Arc::clone(&library)));
+            let handle = match record
+                .contracts
+                .iter()
+                .find(|p| p.id == tid && p.name == tname)
+            {
+                Some(old) => {
+                    txn.replace(old.handle, entry)
+                        .map_err(|_| LoadError::StoreFull {
+                            bundle: name.clone(),
+                        })?;
+                    old.handle
+                }
+                None => txn.insert(tid, entry).map_err(|_| LoadError::StoreFull {
+                    bundle: name.clone(),
+                })?,
+            };
+            contracts.push(Published {
+                handle,
+                id: tid,
+                name: tname,
+                version: tversion,
+            });
+        }
+        // [R8] every check passed: one commit swaps every table.
+        let ticket = txn.commit();
+        let to_version = manifest.version;
+        registry.drains.push(PendingDrain {
+            ticket,
+            bundle: id,
+            name: name.clone(),
+            version: from_version,
+        });
+        if let Some(record) = registry.bundles.get_mut(&id) {
+            record.version = to_version;
+            record.dir = bundle.dir().to_owned();
+            record.manifest = manifest.clone();
+            record.contracts = contracts;
+            record._library = library;
+        }
+        self.shared.events.emit(Event::Reloaded {
+            bundle: id,
+            name,
+            from: from_version,
+            to: to_version,
+        });
+        Ok(())
+    }
+
+    fn unload_locked(&self, registry: &mut Registry, id: BundleId) {
+        let Some(record) = registry.bundles.remove(&id) else {
+            return;
+        };
+        self.shared.events.emit(Event::Unloading {
+            bundle: id,
+            name: record.name.clone(),
+        });
+        let mut txn = self.shared.store.write();
+        for published in &record.contracts {
+            // A handle the registry holds is live: removal cannot fail.
+            let _ = txn.remove(published.handle);
+        }
+        let ticket = txn.commit();
+        registry.drains.push(PendingDrain {
+            ticket,
+            bundle: id,
+            name: record.name.clone(),
+            version: record.version,
+        });
+        self.shared.events.emit(Event::Unloaded {
+            bundle: id,
+            name: record.name,
+        });
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("bundles", &lock(&self.shared.registry).bundles.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,227 @@
+//! Typed function signatures: the Rust side of [`TypedEntry::signature`].
+//!
+//! A plugin publishes a typed function as an untyped pointer plus a C
+//! signature string such as `u32(u32,u32)`. The host asks for a Rust type
+//! such as `extern "C" fn(u32, u32) -> u32`; [`Signature::matches`] compares
+//! the two spellings, and only a match turns the pointer back into that type
+//! (\[R6\] in `SAFETY.md`).
+//!
+//! [`TypedEntry::signature`]: polyplug_abi::TypedEntry::signature
+
+use std::marker::PhantomData;
+
+use polyplug_abi::VoidFn;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A plain value that crosses the boundary by value, with its name in the
+/// signature spelling.
+pub trait AbiType: Copy + sealed::Sealed {
+    /// The type's name in a signature string: `u32`, `f64`, `void`.
+    const C_NAME: &'static str;
+}
+
+macro_rules! abi_types {
+    ($($t:ty => $name:literal),* $(,)?) => {$(
+        impl sealed::Sealed for $t {}
+        impl AbiType for $t {
+            const C_NAME: &'static str = $name;
+        }
+    )*};
+}
+
+abi_types! {
+    () => "void", u8 => "u8", u16 => "u16", u32 => "u32", u64 => "u64",
+    i8 => "i8", i16 => "i16", i32 => "i32", i64 => "i64",
+    usize => "usize", isize => "isize", f32 => "f32", f64 => "f64",
+}
+
+/// A function pointer type that a typed entry can be resolved as: an
+/// `extern "C" fn` of up to six [`AbiType`] arguments returning an
+/// [`AbiType`].
+pub trait Signature: Copy + sealed::Sealed {
+    /// Whether `spelling` (whitespace already removed) names this type.
+    fn matches(spelling: &str) -> bool;
+
+    /// This type's spelling, for error messages and host contracts.
+    fn spelling() -> String;
+
+    /// This function as an untyped pointer, for host contracts.
+    fn to_void(self) -> VoidFn;
+
+    /// Turns an untyped pointer back into this type.
+    ///
+    /// # Safety
+    ///
+    /// `f` must have been made from a function of exactly this type
+    /// (\[R6\]: its registered spelling [`matches`](Signature::matches)).
+    #[doc(hidden)]
+    unsafe fn from_void(f: VoidFn) -> Self;
+}
+
+/// A typed function resolved from a contract, callable while the guard it
+/// borrows lives.
+///
+/// The function pointer never leaves this value: it can be called, not
+/// copied out, so no call can outlive the guard that keeps its library
+/// loaded (\[R3\]).
+///
+/// ```compile_fail
+/// # use polyplug::{Runtime, Version};
+/// # let runtime = Runtime::new().unwrap();
+/// let reader = runtime.reader();
+/// let escaped = {
+///     let guard = reader.pin();
+///     let add = guard.find("test.add", Version::new(1, 0, 0)).unwrap();
+///     add.typed::<extern "C" fn(u32) -> u32>("inc").unwrap()
+/// }; // error[E0597]: `guard` does not live long enough
+/// escaped.call(1);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Typed<'g, F> {
+    func: F,
+    guard: PhantomData<&'g ()>,
+}
+
+impl<F: Signature> Typed<'_, F> {
+    /// # Safety
+    ///
+    /// `func` must stay callable for `'g`: its library is kept loaded by the
+    /// guard `'g` borrows (\[R1\], \[R3\]).
+    pub(crate) unsafe fn new(func: F) -> Self {
+        Typed {
+            func,
+            guard: PhantomData,
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for Typed<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Typed").finish_non_exhaustive()
+    }
+}
+
+macro_rules! signatures {
+    ($(($($a:ident $v:ident),*)),* $(,)?) => {$(
+        impl<R: AbiType, $($a: AbiType),*> sealed::Sealed for extern "C" fn($($a),*) -> R {}
+
+        impl<R: AbiType, $($a: AbiType),*> Signature for extern "C" fn($($a),*) -> R {
+            fn matches(spelling: &str) -> bool {
+                let Some(rest) = spelling.strip_prefix(R::C_NAME) else { return false };
+                let Some(rest) = rest.strip_prefix('(') else { return false };
+                let args: &[&str] = &[$($a::C_NAME),*];
+                let mut rest = rest;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        let Some(r) = rest.strip_prefix(',') else { return false };
+                        rest = r;
+                    }
+                    let Some(r) = rest.strip_prefix(arg) else { return false };
+                    rest = r;
+                }
+                rest == ")"
+            }
+
+            fn spelling() -> String {
+                let args: &[&str] = &[$($a::C_NAME),*];
+                format!("{}({})", R::C_NAME, args.join(","))
+            }
+
+            fn to_void(self) -> VoidFn {
+                // SAFETY: [R6] function pointers of every signature have the
+                // same size and representation; the result is only turned
+                // back into `Self` after the spelling check.
+                unsafe { std::mem::transmute::<Self, VoidFn>(self) }
+            }
+
+            unsafe fn from_void(f: VoidFn) -> Self {
+                // SAFETY: [R6] the caller guarantees `f` was made from a
+                // function of type `Self`.
+                unsafe { std::mem::transmute::<VoidFn, Self>(f) }
+            }
+        }
+
+        impl<R: AbiType, $($a: AbiType),*> Typed<'_, extern "C" fn($($a),*) -> R> {
+            /// Calls the function. This is a plain indirect call, the cost
+            /// of raw FFI by value.
+            #[inline]
+            pub fn call(&self, $($v: $a),*) -> R {
+                (self.func)($($v),*)
+            }
+        }
+    )*};
+}
+
+signatures! {
+    (),
+    (A a),
+    (A a, B b),
+    (A a, B b, C c),
+    (A a, B b, C c, D d),
+    (A a, B b, C c, D d, E e),
+    (A a, B b, C c, D d, E e, G g),
+}
+
+/// Removes whitespace from a signature spelling and checks its grammar:
+/// `ret(arg,arg)` with names from [`AbiType::C_NAME`]; `void` only as the
+/// return type.
+pub(crate) fn normalize(spelling: &str) -> Result<String, String> {
+    const NAMES: [&str; 12] = [
+        "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize", "f32", "f64",
+    ];
+    let compact: String = spelling.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some((ret, rest)) = compact.split_once('(') else {
+        return Err(format!("expected `ret(args)`, found {spelling:?}"));
+    };
+    let Some(args) = rest.strip_suffix(')') else {
+        return Err(format!("expected `)` at the end of {spelling:?}"));
+    };
+    if ret != "void" && !NAMES.contains(&ret) {
+        return Err(format!("unknown return type {ret:?} in {spelling:?}"));
+    }
+    if !args.is_empty() {
+        for arg in args.split(',') {
+            if !NAMES.contains(&arg) {
+                return Err(format!("unknown argument type {arg:?} in {spelling:?}"));
+            }
+        }
+    }
+    Ok(compact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Add = extern "C" fn(u32, u32) -> u32;
+    type Unit = extern "C" fn();
+
+    #[test]
+    fn spellings_match_only_their_type() {
+        assert!(Add::matches("u32(u32,u32)"));
+        assert!(!Add::matches("u32(u32)"));
+        assert!(!Add::matches("u32(u32,u32,u32)"));
+        assert!(!Add::matches("u64(u32,u32)"));
+        assert!(!Add::matches("u32(u32,u16)"));
+        assert!(Unit::matches("void()"));
+        assert_eq!(Add::spelling(), "u32(u32,u32)");
+        assert_eq!(Unit::spelling(), "void()");
+    }
+
+    #[test]
+    fn normalize_checks_the_grammar() {
+        assert_eq!(
+            normalize(" u32 ( u32, u32 ) ").as_deref(),
+            Ok("u32(u32,u32)")
+        );
+        assert_eq!(normalize("void()").as_deref(), Ok("void()"));
+        assert!(normalize("u32(void)").is_err());
+        assert!(normalize("u32(u32,)").is_err());
+        assert!(normalize("string(u32)").is_err());
+        assert!(normalize("u32 u32").is_err());
+        assert!(normalize("u32(u32").is_err());
+    }
+}
