@@ -104,7 +104,7 @@ typedef uint32_t (*PpEntryFn)(const struct PpHostApi *host,
 /**
  * Registers a contract. Valid only while the entry point runs; later calls
  * fail with [`ERR_NOT_IN_INIT`](crate::ERR_NOT_IN_INIT). The host copies
- * and checks `*interface` before it returns.
+ * and checks `*contract` before it returns.
  */
 typedef uint32_t (*PpRegisterContractFn)(void *ctx,
                                          const struct PpContractInterface *contract,

@@ -38,7 +38,7 @@ pub struct ContractHandle(pub u64);
 
 /// Registers a contract. Valid only while the entry point runs; later calls
 /// fail with [`ERR_NOT_IN_INIT`](crate::ERR_NOT_IN_INIT). The host copies
-/// and checks `*interface` before it returns.
+/// and checks `*contract` before it returns.
 pub type RegisterContractFn = unsafe extern "C" fn(
     ctx: *mut c_void,
     contract: *const ContractInterface,
