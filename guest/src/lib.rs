@@ -1,1 +1,136 @@
-//! The Rust SDK for polyplug plugins.
+//! The Rust SDK for polyplug plugins: ordinary Rust functions plus one
+//! [`plugin!`] declaration make a plugin library.
+//!
+//! # The problem
+//!
+//! A polyplug plugin is a shared library that speaks the C ABI of
+//! [`polyplug_abi`]: it exports a `u32` named `polyplug_abi_version` and an
+//! entry point `polyplug_entry`, and registers contract tables of raw
+//! function pointers that take `*const c_void` arguments and write a
+//! `*mut AbiError`. Written by hand, that is a page of `unsafe` per
+//! function, and one panic that unwinds into the host, one signature string
+//! spelled wrong, or one error message freed by the wrong allocator is a
+//! crash in somebody else's process.
+//!
+//! # The pieces
+//!
+//! - [`plugin!`] declares the plugin: an optional init function and any
+//!   number of contracts with their native functions (`fn(&Args) ->
+//!   Result<Out, Error>`), typed functions (plain `fn(u32) -> u32`) and
+//!   optional per-instance state. It generates the exports, a thunk per
+//!   function and the static tables ([`StaticTable`]).
+//! - [`Error`]: a code and a message; returned by plugin functions and
+//!   written into the caller's `AbiError` with the message in host memory.
+//! - [`Host`]: the host's services, lent to plugin code: logging, finding
+//!   and resolving other contracts ([`ResolvedContract`], [`Typed`]).
+//! - [`AbiType`], [`TypedFnPtr`] and [`signature!`]: the `ret(arg,arg)`
+//!   spelling of typed functions, derived from Rust types.
+//!
+//! # Guarantees
+//!
+//! - **No panic crosses the boundary.** Every exported function and every
+//!   generated thunk runs plugin code under `catch_unwind`. Native
+//!   functions, the entry point and instance constructors return
+//!   [`ERR_PANIC`](abi::ERR_PANIC) with the panic message; typed functions,
+//!   which have no error channel, log the panic through the host at
+//!   `LOG_ERROR` and return their type's default (0).
+//! - **No unsafe in plugin code** for the common case: declaring functions,
+//!   state, errors, logging, and calling typed functions of other contracts
+//!   (their signature strings are compared before a pointer is cast).
+//!   Calling another contract's *native* function is `unsafe`
+//!   ([`ResolvedContract::call_native`]): native functions carry no types.
+//! - **Signatures are derived, never typed in**: `u32(u32,u32)` comes from
+//!   `fn(a: u32, b: u32) -> u32` at compile time.
+//! - **Error messages outlive the library**: they are copied into memory
+//!   from the host's `alloc` and flagged
+//!   [`ERROR_FLAG_HOST_ALLOCATED`](abi::ERROR_FLAG_HOST_ALLOCATED). Without
+//!   a host allocator a static message is sent as is and an owned one is
+//!   replaced by a fixed static text.
+//! - **The library can be unmapped**: the SDK uses no thread-locals (glibc
+//!   keeps a library that registered TLS destructors mapped forever) and
+//!   no global allocator tricks. The host table lives in one `AtomicPtr`.
+//! - **Panics are logged, not printed**: the entry point installs a panic
+//!   hook in the plugin's own copy of std (every cdylib links its own) that
+//!   logs `panic at file:line:col: message` through the host at
+//!   `LOG_ERROR`. std's default hook would, with `RUST_BACKTRACE` set,
+//!   symbolize a backtrace, and its symbolizer maps the library file into
+//!   a cache that is never freed: the file would stay mapped after every
+//!   unload. An init function that sets its own hook takes that on.
+//!
+//! The invariants that the SDK's `unsafe` code relies on are \[G1\]–\[G8\] in
+//! SAFETY.md; the ones plugin authors and hosts must keep are stated on
+//! [`Host::with`], [`ResolvedContract`] and in the ABI's docs.
+//!
+//! # Example
+//!
+//! The `test.add` fixture, whole (its `Cargo.toml` says
+//! `crate-type = ["cdylib"]`):
+//!
+//! ```
+//! use polyplug_guest::Error;
+//!
+//! #[repr(C)]
+//! #[derive(Clone, Copy)]
+//! pub struct AddArgs {
+//!     pub a: u32,
+//!     pub b: u32,
+//! }
+//!
+//! fn add(args: &AddArgs) -> Result<u32, Error> {
+//!     Ok(args.a.wrapping_add(args.b))
+//! }
+//!
+//! fn fail(_args: &AddArgs) -> Result<u32, Error> {
+//!     Err(Error::plugin(1, "test.add failed on purpose"))
+//! }
+//!
+//! fn add_typed(a: u32, b: u32) -> u32 {
+//!     a.wrapping_add(b)
+//! }
+//!
+//! fn inc(x: u32) -> u32 {
+//!     x.wrapping_add(1)
+//! }
+//!
+//! polyplug_guest::plugin! {
+//!     contract "test.add" "1.0.0" {
+//!         native add(AddArgs) -> u32 = add;
+//!         native fail(AddArgs) -> u32 = fail;
+//!         typed add(a: u32, b: u32) -> u32 = add_typed;
+//!         typed inc(x: u32) -> u32 = inc;
+//!     }
+//! }
+//! # fn main() {}
+//! ```
+
+mod boundary;
+mod error;
+mod host;
+mod macros;
+mod resolved;
+mod signature;
+mod table;
+
+pub use polyplug_abi as abi;
+
+pub use boundary::InitFn;
+pub use error::Error;
+pub use host::{Host, log};
+pub use resolved::{ResolvedContract, Typed};
+pub use signature::{AbiArg, AbiType, TypedFnPtr, erase};
+pub use table::StaticTable;
+
+/// What [`plugin!`] expands to. Not a public API: it changes without
+/// notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::boundary::{
+        FreeNative, StateImpl, StatefulNative, create_instance, default_state, destroy_instance,
+        entry, native_free, native_stateful, typed_call,
+    };
+    pub use crate::signature::{arg_name, signature_bytes, signature_len, signature_str};
+    pub use crate::table::{count_u32, parse_version};
+}
+
+#[cfg(test)]
+mod tests;

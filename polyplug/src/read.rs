@@ -50,7 +50,7 @@ impl std::fmt::Debug for Reader<'_> {
 
 /// A pinned view of the runtime. Not `Send`.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0597
 /// # use polyplug::{Runtime, Version};
 /// # let runtime = Runtime::new().unwrap();
 /// let reader = runtime.reader();

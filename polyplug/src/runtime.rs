@@ -663,16 +663,8 @@ impl Runtime {
             host,
             Arc::clone(&self.shared.graveyard),
         ));
-        if code != OK {
-            // SAFETY: [P6] the plugin filled `err` by the ABI's rules; its
-            // library is still open (`library` is held).
-            let message = unsafe { crate::host::take_message(&err) };
-            return Err(LoadError::InitFailed {
-                bundle: name.to_owned(),
-                code,
-                message,
-            });
-        }
+        // A refused registration is the more precise error: plugins usually
+        // pass its code on as their own.
         if let Some(refusal) = refused.into_iter().next() {
             let bundle = name.to_owned();
             return Err(match refusal {
@@ -690,6 +682,16 @@ impl Runtime {
                     code: polyplug_abi::ERR_NOT_IN_INIT,
                     message: "register_contract outside init".to_owned(),
                 },
+            });
+        }
+        if code != OK {
+            // SAFETY: [P6] the plugin filled `err` by the ABI's rules; its
+            // library is still open (`library` is held).
+            let message = unsafe { crate::host::take_message(&err) };
+            return Err(LoadError::InitFailed {
+                bundle: name.to_owned(),
+                code,
+                message,
             });
         }
         for d in &declared {

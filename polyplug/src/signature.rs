@@ -68,7 +68,7 @@ pub trait Signature: Copy + sealed::Sealed {
 /// copied out, so no call can outlive the guard that keeps its library
 /// loaded (\[R3\]).
 ///
-/// ```compile_fail
+/// ```compile_fail,E0597
 /// # use polyplug::{Runtime, Version};
 /// # let runtime = Runtime::new().unwrap();
 /// let reader = runtime.reader();

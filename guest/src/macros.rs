@@ -1,0 +1,327 @@
+//! [`plugin!`](crate::plugin): one declaration that exports a whole plugin.
+
+/// Declares a plugin: exports `polyplug_abi_version` and `polyplug_entry`
+/// and builds one static [`ContractInterface`](crate::abi::ContractInterface)
+/// per contract. Use it once per library crate (`crate-type = ["cdylib"]`).
+///
+/// # Grammar
+///
+/// ```text
+/// plugin! {
+///     init = <expr>;                        // optional: an InitFn
+///     contract <name> <version> {           // any number of these
+///         state <Type> = <expr>;            // optional: makes the contract stateful
+///         state <Type>;                     //   (this form uses Type::default())
+///         native <ident>(<Args>) -> <Out> = <expr>;
+///         stateless native <ident>(<Args>) -> <Out> = <expr>;
+///         typed <ident>(<arg>: <T>, ...) -> <R> = <expr>;
+///         typed <ident>(<arg>: <T>, ...) = <expr>;    // returns void
+///     }
+/// }
+/// ```
+///
+/// - `<name>` and `<version>` are string literals or constants:
+///   `"test.add" "1.0.0"`. The version is parsed at compile time; the
+///   contract id is `ContractId::of(name, major)`.
+/// - The `state` line, if any, comes first. Entries follow in any order;
+///   native functions get indices in declaration order, and so do typed
+///   ones.
+/// - A **native** function is a Rust fn `fn(&Args) -> Result<Out, Error>`,
+///   or, in a stateful contract, `fn(&mut State, &Args) -> Result<Out,
+///   Error>`. `Args` and `Out` are `Copy`, `#[repr(C)]` plain data. The SDK
+///   checks the pointers (null → `ERR_BAD_ARGUMENT`), copies the arguments
+///   in, catches panics (→ `ERR_PANIC` with the panic message) and writes
+///   `Err(e)` into the caller's `AbiError`.
+/// - In a stateful contract, `native` functions need an instance (null →
+///   `ERR_BAD_ARGUMENT`); `stateless native` ones take `fn(&Args)` and
+///   accept any instance, null included.
+/// - The state constructor is `fn(&Host) -> Result<State, Error>`;
+///   `create_instance` boxes its result and `destroy_instance` drops it.
+/// - A **typed** function is a plain Rust fn with the declared arguments;
+///   the SDK exports an `extern "C"` wrapper with the signature string
+///   derived from the types (`u32(u32,u32)`). A typed function cannot
+///   report errors, so a panic is logged at `LOG_ERROR` and the wrapper
+///   returns the type's default (0).
+///
+/// # Example
+///
+/// ```
+/// use polyplug_guest::{Error, Host};
+/// use polyplug_guest::abi::LOG_INFO;
+///
+/// #[repr(C)]
+/// #[derive(Clone, Copy)]
+/// pub struct AddArgs {
+///     pub a: u32,
+///     pub b: u32,
+/// }
+///
+/// fn add(args: &AddArgs) -> Result<u32, Error> {
+///     Ok(args.a.wrapping_add(args.b))
+/// }
+///
+/// fn add_typed(a: u32, b: u32) -> u32 {
+///     a.wrapping_add(b)
+/// }
+///
+/// #[derive(Default)]
+/// pub struct Counter {
+///     calls: u32,
+/// }
+///
+/// fn bump(counter: &mut Counter, _args: &AddArgs) -> Result<u32, Error> {
+///     counter.calls += 1;
+///     Ok(counter.calls)
+/// }
+///
+/// fn init(host: &Host) -> Result<(), Error> {
+///     host.log(LOG_INFO, "example plugin loaded");
+///     Ok(())
+/// }
+///
+/// polyplug_guest::plugin! {
+///     init = init;
+///     contract "test.add" "1.0.0" {
+///         native add(AddArgs) -> u32 = add;
+///         typed add(a: u32, b: u32) -> u32 = add_typed;
+///         typed inc(x: u32) -> u32 = |x: u32| x.wrapping_add(1);
+///     }
+///     contract "test.counter" "1.2.0" {
+///         state Counter;
+///         native bump(AddArgs) -> u32 = bump;
+///         stateless native add(AddArgs) -> u32 = add;
+///     }
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! plugin {
+    (
+        $(init = $init:expr;)?
+        $(contract $name:tt $version:tt { $($body:tt)* })*
+    ) => {
+        /// The ABI version this plugin was built for. The host reads it
+        /// before it calls anything else.
+        #[unsafe(no_mangle)]
+        pub static polyplug_abi_version: u32 = $crate::abi::ABI_VERSION;
+
+        /// The plugin's entry point: stores the host table, runs the init
+        /// function, then registers every contract.
+        ///
+        /// # Safety
+        ///
+        /// Only the host calls it, as the ABI's `EntryFn` describes.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn polyplug_entry(
+            host: *const $crate::abi::HostApi,
+            bundle: *const $crate::abi::BundleContext,
+            err: *mut $crate::abi::AbiError,
+        ) -> u32 {
+            static __POLYPLUG_CONTRACTS: &[&$crate::StaticTable<$crate::abi::ContractInterface>] = &[
+                $($crate::__contract!(@start [$name $version] $($body)*),)*
+            ];
+            const __POLYPLUG_INIT: ::core::option::Option<$crate::InitFn> =
+                $crate::__init!($($init)?);
+            // SAFETY: [G1][G2] the arguments are the host's, passed on
+            // unchanged; the tables are static ([G6]).
+            unsafe {
+                $crate::__private::entry(host, bundle, err, __POLYPLUG_INIT, __POLYPLUG_CONTRACTS)
+            }
+        }
+    };
+}
+
+/// `Some(init)` or `None`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __init {
+    () => {
+        ::core::option::Option::None
+    };
+    ($init:expr) => {
+        ::core::option::Option::Some($init as $crate::InitFn)
+    };
+}
+
+/// Counts token trees.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __count {
+    () => {
+        0usize
+    };
+    ($head:tt $($tail:tt)*) => {
+        1usize + $crate::__count!($($tail)*)
+    };
+}
+
+/// The state constructor: the given one, or `Default`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __state_ctor {
+    ($state:ty,) => {
+        $crate::__private::default_state::<$state>
+    };
+    ($state:ty, $ctor:expr) => {
+        $ctor
+    };
+}
+
+/// One contract: parses its body into state, native and typed entries,
+/// then expands to a block that declares the statics and evaluates to a
+/// reference to the interface.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract {
+    (@start $head:tt state $state:ty $(= $ctor:expr)?; $($rest:tt)*) => {
+        $crate::__contract!(@parse $head [stateful [$state] [$($ctor)?]] [] [] $($rest)*)
+    };
+    (@start $head:tt $($rest:tt)*) => {
+        $crate::__contract!(@parse $head [stateless] [] [] $($rest)*)
+    };
+
+    (@parse $head:tt $st:tt [$($nat:tt)*] [$($typ:tt)*]
+        native $fname:ident ($args:ty) -> $out:ty = $f:expr; $($rest:tt)*) => {
+        $crate::__contract!(@parse $head $st
+            [$($nat)* [instance $fname [$args] [$out] [$f]]] [$($typ)*] $($rest)*)
+    };
+    (@parse $head:tt $st:tt [$($nat:tt)*] [$($typ:tt)*]
+        stateless native $fname:ident ($args:ty) -> $out:ty = $f:expr; $($rest:tt)*) => {
+        $crate::__contract!(@parse $head $st
+            [$($nat)* [free $fname [$args] [$out] [$f]]] [$($typ)*] $($rest)*)
+    };
+    (@parse $head:tt $st:tt [$($nat:tt)*] [$($typ:tt)*]
+        typed $fname:ident ($($arg:ident : $aty:ty),* $(,)?) $(-> $ret:ty)? = $f:expr;
+        $($rest:tt)*) => {
+        $crate::__contract!(@parse $head $st
+            [$($nat)*] [$($typ)* [$fname [$([$arg] [$aty])*] [$($ret)?] [$f]]] $($rest)*)
+    };
+
+    (@parse [$name:tt $version:tt] $st:tt [$($nat:tt)*] [$($typ:tt)*]) => {{
+        const __POLYPLUG_NAME: &str = $name;
+        const __POLYPLUG_VERSION: $crate::abi::Version = $crate::__private::parse_version($version);
+        const __POLYPLUG_NATIVE_COUNT: usize = $crate::__count!($($nat)*);
+        const __POLYPLUG_TYPED_COUNT: usize = $crate::__count!($($typ)*);
+        $crate::__contract!(@state $st);
+        static __POLYPLUG_NATIVE: $crate::StaticTable<
+            [$crate::abi::NativeEntry; __POLYPLUG_NATIVE_COUNT],
+        > = $crate::StaticTable::new([$($crate::__contract!(@native $st $nat),)*]);
+        static __POLYPLUG_TYPED: $crate::StaticTable<
+            [$crate::abi::TypedEntry; __POLYPLUG_TYPED_COUNT],
+        > = $crate::StaticTable::new([$($crate::__contract!(@typed $typ),)*]);
+        static __POLYPLUG_INTERFACE: $crate::StaticTable<$crate::abi::ContractInterface> =
+            $crate::StaticTable::new($crate::abi::ContractInterface {
+                id: $crate::abi::ContractId::of(__POLYPLUG_NAME, __POLYPLUG_VERSION.major),
+                name: $crate::abi::StrView::from_static(__POLYPLUG_NAME),
+                version: __POLYPLUG_VERSION,
+                native_count: $crate::__private::count_u32(__POLYPLUG_NATIVE_COUNT),
+                native: __POLYPLUG_NATIVE.as_ptr(),
+                typed_count: $crate::__private::count_u32(__POLYPLUG_TYPED_COUNT),
+                typed: __POLYPLUG_TYPED.as_ptr(),
+                create_instance: __POLYPLUG_CREATE,
+                destroy_instance: __POLYPLUG_DESTROY,
+            });
+        &__POLYPLUG_INTERFACE
+    }};
+
+    (@state [stateless]) => {
+        const __POLYPLUG_CREATE: ::core::option::Option<$crate::abi::CreateInstanceFn> =
+            ::core::option::Option::None;
+        const __POLYPLUG_DESTROY: ::core::option::Option<$crate::abi::DestroyInstanceFn> =
+            ::core::option::Option::None;
+    };
+    (@state [stateful [$state:ty] [$($ctor:expr)?]]) => {
+        type __PolyplugState = $state;
+        struct __PolyplugStateImpl;
+        impl $crate::__private::StateImpl for __PolyplugStateImpl {
+            type State = __PolyplugState;
+            const CONTRACT: &'static str = __POLYPLUG_NAME;
+            fn create(
+                host: &$crate::Host,
+            ) -> ::core::result::Result<__PolyplugState, $crate::Error> {
+                ($crate::__state_ctor!(__PolyplugState, $($ctor)?))(host)
+            }
+        }
+        const __POLYPLUG_CREATE: ::core::option::Option<$crate::abi::CreateInstanceFn> =
+            ::core::option::Option::Some(
+                $crate::__private::create_instance::<__PolyplugStateImpl>
+                    as $crate::abi::CreateInstanceFn,
+            );
+        const __POLYPLUG_DESTROY: ::core::option::Option<$crate::abi::DestroyInstanceFn> =
+            ::core::option::Option::Some(
+                $crate::__private::destroy_instance::<__PolyplugStateImpl>
+                    as $crate::abi::DestroyInstanceFn,
+            );
+    };
+
+    // `native` in a stateless contract, and `stateless native` anywhere.
+    (@native [stateless] [instance $($entry:tt)*]) => {
+        $crate::__contract!(@native_free $($entry)*)
+    };
+    (@native $st:tt [free $($entry:tt)*]) => {
+        $crate::__contract!(@native_free $($entry)*)
+    };
+    (@native [stateful $($st:tt)*] [instance $($entry:tt)*]) => {
+        $crate::__contract!(@native_stateful $($entry)*)
+    };
+
+    (@native_free $fname:ident [$args:ty] [$out:ty] [$f:expr]) => {{
+        struct __PolyplugNative;
+        impl $crate::__private::FreeNative for __PolyplugNative {
+            type Args = $args;
+            type Out = $out;
+            const CONTRACT: &'static str = __POLYPLUG_NAME;
+            const NAME: &'static str = ::core::stringify!($fname);
+            fn call(args: &$args) -> ::core::result::Result<$out, $crate::Error> {
+                ($f)(args)
+            }
+        }
+        $crate::abi::NativeEntry {
+            name: $crate::abi::StrView::from_static(::core::stringify!($fname)),
+            func: ::core::option::Option::Some(
+                $crate::__private::native_free::<__PolyplugNative> as $crate::abi::NativeFn,
+            ),
+        }
+    }};
+    (@native_stateful $fname:ident [$args:ty] [$out:ty] [$f:expr]) => {{
+        struct __PolyplugNative;
+        impl $crate::__private::StatefulNative for __PolyplugNative {
+            type State = __PolyplugState;
+            type Args = $args;
+            type Out = $out;
+            const CONTRACT: &'static str = __POLYPLUG_NAME;
+            const NAME: &'static str = ::core::stringify!($fname);
+            fn call(
+                state: &mut __PolyplugState,
+                args: &$args,
+            ) -> ::core::result::Result<$out, $crate::Error> {
+                ($f)(state, args)
+            }
+        }
+        $crate::abi::NativeEntry {
+            name: $crate::abi::StrView::from_static(::core::stringify!($fname)),
+            func: ::core::option::Option::Some(
+                $crate::__private::native_stateful::<__PolyplugNative> as $crate::abi::NativeFn,
+            ),
+        }
+    }};
+
+    (@typed [$fname:ident [$([$arg:ident] [$aty:ty])*] [$($ret:ty)?] [$f:expr]]) => {{
+        extern "C" fn __polyplug_typed($($arg: $aty),*) -> $crate::__ret!($($ret)?) {
+            $crate::__private::typed_call(
+                __POLYPLUG_NAME,
+                ::core::stringify!($fname),
+                move || ($f)($($arg),*),
+            )
+        }
+        $crate::abi::TypedEntry {
+            name: $crate::abi::StrView::from_static(::core::stringify!($fname)),
+            signature: $crate::abi::StrView::from_static(
+                $crate::signature!(fn($($aty),*) $(-> $ret)?),
+            ),
+            func: ::core::option::Option::Some($crate::erase(
+                __polyplug_typed as extern "C" fn($($aty),*) -> $crate::__ret!($($ret)?),
+            )),
+        }
+    }};
+}

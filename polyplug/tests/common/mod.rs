@@ -1,0 +1,70 @@
+//! Support shared by the runtime's integration tests.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: a failed step fails the test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use polyplug::{Event, Runtime, Version};
+
+/// A directory removed when dropped.
+pub(crate) struct TempDir(PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(label: &str) -> TempDir {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("polyplug-test-{}-{label}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub(crate) const V1: Version = Version::new(1, 0, 0);
+
+/// Calls `reload.test`'s native `version` through a kept handle.
+pub(crate) fn version_of(runtime: &Runtime, handle: polyplug::ContractHandle) -> u32 {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let contract = guard.get(handle).unwrap();
+    let mut out = 0u32;
+    // SAFETY: `version` takes no arguments (AddArgs, ignored) and writes a u32.
+    unsafe {
+        contract
+            .native("version")
+            .unwrap()
+            .call(&[0u32; 2], &mut out)
+    }
+    .unwrap();
+    out
+}
+
+/// Every event received so far.
+pub(crate) fn drain_events(events: &Receiver<Event>) -> Vec<Event> {
+    let mut all = Vec::new();
+    while let Ok(e) = events.recv_timeout(Duration::from_millis(1)) {
+        all.push(e);
+    }
+    all
+}
+
+/// Drains the runtime until every retired library is closed.
+pub(crate) fn drain(runtime: &Runtime) {
+    runtime.drain(Duration::from_secs(30)).unwrap();
+}

@@ -1,0 +1,446 @@
+//! Loading and calling real Rust, C and C++ plugins; host contracts,
+//! plugin-to-plugin calls, instances, events and dependency order.
+#![cfg(not(any(loom, shuttle, miri)))]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test support: a failed step fails the test"
+)]
+
+mod common;
+
+use common::{TempDir, V1, drain, drain_events, version_of};
+use polyplug::{Event, FindError, HostContract, LoadError, Runtime, Unmapped, Version};
+use polyplug_fixtures::{bundle, copy_bundle};
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct AddArgs {
+    a: u32,
+    b: u32,
+}
+
+fn check_test_add(runtime: &Runtime, provider: &str) {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let all: Vec<_> = guard.find_all("test.add", V1).collect();
+    let contract = all
+        .into_iter()
+        .find(
+            |c| matches!(c.provider(), polyplug::Provider::Bundle { name, .. } if name == provider),
+        )
+        .unwrap();
+    let mut out = 0u32;
+    // SAFETY: test.add's `add` takes AddArgs and writes a u32.
+    unsafe {
+        contract
+            .native("add")
+            .unwrap()
+            .call(&AddArgs { a: 40, b: 2 }, &mut out)
+    }
+    .unwrap();
+    assert_eq!(out, 42, "{provider}: native add");
+    let add = contract
+        .typed::<extern "C" fn(u32, u32) -> u32>("add")
+        .unwrap();
+    assert_eq!(add.call(u32::MAX, 3), 2, "{provider}: typed add wraps");
+    let inc = contract.typed::<extern "C" fn(u32) -> u32>("inc").unwrap();
+    let mut counter = 0;
+    for _ in 0..1000 {
+        counter = inc.call(counter);
+    }
+    assert_eq!(counter, 1000, "{provider}: typed inc");
+    match contract.typed::<extern "C" fn(u32) -> u64>("inc") {
+        Err(FindError::SignatureMismatch {
+            found, expected, ..
+        }) => {
+            assert_eq!(
+                (found.as_str(), expected.as_str()),
+                ("u32(u32)", "u64(u32)")
+            );
+        }
+        other => panic!("{provider}: expected a signature mismatch, got {other:?}"),
+    }
+    let mut out = 0u32;
+    // SAFETY: `fail` takes AddArgs and writes a u32.
+    let err = unsafe {
+        contract
+            .native("fail")
+            .unwrap()
+            .call(&AddArgs { a: 1, b: 1 }, &mut out)
+    }
+    .unwrap_err();
+    assert_eq!(err.code, 1001, "{provider}: {err}");
+    assert!(
+        err.message.contains("failed on purpose"),
+        "{provider}: {err}"
+    );
+}
+
+#[test]
+fn rust_and_cpp_plugins_serve_test_add() {
+    let runtime = Runtime::new().unwrap();
+    runtime.load_bundle(bundle("test-add")).unwrap();
+    runtime.load_bundle(bundle("test-add-cpp")).unwrap();
+    check_test_add(&runtime, "test-add");
+    check_test_add(&runtime, "test-add-cpp");
+}
+
+#[test]
+fn a_rust_panic_becomes_an_error_and_the_plugin_keeps_serving() {
+    let runtime = Runtime::new().unwrap();
+    runtime.load_bundle(bundle("test-add")).unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let contract = guard.find("test.add", V1).unwrap();
+    let mut out = 0u32;
+    // SAFETY: `panic` takes AddArgs and writes a u32.
+    let err = unsafe {
+        contract
+            .native("panic")
+            .unwrap()
+            .call(&AddArgs { a: 1, b: 2 }, &mut out)
+    }
+    .unwrap_err();
+    assert_eq!(err.code, polyplug_abi::ERR_PANIC);
+    assert!(
+        err.message.contains("test.add panicked on purpose"),
+        "{err}"
+    );
+    // SAFETY: as above, for `add`.
+    unsafe {
+        contract
+            .native("add")
+            .unwrap()
+            .call(&AddArgs { a: 1, b: 2 }, &mut out)
+    }
+    .unwrap();
+    assert_eq!(out, 3);
+}
+
+#[test]
+fn a_c_plugin_serves_test_mul() {
+    let runtime = Runtime::new().unwrap();
+    runtime.load_bundle(bundle("c-mul")).unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let contract = guard.find("test.mul", V1).unwrap();
+    let mut out = 0u32;
+    // SAFETY: `mul` takes AddArgs and writes a u32.
+    unsafe {
+        contract
+            .native("mul")
+            .unwrap()
+            .call(&AddArgs { a: 6, b: 7 }, &mut out)
+    }
+    .unwrap();
+    assert_eq!(out, 42);
+    assert_eq!(
+        contract
+            .typed::<extern "C" fn(u32, u32) -> u32>("mul")
+            .unwrap()
+            .call(3, 5),
+        15
+    );
+}
+
+extern "C" fn double(x: u32) -> u32 {
+    x.wrapping_mul(2)
+}
+
+#[test]
+fn a_plugin_calls_a_host_contract() {
+    let runtime = Runtime::new().unwrap();
+    // The bundle requires test.host: without it the load is refused.
+    match runtime.load_bundle(bundle("host-user")) {
+        Err(LoadError::MissingProvider {
+            bundle, contract, ..
+        }) => {
+            assert_eq!(
+                (bundle.as_str(), contract.as_str()),
+                ("host-user", "test.host")
+            );
+        }
+        other => panic!("expected a missing provider, got {other:?}"),
+    }
+    runtime
+        .register_host_contract(
+            HostContract::new("test.host", V1).typed("double", double as extern "C" fn(u32) -> u32),
+        )
+        .unwrap();
+    let events = runtime.subscribe();
+    runtime.load_bundle(bundle("host-user")).unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let contract = guard.find("host.user", V1).unwrap();
+    let mut out = 0u32;
+    // SAFETY: `double_plus_one` takes AddArgs and writes a u32.
+    unsafe {
+        contract
+            .native("double_plus_one")
+            .unwrap()
+            .call(&AddArgs { a: 20, b: 0 }, &mut out)
+    }
+    .unwrap();
+    assert_eq!(out, 41);
+    // SAFETY: `log` takes AddArgs and writes a u32.
+    unsafe {
+        contract
+            .native("log")
+            .unwrap()
+            .call(&AddArgs { a: 0, b: 0 }, &mut out)
+    }
+    .unwrap();
+    let logged = drain_events(&events).into_iter().any(|e| {
+        matches!(e, Event::Log { bundle, message, .. } if bundle == "host-user" && message == "host-user says hi")
+    });
+    assert!(logged, "the plugin's log reached the subscribers");
+}
+
+#[test]
+fn a_plugin_calls_another_plugin_and_pins_its_provider() {
+    let runtime = Runtime::new().unwrap();
+    let provider = runtime.load_bundle(bundle("test-add")).unwrap();
+    let consumer = runtime.load_bundle(bundle("consumer")).unwrap();
+    {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        let calc = guard.find("consumer.calc", V1).unwrap();
+        let mut out = 0u32;
+        // SAFETY: `add_via` takes AddArgs and writes a u32.
+        unsafe {
+            calc.native("add_via")
+                .unwrap()
+                .call(&AddArgs { a: 2, b: 3 }, &mut out)
+        }
+        .unwrap();
+        assert_eq!(out, 1005);
+    }
+    match runtime.unload_bundle(provider) {
+        Err(LoadError::HasDependents { bundle, dependents }) => {
+            assert_eq!(bundle, "test-add");
+            assert_eq!(dependents, ["consumer"]);
+        }
+        other => panic!("expected the unload to be refused, got {other:?}"),
+    }
+    // Refused means untouched: the consumer still reaches its provider.
+    assert!(runtime.bundle_id("test-add").is_some());
+    let order = runtime.unload_cascade(provider).unwrap();
+    assert_eq!(order, [consumer, provider]);
+    assert!(runtime.bundles().is_empty());
+}
+
+#[test]
+fn instances_live_across_a_reload_and_call_the_version_that_made_them() {
+    let runtime = Runtime::new().unwrap();
+    let events = runtime.subscribe();
+    let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
+    let contract_name = {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        if guard.find("reload.test", V1).unwrap().is_stateful() {
+            "reload.test"
+        } else {
+            "reload.state"
+        }
+    };
+    let mut v1_instance = {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        guard
+            .find(contract_name, V1)
+            .unwrap()
+            .create_instance()
+            .unwrap()
+    };
+    let mut out = 0u32;
+    for expected in 1..=3 {
+        // SAFETY: `bump` takes AddArgs (ignored) and writes a u32.
+        unsafe { v1_instance.call("bump", &[0u32; 2], &mut out) }.unwrap();
+        assert_eq!(out, expected);
+    }
+    let handle = {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        guard.find("reload.test", V1).unwrap().handle()
+    };
+    runtime
+        .reload_bundle(id, Some(&bundle("reload-v2")))
+        .unwrap();
+    drain(&runtime);
+    assert_eq!(
+        version_of(&runtime, handle),
+        200,
+        "the kept handle reaches v2"
+    );
+    // The v1 instance still runs v1 code: its library stayed loaded.
+    // SAFETY: `tag` takes AddArgs (ignored) and writes a u32.
+    unsafe { v1_instance.call("tag", &[0u32; 2], &mut out) }.unwrap();
+    assert_eq!(out, 100);
+    let closed_before = runtime.library_stats().closed;
+    drop(v1_instance);
+    runtime.reclaim();
+    assert_eq!(
+        runtime.library_stats().closed,
+        closed_before + 1,
+        "dropping the last v1 instance closes v1"
+    );
+    let mut v2_instance = {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        guard
+            .find(contract_name, V1)
+            .unwrap()
+            .create_instance()
+            .unwrap()
+    };
+    // SAFETY: as above.
+    unsafe { v2_instance.call("tag", &[0u32; 2], &mut out) }.unwrap();
+    assert_eq!(out, 200);
+    drop(v2_instance);
+    let logs: Vec<String> = drain_events(&events)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Log { message, .. } => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        logs,
+        [
+            "reload.test create v1",
+            "reload.test destroy v1",
+            "reload.test create v2",
+            "reload.test destroy v2"
+        ]
+    );
+}
+
+#[test]
+fn events_follow_a_load_reload_unload() {
+    let runtime = Runtime::new().unwrap();
+    let events = runtime.subscribe();
+    let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
+    runtime
+        .reload_bundle(id, Some(&bundle("reload-v2")))
+        .unwrap();
+    drain(&runtime);
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    let kinds: Vec<&'static str> = drain_events(&events)
+        .iter()
+        .filter_map(|e| match e {
+            Event::Loading { .. } => Some("loading"),
+            Event::Loaded { .. } => Some("loaded"),
+            Event::Reloading { .. } => Some("reloading"),
+            Event::Reloaded { from, to, .. } => {
+                assert_eq!((*from, *to), (Version::new(1, 0, 0), Version::new(2, 0, 0)));
+                Some("reloaded")
+            }
+            Event::Drained { .. } => Some("drained"),
+            Event::Unloading { .. } => Some("unloading"),
+            Event::Unloaded { .. } => Some("unloaded"),
+            Event::LibraryClosed { .. } => Some("closed"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "loading",
+            "loaded",
+            "reloading",
+            "reloaded",
+            "closed",
+            "drained",
+            "unloading",
+            "unloaded",
+            "closed",
+            "drained"
+        ]
+    );
+}
+
+#[test]
+fn load_dir_orders_by_dependency_and_names_cycles_and_missing_providers() {
+    let dir = TempDir::new("load-dir");
+    copy_bundle("consumer", dir.path()).unwrap();
+    copy_bundle("test-add", dir.path()).unwrap();
+    let runtime = Runtime::new().unwrap();
+    let ids = runtime.load_dir(dir.path()).unwrap();
+    let names: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            runtime
+                .bundles()
+                .into_iter()
+                .find(|b| b.id == *id)
+                .unwrap()
+                .name
+        })
+        .collect();
+    assert_eq!(names, ["test-add", "consumer"]);
+
+    let missing = TempDir::new("load-dir-missing");
+    copy_bundle("consumer", missing.path()).unwrap();
+    let runtime = Runtime::new().unwrap();
+    match runtime.load_dir(missing.path()) {
+        Err(LoadError::MissingProvider {
+            bundle,
+            contract,
+            version,
+        }) => {
+            assert_eq!(
+                (bundle.as_str(), contract.as_str(), version),
+                ("consumer", "test.add", Version::new(1, 0, 0))
+            );
+        }
+        other => panic!("expected a missing provider, got {other:?}"),
+    }
+    assert!(runtime.bundles().is_empty());
+
+    let cycle = TempDir::new("load-dir-cycle");
+    let a = copy_bundle("test-add", cycle.path()).unwrap();
+    let c = copy_bundle("consumer", cycle.path()).unwrap();
+    // test-add now also requires what consumer provides.
+    let manifest = std::fs::read_to_string(a.join("manifest.toml")).unwrap();
+    polyplug_fixtures::write_manifest(
+        &a,
+        &format!("{manifest}\n[[requires]]\nname = \"consumer.calc\"\nversion = \"1.0\"\n"),
+    );
+    let _ = c;
+    match Runtime::new().unwrap().load_dir(cycle.path()) {
+        Err(LoadError::DependencyCycle { cycle }) => {
+            assert_eq!(cycle, ["consumer", "test-add", "consumer"])
+        }
+        other => panic!("expected a cycle, got {other:?}"),
+    }
+}
+
+#[test]
+fn unload_really_unmaps_each_kind_of_plugin() {
+    let runtime = Runtime::new().unwrap();
+    let events = runtime.subscribe();
+    for name in ["test-add", "test-add-cpp", "c-mul", "reload-v1"] {
+        let id = runtime.load_bundle(bundle(name)).unwrap();
+        runtime.unload_bundle(id).unwrap();
+    }
+    drain(&runtime);
+    let closed: Vec<(String, Unmapped)> = drain_events(&events)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::LibraryClosed { name, unmapped, .. } => Some((name, unmapped)),
+            _ => None,
+        })
+        .collect();
+    for (name, unmapped) in &closed {
+        println!("{name}: {unmapped:?}");
+    }
+    assert_eq!(closed.len(), 4, "{closed:?}");
+    let stats = runtime.library_stats();
+    assert_eq!((stats.opened, stats.closed), (4, 4));
+    assert!(
+        closed.iter().all(|(_, u)| *u == Unmapped::Yes),
+        "every image left the address space: {closed:?}"
+    );
+}

@@ -1,0 +1,229 @@
+//! Hot reload and unload while dispatcher threads keep calling: seed
+//! scenario 3, reload in place, unload under load, and a soak.
+#![cfg(not(any(loom, shuttle, miri)))]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test support: a failed step fails the test"
+)]
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use common::{TempDir, V1, drain, drain_events, version_of};
+use polyplug::{ContractHandle, FindError, Runtime};
+use polyplug_fixtures::{bundle, copy_bundle, library};
+
+/// Counts from the dispatcher threads.
+#[derive(Default)]
+struct Tally {
+    v1: AtomicU64,
+    v2: AtomicU64,
+    torn: AtomicU64,
+    stale: AtomicU64,
+}
+
+/// Calls `reload.test` through a kept handle, natively and typed, until
+/// `stop`; every answer must be 100 or 200.
+fn dispatch(runtime: &Runtime, handle: ContractHandle, stop: &AtomicBool, tally: &Tally) {
+    let reader = runtime.reader();
+    while !stop.load(Ordering::Relaxed) {
+        let guard = reader.pin();
+        let contract = match guard.get(handle) {
+            Ok(c) => c,
+            Err(FindError::Stale { .. }) => {
+                tally.stale.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+        };
+        let mut native = 0u32;
+        // SAFETY: `version` takes AddArgs (ignored) and writes a u32.
+        unsafe {
+            contract
+                .native("version")
+                .unwrap()
+                .call(&[0u32; 2], &mut native)
+        }
+        .unwrap();
+        let typed = contract
+            .typed::<extern "C" fn() -> u32>("version")
+            .unwrap()
+            .call();
+        for answer in [native, typed] {
+            match answer {
+                100 => tally.v1.fetch_add(1, Ordering::Relaxed),
+                200 => tally.v2.fetch_add(1, Ordering::Relaxed),
+                _ => tally.torn.fetch_add(1, Ordering::Relaxed),
+            };
+        }
+    }
+}
+
+fn handle_of(runtime: &Runtime) -> ContractHandle {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    guard.find("reload.test", V1).unwrap().handle()
+}
+
+/// Runs `dispatchers` threads while `reloads` runs on this thread.
+fn under_load(runtime: &Runtime, dispatchers: usize, reloads: impl FnOnce()) -> Tally {
+    let handle = handle_of(runtime);
+    let stop = AtomicBool::new(false);
+    let tally = Tally::default();
+    std::thread::scope(|s| {
+        for _ in 0..dispatchers {
+            s.spawn(|| dispatch(runtime, handle, &stop, &tally));
+        }
+        // Let every dispatcher make calls before the first reload.
+        while tally.v1.load(Ordering::Relaxed) < 1000 {
+            std::thread::yield_now();
+        }
+        reloads();
+        stop.store(true, Ordering::Relaxed);
+    });
+    tally
+}
+
+#[test]
+fn six_dispatchers_during_eighty_real_reloads() {
+    let runtime = Runtime::new().unwrap();
+    let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
+    let events = runtime.subscribe();
+    let (v1, v2) = (bundle("reload-v1"), bundle("reload-v2"));
+    let tally = under_load(&runtime, 6, || {
+        for i in 0..80 {
+            let from = if i % 2 == 0 { &v2 } else { &v1 };
+            runtime.reload_bundle(id, Some(from)).unwrap();
+        }
+    });
+    assert_eq!(tally.torn.load(Ordering::Relaxed), 0);
+    assert_eq!(tally.stale.load(Ordering::Relaxed), 0);
+    assert!(tally.v1.load(Ordering::Relaxed) > 0 && tally.v2.load(Ordering::Relaxed) > 0);
+    // 80 reloads alternate and end on v1.
+    assert_eq!(version_of(&runtime, handle_of(&runtime)), 100);
+    drain(&runtime);
+    let stats = runtime.library_stats();
+    assert_eq!(stats.opened, 81);
+    assert_eq!(stats.closed, 80, "every retired library is closed");
+    let events = drain_events(&events);
+    let reloaded = events
+        .iter()
+        .filter(|e| matches!(e, polyplug::Event::Reloaded { .. }))
+        .count();
+    let drained = events
+        .iter()
+        .filter(|e| matches!(e, polyplug::Event::Drained { .. }))
+        .count();
+    assert_eq!(
+        (reloaded, drained),
+        (80, 80),
+        "each reload was reported, and each old version drained"
+    );
+}
+
+#[test]
+fn a_library_rebuilt_in_place_really_reloads() {
+    let dir = TempDir::new("in-place");
+    let path = copy_bundle("reload-v1", dir.path()).unwrap();
+    let manifest = std::fs::read_to_string(path.join("manifest.toml")).unwrap();
+    let file = manifest
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("linux = \"")
+                .and_then(|r| r.strip_suffix('"'))
+        })
+        .unwrap()
+        .to_owned();
+    let target = path.join(&file);
+    let runtime = Runtime::new().unwrap();
+    let id = runtime.load_bundle(&path).unwrap();
+    let (v1, v2) = (library("reload-v1"), library("reload-v2"));
+    let tally = under_load(&runtime, 6, || {
+        for i in 0..80 {
+            // Rebuild in place: the same path, new bytes.
+            std::fs::copy(if i % 2 == 0 { &v2 } else { &v1 }, &target).unwrap();
+            runtime.reload_bundle(id, None).unwrap();
+            let expected = if i % 2 == 0 { 200 } else { 100 };
+            assert_eq!(
+                version_of(&runtime, handle_of(&runtime)),
+                expected,
+                "reload {i} took effect"
+            );
+        }
+    });
+    assert_eq!(tally.torn.load(Ordering::Relaxed), 0);
+    assert!(tally.v2.load(Ordering::Relaxed) > 0);
+}
+
+#[test]
+fn unload_under_load_gives_stale_handles_not_crashes() {
+    let runtime = Runtime::new().unwrap();
+    let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
+    let handle = handle_of(&runtime);
+    let tally = under_load(&runtime, 4, || {
+        runtime
+            .reload_bundle(id, Some(&bundle("reload-v2")))
+            .unwrap();
+        runtime.unload_bundle(id).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    });
+    assert_eq!(tally.torn.load(Ordering::Relaxed), 0);
+    assert!(
+        tally.stale.load(Ordering::Relaxed) > 0,
+        "dispatchers saw the unload as stale handles"
+    );
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    assert!(matches!(guard.get(handle), Err(FindError::Stale { .. })));
+    assert!(matches!(
+        guard.find("reload.test", V1),
+        Err(FindError::NotFound { .. })
+    ));
+    drop(guard);
+    drain(&runtime);
+    let stats = runtime.library_stats();
+    assert_eq!((stats.opened, stats.closed), (2, 2));
+}
+
+/// At least 2,000 reloads under four dispatchers; every retired library
+/// is reclaimed and closed, and counted.
+#[test]
+fn soak_two_thousand_reloads_under_four_dispatchers() {
+    let reloads: u64 = std::env::var("POLYPLUG_SOAK_RELOADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let runtime = Runtime::new().unwrap();
+    let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
+    let (v1, v2) = (bundle("reload-v1"), bundle("reload-v2"));
+    let tally = under_load(&runtime, 4, || {
+        for i in 0..reloads {
+            runtime
+                .reload_bundle(id, Some(if i % 2 == 0 { &v2 } else { &v1 }))
+                .unwrap();
+        }
+    });
+    assert_eq!(tally.torn.load(Ordering::Relaxed), 0);
+    drain(&runtime);
+    let stats = runtime.library_stats();
+    println!(
+        "soak: {reloads} reloads, {} calls, libraries opened {} closed {} unmapped {} still mapped {}",
+        tally.v1.load(Ordering::Relaxed) + tally.v2.load(Ordering::Relaxed),
+        stats.opened,
+        stats.closed,
+        stats.unmapped,
+        stats.still_mapped
+    );
+    assert_eq!(stats.opened, reloads + 1);
+    assert_eq!(
+        stats.closed, reloads,
+        "every retired library was reclaimed and closed"
+    );
+    assert_eq!(
+        stats.unmapped, reloads,
+        "every closed image left the address space"
+    );
+}
