@@ -444,3 +444,41 @@ fn unload_really_unmaps_each_kind_of_plugin() {
         "every image left the address space: {closed:?}"
     );
 }
+
+#[test]
+fn two_runtimes_in_one_process_are_independent() {
+    let first = Runtime::new().unwrap();
+    let second = Runtime::new().unwrap();
+    let a = first.load_bundle(bundle("reload-v1")).unwrap();
+    let b = second.load_bundle(bundle("reload-v1")).unwrap();
+    first.reload_bundle(a, Some(&bundle("reload-v2"))).unwrap();
+    second.unload_bundle(b).unwrap();
+    let reader = first.reader();
+    let guard = reader.pin();
+    let version = guard
+        .find("reload.test", V1)
+        .unwrap()
+        .typed::<extern "C" fn() -> u32>("version")
+        .unwrap();
+    assert_eq!(
+        version.call(),
+        200,
+        "the first runtime serves its own reload"
+    );
+    let reader = second.reader();
+    assert!(
+        reader.pin().find("reload.test", V1).is_err(),
+        "the second runtime unloaded its copy"
+    );
+    drop(guard);
+    drain(&first);
+    drain(&second);
+    assert_eq!(
+        (first.library_stats().opened, first.library_stats().closed),
+        (2, 1)
+    );
+    assert_eq!(
+        (second.library_stats().opened, second.library_stats().closed),
+        (1, 1)
+    );
+}
