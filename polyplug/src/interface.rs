@@ -207,14 +207,17 @@ impl PlainInterface {
                 ),
             ));
         }
-        let count = u32::try_from(self.native.len()).unwrap_or(u32::MAX);
-        if count > MAX_FUNCTIONS || self.typed.len() > self.native.len().max(MAX_FUNCTIONS as usize)
-        {
-            return Err(invalid(
-                &name,
-                "native_count",
-                format!("more than {MAX_FUNCTIONS} functions"),
-            ));
+        for (field, len) in [
+            ("native_count", self.native.len()),
+            ("typed_count", self.typed.len()),
+        ] {
+            if u32::try_from(len).map_or(true, |n| n > MAX_FUNCTIONS) {
+                return Err(invalid(
+                    &name,
+                    field,
+                    format!("{len} entries, more than the limit of {MAX_FUNCTIONS}"),
+                ));
+            }
         }
         let mut seen = HashSet::new();
         let mut native_names = Vec::with_capacity(self.native.len());
@@ -431,4 +434,87 @@ impl fmt::Debug for Table {
             )
             .finish()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe extern "C" fn native(
+        _: *mut std::ffi::c_void,
+        _: *const std::ffi::c_void,
+        _: *mut std::ffi::c_void,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    unsafe extern "C" fn typed() {}
+
+    fn good() -> PlainInterface {
+        PlainInterface {
+            id: ContractId::of("test.add", 1),
+            name: b"test.add".to_vec(),
+            version: Version::new(1, 2, 3),
+            native: vec![(b"add".to_vec(), Some(native as NativeFn))],
+            typed: vec![(
+                b"inc".to_vec(),
+                b"u32 (u32)".to_vec(),
+                Some(typed as VoidFn),
+            )],
+            create_instance: None,
+            destroy_instance: None,
+        }
+    }
+
+    fn field_of(plain: PlainInterface) -> String {
+        plain.validate().map(|_| ()).unwrap_err().field
+    }
+
+    #[test]
+    fn a_good_interface_becomes_a_table() {
+        let table = good().validate().unwrap();
+        assert_eq!(&*table.name, "test.add");
+        assert_eq!(table.native_index("add"), Some(0));
+        assert_eq!(&*table.typed_slot("inc").unwrap().signature, "u32(u32)");
+        let view = table.abi_view();
+        assert_eq!(
+            (view.native_count, view.typed_count, view.id),
+            (1, 1, table.id)
+        );
+    }
+
+    #[test]
+    fn each_defect_is_named_by_its_field() {
+        let mut p = good();
+        p.id = ContractId::of("test.add", 2);
+        assert_eq!(field_of(p), "id");
+        let mut p = good();
+        p.name = vec![0xff, 0xfe];
+        assert_eq!(field_of(p), "name");
+        let mut p = good();
+        p.name = b"Test.Add".to_vec();
+        p.id = ContractId::of("Test.Add", 1);
+        assert_eq!(field_of(p), "name");
+        let mut p = good();
+        p.native[0].1 = None;
+        assert_eq!(field_of(p), "native[0].func");
+        let mut p = good();
+        p.native.push((b"add".to_vec(), Some(native as NativeFn)));
+        assert_eq!(field_of(p), "native[1].name");
+        let mut p = good();
+        p.typed[0].1 = b"string(u32)".to_vec();
+        assert_eq!(field_of(p), "typed[0].signature");
+        let mut p = good();
+        p.typed[0].0 = Vec::new();
+        assert_eq!(field_of(p), "typed[0].name");
+        let mut p = good();
+        p.native = vec![(b"f".to_vec(), Some(native as NativeFn)); 300];
+        assert_eq!(field_of(p), "native_count");
+        let mut p = good();
+        p.destroy_instance = Some(destroy);
+        assert_eq!(field_of(p), "create_instance");
+    }
+
+    unsafe extern "C" fn destroy(_: *mut std::ffi::c_void) {}
 }

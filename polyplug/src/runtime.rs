@@ -544,7 +544,7 @@ impl Runtime {
         } else {
             Err(LoadError::UnsupportedLoader {
                 bundle: manifest.name.as_str().to_owned(),
-                kind: format!("{:?}", manifest.loader).to_lowercase(),
+                kind: manifest.loader.name().to_owned(),
             })
         }
     }
