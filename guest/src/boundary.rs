@@ -304,9 +304,8 @@ unsafe fn run_native<A: Copy, O: Copy>(
     } else {
         out.cast::<O>()
     };
-    // SAFETY: [G2] `args` points to a readable `A` (non-null, checked above,
-    // or dangling for a ZST); read unaligned into a copy, so `out` may
-    // alias it.
+    // SAFETY: [G2] `args` points to a readable `A` (checked non-null above, or
+    // dangling for a ZST); an unaligned copy, so `out` may alias it.
     let args = unsafe { args.read_unaligned() };
     match catch(site, || f(&args)) {
         Ok(value) => {

@@ -93,9 +93,8 @@ impl Host {
         if api.is_null() {
             return None;
         }
-        // SAFETY: [G1] a non-null pointer in `HOST` was checked by `install`
-        // (version and size) and stays valid until the library is closed;
-        // nothing writes through it.
+        // SAFETY: [G1] a non-null `HOST` was checked by `install` (version, size)
+        // and stays valid, unwritten, until the library is closed.
         let api = unsafe { &*api };
         Some(Host {
             api,
@@ -226,9 +225,8 @@ impl Host {
             // SAFETY: [G2] forwarded: `err` is null or writable.
             return unsafe { unsupported("register_contract").write_with(Some(self), err) };
         };
-        // SAFETY: [G1] `register` comes from the checked host table; the
-        // interface is a static table of this library ([G6]); `err` is null
-        // or writable, which the host accepts.
+        // SAFETY: [G1] `register` is from the checked host table; the interface
+        // is a static table of this library ([G6]); `err` is null or writable.
         unsafe { register(self.api.ctx, interface, err) }
     }
 

@@ -150,9 +150,8 @@ impl<'h> ResolvedContract<'h> {
         };
         let mut out = MaybeUninit::<O>::uninit();
         let mut err = AbiError::NONE;
-        // SAFETY: [G5] `func` is callable during the call `'h` spans; [G8]
-        // the caller promises it takes an `A` and writes an `O`; `args`,
-        // `out` and `err` are live for the call.
+        // SAFETY: [G5] `func` is callable during the call `'h` spans; [G8] it
+        // takes an `A` and writes an `O`; `args`, `out`, `err` live for the call.
         let code = unsafe {
             func(
                 ptr::null_mut(),

@@ -148,9 +148,8 @@ pub const fn erase<F: TypedFnPtr>(f: F) -> polyplug_abi::VoidFn {
     const {
         assert!(size_of::<F>() == size_of::<VoidFn>());
     }
-    // SAFETY: [G7] `F` is one of the sealed `extern "C" fn` pointer types
-    // (asserted above to be pointer-sized, like `VoidFn`); a fn pointer is
-    // never null, so every bit pattern we copy is a valid `VoidFn`.
+    // SAFETY: [G7] `F` is a sealed `extern "C" fn` type, pointer-sized like
+    // `VoidFn` (asserted above); a fn pointer is never null, so this is valid.
     unsafe { core::mem::transmute_copy::<F, VoidFn>(&f) }
 }
 

@@ -131,9 +131,8 @@ macro_rules! signatures {
             }
 
             fn to_void(self) -> VoidFn {
-                // SAFETY: [R6] function pointers of every signature have the
-                // same size and representation; the result is only turned
-                // back into `Self` after the spelling check.
+                // SAFETY: [R6] fn pointers of every signature share size and
+                // representation; only a matching spelling turns it back.
                 unsafe { std::mem::transmute::<Self, VoidFn>(self) }
             }
 
