@@ -10,7 +10,6 @@
 mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
 
 use common::{TempDir, V1, drain, drain_events, version_of};
 use polyplug::{ContractHandle, FindError, Runtime};
@@ -69,7 +68,7 @@ fn handle_of(runtime: &Runtime) -> ContractHandle {
 }
 
 /// Runs `dispatchers` threads while `reloads` runs on this thread.
-fn under_load(runtime: &Runtime, dispatchers: usize, reloads: impl FnOnce()) -> Tally {
+fn under_load(runtime: &Runtime, dispatchers: usize, reloads: impl FnOnce(&Tally)) -> Tally {
     let handle = handle_of(runtime);
     let stop = AtomicBool::new(false);
     let tally = Tally::default();
@@ -81,7 +80,7 @@ fn under_load(runtime: &Runtime, dispatchers: usize, reloads: impl FnOnce()) -> 
         while tally.v1.load(Ordering::Relaxed) < 1000 {
             std::thread::yield_now();
         }
-        reloads();
+        reloads(&tally);
         stop.store(true, Ordering::Relaxed);
     });
     tally
@@ -93,7 +92,7 @@ fn six_dispatchers_during_eighty_real_reloads() {
     let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
     let events = runtime.subscribe();
     let (v1, v2) = (bundle("reload-v1"), bundle("reload-v2"));
-    let tally = under_load(&runtime, 6, || {
+    let tally = under_load(&runtime, 6, |_| {
         for i in 0..80 {
             let from = if i % 2 == 0 { &v2 } else { &v1 };
             runtime.reload_bundle(id, Some(from)).unwrap();
@@ -141,7 +140,7 @@ fn a_library_rebuilt_in_place_really_reloads() {
     let runtime = Runtime::new().unwrap();
     let id = runtime.load_bundle(&path).unwrap();
     let (v1, v2) = (library("reload-v1"), library("reload-v2"));
-    let tally = under_load(&runtime, 6, || {
+    let tally = under_load(&runtime, 6, |_| {
         for i in 0..80 {
             // Rebuild in place: the same path, new bytes.
             std::fs::copy(if i % 2 == 0 { &v2 } else { &v1 }, &target).unwrap();
@@ -163,12 +162,15 @@ fn unload_under_load_gives_stale_handles_not_crashes() {
     let runtime = Runtime::new().unwrap();
     let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
     let handle = handle_of(&runtime);
-    let tally = under_load(&runtime, 4, || {
+    let tally = under_load(&runtime, 4, |tally| {
         runtime
             .reload_bundle(id, Some(&bundle("reload-v2")))
             .unwrap();
         runtime.unload_bundle(id).unwrap();
-        std::thread::sleep(Duration::from_millis(50));
+        // Wait until the dispatchers have met the unload.
+        while tally.stale.load(Ordering::Relaxed) == 0 {
+            std::thread::yield_now();
+        }
     });
     assert_eq!(tally.torn.load(Ordering::Relaxed), 0);
     assert!(
@@ -199,7 +201,7 @@ fn soak_two_thousand_reloads_under_four_dispatchers() {
     let runtime = Runtime::new().unwrap();
     let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
     let (v1, v2) = (bundle("reload-v1"), bundle("reload-v2"));
-    let tally = under_load(&runtime, 4, || {
+    let tally = under_load(&runtime, 4, |_| {
         for i in 0..reloads {
             runtime
                 .reload_bundle(id, Some(if i % 2 == 0 { &v2 } else { &v1 }))
