@@ -570,31 +570,8 @@ impl Runtime {
         }
         let (library, tables) = self.open_and_init(&bundle)?;
         let id = BundleId(registry.next_bundle);
-        let provider = Provider::Bundle {
-            id,
-            name: name.clone(),
-        };
-        let mut txn = self.shared.store.write();
-        let mut contracts = Vec::with_capacity(tables.len());
-        for table in tables {
-            let published = (table.id, table.name.to_string(), table.version);
-            let handle = txn
-                .insert(
-                    table.id,
-                    Entry::new(table, provider.clone(), Some(Arc::clone(&library))),
-                )
-                .map_err(|_| LoadError::StoreFull {
-                    bundle: name.clone(),
-                })?;
-            contracts.push(Published {
-                handle,
-                id: published.0,
-                name: published.1,
-                version: published.2,
-            });
-        }
         // [R8] every check passed: one commit publishes every contract.
-        let _ticket = txn.commit();
+        let (contracts, _ticket) = self.publish(id, &name, tables, &library, &[])?;
         registry.next_bundle += 1;
         let event = Event::Loaded {
             bundle: id,
@@ -787,40 +764,8 @@ impl Runtime {
         }
         let name = record.name.clone();
         let from_version = record.version;
-        let provider = Provider::Bundle {
-            id,
-            name: name.clone(),
-        };
-        let mut txn = self.shared.store.write();
-        let mut contracts = Vec::with_capacity(tables.len());
-        for table in tables {
-            let (tid, tname, tversion) = (table.id, table.name.to_string(), table.version);
-            let entry = Entry::new(table, provider.clone(), Some(Arc::clone(&library)));
-            let handle = match record
-                .contracts
-                .iter()
-                .find(|p| p.id == tid && p.name == tname)
-            {
-                Some(old) => {
-                    txn.replace(old.handle, entry)
-                        .map_err(|_| LoadError::StoreFull {
-                            bundle: name.clone(),
-                        })?;
-                    old.handle
-                }
-                None => txn.insert(tid, entry).map_err(|_| LoadError::StoreFull {
-                    bundle: name.clone(),
-                })?,
-            };
-            contracts.push(Published {
-                handle,
-                id: tid,
-                name: tname,
-                version: tversion,
-            });
-        }
-        // [R8] every check passed: one commit swaps every table.
-        let ticket = txn.commit();
+        // [R8] every check passed: one commit swaps every table in place.
+        let (contracts, ticket) = self.publish(id, &name, tables, &library, &record.contracts)?;
         let to_version = manifest.version;
         registry.drains.push(PendingDrain {
             ticket,
@@ -842,6 +787,46 @@ impl Runtime {
             to: to_version,
         });
         Ok(())
+    }
+
+    /// Publishes a bundle's tables in one transaction: a table whose
+    /// contract the bundle already published replaces it in place (its
+    /// handle stays valid), any other is inserted.
+    fn publish(
+        &self,
+        id: BundleId,
+        name: &str,
+        tables: Vec<Table>,
+        library: &Arc<LoadedLibrary>,
+        serving: &[Published],
+    ) -> Result<(Vec<Published>, DrainTicket), LoadError> {
+        let provider = Provider::Bundle {
+            id,
+            name: name.to_owned(),
+        };
+        let full = |_| LoadError::StoreFull {
+            bundle: name.to_owned(),
+        };
+        let mut txn = self.shared.store.write();
+        let mut contracts = Vec::with_capacity(tables.len());
+        for table in tables {
+            let (cid, cname, version) = (table.id, table.name.to_string(), table.version);
+            let entry = Entry::new(table, provider.clone(), Some(Arc::clone(library)));
+            let handle = match serving.iter().find(|p| p.id == cid && p.name == cname) {
+                Some(old) => txn
+                    .replace(old.handle, entry)
+                    .map(|()| old.handle)
+                    .map_err(full)?,
+                None => txn.insert(cid, entry).map_err(full)?,
+            };
+            contracts.push(Published {
+                handle,
+                id: cid,
+                name: cname,
+                version,
+            });
+        }
+        Ok((contracts, txn.commit()))
     }
 
     fn unload_locked(&self, registry: &mut Registry, id: BundleId) {

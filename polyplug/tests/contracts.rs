@@ -9,16 +9,11 @@
 
 mod common;
 
-use common::{TempDir, V1, drain, drain_events, version_of};
-use polyplug::{Event, FindError, HostContract, LoadError, Runtime, Unmapped, Version};
+use common::{AddArgs, TempDir, V1, call, drain, drain_events, version_of};
+use polyplug::{
+    Event, FindError, HostContract, Instance, InstanceError, LoadError, Runtime, Unmapped, Version,
+};
 use polyplug_fixtures::{bundle, copy_bundle};
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct AddArgs {
-    a: u32,
-    b: u32,
-}
 
 fn check_test_add(runtime: &Runtime, provider: &str) {
     let reader = runtime.reader();
@@ -30,15 +25,7 @@ fn check_test_add(runtime: &Runtime, provider: &str) {
             |c| matches!(c.provider(), polyplug::Provider::Bundle { name, .. } if name == provider),
         )
         .unwrap();
-    let mut out = 0u32;
-    // SAFETY: test.add's `add` takes AddArgs and writes a u32.
-    unsafe {
-        contract
-            .native("add")
-            .unwrap()
-            .call(&AddArgs { a: 40, b: 2 }, &mut out)
-    }
-    .unwrap();
+    let out = call(&contract, "add", 40, 2).unwrap();
     assert_eq!(out, 42, "{provider}: native add");
     let add = contract
         .typed::<extern "C" fn(u32, u32) -> u32>("add")
@@ -61,20 +48,21 @@ fn check_test_add(runtime: &Runtime, provider: &str) {
         }
         other => panic!("{provider}: expected a signature mismatch, got {other:?}"),
     }
-    let mut out = 0u32;
-    // SAFETY: `fail` takes AddArgs and writes a u32.
-    let err = unsafe {
-        contract
-            .native("fail")
-            .unwrap()
-            .call(&AddArgs { a: 1, b: 1 }, &mut out)
-    }
-    .unwrap_err();
+    let err = call(&contract, "fail", 1, 1).unwrap_err();
     assert_eq!(err.code, 1001, "{provider}: {err}");
     assert!(
         err.message.contains("failed on purpose"),
         "{provider}: {err}"
     );
+}
+
+/// Calls a fixture's native function `function` on an instance, with
+/// arguments it ignores.
+pub(crate) fn call_instance(instance: &mut Instance, function: &str) -> Result<u32, InstanceError> {
+    let mut out = 0u32;
+    // SAFETY: [P1] as for `call`: `AddArgs` in, a `u32` out.
+    unsafe { instance.call(function, &AddArgs { a: 0, b: 0 }, &mut out) }?;
+    Ok(out)
 }
 
 #[test]
@@ -93,28 +81,13 @@ fn a_rust_panic_becomes_an_error_and_the_plugin_keeps_serving() {
     let reader = runtime.reader();
     let guard = reader.pin();
     let contract = guard.find("test.add", V1).unwrap();
-    let mut out = 0u32;
-    // SAFETY: `panic` takes AddArgs and writes a u32.
-    let err = unsafe {
-        contract
-            .native("panic")
-            .unwrap()
-            .call(&AddArgs { a: 1, b: 2 }, &mut out)
-    }
-    .unwrap_err();
+    let err = call(&contract, "panic", 1, 2).unwrap_err();
     assert_eq!(err.code, polyplug_abi::ERR_PANIC);
     assert!(
         err.message.contains("test.add panicked on purpose"),
         "{err}"
     );
-    // SAFETY: as above, for `add`.
-    unsafe {
-        contract
-            .native("add")
-            .unwrap()
-            .call(&AddArgs { a: 1, b: 2 }, &mut out)
-    }
-    .unwrap();
+    let out = call(&contract, "add", 1, 2).unwrap();
     assert_eq!(out, 3);
 }
 
@@ -125,15 +98,7 @@ fn a_c_plugin_serves_test_mul() {
     let reader = runtime.reader();
     let guard = reader.pin();
     let contract = guard.find("test.mul", V1).unwrap();
-    let mut out = 0u32;
-    // SAFETY: `mul` takes AddArgs and writes a u32.
-    unsafe {
-        contract
-            .native("mul")
-            .unwrap()
-            .call(&AddArgs { a: 6, b: 7 }, &mut out)
-    }
-    .unwrap();
+    let out = call(&contract, "mul", 6, 7).unwrap();
     assert_eq!(out, 42);
     assert_eq!(
         contract
@@ -173,24 +138,9 @@ fn a_plugin_calls_a_host_contract() {
     let reader = runtime.reader();
     let guard = reader.pin();
     let contract = guard.find("host.user", V1).unwrap();
-    let mut out = 0u32;
-    // SAFETY: `double_plus_one` takes AddArgs and writes a u32.
-    unsafe {
-        contract
-            .native("double_plus_one")
-            .unwrap()
-            .call(&AddArgs { a: 20, b: 0 }, &mut out)
-    }
-    .unwrap();
+    let out = call(&contract, "double_plus_one", 20, 0).unwrap();
     assert_eq!(out, 41);
-    // SAFETY: `log` takes AddArgs and writes a u32.
-    unsafe {
-        contract
-            .native("log")
-            .unwrap()
-            .call(&AddArgs { a: 0, b: 0 }, &mut out)
-    }
-    .unwrap();
+    assert_eq!(call(&contract, "log", 0, 0).unwrap(), 0);
     let logged = drain_events(&events).into_iter().any(|e| {
         matches!(e, Event::Log { bundle, message, .. } if bundle == "host-user" && message == "host-user says hi")
     });
@@ -206,14 +156,7 @@ fn a_plugin_calls_another_plugin_and_pins_its_provider() {
         let reader = runtime.reader();
         let guard = reader.pin();
         let calc = guard.find("consumer.calc", V1).unwrap();
-        let mut out = 0u32;
-        // SAFETY: `add_via` takes AddArgs and writes a u32.
-        unsafe {
-            calc.native("add_via")
-                .unwrap()
-                .call(&AddArgs { a: 2, b: 3 }, &mut out)
-        }
-        .unwrap();
+        let out = call(&calc, "add_via", 2, 3).unwrap();
         assert_eq!(out, 1005);
     }
     match runtime.unload_bundle(provider) {
@@ -253,10 +196,8 @@ fn instances_live_across_a_reload_and_call_the_version_that_made_them() {
             .create_instance()
             .unwrap()
     };
-    let mut out = 0u32;
     for expected in 1..=3 {
-        // SAFETY: `bump` takes AddArgs (ignored) and writes a u32.
-        unsafe { v1_instance.call("bump", &[0u32; 2], &mut out) }.unwrap();
+        let out = call_instance(&mut v1_instance, "bump").unwrap();
         assert_eq!(out, expected);
     }
     let handle = {
@@ -274,8 +215,7 @@ fn instances_live_across_a_reload_and_call_the_version_that_made_them() {
         "the kept handle reaches v2"
     );
     // The v1 instance still runs v1 code: its library stayed loaded.
-    // SAFETY: `tag` takes AddArgs (ignored) and writes a u32.
-    unsafe { v1_instance.call("tag", &[0u32; 2], &mut out) }.unwrap();
+    let out = call_instance(&mut v1_instance, "tag").unwrap();
     assert_eq!(out, 100);
     let closed_before = runtime.library_stats().closed;
     drop(v1_instance);
@@ -294,8 +234,7 @@ fn instances_live_across_a_reload_and_call_the_version_that_made_them() {
             .create_instance()
             .unwrap()
     };
-    // SAFETY: as above.
-    unsafe { v2_instance.call("tag", &[0u32; 2], &mut out) }.unwrap();
+    let out = call_instance(&mut v2_instance, "tag").unwrap();
     assert_eq!(out, 200);
     drop(v2_instance);
     let logs: Vec<String> = drain_events(&events)

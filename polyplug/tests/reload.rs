@@ -11,7 +11,7 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use common::{TempDir, V1, drain, drain_events, version_of};
+use common::{TempDir, V1, call, drain, drain_events, version_of};
 use polyplug::{ContractHandle, FindError, Runtime};
 use polyplug_fixtures::{bundle, copy_bundle, library};
 
@@ -38,15 +38,7 @@ fn dispatch(runtime: &Runtime, handle: ContractHandle, stop: &AtomicBool, tally:
             }
             Err(e) => panic!("unexpected error: {e}"),
         };
-        let mut native = 0u32;
-        // SAFETY: `version` takes AddArgs (ignored) and writes a u32.
-        unsafe {
-            contract
-                .native("version")
-                .unwrap()
-                .call(&[0u32; 2], &mut native)
-        }
-        .unwrap();
+        let native = call(&contract, "version", 0, 0).unwrap();
         let typed = contract
             .typed::<extern "C" fn() -> u32>("version")
             .unwrap()

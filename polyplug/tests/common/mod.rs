@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use polyplug::{Event, Runtime, Version};
+use polyplug::{CallError, ContractRef, Event, Runtime, Version};
 
 /// A directory removed when dropped.
 pub(crate) struct TempDir(PathBuf);
@@ -43,16 +43,30 @@ pub(crate) fn version_of(runtime: &Runtime, handle: polyplug::ContractHandle) ->
     let reader = runtime.reader();
     let guard = reader.pin();
     let contract = guard.get(handle).unwrap();
+    call(&contract, "version", 0, 0).unwrap()
+}
+
+/// The argument struct of every native function of the fixtures.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct AddArgs {
+    pub(crate) a: u32,
+    pub(crate) b: u32,
+}
+
+/// Calls a fixture's native function `function` with no instance.
+pub(crate) fn call(
+    contract: &ContractRef<'_>,
+    function: &str,
+    a: u32,
+    b: u32,
+) -> Result<u32, CallError> {
+    let native = contract.native(function).unwrap();
     let mut out = 0u32;
-    // SAFETY: `version` takes no arguments (AddArgs, ignored) and writes a u32.
-    unsafe {
-        contract
-            .native("version")
-            .unwrap()
-            .call(&[0u32; 2], &mut out)
-    }
-    .unwrap();
-    out
+    // SAFETY: [P1] every native function of the fixtures takes `AddArgs`
+    // and writes a `u32` (fixtures/plugins and fixtures/c document each).
+    unsafe { native.call(&AddArgs { a, b }, &mut out) }?;
+    Ok(out)
 }
 
 /// Every event received so far.
