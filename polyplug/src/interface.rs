@@ -300,7 +300,7 @@ fn function_name(bytes: Vec<u8>, contract: &str, field: &str) -> Result<String, 
 
 /// Contract names: 1 to [`MAX_NAME_BYTES`] bytes of `[a-z0-9_.-]`, starting
 /// with a letter (the manifest's rule).
-pub(crate) fn check_contract_name(name: &str) -> Result<(), String> {
+fn check_contract_name(name: &str) -> Result<(), String> {
     let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c);
     match name.chars().next() {
         None => Err("empty name".to_owned()),

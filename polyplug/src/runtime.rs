@@ -23,7 +23,7 @@ use crate::entry::{BundleId, ContractHandle, Entry, Provider};
 use crate::event::{Event, Events};
 use crate::graph::{self, Node};
 use crate::host::{Declared, HostContext, RegistrationError};
-use crate::interface::{InvalidContract, Table, TypedSlot};
+use crate::interface::{PlainInterface, Table};
 use crate::library::{Graveyard, LibraryStats, LoadedLibrary};
 use crate::read::Reader;
 use crate::signature::Signature;
@@ -145,36 +145,41 @@ pub struct BundleInfo {
 /// ```
 #[derive(Debug)]
 pub struct HostContract {
-    name: String,
-    version: Version,
-    native: Vec<(Box<str>, polyplug_abi::NativeFn)>,
-    typed: Vec<TypedSlot>,
+    /// Built as a plugin's registration would be, and checked by the same
+    /// validation ([R4]).
+    plain: PlainInterface,
 }
 
 impl HostContract {
     /// A contract `name` at `version` with no functions yet.
     pub fn new(name: &str, version: Version) -> HostContract {
         HostContract {
-            name: name.to_owned(),
-            version,
-            native: Vec::new(),
-            typed: Vec::new(),
+            plain: PlainInterface {
+                id: ContractId::of(name, version.major),
+                name: name.as_bytes().to_vec(),
+                version,
+                native: Vec::new(),
+                typed: Vec::new(),
+                create_instance: None,
+                destroy_instance: None,
+            },
         }
     }
 
     /// Adds a native function with the fixed calling convention.
     pub fn native(mut self, name: &str, func: polyplug_abi::NativeFn) -> HostContract {
-        self.native.push((name.into(), func));
+        self.plain
+            .native
+            .push((name.as_bytes().to_vec(), Some(func)));
         self
     }
 
     /// Adds a typed function; its signature is spelled from `F`.
     pub fn typed<F: Signature>(mut self, name: &str, func: F) -> HostContract {
-        self.typed.push(TypedSlot {
-            name: name.into(),
-            signature: F::spelling().into(),
-            func: func.to_void(),
-        });
+        let spelling = F::spelling().into_bytes();
+        self.plain
+            .typed
+            .push((name.as_bytes().to_vec(), spelling, Some(func.to_void())));
         self
     }
 }
@@ -458,21 +463,8 @@ impl Runtime {
         &self,
         contract: HostContract,
     ) -> Result<ContractHandle, LoadError> {
-        let HostContract {
-            name,
-            version,
-            native,
-            typed,
-        } = contract;
-        crate::interface::check_contract_name(&name).map_err(|problem| {
-            LoadError::HostContract(InvalidContract {
-                contract: name.clone(),
-                field: "name".into(),
-                problem,
-            })
-        })?;
-        let (native_names, native): (Vec<Box<str>>, Vec<_>) = native.into_iter().unzip();
-        let table = Table::new(name.clone(), version, native_names, native, typed, None);
+        let table = contract.plain.validate().map_err(LoadError::HostContract)?;
+        let (name, version) = (table.name.to_string(), table.version);
         let id = table.id;
         let mut registry = lock(&self.shared.registry);
         let handle = self

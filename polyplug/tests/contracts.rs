@@ -421,3 +421,24 @@ fn two_runtimes_in_one_process_are_independent() {
         (1, 1)
     );
 }
+
+#[test]
+fn a_host_contract_is_checked_like_a_plugin_registration() {
+    let runtime = Runtime::new().unwrap();
+    let twice = HostContract::new("test.host", V1)
+        .typed("double", double as extern "C" fn(u32) -> u32)
+        .typed("double", double as extern "C" fn(u32) -> u32);
+    match runtime.register_host_contract(twice) {
+        Err(LoadError::HostContract(error)) => assert_eq!(error.field, "typed[1].name"),
+        other => panic!("expected a refused host contract, got {other:?}"),
+    }
+    match runtime.register_host_contract(HostContract::new("Test Host", V1)) {
+        Err(LoadError::HostContract(error)) => assert_eq!(error.field, "name"),
+        other => panic!("expected a refused host contract, got {other:?}"),
+    }
+    assert_eq!(
+        runtime.revision(),
+        polyplug::Revision(0),
+        "nothing was published"
+    );
+}
