@@ -120,7 +120,7 @@ struct Fake {
 }
 
 fn fake(ctx: *mut c_void) -> &'static Fake {
-    // SAFETY: every ctx in these tests is a leaked `Fake`.
+    // SAFETY: [R5] every ctx in these tests is a leaked `Fake`.
     unsafe { &*ctx.cast::<Fake>() }
 }
 
@@ -136,7 +136,7 @@ unsafe extern "C" fn register(
     iface: *const ContractInterface,
     _err: *mut AbiError,
 ) -> u32 {
-    // SAFETY: the SDK passes a valid interface.
+    // SAFETY: [P3] the SDK passes a valid interface.
     let iface = unsafe { *iface };
     fake(ctx).registered.lock().unwrap().push(iface);
     OK
@@ -158,15 +158,15 @@ unsafe extern "C" fn find(
         .position(|c| text(c.name) == name && c.version.satisfies(min));
     match found {
         Some(index) => {
-            // SAFETY: the SDK passes a live out pointer.
+            // SAFETY: [P4] the SDK passes a live out pointer.
             unsafe { out.write(ContractHandle(index as u64 + 1)) };
             OK
         }
         None => {
             let message = format!("no contract {name}");
-            // SAFETY: the fake allocator below.
+            // SAFETY: [R9] the fake allocator below.
             let ptr = unsafe { fake_alloc(ctx, message.len(), 1) }.cast::<u8>();
-            // SAFETY: fresh allocation of that length.
+            // SAFETY: [R9] fresh allocation of that length.
             unsafe { ptr.copy_from_nonoverlapping(message.as_ptr(), message.len()) };
             let e = AbiError {
                 code: ERR_NOT_FOUND,
@@ -176,7 +176,7 @@ unsafe extern "C" fn find(
                     len: message.len(),
                 },
             };
-            // SAFETY: the SDK passes a live err pointer.
+            // SAFETY: [P4] the SDK passes a live err pointer.
             unsafe { err.write(e) };
             ERR_NOT_FOUND
         }
@@ -191,7 +191,7 @@ unsafe extern "C" fn resolve(
 ) -> u32 {
     let index = usize::try_from(handle.0 - 1).unwrap();
     let iface = fake(ctx).registered.lock().unwrap()[index];
-    // SAFETY: the SDK passes a live out pointer.
+    // SAFETY: [P4] the SDK passes a live out pointer.
     unsafe { out.write(iface) };
     OK
 }
@@ -208,13 +208,13 @@ unsafe extern "C" fn fake_alloc(ctx: *mut c_void, size: usize, align: usize) -> 
         return core::ptr::null_mut();
     }
     fake(ctx).live.fetch_add(1, Ordering::SeqCst);
-    // SAFETY: non-zero size.
+    // SAFETY: [R9] non-zero size.
     unsafe { alloc(layout) }.cast()
 }
 
 unsafe extern "C" fn fake_free(ctx: *mut c_void, ptr: *mut c_void, size: usize, align: usize) {
     fake(ctx).live.fetch_sub(1, Ordering::SeqCst);
-    // SAFETY: allocated by `fake_alloc` with this layout.
+    // SAFETY: [R9] allocated by `fake_alloc` with this layout.
     unsafe { dealloc(ptr.cast(), Layout::from_size_align(size, align).unwrap()) };
 }
 
@@ -244,7 +244,7 @@ fn host_table(with_alloc: bool) -> (&'static HostApi, &'static Fake) {
 fn load(with_alloc: bool) -> (&'static HostApi, &'static Fake) {
     let (api, fake) = host_table(with_alloc);
     let mut err = AbiError::NONE;
-    // SAFETY: a valid host table and error slot.
+    // SAFETY: [G1] a valid host table and error slot.
     let code = unsafe { plugin::polyplug_entry(api, core::ptr::null(), &mut err) };
     assert_eq!(code, OK, "{}", text(err.message));
     assert_eq!(fake.registered.lock().unwrap().len(), 2);
@@ -262,7 +262,7 @@ fn contract(fake: &Fake, name: &str) -> ContractInterface {
 }
 
 fn native(iface: &ContractInterface, name: &str) -> NativeFn {
-    // SAFETY: the SDK's static table of `native_count` entries.
+    // SAFETY: [P3] the SDK's static table of `native_count` entries.
     let natives = unsafe { core::slice::from_raw_parts(iface.native, iface.native_count as usize) };
     natives
         .iter()
@@ -273,7 +273,7 @@ fn native(iface: &ContractInterface, name: &str) -> NativeFn {
 }
 
 fn typed(iface: &ContractInterface, name: &str) -> TypedEntry {
-    // SAFETY: the SDK's static table of `typed_count` entries.
+    // SAFETY: [P3] the SDK's static table of `typed_count` entries.
     let typed = unsafe { core::slice::from_raw_parts(iface.typed, iface.typed_count as usize) };
     *typed.iter().find(|e| text(e.name) == name).unwrap()
 }
@@ -282,7 +282,7 @@ fn typed(iface: &ContractInterface, name: &str) -> TypedEntry {
 fn call<A, O: Default>(f: NativeFn, instance: *mut c_void, args: &A) -> (u32, O, AbiError) {
     let mut out = O::default();
     let mut err = AbiError::NONE;
-    // SAFETY: args and out have the types the function documents.
+    // SAFETY: [P1] args and out have the types the function documents.
     let code = unsafe {
         f(
             instance,
@@ -297,7 +297,7 @@ fn call<A, O: Default>(f: NativeFn, instance: *mut c_void, args: &A) -> (u32, O,
 fn take_message(fake: &Fake, api: &HostApi, err: AbiError) -> String {
     let message = text(err.message);
     if err.flags & ERROR_FLAG_HOST_ALLOCATED != 0 {
-        // SAFETY: host-allocated by the fake allocator.
+        // SAFETY: [R9] host-allocated by the fake allocator.
         unsafe {
             fake_free(
                 api.ctx,
@@ -387,7 +387,7 @@ fn null_pointers_are_bad_arguments_except_for_zero_sized_types() {
     let add = native(&iface, "add");
     let mut out = 0u32;
     let mut err = AbiError::NONE;
-    // SAFETY: null args is what is under test; out and err are live.
+    // SAFETY: [G2] null args is what is under test; out and err are live.
     let code = unsafe {
         add(
             core::ptr::null_mut(),
@@ -401,7 +401,7 @@ fn null_pointers_are_bad_arguments_except_for_zero_sized_types() {
 
     let args = AddArgs { a: 1, b: 1 };
     let mut err = AbiError::NONE;
-    // SAFETY: null out is what is under test.
+    // SAFETY: [G2] null out is what is under test.
     let code = unsafe {
         add(
             core::ptr::null_mut(),
@@ -414,7 +414,7 @@ fn null_pointers_are_bad_arguments_except_for_zero_sized_types() {
     assert!(take_message(fake, api, err).contains("out"));
 
     // A null error slot is allowed: the code alone comes back.
-    // SAFETY: null args and err.
+    // SAFETY: [G2] null args and err.
     let code = unsafe {
         add(
             core::ptr::null_mut(),
@@ -427,7 +427,7 @@ fn null_pointers_are_bad_arguments_except_for_zero_sized_types() {
     assert_eq!(fake.live.load(Ordering::SeqCst), 0);
 
     let unit = native(&iface, "unit");
-    // SAFETY: zero-sized args and out may be null.
+    // SAFETY: [G2] zero-sized args and out may be null.
     let code = unsafe {
         unit(
             core::ptr::null_mut(),
@@ -480,7 +480,7 @@ fn stateful_contract_creates_uses_and_destroys_instances() {
     let destroy = iface.destroy_instance.unwrap();
     let mut instance = core::ptr::null_mut();
     let mut err = AbiError::NONE;
-    // SAFETY: valid host table and out pointers.
+    // SAFETY: [G1] valid host table and out pointers.
     assert_eq!(unsafe { create(api, &mut instance, &mut err) }, OK);
     assert!(!instance.is_null());
 
@@ -497,9 +497,9 @@ fn stateful_contract_creates_uses_and_destroys_instances() {
     assert_eq!(call::<_, u32>(version, core::ptr::null_mut(), &args).1, 7);
     assert_eq!(call::<_, u32>(version, instance, &args).1, 7);
 
-    // SAFETY: made by `create`, destroyed once.
+    // SAFETY: [G3] made by `create`, destroyed once.
     unsafe { destroy(instance) };
-    // SAFETY: null is a no-op.
+    // SAFETY: [G2] null is a no-op.
     unsafe { destroy(core::ptr::null_mut()) };
     let logs: Vec<String> = fake
         .logs
@@ -583,7 +583,7 @@ fn init_errors_and_panics_fail_the_entry_before_registering() {
     ] {
         let (api, fake) = host_table(true);
         let mut err = AbiError::NONE;
-        // SAFETY: a valid host table and error slot; no contracts.
+        // SAFETY: [G1] a valid host table and error slot; no contracts.
         let got =
             unsafe { crate::__private::entry(api, core::ptr::null(), &mut err, Some(init), &[]) };
         assert_eq!((got, err.code), (code, code));
@@ -599,7 +599,7 @@ fn init_errors_and_panics_fail_the_entry_before_registering() {
 fn entry_refuses_null_and_mismatched_host_tables() {
     let _lock = lock();
     let mut err = AbiError::NONE;
-    // SAFETY: a null host is what is under test.
+    // SAFETY: [G1] a null host is what is under test.
     let code = unsafe { plugin::polyplug_entry(core::ptr::null(), core::ptr::null(), &mut err) };
     assert_eq!(
         (code, err.code, err.flags),
@@ -617,7 +617,7 @@ fn entry_refuses_null_and_mismatched_host_tables() {
             ..*api
         }));
         let mut err = AbiError::NONE;
-        // SAFETY: a readable table with wrong version or size.
+        // SAFETY: [G1] a readable table with wrong version or size.
         let code = unsafe { plugin::polyplug_entry(api, core::ptr::null(), &mut err) };
         assert_eq!((code, err.flags), (ERR_ABI_MISMATCH, 0));
         assert!(fake.registered.lock().unwrap().is_empty());

@@ -338,7 +338,7 @@ unsafe extern "C" fn alloc(_ctx: *mut c_void, size: usize, align: usize) -> *mut
     catch_unwind(|| {
         match Layout::from_size_align(size, align) {
             Ok(layout) if size > 0 => {
-                // SAFETY: the layout has a non-zero size (checked).
+                // SAFETY: [R9] the layout has a non-zero size (checked).
                 unsafe { std::alloc::alloc(layout) }.cast::<c_void>()
             }
             _ => std::ptr::null_mut(),
@@ -392,12 +392,12 @@ fn host_string(text: &str) -> StrView {
     if text.is_empty() {
         return StrView::EMPTY;
     }
-    // SAFETY: the layout has a non-zero size (checked).
+    // SAFETY: [R9] the layout has a non-zero size (checked).
     let ptr = unsafe { std::alloc::alloc(layout) };
     if ptr.is_null() {
         return StrView::EMPTY;
     }
-    // SAFETY: `ptr` is a fresh allocation of `text.len()` bytes.
+    // SAFETY: [R9] `ptr` is a fresh allocation of `text.len()` bytes.
     unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), ptr, text.len()) };
     StrView {
         ptr,

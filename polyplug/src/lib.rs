@@ -44,7 +44,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! `SAFETY.md` at the repository root states the invariants (\[R1\]–\[R8\]
+//! `SAFETY.md` at the repository root states the invariants (\[R1\]–\[R9\]
 //! for this crate) and what the runtime asks of plugins (\[P1\]–\[P6\]).
 
 mod entry;

@@ -350,7 +350,7 @@ impl NativeFnRef<'_> {
     pub unsafe fn call<A, O>(&self, args: &A, out: &mut O) -> Result<(), CallError> {
         let args: *const A = args;
         let out: *mut O = out;
-        // SAFETY: forwarded to the caller.
+        // SAFETY: [P1] forwarded to the caller.
         unsafe {
             invoke(
                 self.func,
