@@ -116,6 +116,8 @@ mod plugin {
 struct Fake {
     logs: Mutex<Vec<(u32, String)>>,
     registered: Mutex<Vec<ContractInterface>>,
+    /// Live host allocations. SeqCst everywhere: a test-only counter, read
+    /// after the calls that change it return, so any ordering would do.
     live: AtomicUsize,
 }
 
@@ -207,12 +209,14 @@ unsafe extern "C" fn fake_alloc(ctx: *mut c_void, size: usize, align: usize) -> 
     if size == 0 {
         return core::ptr::null_mut();
     }
+    // SeqCst: see `Fake::live`.
     fake(ctx).live.fetch_add(1, Ordering::SeqCst);
     // SAFETY: [R9] non-zero size.
     unsafe { alloc(layout) }.cast()
 }
 
 unsafe extern "C" fn fake_free(ctx: *mut c_void, ptr: *mut c_void, size: usize, align: usize) {
+    // SeqCst: see `Fake::live`.
     fake(ctx).live.fetch_sub(1, Ordering::SeqCst);
     // SAFETY: [R9] allocated by `fake_alloc` with this layout.
     unsafe { dealloc(ptr.cast(), Layout::from_size_align(size, align).unwrap()) };

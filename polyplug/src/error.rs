@@ -241,3 +241,14 @@ pub struct CallError {
     /// The plugin's message.
     pub message: String,
 }
+
+/// Making or calling an [`Instance`](crate::Instance) failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstanceError {
+    /// The contract or function is not there.
+    #[error(transparent)]
+    Find(#[from] FindError),
+    /// The plugin returned an error.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}

@@ -59,7 +59,7 @@ mod runtime;
 mod signature;
 
 pub use entry::{BundleId, ContractHandle, Provider};
-pub use error::{CallError, FindError, LoadError};
+pub use error::{CallError, FindError, InstanceError, LoadError};
 pub use event::{Event, LogLevel};
 pub use library::{Closed, LibraryStats};
 pub use polyplug_abi::{ContractId, Version};
@@ -68,14 +68,3 @@ pub use polyplug_store::Revision;
 pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader};
 pub use runtime::{BundleInfo, HostContract, Runtime};
 pub use signature::{AbiType, Signature, Typed};
-
-/// Making or calling an [`Instance`] failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InstanceError {
-    /// The contract or function is not there.
-    #[error(transparent)]
-    Find(#[from] FindError),
-    /// The plugin returned an error.
-    #[error(transparent)]
-    Call(#[from] CallError),
-}

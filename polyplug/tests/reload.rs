@@ -15,7 +15,9 @@ use common::{TempDir, V1, call, drain, drain_events, version_of};
 use polyplug::{ContractHandle, FindError, Runtime};
 use polyplug_fixtures::{bundle, copy_bundle, library};
 
-/// Counts from the dispatcher threads.
+/// Counts from the dispatcher threads. Every access is Relaxed: each is a
+/// plain counter, and the totals are read after `thread::scope` joined the
+/// dispatchers, which orders everything they did before the reads.
 #[derive(Default)]
 struct Tally {
     v1: AtomicU64,
@@ -28,6 +30,7 @@ struct Tally {
 /// `stop`; every answer must be 100 or 200.
 fn dispatch(runtime: &Runtime, handle: ContractHandle, stop: &AtomicBool, tally: &Tally) {
     let reader = runtime.reader();
+    // Relaxed: `stop` only ends the loop; it publishes no data.
     while !stop.load(Ordering::Relaxed) {
         let guard = reader.pin();
         let contract = match guard.get(handle) {
@@ -73,6 +76,7 @@ fn under_load(runtime: &Runtime, dispatchers: usize, reloads: impl FnOnce(&Tally
             std::thread::yield_now();
         }
         reloads(&tally);
+        // Relaxed: pairs with nothing; see the load in `dispatch`.
         stop.store(true, Ordering::Relaxed);
     });
     tally
