@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{AddArgs, TempDir, V1, call, drain, drain_events, version_of};
+use common::{AddArgs, TempDir, V1, call, drain, drain_events, handle_of, version_of};
 use polyplug::{
     Event, FindError, HostContract, Instance, InstanceError, LoadError, Runtime, Unmapped, Version,
 };
@@ -63,6 +63,17 @@ pub(crate) fn call_instance(instance: &mut Instance, function: &str) -> Result<u
     // SAFETY: [P1] as for `call`: `AddArgs` in, a `u32` out.
     unsafe { instance.call(function, &AddArgs { a: 0, b: 0 }, &mut out) }?;
     Ok(out)
+}
+
+/// A new instance of the serving `reload.test`.
+fn new_instance(runtime: &Runtime) -> Instance {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    guard
+        .find("reload.test", V1)
+        .unwrap()
+        .create_instance()
+        .unwrap()
 }
 
 #[test]
@@ -178,33 +189,12 @@ fn instances_live_across_a_reload_and_call_the_version_that_made_them() {
     let runtime = Runtime::new().unwrap();
     let events = runtime.subscribe();
     let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
-    let contract_name = {
-        let reader = runtime.reader();
-        let guard = reader.pin();
-        if guard.find("reload.test", V1).unwrap().is_stateful() {
-            "reload.test"
-        } else {
-            "reload.state"
-        }
-    };
-    let mut v1_instance = {
-        let reader = runtime.reader();
-        let guard = reader.pin();
-        guard
-            .find(contract_name, V1)
-            .unwrap()
-            .create_instance()
-            .unwrap()
-    };
+    let mut v1_instance = new_instance(&runtime);
     for expected in 1..=3 {
         let out = call_instance(&mut v1_instance, "bump").unwrap();
         assert_eq!(out, expected);
     }
-    let handle = {
-        let reader = runtime.reader();
-        let guard = reader.pin();
-        guard.find("reload.test", V1).unwrap().handle()
-    };
+    let handle = handle_of(&runtime);
     runtime
         .reload_bundle(id, Some(&bundle("reload-v2")))
         .unwrap();
@@ -225,15 +215,7 @@ fn instances_live_across_a_reload_and_call_the_version_that_made_them() {
         closed_before + 1,
         "dropping the last v1 instance closes v1"
     );
-    let mut v2_instance = {
-        let reader = runtime.reader();
-        let guard = reader.pin();
-        guard
-            .find(contract_name, V1)
-            .unwrap()
-            .create_instance()
-            .unwrap()
-    };
+    let mut v2_instance = new_instance(&runtime);
     let out = call_instance(&mut v2_instance, "tag").unwrap();
     assert_eq!(out, 200);
     drop(v2_instance);

@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{TempDir, V1, drain, drain_events, version_of};
+use common::{TempDir, V1, drain, drain_events, handle_of, version_of};
 use polyplug::{Event, LoadError, Runtime};
 use polyplug_fixtures::{bundle, copy_bundle};
 use polyplug_loader::{BundleError, NativeError};
@@ -43,11 +43,7 @@ fn library_file(path: &Path) -> PathBuf {
 fn failed_reload(from: &Path) -> LoadError {
     let runtime = Runtime::new().unwrap();
     let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
-    let handle = {
-        let reader = runtime.reader();
-        let guard = reader.pin();
-        guard.find("reload.test", V1).unwrap().handle()
-    };
+    let handle = handle_of(&runtime);
     let before = (runtime.revision(), runtime.bundles());
     let events = runtime.subscribe();
     let error = runtime.reload_bundle(id, Some(from)).unwrap_err();

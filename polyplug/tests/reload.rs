@@ -11,7 +11,7 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use common::{TempDir, V1, call, drain, drain_events, version_of};
+use common::{TempDir, V1, call, drain, drain_events, handle_of, version_of};
 use polyplug::{ContractHandle, FindError, Runtime};
 use polyplug_fixtures::{bundle, copy_bundle, library};
 
@@ -54,12 +54,6 @@ fn dispatch(runtime: &Runtime, handle: ContractHandle, stop: &AtomicBool, tally:
             };
         }
     }
-}
-
-fn handle_of(runtime: &Runtime) -> ContractHandle {
-    let reader = runtime.reader();
-    let guard = reader.pin();
-    guard.find("reload.test", V1).unwrap().handle()
 }
 
 /// Runs `dispatchers` threads while `reloads` runs on this thread.

@@ -38,6 +38,13 @@ impl Drop for TempDir {
 
 pub(crate) const V1: Version = Version::new(1, 0, 0);
 
+/// A handle to the serving `reload.test`, to keep across reloads.
+pub(crate) fn handle_of(runtime: &Runtime) -> polyplug::ContractHandle {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    guard.find("reload.test", V1).unwrap().handle()
+}
+
 /// Calls `reload.test`'s native `version` through a kept handle.
 pub(crate) fn version_of(runtime: &Runtime, handle: polyplug::ContractHandle) -> u32 {
     let reader = runtime.reader();
