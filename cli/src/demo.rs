@@ -1,0 +1,412 @@
+//! `polyplug demo`: the example plugins in Rust, C and C++, hot-reloaded
+//! again and again while dispatcher threads call them.
+//!
+//! Each dispatcher pins a guard per round and, for every plugin, calls the
+//! typed `version()` and `step(x)` and the native `step`, all through one
+//! contract table. Within one guard the table cannot change, so the three
+//! answers must agree: `step(x) == x + version()` from both paths. Any
+//! disagreement, failed call, stale handle or failed reload is an error;
+//! so is a library left open at the end. The command exits 1 on any error.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use polyplug::{BundleId, ContractHandle, ContractRef, Guard, Provider, Runtime};
+use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS, Plugin, StepArgs};
+
+use crate::error::CliError;
+use crate::report::{self, Latencies, Progress, Table};
+
+/// Arguments of `polyplug demo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DemoArgs {
+    /// Run for this many seconds (default 10, unless --reloads is given).
+    #[arg(long, value_name = "N")]
+    seconds: Option<f64>,
+    /// Stop after this many reloads.
+    #[arg(long, value_name = "K")]
+    reloads: Option<u64>,
+    /// Dispatcher threads (default: one per core, at least 2).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+/// Dispatcher rounds between two flushes of a thread's counts.
+const ROUNDS_PER_FLUSH: u32 = 256;
+
+/// How long the end of the demo waits for retired versions to drain.
+const DRAIN_SECONDS: u64 = 10;
+
+/// The counts of one plugin. Every access is Relaxed: these are counters
+/// and a bit set that publish no other memory; the final totals are read
+/// after `thread::scope` joined the dispatchers, which orders everything
+/// they did before the reads.
+#[derive(Debug, Default)]
+struct Tally {
+    calls: AtomicU64,
+    errors: AtomicU64,
+    reloads: AtomicU64,
+    /// Bit `n` set: some call answered `version() == n`.
+    versions: AtomicU32,
+}
+
+/// One loaded plugin: its example, its bundle, and its contract's handle.
+#[derive(Debug)]
+struct Loaded {
+    plugin: Plugin,
+    id: BundleId,
+    handle: ContractHandle,
+    serving: Build,
+}
+
+/// What every thread shares.
+#[derive(Debug, Default)]
+struct Shared {
+    tallies: [Tally; 3],
+    /// Relaxed: only ends the dispatchers' loops; publishes no data.
+    stop: AtomicBool,
+    latencies: Mutex<Latencies>,
+    reload_failures: AtomicU64,
+    first_error: Mutex<Option<String>>,
+}
+
+impl Shared {
+    fn note_error(&self, message: String) {
+        let mut first = self
+            .first_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        first.get_or_insert(message);
+    }
+
+    // The totals below load Relaxed: counters for display; see `Tally`.
+    fn total_calls(&self) -> u64 {
+        self.tallies
+            .iter()
+            .map(|t| t.calls.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    fn total_errors(&self) -> u64 {
+        self.tallies
+            .iter()
+            .map(|t| t.errors.load(Ordering::Relaxed))
+            .sum::<u64>()
+            + self.reload_failures.load(Ordering::Relaxed)
+    }
+
+    fn total_reloads(&self) -> u64 {
+        self.tallies
+            .iter()
+            .map(|t| t.reloads.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
+    let threads = args.threads.unwrap_or_else(report::default_threads).max(1);
+    let seconds = match (args.seconds, args.reloads) {
+        (Some(s), _) => Some(s.max(0.0)),
+        (None, Some(_)) => None,
+        (None, None) => Some(10.0),
+    };
+    let limit = seconds.map(Duration::from_secs_f64);
+    let runtime = Runtime::new().map_err(CliError::Runtime)?;
+    let mut loaded = Vec::with_capacity(PLUGINS.len());
+    for plugin in PLUGINS {
+        let id = runtime.load_bundle(plugin.dir(Build::V1))?;
+        let handle = handle_of(&runtime, plugin.name)?;
+        println!(
+            "loaded {:<12} {:<4} {}",
+            plugin.name,
+            plugin.language.to_string(),
+            plugin.dir(Build::V1).display()
+        );
+        loaded.push(Loaded {
+            plugin,
+            id,
+            handle,
+            serving: Build::V1,
+        });
+    }
+    let until = match (limit, args.reloads) {
+        (Some(l), Some(k)) => format!("{} s or {k} reloads", l.as_secs_f64()),
+        (Some(l), None) => format!("{} s", l.as_secs_f64()),
+        (None, Some(k)) => format!("{k} reloads"),
+        (None, None) => String::new(),
+    };
+    println!(
+        "{threads} dispatcher threads call {CONTRACT} in all three; reloading v1 <-> v2 for {until}\n"
+    );
+
+    let shared = Shared::default();
+    let handles: Vec<ContractHandle> = loaded.iter().map(|l| l.handle).collect();
+    let started = Instant::now();
+    let mut reload_time = Duration::ZERO;
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (runtime, shared, handles) = (&runtime, &shared, &handles);
+            s.spawn(move || dispatch(runtime, handles, shared, t));
+        }
+        let (tick_tx, tick_rx) = channel::<()>();
+        let shared_ref = &shared;
+        s.spawn(move || {
+            let mut progress = Progress::new();
+            let mut last = (Instant::now(), 0u64);
+            while let Err(RecvTimeoutError::Timeout) = tick_rx.recv_timeout(progress.interval()) {
+                let now = Instant::now();
+                let calls = shared_ref.total_calls();
+                let line = progress_line(shared_ref, calls - last.1, now - last.0, started);
+                progress.show(&line);
+                last = (now, calls);
+            }
+            progress.finish();
+        });
+
+        // Let every plugin answer (or fail) before the first reload.
+        // Relaxed: counters; seeing them non-zero publishes nothing.
+        while shared
+            .tallies
+            .iter()
+            .any(|t| t.calls.load(Ordering::Relaxed) + t.errors.load(Ordering::Relaxed) == 0)
+        {
+            std::thread::yield_now();
+        }
+        let reload_start = Instant::now();
+        let mut round = 0usize;
+        loop {
+            let done_by_time = limit.is_some_and(|l| started.elapsed() >= l);
+            let done_by_count = args.reloads.is_some_and(|k| shared.total_reloads() >= k);
+            if done_by_time || done_by_count {
+                break;
+            }
+            let target = &mut loaded[round % PLUGINS.len()];
+            let tally = &shared.tallies[round % PLUGINS.len()];
+            round += 1;
+            let next = target.serving.other();
+            let begin = Instant::now();
+            match runtime.reload_bundle(target.id, Some(&target.plugin.dir(next))) {
+                Ok(()) => {
+                    let latency = begin.elapsed();
+                    target.serving = next;
+                    shared
+                        .latencies
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .record(latency);
+                    // Relaxed: a counter; see `Tally`.
+                    tally.reloads.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(error) => {
+                    // Relaxed: a counter; see `Tally`.
+                    shared.reload_failures.fetch_add(1, Ordering::Relaxed);
+                    shared.note_error(format!("reload of {}: {error}", target.plugin.name));
+                }
+            }
+        }
+        reload_time = reload_start.elapsed();
+        // Relaxed: see `Shared::stop`; the scope's join orders the rest.
+        shared.stop.store(true, Ordering::Relaxed);
+        drop(tick_tx);
+    });
+    let elapsed = started.elapsed();
+
+    // Every plugin serves the build the reloads left it on.
+    let mut errors = shared.total_errors();
+    {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        for l in &loaded {
+            let answer = guard
+                .get(l.handle)
+                .map_err(CliError::from)
+                .and_then(|c| Ok(c.typed::<extern "C" fn() -> u32>("version")?.call()));
+            if answer.ok() != Some(l.serving.number()) {
+                errors += 1;
+                shared.note_error(format!(
+                    "{} does not serve v{} after the last reload",
+                    l.plugin.name,
+                    l.serving.number()
+                ));
+            }
+        }
+    }
+    for l in &loaded {
+        runtime.unload_bundle(l.id)?;
+    }
+    runtime
+        .drain(Duration::from_secs(DRAIN_SECONDS))
+        .map_err(|_| CliError::Drain {
+            seconds: DRAIN_SECONDS,
+        })?;
+    let stats = runtime.library_stats();
+    if stats.closed != stats.opened {
+        errors += 1;
+        shared.note_error(format!(
+            "{} libraries opened but {} closed after unloading everything",
+            stats.opened, stats.closed
+        ));
+    }
+
+    let mut table = Table::new(&[
+        "plugin",
+        "lang",
+        "calls",
+        "reloads",
+        "versions seen",
+        "errors",
+    ]);
+    for (l, tally) in loaded.iter().zip(&shared.tallies) {
+        // Relaxed: read after the scope joined every dispatcher.
+        let seen = tally.versions.load(Ordering::Relaxed);
+        let versions: Vec<String> = (0..32)
+            .filter(|bit| seen & (1 << bit) != 0)
+            .map(|bit| format!("v{bit}"))
+            .collect();
+        table.row(vec![
+            l.plugin.name.to_owned(),
+            l.plugin.language.to_string(),
+            report::count(tally.calls.load(Ordering::Relaxed)),
+            report::count(tally.reloads.load(Ordering::Relaxed)),
+            versions.join(" "),
+            report::count(tally.errors.load(Ordering::Relaxed)),
+        ]);
+    }
+    let latencies = shared
+        .latencies
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let calls = shared.total_calls();
+    println!("\n{}", table.render());
+    println!(
+        "calls           {} in {:.1} s ({}) on {threads} dispatcher threads",
+        report::count(calls),
+        elapsed.as_secs_f64(),
+        report::rate(calls, elapsed)
+    );
+    println!(
+        "reloads         {} ({}), {} failed",
+        report::count(shared.total_reloads()),
+        report::rate(shared.total_reloads(), reload_time),
+        // Relaxed: read after the join.
+        report::count(shared.reload_failures.load(Ordering::Relaxed))
+    );
+    println!("reload latency  {}", latencies.summary());
+    println!("libraries       {}", report::libraries(&stats));
+    println!("errors          {errors}");
+    if errors == 0 {
+        println!("\nok: every call saw one whole version, every retired library was closed");
+        Ok(())
+    } else {
+        let first = shared
+            .first_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        eprintln!(
+            "error: the demo saw {errors} errors; the first: {}",
+            first.unwrap_or_default()
+        );
+        Err(CliError::Reported)
+    }
+}
+
+/// The handle of `demo.counter` as bundle `bundle` provides it.
+fn handle_of(runtime: &Runtime, bundle: &str) -> Result<ContractHandle, CliError> {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    guard
+        .find_all(CONTRACT, CONTRACT_VERSION)
+        .find(|c| matches!(c.provider(), Provider::Bundle { name, .. } if name == bundle))
+        .map(|c| c.handle())
+        .ok_or_else(|| CliError::Argument(format!("bundle {bundle} does not provide {CONTRACT}")))
+}
+
+fn progress_line(shared: &Shared, calls: u64, window: Duration, started: Instant) -> String {
+    let latencies = shared
+        .latencies
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .short();
+    format!(
+        "{:>5.1} s  calls {:>9}  reloads {:>6}  reload {latencies}  errors {}",
+        started.elapsed().as_secs_f64(),
+        report::rate(calls, window),
+        report::count(shared.total_reloads()),
+        shared.total_errors()
+    )
+}
+
+/// One dispatcher: until `stop`, pins a guard per round and checks every
+/// plugin once in it.
+fn dispatch(runtime: &Runtime, handles: &[ContractHandle], shared: &Shared, thread: usize) {
+    let reader = runtime.reader();
+    let mut calls = [0u64; 3];
+    let mut errors = [0u64; 3];
+    let mut seen = [0u32; 3];
+    // Start each thread elsewhere; keep x small, so x + 2 never overflows.
+    let mut x = u32::try_from(thread % 1000).unwrap_or(0) * 1000;
+    // Relaxed: see `Shared::stop`.
+    while !shared.stop.load(Ordering::Relaxed) {
+        for _ in 0..ROUNDS_PER_FLUSH {
+            let guard = reader.pin();
+            for (i, handle) in handles.iter().enumerate() {
+                match check(&guard, *handle, x) {
+                    Ok(version) => {
+                        calls[i] += 3;
+                        seen[i] |= 1 << version.min(31);
+                    }
+                    Err(message) => {
+                        errors[i] += 1;
+                        shared.note_error(message);
+                    }
+                }
+            }
+            x = (x + 1) % 1_000_000;
+        }
+        for (i, tally) in shared.tallies.iter().enumerate() {
+            // Relaxed: counters; see `Tally`.
+            tally
+                .calls
+                .fetch_add(std::mem::take(&mut calls[i]), Ordering::Relaxed);
+            tally
+                .errors
+                .fetch_add(std::mem::take(&mut errors[i]), Ordering::Relaxed);
+            tally.versions.fetch_or(seen[i], Ordering::Relaxed);
+        }
+    }
+}
+
+/// Calls `version()`, typed `step(x)` and native `step(x)` of one table;
+/// returns the version, or what disagreed.
+#[expect(
+    unsafe_code,
+    reason = "the one native call of the command: the demo knows its contract's argument types"
+)]
+fn check(guard: &Guard<'_>, handle: ContractHandle, x: u32) -> Result<u32, String> {
+    let contract: ContractRef<'_> = guard.get(handle).map_err(|e| e.to_string())?;
+    let version = contract
+        .typed::<extern "C" fn() -> u32>("version")
+        .map_err(|e| e.to_string())?
+        .call();
+    let typed = contract
+        .typed::<extern "C" fn(u32) -> u32>("step")
+        .map_err(|e| e.to_string())?
+        .call(x);
+    let native = contract.native("step").map_err(|e| e.to_string())?;
+    let mut out = 0u32;
+    // SAFETY: [P1] demo.counter documents native `step` as taking a
+    // `StepArgs` and writing a `u32`; both are live locals of those types.
+    unsafe { native.call(&StepArgs { x }, &mut out) }.map_err(|e| e.to_string())?;
+    let expected = x.wrapping_add(version);
+    if !(1..=2).contains(&version) || typed != expected || out != expected {
+        return Err(format!(
+            "{}: version() = {version}, step({x}) = {typed}, native step({x}) = {out}: one table gave answers of two versions",
+            contract.name()
+        ));
+    }
+    Ok(version)
+}

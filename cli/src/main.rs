@@ -1,0 +1,143 @@
+//! `polyplug`: the command-line tool of the polyplug plugin runtime.
+//!
+//! # The problem
+//!
+//! A newcomer wants to see hot reload work before reading any code, and a
+//! plugin author wants to know, before a bundle ships, that it loads, that
+//! it registers what its manifest declares, and that it survives being
+//! reloaded while other threads call it. Each of those is one command:
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `demo` | loads the Rust, C and C++ example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
+//! | `validate <bundle>` | checks manifest, library, digest, ABI and registrations, with compiler-style errors |
+//! | `inspect <bundle or dir>` | lists contracts, functions, dependencies and the load order |
+//! | `stress <bundle> --reload-with <bundle>` | reloads a bundle K times while N threads call every typed function it can call |
+//! | `new <name> --lang rust\|c\|cpp` | scaffolds a bundle that builds and validates as it stands |
+//!
+//! Every command exits 0 on success and 1 on any failure.
+#![deny(unsafe_code)]
+
+mod caller;
+mod demo;
+mod diagnostic;
+mod error;
+mod inspect;
+mod report;
+mod scaffold;
+mod stress;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::CliError;
+
+/// polyplug: load native plugins, call them at raw FFI cost, hot-reload
+/// them while other threads keep calling.
+#[derive(Debug, Parser)]
+#[command(name = "polyplug", version, propagate_version = true)]
+#[command(after_help = "Examples:\n  \
+    polyplug demo --seconds 5\n  \
+    polyplug validate plugins/my-plugin\n  \
+    polyplug new my-plugin --lang c")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load the Rust, C and C++ example plugins and hot-reload them, v1 and
+    /// v2 in turn, while dispatcher threads call them.
+    #[command(after_help = "Examples:\n  \
+        polyplug demo                  # 10 seconds, one dispatcher per core\n  \
+        polyplug demo --reloads 500    # stop after 500 reloads\n  \
+        polyplug demo --seconds 3 --threads 4")]
+    Demo(demo::DemoArgs),
+
+    /// Check a bundle before it ships: manifest, library, digest, ABI
+    /// version and entry point, and the contracts it registers.
+    #[command(after_help = "Examples:\n  \
+        polyplug validate plugins/my-plugin\n  \
+        polyplug validate plugins/consumer --with plugins/provider")]
+    Validate {
+        /// The bundle directory (holding manifest.toml).
+        bundle: PathBuf,
+        /// Load this bundle first, to provide a contract the bundle
+        /// requires. May be repeated.
+        #[arg(long = "with", value_name = "BUNDLE")]
+        with: Vec<PathBuf>,
+    },
+
+    /// List the contracts, versions, functions and dependencies of a bundle,
+    /// or of every bundle in a directory with their load order.
+    #[command(after_help = "Examples:\n  \
+        polyplug inspect plugins/my-plugin\n  \
+        polyplug inspect plugins/")]
+    Inspect {
+        /// A bundle directory, or a directory of bundle directories.
+        path: PathBuf,
+    },
+
+    /// Reload a bundle again and again, alternating with another version,
+    /// while threads call every typed function it can call safely.
+    #[command(after_help = "Example:\n  \
+        polyplug stress build/v1/my-plugin --reload-with build/v2/my-plugin --threads 4 --reloads 1000")]
+    Stress(stress::StressArgs),
+
+    /// Create a plugin bundle that builds and validates as it stands.
+    #[command(after_help = "Examples:\n  \
+        polyplug new my-plugin --lang rust\n  \
+        polyplug new my-plugin --lang c --dir plugins")]
+    New {
+        /// The bundle name: a lowercase letter, then [a-z0-9_-].
+        name: String,
+        /// The plugin's language.
+        #[arg(long, value_enum)]
+        lang: Lang,
+        /// Where to create the bundle directory `<DIR>/<NAME>`.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The polyplug-guest crate a Rust plugin depends on (by path).
+        #[arg(long, value_name = "PATH", default_value = scaffold::GUEST_PATH)]
+        guest_path: PathBuf,
+    },
+}
+
+/// A language `polyplug new` can scaffold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Lang {
+    /// A cargo cdylib using the polyplug-guest SDK.
+    Rust,
+    /// A C source with the generated header and a build script for gcc.
+    C,
+    /// A C++ source with the generated header and a build script for g++.
+    Cpp,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Validate { bundle, with } => validate::run(&bundle, &with),
+        Command::Inspect { path } => inspect::run(&path),
+        Command::Stress(args) => stress::run(&args),
+        Command::New {
+            name,
+            lang,
+            dir,
+            guest_path,
+        } => scaffold::run(&name, lang, &dir, &guest_path),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Reported) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! `polyplug validate`: checks one bundle before it ships.
+//!
+//! In order: the manifest parses; the library it names lies inside the
+//! bundle and exists; it is a shared object; its digest matches
+//! `library.sha256` when the manifest gives one; it exports
+//! `polyplug_abi_version` with this ABI's version and `polyplug_entry`; its
+//! entry point succeeds in a scratch runtime; and it registers exactly the
+//! contracts its manifest declares. Then it is unloaded, and the command
+//! reports whether its image left memory. The first failure is printed
+//! like a compiler error and the command exits 1.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use polyplug::{LoadError, Runtime};
+use polyplug_loader::{Bundle, BundleError, LoaderKind, NativeError, platform_key};
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{Diagnostic, locate, provides_index};
+use crate::error::CliError;
+use crate::inspect::{ContractInfo, contracts_of};
+use crate::report;
+
+pub(crate) fn run(dir: &Path, with: &[PathBuf]) -> Result<(), CliError> {
+    match check(dir, with) {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Err(diagnostic) => {
+            eprint!("{diagnostic}");
+            Err(CliError::Reported)
+        }
+    }
+}
+
+/// Runs every check; returns the lines to print on success.
+fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
+    let manifest_path = dir.join(polyplug_loader::MANIFEST_FILE);
+    // Only for pointing at lines; `Bundle::open` reads it for real.
+    let text = fs::read_to_string(&manifest_path).unwrap_or_default();
+    let bundle = Bundle::open(dir).map_err(|e| bundle_error(&manifest_path, &text, &e))?;
+    let manifest = bundle.manifest();
+    if manifest.loader != LoaderKind::Native {
+        return Err(Diagnostic::field(
+            &manifest_path,
+            &text,
+            "bundle.loader",
+            locate(&text, "bundle", None, "loader"),
+            &format!(
+                "expected \"native\", the only loader this runtime has, found {:?}",
+                manifest.loader.name()
+            ),
+        ));
+    }
+    let Some(library) = bundle.library_path() else {
+        return Err(Diagnostic::at(dir, "a native bundle without a library"));
+    };
+    let bytes = fs::read(library)
+        .map_err(|e| Diagnostic::at(library, format!("cannot read the library: {e}")))?;
+    let digest = hex(&Sha256::digest(&bytes));
+
+    let runtime = Runtime::new().map_err(|e| {
+        Diagnostic::at(
+            dir,
+            format!("cannot create a scratch runtime to load it: {e}"),
+        )
+    })?;
+    for provider in with {
+        runtime
+            .load_bundle(provider)
+            .map_err(|e| Diagnostic::at(provider, format!("cannot load --with bundle: {e}")))?;
+    }
+    let id = runtime
+        .load_bundle(dir)
+        .map_err(|e| load_error(&bundle, &manifest_path, &text, &e))?;
+
+    // The runtime refuses undeclared and unregistered contracts itself;
+    // compare once more, and count the functions.
+    let contracts = contracts_of(&runtime, id);
+    for decl in &manifest.provides {
+        let found = contracts
+            .iter()
+            .any(|c| c.name == decl.name.as_str() && c.version.satisfies(decl.version));
+        if !found {
+            let index = provides_index(&text, decl.name.as_str());
+            return Err(Diagnostic::field(
+                &manifest_path,
+                &text,
+                &format!("provides[{}].name", index.unwrap_or(0)),
+                index.and_then(|i| locate(&text, "provides", Some(i), "name")),
+                &format!(
+                    "expected the plugin to register contract {} {}, found it did not",
+                    decl.name.as_str(),
+                    decl.version
+                ),
+            ));
+        }
+    }
+    for contract in &contracts {
+        if !manifest
+            .provides
+            .iter()
+            .any(|d| d.name.as_str() == contract.name)
+        {
+            return Err(Diagnostic::at(
+                &manifest_path,
+                format!(
+                    "the plugin registered contract {} {}, which the manifest does not declare",
+                    contract.name, contract.version
+                ),
+            ));
+        }
+    }
+
+    runtime
+        .unload_bundle(id)
+        .map_err(|e| Diagnostic::at(dir, format!("cannot unload it: {e}")))?;
+    runtime
+        .drain(Duration::from_secs(5))
+        .map_err(|e| Diagnostic::at(dir, format!("its tables did not drain: {e}")))?;
+    let stats = runtime.library_stats();
+
+    let file = library.file_name().map_or_else(
+        || library.display().to_string(),
+        |f| f.to_string_lossy().into_owned(),
+    );
+    let mut ok = format!(
+        "ok: {} {}: {} ({}), ABI {}, library {file} sha256 {}",
+        manifest.name.as_str(),
+        manifest.version,
+        plural(contracts.len(), "contract"),
+        contracts
+            .iter()
+            .map(ContractInfo::counts)
+            .collect::<Vec<_>>()
+            .join("; "),
+        polyplug_abi::ABI_VERSION,
+        &digest[..16],
+    );
+    let unmapped = stats.still_mapped == 0 && stats.unmapped == stats.closed;
+    let _ = write!(
+        ok,
+        ", {}",
+        if unmapped {
+            "unloads cleanly (image unmapped)"
+        } else {
+            "unloads, but its image stayed mapped"
+        }
+    );
+    let mut lines = vec![ok];
+    if manifest.library.as_ref().is_none_or(|l| l.sha256.is_none()) {
+        lines.push(format!(
+            "note: library.sha256 is not set; to pin this exact library, add to [library]:\n  sha256 = \"{digest}\""
+        ));
+    }
+    if !unmapped {
+        lines.push(format!(
+            "warning: {}: the dynamic loader kept the image mapped after dlclose \
+             (C++ unique symbols or thread-local destructors do that; see SAFETY.md, \
+             \"Library unmapping\"); reloads will accumulate copies",
+            report::libraries(&stats)
+        ));
+    }
+    Ok(lines)
+}
+
+/// `1 contract`, `2 contracts`.
+pub(crate) fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// Lowercase hex.
+fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(text, "{b:02x}");
+    }
+    text
+}
+
+/// The manifest field that names the library on this platform.
+fn library_field() -> String {
+    format!("library.{}", platform_key())
+}
+
+fn library_position(text: &str) -> Option<crate::diagnostic::Position> {
+    locate(text, "library", None, platform_key())
+}
+
+fn bundle_error(manifest_path: &Path, text: &str, error: &BundleError) -> Diagnostic {
+    match error {
+        BundleError::Manifest(e) => Diagnostic::manifest(e, text),
+        BundleError::LibraryOutsideBundle { field, .. } => Diagnostic::field(
+            manifest_path,
+            text,
+            field,
+            library_position(text),
+            &error.to_string(),
+        ),
+        BundleError::LibraryMissing { .. }
+        | BundleError::LibraryAccess { .. }
+        | BundleError::NoLibraryForPlatform { .. } => Diagnostic::field(
+            manifest_path,
+            text,
+            &library_field(),
+            library_position(text),
+            &error.to_string(),
+        ),
+        BundleError::Dir { dir, .. } | BundleError::NotADirectory { dir } => {
+            Diagnostic::at(dir, error.to_string())
+        }
+        BundleError::ManifestMissing { path }
+        | BundleError::ManifestRead { path, .. }
+        | BundleError::ManifestTooLarge { path, .. } => Diagnostic::at(path, error.to_string()),
+    }
+}
+
+fn native_error(
+    bundle: &Bundle,
+    manifest_path: &Path,
+    text: &str,
+    error: &NativeError,
+) -> Diagnostic {
+    let library = bundle.library_path().unwrap_or(bundle.dir());
+    match error {
+        NativeError::DigestMismatch { .. } => Diagnostic::field(
+            manifest_path,
+            text,
+            "library.sha256",
+            locate(text, "library", None, "sha256"),
+            &error.to_string(),
+        )
+        .note("rebuilt on purpose? put the new digest in library.sha256"),
+        NativeError::AbiMismatch { .. } => Diagnostic::at(library, error.to_string()).note(
+            "rebuild the plugin against this polyplug: abi/include/polyplug.h for C and C++, polyplug-guest for Rust",
+        ),
+        NativeError::MissingSymbol { .. } => Diagnostic::at(library, error.to_string()).note(
+            "a plugin exports polyplug_abi_version and polyplug_entry (PP_EXPORT in C and C++, the plugin! macro in Rust)",
+        ),
+        // Read, not a shared object, truncated, dlopen refused, ...: the
+        // library file is the thing to look at.
+        _ => Diagnostic::at(library, error.to_string()),
+    }
+}
+
+fn load_error(bundle: &Bundle, manifest_path: &Path, text: &str, error: &LoadError) -> Diagnostic {
+    let library = bundle.library_path().unwrap_or(bundle.dir());
+    match error {
+        LoadError::Bundle(e) => bundle_error(manifest_path, text, e),
+        LoadError::Native(e) => native_error(bundle, manifest_path, text, e),
+        LoadError::NotRegistered { contract, .. } => {
+            let index = provides_index(text, contract);
+            Diagnostic::field(
+                manifest_path,
+                text,
+                &format!("provides[{}].name", index.unwrap_or(0)),
+                index.and_then(|i| locate(text, "provides", Some(i), "name")),
+                &error.to_string(),
+            )
+        }
+        LoadError::Undeclared {
+            contract, version, ..
+        } => Diagnostic::at(manifest_path, error.to_string()).note(format!(
+            "declare it in the manifest:\n    [[provides]]\n    name = \"{contract}\"\n    version = \"{version}\""
+        )),
+        LoadError::MissingProvider { .. } => Diagnostic::at(manifest_path, error.to_string())
+            .note("load the bundle that provides it first: --with <bundle-dir>"),
+        LoadError::InitFailed { .. }
+        | LoadError::InvalidContract { .. }
+        | LoadError::DuplicateContract { .. } => Diagnostic::at(library, error.to_string()),
+        _ => Diagnostic::at(bundle.dir(), error.to_string()),
+    }
+}

@@ -1,0 +1,69 @@
+//! `polyplug inspect`: contracts, functions and load order.
+#![cfg(not(any(loom, shuttle, miri)))]
+
+pub mod common;
+
+use std::path::Path;
+
+use common::polyplug;
+use polyplug_examples::{Build, PLUGINS, build_dir};
+
+#[test]
+fn inspect_lists_the_contracts_of_a_directory_in_load_order() {
+    let run = polyplug(&[Path::new("inspect"), &build_dir(Build::V2)]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    for plugin in PLUGINS {
+        assert!(
+            run.stdout
+                .contains(&format!("{} 2.0.0 (native)", plugin.name)),
+            "{}",
+            run.stdout
+        );
+    }
+    assert_eq!(
+        run.stdout
+            .matches("  contract  demo.counter 1.0.0 (instances)")
+            .count(),
+        3
+    );
+    assert_eq!(run.stdout.matches("    native  2 step, count").count(), 3);
+    assert_eq!(
+        run.stdout
+            .matches("    typed   2 version: u32(), step: u32(u32)")
+            .count(),
+        3
+    );
+    assert!(
+        run.stdout
+            .contains("load order: counter-c, counter-cpp, counter-rust"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn inspect_of_one_bundle_prints_no_load_order() {
+    let run = polyplug(&[Path::new("inspect"), &PLUGINS[0].dir(Build::V1)]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.starts_with("counter-rust 1.0.0 (native)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  library   libcounter_rust_v1.so"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("load order"), "{}", run.stdout);
+}
+
+#[test]
+fn inspect_of_a_directory_without_bundles_fails() {
+    let run = polyplug(&[
+        Path::new("inspect"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src").as_path(),
+    ]);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("expected a bundle"), "{}", run.stderr);
+}

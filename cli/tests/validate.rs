@@ -1,0 +1,181 @@
+//! `polyplug validate`: accepts every example bundle, and refuses each kind
+//! of bad bundle with exit code 1 and a message that names the thing.
+#![cfg(not(any(loom, shuttle, miri)))]
+
+pub mod common;
+
+use std::path::Path;
+
+use common::{TempDir, copy_bundle, edit_manifest, polyplug};
+use polyplug_examples::{BUNDLES, bundle};
+
+/// Asserts that validating `dir` fails with exit code 1 and that stderr
+/// holds every one of `expected`.
+fn refused(dir: &Path, expected: &[&str]) {
+    let run = polyplug(&[Path::new("validate"), dir]);
+    assert_eq!(
+        run.code,
+        Some(1),
+        "validate {} should fail: {run:?}",
+        dir.display()
+    );
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(run.stderr.contains("  --> "), "{}", run.stderr);
+    for text in expected {
+        assert!(
+            run.stderr.contains(text),
+            "{text:?} not in:\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn every_example_bundle_validates() {
+    for name in BUNDLES {
+        let run = polyplug(&[Path::new("validate"), &bundle(name)]);
+        assert_eq!(run.code, Some(0), "{name}: {run:?}");
+        let version = if name.ends_with("v1") {
+            "1.0.0"
+        } else {
+            "2.0.0"
+        };
+        let plugin = name.rsplit_once('-').unwrap().0;
+        assert!(
+            run.stdout.starts_with(&format!(
+                "ok: {plugin} {version}: 1 contract (demo.counter 1.0.0: 2 native, 2 typed"
+            )),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("unloads cleanly"), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn bad_manifests_point_at_the_field() {
+    let tmp = TempDir::new("validate-manifest");
+    let good = bundle("counter-c-v1");
+
+    let dir = copy_bundle(&good, tmp.path(), "bad-version");
+    edit_manifest(&dir, "version = \"1.0.0\"", "version = \"1.x\"");
+    refused(
+        &dir,
+        &[
+            "manifest.toml:5:11: field `bundle.version`: expected major.minor.patch, found \"1.x\"",
+            "5 | version = \"1.x\"",
+        ],
+    );
+
+    let dir = copy_bundle(&good, tmp.path(), "bad-syntax");
+    edit_manifest(&dir, "loader = \"native\"", "loader = = \"native\"");
+    refused(&dir, &["manifest.toml:6:", "invalid TOML"]);
+
+    let dir = copy_bundle(&good, tmp.path(), "bad-loader");
+    edit_manifest(&dir, "loader = \"native\"", "loader = \"cobol\"");
+    refused(&dir, &["field `bundle.loader`", "\"cobol\""]);
+}
+
+#[test]
+fn bad_libraries_are_named() {
+    let tmp = TempDir::new("validate-library");
+    let good = bundle("counter-c-v1");
+    let file = "libcounter_c_v1.so";
+
+    let dir = copy_bundle(&good, tmp.path(), "outside");
+    edit_manifest(
+        &dir,
+        &format!("linux = \"{file}\""),
+        &format!("linux = \"../{file}\""),
+    );
+    refused(
+        &dir,
+        &[
+            "field `library.linux`",
+            "must name a file inside the bundle directory",
+        ],
+    );
+
+    let dir = copy_bundle(&good, tmp.path(), "missing");
+    std::fs::remove_file(dir.join(file)).unwrap();
+    refused(
+        &dir,
+        &[
+            "field `library.linux`",
+            &format!("expected library {}", dir.join(file).display()),
+        ],
+    );
+
+    let dir = copy_bundle(&good, tmp.path(), "not-elf");
+    std::fs::write(dir.join(file), vec![b'x'; 4096]).unwrap();
+    refused(&dir, &[file, "to be a shared library (an ELF file"]);
+
+    let dir = copy_bundle(&good, tmp.path(), "digest");
+    edit_manifest(
+        &dir,
+        "[[provides]]",
+        &format!("sha256 = \"{}\"\n\n[[provides]]", "ab".repeat(32)),
+    );
+    refused(
+        &dir,
+        &[
+            "field `library.sha256`",
+            &format!("to have sha256 {}", "ab".repeat(32)),
+        ],
+    );
+}
+
+#[test]
+fn bad_plugins_are_refused_with_the_runtimes_reason() {
+    use polyplug_fixtures::bundle as fixture;
+    refused(
+        &fixture("bad-abi"),
+        &[
+            "expected polyplug_abi_version 1, found 999",
+            "= note: rebuild",
+        ],
+    );
+    refused(
+        &fixture("bad-no-entry"),
+        &["expected the library to export polyplug_entry"],
+    );
+    refused(
+        &fixture("bad-init-error"),
+        &["entry point failed with code 1007", "refused on purpose"],
+    );
+    refused(
+        &fixture("bad-undeclared"),
+        &["registered contract undeclared.extra", "[[provides]]"],
+    );
+    refused(
+        &fixture("bad-unregistered"),
+        &["field `provides[1].name`", "declared.missing"],
+    );
+}
+
+#[test]
+fn a_digest_that_matches_is_accepted() {
+    let tmp = TempDir::new("validate-digest");
+    let dir = copy_bundle(&bundle("counter-rust-v2"), tmp.path(), "pinned");
+    let run = polyplug(&[Path::new("validate"), &dir]);
+    let digest = run
+        .stdout
+        .split("sha256 = \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    edit_manifest(
+        &dir,
+        "[[provides]]",
+        &format!("sha256 = \"{digest}\"\n\n[[provides]]"),
+    );
+    let run = polyplug(&[Path::new("validate"), &dir]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        !run.stdout.contains("note: library.sha256"),
+        "{}",
+        run.stdout
+    );
+}

@@ -1,0 +1,230 @@
+//! Example plugins for polyplug, in Rust, C and C++, each built in two
+//! versions so that a hot reload shows, and the paths of their bundles.
+//!
+//! # The problem
+//!
+//! A newcomer wants to see a host call plugins written in three languages
+//! and swap them while it calls, without installing anything by hand. This
+//! crate's build script builds every example bundle with nothing but cargo
+//! and the C and C++ compilers that the `cc` crate finds: the Rust plugins
+//! in the separate workspace `examples/plugins/`, the C and C++ ones from
+//! `examples/c/` and `examples/cpp/`. This crate tells a host where they
+//! are.
+//!
+//! # The contract
+//!
+//! All three plugins implement contract `demo.counter` 1.0.0; build `N`
+//! (1 or 2) steps by `N`:
+//!
+//! | function | kind | behaviour |
+//! |---|---|---|
+//! | `version` | typed `u32()` | `N` |
+//! | `step` | typed `u32(u32)` | `x + N`, wrapping |
+//! | `step` | native [`StepArgs`] → `u32`, instance optional | `x + N`; error [`ERR_OVERFLOW`] when it overflows |
+//! | `count` | native [`StepArgs`] → `u32`, needs an instance | `total += x + N`; returns `total`; error [`ERR_OVERFLOW`] on overflow |
+//!
+//! An instance holds a running total and keeps calling the version that
+//! made it. Each plugin logs at `LOG_INFO` when it is loaded and when an
+//! instance is created.
+//!
+//! # The bundles
+//!
+//! | plugin | language | v1 | v2 |
+//! |---|---|---|---|
+//! | `counter-rust` | Rust (`polyplug_guest::plugin!`) | `counter-rust-v1` | `counter-rust-v2` |
+//! | `counter-c` | C (`abi/include/polyplug.h`) | `counter-c-v1` | `counter-c-v2` |
+//! | `counter-cpp` | C++ (`abi/include/polyplug.h`) | `counter-cpp-v1` | `counter-cpp-v2` |
+//!
+//! Both versions of a plugin carry the same bundle name (`counter-c`), so
+//! one reloads into the other. [`build_dir`] holds one version of every
+//! plugin, for loading a whole directory.
+//!
+//! # Example
+//!
+//! ```
+//! use polyplug_examples::{Build, PLUGINS, bundle};
+//!
+//! for plugin in &PLUGINS {
+//!     assert!(plugin.dir(Build::V1).join("manifest.toml").is_file());
+//! }
+//! assert_eq!(bundle("counter-c-v2"), PLUGINS[1].dir(Build::V2));
+//! ```
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use polyplug_abi::Version;
+
+/// Where the build script put the bundles.
+const BUNDLES_DIR: &str = concat!(env!("OUT_DIR"), "/bundles");
+
+/// The name of the contract every example plugin implements.
+pub const CONTRACT: &str = "demo.counter";
+
+/// The version of [`CONTRACT`] every example plugin provides.
+pub const CONTRACT_VERSION: Version = Version::new(1, 0, 0);
+
+/// The error code of `step` and `count` when the result would overflow a
+/// `u32` (`ERR_PLUGIN + 1`).
+pub const ERR_OVERFLOW: u32 = polyplug_abi::ERR_PLUGIN + 1;
+
+/// The arguments of the native functions `step` and `count`; the C and
+/// C++ plugins declare the same layout.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StepArgs {
+    /// The number to step from.
+    pub x: u32,
+}
+
+/// One of the two builds of every plugin.
+///
+/// ```
+/// use polyplug_examples::Build;
+///
+/// assert_eq!(Build::V1.number(), 1);
+/// assert_eq!(Build::V1.other(), Build::V2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Build {
+    /// Bundle version 1.0.0: `version()` answers 1, `step` adds 1.
+    V1,
+    /// Bundle version 2.0.0: `version()` answers 2, `step` adds 2.
+    V2,
+}
+
+impl Build {
+    /// Both builds.
+    pub const ALL: [Build; 2] = [Build::V1, Build::V2];
+
+    /// What `version()` answers, and what `step` adds: 1 or 2.
+    pub const fn number(self) -> u32 {
+        match self {
+            Build::V1 => 1,
+            Build::V2 => 2,
+        }
+    }
+
+    /// The other build: the one a reload swaps to.
+    pub const fn other(self) -> Build {
+        match self {
+            Build::V1 => Build::V2,
+            Build::V2 => Build::V1,
+        }
+    }
+}
+
+/// The language a plugin is written in.
+///
+/// ```
+/// assert_eq!(polyplug_examples::Language::Cpp.to_string(), "C++");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// Rust, with the `polyplug-guest` SDK.
+    Rust,
+    /// C, with the generated header.
+    C,
+    /// C++, with the generated header.
+    Cpp,
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Language::Rust => "Rust",
+            Language::C => "C",
+            Language::Cpp => "C++",
+        })
+    }
+}
+
+/// One example plugin, built in both versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plugin {
+    /// The bundle name both versions carry, for example `counter-c`.
+    pub name: &'static str,
+    /// Its language.
+    pub language: Language,
+}
+
+impl Plugin {
+    /// The built bundle directory of this plugin's `build`.
+    ///
+    /// ```
+    /// use polyplug_examples::{Build, PLUGINS};
+    ///
+    /// assert!(PLUGINS[0].dir(Build::V2).ends_with("v2/counter-rust"));
+    /// ```
+    pub fn dir(&self, build: Build) -> PathBuf {
+        build_dir(build).join(self.name)
+    }
+}
+
+/// The example plugins: Rust, C, C++.
+pub const PLUGINS: [Plugin; 3] = [
+    Plugin {
+        name: "counter-rust",
+        language: Language::Rust,
+    },
+    Plugin {
+        name: "counter-c",
+        language: Language::C,
+    },
+    Plugin {
+        name: "counter-cpp",
+        language: Language::Cpp,
+    },
+];
+
+/// The name of every example bundle: `<plugin>-v<N>`.
+pub const BUNDLES: [&str; 6] = [
+    "counter-rust-v1",
+    "counter-rust-v2",
+    "counter-c-v1",
+    "counter-c-v2",
+    "counter-cpp-v1",
+    "counter-cpp-v2",
+];
+
+/// The directory holding build `build` of every plugin, one bundle
+/// directory each: a directory to load whole (`Runtime::load_dir`).
+///
+/// ```
+/// let dir = polyplug_examples::build_dir(polyplug_examples::Build::V1);
+/// assert!(dir.join("counter-c").join("manifest.toml").is_file());
+/// ```
+pub fn build_dir(build: Build) -> PathBuf {
+    PathBuf::from(BUNDLES_DIR).join(format!("v{}", build.number()))
+}
+
+/// The built directory of bundle `name` (one of [`BUNDLES`]), holding
+/// `manifest.toml` and the library.
+///
+/// # Panics
+///
+/// When `name` is not in [`BUNDLES`]; the message lists the names. The
+/// names are fixed, so an unknown one is a bug in the caller.
+///
+/// ```
+/// let dir = polyplug_examples::bundle("counter-cpp-v1");
+/// assert!(dir.join("manifest.toml").is_file());
+/// ```
+#[expect(
+    clippy::panic,
+    reason = "the names are fixed: an unknown one is a bug in the caller, documented above"
+)]
+pub fn bundle(name: &str) -> PathBuf {
+    for plugin in &PLUGINS {
+        for build in Build::ALL {
+            if name == format!("{}-v{}", plugin.name, build.number()) {
+                return plugin.dir(build);
+            }
+        }
+    }
+    panic!(
+        "no example bundle named {name:?}; the bundles are: {}",
+        BUNDLES.join(", ")
+    );
+}
