@@ -3,12 +3,27 @@
 use std::fmt;
 use std::sync::Arc;
 
-use polyplug_abi::{HostApi, NativeFn};
+use polyplug_abi::{HostApi, NativeFn, VoidFn};
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::interface::Table;
 use crate::library::LoadedLibrary;
 
 /// A loaded bundle's id in one runtime. Ids are never reused.
+///
+/// ```
+/// use polyplug::Runtime;
+///
+/// let runtime = Runtime::new()?;
+/// let id = runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+/// assert_eq!(runtime.bundle_id("reload-test"), Some(id)); // the manifest's name
+/// assert!(id.to_string().starts_with('#'));
+/// runtime.unload_bundle(id)?;
+/// let again = runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+/// assert_ne!(again, id); // ids are never reused
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BundleId(pub(crate) u64);
 
@@ -21,6 +36,21 @@ impl fmt::Display for BundleId {
 /// A contract's handle: cheap to copy and keep. It stays valid across
 /// reloads of the contract (a reload swaps the table in place) and becomes
 /// stale when the contract is unloaded.
+///
+/// ```
+/// use polyplug::{Runtime, Version};
+/// use polyplug_fixtures::bundle;
+///
+/// let runtime = Runtime::new()?;
+/// let id = runtime.load_bundle(bundle("reload-v1"))?;
+/// let reader = runtime.reader();
+/// let handle = reader.pin().find("reload.test", Version::new(1, 0, 0))?.handle();
+/// runtime.reload_bundle(id, Some(&bundle("reload-v2")))?;
+/// assert_eq!(reader.pin().get(handle)?.version(), Version::new(1, 1, 0)); // same handle, new table
+/// runtime.unload_bundle(id)?;
+/// assert!(reader.pin().get(handle).is_err()); // stale
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ContractHandle(pub(crate) polyplug_store::Handle);
 
@@ -31,6 +61,20 @@ impl fmt::Display for ContractHandle {
 }
 
 /// Who provides a contract.
+///
+/// ```
+/// use polyplug::{HostContract, Provider, Runtime, Version};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.register_host_contract(HostContract::new("demo.host", Version::new(1, 0, 0)))?;
+/// let id = runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// assert_eq!(guard.find("demo.host", Version::new(1, 0, 0))?.provider(), &Provider::Host);
+/// let name = "test-add".to_owned();
+/// assert_eq!(guard.find("test.add", Version::new(1, 0, 0))?.provider(), &Provider::Bundle { id, name });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Provider {
     /// A loaded bundle.
@@ -44,10 +88,19 @@ pub enum Provider {
     Host,
 }
 
+/// The next entry serial. Process-wide so that no two entries of any
+/// runtime ever share one: a [`Binding`](crate::Binding) trusts its cache
+/// only for the entry whose serial it recorded (\[R10\]).
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
 /// One contract as the store holds it.
 pub(crate) struct Entry {
+    /// Unique to this entry, never reused (\[R10\]).
+    pub(crate) serial: u64,
     /// The native functions, copied out of `table` for the call path.
     pub(crate) native: Box<[NativeFn]>,
+    /// The typed functions' pointers in table order, for the call path.
+    pub(crate) typed: Box<[VoidFn]>,
     pub(crate) table: Arc<Table>,
     pub(crate) provider: Provider,
     /// Keeps the library loaded while this entry can be reached (\[R1\]);
@@ -62,7 +115,11 @@ impl Entry {
         library: Option<Arc<LoadedLibrary>>,
     ) -> Entry {
         Entry {
+            // Relaxed: only uniqueness matters, which the RMW gives; the
+            // entry is published to readers by the store's Release [S2].
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             native: table.native.clone(),
+            typed: table.typed.iter().map(|t| t.func).collect(),
             table: Arc::new(table),
             provider,
             library,

@@ -248,6 +248,7 @@ impl PlainInterface {
                     format!("duplicate function name {fname:?}"),
                 ));
             }
+            within_name_limit(&sig, &name, &format!("typed[{i}].signature"))?;
             let sig = String::from_utf8(sig)
                 .map_err(|_| invalid(&name, format!("typed[{i}].signature"), "not UTF-8"))?;
             let sig = signature::normalize(&sig)
@@ -291,11 +292,29 @@ impl PlainInterface {
 }
 
 fn function_name(bytes: Vec<u8>, contract: &str, field: &str) -> Result<String, InvalidContract> {
+    within_name_limit(&bytes, contract, field)?;
     let text = String::from_utf8(bytes).map_err(|_| invalid(contract, field, "not UTF-8"))?;
     if text.is_empty() {
         return Err(invalid(contract, field, "empty function name"));
     }
     Ok(text)
+}
+
+/// Refuses a function name or signature longer than [`MAX_NAME_BYTES`]:
+/// `copy_from_abi` bounds what a plugin hands over, and this bounds what
+/// reaches `validate` any other way (host contracts).
+fn within_name_limit(bytes: &[u8], contract: &str, field: &str) -> Result<(), InvalidContract> {
+    if bytes.len() > MAX_NAME_BYTES {
+        return Err(invalid(
+            contract,
+            field,
+            format!(
+                "{} bytes, more than the limit of {MAX_NAME_BYTES}",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Contract names: 1 to [`MAX_NAME_BYTES`] bytes of `[a-z0-9_.-]`, starting
@@ -514,6 +533,26 @@ mod tests {
         let mut p = good();
         p.destroy_instance = Some(destroy);
         assert_eq!(field_of(p), "create_instance");
+    }
+
+    #[test]
+    fn function_names_and_signatures_longer_than_the_limit_are_refused() {
+        let longest = vec![b'f'; MAX_NAME_BYTES];
+        let mut p = good();
+        p.native[0].0 = longest.clone();
+        p.typed[0].0 = longest;
+        // Whitespace counts: the limit is on the bytes the plugin hands over.
+        p.typed[0].1 = format!("{:<MAX_NAME_BYTES$}", "u32(u32)").into_bytes();
+        assert!(p.validate().is_ok());
+        let mut p = good();
+        p.native[0].0 = vec![b'f'; MAX_NAME_BYTES + 1];
+        assert_eq!(field_of(p), "native[0].name");
+        let mut p = good();
+        p.typed[0].0 = vec![b'f'; MAX_NAME_BYTES + 1];
+        assert_eq!(field_of(p), "typed[0].name");
+        let mut p = good();
+        p.typed[0].1 = format!("{:<width$}", "u32(u32)", width = MAX_NAME_BYTES + 1).into_bytes();
+        assert_eq!(field_of(p), "typed[0].signature");
     }
 
     unsafe extern "C" fn destroy(_: *mut std::ffi::c_void) {}

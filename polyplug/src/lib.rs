@@ -47,6 +47,7 @@
 //! `SAFETY.md` at the repository root states the invariants (\[R1\]–\[R9\]
 //! for this crate) and what the runtime asks of plugins (\[P1\]–\[P6\]).
 
+mod binding;
 mod entry;
 mod error;
 mod event;
@@ -58,6 +59,7 @@ mod read;
 mod runtime;
 mod signature;
 
+pub use binding::Binding;
 pub use entry::{BundleId, ContractHandle, Provider};
 pub use error::{CallError, FindError, InstanceError, LoadError};
 pub use event::{Event, LogLevel};
@@ -65,6 +67,6 @@ pub use library::{Closed, LibraryStats};
 pub use polyplug_abi::{ContractId, Version};
 pub use polyplug_loader::Unmapped;
 pub use polyplug_store::Revision;
-pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader};
+pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
 pub use signature::{AbiType, Signature, Typed};

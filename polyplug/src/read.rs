@@ -42,6 +42,74 @@ impl Reader<'_> {
     }
 }
 
+impl<'rt> Reader<'rt> {
+    /// A [`Session`]: this reader stays pinned between calls, so that
+    /// [`Session::pin`] costs no fence. Keep it while the thread calls; drop
+    /// it when the thread goes idle, because an idle session keeps every
+    /// library retired since its last pin loaded (\[S11\]).
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new().unwrap();
+    /// let reader = runtime.reader();
+    /// let session = reader.session();
+    /// for _ in 0..3 {
+    ///     let guard = session.pin(); // pin per call, no fence
+    ///     assert!(guard.find("no.such", Version::new(1, 0, 0)).is_err());
+    /// }
+    /// ```
+    pub fn session(&self) -> Session<'_> {
+        Session {
+            inner: self.inner.session(),
+        }
+    }
+}
+
+/// A reader pinned between calls: each [`pin`](Session::pin) is a nested
+/// pin with no fence, and a quiescent point at which libraries retired
+/// since the last pin may be reclaimed. Not `Send`.
+///
+/// A guard from a session cannot outlive it:
+///
+/// ```compile_fail,E0597
+/// # use polyplug::Runtime;
+/// # let runtime = Runtime::new().unwrap();
+/// let reader = runtime.reader();
+/// let guard = {
+///     let session = reader.session();
+///     session.pin()
+/// }; // error[E0597]: `session` does not live long enough
+/// let _ = guard.revision();
+/// ```
+pub struct Session<'r> {
+    inner: polyplug_store::Session<'r, Entry, ContractId>,
+}
+
+impl Session<'_> {
+    /// Pins for one call (or a few): the hot-reload-safe per-call path.
+    ///
+    /// ```
+    /// # use polyplug::Runtime;
+    /// # let runtime = Runtime::new().unwrap();
+    /// let reader = runtime.reader();
+    /// let session = reader.session();
+    /// let before = session.pin().revision();
+    /// assert_eq!(session.pin().revision(), before);
+    /// ```
+    #[inline]
+    pub fn pin(&self) -> Guard<'_> {
+        Guard {
+            inner: self.inner.pin(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
+
 impl std::fmt::Debug for Reader<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reader").finish_non_exhaustive()
@@ -154,6 +222,11 @@ pub struct ContractRef<'g> {
 }
 
 impl<'g> ContractRef<'g> {
+    /// The store entry behind this reference.
+    pub(crate) fn entry(&self) -> &'g Entry {
+        self.entry
+    }
+
     /// The handle to keep and [`Guard::get`] later.
     pub fn handle(&self) -> ContractHandle {
         self.handle

@@ -51,6 +51,7 @@ use crate::config::{Config, DefaultConfig};
 use crate::error::GetError;
 use crate::handle::Handle;
 use crate::reclaim::{ActiveReclaimer, Reclaim};
+use crate::session::Session;
 use crate::store::{Revision, Store};
 
 /// A thread's registration with a store's reclaimer.
@@ -75,7 +76,7 @@ use crate::store::{Revision, Store};
 /// ```
 pub struct Reader<'s, T, K = u64, C: Config = DefaultConfig> {
     store: &'s Store<T, K, C>,
-    participant: <ActiveReclaimer as Reclaim>::Participant<'s>,
+    participant: <ActiveReclaimer as Reclaim>::Participant,
     not_send: PhantomData<*const ()>,
 }
 
@@ -109,9 +110,36 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> Reader<'s, T, K, C> {
     pub fn pin(&self) -> Guard<'_, T, K, C> {
         Guard {
             store: self.store,
-            pin: self.store.reclaimer().pin(&self.participant),
+            pin: self.pin_raw(),
             not_send: PhantomData,
         }
+    }
+
+    /// The reclaimer's pin alone, for a [`Session`]'s anchor.
+    #[inline]
+    pub(crate) fn pin_raw(&self) -> <ActiveReclaimer as Reclaim>::Pin<'_> {
+        self.store.reclaimer().pin(&self.participant)
+    }
+
+    /// A [`Session`]: this reader pinned until the session is dropped, so
+    /// that each [`Session::pin`] is a nested pin with no fence (\[S11\]).
+    /// Keep it while the thread calls; drop it when the thread goes idle,
+    /// since an idle session holds back reclamation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let h = store.insert(1, 41).unwrap();
+    /// let reader = store.reader();
+    /// let session = reader.session();
+    /// assert_eq!(*session.pin().get(h).unwrap() + 1, 42);
+    /// ```
+    pub fn session(&self) -> Session<'_, T, K, C> {
+        Session::new(self)
     }
 
     /// The store this reader reads.

@@ -89,6 +89,7 @@ mod handle;
 mod index;
 mod planted;
 mod reclaim;
+mod session;
 mod store;
 mod swap;
 #[doc(hidden)]
@@ -98,6 +99,7 @@ mod table;
 pub use config::{Config, DefaultConfig};
 pub use error::{DrainTimeout, GetError, Refused, WriteError};
 pub use guard::{FindAll, Guard, Reader};
+pub use session::{QUIESCENT_EVERY, Session};
 pub use handle::{Generation, Handle, Index};
 #[doc(hidden)]
 pub use planted::Bug;

@@ -32,4 +32,9 @@ pub enum Bug {
     NoFindRetry,
     /// `remove` empties the slot before publishing the index without it.
     UnindexAfterEmpty,
+    /// A [`Session`](crate::Session)'s quiescent point re-pins its anchor
+    /// even while a guard made under it is still live.
+    RepinUnderGuard,
+    /// A re-pin of crossbeam-epoch's guard skips the SeqCst fence after it.
+    RepinWithoutFence,
 }

@@ -88,7 +88,7 @@ pub(crate) struct Writer<K> {
 }
 
 /// The writer side's reclaimer registration.
-pub(crate) struct WriterParticipant(pub(crate) <ActiveReclaimer as Reclaim>::Participant<'static>);
+pub(crate) struct WriterParticipant(pub(crate) <ActiveReclaimer as Reclaim>::Participant);
 
 // SAFETY: [S9] the participant is only touched by the thread holding the
 // writer lock, and the lock orders every use before the next; no pin made

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, ThreadId};
 
-use polyplug_store::{DrainTicket, GetError, Store, WriteError};
+use polyplug_store::{DrainTicket, GetError, QUIESCENT_EVERY, Store, WriteError};
 
 /// Counts its drops and records the thread each ran on.
 #[derive(Debug)]
@@ -286,4 +286,53 @@ fn concurrent_readers_see_whole_values() {
         }
         done.store(1, Ordering::Relaxed);
     });
+}
+
+#[test]
+fn session_pins_reclaim_at_quiescent_points() {
+    let drops = Arc::new(Mutex::new(Vec::new()));
+    let dropped = |drops: &Arc<Mutex<Vec<(u32, ThreadId)>>>| -> Vec<u32> {
+        drops.lock().unwrap().iter().map(|d| d.0).collect()
+    };
+    let store: Store<Probe> = Store::new();
+    let h = store.insert(1, probe(1, &drops)).unwrap();
+    let reader = store.reader();
+    let session = reader.session();
+
+    // A guard from the session protects what it borrows, even across a
+    // quiescent point (a second session pin) taken while it lives.
+    let outer = session.pin();
+    let old = outer.get(h).unwrap();
+    let ticket = store.replace(h, probe(2, &drops)).unwrap();
+    let inner = session.pin();
+    assert_eq!(inner.get(h).unwrap().id, 2);
+    store.reclaim();
+    assert!(dropped(&drops).is_empty(), "v1 is borrowed under a live guard");
+    assert_eq!(old.id, 1);
+    drop(inner);
+    drop(outer);
+
+    // With no guard live, every QUIESCENT_EVERYth session pin is a quiescent
+    // point: the anchor follows the epoch and v1 is reclaimed while the
+    // session stays open.
+    for _ in 0..8 * QUIESCENT_EVERY {
+        drop(session.pin());
+        store.reclaim();
+        if store.is_drained(ticket) {
+            break;
+        }
+    }
+    assert!(store.is_drained(ticket), "quiescent points let v1 go");
+    assert_eq!(dropped(&drops), [1]);
+
+    // An idle session holds back reclamation until it pins again or drops.
+    let ticket = store.replace(h, probe(3, &drops)).unwrap();
+    for _ in 0..8 {
+        store.reclaim();
+    }
+    assert!(!store.is_drained(ticket), "an idle session holds v2");
+    drop(session);
+    store.reclaim();
+    assert!(store.is_drained(ticket));
+    assert_eq!(dropped(&drops), [1, 2]);
 }

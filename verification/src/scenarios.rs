@@ -191,3 +191,56 @@ pub fn reclaim_vs_pinned_reader(bug: Bug) {
         "the old value is reclaimed once the guard is gone"
     );
 }
+
+/// A session reader calls twice, pinning per call, while the writer replaces
+/// and reclaims (\[S11\]): each call sees v1 or v2 whole, the second call's
+/// quiescent point lets v1 be reclaimed, and nothing is reclaimed under a
+/// live guard.
+pub fn session_quiescent_points(bug: Bug) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let s = Arc::clone(&store);
+    let t = thread::spawn(move || {
+        let reader = s.reader();
+        let session = reader.session();
+        let mut last = 0;
+        for _ in 0..2 {
+            let guard = session.pin();
+            let v = guard.get(h).unwrap().read();
+            assert!(v == 1 || v == 2, "read {v:#x}");
+            assert!(v >= last, "went back from v{last} to v{v}");
+            last = v;
+        }
+    });
+    store.replace(h, Payload::new(2)).unwrap();
+    store.reclaim();
+    t.join().unwrap();
+    store.reclaim();
+    assert_eq!(store.pending(), 0, "v1 is reclaimed once the session is gone");
+}
+
+/// A session reader borrows a value, then pins again while the first guard
+/// lives (\[S11\]): that quiescent point must not end the first guard's
+/// protection, so the borrowed value stays whole through the writer's
+/// replace and reclaim.
+pub fn session_nested_pin_keeps_borrow(bug: Bug) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let s = Arc::clone(&store);
+    let t = thread::spawn(move || {
+        let reader = s.reader();
+        let session = reader.session();
+        let outer = session.pin();
+        let v = outer.get(h).unwrap();
+        let first = v.read();
+        let inner = session.pin();
+        let again = inner.get(h).unwrap().read();
+        assert!(again >= first);
+        assert_eq!(v.read(), first, "a borrowed value changed under its guard");
+    });
+    store.replace(h, Payload::new(2)).unwrap();
+    store.reclaim();
+    t.join().unwrap();
+    store.reclaim();
+    assert_eq!(store.pending(), 0);
+}

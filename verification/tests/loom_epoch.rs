@@ -60,3 +60,33 @@ twin!(
     Bug::RetireBeforeUnpublish,
     "Causality violation"
 );
+
+/// Sessions register a participant and pin twice under crossbeam's real
+/// collector, which multiplies crossbeam's atomics; bound 2 fits the CI
+/// budget (see verification/README.md).
+const SESSION_BOUND: Option<usize> = Some(2);
+
+model!(
+    epoch_session_quiescent_points,
+    SESSION_BOUND,
+    sc::session_quiescent_points
+);
+model!(
+    epoch_session_nested_pin_keeps_borrow,
+    SESSION_BOUND,
+    sc::session_nested_pin_keeps_borrow
+);
+twin!(
+    twin_epoch_session_quiescent_points_repin_without_fence,
+    SESSION_BOUND,
+    sc::session_quiescent_points,
+    Bug::RepinWithoutFence,
+    "Causality violation"
+);
+twin!(
+    twin_epoch_session_nested_pin_eager_reclaim,
+    SESSION_BOUND,
+    sc::session_nested_pin_keeps_borrow,
+    Bug::EagerReclaim,
+    "Causality violation"
+);

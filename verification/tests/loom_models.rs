@@ -137,3 +137,25 @@ twin!(
     Bug::RetireBeforeUnpublish,
     "Causality violation"
 );
+
+// session: nested pins under an anchor, re-pinned at quiescent points
+model!(session_quiescent_points, ALL, sc::session_quiescent_points);
+model!(
+    session_nested_pin_keeps_borrow,
+    ALL,
+    sc::session_nested_pin_keeps_borrow
+);
+twin!(
+    twin_session_nested_pin_repin_under_guard,
+    ALL,
+    sc::session_nested_pin_keeps_borrow,
+    Bug::RepinUnderGuard,
+    "a borrowed value changed under its guard"
+);
+twin!(
+    twin_session_quiescent_points_eager_reclaim,
+    ALL,
+    sc::session_quiescent_points,
+    Bug::EagerReclaim,
+    "Causality violation"
+);

@@ -10,6 +10,7 @@
 //! | scenario | threads | what must hold | planted-bug twin |
 //! |---|---|---|---|
 //! | (a) get vs replace | 1 writer, 5 readers | a read is a whole value ever written, not older than one already seen, and alive until the guard drops | `EagerReclaim` |
+//! | (a') (a) through sessions | 1 writer, 5 readers | as (a), with a nested pin (a quiescent point) under each live guard; everything reclaimed at the end | `EagerReclaim` |
 //! | (b) generation reuse | 1 writer, 5 readers | an old handle never resolves to a newer value, nor at all once removed | `NoGenerationCheck`, `NoGenerationBump` |
 //! | (c) find vs insert-then-remove | 1 writer, 5 readers | `find` is never `None` while a value is always live under the key | `NoFindRetry`, `UnindexAfterEmpty` |
 //! | (d) revision | 1 writer, 5 readers | a reader that sees revision `r` sees commit `r`'s value | `RevisionBeforePublish` |
@@ -147,11 +148,24 @@ impl Drop for Words {
 const A_REPLACES: u64 = 24;
 const A_READS: usize = 12;
 
+fn model_get_vs_replace(bug: Bug, iteration: usize) {
+    get_vs_replace(bug, iteration, false);
+}
+
+/// (a) with every reader pinning per read through a [`Session`]: nested
+/// pins under an anchor, a quiescent point at each pin, and a second pin
+/// taken while the first guard still holds its value (\[S11\]).
+///
+/// [`Session`]: polyplug_store::Session
+fn model_session_get_vs_replace(bug: Bug, iteration: usize) {
+    get_vs_replace(bug, iteration, true);
+}
+
 #[expect(
     clippy::expect_used,
     reason = "a failed store operation or a dead thread fails the model"
 )]
-fn model_get_vs_replace(bug: Bug, iteration: usize) {
+fn get_vs_replace(bug: Bug, iteration: usize, sessions: bool) {
     let store: Arc<Store<Words>> = Arc::new(Store::with_planted_bug(bug));
     let h = store.insert(1, Words::new(0)).expect("insert");
     let readers: Vec<_> = (0..READERS)
@@ -159,15 +173,22 @@ fn model_get_vs_replace(bug: Bug, iteration: usize) {
             let store = Arc::clone(&store);
             thread::spawn(move || {
                 let reader = store.reader();
+                let session = sessions.then(|| reader.session());
                 let mut last = 0;
                 for _ in 0..A_READS {
-                    let guard = reader.pin();
+                    let guard = match &session {
+                        Some(session) => session.pin(),
+                        None => reader.pin(),
+                    };
                     let value = guard.get(h).expect("a replaced handle stays live");
                     let destroyed = std::sync::Arc::clone(&value.destroyed);
                     let first = value.words[0];
+                    // A quiescent point under a live guard must not end it.
+                    let nested = session.as_ref().map(|session| session.pin());
                     // Hold the value across a scheduling point, as a caller
                     // does while it calls through a table.
                     thread::yield_now();
+                    drop(nested);
                     assert!(
                         !destroyed.load(std::sync::atomic::Ordering::Relaxed),
                         "value {first} destroyed while a guard holds it (iteration {iteration})"
@@ -190,6 +211,9 @@ fn model_get_vs_replace(bug: Bug, iteration: usize) {
     let guard = reader.pin();
     let value = guard.get(h).expect("get after the writes");
     assert_eq!(value.words, [A_REPLACES; 4]);
+    drop(guard);
+    store.reclaim();
+    assert_eq!(store.pending(), 0, "every replaced value reclaimed");
 }
 
 model!(
@@ -200,6 +224,18 @@ model!(
 twin!(
     get_vs_replace_twin_eager_reclaim,
     model_get_vs_replace,
+    Bug::EagerReclaim,
+    "destroyed while a guard holds it"
+);
+
+model!(
+    session_get_vs_replace_pct,
+    session_get_vs_replace_random,
+    model_session_get_vs_replace
+);
+twin!(
+    session_get_vs_replace_twin_eager_reclaim,
+    model_session_get_vs_replace,
     Bug::EagerReclaim,
     "destroyed while a guard holds it"
 );

@@ -12,6 +12,7 @@
 use crossbeam_epoch::{Collector, Guard, LocalHandle};
 
 use super::{Deferred, Reclaim};
+use crate::sync::{Ordering, fence};
 
 /// crossbeam-epoch behind the [`Reclaim`] contract.
 pub(crate) struct EpochReclaimer {
@@ -25,7 +26,7 @@ pub(crate) struct EpochReclaimer {
 const ADVANCE_FLUSHES: usize = 3;
 
 impl Reclaim for EpochReclaimer {
-    type Participant<'d> = LocalHandle;
+    type Participant = LocalHandle;
     type Pin<'p> = Guard;
 
     fn new() -> Self {
@@ -54,6 +55,18 @@ impl Reclaim for EpochReclaimer {
     }
 
     fn repin(pin: &mut Guard) {
+        pin.repin();
+        // SeqCst fence: crossbeam's `repin` loads the global epoch Relaxed
+        // and stores the new local epoch with no fence, so a load after it
+        // could still read a pointer unpublished before the epoch it moved
+        // to, and that node's bag can be freed once the epoch advances past
+        // the new local one (loom found this schedule). The fence makes a
+        // re-pin what an outermost pin is, a local epoch store followed by
+        // F_R, so steps 3 to 5 of the reclamation argument apply (\[S11\]).
+        fence(Ordering::SeqCst);
+    }
+
+    fn repin_without_fence(pin: &mut Guard) {
         pin.repin();
     }
 

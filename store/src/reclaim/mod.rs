@@ -40,30 +40,42 @@ pub(crate) type ActiveReclaimer = model::ModelReclaimer;
 ///   lifetime and uses it only under the writer lock.
 /// - A *pin* marks a read-side critical section: every pointer loaded from a
 ///   published location while pinned stays valid until the pin is dropped.
+///   Pins of one participant nest: only the outermost pays for entering the
+///   section, and the section lasts until the last of them is dropped.
 /// - [`Reclaim::defer`] runs its [`Deferred`] only after every pin that
 ///   existed when `defer` was called has been dropped.
 /// - [`Reclaim::advance`] is called by writers, outside any pin of their own,
 ///   to push deferred steps along; it never blocks on readers.
 pub(crate) trait Reclaim: Send + Sync + Sized {
     /// A thread's registration with the reclaimer.
-    type Participant<'d>
-    where
-        Self: 'd;
+    type Participant;
     /// A read-side critical section.
     type Pin<'p>
     where
         Self: 'p;
 
     fn new() -> Self;
-    fn participant(&self) -> Self::Participant<'_>;
-    fn pin<'p>(&'p self, participant: &'p Self::Participant<'_>) -> Self::Pin<'p>;
+    fn participant(&self) -> Self::Participant;
+    fn pin<'p>(&'p self, participant: &'p Self::Participant) -> Self::Pin<'p>;
     /// Runs `deferred` once no pin older than this call remains. The caller
     /// has already made the node unreachable from every published location.
-    fn defer(&self, participant: &Self::Participant<'_>, deferred: Deferred);
+    fn defer(&self, participant: &Self::Participant, deferred: Deferred);
     /// Helps deferred steps whose pins are gone to run.
-    fn advance(&self, participant: &Self::Participant<'_>);
-    /// Ends `pin`'s critical section and starts a new one in place.
+    fn advance(&self, participant: &Self::Participant);
+    /// Ends `pin`'s critical section and starts a new one in place, if it
+    /// is its participant's only live pin; otherwise does nothing, so a
+    /// repin never ends the section of a sibling pin (\[S11\]).
     fn repin(pin: &mut Self::Pin<'_>);
+    /// The planted `Bug::RepinUnderGuard`: repins even under sibling pins.
+    /// Only the model reclaimer can do this; the others just [`Reclaim::repin`].
+    fn repin_ignoring_nesting(pin: &mut Self::Pin<'_>) {
+        Self::repin(pin);
+    }
+    /// The planted `Bug::RepinWithoutFence`: a re-pin with no fence after
+    /// it. Only crossbeam-epoch's re-pin has that fence to leave out.
+    fn repin_without_fence(pin: &mut Self::Pin<'_>) {
+        Self::repin(pin);
+    }
 }
 
 /// A type-erased "push this node onto that queue", small enough (three

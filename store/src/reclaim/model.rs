@@ -13,8 +13,15 @@
 //! - if the load reads zero because readers left, it acquires their Release
 //!   decrements, so all their reads happen before the destruction.
 //!
+//! Pins nest as crossbeam-epoch's do: each participant counts its own live
+//! pins, only its outermost pin touches the shared counter, and a repin
+//! while other pins of the same participant live is a no-op. That nesting
+//! is what a [`Session`](crate::Session) builds on (\[S11\]).
+//!
 //! It can starve (readers that never all leave at once), which is fine for
 //! bounded models and is why production uses crossbeam-epoch.
+
+use core::cell::Cell;
 
 use crate::sync::{AtomicUsize, Mutex, Ordering, fence, lock};
 
@@ -37,16 +44,40 @@ unsafe impl Send for ModelReclaimer {}
 // queue, see `Send` above).
 unsafe impl Sync for ModelReclaimer {}
 
-/// A pin: one count in `active` until dropped.
+/// A thread's registration: how many of its pins are live. Thread-local
+/// state, so a plain `Cell` (participants are never shared).
+#[derive(Default)]
+pub(crate) struct ModelParticipant {
+    depth: Cell<usize>,
+}
+
+/// A pin. The participant's outermost pin holds one count in `active`;
+/// nested pins only count in the participant.
 pub(crate) struct ModelPin<'p> {
     active: &'p AtomicUsize,
+    depth: &'p Cell<usize>,
+}
+
+impl ModelPin<'_> {
+    /// Leaves and re-enters the shared count.
+    fn cycle(&self) {
+        // Release: as in `drop`, ends the old section.
+        self.active.fetch_sub(1, Ordering::Release);
+        // Relaxed + SeqCst fence: as in `pin`, starts the new one.
+        self.active.fetch_add(1, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+    }
 }
 
 impl Drop for ModelPin<'_> {
     fn drop(&mut self) {
-        // Release: orders every read made under this pin before the writer's
-        // Acquire load in `advance` that sees the count drop.
-        self.active.fetch_sub(1, Ordering::Release);
+        let depth = self.depth.get() - 1;
+        self.depth.set(depth);
+        if depth == 0 {
+            // Release: orders every read made under this pin before the
+            // writer's Acquire load in `advance` that sees the count drop.
+            self.active.fetch_sub(1, Ordering::Release);
+        }
     }
 }
 
@@ -62,7 +93,7 @@ impl Drop for ModelReclaimer {
 }
 
 impl Reclaim for ModelReclaimer {
-    type Participant<'d> = ();
+    type Participant = ModelParticipant;
     type Pin<'p> = ModelPin<'p>;
 
     fn new() -> Self {
@@ -72,31 +103,42 @@ impl Reclaim for ModelReclaimer {
         }
     }
 
-    fn participant(&self) {}
+    fn participant(&self) -> ModelParticipant {
+        ModelParticipant::default()
+    }
 
-    fn pin<'p>(&'p self, _participant: &'p ()) -> ModelPin<'p> {
-        // Relaxed: the SeqCst fence below orders it before our later loads.
-        self.active.fetch_add(1, Ordering::Relaxed);
-        // SeqCst fence: pairs with the fence in `advance` (Dekker handshake).
-        fence(Ordering::SeqCst);
+    fn pin<'p>(&'p self, participant: &'p ModelParticipant) -> ModelPin<'p> {
+        let depth = participant.depth.get();
+        if depth == 0 {
+            // Relaxed: the SeqCst fence below orders it before our later loads.
+            self.active.fetch_add(1, Ordering::Relaxed);
+            // SeqCst fence: pairs with the fence in `advance` (Dekker handshake).
+            fence(Ordering::SeqCst);
+        }
+        participant.depth.set(depth + 1);
         ModelPin {
             active: &self.active,
+            depth: &participant.depth,
         }
     }
 
-    fn defer(&self, _participant: &(), deferred: Deferred) {
+    fn defer(&self, _participant: &ModelParticipant, deferred: Deferred) {
         lock(&self.limbo).push(deferred);
     }
 
     fn repin(pin: &mut ModelPin<'_>) {
-        // Release: as in `ModelPin::drop`, ends the old section.
-        pin.active.fetch_sub(1, Ordering::Release);
-        // Relaxed + SeqCst fence: as in `pin`, starts the new one.
-        pin.active.fetch_add(1, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
+        // Only the participant's only pin may leave the critical section:
+        // a nested pin's section must not end under its siblings.
+        if pin.depth.get() == 1 {
+            pin.cycle();
+        }
     }
 
-    fn advance(&self, _participant: &()) {
+    fn repin_ignoring_nesting(pin: &mut ModelPin<'_>) {
+        pin.cycle();
+    }
+
+    fn advance(&self, _participant: &ModelParticipant) {
         let mut limbo = lock(&self.limbo);
         // SeqCst fence: pairs with the fence in `pin`; every unpublish the
         // waiting steps depend on was sequenced before it.

@@ -1,0 +1,248 @@
+//! Bindings: a typed function resolved by name once, then fetched through
+//! any guard at the cost of a handle check.
+//!
+//! # The problem
+//!
+//! [`ContractRef::typed`] looks a function up by name and compares its
+//! signature spelling: right for setup, too slow for every call. A
+//! [`Typed`] is as fast as raw FFI but borrows its guard, so a hot-reload-safe
+//! caller, which pins per call or re-reads a handle under a long guard,
+//! needs the lookup again after every pin.
+//!
+//! # The design (\[R10\])
+//!
+//! A [`Binding<F>`] keeps the contract's handle, the function's name, and a
+//! cache: the serial of the entry it last checked and the function's index
+//! in that entry's table. Every entry the store publishes has a serial that
+//! no other entry of any runtime ever had, and an entry's table never
+//! changes. So when [`Guard::bound`] meets an entry whose serial is the
+//! cached one, the cached index names a function whose signature was
+//! already checked against `F`; otherwise (after a reload) it looks the name
+//! up again, checks the signature, and refreshes the cache.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+
+use crate::entry::{ContractHandle, Entry};
+use crate::error::FindError;
+use crate::read::{ContractRef, Guard};
+use crate::signature::{Signature, Typed};
+
+/// A typed function of a contract, bound by name, fetched per call through
+/// [`Guard::bound`]. `Send`, not `Sync` (its cache is a `Cell`): keep one
+/// per thread.
+///
+/// ```
+/// # use polyplug::{HostContract, Runtime, Version};
+/// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+/// # let runtime = Runtime::new().unwrap();
+/// # runtime.register_host_contract(
+/// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+/// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+/// # ).unwrap();
+/// type Inc = extern "C" fn(u32) -> u32;
+/// let reader = runtime.reader();
+/// let session = reader.session();
+/// let inc = session
+///     .pin()
+///     .find("demo.inc", Version::new(1, 0, 0))?
+///     .bind::<Inc>("inc")?;
+/// let mut counter = 0;
+/// for _ in 0..1_000 {
+///     // Pin, fetch and call: safe across reloads and unloads.
+///     counter = session.pin().bound(&inc)?.call(counter);
+/// }
+/// assert_eq!(counter, 1_000);
+/// # Ok::<(), polyplug::FindError>(())
+/// ```
+pub struct Binding<F> {
+    handle: ContractHandle,
+    name: Box<str>,
+    /// `(entry serial, typed index)` last checked against `F`.
+    cached: Cell<(u64, usize)>,
+    signature: PhantomData<F>,
+}
+
+impl<F: Signature> Binding<F> {
+    /// The handle of the contract this binding calls into.
+    ///
+    /// ```
+    /// # use polyplug::{HostContract, Runtime, Version};
+    /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+    /// # let runtime = Runtime::new().unwrap();
+    /// # runtime.register_host_contract(
+    /// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+    /// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+    /// # ).unwrap();
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let contract = guard.find("demo.inc", Version::new(1, 0, 0))?;
+    /// let inc = contract.bind::<extern "C" fn(u32) -> u32>("inc")?;
+    /// assert_eq!(inc.handle(), contract.handle());
+    /// # Ok::<(), polyplug::FindError>(())
+    /// ```
+    pub fn handle(&self) -> ContractHandle {
+        self.handle
+    }
+
+    /// The bound function's name.
+    ///
+    /// ```
+    /// # use polyplug::{HostContract, Runtime, Version};
+    /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+    /// # let runtime = Runtime::new().unwrap();
+    /// # runtime.register_host_contract(
+    /// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+    /// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+    /// # ).unwrap();
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let contract = guard.find("demo.inc", Version::new(1, 0, 0))?;
+    /// assert_eq!(contract.bind::<extern "C" fn(u32) -> u32>("inc")?.name(), "inc");
+    /// # Ok::<(), polyplug::FindError>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl<F> std::fmt::Debug for Binding<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Binding")
+            .field("handle", &self.handle)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The index of `name` in `entry`'s typed table, if its signature is `F`'s.
+fn checked_index<F: Signature>(
+    entry: &Entry,
+    contract: &str,
+    name: &str,
+) -> Result<usize, FindError> {
+    let table = &entry.table;
+    let index = table
+        .typed
+        .iter()
+        .position(|t| &*t.name == name)
+        .ok_or_else(|| FindError::NoFunction {
+            contract: contract.to_owned(),
+            kind: "typed",
+            function: name.to_owned(),
+        })?;
+    let signature = &table.typed[index].signature;
+    if !F::matches(signature) {
+        return Err(FindError::SignatureMismatch {
+            contract: contract.to_owned(),
+            function: name.to_owned(),
+            found: signature.to_string(),
+            expected: F::spelling(),
+        });
+    }
+    Ok(index)
+}
+
+impl<'g> ContractRef<'g> {
+    /// Binds the typed function `name` as `F` for [`Guard::bound`], if its
+    /// registered signature is exactly `F`'s.
+    ///
+    /// # Errors
+    ///
+    /// [`FindError::NoFunction`] or [`FindError::SignatureMismatch`].
+    ///
+    /// ```
+    /// # use polyplug::{FindError, HostContract, Runtime, Version};
+    /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+    /// # let runtime = Runtime::new().unwrap();
+    /// # runtime.register_host_contract(
+    /// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+    /// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+    /// # ).unwrap();
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let contract = guard.find("demo.inc", Version::new(1, 0, 0))?;
+    /// let wrong = contract.bind::<extern "C" fn(u64) -> u64>("inc");
+    /// assert!(matches!(wrong, Err(FindError::SignatureMismatch { .. })));
+    /// # Ok::<(), FindError>(())
+    /// ```
+    pub fn bind<F: Signature>(&self, name: &str) -> Result<Binding<F>, FindError> {
+        let entry = self.entry();
+        let index = checked_index::<F>(entry, self.name(), name)?;
+        Ok(Binding {
+            handle: self.handle(),
+            name: name.into(),
+            cached: Cell::new((entry.serial, index)),
+            signature: PhantomData,
+        })
+    }
+}
+
+impl Guard<'_> {
+    /// The bound function in the contract serving now: after a reload, the
+    /// new version's function of the same name and signature.
+    ///
+    /// The fast path is the handle check of [`Guard::get`] and one compare.
+    ///
+    /// # Errors
+    ///
+    /// [`FindError::Stale`] after an unload; [`FindError::NoFunction`] or
+    /// [`FindError::SignatureMismatch`] if a reload dropped or changed the
+    /// function.
+    ///
+    /// ```
+    /// # use polyplug::{HostContract, Runtime, Version};
+    /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+    /// # let runtime = Runtime::new().unwrap();
+    /// # runtime.register_host_contract(
+    /// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+    /// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+    /// # ).unwrap();
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let inc = guard
+    ///     .find("demo.inc", Version::new(1, 0, 0))?
+    ///     .bind::<extern "C" fn(u32) -> u32>("inc")?;
+    /// assert_eq!(guard.bound(&inc)?.call(41), 42);
+    /// # Ok::<(), polyplug::FindError>(())
+    /// ```
+    #[inline]
+    pub fn bound<F: Signature>(&self, binding: &Binding<F>) -> Result<Typed<'_, F>, FindError> {
+        let contract = self.get(binding.handle)?;
+        let entry = contract.entry();
+        let (serial, cached) = binding.cached.get();
+        let index = if entry.serial == serial {
+            cached
+        } else {
+            rebind(binding, &contract)?
+        };
+        let func = *entry
+            .typed
+            .get(index)
+            .ok_or_else(|| FindError::NoFunction {
+                contract: contract.name().to_owned(),
+                kind: "typed",
+                function: binding.name.to_string(),
+            })?;
+        // SAFETY: [R10][R6] `index` was checked against `F` for the entry
+        // with this serial (here or in `bind`/`rebind`), and serials are
+        // never reused.
+        let func = unsafe { F::from_void(func) };
+        // SAFETY: [R1][R3] the entry, and so its library, lives while this
+        // guard is pinned; `Typed` borrows the guard.
+        Ok(unsafe { Typed::new(func) })
+    }
+}
+
+/// The slow path of [`Guard::bound`]: the entry changed since the cache was
+/// filled; look the name up and check the signature again.
+#[cold]
+fn rebind<F: Signature>(
+    binding: &Binding<F>,
+    contract: &ContractRef<'_>,
+) -> Result<usize, FindError> {
+    let entry = contract.entry();
+    let index = checked_index::<F>(entry, contract.name(), &binding.name)?;
+    binding.cached.set((entry.serial, index));
+    Ok(index)
+}
