@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Fuzzing: builds every cargo-fuzz target in fuzz/ (nightly, AddressSanitizer)
+# and runs each for FUZZ_SECONDS (60 by default), starting from a scratch
+# copy of its committed seeds in fuzz/work/ (never committed), the manifest
+# target with fuzz/manifest.dict. Any crash, leak, timeout or out-of-memory
+# fails the script, which prints the artifact to reproduce it with
+# `cargo +nightly fuzz run <target> <artifact>`.
+source "$(dirname "$0")/lib.sh"
+
+SECONDS_EACH="${FUZZ_SECONDS:-60}"
+# A single input that runs longer than this is a hang (a deadlock, say).
+INPUT_TIMEOUT="${FUZZ_INPUT_TIMEOUT:-20}"
+
+if ! rustup toolchain list | grep -q '^nightly'; then
+    rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked
+fi
+
+targets=()
+while IFS= read -r target; do
+    targets+=("$target")
+done < <(cargo +nightly fuzz list)
+if [ "${#targets[@]}" -eq 0 ]; then
+    echo "error: cargo fuzz list found no targets in fuzz/" >&2
+    exit 1
+fi
+
+cargo +nightly fuzz build
+
+work="fuzz/work"
+summary=()
+failed=0
+for target in "${targets[@]}"; do
+    corpus="$work/$target"
+    log="$work/$target.log"
+    rm -rf "$corpus"
+    mkdir -p "$corpus" "fuzz/artifacts/$target"
+    cp -R "fuzz/corpus/$target/." "$corpus/"
+    flags=("-max_total_time=$SECONDS_EACH" "-timeout=$INPUT_TIMEOUT" "-print_final_stats=1")
+    if [ "$target" = manifest ]; then
+        flags+=("-dict=fuzz/manifest.dict")
+    fi
+    echo "::: fuzz $target for ${SECONDS_EACH}s (seeds: $(ls "fuzz/corpus/$target" | wc -l))"
+    if cargo +nightly fuzz run "$target" "$corpus" -- "${flags[@]}" >"$log" 2>&1; then
+        status=ok
+    else
+        status=FAILED
+        failed=1
+        tail -n 60 "$log" >&2
+        artifact="$(grep -o 'Test unit written to .*' "$log" | sed 's/^Test unit written to //' | tail -n 1 || true)"
+        echo "error: fuzz target $target failed; artifact: ${artifact:-none written, see $log}" >&2
+        if [ -n "$artifact" ]; then
+            echo "reproduce: cargo +nightly fuzz run $target $artifact" >&2
+        fi
+    fi
+    done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true)"
+    execs="$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -n 1 || true)"
+    summary+=("$(printf '%-13s %-7s execs %-10s %s' "$target" "$status" "${execs:-?}" "${done_line:-no final line}")")
+done
+
+echo "::: fuzz summary (${SECONDS_EACH}s each)"
+printf '%s\n' "${summary[@]}"
+exit "$failed"

@@ -1,0 +1,40 @@
+//! The checks behind polyplug's fuzz targets, one module per input that a
+//! file or a plugin can hand the host.
+//!
+//! # The problem
+//!
+//! A host loads bundles it did not write. Every byte of a `manifest.toml`,
+//! every version or contract key in it, and every table a plugin registers
+//! reaches a parser or a validator before anything else happens. Those
+//! functions are pure and must be total: a typed value or a typed error for
+//! every input, never a panic. The slot store under the runtime must answer
+//! exactly as its reference model does, whatever sequence of writes, reads
+//! and reclaims it sees.
+//!
+//! # The concepts
+//!
+//! Each module holds one `check` function that takes what libFuzzer made
+//! (bytes, or for the structured targets a value built with [`arbitrary`]) and panics only when a
+//! property fails. The targets in `fuzz_targets/` are one line each.
+//!
+//! | module | what it feeds | what it asserts |
+//! |---|---|---|
+//! | [`manifest`] | bytes to `parse_manifest` | no panic; errors name the file and a real position; an accepted manifest renders back to text that parses to the same manifest |
+//! | [`syntax`] | text to the version, name and contract-key parsers | each agrees with an independent rule; every accepted value displays back to its input; `ContractId::of` equals the hash of the formatted key |
+//! | [`registration`] | a `PlainInterface` to `validate` | accepted exactly when an independent oracle of the documented limits accepts; a refusal names a faulty field |
+//! | [`signature`] | signature spellings to `validate` and `Signature::matches` | a spelling matches exactly the type whose spelling it is, and every such spelling registers |
+//! | [`store_ops`] | a script of store operations to `Store` and the reference model | every result identical; reclamation and drop destroy each value exactly once |
+//!
+//! # Example
+//!
+//! ```
+//! polyplug_fuzz::manifest::check(b"[bundle]\nname = \"demo\"\n");
+//! polyplug_fuzz::syntax::check(b"1.2.3");
+//! polyplug_fuzz::signature::check(b"u32 (u32, u32)");
+//! ```
+
+pub mod manifest;
+pub mod registration;
+pub mod signature;
+pub mod store_ops;
+pub mod syntax;

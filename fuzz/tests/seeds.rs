@@ -1,0 +1,104 @@
+//! Every committed seed, through its target's check, on stable: the seed
+//! corpora stay valid inputs and every property holds on them, without
+//! nightly or libFuzzer.
+#![expect(clippy::unwrap_used, reason = "a test fails on the first bad seed")]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use arbitrary::{Arbitrary, Unstructured};
+use polyplug_fuzz::registration::Registration;
+use polyplug_fuzz::store_ops::Script;
+
+/// The seed files of `target`, sorted.
+fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
+    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no seeds in {}", dir.display());
+    paths
+        .into_iter()
+        .map(|path| {
+            let bytes = fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect()
+}
+
+/// Decodes a structured seed the way `fuzz_target!` does.
+fn decode<'a, T: Arbitrary<'a>>(path: &Path, bytes: &'a [u8]) -> T {
+    match T::arbitrary_take_rest(Unstructured::new(bytes)) {
+        Ok(value) => value,
+        Err(e) => panic!("{} does not decode: {e}", path.display()),
+    }
+}
+
+#[test]
+fn manifest_seeds_hold() {
+    for (_, bytes) in seeds("manifest") {
+        polyplug_fuzz::manifest::check(&bytes);
+    }
+}
+
+#[test]
+fn syntax_seeds_hold() {
+    for (_, bytes) in seeds("syntax") {
+        polyplug_fuzz::syntax::check(&bytes);
+    }
+}
+
+#[test]
+fn signature_seeds_hold() {
+    for (_, bytes) in seeds("signature") {
+        polyplug_fuzz::signature::check(&bytes);
+    }
+}
+
+#[test]
+fn registration_seeds_hold() {
+    for (path, bytes) in seeds("registration") {
+        let input: Registration = decode(&path, &bytes);
+        polyplug_fuzz::registration::check(&input);
+    }
+}
+
+#[test]
+fn store_ops_seeds_hold() {
+    for (path, bytes) in seeds("store_ops") {
+        let script: Script = decode(&path, &bytes);
+        assert!(
+            !script.ops.is_empty(),
+            "{} decodes to no operation",
+            path.display()
+        );
+        polyplug_fuzz::store_ops::check(&script);
+    }
+}
+
+/// The structured seeds decode to what their names say: a good
+/// registration validates, and each seed named after a defect is refused.
+#[test]
+fn registration_seeds_mean_what_they_say() {
+    let sound = [
+        "good",
+        "create-and-destroy",
+        "no-functions",
+        "major-max",
+        "native-256-entries",
+        "name-128-bytes",
+        "typed-whitespace",
+    ];
+    for (path, bytes) in seeds("registration") {
+        let input: Registration = decode(&path, &bytes);
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let accepted = polyplug_fuzz::registration::build(&input)
+            .validate()
+            .is_ok();
+        assert_eq!(accepted, sound.contains(&name), "{name}: {input:?}");
+    }
+}
