@@ -206,27 +206,40 @@ impl Guard<'_> {
     /// assert_eq!(guard.bound(&inc)?.call(41), 42);
     /// # Ok::<(), polyplug::FindError>(())
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn bound<F: Signature>(&self, binding: &Binding<F>) -> Result<Typed<'_, F>, FindError> {
+        if let Ok(entry) = self.inner.get(binding.handle.0) {
+            let (serial, index) = binding.cached.get();
+            if entry.serial == serial
+                && let Some(&func) = entry.typed.get(index)
+            {
+                // SAFETY: [R10][R6] `index` was checked against `F` for the
+                // entry with this serial (in `bind` or `rebind`), and serials
+                // are never reused.
+                let func = unsafe { F::from_void(func) };
+                // SAFETY: [R1][R3] the entry, and so its library, lives while
+                // this guard is pinned; `Typed` borrows the guard.
+                return Ok(unsafe { Typed::new(func) });
+            }
+        }
+        self.bound_slow(binding)
+    }
+
+    /// [`Guard::bound`] when the cache does not name this entry: after a
+    /// reload, or with a stale handle.
+    #[cold]
+    #[inline(never)]
+    fn bound_slow<F: Signature>(&self, binding: &Binding<F>) -> Result<Typed<'_, F>, FindError> {
         let contract = self.get(binding.handle)?;
         let entry = contract.entry();
-        let (serial, cached) = binding.cached.get();
-        let index = if entry.serial == serial {
-            cached
-        } else {
-            rebind(binding, &contract)?
-        };
-        let func = *entry
-            .typed
-            .get(index)
-            .ok_or_else(|| FindError::NoFunction {
-                contract: contract.name().to_owned(),
-                kind: "typed",
-                function: binding.name.to_string(),
-            })?;
-        // SAFETY: [R10][R6] `index` was checked against `F` for the entry
-        // with this serial (here or in `bind`/`rebind`), and serials are
-        // never reused.
+        let index = rebind(binding, &contract)?;
+        let func = *entry.typed.get(index).ok_or_else(|| FindError::NoFunction {
+            contract: contract.name().to_owned(),
+            kind: "typed",
+            function: binding.name.to_string(),
+        })?;
+        // SAFETY: [R10][R6] `rebind` just checked `index` against `F` for
+        // this entry.
         let func = unsafe { F::from_void(func) };
         // SAFETY: [R1][R3] the entry, and so its library, lives while this
         // guard is pinned; `Typed` borrows the guard.

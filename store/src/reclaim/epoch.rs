@@ -39,6 +39,7 @@ impl Reclaim for EpochReclaimer {
         self.collector.register()
     }
 
+    #[inline]
     fn pin<'p>(&'p self, participant: &'p LocalHandle) -> Guard {
         participant.pin()
     }

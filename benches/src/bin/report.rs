@@ -1,0 +1,335 @@
+//! Reads criterion's results for the polyplug benches and prints one table:
+//! each arm's time per operation and its ratio to the baseline measured in
+//! the same run, against the target.
+//!
+//! ```text
+//! cargo bench -p polyplug-benches
+//! cargo run --release -p polyplug-benches --bin report -- [--callgrind]
+//! ```
+//!
+//! `--callgrind` also counts instructions per call of every counter arm
+//! with `valgrind --tool=callgrind`: the same arm is run for 0 and for
+//! `CALLGRIND_CALLS` calls, and the difference is divided by the calls.
+//! (`--count ARM N` is the mode callgrind runs: count to N through ARM.)
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use polyplug_benches::counter::{Arm, COUNT, Setup};
+
+/// Calls per callgrind run.
+const CALLGRIND_CALLS: u32 = 200_000;
+
+/// What a ratio must be to meet its target.
+#[derive(Clone, Copy)]
+enum Target {
+    AtMost(f64),
+    AtLeast(f64),
+    None,
+}
+
+/// One row: `time` is per operation (ns), or, for throughput rows, calls/s.
+struct Row {
+    group: &'static str,
+    arm: String,
+    value: Option<f64>,
+    unit: &'static str,
+    baseline: String,
+    ratio: Option<f64>,
+    target: Target,
+    instructions: Option<f64>,
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    )
+}
+
+/// The median of bench `group/id`, in ns per criterion iteration.
+fn median(group: &str, id: &str) -> Option<f64> {
+    let path = target_dir()
+        .join("criterion")
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn ratio(value: Option<f64>, baseline: Option<f64>) -> Option<f64> {
+    Some(value? / baseline?)
+}
+
+fn counter_rows(instructions: &dyn Fn(Arm) -> Option<f64>) -> Vec<Row> {
+    let per_call = |arm: Arm| median("counter_inc", arm.id()).map(|ns| ns / f64::from(COUNT));
+    let abi = per_call(Arm::AbiStatic);
+    let ffi = per_call(Arm::FfiByValue);
+    Arm::ALL
+        .into_iter()
+        .map(|arm| {
+            let value = per_call(arm);
+            let (baseline, base, target) = match arm {
+                Arm::Native | Arm::AbiStatic | Arm::FfiByValue => {
+                    ("ffi_by_value", ffi, Target::None)
+                }
+                Arm::DispatchRust | Arm::DispatchCpp | Arm::DispatchC => {
+                    ("abi_static", abi, Target::AtMost(1.05))
+                }
+                Arm::Typed => ("ffi_by_value", ffi, Target::AtMost(1.05)),
+                Arm::Guarded => ("ffi_by_value", ffi, Target::AtMost(1.5)),
+                Arm::PinnedSession => ("ffi_by_value", ffi, Target::AtMost(3.0)),
+                Arm::PinnedReader => ("ffi_by_value", ffi, Target::None),
+            };
+            Row {
+                group: "counter_inc",
+                arm: arm.id().to_owned(),
+                value,
+                unit: "ns/call",
+                baseline: baseline.to_owned(),
+                ratio: ratio(value, base),
+                target,
+                instructions: instructions(arm),
+            }
+        })
+        .collect()
+}
+
+fn registry_rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for op in ["find", "resolve", "find_all", "revision"] {
+        let base = median("registry", &format!("{op}/10"));
+        for n in [10, 100, 1_000, 10_000] {
+            let value = median("registry", &format!("{op}/{n}"));
+            rows.push(Row {
+                group: "registry",
+                arm: format!("{op}/{n}"),
+                value,
+                unit: "ns/op",
+                baseline: format!("{op}/10"),
+                ratio: ratio(value, base),
+                // Flat: within a quarter of the 10-contract time.
+                target: if op == "revision" {
+                    Target::None
+                } else {
+                    Target::AtMost(1.25)
+                },
+                instructions: None,
+            });
+        }
+    }
+    rows
+}
+
+fn lifecycle_rows() -> Vec<Row> {
+    let base = median("lifecycle", "bare_cycle");
+    ["bare_cycle", "load_unload", "load", "unload", "reload"]
+        .into_iter()
+        .map(|arm| {
+            let value = median("lifecycle", arm).map(|ns| ns / 1_000.0);
+            Row {
+                group: "lifecycle",
+                arm: arm.to_owned(),
+                value,
+                unit: "µs/op",
+                baseline: "bare_cycle".to_owned(),
+                ratio: ratio(median("lifecycle", arm), base),
+                target: if arm == "reload" {
+                    Target::AtMost(1.3)
+                } else {
+                    Target::None
+                },
+                instructions: None,
+            }
+        })
+        .collect()
+}
+
+fn scaling_rows() -> Vec<Row> {
+    // One criterion iteration is one call on each reader: calls/s =
+    // readers / (ns per iteration) * 1e9.
+    let rate = |kind: &str, readers: u32| {
+        median("scaling", &format!("{kind}/{readers}")).map(|ns| f64::from(readers) / ns * 1e9)
+    };
+    let mut rows = Vec::new();
+    for kind in ["polyplug", "rwlock"] {
+        let one = rate(kind, 1);
+        for readers in [1, 2] {
+            let value = rate(kind, readers);
+            rows.push(Row {
+                group: "scaling",
+                arm: format!("{kind}/{readers}"),
+                value: value.map(|r| r / 1e6),
+                unit: "Mcalls/s",
+                baseline: format!("{kind}/1"),
+                ratio: ratio(value, one),
+                target: if kind == "polyplug" && readers == 2 {
+                    Target::AtLeast(1.8)
+                } else {
+                    Target::None
+                },
+                instructions: None,
+            });
+        }
+    }
+    rows
+}
+
+/// Instructions per call of `arm`, from two callgrind runs.
+fn callgrind(arm: Arm) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let total = |calls: u32| -> Option<f64> {
+        let out = std::env::temp_dir().join(format!(
+            "polyplug-callgrind-{}-{}-{calls}.out",
+            std::process::id(),
+            arm.id()
+        ));
+        let status = Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out.display()))
+            .arg(&exe)
+            .args(["--count", arm.id(), &calls.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        let text = std::fs::read_to_string(&out).ok();
+        let _ = std::fs::remove_file(&out);
+        if !status.success() {
+            return None;
+        }
+        text?
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("summary: ")
+                    .or_else(|| l.strip_prefix("totals: "))
+            })
+            .and_then(|n| n.trim().parse::<f64>().ok())
+    };
+    Some((total(CALLGRIND_CALLS)? - total(0)?) / f64::from(CALLGRIND_CALLS))
+}
+
+fn fmt(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "–".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+fn verdict(row: &Row) -> &'static str {
+    match (row.ratio, row.target) {
+        (None, _) => "not run",
+        (_, Target::None) => "",
+        (Some(r), Target::AtMost(t)) if r <= t => "met",
+        (Some(r), Target::AtLeast(t)) if r >= t => "met",
+        _ => "MISSED",
+    }
+}
+
+fn table(rows: &[Row], with_instructions: bool) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "| bench | arm | value | unit | baseline | ratio | target | verdict |"
+    );
+    if with_instructions {
+        out.push_str(" instructions/call |");
+    }
+    out.push('\n');
+    out.push_str("|---|---|---:|---|---|---:|---|---|");
+    if with_instructions {
+        out.push_str("---:|");
+    }
+    out.push('\n');
+    for row in rows {
+        let target = match row.target {
+            Target::AtMost(t) => format!("≤ {t}×"),
+            Target::AtLeast(t) => format!("≥ {t}×"),
+            Target::None => String::new(),
+        };
+        let digits = if row.unit == "ns/call" { 3 } else { 1 };
+        let _ = write!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.group,
+            row.arm,
+            fmt(row.value, digits),
+            row.unit,
+            row.baseline,
+            row.ratio
+                .map_or_else(|| "–".to_owned(), |r| format!("{r:.2}×")),
+            target,
+            verdict(row),
+        );
+        if with_instructions {
+            let _ = write!(out, " {} |", fmt(row.instructions, 1));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn cpu() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|r| r.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+fn count_mode(args: &[String]) -> ExitCode {
+    let (Some(arm), Some(n)) = (
+        args.first().and_then(|a| Arm::from_id(a)),
+        args.get(1).and_then(|n| n.parse::<u32>().ok()),
+    ) else {
+        eprintln!("usage: report --count <arm> <calls>");
+        return ExitCode::FAILURE;
+    };
+    match Setup::new()
+        .map_err(|e| e.to_string())
+        .and_then(|s| s.run(arm, n).map_err(|e| e.to_string()))
+    {
+        Ok(counted) if counted == n => ExitCode::SUCCESS,
+        Ok(counted) => {
+            eprintln!("{} counted {counted}, not {n}", arm.id());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", arm.id());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--count") {
+        return count_mode(&args[1..]);
+    }
+    let with_callgrind = args.iter().any(|a| a == "--callgrind");
+    let instructions = |arm: Arm| if with_callgrind { callgrind(arm) } else { None };
+    let mut rows = counter_rows(&instructions);
+    rows.extend(registry_rows());
+    rows.extend(lifecycle_rows());
+    rows.extend(scaling_rows());
+    let nproc = std::thread::available_parallelism().map_or(0, usize::from);
+    println!(
+        "polyplug benchmarks: {} ({nproc} cores); criterion medians from {}",
+        cpu(),
+        target_dir().join("criterion").display()
+    );
+    println!();
+    print!("{}", table(&rows, with_callgrind));
+    let missing = rows.iter().filter(|r| r.value.is_none()).count();
+    if missing > 0 {
+        println!(
+            "\n{missing} rows have no result yet: run `cargo bench -p polyplug-benches` first."
+        );
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

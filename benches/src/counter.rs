@@ -1,0 +1,326 @@
+//! The "count to a million" arms: the same loop, `counter = inc(counter)`,
+//! reaching `inc` through a different mechanism in each arm, so the
+//! difference between two arms is the cost of the mechanism alone.
+//!
+//! | arm | mechanism | baseline |
+//! |---|---|---|
+//! | `native` | a Rust call the optimizer may not inline | floor |
+//! | `abi_static` | the native ABI convention (`fn(instance, args, out, err) -> u32`), statically linked | floor of the dispatch arms |
+//! | `ffi_by_value` | `polyplug_bench_inc(u32) -> u32` from `dlsym`, by value | baseline of the typed arms |
+//! | `dispatch_rust`, `dispatch_cpp`, `dispatch_c` | a native function of `test.add` resolved once, called under one guard | `abi_static` |
+//! | `typed` | the typed `inc` of `test.add` resolved once, called by value | `ffi_by_value` |
+//! | `guarded` | one guard held across the loop; `Guard::bound` then call on every iteration | `ffi_by_value` |
+//! | `pinned_session` | `Session::pin` + `Guard::bound` + call on every iteration | `ffi_by_value` |
+//! | `pinned_reader` | `Reader::pin` (an outermost pin, with its fence) + `Guard::bound` + call | `ffi_by_value` |
+//!
+//! All polyplug arms load the fixture bundles through a real runtime; the
+//! raw FFI arm opens the same Rust library with `libloading`.
+
+use std::ffi::c_void;
+use std::hint::black_box;
+
+use polyplug::{Binding, CallError, FindError, Runtime, Version};
+use polyplug_abi::{AbiError, NativeFn, OK};
+
+/// Increments per measured iteration: count to a million.
+pub const COUNT: u32 = 1_000_000;
+
+/// The typed `inc`: `u32(u32)`.
+pub type Inc = extern "C" fn(u32) -> u32;
+
+const V1: Version = Version::new(1, 0, 0);
+
+/// The arguments of `test.add`'s native `add`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct AddArgs {
+    /// First addend.
+    pub a: u32,
+    /// Second addend.
+    pub b: u32,
+}
+
+/// One way of reaching `inc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arm {
+    /// A plain Rust call, `#[inline(never)]`.
+    Native,
+    /// The native ABI convention, statically linked.
+    AbiStatic,
+    /// `dlsym` and a call by value.
+    FfiByValue,
+    /// polyplug native dispatch into the Rust plugin.
+    DispatchRust,
+    /// polyplug native dispatch into the C++ plugin.
+    DispatchCpp,
+    /// polyplug native dispatch into the C plugin.
+    DispatchC,
+    /// A typed function resolved once.
+    Typed,
+    /// One guard across the loop, bound function fetched per call.
+    Guarded,
+    /// A session pin per call.
+    PinnedSession,
+    /// An outermost reader pin per call.
+    PinnedReader,
+}
+
+impl Arm {
+    /// Every arm, in report order.
+    pub const ALL: [Arm; 10] = [
+        Arm::Native,
+        Arm::AbiStatic,
+        Arm::FfiByValue,
+        Arm::DispatchRust,
+        Arm::DispatchCpp,
+        Arm::DispatchC,
+        Arm::Typed,
+        Arm::Guarded,
+        Arm::PinnedSession,
+        Arm::PinnedReader,
+    ];
+
+    /// The arm's benchmark id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Arm::Native => "native",
+            Arm::AbiStatic => "abi_static",
+            Arm::FfiByValue => "ffi_by_value",
+            Arm::DispatchRust => "dispatch_rust",
+            Arm::DispatchCpp => "dispatch_cpp",
+            Arm::DispatchC => "dispatch_c",
+            Arm::Typed => "typed",
+            Arm::Guarded => "guarded",
+            Arm::PinnedSession => "pinned_session",
+            Arm::PinnedReader => "pinned_reader",
+        }
+    }
+
+    /// The arm with benchmark id `id`.
+    pub fn from_id(id: &str) -> Option<Arm> {
+        Arm::ALL.into_iter().find(|a| a.id() == id)
+    }
+}
+
+/// Why a counting loop stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CountError {
+    /// A lookup failed.
+    #[error(transparent)]
+    Find(#[from] FindError),
+    /// A call returned an error.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The native ABI convention returned a code other than `OK`.
+    #[error("the native call returned {0}")]
+    Code(u32),
+}
+
+/// The floor: a direct call the optimizer may not inline.
+#[inline(never)]
+pub fn inc_native(x: u32) -> u32 {
+    x.wrapping_add(1)
+}
+
+/// The native ABI convention, statically linked: the body of the C
+/// plugin's `add` (fixtures/c/add.c) in Rust. It refuses null pointers, reads
+/// `AddArgs`, writes the sum and returns `OK`.
+///
+/// # Safety
+///
+/// `args` is null or points to an `AddArgs`; `out` is null or points to a
+/// writable `u32`.
+#[inline(never)]
+pub unsafe extern "C" fn inc_abi(
+    _instance: *mut c_void,
+    args: *const c_void,
+    out: *mut c_void,
+    _err: *mut AbiError,
+) -> u32 {
+    if args.is_null() || out.is_null() {
+        return polyplug_abi::ERR_BAD_ARGUMENT;
+    }
+    // SAFETY: [P1] by this function's contract.
+    let args = unsafe { &*args.cast::<AddArgs>() };
+    // SAFETY: [P1] by this function's contract.
+    unsafe { out.cast::<u32>().write(args.a.wrapping_add(args.b)) };
+    OK
+}
+
+/// Everything the arms need, loaded once: a runtime per plugin language
+/// and the raw library for `dlsym`.
+#[derive(Debug)]
+pub struct Setup {
+    rust: Runtime,
+    cpp: Runtime,
+    c: Runtime,
+    ffi: Inc,
+    /// Keeps `ffi` callable.
+    _library: libloading::Library,
+}
+
+/// Loads `bundle` into a fresh runtime.
+fn runtime_with(bundle: &str) -> Result<Runtime, Box<dyn std::error::Error>> {
+    let runtime = Runtime::new()?;
+    runtime.load_bundle(polyplug_fixtures::bundle(bundle))?;
+    Ok(runtime)
+}
+
+impl Setup {
+    /// Loads test-add (Rust), test-add-cpp and c-add into three runtimes,
+    /// and opens test-add's library again for `dlsym`.
+    ///
+    /// # Errors
+    ///
+    /// Any load or lookup failure.
+    pub fn new() -> Result<Setup, Box<dyn std::error::Error>> {
+        let path = polyplug_fixtures::library("test-add");
+        // SAFETY: [P1] the fixture library's initializers are plain Rust
+        // statics; the raw-FFI baseline opens it as any host would.
+        let library = unsafe { libloading::Library::new(&path) }?;
+        // SAFETY: [P1] `polyplug_bench_inc` is `extern "C" fn(u32) -> u32`
+        // (fixtures/plugins/test-add/src/lib.rs).
+        let symbol = unsafe { library.get::<Inc>(b"polyplug_bench_inc\0") }?;
+        let ffi = *symbol;
+        Ok(Setup {
+            rust: runtime_with("test-add")?,
+            cpp: runtime_with("test-add-cpp")?,
+            c: runtime_with("c-add")?,
+            ffi,
+            _library: library,
+        })
+    }
+
+    /// Counts to `n` through `arm`.
+    ///
+    /// # Errors
+    ///
+    /// A failed lookup or call.
+    pub fn run(&self, arm: Arm, n: u32) -> Result<u32, CountError> {
+        match arm {
+            Arm::Native => Ok(count_native(n)),
+            Arm::AbiStatic => count_abi(inc_abi, n),
+            Arm::FfiByValue => Ok(count_ffi(self.ffi, n)),
+            Arm::DispatchRust => count_dispatch(&self.rust, n),
+            Arm::DispatchCpp => count_dispatch(&self.cpp, n),
+            Arm::DispatchC => count_dispatch(&self.c, n),
+            Arm::Typed => count_typed(&self.rust, n),
+            Arm::Guarded => count_guarded(&self.rust, n),
+            Arm::PinnedSession => count_pinned_session(&self.rust, n),
+            Arm::PinnedReader => count_pinned_reader(&self.rust, n),
+        }
+    }
+
+    /// The runtime holding the Rust plugin.
+    pub fn runtime(&self) -> &Runtime {
+        &self.rust
+    }
+}
+
+fn count_native(n: u32) -> u32 {
+    let mut counter = 0u32;
+    for _ in 0..n {
+        counter = inc_native(black_box(counter));
+    }
+    counter
+}
+
+fn count_abi(func: NativeFn, n: u32) -> Result<u32, CountError> {
+    let func = black_box(func);
+    let mut counter = 0u32;
+    for _ in 0..n {
+        let args = AddArgs { a: counter, b: 1 };
+        let mut out = 0u32;
+        let mut err = AbiError::NONE;
+        let args: *const AddArgs = black_box(&args);
+        let out_ptr: *mut u32 = black_box(&mut out);
+        // SAFETY: [P1] `inc_abi` takes `AddArgs` and writes a `u32`.
+        let code = unsafe { func(std::ptr::null_mut(), args.cast(), out_ptr.cast(), &mut err) };
+        if code != OK {
+            return Err(CountError::Code(code));
+        }
+        counter = out;
+    }
+    Ok(counter)
+}
+
+fn count_ffi(inc: Inc, n: u32) -> u32 {
+    let mut counter = 0u32;
+    for _ in 0..n {
+        counter = black_box(inc)(black_box(counter));
+    }
+    counter
+}
+
+fn count_dispatch(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let add = guard.find("test.add", V1)?.native("add")?;
+    let mut counter = 0u32;
+    for _ in 0..n {
+        let args = AddArgs { a: counter, b: 1 };
+        let mut out = 0u32;
+        // SAFETY: [P1] `test.add`'s native `add` takes `AddArgs` and writes
+        // a `u32` in all three plugins.
+        unsafe { add.call(black_box(&args), black_box(&mut out)) }?;
+        counter = out;
+    }
+    Ok(counter)
+}
+
+fn count_typed(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let inc = guard.find("test.add", V1)?.typed::<Inc>("inc")?;
+    let mut counter = 0u32;
+    for _ in 0..n {
+        counter = inc.call(black_box(counter));
+    }
+    Ok(counter)
+}
+
+fn binding(runtime: &Runtime) -> Result<Binding<Inc>, FindError> {
+    runtime
+        .reader()
+        .pin()
+        .find("test.add", V1)?
+        .bind::<Inc>("inc")
+}
+
+fn count_guarded(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
+    let inc = binding(runtime)?;
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let mut counter = 0u32;
+    for _ in 0..n {
+        counter = guard.bound(black_box(&inc))?.call(black_box(counter));
+    }
+    Ok(counter)
+}
+
+fn count_pinned_session(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
+    let inc = binding(runtime)?;
+    let reader = runtime.reader();
+    let session = reader.session();
+    let mut counter = 0u32;
+    for _ in 0..n {
+        counter = session
+            .pin()
+            .bound(black_box(&inc))?
+            .call(black_box(counter));
+    }
+    Ok(counter)
+}
+
+fn count_pinned_reader(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
+    let inc = binding(runtime)?;
+    let reader = runtime.reader();
+    let mut counter = 0u32;
+    for _ in 0..n {
+        counter = reader
+            .pin()
+            .bound(black_box(&inc))?
+            .call(black_box(counter));
+    }
+    Ok(counter)
+}

@@ -1,0 +1,45 @@
+//! polyplug's benchmarks, and the code they share with the instruction
+//! counts.
+//!
+//! # The problem
+//!
+//! "Zero overhead" is a claim about ratios: a call through a resolved
+//! contract against the raw `dlsym` call a host would write without
+//! polyplug, a reload against a bare `dlopen` cycle, two readers against
+//! one. Absolute times differ between machines; ratios taken in one run
+//! do not. So every benchmark here measures its baseline beside it, in the
+//! same run, and `report` prints each arm's ratio to its baseline.
+//!
+//! # The pieces
+//!
+//! - [`counter`]: the "count to a million" arms, `counter = inc(counter)`
+//!   through each mechanism. The criterion bench `counter_inc` times them;
+//!   the `count` binary runs them under callgrind for instructions per call.
+//! - [`bare`]: the bare `dlopen` + `dlsym` + init + `dlclose` cycle that
+//!   the lifecycle bench compares the runtime's load and reload with.
+//! - [`registry`]: a runtime holding many host contracts, for find and
+//!   resolve at 10 to 10,000 contracts.
+//!
+//! # Running
+//!
+//! ```text
+//! cargo bench -p polyplug-benches
+//! cargo run --release -p polyplug-benches --bin report -- --callgrind
+//! ```
+//!
+//! # Example
+//!
+//! Every arm computes the same count:
+//!
+//! ```
+//! use polyplug_benches::counter::{Arm, Setup};
+//!
+//! let setup = Setup::new().unwrap();
+//! for arm in Arm::ALL {
+//!     assert_eq!(setup.run(arm, 1_000).unwrap(), 1_000, "{arm:?}");
+//! }
+//! ```
+
+pub mod bare;
+pub mod counter;
+pub mod registry;

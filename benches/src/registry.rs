@@ -1,0 +1,41 @@
+//! A runtime holding many contracts, for the registry bench: find,
+//! resolve and find_all should cost the same at 10 and at 10,000.
+
+use polyplug::{HostContract, Runtime, Version};
+
+/// The version every registered contract has.
+pub const V1: Version = Version::new(1, 0, 0);
+
+/// The typed function each contract carries.
+pub extern "C" fn inc(x: u32) -> u32 {
+    x.wrapping_add(1)
+}
+
+/// The name of contract `i`.
+pub fn name(i: usize) -> String {
+    format!("bench.contract{i}")
+}
+
+/// A runtime with `n` host contracts `bench.contract0` ..., each with a
+/// typed `inc`.
+///
+/// # Errors
+///
+/// A failed registration.
+///
+/// ```
+/// let runtime = polyplug_benches::registry::with_contracts(10).unwrap();
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let name = polyplug_benches::registry::name(7);
+/// assert!(guard.find(&name, polyplug_benches::registry::V1).is_ok());
+/// ```
+pub fn with_contracts(n: usize) -> Result<Runtime, Box<dyn std::error::Error>> {
+    let runtime = Runtime::new()?;
+    for i in 0..n {
+        runtime.register_host_contract(
+            HostContract::new(&name(i), V1).typed("inc", inc as extern "C" fn(u32) -> u32),
+        )?;
+    }
+    Ok(runtime)
+}
