@@ -1,0 +1,137 @@
+//! The read path allocates nothing: a counting global allocator watches
+//! this thread while it finds, resolves, pins (outermost, nested and per
+//! session), binds and calls, again and again, while another thread
+//! reloads the plugin underneath. Setup (a reader, a session, a binding)
+//! may allocate; the loop may not.
+#![cfg(not(any(loom, shuttle, miri)))]
+
+#[expect(dead_code, reason = "this file needs only some of the shared helpers")]
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::{V1, call};
+use polyplug::Runtime;
+use polyplug_fixtures::bundle;
+
+/// The system allocator, counting the allocations of threads that ask.
+struct Counting;
+
+thread_local! {
+    /// Whether this thread's allocations are being counted.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// This thread's allocations while counting.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    // `try_with`: allocations during thread-local teardown are not counted.
+    let _ = COUNTING.try_with(|counting| {
+        if counting.get() {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+// SAFETY: [R9] every method forwards to `System` with the caller's
+// arguments unchanged; counting touches only const-initialized thread-locals,
+// which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: [R9] forwarded: the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: [R9] forwarded: the caller upholds `alloc_zeroed`'s contract.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: [R9] forwarded: the caller upholds `realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: [R9] forwarded: the caller upholds `dealloc`'s contract.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn allocations_in(f: impl FnOnce()) -> u64 {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn the_counter_sees_an_allocation() {
+    // The allocator is really in place: a Box on this thread is counted.
+    let n = allocations_in(|| drop(std::hint::black_box(Box::new(7u64))));
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn find_get_pin_and_call_allocate_nothing_during_reloads() {
+    type Inc = extern "C" fn(u32) -> u32;
+    let runtime = Runtime::new().unwrap();
+    runtime.load_bundle(bundle("test-add")).unwrap();
+    let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
+    let reader = runtime.reader();
+    let session = reader.session();
+    let (handle, inc) = {
+        let guard = reader.pin();
+        let contract = guard.find("test.add", V1).unwrap();
+        (contract.handle(), contract.bind::<Inc>("inc").unwrap())
+    };
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let (v1, v2) = (bundle("reload-v1"), bundle("reload-v2"));
+            let mut n = 0u32;
+            // Relaxed: the flag only ends the loop; it publishes nothing.
+            while !stop.load(Ordering::Relaxed) {
+                let from = if n.is_multiple_of(2) { &v2 } else { &v1 };
+                runtime.reload_bundle(id, Some(from)).unwrap();
+                runtime.reclaim();
+                n += 1;
+            }
+        });
+        let mut counter = 0u32;
+        let allocations = allocations_in(|| {
+            for _ in 0..20_000 {
+                // An outermost pin, find, native and typed calls.
+                let guard = reader.pin();
+                let contract = guard.find("test.add", V1).unwrap();
+                counter = call(&contract, "add", counter, 0).unwrap();
+                counter = contract.typed::<Inc>("inc").unwrap().call(counter);
+                assert_eq!(contract.native_at(0).map(|f| f.name().len()), Some(3));
+                // A handle resolved again, every match of a name, the revision.
+                assert!(guard.get(handle).is_ok());
+                assert_eq!(guard.find_all("test.add", V1).count(), 1);
+                let _ = guard.revision();
+                drop(guard);
+                // A session pin and a bound call; a reload-test lookup that
+                // meets whichever version is serving.
+                let guard = session.pin();
+                counter = guard.bound(&inc).unwrap().call(counter);
+                assert!(guard.find("reload.test", V1).is_ok());
+            }
+        });
+        // Relaxed: as above.
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(counter, 40_000);
+        assert_eq!(allocations, 0, "the read path allocated");
+    });
+}
