@@ -5,7 +5,7 @@
 # quick run are not the README's: those come from a full `cargo bench`.
 source "$(dirname "$0")/lib.sh"
 cargo bench -p polyplug-benches --no-run
-cargo bench -p polyplug-benches -- --warm-up-time 0.05 --measurement-time 0.1 --sample-size 10 --noplot
+cargo bench -p polyplug-benches --benches -- --warm-up-time 0.05 --measurement-time 0.1 --sample-size 10 --noplot
 flags=()
 if command -v valgrind >/dev/null 2>&1; then
     flags+=(--callgrind)

@@ -38,50 +38,26 @@ struct PpBundleContext;
 
 /**
  * The id of a contract: the 64-bit FNV-1a hash of the UTF-8 bytes of
- * `name@major`, with `major` written in decimal without leading zeros.
- *
- * FNV-1a 64: start from the offset basis `0xcbf29ce484222325`; for each
- * byte, XOR it into the hash, then multiply by the prime `0x100000001b3`
- * modulo 2^64. The function is fixed for the life of ABI version 1, so ids
- * may be stored, compiled into plugins and compared across processes.
- *
- * ```
- * use polyplug_abi::ContractId;
- *
- * // The hash of the bytes "test.add@1".
- * assert_eq!(ContractId::of("test.add", 1), ContractId::of_key(b"test.add@1"));
- * assert_eq!(ContractId::of_key(b""), ContractId(0xcbf2_9ce4_8422_2325));
- * ```
  */
 typedef uint64_t PpContractId;
 
 /**
  * A contract found through the host table: an opaque handle that the
- * plugin may keep and resolve again at any time. After the contract is
- * unloaded, resolving it fails with [`ERR_NOT_FOUND`](crate::ERR_NOT_FOUND).
  */
 typedef uint64_t PpContractHandle;
 
 /**
  * The fixed native calling convention: `fn(instance, args, out, err)`.
- *
- * `instance` is the value `create_instance` made, or null for a contract
- * without instances. `args` points to the function's argument struct and
- * `out` to its result, both laid out as the contract documents. The return
- * value is [`OK`](crate::OK) or an error code; on error the function also
- * fills `*err` (which the caller initialised to [`AbiError::NONE`]).
  */
 typedef uint32_t (*PpNativeFn)(void *instance, const void *args, void *out, struct PpAbiError *err);
 
 /**
  * An untyped function pointer: the storage type of a typed entry. The host
- * turns it back into the signature that [`TypedEntry::signature`] names.
  */
 typedef void (*PpVoidFn)(void);
 
 /**
  * Makes one instance of a stateful contract and writes it to `*instance`.
- * Returns [`OK`](crate::OK) or an error code with `*err` filled.
  */
 typedef uint32_t (*PpCreateInstanceFn)(const struct PpHostApi *host,
                                        void **instance,
@@ -94,8 +70,6 @@ typedef void (*PpDestroyInstanceFn)(void *instance);
 
 /**
  * The entry point, exported as [`ENTRY_SYMBOL`]. It registers the plugin's
- * contracts through `host` and returns [`OK`](crate::OK), or an error code
- * with `*err` filled. It runs once per load, on the host's writer thread.
  */
 typedef uint32_t (*PpEntryFn)(const struct PpHostApi *host,
                               const struct PpBundleContext *bundle,
@@ -103,8 +77,6 @@ typedef uint32_t (*PpEntryFn)(const struct PpHostApi *host,
 
 /**
  * Registers a contract. Valid only while the entry point runs; later calls
- * fail with [`ERR_NOT_IN_INIT`](crate::ERR_NOT_IN_INIT). The host copies
- * and checks `*contract` before it returns.
  */
 typedef uint32_t (*PpRegisterContractFn)(void *ctx,
                                          const struct PpContractInterface *contract,
@@ -112,8 +84,6 @@ typedef uint32_t (*PpRegisterContractFn)(void *ctx,
 
 /**
  * Finds the best loaded contract named `name` that satisfies `min_version`
- * (the highest compatible minor) and writes its handle to `*out`. Host
- * contracts and plugin contracts are found alike.
  */
 typedef uint32_t (*PpFindContractFn)(void *ctx,
                                      struct PpStrView name,
@@ -123,8 +93,6 @@ typedef uint32_t (*PpFindContractFn)(void *ctx,
 
 /**
  * Writes the current interface of `handle` to `*out`. The pointers in it
- * stay valid until the plugin function that called `resolve_contract`
- * returns to the host; keep the handle, never the pointers.
  */
 typedef uint32_t (*PpResolveContractFn)(void *ctx,
                                         PpContractHandle handle,
@@ -138,7 +106,6 @@ typedef void (*PpLogFn)(void *ctx, uint32_t level, struct PpStrView message);
 
 /**
  * Allocates `size` bytes aligned to `align` (a power of two) from the host;
- * returns null on failure or when `size` is 0.
  */
 typedef void *(*PpAllocFn)(void *ctx, size_t size, size_t align);
 
@@ -149,8 +116,6 @@ typedef void (*PpFreeFn)(void *ctx, void *ptr, size_t size, size_t align);
 
 /**
  * Copies the last error that the host reported to this bundle into `*out`
- * and returns its code ([`OK`](crate::OK) when there was none). A message
- * is host-allocated ([`ERROR_FLAG_HOST_ALLOCATED`](crate::ERROR_FLAG_HOST_ALLOCATED)).
  */
 typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 
@@ -161,7 +126,6 @@ typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 
 /**
  * A pointer or value passed across the boundary was invalid (null, out of
- * range, not UTF-8).
  */
 #define PP_ERR_BAD_ARGUMENT 1
 
@@ -192,7 +156,6 @@ typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 
 /**
  * A registered interface failed validation (null function pointers, counts,
- * names, an id that does not match `name@major`).
  */
 #define PP_ERR_INVALID 7
 
@@ -218,25 +181,16 @@ typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 
 /**
  * The first code free for plugin-defined errors. Plugins may return any
- * code at or above it; the host passes it through unchanged.
  */
 #define PP_ERR_PLUGIN 1000
 
 /**
  * [`AbiError::flags`] bit: `message` was allocated with the host table's
- * `alloc` (size `message.len`, alignment 1) and the receiver frees it with
- * `free`. Without this bit the message is static: it lives as long as the
- * library of the code that wrote it.
  */
 #define PP_ERROR_FLAG_HOST_ALLOCATED 1
 
 /**
  * The ABI version this crate describes.
- *
- * A plugin exports it as the data symbol [`ABI_VERSION_SYMBOL`]; the host
- * reads that `u32` before it calls any plugin function and refuses the
- * library unless it equals this constant. Any change to a type in this crate
- * bumps it.
  */
 #define PP_ABI_VERSION 1
 
@@ -267,18 +221,6 @@ typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 
 /**
  * A borrowed string: a pointer and a length in bytes, not NUL-terminated.
- *
- * Who owns the bytes and how long they live is stated wherever a view
- * appears. The receiver checks that the bytes are UTF-8 before it uses them
- * as text; an empty view may have a null pointer.
- *
- * ```
- * use polyplug_abi::StrView;
- *
- * const NAME: StrView = StrView::from_static("test.add");
- * assert_eq!(NAME.len, 8);
- * assert!(StrView::EMPTY.ptr.is_null());
- * ```
  */
 typedef struct PpStrView {
   /**
@@ -293,22 +235,6 @@ typedef struct PpStrView {
 
 /**
  * A contract version, `major.minor.patch`.
- *
- * **Compatibility rule:** a provided version satisfies a required one when
- * the majors are equal and the provided minor is at least the required
- * minor. The patch never matters. A major is part of a contract's identity
- * ([`ContractId`](crate::ContractId) hashes `name@major`), so two majors
- * of one contract are two contracts.
- *
- * ```
- * use polyplug_abi::Version;
- *
- * let provided = Version::new(1, 3, 7);
- * assert!(provided.satisfies(Version::new(1, 3, 0)));
- * assert!(provided.satisfies(Version::new(1, 0, 9)));
- * assert!(!provided.satisfies(Version::new(1, 4, 0)));
- * assert!(!provided.satisfies(Version::new(2, 0, 0)));
- * ```
  */
 typedef struct PpVersion {
   /**
@@ -327,19 +253,6 @@ typedef struct PpVersion {
 
 /**
  * An error: a `u32` code and a message.
- *
- * Whoever calls a function that takes `*mut AbiError` initialises it to
- * [`AbiError::NONE`] first; the callee writes it only when it returns a
- * code other than [`OK`], and then writes the same code here. The receiver
- * checks `message` as UTF-8 before showing it.
- *
- * ```
- * use polyplug_abi::{AbiError, OK};
- *
- * let err = AbiError::NONE;
- * assert_eq!(err.code, OK);
- * assert_eq!(err.message.len, 0);
- * ```
  */
 typedef struct PpAbiError {
   /**
@@ -356,7 +269,7 @@ typedef struct PpAbiError {
   struct PpStrView message;
 } PpAbiError;
 /**
- * No error: code [`OK`], no message.
+ * No error: code [`OK`], no message. Initialise every `err` argument
  */
 #define PpAbiError_NONE (PpAbiError){ .code = PP_OK, .flags = 0, .message = PpStrView_EMPTY }
 
@@ -376,13 +289,6 @@ typedef struct PpNativeEntry {
 
 /**
  * One typed function of a contract: a plain C function pointer called with
- * no marshalling at all.
- *
- * `signature` spells the C type in the form `ret(arg,arg)`, using only
- * `void`, `u8`, `u16`, `u32`, `u64`, `i8`, `i16`, `i32`, `i64`, `usize`,
- * `isize`, `f32` and `f64`, with no spaces: `u32(u32,u32)`, `void()`. The
- * host compares it with the signature it asks for before it hands out the
- * pointer, so a typed call cannot use the wrong type.
  */
 typedef struct PpTypedEntry {
   /**
@@ -401,12 +307,6 @@ typedef struct PpTypedEntry {
 
 /**
  * A contract: what a plugin registers and a host calls.
- *
- * The plugin passes a pointer to one of these to `register_contract`; the
- * host copies and checks every field before the call returns, so the
- * struct, its arrays and its strings only need to live for that call. The
- * function pointers must stay callable for as long as the library is
- * loaded.
  */
 typedef struct PpContractInterface {
   /**
@@ -427,7 +327,6 @@ typedef struct PpContractInterface {
   uint32_t native_count;
   /**
    * Native functions, `native_count` of them; may be null when the count
-   * is 0.
    */
   const struct PpNativeEntry *native;
   /**
@@ -436,12 +335,10 @@ typedef struct PpContractInterface {
   uint32_t typed_count;
   /**
    * Typed functions, `typed_count` of them; may be null when the count is
-   * 0.
    */
   const struct PpTypedEntry *typed;
   /**
    * Makes an instance; null for a contract without state. Set both or
-   * neither of `create_instance` and `destroy_instance`.
    */
   PpCreateInstanceFn create_instance;
   /**
@@ -452,12 +349,6 @@ typedef struct PpContractInterface {
 
 /**
  * The table of host services a plugin calls back into.
- *
- * The host builds one per loaded library and keeps it, and `ctx`, valid
- * until that library is closed, so a plugin may keep the pointer it was
- * given at entry. Every function is safe to call from any thread and
- * catches panics on the host side. Pass `ctx` back as the first argument.
- * The `err` argument of each function may be null.
  */
 typedef struct PpHostApi {
   /**
@@ -466,7 +357,6 @@ typedef struct PpHostApi {
   uint32_t abi_version;
   /**
    * `size_of::<HostApi>()` as the host built it; fields beyond it are
-   * absent.
    */
   uint32_t size;
   /**
@@ -505,7 +395,6 @@ typedef struct PpHostApi {
 
 /**
  * What the entry point learns about the bundle it was loaded from. Valid
- * for the duration of the entry call.
  */
 typedef struct PpBundleContext {
   /**

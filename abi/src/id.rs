@@ -38,6 +38,14 @@ const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 impl ContractId {
     /// The id of contract `name` at major version `major`: the hash of
     /// `name@major`. Usable in constants.
+    ///
+    /// ```
+    /// use polyplug_abi::ContractId;
+    ///
+    /// const TEST_ADD: ContractId = ContractId::of("test.add", 1);
+    /// assert_eq!(TEST_ADD, ContractId::of("test.add", 1)); // stable: store it, compile it in
+    /// assert_ne!(TEST_ADD, ContractId::of("test.add", 2)); // the major is part of the id
+    /// ```
     pub const fn of(name: &str, major: u32) -> ContractId {
         let mut hash = fnv1a(OFFSET_BASIS, name.as_bytes());
         hash = fnv1a(hash, b"@");
@@ -61,6 +69,13 @@ impl ContractId {
     }
 
     /// The hash of an already formatted `name@major` key.
+    ///
+    /// ```
+    /// use polyplug_abi::ContractId;
+    ///
+    /// assert_eq!(ContractId::of_key(b"test.add@10"), ContractId::of("test.add", 10));
+    /// assert_eq!(ContractId::of_key(b"a").to_string(), "0xaf63dc4c8601ec8c");
+    /// ```
     pub const fn of_key(key: &[u8]) -> ContractId {
         ContractId(fnv1a(OFFSET_BASIS, key))
     }

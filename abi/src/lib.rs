@@ -11,7 +11,7 @@
 //! is a `u32` with named constants, so whatever a plugin writes is a valid
 //! value that the host can check.
 //!
-//! # The pieces
+//! # The concepts
 //!
 //! - [`ABI_VERSION_SYMBOL`] and [`ENTRY_SYMBOL`]: what a plugin library
 //!   exports. The host reads the version first and calls the entry point only
@@ -29,15 +29,43 @@
 //! The C header `include/polyplug.h` is generated from this crate by
 //! cbindgen; a test fails when the committed header is stale.
 //!
+//! # Guarantees
+//!
+//! Each is stated, with its argument, in `SAFETY.md` under the id given.
+//!
+//! - **Any bit pattern a plugin writes is a value the host can check.**
+//!   Codes, levels and flags are `u32`, never Rust enums or `bool`s;
+//!   function pointers are `Option<unsafe extern "C" fn>`, so null is
+//!   `None`. The host copies a registered [`ContractInterface`] and checks
+//!   every field before it uses any (\[R4\]).
+//! - **The ABI version is checked before any plugin function runs.** The
+//!   host reads [`ABI_VERSION_SYMBOL`] as a plain `u32` and looks up
+//!   [`ENTRY_SYMBOL`] only when it equals [`ABI_VERSION`] (\[L2\]).
+//! - **Every pointer says who owns it, and for how long.** Data handed to
+//!   the host is read during the call only (\[P3\]); out-pointers are
+//!   writable for one value (\[P4\]); views from `resolve_contract` are not
+//!   kept (\[P5\], \[R7\]); an error message is static or allocated with
+//!   the host's `alloc` and flagged [`ERROR_FLAG_HOST_ALLOCATED`] (\[P6\],
+//!   \[R9\]).
+//! - **Rust and C agree on every layout.** `tests/layout.rs` checks the size
+//!   and field offsets of every type, `tests/c_header.rs` compiles the
+//!   header, and `tests/header.rs` fails when it is stale.
+//! - **No unsafe code**: the crate only describes data
+//!   (`forbid(unsafe_code)`).
+//!
 //! # Example
 //!
 //! ```
-//! use polyplug_abi::{ContractId, Version};
+//! use polyplug_abi::{AbiError, ContractId, ERR_NOT_FOUND, Version};
 //!
 //! let id = ContractId::of("test.add", 1);
 //! assert_eq!(id, ContractId::of("test.add", 1));
 //! assert_ne!(id, ContractId::of("test.add", 2));
 //! assert!(Version::new(1, 4, 0).satisfies(Version::new(1, 2, 0)));
+//!
+//! // What crosses back on failure: a `u32` code and a (ptr, len) message.
+//! let err = AbiError::new(ERR_NOT_FOUND, "no contract test.mul 1.0");
+//! assert_eq!((err.code, err.message.len), (ERR_NOT_FOUND, 24));
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]

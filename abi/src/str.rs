@@ -24,6 +24,13 @@ pub struct StrView {
 
 impl StrView {
     /// The empty view.
+    ///
+    /// ```
+    /// use polyplug_abi::StrView;
+    ///
+    /// assert_eq!(StrView::EMPTY.len, 0);
+    /// assert_eq!(StrView::from_static(""), StrView { ptr: "".as_ptr(), len: 0 });
+    /// ```
     pub const EMPTY: StrView = StrView {
         ptr: core::ptr::null(),
         len: 0,
@@ -31,6 +38,14 @@ impl StrView {
 
     /// A view of a string that lives for the whole program (or, in a plugin,
     /// for as long as its library stays loaded).
+    ///
+    /// ```
+    /// use polyplug_abi::StrView;
+    ///
+    /// let text = "test.add";
+    /// let view = StrView::from_static(text);
+    /// assert_eq!((view.ptr, view.len), (text.as_ptr(), 8)); // no copy, no NUL
+    /// ```
     pub const fn from_static(text: &'static str) -> StrView {
         StrView {
             ptr: text.as_ptr(),

@@ -32,6 +32,14 @@ pub struct Version {
 
 impl Version {
     /// `major.minor.patch`.
+    ///
+    /// ```
+    /// use polyplug_abi::Version;
+    ///
+    /// const V: Version = Version::new(1, 2, 3);
+    /// assert_eq!(V.to_string(), "1.2.3");
+    /// assert!(Version::new(1, 10, 0) > Version::new(1, 9, 9)); // ordered by number
+    /// ```
     pub const fn new(major: u32, minor: u32, patch: u32) -> Version {
         Version {
             major,
@@ -42,6 +50,16 @@ impl Version {
 
     /// Whether a contract at version `self` serves a caller that requires
     /// `required`: same major, and a minor at least the required one.
+    ///
+    /// ```
+    /// use polyplug_abi::Version;
+    ///
+    /// let required = Version::new(1, 2, 0);
+    /// assert!(Version::new(1, 2, 0).satisfies(required));
+    /// assert!(Version::new(1, 5, 1).satisfies(required)); // a newer minor serves older callers
+    /// assert!(!Version::new(1, 1, 9).satisfies(required)); // too old
+    /// assert!(!Version::new(2, 2, 0).satisfies(required)); // another major, another contract
+    /// ```
     pub const fn satisfies(self, required: Version) -> bool {
         self.major == required.major && self.minor >= required.minor
     }

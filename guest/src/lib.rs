@@ -12,7 +12,7 @@
 //! spelled wrong, or one error message freed by the wrong allocator is a
 //! crash in somebody else's process.
 //!
-//! # The pieces
+//! # The concepts
 //!
 //! - [`plugin!`] declares the plugin: an optional init function and any
 //!   number of contracts with their native functions (`fn(&Args) ->
@@ -28,37 +28,47 @@
 //!
 //! # Guarantees
 //!
-//! - **No panic crosses the boundary.** Every exported function and every
-//!   generated thunk runs plugin code under `catch_unwind`. Native
+//! Each points at the invariant (or section) of `SAFETY.md` that argues it.
+//!
+//! - **No panic crosses the boundary** (\[P6\]). Every exported function
+//!   and every generated thunk runs plugin code under `catch_unwind`. Native
 //!   functions, the entry point and instance constructors return
 //!   [`ERR_PANIC`](abi::ERR_PANIC) with the panic message; typed functions,
 //!   which have no error channel, log the panic through the host at
 //!   `LOG_ERROR` and return their type's default (0).
+//! - **Host pointers are used only as the host allows**: the host table is
+//!   checked at entry and kept in one `AtomicPtr` (\[G1\]); arguments,
+//!   results and instances are read and written unaligned, for one call
+//!   (\[G2\], \[G3\]); views from `resolve_contract` borrow the `&Host` of
+//!   the current call, so they cannot be kept (\[G5\]).
 //! - **No unsafe in plugin code** for the common case: declaring functions,
 //!   state, errors, logging, and calling typed functions of other contracts
-//!   (their signature strings are compared before a pointer is cast).
-//!   Calling another contract's *native* function is `unsafe`
-//!   ([`ResolvedContract::call_native`]): native functions carry no types.
+//!   (their signature strings are compared before a pointer is cast,
+//!   \[G7\]). Calling another contract's *native* function is `unsafe`
+//!   ([`ResolvedContract::call_native`]): native functions carry no types
+//!   (\[G8\]).
 //! - **Signatures are derived, never typed in**: `u32(u32,u32)` comes from
-//!   `fn(a: u32, b: u32) -> u32` at compile time.
+//!   `fn(a: u32, b: u32) -> u32` at compile time (\[G7\]); the static
+//!   tables they sit in are immutable (\[G6\]).
 //! - **Error messages outlive the library**: they are copied into memory
 //!   from the host's `alloc` and flagged
 //!   [`ERROR_FLAG_HOST_ALLOCATED`](abi::ERROR_FLAG_HOST_ALLOCATED). Without
 //!   a host allocator a static message is sent as is and an owned one is
-//!   replaced by a fixed static text.
+//!   replaced by a fixed static text (\[G4\], \[P6\], \[R9\]).
 //! - **The library can be unmapped**: the SDK uses no thread-locals (glibc
 //!   keeps a library that registered TLS destructors mapped forever) and
-//!   no global allocator tricks. The host table lives in one `AtomicPtr`.
+//!   no global allocator tricks. The host table lives in one `AtomicPtr`
+//!   (SAFETY.md, "Library unmapping").
 //! - **Panics are logged, not printed**: the entry point installs a panic
 //!   hook in the plugin's own copy of std (every cdylib links its own) that
 //!   logs `panic at file:line:col: message` through the host at
 //!   `LOG_ERROR`. std's default hook would, with `RUST_BACKTRACE` set,
 //!   symbolize a backtrace, and its symbolizer maps the library file into
 //!   a cache that is never freed: the file would stay mapped after every
-//!   unload. An init function that sets its own hook takes that on.
+//!   unload (SAFETY.md, "The guest SDK"). An init function that sets its
+//!   own hook takes that on.
 //!
-//! The invariants that the SDK's `unsafe` code relies on are \[G1\]–\[G8\] in
-//! SAFETY.md; the ones plugin authors and hosts must keep are stated on
+//! What plugin authors and hosts must keep in turn is stated on
 //! [`Host::with`], [`ResolvedContract`] and in the ABI's docs.
 //!
 //! # Example

@@ -259,6 +259,14 @@ macro_rules! typed_calls {
             impl<R: AbiType, $($ty: AbiArg),*> Typed<'_, extern "C" fn($($ty),*) -> R> {
                 /// Calls the function. It is a plain C call; the signature
                 /// was checked when this value was made.
+                ///
+                /// ```
+                /// # use polyplug_guest::{Error, ResolvedContract};
+                /// # fn f(contract: &ResolvedContract<'_>) -> Result<(), Error> {
+                /// let add = contract.typed::<extern "C" fn(u32, u32) -> u32>("add")?;
+                /// assert_eq!(add.call(2, 3), 5);
+                /// # Ok(()) }
+                /// ```
                 pub fn call(&self, $($arg: $ty),*) -> R {
                     (self.func)($($arg),*)
                 }

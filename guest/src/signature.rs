@@ -33,6 +33,12 @@ mod sealed {
 /// ```
 pub trait AbiType: Copy + Default + sealed::Sealed + 'static {
     /// The type's name in a signature string.
+    ///
+    /// ```
+    /// use polyplug_guest::AbiType;
+    ///
+    /// assert_eq!(<i64 as AbiType>::C_NAME, "i64");
+    /// ```
     const C_NAME: &'static str;
 }
 
@@ -87,16 +93,46 @@ impl AbiType for () {
 /// ```
 pub trait TypedFnPtr: Copy + sealed::Sealed + 'static {
     /// The return type's spelling.
+    ///
+    /// ```
+    /// use polyplug_guest::TypedFnPtr;
+    ///
+    /// assert_eq!(<extern "C" fn(u32) -> u64>::RET, "u64");
+    /// assert_eq!(<extern "C" fn(u32)>::RET, "void");
+    /// ```
     const RET: &'static str;
     /// The argument types' spellings, in order.
+    ///
+    /// ```
+    /// use polyplug_guest::TypedFnPtr;
+    ///
+    /// assert_eq!(<extern "C" fn(u8, f64) -> u32>::ARGS, ["u8", "f64"]);
+    /// assert!(<extern "C" fn() -> u32>::ARGS.is_empty());
+    /// ```
     const ARGS: &'static [&'static str];
 
     /// Whether `signature` spells exactly this type.
+    ///
+    /// ```
+    /// use polyplug_guest::TypedFnPtr;
+    ///
+    /// type Inc = extern "C" fn(u32) -> u32;
+    /// assert!(Inc::matches("u32(u32)"));
+    /// assert!(!Inc::matches("u64(u64)"));
+    /// assert!(!Inc::matches("u32( u32 )")); // exact: registered spellings have no spaces
+    /// ```
     fn matches(signature: &str) -> bool {
         signature_matches(signature, Self::RET, Self::ARGS)
     }
 
     /// This type's signature string, for messages.
+    ///
+    /// ```
+    /// use polyplug_guest::TypedFnPtr;
+    ///
+    /// assert_eq!(<extern "C" fn()>::signature(), "void()");
+    /// assert_eq!(<extern "C" fn(i32, i32) -> i32>::signature(), "i32(i32,i32)");
+    /// ```
     fn signature() -> String {
         let mut out = String::with_capacity(signature_len(Self::RET, Self::ARGS));
         out.push_str(Self::RET);

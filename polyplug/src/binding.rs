@@ -233,11 +233,14 @@ impl Guard<'_> {
         let contract = self.get(binding.handle)?;
         let entry = contract.entry();
         let index = rebind(binding, &contract)?;
-        let func = *entry.typed.get(index).ok_or_else(|| FindError::NoFunction {
-            contract: contract.name().to_owned(),
-            kind: "typed",
-            function: binding.name.to_string(),
-        })?;
+        let func = *entry
+            .typed
+            .get(index)
+            .ok_or_else(|| FindError::NoFunction {
+                contract: contract.name().to_owned(),
+                kind: "typed",
+                function: binding.name.to_string(),
+            })?;
         // SAFETY: [R10][R6] `rebind` just checked `index` against `F` for
         // this entry.
         let func = unsafe { F::from_void(func) };

@@ -9,6 +9,22 @@ use crate::interface::InvalidContract;
 
 /// A load, reload or unload that did not happen. The runtime is exactly as
 /// it was before the call.
+///
+/// ```
+/// use polyplug::{LoadError, Runtime};
+/// use polyplug_fixtures::bundle;
+///
+/// let runtime = Runtime::new()?;
+/// // `consumer` requires `test.add`, which nothing provides yet.
+/// let err = runtime.load_bundle(bundle("consumer")).unwrap_err();
+/// assert!(matches!(err, LoadError::MissingProvider { .. }));
+/// assert!(err.to_string().contains("requires contract test.add"));
+/// runtime.load_bundle(bundle("test-add"))?;
+/// let again = runtime.load_bundle(bundle("test-add"));
+/// assert!(matches!(again, Err(LoadError::AlreadyLoaded { .. })));
+/// assert_eq!(runtime.bundles().len(), 1); // failed loads changed nothing
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The bundle directory or its manifest is unusable.
@@ -182,6 +198,21 @@ impl From<NativeError> for LoadError {
 }
 
 /// A contract that is not there.
+///
+/// ```
+/// use polyplug::{FindError, Runtime, Version};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let missing = guard.find("test.mul", Version::new(1, 0, 0));
+/// assert!(matches!(missing, Err(FindError::NotFound { .. })));
+/// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+/// let err = add.typed::<extern "C" fn(u64) -> u64>("inc").unwrap_err();
+/// assert_eq!(err.to_string(), "contract test.add: typed function inc is u32(u32), not u64(u64)");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FindError {
     /// Nothing loaded provides the contract at a compatible version.
@@ -229,6 +260,25 @@ pub enum FindError {
 }
 
 /// A plugin function returned an error code.
+///
+/// ```
+/// use polyplug::{Runtime, Version};
+///
+/// #[repr(C)]
+/// struct AddArgs { a: u32, b: u32 }
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let fail = guard.find("test.add", Version::new(1, 0, 0))?.native("fail")?;
+/// let mut out = 0u32;
+/// // SAFETY: [P1] test.add documents `fail` as reading an `AddArgs` and writing a `u32`.
+/// let err = unsafe { fail.call(&AddArgs { a: 1, b: 2 }, &mut out) }.unwrap_err();
+/// assert_eq!(err.code, 1001);
+/// assert_eq!(err.to_string(), "test.add.fail failed with code 1001: test.add failed on purpose");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{contract}.{function} failed with code {code}: {message}")]
 pub struct CallError {
@@ -243,6 +293,18 @@ pub struct CallError {
 }
 
 /// Making or calling an [`Instance`](crate::Instance) failed.
+///
+/// ```
+/// use polyplug::{FindError, InstanceError, Runtime, Version};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let err = guard.find("test.add", Version::new(1, 0, 0))?.create_instance().unwrap_err();
+/// assert!(matches!(err, InstanceError::Find(FindError::Stateless { .. }))); // no state in test.add
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InstanceError {
     /// The contract or function is not there.

@@ -10,6 +10,13 @@ use polyplug_loader::Unmapped;
 use crate::BundleId;
 
 /// A plugin's log level (`LOG_*` in the ABI).
+///
+/// ```
+/// use polyplug::LogLevel;
+///
+/// assert_eq!(LogLevel::from_code(polyplug_abi::LOG_WARN), LogLevel::Warn);
+/// assert!(LogLevel::Error > LogLevel::Warn); // ordered by severity
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
     /// `LOG_TRACE`.
@@ -26,6 +33,13 @@ pub enum LogLevel {
 
 impl LogLevel {
     /// The level for an ABI code; unknown codes count as errors.
+    ///
+    /// ```
+    /// use polyplug::LogLevel;
+    ///
+    /// assert_eq!(LogLevel::from_code(0), LogLevel::Trace);
+    /// assert_eq!(LogLevel::from_code(99), LogLevel::Error); // unknown: shown, not lost
+    /// ```
     pub fn from_code(code: u32) -> LogLevel {
         match code {
             polyplug_abi::LOG_TRACE => LogLevel::Trace,
@@ -42,6 +56,22 @@ impl LogLevel {
 /// Events are sent on the thread that caused them (the writer for loads,
 /// reloads and unloads; a plugin's thread for its logs), after the change
 /// they describe is visible to readers.
+///
+/// ```
+/// use std::time::Duration;
+/// use polyplug::{Event, Runtime};
+///
+/// let runtime = Runtime::new()?;
+/// let events = runtime.subscribe();
+/// let id = runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// runtime.unload_bundle(id)?;
+/// runtime.drain(Duration::from_secs(5))?;
+/// let seen: Vec<Event> = events.try_iter().collect();
+/// assert!(matches!(&seen[0], Event::Loading { .. }));
+/// assert!(matches!(&seen[1], Event::Loaded { name, .. } if name == "test-add"));
+/// assert!(seen.iter().any(|e| matches!(e, Event::LibraryClosed { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A bundle is about to be loaded from `dir`.

@@ -7,6 +7,25 @@
 //! turns the copy into a [`Table`] or an [`InvalidContract`] that names the
 //! contract and the field. After registration the host reads no plugin data
 //! memory again; it only calls plugin code (\[R4\]).
+//!
+//! ```
+//! use polyplug::interface::PlainInterface;
+//! use polyplug_abi::{ContractId, ContractInterface, StrView, Version};
+//!
+//! let raw = ContractInterface {
+//!     id: ContractId::of("demo.empty", 1),
+//!     name: StrView::from_static("demo.empty"),
+//!     version: Version::new(1, 0, 0),
+//!     native_count: 0, native: std::ptr::null(),
+//!     typed_count: 0, typed: std::ptr::null(),
+//!     create_instance: None, destroy_instance: None,
+//! };
+//! // SAFETY: [P3] `raw` and the static name it points to are readable.
+//! let plain = unsafe { PlainInterface::copy_from_abi(&raw) }?;
+//! let table = plain.validate()?; // owns every byte: `raw` may go now
+//! println!("{table:?}");
+//! # Ok::<(), polyplug::interface::InvalidContract>(())
+//! ```
 
 use std::collections::HashSet;
 use std::fmt;
@@ -19,11 +38,61 @@ use polyplug_abi::{
 use crate::signature;
 
 /// Most native or typed functions one contract may have.
+///
+/// ```
+/// # use polyplug::interface::PlainInterface;
+/// # use polyplug::{ContractId, Version};
+/// # fn plain(name: &str) -> PlainInterface {
+/// #     PlainInterface {
+/// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
+/// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #     }
+/// # }
+/// use polyplug::interface::MAX_FUNCTIONS;
+///
+/// extern "C" fn f() {}
+/// let mut big = plain("demo.big");
+/// for i in 0..=MAX_FUNCTIONS {
+///     big.typed.push((format!("f{i}").into_bytes(), b"void()".to_vec(), Some(f as polyplug_abi::VoidFn)));
+/// }
+/// assert_eq!(big.validate().unwrap_err().field, "typed_count");
+/// ```
 pub const MAX_FUNCTIONS: u32 = 256;
 /// Longest contract, function or signature name, in bytes.
+///
+/// ```
+/// # use polyplug::interface::PlainInterface;
+/// # use polyplug::{ContractId, Version};
+/// # fn plain(name: &str) -> PlainInterface {
+/// #     PlainInterface {
+/// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
+/// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #     }
+/// # }
+/// use polyplug::interface::MAX_NAME_BYTES;
+///
+/// let long = "a".repeat(MAX_NAME_BYTES + 1);
+/// assert_eq!(plain(&long).validate().unwrap_err().field, "name");
+/// assert!(plain(&long[..MAX_NAME_BYTES]).validate().is_ok());
+/// ```
 pub const MAX_NAME_BYTES: usize = 128;
 
 /// A registered interface failed its checks.
+///
+/// ```
+/// use polyplug::interface::PlainInterface;
+/// use polyplug::{ContractId, Version};
+///
+/// let wrong_id = PlainInterface {
+///     id: ContractId::of("demo.x", 2), // not the id of demo.x@1
+///     name: b"demo.x".to_vec(),
+///     version: Version::new(1, 0, 0),
+///     native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// };
+/// let err = wrong_id.validate().unwrap_err();
+/// assert_eq!((err.contract.as_str(), err.field.as_str()), ("demo.x", "id"));
+/// println!("{err}"); // contract demo.x: id: 0x… does not match demo.x@1 (expected 0x…)
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("contract {contract}: {field}: {problem}")]
 pub struct InvalidContract {
@@ -37,6 +106,23 @@ pub struct InvalidContract {
 
 /// A plain copy of a registered interface: owned bytes, no plugin pointers
 /// except the function pointers themselves.
+///
+/// ```
+/// use polyplug::interface::PlainInterface;
+/// use polyplug::{ContractId, Version};
+///
+/// extern "C" fn inc(x: u32) -> u32 { x + 1 }
+/// let plain = PlainInterface {
+///     id: ContractId::of("demo.inc", 1),
+///     name: b"demo.inc".to_vec(),
+///     version: Version::new(1, 0, 0),
+///     native: Vec::new(),
+///     typed: vec![(b"inc".to_vec(), b"u32 (u32)".to_vec(), Some(polyplug::Signature::to_void(inc as extern "C" fn(u32) -> u32)))],
+///     create_instance: None,
+///     destroy_instance: None,
+/// };
+/// assert!(plain.validate().is_ok()); // the signature is normalised to `u32(u32)`
+/// ```
 #[derive(Debug, Clone)]
 pub struct PlainInterface {
     /// The `id` field.
@@ -146,6 +232,16 @@ impl PlainInterface {
     /// \[P3\] `interface` is null or points to a readable
     /// [`ContractInterface`] whose views and arrays are readable for their
     /// stated lengths (each bounded here before it is read).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug::interface::PlainInterface;
+    ///
+    /// // SAFETY: [P3] a null pointer is allowed: it is refused, not read.
+    /// let err = unsafe { PlainInterface::copy_from_abi(std::ptr::null()) }.unwrap_err();
+    /// assert_eq!(err.field, "interface");
+    /// ```
     pub unsafe fn copy_from_abi(
         interface: *const ContractInterface,
     ) -> Result<PlainInterface, InvalidContract> {
@@ -192,6 +288,22 @@ impl PlainInterface {
 
     /// Checks the copy and builds the host's table from it. Pure: no IO,
     /// no plugin memory, never panics.
+    ///
+    /// ```
+    /// # use polyplug::interface::PlainInterface;
+    /// # use polyplug::{ContractId, Version};
+    /// # fn plain(name: &str) -> PlainInterface {
+    /// #     PlainInterface {
+    /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
+    /// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+    /// #     }
+    /// # }
+    /// let mut null_fn = plain("demo.null");
+    /// null_fn.native.push((b"call".to_vec(), None));
+    /// let err = null_fn.validate().unwrap_err();
+    /// assert_eq!(err.field, "native[0].func");
+    /// assert_eq!(err.problem, "null function pointer");
+    /// ```
     pub fn validate(self) -> Result<Table, InvalidContract> {
         let name = String::from_utf8(self.name)
             .map_err(|_| invalid(&self.id.to_string(), "name", "not UTF-8"))?;
@@ -348,6 +460,20 @@ pub(crate) struct TypedSlot {
 ///
 /// It also keeps the ABI view of itself that `resolve_contract` hands to
 /// plugins; every pointer in that view points into this table's own boxes.
+///
+/// ```
+/// # use polyplug::interface::PlainInterface;
+/// # use polyplug::{ContractId, Version};
+/// # fn plain(name: &str) -> PlainInterface {
+/// #     PlainInterface {
+/// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
+/// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #     }
+/// # }
+/// let table = plain("demo.table").validate()?;
+/// assert!(format!("{table:?}").contains("demo.table"));
+/// # Ok::<(), polyplug::interface::InvalidContract>(())
+/// ```
 pub struct Table {
     pub(crate) name: Box<str>,
     pub(crate) id: ContractId,

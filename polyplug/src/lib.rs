@@ -10,42 +10,87 @@
 //! waiting on a lock. And a bad plugin file, or a plugin that fails, must
 //! cost the host an error message, never what it already had loaded.
 //!
-//! # How polyplug answers
+//! # The concepts
 //!
-//! - A **bundle** is a directory with a `manifest.toml` and a library. The
-//!   plugin registers **contracts**: versioned tables of functions, found by
-//!   name and minimum version ([`Guard::find`]).
-//! - Every contract lives in a lock-free slot store (`polyplug-store`).
-//!   A reader pins a [`Guard`]; everything it finds borrows the guard, so
-//!   the compiler stops a call through a table after the guard is gone, and
-//!   while the guard lives the table and its library stay loaded.
+//! - A **bundle** is a directory with a `manifest.toml` and a library
+//!   ([`Runtime::load_bundle`], [`BundleId`]). The plugin registers
+//!   **contracts**: versioned tables of functions, found by name and
+//!   minimum [`Version`] ([`Guard::find`]), and kept as a
+//!   [`ContractHandle`]. The host can publish contracts of its own
+//!   ([`HostContract`]).
+//! - Contracts live in a lock-free slot store (`polyplug-store`). A thread
+//!   registers a [`Reader`] once and pins a [`Guard`] per call (or per
+//!   batch; a [`Session`] makes per-call pins cheaper still).
+//!   Everything found borrows the guard: a [`ContractRef`], its
+//!   [`Typed`] functions (a plain `extern "C" fn` call) and its
+//!   [`NativeFnRef`]s. A [`Binding`] re-finds a typed function through any
+//!   guard at the cost of a handle check.
+//! - A stateful contract makes [`Instance`]s, which keep the version that
+//!   made them.
 //! - A reload builds the new version completely off to the side, then
 //!   swaps its tables in with one commit. Old tables are destroyed, and old
-//!   libraries closed, on the writer side once no guard can reach them.
-//!   Every failure before the commit leaves the old version serving.
+//!   libraries closed, on the writer side once no guard can reach them
+//!   ([`Runtime::reclaim`], [`Runtime::drain`], [`Event::LibraryClosed`]).
+//!
+//! # Guarantees
+//!
+//! Each is an invariant of `SAFETY.md` (at the repository root), argued
+//! there and checked by the tests it lists.
+//!
+//! - Readers never lock and never wait for a writer; a reader sees a
+//!   contract's whole old table or its whole new one (the store's \[S1\],
+//!   \[S2\]).
+//! - A call never reaches a closed library: every table and instance keeps
+//!   its library loaded, and `dlclose` runs on the writer side only, after
+//!   no guard can reach the library (\[R1\], \[R2\]).
+//! - A contract or function borrowed from a guard cannot outlive it: the
+//!   compiler refuses (\[R3\]).
+//! - A kept [`ContractHandle`] reaches the new version after a reload and
+//!   goes stale after an unload; in the runtime that issued it, it never
+//!   reaches another contract (\[S3\], \[S4\]).
+//! - What a plugin registers is copied and checked before use, and the
+//!   host never reads plugin memory after that (\[R4\]).
+//! - A typed function is only ever called as the signature it registered
+//!   (\[R6\], \[R10\]).
+//! - A failed load, reload or unload changes nothing: the old version keeps
+//!   serving (\[R8\]).
+//! - No panic crosses the boundary: every host function catches panics
+//!   (\[R5\]).
+//!
+//! What the runtime asks of native plugins in turn is \[P1\]–\[P6\].
 //!
 //! # Example
 //!
-//! ```no_run
+//! A reader calls a plugin while the writer hot-reloads it, v1 to v2:
+//!
+//! ```
+//! use std::time::Duration;
 //! use polyplug::{Runtime, Version};
+//! use polyplug_fixtures::bundle;
 //!
+//! type VersionFn = extern "C" fn() -> u32;
 //! let runtime = Runtime::new()?;
-//! let bundle = runtime.load_bundle("plugins/reload-test")?;
+//! let id = runtime.load_bundle(bundle("reload-v1"))?;
 //!
-//! let reader = runtime.reader(); // one per thread
-//! {
-//!     let guard = reader.pin();
-//!     let contract = guard.find("reload.test", Version::new(1, 0, 0))?;
-//!     let version = contract.typed::<extern "C" fn() -> u32>("version")?;
-//!     println!("serving {}", version.call());
-//! }
-//! runtime.reload_bundle(bundle, None)?; // readers switch without waiting
-//! runtime.unload_bundle(bundle)?;
+//! std::thread::scope(|s| {
+//!     s.spawn(|| {
+//!         let reader = runtime.reader(); // once per thread
+//!         for _ in 0..1_000 {
+//!             let guard = reader.pin(); // no lock, no allocation
+//!             let contract = guard.find("reload.test", Version::new(1, 0, 0)).unwrap();
+//!             let answer = contract.typed::<VersionFn>("version").unwrap().call();
+//!             assert!(answer == 100 || answer == 200); // v1 or v2, never anything else
+//!         }
+//!     });
+//!     // Readers never wait for this.
+//!     runtime.reload_bundle(id, Some(&bundle("reload-v2"))).unwrap();
+//! });
+//!
+//! runtime.unload_bundle(id)?;
+//! runtime.drain(Duration::from_secs(5))?;
+//! assert_eq!(runtime.library_stats().closed, 2); // v1 and v2, both closed
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-//!
-//! `SAFETY.md` at the repository root states the invariants (\[R1\]–\[R9\]
-//! for this crate) and what the runtime asks of plugins (\[P1\]–\[P6\]).
 
 mod binding;
 mod entry;

@@ -26,6 +26,27 @@ struct Closing {
 }
 
 /// What closing one library did.
+///
+/// ```
+/// use std::time::Duration;
+/// use polyplug::{Closed, Event, Runtime};
+///
+/// let runtime = Runtime::new()?;
+/// let events = runtime.subscribe();
+/// let id = runtime.load_bundle(polyplug_fixtures::bundle("c-mul"))?;
+/// runtime.unload_bundle(id)?;
+/// runtime.drain(Duration::from_secs(5))?;
+/// let closed: Vec<Closed> = events
+///     .try_iter()
+///     .filter_map(|e| match e {
+///         Event::LibraryClosed { name, path, unmapped } => Some(Closed { bundle: name, path, unmapped }),
+///         _ => None,
+///     })
+///     .collect();
+/// assert_eq!(closed.len(), 1);
+/// assert_eq!(closed[0].bundle, "c-mul");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closed {
     /// The bundle the library belonged to.
@@ -37,6 +58,22 @@ pub struct Closed {
 }
 
 /// Counts of libraries opened and closed by one runtime.
+///
+/// ```
+/// use std::time::Duration;
+/// use polyplug::Runtime;
+/// use polyplug_fixtures::bundle;
+///
+/// let runtime = Runtime::new()?;
+/// let id = runtime.load_bundle(bundle("reload-v1"))?;
+/// runtime.reload_bundle(id, Some(&bundle("reload-v2")))?; // a second library
+/// runtime.unload_bundle(id)?;
+/// runtime.drain(Duration::from_secs(5))?;
+/// let stats = runtime.library_stats();
+/// assert_eq!((stats.opened, stats.closed), (2, 2));
+/// assert_eq!(stats.unmapped + stats.still_mapped, stats.closed);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LibraryStats {
     /// Libraries opened (each load or reload opens one).

@@ -25,6 +25,20 @@ pub(crate) type StoreGuard<'r> = polyplug_store::Guard<'r, Entry, ContractId>;
 
 /// One thread's registration with a runtime. Make one per thread and keep
 /// it; [`Reader::pin`] is then cheap. Not `Send`.
+///
+/// ```
+/// use polyplug::{Runtime, Version};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// let reader = runtime.reader(); // register once, keep
+/// for x in 0..3 {
+///     let guard = reader.pin(); // then pin per call, or per batch of calls
+///     let add = guard.find("test.add", Version::new(1, 0, 0))?;
+///     assert_eq!(add.typed::<extern "C" fn(u32) -> u32>("inc")?.call(x), x + 1);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Reader<'rt> {
     pub(crate) inner: polyplug_store::Reader<'rt, Entry, ContractId>,
 }
@@ -34,6 +48,18 @@ impl Reader<'_> {
     /// destroyed or unloaded. Keep guards short, or call
     /// [`Guard::repin`] now and then: a guard held for ever keeps every
     /// retired library loaded.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+    /// assert_eq!(add.typed::<extern "C" fn(u32, u32) -> u32>("add")?.call(2, 3), 5);
+    /// drop(guard); // what it protected may now be reclaimed
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn pin(&self) -> Guard<'_> {
         Guard {
@@ -154,6 +180,18 @@ pub(crate) fn best<'g>(
 impl Guard<'_> {
     /// The loaded contract `name` with the highest version that satisfies
     /// `min_version` (same major, minor at least the one asked for).
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// assert_eq!(guard.find("test.add", Version::new(1, 0, 0))?.version(), Version::new(1, 0, 0));
+    /// assert!(guard.find("test.add", Version::new(1, 1, 0)).is_err()); // needs a newer minor
+    /// assert!(guard.find("test.add", Version::new(2, 0, 0)).is_err()); // another major
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn find(&self, name: &str, min_version: Version) -> Result<ContractRef<'_>, FindError> {
         best(&self.inner, name, min_version)
@@ -169,6 +207,23 @@ impl Guard<'_> {
 
     /// Every loaded contract `name` that satisfies `min_version`, from any
     /// bundle or the host.
+    ///
+    /// ```
+    /// use polyplug::{Runtime, Version};
+    /// use polyplug_fixtures::bundle;
+    ///
+    /// let runtime = Runtime::new()?;
+    /// runtime.load_bundle(bundle("test-add"))?; // Rust
+    /// runtime.load_bundle(bundle("test-add-cpp"))?; // C++, the same contract
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let mut sum = 0;
+    /// for add in guard.find_all("test.add", Version::new(1, 0, 0)) {
+    ///     sum += add.typed::<extern "C" fn(u32) -> u32>("inc")?.call(1);
+    /// }
+    /// assert_eq!(sum, 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn find_all<'g>(
         &'g self,
         name: &'g str,
@@ -186,6 +241,19 @@ impl Guard<'_> {
 
     /// The contract behind a handle kept from an earlier
     /// [`ContractRef::handle`]; after a reload it is the new version.
+    ///
+    /// ```
+    /// use polyplug::{FindError, Runtime, Version};
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let id = runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let handle = reader.pin().find("test.add", Version::new(1, 0, 0))?.handle(); // keep this
+    /// assert_eq!(reader.pin().get(handle)?.name(), "test.add"); // later: one check, no lookup
+    /// runtime.unload_bundle(id)?;
+    /// assert!(matches!(reader.pin().get(handle), Err(FindError::Stale { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn get(&self, handle: ContractHandle) -> Result<ContractRef<'_>, FindError> {
         match self.inner.get(handle.0) {
@@ -196,6 +264,18 @@ impl Guard<'_> {
 
     /// The runtime's revision: it changes after every load, reload and
     /// unload, so a host that caches lookups checks it with one load.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let seen = reader.pin().revision(); // cache lookups made under this revision
+    /// assert_eq!(reader.pin().revision(), seen); // nothing changed: the cache holds
+    /// runtime.load_bundle(polyplug_fixtures::bundle("c-mul"))?;
+    /// assert_ne!(reader.pin().revision(), seen); // look up again
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn revision(&self) -> Revision {
         self.inner.revision()
@@ -203,6 +283,20 @@ impl Guard<'_> {
 
     /// Lets go of everything this guard protected and pins again. Borrows
     /// taken from the guard end here, so the compiler makes you drop them.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let mut guard = reader.pin(); // one guard for a long batch
+    /// for x in 0..3 {
+    ///     let add = guard.find("test.add", Version::new(1, 0, 0))?;
+    ///     assert_eq!(add.typed::<extern "C" fn(u32) -> u32>("inc")?.call(x), x + 1);
+    ///     guard.repin(); // a quiescent point: retired tables may go now
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn repin(&mut self) {
         self.inner.repin();
     }
@@ -215,6 +309,20 @@ impl std::fmt::Debug for Guard<'_> {
 }
 
 /// A loaded contract, borrowed from a guard.
+///
+/// ```
+/// # use polyplug::{Runtime, Version};
+/// # let runtime = Runtime::new()?;
+/// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+/// println!("{} {} from {:?}", add.name(), add.version(), add.provider());
+/// for (name, signature) in add.typed_signatures() {
+///     println!("  typed {name}: {signature}");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy)]
 pub struct ContractRef<'g> {
     handle: ContractHandle,
@@ -228,36 +336,117 @@ impl<'g> ContractRef<'g> {
     }
 
     /// The handle to keep and [`Guard::get`] later.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let handle = guard.find("test.add", Version::new(1, 0, 0))?.handle();
+    /// assert_eq!(guard.get(handle)?.name(), "test.add");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn handle(&self) -> ContractHandle {
         self.handle
     }
 
     /// The contract's name.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// assert_eq!(guard.find("test.add", Version::new(1, 0, 0))?.name(), "test.add");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(&self) -> &'g str {
         &self.entry.table.name
     }
 
     /// The contract's id, `ContractId::of(name, major)`.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// use polyplug::ContractId;
+    ///
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+    /// assert_eq!(add.id(), ContractId::of("test.add", 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn id(&self) -> ContractId {
         self.entry.table.id
     }
 
     /// The version serving now.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// // The best match: at least 1.0, here exactly 1.0.0.
+    /// assert_eq!(guard.find("test.add", Version::new(1, 0, 0))?.version(), Version::new(1, 0, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn version(&self) -> Version {
         self.entry.table.version
     }
 
     /// Who provides it.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// use polyplug::Provider;
+    ///
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+    /// assert!(matches!(add.provider(), Provider::Bundle { name, .. } if name == "test-add"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn provider(&self) -> &'g Provider {
         &self.entry.provider
     }
 
     /// Names of the native functions, in table order.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+    /// assert_eq!(add.native_names().collect::<Vec<_>>(), ["add", "panic", "fail"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn native_names(&self) -> impl Iterator<Item = &'g str> + 'g {
         self.entry.table.native_names.iter().map(|n| &**n)
     }
 
     /// Names and signatures of the typed functions.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+    /// let typed: Vec<_> = add.typed_signatures().collect();
+    /// assert_eq!(typed, [("add", "u32(u32,u32)"), ("inc", "u32(u32)")]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn typed_signatures(&self) -> impl Iterator<Item = (&'g str, &'g str)> + 'g {
         self.entry
             .table
@@ -267,11 +456,42 @@ impl<'g> ContractRef<'g> {
     }
 
     /// Whether the contract makes instances.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// assert!(!guard.find("test.add", Version::new(1, 0, 0))?.is_stateful());
+    /// assert!(guard.find("reload.test", Version::new(1, 0, 0))?.is_stateful());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_stateful(&self) -> bool {
         self.entry.table.instances.is_some()
     }
 
     /// The native function `name`.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// #[repr(C)]
+    /// struct AddArgs { a: u32, b: u32 }
+    ///
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let contract = guard.find("test.add", Version::new(1, 0, 0))?;
+    /// let add = contract.native("add")?;
+    /// let mut out = 0u32;
+    /// // SAFETY: [P1] test.add documents `add` as reading an `AddArgs` and writing a `u32`.
+    /// unsafe { add.call(&AddArgs { a: 2, b: 3 }, &mut out) }?;
+    /// assert_eq!(out, 5);
+    /// assert!(contract.native("mul").is_err()); // FindError::NoFunction
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn native(&self, name: &str) -> Result<NativeFnRef<'g>, FindError> {
         let index = self
             .entry
@@ -290,6 +510,18 @@ impl<'g> ContractRef<'g> {
     }
 
     /// The native function at `index` in table order.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+    /// assert_eq!(add.native_at(0).map(|f| f.name().to_owned()).as_deref(), Some("add"));
+    /// assert!(add.native_at(3).is_none()); // three native functions
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn native_at(&self, index: usize) -> Option<NativeFnRef<'g>> {
         let func = *self.entry.native.get(index)?;
@@ -302,6 +534,19 @@ impl<'g> ContractRef<'g> {
 
     /// The typed function `name` as the Rust type `F`, if its registered
     /// signature is exactly `F`'s.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+    /// let inc = add.typed::<extern "C" fn(u32) -> u32>("inc")?;
+    /// assert_eq!(inc.call(41), 42);
+    /// assert!(add.typed::<extern "C" fn(u64) -> u64>("inc").is_err()); // SignatureMismatch
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn typed<F: Signature>(&self, name: &str) -> Result<Typed<'g, F>, FindError> {
         let table = &self.entry.table;
         let slot = table
@@ -329,6 +574,24 @@ impl<'g> ContractRef<'g> {
     /// Makes an instance of a stateful contract. The instance keeps this
     /// version's library loaded until it is dropped, and always calls this
     /// version, even after a reload.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+    /// #[repr(C)]
+    /// struct AddArgs { a: u32, b: u32 }
+    ///
+    /// let reader = runtime.reader();
+    /// let mut counter = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+    /// let mut out = 0u32;
+    /// for expected in 1..=3 {
+    ///     // SAFETY: [P1] reload.test documents `bump` as reading an `AddArgs` and writing a `u32`.
+    ///     unsafe { counter.call("bump", &AddArgs { a: 0, b: 0 }, &mut out) }?;
+    ///     assert_eq!(out, expected); // the instance's own state
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn create_instance(&self) -> Result<Instance, crate::InstanceError> {
         let table = &self.entry.table;
         let Some((create, destroy)) = table.instances else {
@@ -404,6 +667,23 @@ unsafe fn invoke(
 }
 
 /// A native function, borrowed from a guard.
+///
+/// ```
+/// # use polyplug::{Runtime, Version};
+/// # let runtime = Runtime::new()?;
+/// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// #[repr(C)]
+/// struct AddArgs { a: u32, b: u32 }
+///
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let add = guard.find("test.add", Version::new(1, 0, 0))?.native("add")?;
+/// let mut out = 0u32;
+/// // SAFETY: [P1] test.add documents `add` as reading an `AddArgs` and writing a `u32`.
+/// unsafe { add.call(&AddArgs { a: 40, b: 2 }, &mut out) }?;
+/// assert_eq!(out, 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy)]
 pub struct NativeFnRef<'g> {
     func: NativeFn,
@@ -419,6 +699,25 @@ impl NativeFnRef<'_> {
     /// `A` and `O` must be the argument and result types the contract
     /// documents for this function (the ABI cannot check them), and the
     /// plugin must follow the rules of `SAFETY.md` (\[P1\]–\[P6\]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// #[repr(C)]
+    /// struct AddArgs { a: u32, b: u32 }
+    ///
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let panics = guard.find("test.add", Version::new(1, 0, 0))?.native("panic")?;
+    /// let mut out = 0u32;
+    /// // SAFETY: [P1] test.add documents `panic` as reading an `AddArgs` and writing a `u32`.
+    /// let err = unsafe { panics.call(&AddArgs { a: 0, b: 0 }, &mut out) }.unwrap_err();
+    /// assert_eq!(err.code, polyplug_abi::ERR_PANIC); // caught in the plugin, returned as a code
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub unsafe fn call<A, O>(&self, args: &A, out: &mut O) -> Result<(), CallError> {
         let args: *const A = args;
@@ -437,6 +736,17 @@ impl NativeFnRef<'_> {
     }
 
     /// The function's name.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
+    /// assert_eq!(add.native("fail")?.name(), "fail");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(&self) -> &str {
         self.table.native_names.get(self.index).map_or("", |n| &**n)
     }
@@ -454,6 +764,25 @@ impl std::fmt::Debug for NativeFnRef<'_> {
 /// An instance of a stateful contract. It calls the version that made it,
 /// keeps that version's library loaded, and destroys itself on drop.
 /// `Send`, not `Sync`: calls take `&mut self`.
+///
+/// ```
+/// use polyplug::{Runtime, Version};
+/// use polyplug_fixtures::bundle;
+///
+/// #[repr(C)]
+/// struct AddArgs { a: u32, b: u32 }
+///
+/// let runtime = Runtime::new()?;
+/// let id = runtime.load_bundle(bundle("reload-v1"))?;
+/// let reader = runtime.reader();
+/// let mut v1 = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+/// runtime.reload_bundle(id, Some(&bundle("reload-v2")))?;
+/// let mut out = 0u32;
+/// // SAFETY: [P1] reload.test documents `tag` as reading an `AddArgs` and writing a `u32`.
+/// unsafe { v1.call("tag", &AddArgs { a: 0, b: 0 }, &mut out) }?;
+/// assert_eq!(out, 100); // still v1's code: the instance keeps v1 loaded
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Instance {
     ptr: *mut c_void,
     destroy: polyplug_abi::DestroyInstanceFn,
@@ -468,11 +797,31 @@ unsafe impl Send for Instance {}
 
 impl Instance {
     /// The contract's name.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+    /// let reader = runtime.reader();
+    /// let instance = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+    /// assert_eq!(instance.contract(), "reload.test");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn contract(&self) -> &str {
         &self.table.name
     }
 
     /// The version that made this instance.
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+    /// let reader = runtime.reader();
+    /// let instance = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+    /// assert_eq!(instance.version(), Version::new(1, 0, 0)); // the version that made it, for good
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn version(&self) -> Version {
         self.table.version
     }
@@ -482,6 +831,26 @@ impl Instance {
     /// # Safety
     ///
     /// As for [`NativeFnRef::call`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+    /// #[repr(C)]
+    /// struct AddArgs { a: u32, b: u32 }
+    ///
+    /// let reader = runtime.reader();
+    /// let mut instance = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+    /// let mut out = 0u32;
+    /// // SAFETY: [P1] reload.test documents `bump` as reading an `AddArgs` and writing a `u32`.
+    /// unsafe { instance.call("bump", &AddArgs { a: 0, b: 0 }, &mut out) }?;
+    /// assert_eq!(out, 1);
+    /// // SAFETY: as above; an unknown name is refused before any call.
+    /// assert!(unsafe { instance.call("nope", &AddArgs { a: 0, b: 0 }, &mut out) }.is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub unsafe fn call<A, O>(
         &mut self,
         function: &str,

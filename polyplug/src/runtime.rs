@@ -113,6 +113,19 @@ impl Registry {
 }
 
 /// Information about one loaded bundle.
+///
+/// ```
+/// use polyplug::{Runtime, Version};
+/// use polyplug_fixtures::bundle;
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(bundle("test-add"))?;
+/// runtime.load_bundle(bundle("consumer"))?;
+/// let info = runtime.bundles().into_iter().find(|b| b.name == "consumer").unwrap();
+/// assert_eq!(info.contracts, [("consumer.calc".to_owned(), Version::new(1, 0, 0))]);
+/// assert_eq!(info.requires, [("test.add".to_owned(), Version::new(1, 0, 0))]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleInfo {
     /// Its id.
@@ -152,6 +165,19 @@ pub struct HostContract {
 
 impl HostContract {
     /// A contract `name` at `version` with no functions yet.
+    ///
+    /// ```
+    /// use polyplug::{HostContract, LoadError, Runtime, Version};
+    ///
+    /// extern "C" fn f() {}
+    /// let runtime = Runtime::new()?;
+    /// let twice = HostContract::new("demo.twice", Version::new(1, 0, 0))
+    ///     .typed("f", f as extern "C" fn())
+    ///     .typed("f", f as extern "C" fn());
+    /// let err = runtime.register_host_contract(twice).unwrap_err(); // checked as a plugin's would be
+    /// assert!(matches!(err, LoadError::HostContract(_)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(name: &str, version: Version) -> HostContract {
         HostContract {
             plain: PlainInterface {
@@ -167,6 +193,31 @@ impl HostContract {
     }
 
     /// Adds a native function with the fixed calling convention.
+    ///
+    /// ```
+    /// use std::ffi::c_void;
+    /// use polyplug::{HostContract, Runtime, Version};
+    /// use polyplug_abi::{AbiError, OK};
+    ///
+    /// /// `answer`: reads no arguments, writes a `u32`.
+    /// unsafe extern "C" fn answer(_: *mut c_void, _: *const c_void, out: *mut c_void, _: *mut AbiError) -> u32 {
+    ///     // SAFETY: [P4] the contract documents `out` as one writable `u32`.
+    ///     unsafe { out.cast::<u32>().write_unaligned(42) };
+    ///     OK
+    /// }
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let contract = HostContract::new("demo.answer", Version::new(1, 0, 0)).native("answer", answer);
+    /// runtime.register_host_contract(contract)?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let answer = guard.find("demo.answer", Version::new(1, 0, 0))?.native("answer")?;
+    /// let mut out = 0u32;
+    /// // SAFETY: [P1] `answer` reads nothing and writes a `u32`.
+    /// unsafe { answer.call(&(), &mut out) }?;
+    /// assert_eq!(out, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn native(mut self, name: &str, func: polyplug_abi::NativeFn) -> HostContract {
         self.plain
             .native
@@ -175,6 +226,22 @@ impl HostContract {
     }
 
     /// Adds a typed function; its signature is spelled from `F`.
+    ///
+    /// ```
+    /// use polyplug::{HostContract, Runtime, Version};
+    ///
+    /// extern "C" fn add(a: u32, b: u32) -> u32 { a.wrapping_add(b) }
+    /// let runtime = Runtime::new()?;
+    /// runtime.register_host_contract(
+    ///     HostContract::new("demo.math", Version::new(1, 0, 0))
+    ///         .typed("add", add as extern "C" fn(u32, u32) -> u32),
+    /// )?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let math = guard.find("demo.math", Version::new(1, 0, 0))?;
+    /// assert_eq!(math.typed_signatures().collect::<Vec<_>>(), [("add", "u32(u32,u32)")]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn typed<F: Signature>(mut self, name: &str, func: F) -> HostContract {
         let spelling = F::spelling().into_bytes();
         self.plain
@@ -192,11 +259,11 @@ impl HostContract {
 /// `Arc`. There is no global state: runtimes in one process are
 /// independent.
 ///
-/// ```no_run
+/// ```
 /// use polyplug::{Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
-/// runtime.load_bundle("plugins/test-add")?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
 /// let reader = runtime.reader();
 /// let guard = reader.pin();
 /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
@@ -222,6 +289,12 @@ fn view(text: &str) -> StrView {
 impl Runtime {
     /// A runtime with no bundles, with its own private directory for
     /// library copies.
+    ///
+    /// ```
+    /// let runtime = polyplug::Runtime::new()?;
+    /// assert!(runtime.bundles().is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new() -> std::io::Result<Runtime> {
         Ok(Runtime {
             shared: Arc::new(Shared {
@@ -235,6 +308,26 @@ impl Runtime {
     }
 
     /// Registers the calling thread for reads. Keep one per thread.
+    ///
+    /// ```
+    /// use polyplug::{Runtime, Version};
+    ///
+    /// let runtime = Runtime::new()?;
+    /// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// std::thread::scope(|s| {
+    ///     for _ in 0..2 {
+    ///         s.spawn(|| {
+    ///             let reader = runtime.reader(); // once per thread
+    ///             for x in 0..100 {
+    ///                 let guard = reader.pin(); // per call: no lock, no allocation
+    ///                 let add = guard.find("test.add", Version::new(1, 0, 0)).unwrap();
+    ///                 assert_eq!(add.typed::<extern "C" fn(u32) -> u32>("inc").unwrap().call(x), x + 1);
+    ///             }
+    ///         });
+    ///     }
+    /// });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reader(&self) -> Reader<'_> {
         Reader {
             inner: self.shared.store.reader(),
@@ -242,26 +335,83 @@ impl Runtime {
     }
 
     /// A receiver of every later [`Event`].
+    ///
+    /// ```
+    /// use polyplug::{Event, Runtime};
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let events = runtime.subscribe();
+    /// assert!(runtime.load_bundle("/no/such/bundle").is_err());
+    /// assert!(matches!(events.try_recv()?, Event::Loading { .. }));
+    /// assert!(matches!(events.try_recv()?, Event::LoadFailed { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn subscribe(&self) -> Receiver<Event> {
         self.shared.events.subscribe()
     }
 
     /// The revision: it changes after every load, reload and unload.
+    ///
+    /// ```
+    /// use polyplug::Runtime;
+    /// use polyplug_fixtures::bundle;
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let before = runtime.revision();
+    /// runtime.load_bundle(bundle("test-add"))?;
+    /// let after = runtime.revision();
+    /// assert_ne!(after, before);
+    /// assert!(runtime.load_bundle(bundle("test-add")).is_err());
+    /// assert_eq!(runtime.revision(), after); // a failed load publishes nothing
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn revision(&self) -> Revision {
         self.shared.store.revision()
     }
 
     /// Libraries opened and closed so far, and how many really unmapped.
+    ///
+    /// ```
+    /// use polyplug::Runtime;
+    ///
+    /// let runtime = Runtime::new()?;
+    /// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let stats = runtime.library_stats();
+    /// assert_eq!((stats.opened, stats.closed), (1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn library_stats(&self) -> LibraryStats {
         self.shared.graveyard.stats()
     }
 
     /// The loaded bundle named `name`.
+    ///
+    /// ```
+    /// use polyplug::Runtime;
+    ///
+    /// let runtime = Runtime::new()?;
+    /// assert_eq!(runtime.bundle_id("reload-test"), None);
+    /// let id = runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+    /// assert_eq!(runtime.bundle_id("reload-test"), Some(id)); // the manifest's name
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bundle_id(&self, name: &str) -> Option<BundleId> {
         lock(&self.shared.registry).by_name(name).map(|(id, _)| id)
     }
 
     /// Every loaded bundle, by id.
+    ///
+    /// ```
+    /// use polyplug::Runtime;
+    /// use polyplug_fixtures::bundle;
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let add = runtime.load_bundle(bundle("test-add"))?;
+    /// let mul = runtime.load_bundle(bundle("c-mul"))?;
+    /// let ids: Vec<_> = runtime.bundles().iter().map(|b| b.id).collect();
+    /// assert_eq!(ids, [add, mul]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bundles(&self) -> Vec<BundleInfo> {
         let registry = lock(&self.shared.registry);
         registry
@@ -292,6 +442,19 @@ impl Runtime {
     /// point, checks what it registered against what the manifest declares,
     /// and publishes all its contracts at once. On any error nothing
     /// changes.
+    ///
+    /// ```
+    /// use polyplug::{Runtime, Version};
+    /// use polyplug_fixtures::bundle;
+    ///
+    /// let runtime = Runtime::new()?;
+    /// runtime.load_bundle(bundle("test-add"))?;
+    /// let err = runtime.load_bundle(bundle("bad-abi")).unwrap_err();
+    /// println!("{err}"); // names the bundle, the library and the ABI versions
+    /// assert_eq!(runtime.bundles().len(), 1);
+    /// assert!(runtime.reader().pin().find("test.add", Version::new(1, 0, 0)).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load_bundle(&self, dir: impl AsRef<Path>) -> Result<BundleId, LoadError> {
         let dir = dir.as_ref();
         self.shared.events.emit(Event::Loading {
@@ -315,6 +478,22 @@ impl Runtime {
     /// `manifest.toml`), providers first. A cycle or a missing provider is
     /// reported before anything loads; if one bundle fails, the bundles
     /// this call loaded are unloaded again and the error is returned.
+    ///
+    /// ```
+    /// use polyplug::Runtime;
+    /// use polyplug_fixtures::copy_bundle;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("polyplug-doc-load-dir-{}", std::process::id()));
+    /// copy_bundle("consumer", &dir)?; // requires test.add
+    /// copy_bundle("test-add", &dir)?;
+    /// let runtime = Runtime::new()?;
+    /// let loaded = runtime.load_dir(&dir)?;
+    /// let names: Vec<String> = runtime.bundles().into_iter().map(|b| b.name).collect();
+    /// assert_eq!(names, ["test-add", "consumer"]); // providers first
+    /// assert_eq!(loaded.len(), 2);
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load_dir(&self, dir: impl AsRef<Path>) -> Result<Vec<BundleId>, LoadError> {
         let dir = dir.as_ref();
         let read_dir = |error| LoadError::ReadDir {
@@ -384,6 +563,27 @@ impl Runtime {
     /// [`ContractHandle`]s now reach the new version; readers switch
     /// without waiting. On any error the old version keeps serving,
     /// untouched.
+    ///
+    /// ```
+    /// use polyplug::{Runtime, Version};
+    /// use polyplug_fixtures::bundle;
+    ///
+    /// type VersionFn = extern "C" fn() -> u32;
+    /// let runtime = Runtime::new()?;
+    /// let id = runtime.load_bundle(bundle("reload-v1"))?;
+    /// let reader = runtime.reader();
+    /// let answer = |reader: &polyplug::Reader<'_>| -> Result<u32, polyplug::FindError> {
+    ///     let guard = reader.pin();
+    ///     let contract = guard.find("reload.test", Version::new(1, 0, 0))?;
+    ///     Ok(contract.typed::<VersionFn>("version")?.call())
+    /// };
+    /// assert_eq!(answer(&reader)?, 100);
+    /// runtime.reload_bundle(id, Some(&bundle("reload-v2")))?;
+    /// assert_eq!(answer(&reader)?, 200);
+    /// assert!(runtime.reload_bundle(id, Some(&bundle("test-add"))).is_err()); // another bundle's name
+    /// assert_eq!(answer(&reader)?, 200); // v2 keeps serving
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reload_bundle(&self, bundle: BundleId, from: Option<&Path>) -> Result<(), LoadError> {
         let mut registry = lock(&self.shared.registry);
         let name = registry
@@ -411,6 +611,21 @@ impl Runtime {
     /// require its contracts and nothing else provides them; see
     /// [`Runtime::unload_cascade`]. Handles to its contracts become stale;
     /// its library is closed once no guard can reach it.
+    ///
+    /// ```
+    /// use polyplug::{LoadError, Runtime};
+    /// use polyplug_fixtures::bundle;
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let add = runtime.load_bundle(bundle("test-add"))?;
+    /// let consumer = runtime.load_bundle(bundle("consumer"))?; // requires test.add
+    /// let refused = runtime.unload_bundle(add);
+    /// assert!(matches!(refused, Err(LoadError::HasDependents { .. })));
+    /// runtime.unload_bundle(consumer)?;
+    /// runtime.unload_bundle(add)?;
+    /// assert!(runtime.bundles().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn unload_bundle(&self, bundle: BundleId) -> Result<(), LoadError> {
         let mut registry = lock(&self.shared.registry);
         let record = registry
@@ -436,6 +651,18 @@ impl Runtime {
 
     /// Unloads a bundle and, first, every bundle that depends on it
     /// (transitively). Returns the unloaded bundles in unload order.
+    ///
+    /// ```
+    /// use polyplug::Runtime;
+    /// use polyplug_fixtures::bundle;
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let add = runtime.load_bundle(bundle("test-add"))?;
+    /// let consumer = runtime.load_bundle(bundle("consumer"))?; // requires test.add
+    /// assert_eq!(runtime.unload_cascade(add)?, [consumer, add]); // dependents first
+    /// assert!(runtime.bundles().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn unload_cascade(&self, bundle: BundleId) -> Result<Vec<BundleId>, LoadError> {
         let mut registry = lock(&self.shared.registry);
         if !registry.bundles.contains_key(&bundle) {
@@ -459,6 +686,31 @@ impl Runtime {
     }
 
     /// Publishes a contract implemented by the host, for plugins to find.
+    ///
+    /// The `host-user` fixture calls the host's `test.host` `double`:
+    ///
+    /// ```
+    /// use polyplug::{HostContract, Runtime, Version};
+    ///
+    /// #[repr(C)]
+    /// struct AddArgs { a: u32, b: u32 }
+    /// extern "C" fn double(x: u32) -> u32 { x.wrapping_mul(2) }
+    ///
+    /// let runtime = Runtime::new()?;
+    /// runtime.register_host_contract(
+    ///     HostContract::new("test.host", Version::new(1, 0, 0))
+    ///         .typed("double", double as extern "C" fn(u32) -> u32),
+    /// )?;
+    /// runtime.load_bundle(polyplug_fixtures::bundle("host-user"))?; // requires test.host
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let f = guard.find("host.user", Version::new(1, 0, 0))?.native("double_plus_one")?;
+    /// let mut out = 0u32;
+    /// // SAFETY: [P1] host.user documents `double_plus_one` as reading an `AddArgs`, writing a `u32`.
+    /// unsafe { f.call(&AddArgs { a: 20, b: 0 }, &mut out) }?;
+    /// assert_eq!(out, 41);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn register_host_contract(
         &self,
         contract: HostContract,
@@ -488,6 +740,22 @@ impl Runtime {
     /// reports drained versions. Every write does this too; call it when
     /// writes are rare and you want libraries closed promptly. Returns the
     /// number of libraries closed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use polyplug::{Runtime, Version};
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let id = runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+    /// let reader = runtime.reader();
+    /// let instance = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+    /// runtime.unload_bundle(id)?;
+    /// runtime.drain(Duration::from_secs(5))?; // tables gone; the instance keeps v1 loaded
+    /// assert_eq!(runtime.library_stats().closed, 0);
+    /// drop(instance); // runs the plugin's destructor; no `dlclose` on this thread
+    /// assert_eq!(runtime.reclaim(), 1); // closed here
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reclaim(&self) -> usize {
         let mut registry = lock(&self.shared.registry);
         self.maintain(&mut registry)
@@ -495,6 +763,24 @@ impl Runtime {
 
     /// Waits until every table retired so far has no readers left and is
     /// destroyed, then closes the libraries nothing uses any more.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use polyplug::{Runtime, Version};
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let id = runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let inc = guard.find("test.add", Version::new(1, 0, 0))?.typed::<extern "C" fn(u32) -> u32>("inc")?;
+    /// runtime.unload_bundle(id)?; // does not wait for readers
+    /// assert_eq!(inc.call(1), 2); // the guard keeps the library loaded...
+    /// assert!(runtime.drain(Duration::from_millis(10)).is_err()); // ...so draining times out
+    /// drop(guard);
+    /// runtime.drain(Duration::from_secs(5))?;
+    /// assert_eq!(runtime.library_stats().closed, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn drain(&self, timeout: Duration) -> Result<(), DrainTimeout> {
         let ticket = self.shared.store.drain_ticket();
         self.shared.store.wait_drained(ticket, timeout)?;

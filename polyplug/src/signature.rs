@@ -18,8 +18,21 @@ mod sealed {
 
 /// A plain value that crosses the boundary by value, with its name in the
 /// signature spelling.
+///
+/// ```
+/// use polyplug::AbiType;
+///
+/// assert_eq!(<u32 as AbiType>::C_NAME, "u32");
+/// assert_eq!(<() as AbiType>::C_NAME, "void"); // return types only
+/// ```
 pub trait AbiType: Copy + sealed::Sealed {
     /// The type's name in a signature string: `u32`, `f64`, `void`.
+    ///
+    /// ```
+    /// use polyplug::AbiType;
+    ///
+    /// assert_eq!(<f64 as AbiType>::C_NAME, "f64");
+    /// ```
     const C_NAME: &'static str;
 }
 
@@ -41,14 +54,44 @@ abi_types! {
 /// A function pointer type that a typed entry can be resolved as: an
 /// `extern "C" fn` of up to six [`AbiType`] arguments returning an
 /// [`AbiType`].
+///
+/// ```
+/// use polyplug::Signature;
+///
+/// type Add = extern "C" fn(u32, u32) -> u32;
+/// assert!(Add::matches("u32(u32,u32)"));
+/// assert!(!Add::matches("u64(u64,u64)")); // so `typed::<Add>` refuses it
+/// assert_eq!(Add::spelling(), "u32(u32,u32)");
+/// ```
 pub trait Signature: Copy + sealed::Sealed {
     /// Whether `spelling` (whitespace already removed) names this type.
+    ///
+    /// ```
+    /// use polyplug::Signature;
+    ///
+    /// assert!(<extern "C" fn()>::matches("void()"));
+    /// assert!(!<extern "C" fn(u32) -> u32>::matches("u32(u32,u32)"));
+    /// ```
     fn matches(spelling: &str) -> bool;
 
     /// This type's spelling, for error messages and host contracts.
+    ///
+    /// ```
+    /// use polyplug::Signature;
+    ///
+    /// assert_eq!(<extern "C" fn(i64, f32) -> u8>::spelling(), "u8(i64,f32)");
+    /// ```
     fn spelling() -> String;
 
     /// This function as an untyped pointer, for host contracts.
+    ///
+    /// ```
+    /// use polyplug::Signature;
+    ///
+    /// extern "C" fn inc(x: u32) -> u32 { x + 1 }
+    /// let erased: polyplug_abi::VoidFn = (inc as extern "C" fn(u32) -> u32).to_void();
+    /// # let _ = erased;
+    /// ```
     fn to_void(self) -> VoidFn;
 
     /// Turns an untyped pointer back into this type.
@@ -67,6 +110,25 @@ pub trait Signature: Copy + sealed::Sealed {
 /// The function pointer never leaves this value: it can be called, not
 /// copied out, so no call can outlive the guard that keeps its library
 /// loaded (\[R3\]).
+///
+/// ```
+/// # use polyplug::{HostContract, Runtime, Version};
+/// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+/// # let runtime = Runtime::new()?;
+/// # runtime.register_host_contract(
+/// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+/// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+/// # )?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let inc = guard
+///     .find("demo.inc", Version::new(1, 0, 0))?
+///     .typed::<extern "C" fn(u32) -> u32>("inc")?;
+/// assert_eq!(inc.call(41), 42); // a plain indirect call
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// It cannot escape its guard:
 ///
 /// ```compile_fail,E0597
 /// # use polyplug::{Runtime, Version};
@@ -146,6 +208,22 @@ macro_rules! signatures {
         impl<R: AbiType, $($a: AbiType),*> Typed<'_, extern "C" fn($($a),*) -> R> {
             /// Calls the function. This is a plain indirect call, the cost
             /// of raw FFI by value.
+            ///
+            /// ```
+            /// # use polyplug::{HostContract, Runtime, Version};
+            /// # extern "C" fn add(a: u32, b: u32) -> u32 { a + b }
+            /// # let runtime = Runtime::new()?;
+            /// # runtime.register_host_contract(
+            /// #     HostContract::new("demo.add", Version::new(1, 0, 0))
+            /// #         .typed("add", add as extern "C" fn(u32, u32) -> u32),
+            /// # )?;
+            /// let reader = runtime.reader();
+            /// let guard = reader.pin();
+            /// let contract = guard.find("demo.add", Version::new(1, 0, 0))?;
+            /// let add = contract.typed::<extern "C" fn(u32, u32) -> u32>("add")?;
+            /// assert_eq!(add.call(2, 3), 5);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
             #[inline]
             pub fn call(&self, $($v: $a),*) -> R {
                 (self.func)($($v),*)
