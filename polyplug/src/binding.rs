@@ -12,16 +12,19 @@
 //! # The design (\[R10\])
 //!
 //! A [`Binding<F>`] keeps the contract's handle, the function's name, and a
-//! cache: the serial of the entry it last checked and the function's index
-//! in that entry's table. Every entry the store publishes has a serial that
-//! no other entry of any runtime ever had, and an entry's table never
-//! changes. So when [`Guard::bound`] meets an entry whose serial is the
-//! cached one, the cached index names a function whose signature was
-//! already checked against `F`; otherwise (after a reload) it looks the name
-//! up again, checks the signature, and refreshes the cache.
+//! cache: the serial of the entry it last checked and that entry's function
+//! pointer. Every entry the store publishes has a serial that no other entry
+//! of any runtime ever had, and an entry's table never changes. So when
+//! [`Guard::bound`] meets an entry whose serial is the cached one, the
+//! cached pointer is that live entry's function, whose signature was
+//! already checked against `F`, and the guard keeps its library loaded;
+//! otherwise (after a reload) it looks the name up again, checks the
+//! signature, and refreshes the cache.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
+
+use polyplug_abi::VoidFn;
 
 use crate::entry::{ContractHandle, Entry};
 use crate::error::FindError;
@@ -58,8 +61,10 @@ use crate::signature::{Signature, Typed};
 pub struct Binding<F> {
     handle: ContractHandle,
     name: Box<str>,
-    /// `(entry serial, typed index)` last checked against `F`.
-    cached: Cell<(u64, usize)>,
+    /// `(entry serial, that entry's function)`, checked against `F`. The
+    /// pointer is only called after the serial matched the entry serving
+    /// under the caller's guard (\[R10\]).
+    cached: Cell<(u64, VoidFn)>,
     signature: PhantomData<F>,
 }
 
@@ -172,7 +177,7 @@ impl<'g> ContractRef<'g> {
         Ok(Binding {
             handle: self.handle(),
             name: name.into(),
-            cached: Cell::new((entry.serial, index)),
+            cached: Cell::new((entry.serial, entry.typed[index])),
             signature: PhantomData,
         })
     }
@@ -209,13 +214,11 @@ impl Guard<'_> {
     #[inline(always)]
     pub fn bound<F: Signature>(&self, binding: &Binding<F>) -> Result<Typed<'_, F>, FindError> {
         if let Ok(entry) = self.inner.get(binding.handle.0) {
-            let (serial, index) = binding.cached.get();
-            if entry.serial == serial
-                && let Some(&func) = entry.typed.get(index)
-            {
-                // SAFETY: [R10][R6] `index` was checked against `F` for the
-                // entry with this serial (in `bind` or `rebind`), and serials
-                // are never reused.
+            let (serial, func) = binding.cached.get();
+            if entry.serial == serial {
+                // SAFETY: [R10][R6] `func` is the function of the entry with
+                // this serial, checked against `F` (in `bind` or `rebind`);
+                // serials are never reused, so it is this live entry's.
                 let func = unsafe { F::from_void(func) };
                 // SAFETY: [R1][R3] the entry, and so its library, lives while
                 // this guard is pinned; `Typed` borrows the guard.
@@ -259,6 +262,6 @@ fn rebind<F: Signature>(
 ) -> Result<usize, FindError> {
     let entry = contract.entry();
     let index = checked_index::<F>(entry, contract.name(), &binding.name)?;
-    binding.cached.set((entry.serial, index));
+    binding.cached.set((entry.serial, entry.typed[index]));
     Ok(index)
 }
