@@ -2,6 +2,21 @@
 //! plugin, `dlsym` its entry point, run it against a minimal host table
 //! that accepts every registration, and `dlclose`. The lifecycle bench
 //! puts the runtime's load, reload and unload beside it.
+//!
+//! # Example
+//!
+//! The baseline registers the same contracts the runtime would load:
+//!
+//! ```
+//! use polyplug_benches::bare::BareCycle;
+//!
+//! let registered = BareCycle::new("c-add").run()?; // opened and closed again
+//! let runtime = polyplug::Runtime::new()?;
+//! let id = runtime.load_bundle(polyplug_fixtures::bundle("c-add"))?;
+//! let info = runtime.bundles().into_iter().find(|b| b.id == id).ok_or("not loaded")?;
+//! assert_eq!(usize::try_from(registered)?, info.contracts.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::ffi::c_void;
 use std::path::PathBuf;
@@ -42,7 +57,23 @@ unsafe extern "C" fn register(
 }
 
 impl BareCycle {
-    /// The cycle over fixture bundle `bundle`'s library.
+    /// The cycle over fixture bundle `bundle`'s library. Opens nothing
+    /// yet; each [`run`](BareCycle::run) is one whole cycle.
+    ///
+    /// # Panics
+    ///
+    /// When `bundle` is not a fixture bundle (see
+    /// [`polyplug_fixtures::bundle`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_benches::bare::BareCycle;
+    ///
+    /// let bare = BareCycle::new("test-add-cpp");
+    /// assert_eq!(bare.run()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(bundle: &str) -> BareCycle {
         BareCycle {
             path: polyplug_fixtures::library(bundle),
@@ -55,6 +86,18 @@ impl BareCycle {
     /// # Errors
     ///
     /// A failed `dlopen`/`dlsym`/`dlclose`, or an entry point that failed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_benches::bare::BareCycle;
+    ///
+    /// let bare = BareCycle::new("test-add");
+    /// for _ in 0..3 {
+    ///     assert_eq!(bare.run()?, 1); // each run opens and closes the library
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run(&self) -> Result<u32, Box<dyn std::error::Error>> {
         // SAFETY: [L1] a fixture library, opened as a host without polyplug
         // would open it.

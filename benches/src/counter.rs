@@ -15,6 +15,21 @@
 //!
 //! All polyplug arms load the fixture bundles through a real runtime; the
 //! raw FFI arm opens the same Rust library with `libloading`.
+//!
+//! # Example
+//!
+//! An arm and its baseline, as `report` pairs them:
+//!
+//! ```
+//! use polyplug_benches::counter::{Arm, Setup};
+//!
+//! let setup = Setup::new()?;
+//! let (arm, baseline) = (Arm::from_id("typed"), Arm::from_id("ffi_by_value"));
+//! for arm in [arm, baseline].into_iter().flatten() {
+//!     assert_eq!(setup.run(arm, 100)?, 100);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::ffi::c_void;
 use std::hint::black_box;
@@ -23,14 +38,50 @@ use polyplug::{Binding, CallError, FindError, Runtime, Version};
 use polyplug_abi::{AbiError, NativeFn, OK};
 
 /// Increments per measured iteration: count to a million.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_benches::counter::{Arm, COUNT, Setup};
+///
+/// // One measured iteration of the floor arm (fast enough for a doctest).
+/// assert_eq!(Setup::new()?.run(Arm::Native, COUNT)?, 1_000_000);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const COUNT: u32 = 1_000_000;
 
 /// The typed `inc`: `u32(u32)`.
+///
+/// # Example
+///
+/// ```
+/// use polyplug::{Runtime, Version};
+/// use polyplug_benches::counter::Inc;
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let inc = guard.find("test.add", Version::new(1, 0, 0))?.typed::<Inc>("inc")?;
+/// assert_eq!(inc.call(41), 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Inc = extern "C" fn(u32) -> u32;
 
 const V1: Version = Version::new(1, 0, 0);
 
-/// The arguments of `test.add`'s native `add`.
+/// The arguments of `test.add`'s native `add`: C's
+/// `struct { uint32_t a, b; }`.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_benches::counter::AddArgs;
+///
+/// let args = AddArgs { a: 40, b: 2 };
+/// assert_eq!(size_of_val(&args), 8);
+/// assert_eq!(std::mem::offset_of!(AddArgs, b), 4);
+/// ```
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct AddArgs {
@@ -41,6 +92,17 @@ pub struct AddArgs {
 }
 
 /// One way of reaching `inc`.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_benches::counter::{Arm, Setup};
+///
+/// let setup = Setup::new()?;
+/// assert_eq!(setup.run(Arm::DispatchC, 10)?, 10); // through the C plugin
+/// assert_eq!(setup.run(Arm::PinnedSession, 10)?, 10);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arm {
     /// A plain Rust call, `#[inline(never)]`.
@@ -67,6 +129,15 @@ pub enum Arm {
 
 impl Arm {
     /// Every arm, in report order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_benches::counter::Arm;
+    ///
+    /// assert_eq!(Arm::ALL[0], Arm::Native); // the floor comes first
+    /// assert!(Arm::ALL.contains(&Arm::PinnedReader));
+    /// ```
     pub const ALL: [Arm; 10] = [
         Arm::Native,
         Arm::AbiStatic,
@@ -80,7 +151,18 @@ impl Arm {
         Arm::PinnedReader,
     ];
 
-    /// The arm's benchmark id.
+    /// The arm's benchmark id: the criterion bench's function name and the
+    /// `report` row.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_benches::counter::Arm;
+    ///
+    /// assert_eq!(Arm::FfiByValue.id(), "ffi_by_value");
+    /// let ids: Vec<&str> = Arm::ALL.iter().map(|a| a.id()).collect();
+    /// assert_eq!(ids.len(), 10);
+    /// ```
     pub fn id(self) -> &'static str {
         match self {
             Arm::Native => "native",
@@ -96,13 +178,40 @@ impl Arm {
         }
     }
 
-    /// The arm with benchmark id `id`.
+    /// The arm with benchmark id `id`, or `None` for an unknown id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_benches::counter::Arm;
+    ///
+    /// assert_eq!(Arm::from_id("pinned_reader"), Some(Arm::PinnedReader));
+    /// assert_eq!(Arm::from_id("dlopen"), None);
+    /// for arm in Arm::ALL {
+    ///     assert_eq!(Arm::from_id(arm.id()), Some(arm));
+    /// }
+    /// ```
     pub fn from_id(id: &str) -> Option<Arm> {
         Arm::ALL.into_iter().find(|a| a.id() == id)
     }
 }
 
 /// Why a counting loop stopped.
+///
+/// # Example
+///
+/// ```
+/// use polyplug::{Runtime, Version};
+/// use polyplug_benches::counter::CountError;
+///
+/// let runtime = Runtime::new()?; // nothing loaded
+/// let reader = runtime.reader();
+/// let missing = reader.pin().find("test.add", Version::new(1, 0, 0)).map(|_| ());
+/// let err = CountError::from(missing.unwrap_err());
+/// assert_eq!(err.to_string(), "no loaded contract test.add satisfies 1.0.0");
+/// assert_eq!(CountError::Code(7).to_string(), "the native call returned 7");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum CountError {
     /// A lookup failed.
@@ -117,6 +226,15 @@ pub enum CountError {
 }
 
 /// The floor: a direct call the optimizer may not inline.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_benches::counter::inc_native;
+///
+/// assert_eq!(inc_native(41), 42);
+/// assert_eq!(inc_native(u32::MAX), 0); // wraps, like the plugins' `inc`
+/// ```
 #[inline(never)]
 pub fn inc_native(x: u32) -> u32 {
     x.wrapping_add(1)
@@ -130,6 +248,19 @@ pub fn inc_native(x: u32) -> u32 {
 ///
 /// `args` is null or points to an `AddArgs`; `out` is null or points to a
 /// writable `u32`.
+///
+/// # Example
+///
+/// It has the native ABI type, and [`Arm::AbiStatic`] counts through it:
+///
+/// ```
+/// use polyplug_abi::NativeFn;
+/// use polyplug_benches::counter::{Arm, Setup, inc_abi};
+///
+/// let _: NativeFn = inc_abi;
+/// assert_eq!(Setup::new()?.run(Arm::AbiStatic, 10)?, 10);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[inline(never)]
 pub unsafe extern "C" fn inc_abi(
     _instance: *mut c_void,
@@ -149,6 +280,18 @@ pub unsafe extern "C" fn inc_abi(
 
 /// Everything the arms need, loaded once: a runtime per plugin language
 /// and the raw library for `dlsym`.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_benches::counter::{Arm, Setup};
+///
+/// let setup = Setup::new()?; // load once, run every arm against it
+/// for arm in Arm::ALL {
+///     assert_eq!(setup.run(arm, 3)?, 3, "{arm:?}");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Setup {
     rust: Runtime,
@@ -173,6 +316,16 @@ impl Setup {
     /// # Errors
     ///
     /// Any load or lookup failure.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_benches::counter::Setup;
+    ///
+    /// let setup = Setup::new()?;
+    /// assert_eq!(setup.runtime().bundles().len(), 1); // test-add
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new() -> Result<Setup, Box<dyn std::error::Error>> {
         let path = polyplug_fixtures::library("test-add");
         // SAFETY: [P1] the fixture library's initializers are plain Rust
@@ -196,6 +349,17 @@ impl Setup {
     /// # Errors
     ///
     /// A failed lookup or call.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_benches::counter::{Arm, Setup};
+    ///
+    /// let setup = Setup::new()?;
+    /// assert_eq!(setup.run(Arm::Guarded, 1_000)?, 1_000);
+    /// assert_eq!(setup.run(Arm::DispatchCpp, 0)?, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run(&self, arm: Arm, n: u32) -> Result<u32, CountError> {
         match arm {
             Arm::Native => Ok(count_native(n)),
@@ -211,7 +375,21 @@ impl Setup {
         }
     }
 
-    /// The runtime holding the Rust plugin.
+    /// The runtime holding the Rust plugin, for benches that need more
+    /// than a counting loop.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug::Version;
+    /// use polyplug_benches::counter::Setup;
+    ///
+    /// let setup = Setup::new()?;
+    /// let reader = setup.runtime().reader();
+    /// let guard = reader.pin();
+    /// assert!(guard.find("test.add", Version::new(1, 0, 0)).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn runtime(&self) -> &Runtime {
         &self.rust
     }

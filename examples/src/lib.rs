@@ -60,17 +60,77 @@ pub use polyplug_abi::Version;
 const BUNDLES_DIR: &str = concat!(env!("OUT_DIR"), "/bundles");
 
 /// The name of the contract every example plugin implements.
+///
+/// # Example
+///
+/// ```
+/// use polyplug::Runtime;
+/// use polyplug_examples::{CONTRACT, CONTRACT_VERSION, bundle};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(bundle("counter-c-v1"))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let counter = guard.find(CONTRACT, CONTRACT_VERSION)?;
+/// assert_eq!(counter.name(), "demo.counter");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const CONTRACT: &str = "demo.counter";
 
-/// The version of [`CONTRACT`] every example plugin provides.
+/// The version of [`CONTRACT`] every example plugin provides. Both builds
+/// of a plugin provide it: the bundle version changes, the contract does not.
+///
+/// # Example
+///
+/// ```
+/// use polyplug::Runtime;
+/// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(PLUGINS[0].dir(Build::V2))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// assert_eq!(guard.find(CONTRACT, CONTRACT_VERSION)?.version(), CONTRACT_VERSION);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const CONTRACT_VERSION: Version = Version::new(1, 0, 0);
 
 /// The error code of `step` and `count` when the result would overflow a
 /// `u32` (`ERR_PLUGIN + 1`).
+///
+/// # Example
+///
+/// The typed `step` wraps; the native one reports the overflow:
+///
+/// ```
+/// use polyplug::Runtime;
+/// use polyplug_examples::{CONTRACT, CONTRACT_VERSION, ERR_OVERFLOW, StepArgs, bundle};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(bundle("counter-rust-v1"))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let step = guard.find(CONTRACT, CONTRACT_VERSION)?.native("step")?;
+/// let mut out = 0u32;
+/// // SAFETY: [P1] demo.counter documents `step` as reading a `StepArgs` and writing a `u32`.
+/// let err = unsafe { step.call(&StepArgs { x: u32::MAX }, &mut out) }.unwrap_err();
+/// assert_eq!(err.code, ERR_OVERFLOW);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const ERR_OVERFLOW: u32 = polyplug_abi::ERR_PLUGIN + 1;
 
 /// The arguments of the native functions `step` and `count`; the C and
-/// C++ plugins declare the same layout.
+/// C++ plugins declare the same layout, `struct { uint32_t x; }`.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_examples::StepArgs;
+///
+/// let args = StepArgs { x: 10 };
+/// assert_eq!(size_of_val(&args), 4); // one `uint32_t`, as in C
+/// assert_eq!(StepArgs::default(), StepArgs { x: 0 });
+/// ```
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StepArgs {
@@ -96,9 +156,35 @@ pub enum Build {
 
 impl Build {
     /// Both builds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_examples::{Build, PLUGINS};
+    ///
+    /// for build in Build::ALL {
+    ///     assert!(PLUGINS[2].dir(build).join("manifest.toml").is_file());
+    /// }
+    /// ```
     pub const ALL: [Build; 2] = [Build::V1, Build::V2];
 
     /// What `version()` answers, and what `step` adds: 1 or 2.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug::Runtime;
+    /// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS};
+    ///
+    /// let runtime = Runtime::new()?;
+    /// runtime.load_bundle(PLUGINS[1].dir(Build::V2))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let counter = guard.find(CONTRACT, CONTRACT_VERSION)?;
+    /// let step = counter.typed::<extern "C" fn(u32) -> u32>("step")?;
+    /// assert_eq!(step.call(10), 10 + Build::V2.number());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const fn number(self) -> u32 {
         match self {
             Build::V1 => 1,
@@ -107,6 +193,24 @@ impl Build {
     }
 
     /// The other build: the one a reload swaps to.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug::Runtime;
+    /// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS};
+    ///
+    /// let plugin = PLUGINS[0];
+    /// let runtime = Runtime::new()?;
+    /// let id = runtime.load_bundle(plugin.dir(Build::V1))?;
+    /// runtime.reload_bundle(id, Some(&plugin.dir(Build::V1.other())))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let counter = guard.find(CONTRACT, CONTRACT_VERSION)?;
+    /// let version = counter.typed::<extern "C" fn() -> u32>("version")?;
+    /// assert_eq!(version.call(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const fn other(self) -> Build {
         match self {
             Build::V1 => Build::V2,
@@ -141,6 +245,17 @@ impl fmt::Display for Language {
 }
 
 /// One example plugin, built in both versions.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_examples::{Build, Language, PLUGINS, Plugin};
+///
+/// let c: &Plugin = PLUGINS.iter().find(|p| p.language == Language::C).ok_or("no C plugin")?;
+/// assert_eq!(c.name, "counter-c");
+/// assert!(c.dir(Build::V1).ends_with("v1/counter-c"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Plugin {
     /// The bundle name both versions carry, for example `counter-c`.
@@ -163,6 +278,28 @@ impl Plugin {
 }
 
 /// The example plugins: Rust, C, C++.
+///
+/// # Example
+///
+/// Load one version of each and call them all:
+///
+/// ```
+/// use polyplug::Runtime;
+/// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS};
+///
+/// let runtime = Runtime::new()?;
+/// for plugin in &PLUGINS {
+///     runtime.load_bundle(plugin.dir(Build::V1))?;
+/// }
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let mut steps = Vec::new();
+/// for counter in guard.find_all(CONTRACT, CONTRACT_VERSION) {
+///     steps.push(counter.typed::<extern "C" fn(u32) -> u32>("step")?.call(10));
+/// }
+/// assert_eq!(steps, [11, 11, 11]); // Rust, C and C++ alike
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const PLUGINS: [Plugin; 3] = [
     Plugin {
         name: "counter-rust",
@@ -179,6 +316,16 @@ pub const PLUGINS: [Plugin; 3] = [
 ];
 
 /// The name of every example bundle: `<plugin>-v<N>`.
+///
+/// # Example
+///
+/// ```
+/// use polyplug_examples::{BUNDLES, bundle};
+///
+/// for name in BUNDLES {
+///     assert!(bundle(name).join("manifest.toml").is_file(), "{name}");
+/// }
+/// ```
 pub const BUNDLES: [&str; 6] = [
     "counter-rust-v1",
     "counter-rust-v2",

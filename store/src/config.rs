@@ -36,12 +36,45 @@
 /// # drop(store);
 /// ```
 pub trait Config: 'static + Copy + core::fmt::Debug + Eq + Send + Sync {
-    /// Bits of a handle that hold the slot index.
+    /// Bits of a handle that hold the slot index: a store has
+    /// `2^INDEX_BITS` slots.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Config, DefaultConfig, Store};
+    ///
+    /// assert_eq!(Store::<u32>::CAPACITY, 1 << DefaultConfig::INDEX_BITS);
+    /// ```
     const INDEX_BITS: u32;
-    /// Bits of a handle that hold the generation.
+    /// Bits of a handle that hold the generation: a slot can hold
+    /// `2^GENERATION_BITS - 1` values in turn before it is retired.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Config, Generation, Handle, Index};
+    ///
+    /// polyplug_store::config! { Tiny { index: 2, generation: 2, first_segment: 0 } }
+    /// assert_eq!(Tiny::GENERATION_BITS, 2);
+    /// assert!(Handle::<Tiny>::new(Index::new(0), Generation::new(3)).is_some());
+    /// assert!(Handle::<Tiny>::new(Index::new(0), Generation::new(4)).is_none());
+    /// ```
     const GENERATION_BITS: u32;
     /// The first segment of the slot table holds `1 << FIRST_SEGMENT_BITS`
     /// slots; each later segment doubles.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Config, DefaultConfig};
+    ///
+    /// // 32 slots before the table first grows, then 64, 128, ...
+    /// assert_eq!(1 << DefaultConfig::FIRST_SEGMENT_BITS, 32);
+    /// ```
     const FIRST_SEGMENT_BITS: u32;
 }
 

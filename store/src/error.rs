@@ -135,6 +135,21 @@ impl<C: Config> std::error::Error for WriteError<C> {
 }
 
 /// A refused write, carrying back the value it did not store.
+///
+/// # Example
+///
+/// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
+/// use polyplug_store::{Store, WriteError};
+///
+/// polyplug_store::config! { TwoSlots { index: 1, generation: 1, first_segment: 0 } }
+/// let store: Store<String, u64, TwoSlots> = Store::new();
+/// store.insert(1, "a".to_string()).unwrap();
+/// store.insert(2, "b".to_string()).unwrap();
+/// let refused = store.insert(3, "c".to_string()).unwrap_err();
+/// assert_eq!(refused.error, WriteError::Full { capacity: 2 });
+/// assert_eq!(refused.value.as_deref(), Some("c")); // nothing is lost
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refused<T, C: Config> {
     /// Why.
@@ -157,6 +172,24 @@ impl<T: fmt::Debug, C: Config> std::error::Error for Refused<T, C> {
 }
 
 /// [`Store::wait_drained`](crate::Store::wait_drained) timed out.
+///
+/// # Example
+///
+/// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
+/// use std::time::Duration;
+/// use polyplug_store::Store;
+///
+/// let store: Store<u32> = Store::new();
+/// let h = store.insert(1, 1).unwrap();
+/// let reader = store.reader();
+/// let guard = reader.pin(); // keeps the old value reachable
+/// let ticket = store.replace(h, 2).unwrap();
+/// let err = store.wait_drained(ticket, Duration::from_millis(1)).unwrap_err();
+/// assert_eq!(err.pending, 1);
+/// drop(guard);
+/// store.wait_drained(ticket, Duration::from_secs(5)).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DrainTimeout {
     /// Values retired up to the ticket that still await reclamation.

@@ -320,6 +320,18 @@ impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
     }
 
     /// The store this guard reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let reader = store.reader();
+    /// let guard = reader.pin();
+    /// assert!(std::ptr::eq(guard.store(), &store));
+    /// ```
     pub fn store(&self) -> &'r Store<T, K, C> {
         self.store
     }
@@ -333,6 +345,23 @@ impl<T, K, C: Config> fmt::Debug for Guard<'_, T, K, C> {
 
 /// Iterator returned by [`Guard::find_all`]: `(handle, &value)` for each
 /// live value under a key. Allocates nothing.
+///
+/// # Example
+///
+/// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
+/// use polyplug_store::Store;
+///
+/// let store: Store<&str> = Store::new();
+/// let a = store.insert(1, "a").unwrap();
+/// let b = store.insert(1, "b").unwrap();
+/// store.remove(a).unwrap();
+/// let reader = store.reader();
+/// let guard = reader.pin();
+/// let mut all = guard.find_all(&1);
+/// assert_eq!(all.next(), Some((b, &"b"))); // the removed value is gone
+/// assert_eq!(all.next(), None);
+/// ```
 pub struct FindAll<'g, T, K, C: Config> {
     store: &'g Store<T, K, C>,
     handles: core::slice::Iter<'g, Handle<C>>,

@@ -31,12 +31,35 @@ use crate::config::{Config, DefaultConfig, Layout};
 pub struct Index(u32);
 
 impl Index {
-    /// Wraps a raw index.
+    /// Wraps a raw index. Any `u32` is an index; whether it fits a store's
+    /// config is checked by [`Handle::new`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Generation, Handle, Index};
+    ///
+    /// let index = Index::new(3);
+    /// let h: Handle = Handle::new(index, Generation::FIRST).unwrap();
+    /// assert_eq!(h.index(), index);
+    /// ```
     pub const fn new(raw: u32) -> Self {
         Self(raw)
     }
 
     /// The raw index.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<&str> = Store::new();
+    /// let h = store.insert(1, "first").unwrap();
+    /// assert_eq!(h.index().get(), 0); // the first slot of a fresh store
+    /// ```
     pub const fn get(self) -> u32 {
         self.0
     }
@@ -58,14 +81,51 @@ pub struct Generation(u32);
 
 impl Generation {
     /// The generation of the first value a slot holds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Generation, Store};
+    ///
+    /// let store: Store<&str> = Store::new();
+    /// let h = store.insert(1, "v1").unwrap();
+    /// assert_eq!(h.generation(), Generation::FIRST);
+    /// ```
     pub const FIRST: Self = Self(1);
 
-    /// Wraps a raw generation.
+    /// Wraps a raw generation. Generation 0 is representable but never
+    /// issued: [`Handle::new`] refuses it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Generation, Handle, Index};
+    ///
+    /// assert_eq!(Generation::new(1), Generation::FIRST);
+    /// let zero: Option<Handle> = Handle::new(Index::new(0), Generation::new(0));
+    /// assert_eq!(zero, None);
+    /// ```
     pub const fn new(raw: u32) -> Self {
         Self(raw)
     }
 
     /// The raw generation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<&str> = Store::new();
+    /// let old = store.insert(1, "v1").unwrap();
+    /// store.remove(old).unwrap();
+    /// let new = store.insert(1, "v2").unwrap(); // reuses the emptied slot
+    /// assert_eq!(new.index(), old.index());
+    /// assert_eq!(new.generation().get(), old.generation().get() + 1);
+    /// ```
     pub const fn get(self) -> u32 {
         self.0
     }
@@ -106,6 +166,19 @@ pub struct Handle<C = DefaultConfig> {
 impl<C: Config> Handle<C> {
     /// Packs `index` and `generation`, or `None` if either does not fit `C`
     /// or the generation is 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Generation, Handle, Index};
+    ///
+    /// polyplug_store::config! { Small { index: 4, generation: 3, first_segment: 1 } }
+    /// assert!(Handle::<Small>::new(Index::new(15), Generation::new(7)).is_some());
+    /// assert!(Handle::<Small>::new(Index::new(16), Generation::FIRST).is_none()); // 16 slots
+    /// assert!(Handle::<Small>::new(Index::new(0), Generation::new(8)).is_none()); // 3 bits
+    /// assert!(Handle::<Small>::new(Index::new(0), Generation::new(0)).is_none()); // never issued
+    /// ```
     pub fn new(index: Index, generation: Generation) -> Option<Self> {
         let () = Layout::<C>::CHECKED;
         if u64::from(index.0) >= Layout::<C>::CAPACITY
@@ -125,6 +198,23 @@ impl<C: Config> Handle<C> {
 
     /// Unpacks a raw handle, or `None` if it could not have been issued by a
     /// store with config `C` (bits above the generation set, or generation 0).
+    ///
+    /// This is how a handle that came back from C is parsed: every `u64`
+    /// gives a valid handle or `None`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Handle, Store};
+    ///
+    /// let store: Store<&str> = Store::new();
+    /// let h = store.insert(1, "v1").unwrap();
+    /// let raw = h.to_raw(); // handed to C and back
+    /// assert_eq!(Handle::from_raw(raw), Some(h));
+    /// let none: Option<Handle> = Handle::from_raw(0); // C's "no handle"
+    /// assert_eq!(none, None);
+    /// ```
     pub fn from_raw(raw: u64) -> Option<Self> {
         let () = Layout::<C>::CHECKED;
         let used = C::INDEX_BITS.checked_add(C::GENERATION_BITS)?;
@@ -139,17 +229,48 @@ impl<C: Config> Handle<C> {
     }
 
     /// The packed `u64`, for crossing an FFI boundary.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Generation, Handle, Index};
+    ///
+    /// // Index in the low 32 bits, generation in the high 32 bits.
+    /// let h: Handle = Handle::new(Index::new(5), Generation::new(2)).unwrap();
+    /// assert_eq!(h.to_raw(), (2 << 32) | 5);
+    /// ```
     pub fn to_raw(self) -> u64 {
         self.raw
     }
 
     /// The slot index.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Handle, Index};
+    ///
+    /// let h: Handle = Handle::from_raw((1 << 32) | 9).unwrap();
+    /// assert_eq!(h.index(), Index::new(9));
+    /// ```
     pub fn index(self) -> Index {
         let mask = Layout::<C>::CAPACITY.wrapping_sub(1);
         Index(low_u32(self.raw & mask))
     }
 
     /// The generation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Generation, Handle};
+    ///
+    /// let h: Handle = Handle::from_raw((4 << 32) | 9).unwrap();
+    /// assert_eq!(h.generation(), Generation::new(4));
+    /// ```
     pub fn generation(self) -> Generation {
         let shifted = self.raw.checked_shr(C::INDEX_BITS).unwrap_or(0);
         Generation(low_u32(shifted & u64::from(Layout::<C>::MAX_GENERATION)))

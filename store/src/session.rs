@@ -56,6 +56,26 @@ use crate::reclaim::{ActiveReclaimer, Reclaim};
 /// How many [`Session::pin`]s pass between two quiescent points. A
 /// quiescent point costs a fence, so this amortizes it; model builds make
 /// every pin one, so the models see each.
+///
+/// # Example
+///
+/// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return; }
+/// use polyplug_store::{QUIESCENT_EVERY, Store};
+///
+/// let store: Store<u32> = Store::new();
+/// let h = store.insert(1, 1).unwrap();
+/// let reader = store.reader();
+/// let session = reader.session();
+/// let ticket = store.replace(h, 2).unwrap();
+/// assert!(!store.is_drained(ticket)); // the anchor may still reach 1
+/// // Quiescent points let the old value go while the session lives.
+/// let drained = (0..4 * QUIESCENT_EVERY).any(|_| {
+///     drop(session.pin());
+///     store.is_drained(ticket)
+/// });
+/// assert!(drained);
+/// ```
 pub const QUIESCENT_EVERY: u32 = if cfg!(any(loom, shuttle)) { 1 } else { 64 };
 
 /// A reader pinned between calls, whose [`pin`](Session::pin) is a cheap

@@ -153,7 +153,18 @@ pub struct Revision(pub u64);
 pub struct DrainTicket(pub(crate) u64);
 
 impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
-    /// The number of slots a store with config `C` has.
+    /// The number of slots a store with config `C` has: `2^INDEX_BITS`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// assert_eq!(Store::<u32>::CAPACITY, 1 << 32);
+    /// polyplug_store::config! { Small { index: 4, generation: 8, first_segment: 2 } }
+    /// assert_eq!(Store::<u32, u64, Small>::CAPACITY, 16);
+    /// ```
     pub const CAPACITY: u64 = Layout::<C>::CAPACITY;
 
     /// An empty store with its own epoch collector.
@@ -538,7 +549,19 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     ///
     /// # Example
     ///
-    /// See [`DrainTicket`].
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<String> = Store::new();
+    /// let h = store.insert(1, "v1".to_string()).unwrap();
+    /// let reader = store.reader();
+    /// let guard = reader.pin();
+    /// let ticket = store.remove(h).unwrap();
+    /// assert!(!store.is_drained(ticket)); // the guard may still reach "v1"
+    /// drop(guard);
+    /// assert!(store.is_drained(ticket)); // "v1" has been dropped
+    /// ```
     pub fn is_drained(&self, ticket: DrainTicket) -> bool {
         self.reclaim();
         lock(&self.writer)

@@ -133,7 +133,19 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     ///
     /// # Example
     ///
-    /// See [`WriteTxn`].
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<&str> = Store::new();
+    /// let old = store.insert(1, "v1").unwrap();
+    /// let mut txn = store.write();
+    /// txn.insert(1, "v2").unwrap();
+    /// txn.remove(old).unwrap();
+    /// txn.commit(); // key 1 moves from "v1" to "v2" in one step
+    /// let reader = store.reader();
+    /// assert_eq!(*reader.pin().find(&1, |_| true).unwrap().1, "v2");
+    /// ```
     pub fn write(&self) -> WriteTxn<'_, T, K, C> {
         WriteTxn {
             store: self,
@@ -299,7 +311,19 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> WriteTxn<'s, T, K, C> {
     ///
     /// # Example
     ///
-    /// See [`WriteTxn`].
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<&str> = Store::new();
+    /// let reader = store.reader();
+    /// let mut txn = store.write();
+    /// let h = txn.insert(7, "new").unwrap();
+    /// assert_eq!(*reader.pin().get(h).unwrap(), "new"); // resolvable at once
+    /// assert!(reader.pin().find(&7, |_| true).is_none()); // findable after commit
+    /// drop(txn); // abort: the insert is undone
+    /// assert!(reader.pin().get(h).is_err());
+    /// ```
     pub fn insert(&mut self, key: K, value: T) -> Result<Handle<C>, Refused<T, C>> {
         let store = self.store;
         let no_bump = store.planted(Bug::NoGenerationBump);
@@ -431,7 +455,20 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> WriteTxn<'s, T, K, C> {
     ///
     /// # Example
     ///
-    /// See [`WriteTxn`].
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<&str> = Store::new();
+    /// let a = store.insert(1, "a1").unwrap();
+    /// let before = store.revision();
+    /// let mut txn = store.write();
+    /// txn.replace(a, "a2").unwrap();
+    /// txn.insert(2, "b1").unwrap();
+    /// let ticket = txn.commit();
+    /// assert_eq!(store.revision().0, before.0 + 1); // one bump for the batch
+    /// assert!(store.is_drained(ticket)); // "a1" is gone: no reader held it
+    /// ```
     pub fn commit(mut self) -> DrainTicket {
         let store = self.store;
         let mut writer = match self.writer.take() {

@@ -7,6 +7,15 @@
 //! (a missing Acquire/Release), and when a payload is destroyed while a
 //! reader could still read it (a use after reclaim). Its [`Track`] makes
 //! loom report a payload that is never dropped (a leak).
+//!
+//! This module exists only in loom builds, and its items work only inside a
+//! loom model, so its examples are text, written the way
+//! `tests/loom_models.rs` uses these items. Run the models with:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test --release -p polyplug-verification \
+//!     --test loom_models -- --nocapture
+//! ```
 
 use std::time::Instant;
 
@@ -17,6 +26,17 @@ use polyplug_store::sync::{Track, UnsafeCell};
 pub const POISON: u64 = 0xDEAD_DEAD_DEAD_DEAD;
 
 /// A number in loom-tracked memory.
+///
+/// # Example
+///
+/// Inside a loom model (see the [module docs](self) for how to run one):
+///
+/// ```text
+/// let store = ModelStore::new();
+/// let h = store.insert(KEY, Payload::new(1)).unwrap();
+/// let reader = store.reader();
+/// assert_eq!(reader.pin().get(h).unwrap().read(), 1); // checked by loom
+/// ```
 #[derive(Debug)]
 pub struct Payload {
     cell: UnsafeCell<u64>,
@@ -66,6 +86,17 @@ pub const MAX_BRANCHES: usize = 20_000;
 /// no bound, every interleaving), or `LOOM_MAX_PREEMPTIONS` when set, and
 /// prints the executions explored and the time taken.
 ///
+/// # Example
+///
+/// In a `--cfg loom` test:
+///
+/// ```text
+/// #[test]
+/// fn get_vs_remove() {
+///     check("get_vs_remove", None, || scenarios::get_vs_remove(Bug::None));
+/// }
+/// ```
+///
 /// The execution counter lives outside the model on purpose: it is a
 /// plain `std` atomic because loom's own primitives are reset for every
 /// execution.
@@ -103,6 +134,16 @@ pub fn check(name: &str, bound: Option<usize>, model: impl Fn() + Sync + Send + 
 
 /// Declares a loom model test: `$body(Bug::None)` under [`check`] with
 /// preemption bound `$bound`.
+///
+/// # Example
+///
+/// From `tests/loom_models.rs` (`--cfg loom`):
+///
+/// ```text
+/// use polyplug_verification::{loom_model as model, scenarios as sc};
+///
+/// model!(get_vs_replace, None, |bug| sc::get_vs_replace(bug, 1));
+/// ```
 #[macro_export]
 macro_rules! loom_model {
     ($name:ident, $bound:expr, $body:expr) => {
@@ -117,6 +158,22 @@ macro_rules! loom_model {
 
 /// Declares a planted-bug twin: `$body($bug)` under [`check`], which must
 /// panic with a message containing `$expected`.
+///
+/// # Example
+///
+/// From `tests/loom_models.rs` (`--cfg loom`):
+///
+/// ```text
+/// use polyplug_verification::{loom_twin as twin, scenarios as sc};
+///
+/// twin!(
+///     twin_get_vs_replace_relaxed_read,
+///     None,
+///     |bug| sc::get_vs_replace(bug, 1),
+///     Bug::RelaxedRead,
+///     "Causality violation"
+/// );
+/// ```
 #[macro_export]
 macro_rules! loom_twin {
     ($name:ident, $bound:expr, $body:expr, $bug:expr, $expected:literal) => {

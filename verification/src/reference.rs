@@ -52,6 +52,26 @@ struct Slot<V> {
 /// Every method returns the same type as the store's method of the same
 /// name, except that writes return `()` where the store returns a
 /// `DrainTicket` (reclamation is not part of the handle semantics).
+///
+/// # Example
+///
+/// Drive the model and a real store with the same operations and compare:
+///
+/// ```
+/// # if polyplug_store::sync::MODEL_BUILD { return Ok(()); }
+/// use polyplug_store::Store;
+/// use polyplug_verification::reference::Reference;
+///
+/// let store: Store<u32> = Store::new();
+/// let mut model: Reference<u32> = Reference::new();
+/// let h = store.insert(1, 10)?;
+/// assert_eq!(model.insert(1, 10), Ok(h));
+/// store.remove(h)?;
+/// model.remove(h)?;
+/// let reader = store.reader();
+/// assert_eq!(reader.pin().get(h), model.get(h)); // both: Removed
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Reference<V, K = u64, C: Config = DefaultConfig> {
     /// Every slot ever used; `slots.len()` is the store's high-water mark.
@@ -66,9 +86,30 @@ pub struct Reference<V, K = u64, C: Config = DefaultConfig> {
 
 impl<V, K, C: Config> Reference<V, K, C> {
     /// Slots in a store with config `C`: `2^INDEX_BITS`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::Store;
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// polyplug_store::config! { Tiny { index: 2, generation: 2, first_segment: 0 } }
+    /// assert_eq!(Reference::<u32, u64, Tiny>::CAPACITY, 4);
+    /// assert_eq!(Reference::<u32>::CAPACITY, Store::<u32>::CAPACITY);
+    /// ```
     pub const CAPACITY: u64 = 1u64 << C::INDEX_BITS;
 
     /// The largest generation a slot can reach: `2^GENERATION_BITS - 1`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// polyplug_store::config! { Tiny { index: 2, generation: 2, first_segment: 0 } }
+    /// assert_eq!(Reference::<u32, u64, Tiny>::MAX_GENERATION, 3);
+    /// assert_eq!(Reference::<u32>::MAX_GENERATION, u32::MAX);
+    /// ```
     pub const MAX_GENERATION: u32 = if C::GENERATION_BITS >= 32 {
         u32::MAX
     } else {
@@ -76,6 +117,16 @@ impl<V, K, C: Config> Reference<V, K, C> {
     };
 
     /// An empty model, like `Store::new()`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let model: Reference<&str> = Reference::new();
+    /// assert!(model.is_empty());
+    /// assert_eq!(model.revision(), 0);
+    /// ```
     pub fn new() -> Self {
         Self {
             slots: Vec::new(),
@@ -86,45 +137,162 @@ impl<V, K, C: Config> Reference<V, K, C> {
     }
 
     /// How many slots have ever been used (the next fresh index).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<&str> = Reference::new();
+    /// let a = model.insert(1, "a")?;
+    /// model.insert(1, "b")?;
+    /// model.remove(a)?;
+    /// assert_eq!(model.len(), 2); // a removed slot still counts
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn len(&self) -> u32 {
         u32::try_from(self.slots.len()).unwrap_or(u32::MAX)
     }
 
     /// Whether no slot was ever used.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<&str> = Reference::new();
+    /// let h = model.insert(1, "a")?;
+    /// model.remove(h)?;
+    /// assert!(!model.is_empty()); // emptied, but used
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }
 
     /// How many values are live.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<&str> = Reference::new();
+    /// let a = model.insert(1, "a")?;
+    /// model.insert(2, "b")?;
+    /// model.remove(a)?;
+    /// assert_eq!(model.live_count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn live_count(&self) -> usize {
         self.index.len()
     }
 
     /// The generation of the last value placed in slot `index`, or `None` if
     /// the slot was never used.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::{Generation, Index};
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<&str> = Reference::new();
+    /// let h = model.insert(1, "a")?;
+    /// model.remove(h)?;
+    /// assert_eq!(model.slot_generation(h.index()), Some(Generation::FIRST));
+    /// model.insert(1, "b")?; // reuses the slot
+    /// assert_eq!(model.slot_generation(h.index()), Some(Generation::new(2)));
+    /// assert_eq!(model.slot_generation(Index::new(1)), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn slot_generation(&self, index: Index) -> Option<Generation> {
         self.slot(index).map(|s| Generation::new(s.generation))
     }
 
     /// Whether slot `index` was emptied at the maximum generation and so
     /// can never be used again.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// // Two slots, generations 1 to 3.
+    /// polyplug_store::config! { Tiny { index: 1, generation: 2, first_segment: 0 } }
+    /// let mut model: Reference<&str, u64, Tiny> = Reference::new();
+    /// for _ in 0..3 {
+    ///     let h = model.insert(1, "v")?; // slot 0, generation 1, 2, 3
+    ///     model.remove(h)?;
+    /// }
+    /// assert!(model.is_retired(polyplug_store::Index::new(0)));
+    /// assert_eq!(model.insert(1, "v")?.index().get(), 1); // slot 0 is never reused
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_retired(&self, index: Index) -> bool {
         self.slot(index)
             .is_some_and(|s| s.value.is_none() && s.generation == Self::MAX_GENERATION)
     }
 
     /// The free list, oldest first: the order in which `insert` reuses slots.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<&str> = Reference::new();
+    /// let a = model.insert(1, "a")?;
+    /// let b = model.insert(1, "b")?;
+    /// model.remove(b)?;
+    /// model.remove(a)?;
+    /// let free: Vec<_> = model.free_slots().collect();
+    /// assert_eq!(free, [b.index(), a.index()]); // FIFO
+    /// assert_eq!(model.insert(1, "c")?.index(), b.index());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn free_slots(&self) -> impl Iterator<Item = Index> + '_ {
         self.free.iter().map(|&i| Index::new(i))
     }
 
     /// How many successful writes (inserts, replaces, removes) happened: the
     /// store's `revision()` after the same operations, each its own commit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return Ok(()); }
+    /// use polyplug_store::Store;
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let mut model: Reference<u32> = Reference::new();
+    /// let h = store.insert(1, 1)?;
+    /// model.insert(1, 1)?;
+    /// store.replace(h, 2)?;
+    /// model.replace(h, 2)?;
+    /// assert_eq!(store.revision().0, model.revision());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn revision(&self) -> u64 {
         self.revision
     }
 
     /// Every live value with its handle and key, in insertion order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<&str> = Reference::new();
+    /// let a = model.insert(2, "a")?;
+    /// let b = model.insert(1, "b")?;
+    /// let live: Vec<_> = model.live().collect();
+    /// assert_eq!(live, [(a, &2, &"a"), (b, &1, &"b")]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn live(&self) -> impl Iterator<Item = (Handle<C>, &K, &V)> + '_ {
         self.index.iter().filter_map(|(key, handle)| {
             let value = self.slot(handle.index())?.value.as_ref()?;
@@ -138,6 +306,22 @@ impl<V, K, C: Config> Reference<V, K, C> {
     ///
     /// [`WriteError::Full`] when no slot is free and every index is used,
     /// with the value handed back.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::WriteError;
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// polyplug_store::config! { Two { index: 1, generation: 2, first_segment: 0 } }
+    /// let mut model: Reference<&str, u64, Two> = Reference::new();
+    /// model.insert(1, "a")?;
+    /// model.insert(1, "b")?;
+    /// let full = model.insert(1, "c").unwrap_err();
+    /// assert_eq!(full.error, WriteError::Full { capacity: 2 });
+    /// assert_eq!(full.value, Some("c"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn insert(&mut self, key: K, value: V) -> Result<Handle<C>, Refused<V, C>> {
         let (index, generation) = if let Some(index) = self.free.pop_front() {
             let Some(slot) = self.slots.get(to_usize(index)) else {
@@ -183,6 +367,21 @@ impl<V, K, C: Config> Reference<V, K, C> {
     /// - [`GetError::Removed`] when the slot is empty and last held this
     ///   handle's generation;
     /// - [`GetError::Stale`] otherwise, with the slot's last generation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::{Generation, GetError};
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<&str> = Reference::new();
+    /// let old = model.insert(1, "v1")?;
+    /// model.remove(old)?;
+    /// model.insert(1, "v2")?; // same slot, generation 2
+    /// let current = Generation::new(2);
+    /// assert_eq!(model.get(old), Err(GetError::Stale { handle: old, current }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get(&self, handle: Handle<C>) -> Result<&V, GetError<C>> {
         let Some(slot) = self.slot(handle.index()) else {
             return Err(GetError::OutOfRange { handle });
@@ -201,6 +400,20 @@ impl<V, K, C: Config> Reference<V, K, C> {
     ///
     /// [`WriteError::Handle`] with what [`Reference::get`] says when the
     /// handle is not live; the value is handed back.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<&str> = Reference::new();
+    /// let h = model.insert(1, "v1")?;
+    /// model.replace(h, "v2")?;
+    /// assert_eq!(model.get(h), Ok(&"v2")); // same handle, new value
+    /// model.remove(h)?;
+    /// assert_eq!(model.replace(h, "v3").unwrap_err().value, Some("v3"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn replace(&mut self, handle: Handle<C>, value: V) -> Result<(), Refused<V, C>> {
         if let Err(error) = self.get(handle) {
             return Err(Refused {
@@ -221,6 +434,21 @@ impl<V, K, C: Config> Reference<V, K, C> {
     ///
     /// [`WriteError::Handle`] with what [`Reference::get`] says when the
     /// handle is not live.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_store::GetError;
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<&str> = Reference::new();
+    /// let h = model.insert(1, "v1")?;
+    /// model.remove(h)?;
+    /// assert_eq!(model.find(&1, |_| true), None);
+    /// assert_eq!(model.get(h), Err(GetError::Removed { handle: h }));
+    /// assert!(model.remove(h).is_err()); // only once
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn remove(&mut self, handle: Handle<C>) -> Result<(), Refused<V, C>> {
         if let Err(error) = self.get(handle) {
             return Err(Refused {
@@ -252,6 +480,19 @@ impl<V, K, C: Config> Reference<V, K, C> {
 impl<V, K: PartialEq, C: Config> Reference<V, K, C> {
     /// What the store's `Guard::find(key, predicate)` returns: the first
     /// live value under `key`, in insertion order, that `predicate` accepts.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<u32> = Reference::new();
+    /// model.insert(9, 1)?;
+    /// let two = model.insert(9, 2)?;
+    /// assert_eq!(model.find(&9, |v| *v >= 2), Some((two, &2)));
+    /// assert_eq!(model.find(&8, |_| true), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn find(&self, key: &K, mut predicate: impl FnMut(&V) -> bool) -> Option<(Handle<C>, &V)> {
         self.live()
             .find(|(_, k, value)| *k == key && predicate(value))
@@ -260,6 +501,19 @@ impl<V, K: PartialEq, C: Config> Reference<V, K, C> {
 
     /// What the store's `Guard::find_all(key)` yields, collected: every live
     /// value under `key`, oldest first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_verification::reference::Reference;
+    ///
+    /// let mut model: Reference<u32> = Reference::new();
+    /// let a = model.insert(5, 1)?;
+    /// let b = model.insert(5, 2)?;
+    /// model.insert(6, 3)?;
+    /// assert_eq!(model.find_all(&5), [(a, &1), (b, &2)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn find_all(&self, key: &K) -> Vec<(Handle<C>, &V)> {
         self.live()
             .filter(|(_, k, _)| *k == key)

@@ -2,6 +2,27 @@
 //! (`tests/loom_models.rs`) and the crossbeam-epoch models
 //! (`tests/loom_epoch.rs`). Each takes the [`Bug`] to plant (`Bug::None` for
 //! the real model) and panics when the store misbehaves.
+//!
+//! Like [`payload`](crate::payload), this module exists only in loom builds
+//! and works only inside a loom model. A scenario becomes a test through
+//! [`loom_model!`](crate::loom_model) and its planted-bug twin through
+//! [`loom_twin!`](crate::loom_twin):
+//!
+//! ```text
+//! model!(get_vs_remove, None, sc::get_vs_remove);
+//! twin!(
+//!     twin_get_vs_remove_eager_reclaim,
+//!     None,
+//!     sc::get_vs_remove,
+//!     Bug::EagerReclaim,
+//!     "Causality violation"
+//! );
+//! ```
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test --release -p polyplug-verification \
+//!     --test loom_models -- --nocapture
+//! ```
 
 #![expect(
     clippy::unwrap_used,
@@ -216,7 +237,11 @@ pub fn session_quiescent_points(bug: Bug) {
     store.reclaim();
     t.join().unwrap();
     store.reclaim();
-    assert_eq!(store.pending(), 0, "v1 is reclaimed once the session is gone");
+    assert_eq!(
+        store.pending(),
+        0,
+        "v1 is reclaimed once the session is gone"
+    );
 }
 
 /// A session reader borrows a value, then pins again while the first guard
