@@ -264,6 +264,23 @@ pub enum NativeError {
         /// The library path in the bundle.
         path: PathBuf,
     },
+    /// The file is shorter than its ELF headers say: a truncated copy.
+    /// `dlopen` would map the missing pages and fault on them (checked on
+    /// Linux only).
+    #[error(
+        "bundle {bundle:?}: expected library {} to hold the {expected} bytes its ELF headers describe, found {found} bytes (truncated)",
+        path.display()
+    )]
+    Truncated {
+        /// The bundle name.
+        bundle: String,
+        /// The library path in the bundle.
+        path: PathBuf,
+        /// The length the headers describe.
+        expected: u64,
+        /// The file's length.
+        found: u64,
+    },
     /// The library's SHA-256 differs from `library.sha256`.
     #[error(
         "bundle {bundle:?}: expected library {} to have sha256 {expected} (library.sha256), found {found}",

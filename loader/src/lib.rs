@@ -71,6 +71,7 @@
 #![deny(unsafe_code)]
 
 mod bundle;
+mod elf;
 mod error;
 mod image;
 mod location;

@@ -25,6 +25,7 @@ use polyplug_abi::{
 use sha2::{Digest, Sha256};
 
 use crate::bundle::Bundle;
+use crate::elf;
 use crate::error::NativeError;
 use crate::image::{CloseReport, Unmapped, image_mapped};
 use crate::scratch::ScratchDir;
@@ -68,7 +69,9 @@ impl NativeLibrary {
     /// 1. Reads the library file. Refuses a file shorter than 64 bytes and,
     ///    on Linux, one without the ELF magic `\x7fELF`.
     /// 2. When the manifest gives `library.sha256`, hashes the bytes and
-    ///    refuses a mismatch.
+    ///    refuses a mismatch. On Linux, refuses a file shorter than its ELF
+    ///    headers say (a truncated file, which `dlopen` would map and then
+    ///    fault on with `SIGBUS`).
     /// 3. Writes the same bytes to a new file in `scratch`, so `dlopen`
     ///    never reuses a cached image of a rebuilt path and what is opened
     ///    is exactly what was hashed.
@@ -135,6 +138,7 @@ impl NativeLibrary {
                 });
             }
         }
+        check_length(&bytes, name, source)?;
         let private_path =
             scratch
                 .write_new(name, &bytes)
@@ -151,7 +155,7 @@ impl NativeLibrary {
         let library = opened.map_err(|e| NativeError::Dlopen {
             bundle: name.to_owned(),
             path: source.to_owned(),
-            message: e.to_string(),
+            message: describe(&e),
         })?;
         let entry = match check_abi(&library, name).and_then(|()| find_entry(&library, name)) {
             Ok(entry) => entry,
@@ -234,7 +238,7 @@ impl NativeLibrary {
             private_path,
             ..
         } = self;
-        let close_error = library.close().err().map(|e| e.to_string());
+        let close_error = library.close().err().map(|e| describe(&e));
         let unmapped = match image_mapped(&private_path) {
             Some(false) => Unmapped::Yes,
             Some(true) => Unmapped::No,
@@ -306,6 +310,36 @@ fn looks_like_shared_object(bytes: &[u8]) -> bool {
 }
 
 /// `dlopen(path, RTLD_NOW | RTLD_LOCAL)`.
+/// A libloading error with the dynamic loader's reason, which libloading
+/// keeps as the error's source ("dlopen failed" alone names nothing).
+fn describe(error: &libloading::Error) -> String {
+    match std::error::Error::source(error) {
+        Some(reason) => format!("{error}: {reason}"),
+        None => error.to_string(),
+    }
+}
+
+/// Refuses an ELF file shorter than its headers say, before `dlopen` maps
+/// it and faults on the missing pages (see [`crate::elf`]). Linux only, as
+/// [`looks_like_shared_object`].
+fn check_length(bytes: &[u8], bundle: &str, path: &Path) -> Result<(), NativeError> {
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let found = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    match elf::extent(bytes) {
+        Some(expected) if expected <= found => Ok(()),
+        Some(expected) => Err(NativeError::Truncated {
+            bundle: bundle.to_owned(),
+            path: path.to_owned(),
+            expected,
+            found,
+        }),
+        // Headers this check cannot read: `dlopen` refuses them itself.
+        None => Ok(()),
+    }
+}
+
 #[cfg(unix)]
 fn dlopen(path: &Path) -> Result<libloading::Library, libloading::Error> {
     use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};

@@ -180,42 +180,95 @@ fn unload_under_load_gives_stale_handles_not_crashes() {
     assert_eq!((stats.opened, stats.closed), (2, 2));
 }
 
-/// At least 2,000 reloads under four dispatchers; every retired library
-/// is reclaimed and closed, and counted.
+/// The resident set size of this process, in KiB, from `/proc/self/status`
+/// (`None` where there is no procfs).
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// RSS growth over the measured reloads that fails the soak. Generous, so
+/// that allocator noise never trips it: a retired image left mapped
+/// (~300 KiB resident each) crosses it within about 220 reloads, and any
+/// leak of about 7 KiB or more per reload crosses it in `ci/soak.sh`'s
+/// 10,000 (about 36 KiB per reload in the default 2,000).
+const RSS_GROWTH_LIMIT_KIB: u64 = 64 * 1024;
+
+/// Reloads before the first RSS reading: allocator pools, the store's
+/// segments and the epoch collector's bags reach their steady size.
+const WARM_UP_RELOADS: u64 = 200;
+
+/// `POLYPLUG_SOAK_RELOADS` reloads (2,000 by default; `ci/soak.sh` runs
+/// 10,000 in release) under four dispatchers: no call is torn, every
+/// retired library is reclaimed, closed and unmapped, and the resident set
+/// does not grow by more than [`RSS_GROWTH_LIMIT_KIB`] between the end of
+/// the warm-up and the end.
 #[test]
 fn soak_two_thousand_reloads_under_four_dispatchers() {
     let reloads: u64 = std::env::var("POLYPLUG_SOAK_RELOADS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
+    let warm_up = WARM_UP_RELOADS.min(reloads);
     let runtime = Runtime::new().unwrap();
     let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
     let (v1, v2) = (bundle("reload-v1"), bundle("reload-v2"));
+    let mut rss = (None, None);
+    let mut wall = std::time::Duration::ZERO;
     let tally = under_load(&runtime, 4, |_| {
+        let start = std::time::Instant::now();
         for i in 0..reloads {
+            if i == warm_up {
+                drain(&runtime);
+                rss.0 = rss_kib();
+            }
             runtime
                 .reload_bundle(id, Some(if i % 2 == 0 { &v2 } else { &v1 }))
                 .unwrap();
         }
+        drain(&runtime);
+        wall = start.elapsed();
+        if warm_up == reloads {
+            rss.0 = rss_kib();
+        }
+        rss.1 = rss_kib();
     });
-    assert_eq!(tally.torn.load(Ordering::Relaxed), 0);
     drain(&runtime);
     let stats = runtime.library_stats();
+    let calls = tally.v1.load(Ordering::Relaxed) + tally.v2.load(Ordering::Relaxed);
+    let torn = tally.torn.load(Ordering::Relaxed);
+    let show = |kib: Option<u64>| kib.map_or_else(|| "unknown".to_owned(), |k| format!("{k} KiB"));
     println!(
-        "soak: {reloads} reloads, {} calls, libraries opened {} closed {} unmapped {} still mapped {}",
-        tally.v1.load(Ordering::Relaxed) + tally.v2.load(Ordering::Relaxed),
+        "soak: {reloads} reloads in {:.1} s ({:.0} reloads/s), {calls} calls, {torn} torn; \
+         libraries opened {} closed {} unmapped {} still mapped {}; \
+         RSS after {warm_up} reloads {}, at the end {}",
+        wall.as_secs_f64(),
+        reloads as f64 / wall.as_secs_f64().max(f64::MIN_POSITIVE),
         stats.opened,
         stats.closed,
         stats.unmapped,
-        stats.still_mapped
+        stats.still_mapped,
+        show(rss.0),
+        show(rss.1),
     );
+    assert_eq!(torn, 0, "no call saw anything but 100 or 200");
+    assert!(calls > 0);
     assert_eq!(stats.opened, reloads + 1);
     assert_eq!(
         stats.closed, reloads,
-        "every retired library was reclaimed and closed"
+        "every retired library was reclaimed and closed; only the serving one is open"
     );
     assert_eq!(
-        stats.unmapped, reloads,
+        (stats.unmapped, stats.still_mapped),
+        (reloads, 0),
         "every closed image left the address space"
     );
+    if let (Some(before), Some(after)) = rss {
+        assert!(
+            after.saturating_sub(before) < RSS_GROWTH_LIMIT_KIB,
+            "RSS grew from {before} KiB to {after} KiB over {} reloads",
+            reloads - warm_up
+        );
+    }
 }

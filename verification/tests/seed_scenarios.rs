@@ -139,10 +139,9 @@ fn dispatch_concurrent_with_reload() {
     let guard = reader.pin();
     let after = guard.get(h).expect("the contract resolves after reload");
     assert_eq!(after.version, 2);
-    assert!(core::ptr::fn_addr_eq(
-        after.call,
-        version_v2 as extern "C" fn() -> u32
-    ));
+    // Calls, not function addresses: Rust does not promise that a function
+    // has one address (sanitizer builds, for one, give it two).
+    assert_eq!((after.call)(), 200);
     let (found, table) = guard.find(&CONTRACT, |_| true).expect("find after reload");
     assert_eq!(found, h);
     assert_eq!(call(table), 200);
