@@ -89,21 +89,64 @@ impl Bundle {
     }
 
     /// The canonical bundle directory.
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir};
+    /// # let tmp = ScratchDir::new()?; // a temporary directory, removed on drop
+    /// # let manifest = b"[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n";
+    /// # std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
+    /// let bundle = Bundle::open(&tmp.path().join("."))?;
+    /// assert_eq!(bundle.dir(), tmp.path()); // `.` resolved away
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// The path of `manifest.toml` in the canonical directory.
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir};
+    /// # let tmp = ScratchDir::new()?; // a temporary directory, removed on drop
+    /// # let manifest = b"[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n";
+    /// # std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
+    /// let bundle = Bundle::open(tmp.path())?;
+    /// assert_eq!(bundle.manifest_path(), tmp.path().join("manifest.toml"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn manifest_path(&self) -> &Path {
         &self.manifest_path
     }
 
     /// The parsed manifest.
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir};
+    /// # let tmp = ScratchDir::new()?; // a temporary directory, removed on drop
+    /// # let manifest = b"[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n";
+    /// # std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
+    /// use polyplug_loader::LoaderKind;
+    ///
+    /// let bundle = Bundle::open(tmp.path())?;
+    /// assert_eq!(bundle.manifest().loader, LoaderKind::Lua);
+    /// assert!(bundle.manifest().provides.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
     /// The bundle's name, from its manifest.
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir};
+    /// # let tmp = ScratchDir::new()?; // a temporary directory, removed on drop
+    /// # let manifest = b"[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n";
+    /// # std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
+    /// let bundle = Bundle::open(tmp.path())?;
+    /// assert_eq!(bundle.name().as_str(), "demo");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(&self) -> &BundleName {
         &self.manifest.name
     }
@@ -111,6 +154,31 @@ impl Bundle {
     /// The canonical path of the library for this platform, inside
     /// [`dir`](Bundle::dir); `None` unless the loader is
     /// [`LoaderKind::Native`].
+    ///
+    /// ```
+    /// use polyplug_loader::{Bundle, ScratchDir, platform_key};
+    ///
+    /// let tmp = ScratchDir::new()?; // a temporary directory, removed on drop
+    /// let manifest = format!(
+    ///     r#"
+    /// [bundle]
+    /// name = "demo"
+    /// version = "1.0.0"
+    /// loader = "native"
+    ///
+    /// [library]
+    /// {} = "lib/libdemo.so"
+    /// "#,
+    ///     platform_key(),
+    /// );
+    /// std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
+    /// std::fs::create_dir(tmp.path().join("lib"))?;
+    /// std::fs::write(tmp.path().join("lib/libdemo.so"), b"not read until NativeLibrary::open")?;
+    ///
+    /// let bundle = Bundle::open(tmp.path())?;
+    /// assert_eq!(bundle.library_path(), Some(tmp.path().join("lib/libdemo.so").as_path()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn library_path(&self) -> Option<&Path> {
         self.library_path.as_deref()
     }

@@ -20,8 +20,12 @@ use crate::version::VersionError;
 /// use std::path::Path;
 /// use polyplug_loader::{ManifestErrorKind, parse_manifest};
 ///
-/// let text = "[bundle]\nname = \"demo\"\nversion = \"1.x\"\nloader = \"lua\"\n";
-/// let err = parse_manifest(text.as_bytes(), Path::new("demo/manifest.toml")).unwrap_err();
+/// let text = br#"[bundle]
+/// name = "demo"
+/// version = "1.x"
+/// loader = "lua"
+/// "#;
+/// let err = parse_manifest(text, Path::new("demo/manifest.toml")).unwrap_err();
 /// assert_eq!((err.line, err.column), (3, 11));
 /// assert_eq!(err.field.as_deref(), Some("bundle.version"));
 /// assert!(matches!(err.kind, ManifestErrorKind::Version(_)));
@@ -58,6 +62,26 @@ impl fmt::Display for ManifestError {
 impl std::error::Error for ManifestError {}
 
 /// What is wrong with a manifest; see [`ManifestError`] for where.
+///
+/// Its `Display` is the message without the position.
+///
+/// ```
+/// use std::path::Path;
+/// use polyplug_loader::{ManifestErrorKind, parse_manifest};
+///
+/// let text = br#"
+/// [bundle]
+/// name = "demo"
+/// version = "1.0.0"
+/// loader = "native"
+/// "#;
+/// let err = parse_manifest(text, Path::new("manifest.toml")).unwrap_err();
+/// assert_eq!(err.kind, ManifestErrorKind::NoLibrary);
+/// assert_eq!(
+///     err.kind.to_string(),
+///     r#"expected a [library] table for loader "native", found none"#
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestErrorKind {
     /// The bytes are not UTF-8; the position is the first bad byte.

@@ -62,6 +62,20 @@ pub struct CloseReport {
 
 impl CloseReport {
     /// `dlclose` succeeded and the image is known to be gone.
+    ///
+    /// ```
+    /// use std::path::PathBuf;
+    /// use polyplug_loader::{CloseReport, Unmapped};
+    ///
+    /// let kept = CloseReport {
+    ///     private_path: PathBuf::from("/tmp/polyplug-1-0-0/demo-3.so"),
+    ///     unmapped: Unmapped::No, // for example, a library linked with `-z nodelete`
+    ///     close_error: None,
+    /// };
+    /// assert!(!kept.is_clean());
+    /// let unknown = CloseReport { unmapped: Unmapped::Unknown, ..kept };
+    /// assert!(!unknown.is_clean()); // not known to be gone
+    /// ```
     pub fn is_clean(&self) -> bool {
         self.close_error.is_none() && self.unmapped == Unmapped::Yes
     }

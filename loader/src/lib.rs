@@ -30,18 +30,28 @@
 //!
 //! # Guarantees
 //!
-//! - Parsers never panic and never do IO; every input gives a value or a
-//!   typed error.
-//! - A library path never leaves its bundle directory: absolute paths,
-//!   `..` components and escaping symlinks are refused.
-//! - The bytes that are loaded are the bytes that were hashed: each load
-//!   opens a fresh private copy, so a rebuilt file is never served from a
-//!   cached image.
-//! - No plugin code runs before the ABI version is checked, except the
-//!   library's own initialisers, which `dlopen` runs (see the *Trust*
-//!   section of [`NativeLibrary::open`]).
-//! - A function pointer cannot outlive its library: [`Entry`] borrows the
-//!   [`NativeLibrary`].
+//! An id names the invariant in `SAFETY.md` that states and argues the
+//! guarantee.
+//!
+//! - **Parsers never panic and never do IO.** Every input gives a value or
+//!   a typed error; `fuzz/` feeds the manifest parser arbitrary bytes.
+//! - **A library path never leaves its bundle directory.** Absolute paths,
+//!   `..` components and symlinks that escape are refused, after the
+//!   directory is canonicalized (\[L1\]).
+//! - **The bytes that are loaded are the bytes that were checked.** Each
+//!   load writes a fresh private copy of the bytes that passed the size,
+//!   ELF and digest checks, and opens that, so a rebuilt file is never
+//!   served from a cached image (\[L1\]).
+//! - **No plugin code runs before the ABI version is checked**, except the
+//!   library's own initialisers, which `dlopen` runs (\[L1\], \[L2\]; see
+//!   the *Trust* section of [`NativeLibrary::open`]).
+//! - **A function pointer cannot outlive its library.** [`Entry`] borrows
+//!   the [`NativeLibrary`], so the library cannot be closed while an entry
+//!   point exists (\[L3\], a `compile_fail` doctest).
+//! - **Closing says what happened.** [`NativeLibrary::close`] reports
+//!   whether the image really left memory, read from `/proc/self/maps`
+//!   on Linux, instead of trusting `dlclose` (`SAFETY.md`, *Library
+//!   unmapping*).
 //!
 //! # Example
 //!

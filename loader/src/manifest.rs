@@ -19,6 +19,19 @@ use crate::name::{BundleName, ContractName};
 use crate::version::{parse_version, parse_version_req};
 
 /// The largest manifest accepted, in bytes.
+///
+/// ```
+/// use std::path::Path;
+/// use polyplug_loader::{MAX_MANIFEST_BYTES, ManifestErrorKind, parse_manifest};
+///
+/// let huge = vec![b'#'; MAX_MANIFEST_BYTES + 1];
+/// let err = parse_manifest(&huge, Path::new("manifest.toml")).unwrap_err();
+/// assert!(matches!(err.kind, ManifestErrorKind::TooLarge { limit: MAX_MANIFEST_BYTES, .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "manifest.toml:1:1: expected a manifest of at most 65536 bytes, found 65537 bytes"
+/// );
+/// ```
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 
 /// A parsed and validated `manifest.toml`.
@@ -28,7 +41,7 @@ pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 /// use polyplug_abi::Version;
 /// use polyplug_loader::{LoaderKind, parse_manifest};
 ///
-/// let text = r#"
+/// let text = br#"
 /// [bundle]
 /// name = "test-add"
 /// version = "1.0.0"
@@ -45,7 +58,7 @@ pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 /// name = "test.host"
 /// version = "1"
 /// "#;
-/// let manifest = parse_manifest(text.as_bytes(), Path::new("manifest.toml"))?;
+/// let manifest = parse_manifest(text, Path::new("manifest.toml"))?;
 /// assert_eq!(manifest.name.as_str(), "test-add");
 /// assert_eq!(manifest.loader, LoaderKind::Native);
 /// assert_eq!(manifest.provides[0].version, Version::new(1, 2, 0));
@@ -96,6 +109,13 @@ pub enum LoaderKind {
 
 impl LoaderKind {
     /// Every loader kind, in manifest order.
+    ///
+    /// ```
+    /// use polyplug_loader::LoaderKind;
+    ///
+    /// let names = LoaderKind::ALL.map(LoaderKind::name);
+    /// assert_eq!(names, ["native", "lua", "python", "javascript", "wasm"]);
+    /// ```
     pub const ALL: [LoaderKind; 5] = [
         LoaderKind::Native,
         LoaderKind::Lua,
@@ -105,12 +125,29 @@ impl LoaderKind {
     ];
 
     /// The kind spelled `name` in a manifest, if any (exact, lowercase).
+    ///
+    /// ```
+    /// use polyplug_loader::LoaderKind;
+    ///
+    /// assert_eq!(LoaderKind::from_name("native"), Some(LoaderKind::Native));
+    /// assert_eq!(LoaderKind::from_name("NATIVE"), None);
+    /// assert_eq!(LoaderKind::from_name("js"), None); // no aliases
+    /// ```
     pub fn from_name(name: &str) -> Option<LoaderKind> {
         LoaderKind::ALL.into_iter().find(|kind| kind.name() == name)
     }
 
     /// The manifest spelling: `native`, `lua`, `python`, `javascript` or
     /// `wasm`.
+    ///
+    /// ```
+    /// use polyplug_loader::LoaderKind;
+    ///
+    /// assert_eq!(LoaderKind::JavaScript.name(), "javascript");
+    /// for kind in LoaderKind::ALL {
+    ///     assert_eq!(LoaderKind::from_name(kind.name()), Some(kind));
+    /// }
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             LoaderKind::Native => "native",
@@ -161,6 +198,20 @@ pub struct LibrarySpec {
 impl LibrarySpec {
     /// The library for the platform this program runs on
     /// ([`platform_key`]), if the manifest names one.
+    ///
+    /// ```
+    /// use std::path::{Path, PathBuf};
+    /// use polyplug_loader::{LibrarySpec, platform_key};
+    ///
+    /// let linux_only = LibrarySpec {
+    ///     linux: Some(PathBuf::from("libdemo.so")),
+    ///     macos: None,
+    ///     windows: None,
+    ///     sha256: None,
+    /// };
+    /// let expected = (platform_key() == "linux").then(|| Path::new("libdemo.so"));
+    /// assert_eq!(linux_only.for_current_platform(), expected);
+    /// ```
     pub fn for_current_platform(&self) -> Option<&Path> {
         let path = match platform_key() {
             "linux" => &self.linux,
@@ -204,12 +255,37 @@ pub struct ContractDecl {
 }
 
 impl ContractDecl {
-    /// The contract's id, `ContractId::of(name, version.major)`.
+    /// The contract's id, `ContractId::of(name, version.major)`: minor and
+    /// patch do not change it.
+    ///
+    /// ```
+    /// use polyplug_abi::{ContractId, Version};
+    /// use polyplug_loader::{ContractDecl, ContractName};
+    ///
+    /// let name = ContractName::parse("test.add")?;
+    /// let v1_2 = ContractDecl { name: name.clone(), version: Version::new(1, 2, 0) };
+    /// let v1_9 = ContractDecl { name, version: Version::new(1, 9, 3) };
+    /// assert_eq!(v1_2.id(), ContractId::of("test.add", 1));
+    /// assert_eq!(v1_2.id(), v1_9.id());
+    /// # Ok::<(), polyplug_loader::NameError>(())
+    /// ```
     pub fn id(&self) -> ContractId {
         ContractId::of(self.name.as_str(), self.version.major)
     }
 
-    /// The contract's key, `name@major`.
+    /// The contract's key, `name@major`, as
+    /// [`parse_contract_key`](crate::parse_contract_key) reads it back.
+    ///
+    /// ```
+    /// use polyplug_abi::Version;
+    /// use polyplug_loader::{ContractDecl, ContractName, parse_contract_key};
+    ///
+    /// let name = ContractName::parse("test.add")?;
+    /// let decl = ContractDecl { name: name.clone(), version: Version::new(2, 1, 0) };
+    /// assert_eq!(decl.key(), "test.add@2");
+    /// assert_eq!(parse_contract_key(&decl.key())?, (name, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn key(&self) -> String {
         format!("{}@{}", self.name, self.version.major)
     }

@@ -8,8 +8,30 @@ use core::fmt;
 use crate::version::{PartFault, parse_part};
 
 /// Longest bundle name, in characters.
+///
+/// ```
+/// use polyplug_loader::{BundleName, MAX_BUNDLE_NAME};
+///
+/// assert!(BundleName::parse(&"a".repeat(MAX_BUNDLE_NAME)).is_ok());
+/// let err = BundleName::parse(&"a".repeat(MAX_BUNDLE_NAME + 1)).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "expected a bundle name of 1 to 64 characters, found 65 characters"
+/// );
+/// ```
 pub const MAX_BUNDLE_NAME: usize = 64;
 /// Longest contract name, in characters.
+///
+/// ```
+/// use polyplug_loader::{ContractName, MAX_CONTRACT_NAME};
+///
+/// assert!(ContractName::parse(&"a".repeat(MAX_CONTRACT_NAME)).is_ok());
+/// let err = ContractName::parse(&"a".repeat(MAX_CONTRACT_NAME + 1)).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "expected a contract name of 1 to 128 characters, found 129 characters"
+/// );
+/// ```
 pub const MAX_CONTRACT_NAME: usize = 128;
 
 /// Which kind of name a [`NameError`] is about; its `Display` is the
@@ -32,6 +54,12 @@ pub enum NameKind {
 
 impl NameKind {
     /// The longest accepted name of this kind, in characters.
+    ///
+    /// ```
+    /// use polyplug_loader::{MAX_CONTRACT_NAME, NameKind};
+    ///
+    /// assert_eq!(NameKind::Contract.max_len(), MAX_CONTRACT_NAME);
+    /// ```
     pub const fn max_len(self) -> usize {
         match self {
             NameKind::Bundle => MAX_BUNDLE_NAME,
@@ -41,6 +69,14 @@ impl NameKind {
 
     /// The allowed characters, as a character class: `[a-z0-9_-]` or
     /// `[a-z0-9_.-]`.
+    ///
+    /// ```
+    /// use polyplug_loader::NameKind;
+    ///
+    /// // Only contract names may hold dots.
+    /// assert_eq!(NameKind::Bundle.allowed(), "[a-z0-9_-]");
+    /// assert_eq!(NameKind::Contract.allowed(), "[a-z0-9_.-]");
+    /// ```
     pub const fn allowed(self) -> &'static str {
         match self {
             NameKind::Bundle => "[a-z0-9_-]",
@@ -142,17 +178,22 @@ pub enum NameError {
     },
 }
 
-/// Implements the shared accessors of a validated name newtype.
+/// Implements the shared accessors of a validated name newtype, with the
+/// docs (and examples) of `parse` and `as_str` given per type.
 macro_rules! name_type {
-    ($name:ident, $rule:expr) => {
+    (
+        $name:ident, $rule:expr;
+        $(#[$parse_doc:meta])* fn parse;
+        $(#[$as_str_doc:meta])* fn as_str;
+    ) => {
         impl $name {
-            /// Parses and validates a name; see the type's docs for the rules.
+            $(#[$parse_doc])*
             pub fn parse(input: &str) -> Result<$name, NameError> {
                 $rule.check(input)?;
                 Ok($name(input.to_owned()))
             }
 
-            /// The name as text.
+            $(#[$as_str_doc])*
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -195,7 +236,34 @@ macro_rules! name_type {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BundleName(String);
 
-name_type!(BundleName, NameKind::Bundle);
+name_type! {
+    BundleName, NameKind::Bundle;
+    /// Parses and validates a bundle name; see the type's docs for the
+    /// rules.
+    ///
+    /// ```
+    /// use polyplug_loader::BundleName;
+    ///
+    /// assert_eq!(BundleName::parse("test-add")?.as_str(), "test-add");
+    /// let err = BundleName::parse("test.add").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     r#"expected a bundle name of the characters [a-z0-9_-], found '.' in "test.add""#
+    /// );
+    /// # Ok::<(), polyplug_loader::NameError>(())
+    /// ```
+    fn parse;
+    /// The name as text.
+    ///
+    /// ```
+    /// use polyplug_loader::BundleName;
+    ///
+    /// let name: BundleName = "reload-test".parse()?;
+    /// assert_eq!(name.as_str(), "reload-test");
+    /// # Ok::<(), polyplug_loader::NameError>(())
+    /// ```
+    fn as_str;
+}
 
 /// A contract name: 1 to 128 characters of `[a-z0-9_.-]`, starting with a
 /// letter.
@@ -211,7 +279,34 @@ name_type!(BundleName, NameKind::Bundle);
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ContractName(String);
 
-name_type!(ContractName, NameKind::Contract);
+name_type! {
+    ContractName, NameKind::Contract;
+    /// Parses and validates a contract name; see the type's docs for the
+    /// rules.
+    ///
+    /// ```
+    /// use polyplug_loader::ContractName;
+    ///
+    /// assert_eq!(ContractName::parse("test.add")?.as_str(), "test.add");
+    /// let err = ContractName::parse("").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "expected a contract name of 1 to 128 characters, found 0 characters"
+    /// );
+    /// # Ok::<(), polyplug_loader::NameError>(())
+    /// ```
+    fn parse;
+    /// The name as text.
+    ///
+    /// ```
+    /// use polyplug_loader::ContractName;
+    ///
+    /// let name = ContractName::parse("reload.test")?;
+    /// assert_eq!(name.as_str(), "reload.test");
+    /// # Ok::<(), polyplug_loader::NameError>(())
+    /// ```
+    fn as_str;
+}
 
 /// A `name@major` key that does not parse.
 ///

@@ -95,6 +95,39 @@ impl NativeLibrary {
     /// accidents (a stale, truncated or foreign file, a wrong ABI), not
     /// malice: only load bundles you would link into the host.
     ///
+    /// # Examples
+    ///
+    /// A file that is not a shared library is refused before `dlopen`:
+    ///
+    /// ```
+    /// use polyplug_loader::{Bundle, NativeError, NativeLibrary, ScratchDir, platform_key};
+    ///
+    /// let tmp = ScratchDir::new()?; // a temporary directory, removed on drop
+    /// # let manifest = format!(
+    /// #     "[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"native\"\n\
+    /// #      [library]\n{} = \"libdemo.so\"\n",
+    /// #     platform_key(),
+    /// # );
+    /// # std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
+    /// std::fs::write(tmp.path().join("libdemo.so"), b"#!/bin/sh\n")?;
+    /// let bundle = Bundle::open(tmp.path())?;
+    /// let scratch = ScratchDir::new()?;
+    /// let err = NativeLibrary::open(&bundle, &scratch).unwrap_err();
+    /// assert!(matches!(err, NativeError::NotASharedObject { .. }));
+    /// let path = tmp.path().join("libdemo.so");
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     format!(
+    ///         "bundle \"demo\": expected {} to be a shared library \
+    ///          (an ELF file of at least 64 bytes)",
+    ///         path.display()
+    ///     )
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// Loading a real plugin bundle (one built by the fixtures):
+    ///
     /// ```no_run
     /// use std::path::Path;
     /// use polyplug_loader::{Bundle, NativeLibrary, ScratchDir};
@@ -173,23 +206,19 @@ impl NativeLibrary {
         })
     }
 
-    /// The entry point, borrowed from the open library.
+    /// The entry point, borrowed from the open library; to call it, see
+    /// [`Entry::call`].
     ///
     /// ```no_run
     /// # use std::path::Path;
     /// # use polyplug_loader::{Bundle, NativeLibrary, ScratchDir};
     /// # let bundle = Bundle::open(Path::new("plugins/test-add"))?;
     /// # let scratch = ScratchDir::new()?;
-    /// use polyplug_abi::AbiError;
-    ///
     /// let library = NativeLibrary::open(&bundle, &scratch)?;
-    /// let entry = library.entry();
-    /// let mut err = AbiError::NONE;
-    /// # let (host, context) = (std::ptr::null(), std::ptr::null());
-    /// // SAFETY: [L3] `library` is open while `entry` borrows it; `host` and `context`
-    /// // are valid for the call (the runtime builds them); `err` is initialised.
-    /// let code = unsafe { entry.call(host, context, &mut err) };
-    /// # let _ = code;
+    /// let entry = library.entry(); // borrows `library`
+    /// # let _ = entry;
+    /// let report = library.close(); // fine once `entry` is no longer used
+    /// # let _ = report;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn entry(&self) -> Entry<'_> {
@@ -202,16 +231,47 @@ impl NativeLibrary {
     /// The private copy that was opened. The file was removed right after
     /// `dlopen`, so this path no longer exists; on Linux the mapping shows
     /// it in `/proc/self/maps` with ` (deleted)` appended.
+    ///
+    /// ```no_run
+    /// # use std::path::Path;
+    /// # use polyplug_loader::{Bundle, NativeLibrary, ScratchDir};
+    /// # let bundle = Bundle::open(Path::new("plugins/test-add"))?;
+    /// # let scratch = ScratchDir::new()?;
+    /// let library = NativeLibrary::open(&bundle, &scratch)?;
+    /// assert!(library.private_path().starts_with(scratch.path()));
+    /// assert!(!library.private_path().exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn private_path(&self) -> &Path {
         &self.private_path
     }
 
     /// The library file in the bundle that was copied.
+    ///
+    /// ```no_run
+    /// # use std::path::Path;
+    /// # use polyplug_loader::{Bundle, NativeLibrary, ScratchDir};
+    /// # let bundle = Bundle::open(Path::new("plugins/test-add"))?;
+    /// # let scratch = ScratchDir::new()?;
+    /// let library = NativeLibrary::open(&bundle, &scratch)?;
+    /// assert_eq!(Some(library.source_path()), bundle.library_path());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn source_path(&self) -> &Path {
         &self.source_path
     }
 
     /// The name of the bundle the library came from.
+    ///
+    /// ```no_run
+    /// # use std::path::Path;
+    /// # use polyplug_loader::{Bundle, NativeLibrary, ScratchDir};
+    /// # let bundle = Bundle::open(Path::new("plugins/test-add"))?;
+    /// # let scratch = ScratchDir::new()?;
+    /// let library = NativeLibrary::open(&bundle, &scratch)?;
+    /// assert_eq!(library.bundle_name(), bundle.name().as_str());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bundle_name(&self) -> &str {
         &self.bundle
     }
@@ -232,6 +292,23 @@ impl NativeLibrary {
     /// On Linux this reads `/proc/self/maps` to tell
     /// ([`Unmapped::Yes`]/[`Unmapped::No`]); elsewhere it reports
     /// [`Unmapped::Unknown`].
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # use std::path::Path;
+    /// # use polyplug_loader::{Bundle, NativeLibrary, ScratchDir};
+    /// # let bundle = Bundle::open(Path::new("plugins/test-add"))?;
+    /// # let scratch = ScratchDir::new()?;
+    /// use polyplug_loader::Unmapped;
+    ///
+    /// let library = NativeLibrary::open(&bundle, &scratch)?;
+    /// let report = library.close();
+    /// if report.unmapped == Unmapped::No {
+    ///     eprintln!("{} is still in memory", report.private_path.display());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close(self) -> CloseReport {
         let NativeLibrary {
             library,
@@ -286,6 +363,27 @@ impl Entry<'_> {
     ///   is an `extern "C"` function, so it cannot unwind: a panic inside a
     ///   Rust plugin that the plugin does not catch aborts the process.
     ///   There is nothing for the caller to catch.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_abi::{AbiError, BundleContext, HostApi, OK};
+    /// use polyplug_loader::NativeLibrary;
+    ///
+    /// /// Runs the entry point, which registers the plugin's contracts through `host`.
+    /// fn register(
+    ///     library: &NativeLibrary,
+    ///     host: &'static HostApi,
+    ///     bundle: &BundleContext,
+    /// ) -> Result<(), AbiError> {
+    ///     let mut err = AbiError::NONE;
+    ///     // SAFETY: [L3] the entry borrows `library`, so it is open for the call; [L1] the
+    ///     // plugin is trusted code; [P1] `host` outlives the library ('static), `bundle` is
+    ///     // readable for the call, and `err` is writable and initialised to NONE.
+    ///     let code = unsafe { library.entry().call(host, bundle, &mut err) };
+    ///     if code == OK { Ok(()) } else { Err(err) }
+    /// }
+    /// ```
     pub unsafe fn call(
         &self,
         host: *const HostApi,

@@ -47,6 +47,16 @@ impl ScratchDir {
     /// Where the temporary directory is mounted `noexec`, `dlopen` cannot
     /// map code from it; use [`ScratchDir::new_in`] with a directory on an
     /// executable file system.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use polyplug_loader::ScratchDir;
+    ///
+    /// let scratch = ScratchDir::new()?;
+    /// assert!(scratch.path().starts_with(std::env::temp_dir().canonicalize()?));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new() -> io::Result<ScratchDir> {
         ScratchDir::new_in(&std::env::temp_dir())
     }
@@ -100,6 +110,15 @@ impl ScratchDir {
     }
 
     /// The canonical path of the directory.
+    ///
+    /// ```
+    /// use polyplug_loader::ScratchDir;
+    ///
+    /// let scratch = ScratchDir::new()?;
+    /// assert!(scratch.path().is_absolute());
+    /// assert_eq!(scratch.path().canonicalize()?, scratch.path());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
