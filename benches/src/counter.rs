@@ -7,7 +7,8 @@
 //! | `native` | a Rust call the optimizer may not inline | floor |
 //! | `abi_static` | the native ABI convention (`fn(instance, args, out, err) -> u32`), statically linked | floor of the dispatch arms |
 //! | `ffi_by_value` | `polyplug_bench_inc(u32) -> u32` from `dlsym`, by value | baseline of the typed arms |
-//! | `dispatch_rust`, `dispatch_cpp`, `dispatch_c` | a native function of `test.add` resolved once, called under one guard | `abi_static` |
+//! | `abi_dlsym` | the C plugin's own `add`, reached through `dlsym` and called raw | `abi_static` |
+//! | `dispatch_rust`, `dispatch_cpp`, `dispatch_c` | a native function of `test.add` resolved once, called under one guard | `abi_static`; `dispatch_c` also against `abi_dlsym` |
 //! | `typed` | the typed `inc` of `test.add` resolved once, called by value | `ffi_by_value` |
 //! | `guarded` | one guard held across the loop; `Guard::bound` then call on every iteration | `ffi_by_value` |
 //! | `pinned_session` | `Session::pin` + `Guard::bound` + call on every iteration | `ffi_by_value` |
@@ -111,6 +112,8 @@ pub enum Arm {
     AbiStatic,
     /// `dlsym` and a call by value.
     FfiByValue,
+    /// The C plugin's native `add` through `dlsym`, called raw.
+    AbiDlsym,
     /// polyplug native dispatch into the Rust plugin.
     DispatchRust,
     /// polyplug native dispatch into the C++ plugin.
@@ -138,10 +141,11 @@ impl Arm {
     /// assert_eq!(Arm::ALL[0], Arm::Native); // the floor comes first
     /// assert!(Arm::ALL.contains(&Arm::PinnedReader));
     /// ```
-    pub const ALL: [Arm; 10] = [
+    pub const ALL: [Arm; 11] = [
         Arm::Native,
         Arm::AbiStatic,
         Arm::FfiByValue,
+        Arm::AbiDlsym,
         Arm::DispatchRust,
         Arm::DispatchCpp,
         Arm::DispatchC,
@@ -168,6 +172,7 @@ impl Arm {
             Arm::Native => "native",
             Arm::AbiStatic => "abi_static",
             Arm::FfiByValue => "ffi_by_value",
+            Arm::AbiDlsym => "abi_dlsym",
             Arm::DispatchRust => "dispatch_rust",
             Arm::DispatchCpp => "dispatch_cpp",
             Arm::DispatchC => "dispatch_c",
@@ -298,8 +303,9 @@ pub struct Setup {
     cpp: Runtime,
     c: Runtime,
     ffi: Inc,
-    /// Keeps `ffi` callable.
-    _library: libloading::Library,
+    c_add: NativeFn,
+    /// Keep `ffi` and `c_add` callable.
+    _libraries: [libloading::Library; 2],
 }
 
 /// Loads `bundle` into a fresh runtime.
@@ -311,7 +317,7 @@ fn runtime_with(bundle: &str) -> Result<Runtime, Box<dyn std::error::Error>> {
 
 impl Setup {
     /// Loads test-add (Rust), test-add-cpp and c-add into three runtimes,
-    /// and opens test-add's library again for `dlsym`.
+    /// and opens the test-add and c-add libraries again for `dlsym`.
     ///
     /// # Errors
     ///
@@ -335,12 +341,21 @@ impl Setup {
         // (fixtures/plugins/test-add/src/lib.rs).
         let symbol = unsafe { library.get::<Inc>(b"polyplug_bench_inc\0") }?;
         let ffi = *symbol;
+        let c_path = polyplug_fixtures::library("c-add");
+        // SAFETY: [P1] a C fixture with no initializers, opened as any host
+        // would open it.
+        let c_library = unsafe { libloading::Library::new(&c_path) }?;
+        // SAFETY: [P1] `polyplug_bench_add` is the C plugin's native `add`,
+        // a `NativeFn` (fixtures/c/add.c).
+        let symbol = unsafe { c_library.get::<NativeFn>(b"polyplug_bench_add\0") }?;
+        let c_add = *symbol;
         Ok(Setup {
             rust: runtime_with("test-add")?,
             cpp: runtime_with("test-add-cpp")?,
             c: runtime_with("c-add")?,
             ffi,
-            _library: library,
+            c_add,
+            _libraries: [library, c_library],
         })
     }
 
@@ -362,9 +377,10 @@ impl Setup {
     /// ```
     pub fn run(&self, arm: Arm, n: u32) -> Result<u32, CountError> {
         match arm {
-            Arm::Native => Ok(count_native(n)),
+            Arm::Native => Ok(count_plain(n)),
             Arm::AbiStatic => count_abi(inc_abi, n),
             Arm::FfiByValue => Ok(count_ffi(self.ffi, n)),
+            Arm::AbiDlsym => count_abi(self.c_add, n),
             Arm::DispatchRust => count_dispatch(&self.rust, n),
             Arm::DispatchCpp => count_dispatch(&self.cpp, n),
             Arm::DispatchC => count_dispatch(&self.c, n),
@@ -395,7 +411,7 @@ impl Setup {
     }
 }
 
-fn count_native(n: u32) -> u32 {
+fn count_plain(n: u32) -> u32 {
     let mut counter = 0u32;
     for _ in 0..n {
         counter = inc_native(black_box(counter));
@@ -403,23 +419,38 @@ fn count_native(n: u32) -> u32 {
     counter
 }
 
-fn count_abi(func: NativeFn, n: u32) -> Result<u32, CountError> {
-    let func = black_box(func);
+/// The loop of every native-convention arm: `call` adds `args.b` to
+/// `args.a` into `out`. The ABI arm and the dispatch arms share it, so
+/// they differ only in how the function is reached.
+#[inline(always)]
+fn count_convention(
+    n: u32,
+    mut call: impl FnMut(&AddArgs, &mut u32) -> Result<(), CountError>,
+) -> Result<u32, CountError> {
     let mut counter = 0u32;
     for _ in 0..n {
         let args = AddArgs { a: counter, b: 1 };
         let mut out = 0u32;
-        let mut err = AbiError::NONE;
-        let args: *const AddArgs = black_box(&args);
-        let out_ptr: *mut u32 = black_box(&mut out);
-        // SAFETY: [P1] `inc_abi` takes `AddArgs` and writes a `u32`.
-        let code = unsafe { func(std::ptr::null_mut(), args.cast(), out_ptr.cast(), &mut err) };
-        if code != OK {
-            return Err(CountError::Code(code));
-        }
+        call(black_box(&args), black_box(&mut out))?;
         counter = out;
     }
     Ok(counter)
+}
+
+fn count_abi(func: NativeFn, n: u32) -> Result<u32, CountError> {
+    let func = black_box(func);
+    count_convention(n, |args, out| {
+        let mut err = AbiError::NONE;
+        let args: *const AddArgs = args;
+        let out: *mut u32 = out;
+        // SAFETY: [P1] `inc_abi` takes `AddArgs` and writes a `u32`.
+        let code = unsafe { func(std::ptr::null_mut(), args.cast(), out.cast(), &mut err) };
+        if code == OK {
+            Ok(())
+        } else {
+            Err(CountError::Code(code))
+        }
+    })
 }
 
 fn count_ffi(inc: Inc, n: u32) -> u32 {
@@ -434,16 +465,11 @@ fn count_dispatch(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
     let reader = runtime.reader();
     let guard = reader.pin();
     let add = guard.find("test.add", V1)?.native("add")?;
-    let mut counter = 0u32;
-    for _ in 0..n {
-        let args = AddArgs { a: counter, b: 1 };
-        let mut out = 0u32;
+    count_convention(n, |args, out| {
         // SAFETY: [P1] `test.add`'s native `add` takes `AddArgs` and writes
         // a `u32` in all three plugins.
-        unsafe { add.call(black_box(&args), black_box(&mut out)) }?;
-        counter = out;
-    }
-    Ok(counter)
+        unsafe { add.call(args, out) }.map_err(CountError::from)
+    })
 }
 
 fn count_typed(runtime: &Runtime, n: u32) -> Result<u32, CountError> {

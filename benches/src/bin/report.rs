@@ -76,6 +76,7 @@ fn counter_rows(instructions: &dyn Fn(Arm) -> Option<f64>) -> Vec<Row> {
                 Arm::Native | Arm::AbiStatic | Arm::FfiByValue => {
                     ("ffi_by_value", ffi, Target::None)
                 }
+                Arm::AbiDlsym => ("abi_static", abi, Target::None),
                 Arm::DispatchRust | Arm::DispatchCpp | Arm::DispatchC => {
                     ("abi_static", abi, Target::AtMost(1.05))
                 }
@@ -95,6 +96,21 @@ fn counter_rows(instructions: &dyn Fn(Arm) -> Option<f64>) -> Vec<Row> {
                 instructions: instructions(arm),
             }
         })
+        .chain(std::iter::once({
+            // polyplug's own cost: the C plugin's `add` dispatched, against
+            // the same function reached through dlsym and called raw.
+            let value = per_call(Arm::DispatchC);
+            Row {
+                group: "counter_inc",
+                arm: "dispatch_c".to_owned(),
+                value,
+                unit: "ns/call",
+                baseline: "abi_dlsym".to_owned(),
+                ratio: ratio(value, per_call(Arm::AbiDlsym)),
+                target: Target::AtMost(1.05),
+                instructions: instructions(Arm::DispatchC),
+            }
+        }))
         .collect()
 }
 
