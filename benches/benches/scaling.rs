@@ -92,7 +92,11 @@ fn polyplug_reader(p: &Polyplug, iters: u64, start: &Barrier) -> Duration {
 }
 
 fn polyplug_write(p: &Polyplug, n: u64) {
-    let from = polyplug_fixtures::bundle(if n.is_multiple_of(2) { "reload-v2" } else { "reload-v1" });
+    let from = polyplug_fixtures::bundle(if n.is_multiple_of(2) {
+        "reload-v2"
+    } else {
+        "reload-v1"
+    });
     p.runtime.reload_bundle(p.id, Some(&from)).unwrap();
     p.runtime.reclaim();
     // Relaxed: a plain count, printed after the run.
@@ -128,7 +132,11 @@ fn rwlock_reader(map: &Locked, iters: u64, start: &Barrier) -> Duration {
 }
 
 fn rwlock_write(map: &Locked, n: u64) {
-    let f: VersionFn = if n.is_multiple_of(2) { version_v2 } else { version_v1 };
+    let f: VersionFn = if n.is_multiple_of(2) {
+        version_v2
+    } else {
+        version_v1
+    };
     map.write().unwrap().insert(KEY, f);
 }
 

@@ -99,9 +99,9 @@ mod table;
 pub use config::{Config, DefaultConfig};
 pub use error::{DrainTimeout, GetError, Refused, WriteError};
 pub use guard::{FindAll, Guard, Reader};
-pub use session::{QUIESCENT_EVERY, Session};
 pub use handle::{Generation, Handle, Index};
 #[doc(hidden)]
 pub use planted::Bug;
+pub use session::{QUIESCENT_EVERY, Session};
 pub use store::{DrainTicket, Revision, Store};
 pub use swap::WriteTxn;

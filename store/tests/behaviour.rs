@@ -307,7 +307,10 @@ fn session_pins_reclaim_at_quiescent_points() {
     let inner = session.pin();
     assert_eq!(inner.get(h).unwrap().id, 2);
     store.reclaim();
-    assert!(dropped(&drops).is_empty(), "v1 is borrowed under a live guard");
+    assert!(
+        dropped(&drops).is_empty(),
+        "v1 is borrowed under a live guard"
+    );
     assert_eq!(old.id, 1);
     drop(inner);
     drop(outer);
