@@ -181,13 +181,6 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         let () = Layout::<C>::CHECKED;
         let empty = Box::into_raw(Box::new(IndexNode::new(HashMap::new())));
         let reclaimer = ActiveReclaimer::new();
-        #[cfg_attr(
-            all(loom, not(crossbeam_loom)),
-            expect(
-                clippy::unit_arg,
-                reason = "the loom model reclaimer's participant is ()"
-            )
-        )]
         let participant = WriterParticipant(reclaimer.participant());
         Self {
             table: Table::new(),
