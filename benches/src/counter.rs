@@ -165,7 +165,7 @@ impl Arm {
     ///
     /// assert_eq!(Arm::FfiByValue.id(), "ffi_by_value");
     /// let ids: Vec<&str> = Arm::ALL.iter().map(|a| a.id()).collect();
-    /// assert_eq!(ids.len(), 10);
+    /// assert_eq!(ids.len(), 11);
     /// ```
     pub fn id(self) -> &'static str {
         match self {
