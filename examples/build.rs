@@ -13,10 +13,12 @@
 //!
 //! Any failure prints the compiler's or cargo's output and fails the build.
 
-use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use polyplug_build_support::{
+    build_rust_workspace, copy, create_dir, library_file, shared_object, var,
+};
 
 /// How a plugin's library is built.
 #[derive(Clone, Copy)]
@@ -64,7 +66,11 @@ fn run() -> Result<(), String> {
             include.join("polyplug.h").display()
         ));
     }
-    let rust_libs = build_rust(&examples, &out_dir)?;
+    let rust_libs = build_rust_workspace(
+        &examples.join("plugins").join("Cargo.toml"),
+        &out_dir,
+        "cargo build of examples/plugins",
+    )?;
     let c_libs = out_dir.join("c-libs");
     create_dir(&c_libs)?;
     let bundles = out_dir.join("bundles");
@@ -80,7 +86,13 @@ fn run() -> Result<(), String> {
                 Source::C(path) | Source::Cpp(path) => {
                     let output = c_libs.join(&file);
                     let cpp = matches!(source, Source::Cpp(_));
-                    build_c(&examples.join(path), cpp, version, &include, &output)?;
+                    shared_object(
+                        &examples.join(path),
+                        cpp,
+                        &[format!("COUNTER_VERSION={version}")],
+                        &include,
+                        &output,
+                    )?;
                     output
                 }
             };
@@ -104,21 +116,6 @@ fn run() -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// An environment variable that cargo sets for build scripts.
-fn var(key: &str) -> Result<String, String> {
-    env::var(key).map_err(|e| format!("environment variable {key}: {e}"))
-}
-
-/// The library file name of `stem` on `target_os`, as rustc names a cdylib
-/// and as every manifest's `[library]` table spells it.
-fn library_file(stem: &str, target_os: &str) -> String {
-    match target_os {
-        "windows" => format!("{stem}.dll"),
-        "macos" | "ios" => format!("lib{stem}.dylib"),
-        _ => format!("lib{stem}.so"),
-    }
 }
 
 fn rerun_if_changed(root: &Path, examples: &Path) -> Result<(), String> {
@@ -148,136 +145,4 @@ fn rerun_if_changed(root: &Path, examples: &Path) -> Result<(), String> {
         println!("cargo:rerun-if-changed={}", path.display());
     }
     Ok(())
-}
-
-/// Builds the `plugins/` workspace and returns the directory holding its
-/// libraries.
-fn build_rust(examples: &Path, out_dir: &Path) -> Result<PathBuf, String> {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let target_dir = out_dir.join("plugins-target");
-    let mut command = Command::new(cargo);
-    command
-        .arg("build")
-        .arg("--release")
-        .arg("--manifest-path")
-        .arg(examples.join("plugins").join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir);
-    let target = var("TARGET")?;
-    let mut lib_dir = target_dir.clone();
-    if target != var("HOST")? {
-        command.arg("--target").arg(&target);
-        lib_dir.push(&target);
-    }
-    lib_dir.push("release");
-    plain_environment(&mut command);
-    run_command(&mut command, "cargo build of examples/plugins")?;
-    Ok(lib_dir)
-}
-
-/// Removes what the outer build would leak into a nested cargo: flags,
-/// wrappers (clippy, sanitizers, coverage), profile and target overrides,
-/// and the variables cargo sets for this build script. Keeps the toolchain
-/// choice, `CARGO_HOME`, network settings and the jobserver.
-fn plain_environment(command: &mut Command) {
-    const KEEP: &[&str] = &["CARGO", "CARGO_HOME", "CARGO_MAKEFLAGS"];
-    const KEEP_PREFIXES: &[&str] = &[
-        "CARGO_TERM_",
-        "CARGO_HTTP_",
-        "CARGO_NET_",
-        "CARGO_REGISTRIES_",
-        "CARGO_REGISTRY_",
-    ];
-    const REMOVE: &[&str] = &[
-        "RUSTFLAGS",
-        "RUSTDOCFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "OUT_DIR",
-        "TARGET",
-        "HOST",
-        "PROFILE",
-        "OPT_LEVEL",
-        "DEBUG",
-        "NUM_JOBS",
-        "RUSTC_LINKER",
-    ];
-    for (key, _) in env::vars_os() {
-        let Some(key) = key.to_str() else {
-            continue;
-        };
-        let cargo_var = key.starts_with("CARGO_")
-            && !KEEP.contains(&key)
-            && !KEEP_PREFIXES.iter().any(|p| key.starts_with(p));
-        if cargo_var
-            || key.starts_with("__CARGO")
-            || key.starts_with("CLIPPY_")
-            || key.starts_with("DEP_")
-            || REMOVE.contains(&key)
-        {
-            command.env_remove(key);
-        }
-    }
-}
-
-/// Compiles one C or C++ source, at `version`, into the shared object
-/// `output`.
-fn build_c(
-    source: &Path,
-    cpp: bool,
-    version: u32,
-    include: &Path,
-    output: &Path,
-) -> Result<(), String> {
-    let compiler = cc::Build::new()
-        .cpp(cpp)
-        .try_get_compiler()
-        .map_err(|e| format!("finding a C{} compiler: {e}", if cpp { "++" } else { "" }))?;
-    if compiler.is_like_msvc() {
-        return Err(format!(
-            "{}: the C examples need a GCC- or Clang-like compiler, not MSVC",
-            source.display()
-        ));
-    }
-    let mut command = compiler.to_command();
-    command
-        .arg("-shared")
-        .arg("-fPIC")
-        .arg("-O2")
-        .arg(if cpp { "-std=c++17" } else { "-std=c11" })
-        .arg("-Wall")
-        .arg("-Wextra")
-        .arg("-Werror")
-        .arg(format!("-DCOUNTER_VERSION={version}"))
-        .arg("-I")
-        .arg(include)
-        .arg("-o")
-        .arg(output)
-        .arg(source);
-    run_command(&mut command, &format!("compiling {}", source.display()))
-}
-
-fn run_command(command: &mut Command, what: &str) -> Result<(), String> {
-    let output = command
-        .output()
-        .map_err(|e| format!("{what}: could not run {command:?}: {e}"))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{what} failed ({status})\ncommand: {command:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
-        status = output.status,
-        stdout = String::from_utf8_lossy(&output.stdout),
-        stderr = String::from_utf8_lossy(&output.stderr),
-    ))
-}
-
-fn create_dir(dir: &Path) -> Result<(), String> {
-    fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))
-}
-
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
-    fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
 }

@@ -377,9 +377,9 @@ impl Entry<'_> {
     ///     bundle: &BundleContext,
     /// ) -> Result<(), AbiError> {
     ///     let mut err = AbiError::NONE;
-    ///     // SAFETY: [L3] the entry borrows `library`, so it is open for the call; [L1] the
-    ///     // plugin is trusted code; [P1] `host` outlives the library ('static), `bundle` is
-    ///     // readable for the call, and `err` is writable and initialised to NONE.
+    ///     // The entry borrows `library`, so it is open for the call; `host` is
+    ///     // 'static, `bundle` readable, `err` writable and initialised to NONE.
+    ///     // SAFETY: [L3][L1][P1] as above; the plugin is trusted code.
     ///     let code = unsafe { library.entry().call(host, bundle, &mut err) };
     ///     if code == OK { Ok(()) } else { Err(err) }
     /// }

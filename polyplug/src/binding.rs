@@ -216,9 +216,9 @@ impl Guard<'_> {
         if let Ok(entry) = self.inner.get(binding.handle.0) {
             let (serial, func) = binding.cached.get();
             if entry.serial == serial {
-                // SAFETY: [R10][R6] `func` is the function of the entry with
-                // this serial, checked against `F` (in `bind` or `rebind`);
-                // serials are never reused, so it is this live entry's.
+                // Serials are never reused: `func` is this live entry's
+                // function, checked against `F` in `bind` or `rebind`.
+                // SAFETY: [R10][R6] so it has type `F`.
                 let func = unsafe { F::from_void(func) };
                 // SAFETY: [R1][R3] the entry, and so its library, lives while
                 // this guard is pinned; `Typed` borrows the guard.

@@ -1,0 +1,271 @@
+//! What the build scripts of polyplug's fixture and example plugins share.
+//!
+//! # The problem
+//!
+//! `fixtures/` and `examples/` both build real plugins from their build
+//! scripts, so that `cargo test` and `cargo run` need nothing run by hand:
+//! Rust plugins through a nested `cargo build` of a separate workspace, C
+//! and C++ plugins through the compiler the `cc` crate finds. The nested
+//! build must not inherit the outer build's flags (the outer build may run
+//! under `--cfg loom`, clippy, coverage or a sanitizer), and every failure
+//! must print what the compiler said. This crate is that logic, once.
+//!
+//! # Example
+//!
+//! ```
+//! use polyplug_build_support::library_file;
+//!
+//! assert_eq!(library_file("test_add", "linux"), "libtest_add.so");
+//! assert_eq!(library_file("test_add", "macos"), "libtest_add.dylib");
+//! assert_eq!(library_file("test_add", "windows"), "test_add.dll");
+//! ```
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// An environment variable that cargo sets for build scripts.
+///
+/// # Errors
+///
+/// The variable is unset or not Unicode; the message names it.
+///
+/// ```
+/// let err = polyplug_build_support::var("POLYPLUG_NO_SUCH_VARIABLE").unwrap_err();
+/// assert!(err.starts_with("environment variable POLYPLUG_NO_SUCH_VARIABLE"));
+/// ```
+pub fn var(key: &str) -> Result<String, String> {
+    env::var(key).map_err(|e| format!("environment variable {key}: {e}"))
+}
+
+/// The library file name of `stem` on `target_os`, as rustc names a cdylib
+/// and as every manifest's `[library]` table spells it.
+///
+/// ```
+/// assert_eq!(polyplug_build_support::library_file("c_mul", "linux"), "libc_mul.so");
+/// ```
+pub fn library_file(stem: &str, target_os: &str) -> String {
+    match target_os {
+        "windows" => format!("{stem}.dll"),
+        "macos" | "ios" => format!("lib{stem}.dylib"),
+        _ => format!("lib{stem}.so"),
+    }
+}
+
+/// Builds the separate cargo workspace of `manifest` in release, into
+/// `out_dir/plugins-target`, for the build's target, with a plain
+/// environment ([`plain_environment`]); returns the directory holding the
+/// libraries. `what` names the build in errors.
+///
+/// # Errors
+///
+/// A missing `TARGET`/`HOST` variable, or a failed build with cargo's output.
+///
+/// ```no_run
+/// # fn main() -> Result<(), String> {
+/// let out_dir = std::path::PathBuf::from(polyplug_build_support::var("OUT_DIR")?);
+/// let libs = polyplug_build_support::build_rust_workspace(
+///     std::path::Path::new("plugins/Cargo.toml"),
+///     &out_dir,
+///     "cargo build of fixtures/plugins",
+/// )?;
+/// # let _ = libs;
+/// # Ok(())
+/// # }
+/// ```
+pub fn build_rust_workspace(
+    manifest: &Path,
+    out_dir: &Path,
+    what: &str,
+) -> Result<PathBuf, String> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = out_dir.join("plugins-target");
+    let mut command = Command::new(cargo);
+    command
+        .arg("build")
+        .arg("--release")
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(&target_dir);
+    let target = var("TARGET")?;
+    let mut lib_dir = target_dir.clone();
+    if target != var("HOST")? {
+        command.arg("--target").arg(&target);
+        lib_dir.push(&target);
+    }
+    lib_dir.push("release");
+    plain_environment(&mut command);
+    run_command(&mut command, what)?;
+    Ok(lib_dir)
+}
+
+/// Removes what the outer build would leak into a nested cargo: flags,
+/// wrappers (clippy, sanitizers, coverage), profile and target overrides,
+/// and the variables cargo sets for this build script. Keeps the toolchain
+/// choice, `CARGO_HOME`, network settings and the jobserver.
+///
+/// ```
+/// let mut command = std::process::Command::new("cargo");
+/// polyplug_build_support::plain_environment(&mut command);
+/// ```
+pub fn plain_environment(command: &mut Command) {
+    const KEEP: &[&str] = &["CARGO", "CARGO_HOME", "CARGO_MAKEFLAGS"];
+    const KEEP_PREFIXES: &[&str] = &[
+        "CARGO_TERM_",
+        "CARGO_HTTP_",
+        "CARGO_NET_",
+        "CARGO_REGISTRIES_",
+        "CARGO_REGISTRY_",
+    ];
+    const REMOVE: &[&str] = &[
+        "RUSTFLAGS",
+        "RUSTDOCFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "OUT_DIR",
+        "TARGET",
+        "HOST",
+        "PROFILE",
+        "OPT_LEVEL",
+        "DEBUG",
+        "NUM_JOBS",
+        "RUSTC_LINKER",
+    ];
+    for (key, _) in env::vars_os() {
+        let Some(key) = key.to_str() else {
+            continue;
+        };
+        let cargo_var = key.starts_with("CARGO_")
+            && !KEEP.contains(&key)
+            && !KEEP_PREFIXES.iter().any(|p| key.starts_with(p));
+        if cargo_var
+            || key.starts_with("__CARGO")
+            || key.starts_with("CLIPPY_")
+            || key.starts_with("DEP_")
+            || REMOVE.contains(&key)
+        {
+            command.env_remove(key);
+        }
+    }
+}
+
+/// Compiles one C (C11) or C++ (C++17) source into the shared object
+/// `output` with the compiler the `cc` crate finds, warnings as errors,
+/// `-I include` and each of `defines` as `-D`.
+///
+/// # Errors
+///
+/// No compiler, an MSVC-like one, or a failed compile with its output.
+///
+/// ```no_run
+/// use std::path::Path;
+///
+/// polyplug_build_support::shared_object(
+///     Path::new("c/mul.c"),
+///     false,
+///     &[],
+///     Path::new("../abi/include"),
+///     Path::new("libc_mul.so"),
+/// )?;
+/// # Ok::<(), String>(())
+/// ```
+pub fn shared_object(
+    source: &Path,
+    cpp: bool,
+    defines: &[String],
+    include: &Path,
+    output: &Path,
+) -> Result<(), String> {
+    let compiler = cc::Build::new()
+        .cpp(cpp)
+        .try_get_compiler()
+        .map_err(|e| format!("finding a C{} compiler: {e}", if cpp { "++" } else { "" }))?;
+    if compiler.is_like_msvc() {
+        return Err(format!(
+            "{}: the C and C++ plugins need a GCC- or Clang-like compiler, not MSVC",
+            source.display()
+        ));
+    }
+    let mut command = compiler.to_command();
+    command
+        .arg("-shared")
+        .arg("-fPIC")
+        .arg("-O2")
+        .arg(if cpp { "-std=c++17" } else { "-std=c11" })
+        .arg("-Wall")
+        .arg("-Wextra")
+        .arg("-Werror");
+    for define in defines {
+        command.arg(format!("-D{define}"));
+    }
+    command
+        .arg("-I")
+        .arg(include)
+        .arg("-o")
+        .arg(output)
+        .arg(source);
+    run_command(&mut command, &format!("compiling {}", source.display()))
+}
+
+/// Runs `command`; on failure the error holds the command and its output.
+///
+/// # Errors
+///
+/// The command could not start, or exited unsuccessfully.
+///
+/// ```
+/// use std::process::Command;
+/// use polyplug_build_support::run_command;
+///
+/// let err = run_command(Command::new("false").arg("x"), "a check").unwrap_err();
+/// assert!(err.starts_with("a check failed"));
+/// ```
+pub fn run_command(command: &mut Command, what: &str) -> Result<(), String> {
+    let output = command
+        .output()
+        .map_err(|e| format!("{what}: could not run {command:?}: {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({status})\ncommand: {command:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        status = output.status,
+        stdout = String::from_utf8_lossy(&output.stdout),
+        stderr = String::from_utf8_lossy(&output.stderr),
+    ))
+}
+
+/// `fs::create_dir_all`, with an error naming the directory.
+///
+/// # Errors
+///
+/// The directory could not be created.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("pp-build-{}", std::process::id()));
+/// polyplug_build_support::create_dir(&dir.join("a/b"))?;
+/// assert!(dir.join("a/b").is_dir());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), String>(())
+/// ```
+pub fn create_dir(dir: &Path) -> Result<(), String> {
+    fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))
+}
+
+/// `fs::copy`, with an error naming both files.
+///
+/// # Errors
+///
+/// The copy failed.
+///
+/// ```
+/// let err = polyplug_build_support::copy("no/such/file".as_ref(), "x".as_ref()).unwrap_err();
+/// assert!(err.starts_with("copying no/such/file to x"));
+/// ```
+pub fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+}
