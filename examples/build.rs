@@ -14,10 +14,10 @@
 //! Any failure prints the compiler's or cargo's output and fails the build.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polyplug_build_support::{
-    build_rust_workspace, copy, create_dir, library_file, shared_object, var,
+    build_rust_workspace, copy, create_dir, library_file, rerun_if_changed, shared_object, var,
 };
 
 /// How a plugin's library is built.
@@ -57,7 +57,7 @@ fn run() -> Result<(), String> {
         .to_path_buf();
     let out_dir = PathBuf::from(var("OUT_DIR")?);
     let target_os = var("CARGO_CFG_TARGET_OS")?;
-    rerun_if_changed(&root, &examples)?;
+    rerun_if_changed(&root, &examples, &["c", "cpp", "bundles"])?;
 
     let include = root.join("abi").join("include");
     if !include.join("polyplug.h").is_file() {
@@ -114,35 +114,6 @@ fn run() -> Result<(), String> {
             copy(&manifest, &dir.join("manifest.toml"))?;
             copy(&built, &dir.join(&file))?;
         }
-    }
-    Ok(())
-}
-
-fn rerun_if_changed(root: &Path, examples: &Path) -> Result<(), String> {
-    let mut paths = vec![
-        root.join("guest").join("Cargo.toml"),
-        root.join("guest").join("src"),
-        root.join("abi").join("Cargo.toml"),
-        root.join("abi").join("src"),
-        root.join("abi").join("include"),
-        examples.join("c"),
-        examples.join("cpp"),
-        examples.join("bundles"),
-    ];
-    // Everything in plugins/ except a target directory that a manual build
-    // there may have left, which changes on every build.
-    let plugins = examples.join("plugins");
-    let entries =
-        fs::read_dir(&plugins).map_err(|e| format!("reading {}: {e}", plugins.display()))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("reading {}: {e}", plugins.display()))?;
-        let name = entry.file_name();
-        if name != "target" && !name.to_string_lossy().starts_with('.') {
-            paths.push(entry.path());
-        }
-    }
-    for path in paths {
-        println!("cargo:rerun-if-changed={}", path.display());
     }
     Ok(())
 }

@@ -53,6 +53,48 @@ pub fn library_file(stem: &str, target_os: &str) -> String {
     }
 }
 
+/// Tells cargo to rerun the build script when what the plugins are built
+/// from changes: the workspace manifest, the guest SDK and the ABI (sources
+/// and header), each of `dirs` under `crate_dir`, and everything in
+/// `crate_dir/plugins` except a `target` directory or hidden files that a
+/// manual build there may have left.
+///
+/// # Errors
+///
+/// `crate_dir/plugins` cannot be listed.
+///
+/// ```no_run
+/// use std::path::Path;
+///
+/// polyplug_build_support::rerun_if_changed(Path::new(".."), Path::new("."), &["c", "bundles"])?;
+/// # Ok::<(), String>(())
+/// ```
+pub fn rerun_if_changed(root: &Path, crate_dir: &Path, dirs: &[&str]) -> Result<(), String> {
+    let mut paths = vec![
+        root.join("Cargo.toml"),
+        root.join("guest").join("Cargo.toml"),
+        root.join("guest").join("src"),
+        root.join("abi").join("Cargo.toml"),
+        root.join("abi").join("src"),
+        root.join("abi").join("include"),
+    ];
+    paths.extend(dirs.iter().map(|d| crate_dir.join(d)));
+    let plugins = crate_dir.join("plugins");
+    let entries =
+        fs::read_dir(&plugins).map_err(|e| format!("reading {}: {e}", plugins.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("reading {}: {e}", plugins.display()))?;
+        let name = entry.file_name();
+        if name != "target" && !name.to_string_lossy().starts_with('.') {
+            paths.push(entry.path());
+        }
+    }
+    for path in paths {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+    Ok(())
+}
+
 /// Builds the separate cargo workspace of `manifest` in release, into
 /// `out_dir/plugins-target`, for the build's target, with a plain
 /// environment ([`plain_environment`]); returns the directory holding the
