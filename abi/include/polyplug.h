@@ -32,6 +32,7 @@ struct PpVersion;
 struct PpAbiError;
 struct PpNativeEntry;
 struct PpTypedEntry;
+struct PpContextEntry;
 struct PpContractInterface;
 struct PpHostApi;
 struct PpBundleContext;
@@ -120,6 +121,25 @@ typedef void (*PpFreeFn)(void *ctx, void *ptr, size_t size, size_t align);
 typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 
 /**
+ * A function run by an engine (a WebAssembly interpreter, a script
+ */
+typedef uint32_t (*PpContextFn)(void *ctx,
+                                void *instance,
+                                const void *args,
+                                void *out,
+                                struct PpAbiError *err);
+
+/**
+ * Makes one instance of a stateful contract whose functions are
+ */
+typedef uint32_t (*PpContextCreateFn)(void *ctx, void **instance, struct PpAbiError *err);
+
+/**
+ * Destroys an instance made by the matching [`ContextCreateFn`].
+ */
+typedef void (*PpContextDestroyFn)(void *ctx, void *instance);
+
+/**
  * Success.
  */
 #define PP_OK 0
@@ -180,6 +200,16 @@ typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 #define PP_ERR_INTERNAL 11
 
 /**
+ * Guest code of an engine-run plugin (WebAssembly, a script) trapped:
+ */
+#define PP_ERR_TRAP 12
+
+/**
+ * Guest code of an engine-run plugin exhausted one of its bundle's
+ */
+#define PP_ERR_BUDGET 13
+
+/**
  * The first code free for plugin-defined errors. Plugins may return any
  */
 #define PP_ERR_PLUGIN 1000
@@ -192,7 +222,7 @@ typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 /**
  * The ABI version this crate describes.
  */
-#define PP_ABI_VERSION 1
+#define PP_ABI_VERSION 2
 
 /**
  * Log level: very detailed tracing.
@@ -306,6 +336,28 @@ typedef struct PpTypedEntry {
 } PpTypedEntry;
 
 /**
+ * One function of a contract run by an engine: a typed function (its
+ */
+typedef struct PpContextEntry {
+  /**
+   * The function's name, unique within the contract (among its typed
+   */
+  struct PpStrView name;
+  /**
+   * The function's C signature, as for [`TypedEntry::signature`].
+   */
+  struct PpStrView signature;
+  /**
+   * Passed as the first argument of every call of `func`; valid for as
+   */
+  void *ctx;
+  /**
+   * The function; a null entry is refused.
+   */
+  PpContextFn func;
+} PpContextEntry;
+
+/**
  * A contract: what a plugin registers and a host calls.
  */
 typedef struct PpContractInterface {
@@ -345,6 +397,26 @@ typedef struct PpContractInterface {
    * Destroys an instance.
    */
   PpDestroyInstanceFn destroy_instance;
+  /**
+   * Number of entries in `context`.
+   */
+  uint32_t context_count;
+  /**
+   * Functions run by an engine, `context_count` of them; may be null
+   */
+  const struct PpContextEntry *context;
+  /**
+   * Passed to `create_context_instance` and `destroy_context_instance`.
+   */
+  void *instance_ctx;
+  /**
+   * Makes an instance for the `context` functions; null for a contract
+   */
+  PpContextCreateFn create_context_instance;
+  /**
+   * Destroys an instance made by `create_context_instance`.
+   */
+  PpContextDestroyFn destroy_context_instance;
 } PpContractInterface;
 
 /**

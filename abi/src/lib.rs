@@ -23,7 +23,9 @@
 //! - [`Version`]: `major.minor.patch` with [`Version::satisfies`].
 //! - [`ContractInterface`]: one versioned table of functions: native
 //!   functions with the fixed calling convention [`NativeFn`], typed function
-//!   pointers ([`TypedEntry`]) and optional instance constructors.
+//!   pointers ([`TypedEntry`]), functions run by an engine with a context
+//!   pointer per function ([`ContextEntry`], [`ContextFn`]) and optional
+//!   instance constructors.
 //! - [`AbiError`] and the `ERR_*` codes.
 //!
 //! The C header `include/polyplug.h` is generated from this crate by
@@ -78,13 +80,13 @@ mod str;
 mod version;
 
 pub use contract::{
-    ContractInterface, CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn, TypedEntry,
-    VoidFn,
+    ContextCreateFn, ContextDestroyFn, ContextEntry, ContextFn, ContractInterface,
+    CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn, TypedEntry, VoidFn,
 };
 pub use error::{
-    AbiError, ERR_ABI_MISMATCH, ERR_BAD_ARGUMENT, ERR_DUPLICATE, ERR_INTERNAL, ERR_INVALID,
-    ERR_NOT_FOUND, ERR_NOT_IN_INIT, ERR_OUT_OF_MEMORY, ERR_PANIC, ERR_PLUGIN, ERR_UNDECLARED,
-    ERR_UNSUPPORTED, ERROR_FLAG_HOST_ALLOCATED, OK,
+    AbiError, ERR_ABI_MISMATCH, ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_DUPLICATE, ERR_INTERNAL,
+    ERR_INVALID, ERR_NOT_FOUND, ERR_NOT_IN_INIT, ERR_OUT_OF_MEMORY, ERR_PANIC, ERR_PLUGIN,
+    ERR_TRAP, ERR_UNDECLARED, ERR_UNSUPPORTED, ERROR_FLAG_HOST_ALLOCATED, OK,
 };
 pub use host::{
     ABI_VERSION, ABI_VERSION_SYMBOL, AllocFn, BundleContext, ContractHandle, ENTRY_SYMBOL, EntryFn,

@@ -18,10 +18,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use polyplug_abi::{
-    ABI_VERSION, ABI_VERSION_SYMBOL, AbiError, AllocFn, BundleContext, ContractHandle, ContractId,
-    ContractInterface, CreateInstanceFn, DestroyInstanceFn, ENTRY_SYMBOL, ERR_ABI_MISMATCH,
-    ERR_BAD_ARGUMENT, ERR_DUPLICATE, ERR_INTERNAL, ERR_INVALID, ERR_NOT_FOUND, ERR_NOT_IN_INIT,
-    ERR_OUT_OF_MEMORY, ERR_PANIC, ERR_PLUGIN, ERR_UNDECLARED, ERR_UNSUPPORTED,
+    ABI_VERSION, ABI_VERSION_SYMBOL, AbiError, AllocFn, BundleContext, ContextCreateFn,
+    ContextDestroyFn, ContextEntry, ContextFn, ContractHandle, ContractId, ContractInterface,
+    CreateInstanceFn, DestroyInstanceFn, ENTRY_SYMBOL, ERR_ABI_MISMATCH, ERR_BAD_ARGUMENT,
+    ERR_BUDGET, ERR_DUPLICATE, ERR_INTERNAL, ERR_INVALID, ERR_NOT_FOUND, ERR_NOT_IN_INIT,
+    ERR_OUT_OF_MEMORY, ERR_PANIC, ERR_PLUGIN, ERR_TRAP, ERR_UNDECLARED, ERR_UNSUPPORTED,
     ERROR_FLAG_HOST_ALLOCATED, EntryFn, FindContractFn, FreeFn, HostApi, LOG_DEBUG, LOG_ERROR,
     LOG_INFO, LOG_TRACE, LOG_WARN, LastErrorFn, LogFn, NativeEntry, NativeFn, OK,
     RegisterContractFn, ResolveContractFn, StrView, TypedEntry, Version, VoidFn,
@@ -150,6 +151,14 @@ fn rust_facts() -> Facts {
     layout!(facts, "PpTypedEntry" = TypedEntry, name, signature, func);
     layout!(
         facts,
+        "PpContextEntry" = ContextEntry,
+        name,
+        signature,
+        ctx,
+        func
+    );
+    layout!(
+        facts,
         "PpContractInterface" = ContractInterface,
         id,
         name,
@@ -160,6 +169,11 @@ fn rust_facts() -> Facts {
         typed,
         create_instance,
         destroy_instance,
+        context_count,
+        context,
+        instance_ctx,
+        create_context_instance,
+        destroy_context_instance,
     );
     layout!(
         facts,
@@ -189,6 +203,9 @@ fn rust_facts() -> Facts {
     layout!(facts, "PpAllocFn" = Option<AllocFn>);
     layout!(facts, "PpFreeFn" = Option<FreeFn>);
     layout!(facts, "PpLastErrorFn" = Option<LastErrorFn>);
+    layout!(facts, "PpContextFn" = Option<ContextFn>);
+    layout!(facts, "PpContextCreateFn" = Option<ContextCreateFn>);
+    layout!(facts, "PpContextDestroyFn" = Option<ContextDestroyFn>);
 
     let constants = [
         ("PP_ABI_VERSION", ABI_VERSION),
@@ -198,6 +215,8 @@ fn rust_facts() -> Facts {
         ("PP_ERR_ABI_MISMATCH", ERR_ABI_MISMATCH),
         ("PP_ERR_NOT_IN_INIT", ERR_NOT_IN_INIT),
         ("PP_ERR_DUPLICATE", ERR_DUPLICATE),
+        ("PP_ERR_TRAP", ERR_TRAP),
+        ("PP_ERR_BUDGET", ERR_BUDGET),
         ("PP_ERR_UNDECLARED", ERR_UNDECLARED),
         ("PP_ERR_INVALID", ERR_INVALID),
         ("PP_ERR_PANIC", ERR_PANIC),

@@ -3,23 +3,26 @@
 //! it breaks a plugin. Any change here needs an `ABI_VERSION` bump.
 //!
 //! `c_header.rs` checks that C agrees with Rust; this file checks that Rust
-//! still agrees with what ABI version 1 promised.
+//! still agrees with what ABI version 2 promised. Version 2 kept every
+//! layout of version 1 and appended the `context*` fields to
+//! `ContractInterface`, and added `ContextEntry` and the context function
+//! types.
 #![cfg(not(any(loom, shuttle)))]
 #![cfg(target_pointer_width = "64")]
 
 use std::mem::offset_of;
 
 use polyplug_abi::{
-    ABI_VERSION, AbiError, AllocFn, BundleContext, ContractHandle, ContractId, ContractInterface,
-    CreateInstanceFn, DestroyInstanceFn, EntryFn, FindContractFn, FreeFn, HostApi, LastErrorFn,
-    LogFn, NativeEntry, NativeFn, RegisterContractFn, ResolveContractFn, StrView, TypedEntry,
-    Version, VoidFn,
+    ABI_VERSION, AbiError, AllocFn, BundleContext, ContextCreateFn, ContextDestroyFn, ContextEntry,
+    ContextFn, ContractHandle, ContractId, ContractInterface, CreateInstanceFn, DestroyInstanceFn,
+    EntryFn, FindContractFn, FreeFn, HostApi, LastErrorFn, LogFn, NativeEntry, NativeFn,
+    RegisterContractFn, ResolveContractFn, StrView, TypedEntry, Version, VoidFn,
 };
 
-/// The layouts below are those of ABI version 1.
+/// The layouts below are those of ABI version 2.
 #[test]
-fn layouts_are_those_of_abi_version_1() {
-    assert_eq!(ABI_VERSION, 1, "a new ABI version needs new layout tests");
+fn layouts_are_those_of_abi_version_2() {
+    assert_eq!(ABI_VERSION, 2, "a new ABI version needs new layout tests");
 }
 
 #[test]
@@ -81,7 +84,7 @@ fn typed_entry() {
 
 #[test]
 fn contract_interface() {
-    assert_eq!(size_of::<ContractInterface>(), 80);
+    assert_eq!(size_of::<ContractInterface>(), 120);
     assert_eq!(align_of::<ContractInterface>(), 8);
     assert_eq!(offset_of!(ContractInterface, id), 0);
     assert_eq!(offset_of!(ContractInterface, name), 8);
@@ -93,6 +96,22 @@ fn contract_interface() {
     assert_eq!(offset_of!(ContractInterface, typed), 56);
     assert_eq!(offset_of!(ContractInterface, create_instance), 64);
     assert_eq!(offset_of!(ContractInterface, destroy_instance), 72);
+    // Version 2: 4 bytes of padding follow `context_count`.
+    assert_eq!(offset_of!(ContractInterface, context_count), 80);
+    assert_eq!(offset_of!(ContractInterface, context), 88);
+    assert_eq!(offset_of!(ContractInterface, instance_ctx), 96);
+    assert_eq!(offset_of!(ContractInterface, create_context_instance), 104);
+    assert_eq!(offset_of!(ContractInterface, destroy_context_instance), 112);
+}
+
+#[test]
+fn context_entry() {
+    assert_eq!(size_of::<ContextEntry>(), 48);
+    assert_eq!(align_of::<ContextEntry>(), 8);
+    assert_eq!(offset_of!(ContextEntry, name), 0);
+    assert_eq!(offset_of!(ContextEntry, signature), 16);
+    assert_eq!(offset_of!(ContextEntry, ctx), 32);
+    assert_eq!(offset_of!(ContextEntry, func), 40);
 }
 
 #[test]
@@ -145,5 +164,8 @@ fn function_pointers_are_nullable_pointers() {
         AllocFn,
         FreeFn,
         LastErrorFn,
+        ContextFn,
+        ContextCreateFn,
+        ContextDestroyFn,
     );
 }

@@ -224,6 +224,10 @@ pub fn build(input: &Registration) -> PlainInterface {
         typed,
         create_instance: input.create.then_some(create_fn as CreateInstanceFn),
         destroy_instance: input.destroy.then_some(destroy_fn as DestroyInstanceFn),
+        context: Vec::new(),
+        instance_ctx: std::ptr::null_mut(),
+        create_context_instance: None,
+        destroy_context_instance: None,
     }
 }
 

@@ -52,6 +52,10 @@ fn registers(signature: Vec<u8>) -> bool {
         typed: vec![(b"f".to_vec(), signature, Some(void_fn as VoidFn))],
         create_instance: None,
         destroy_instance: None,
+        context: Vec::new(),
+        instance_ctx: std::ptr::null_mut(),
+        create_context_instance: None,
+        destroy_context_instance: None,
     };
     plain.validate().is_ok()
 }

@@ -220,6 +220,11 @@ macro_rules! __contract {
                 typed: __POLYPLUG_TYPED.as_ptr(),
                 create_instance: __POLYPLUG_CREATE,
                 destroy_instance: __POLYPLUG_DESTROY,
+                context_count: 0,
+                context: ::core::ptr::null(),
+                instance_ctx: ::core::ptr::null_mut(),
+                create_context_instance: ::core::option::Option::None,
+                destroy_context_instance: ::core::option::Option::None,
             });
         &__POLYPLUG_INTERFACE
     }};

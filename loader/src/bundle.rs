@@ -49,7 +49,8 @@ impl Bundle {
     /// 2. Reads `manifest.toml`, at most [`MAX_MANIFEST_BYTES`] + 1 bytes
     ///    of it, so a huge file is refused without reading it all.
     /// 3. Parses the manifest ([`parse_manifest`]).
-    /// 4. For a native bundle: takes the library for this platform
+    /// 4. For a native bundle, and for any bundle with a `[library]`
+    ///    table: takes the library (or code file) for this platform
     ///    ([`LibrarySpec::for_current_platform`](crate::LibrarySpec::for_current_platform)),
     ///    refuses an absolute path or one with a `..` component, resolves
     ///    symlinks and refuses a result outside the canonical bundle
@@ -74,10 +75,16 @@ impl Bundle {
         let manifest_path = canonical.join(MANIFEST_FILE);
         let bytes = read_manifest(&manifest_path)?;
         let manifest = parse_manifest(&bytes, &manifest_path)?;
+        // A native bundle must name a library; another kind names its code
+        // file (a `.wasm` module, a script) in the same table, checked the
+        // same way, when it has one.
         let library_path = match manifest.loader {
             LoaderKind::Native => Some(resolve_library(&canonical, &manifest)?),
             LoaderKind::Lua | LoaderKind::Python | LoaderKind::JavaScript | LoaderKind::Wasm => {
-                None
+                match manifest.library {
+                    Some(_) => Some(resolve_library(&canonical, &manifest)?),
+                    None => None,
+                }
             }
         };
         Ok(Bundle {
@@ -151,9 +158,10 @@ impl Bundle {
         &self.manifest.name
     }
 
-    /// The canonical path of the library for this platform, inside
-    /// [`dir`](Bundle::dir); `None` unless the loader is
-    /// [`LoaderKind::Native`].
+    /// The canonical path of the library (or, for an engine-run bundle,
+    /// the code file) for this platform, inside [`dir`](Bundle::dir);
+    /// `None` for a bundle of another kind than [`LoaderKind::Native`]
+    /// without a `[library]` table.
     ///
     /// ```
     /// use polyplug_loader::{Bundle, ScratchDir, platform_key};

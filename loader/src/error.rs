@@ -145,6 +145,12 @@ pub enum ManifestErrorKind {
     /// A library path that is the empty string.
     #[error("expected a file name relative to the bundle directory, found an empty string")]
     EmptyPath,
+    /// A `[limits]` value that is not a positive integer.
+    #[error("expected a positive integer, found {found}")]
+    Limit {
+        /// The value found.
+        found: i64,
+    },
     /// `library.sha256` is not 64 hexadecimal digits.
     #[error("expected 64 hexadecimal digits, found {found:?}")]
     Digest {
@@ -250,10 +256,12 @@ pub enum BundleError {
 /// ```
 /// use polyplug_loader::NativeError;
 ///
-/// let err = NativeError::AbiMismatch { bundle: "demo".into(), found: 999, expected: 1 };
+/// let err = NativeError::AbiMismatch { bundle: "demo".into(), found: 1, expected: 2 };
 /// assert_eq!(
 ///     err.to_string(),
-///     "bundle \"demo\": expected polyplug_abi_version 1, found 999"
+///     "bundle \"demo\": expected polyplug_abi_version 2, found 1: \
+///      rebuild the plugin against ABI version 2 (PP_ABI_VERSION in polyplug.h, \
+///      ABI_VERSION in polyplug-abi)"
 /// );
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -350,7 +358,11 @@ pub enum NativeError {
         symbol: &'static str,
     },
     /// The library was built for another ABI version.
-    #[error("bundle {bundle:?}: expected polyplug_abi_version {expected}, found {found}")]
+    #[error(
+        "bundle {bundle:?}: expected polyplug_abi_version {expected}, found {found}: \
+         rebuild the plugin against ABI version {expected} (PP_ABI_VERSION in polyplug.h, \
+         ABI_VERSION in polyplug-abi)"
+    )]
     AbiMismatch {
         /// The bundle name.
         bundle: String,

@@ -81,6 +81,7 @@
 #![deny(unsafe_code)]
 
 mod bundle;
+mod code;
 mod elf;
 mod error;
 mod image;
@@ -92,10 +93,11 @@ mod scratch;
 mod version;
 
 pub use bundle::{Bundle, MANIFEST_FILE};
+pub use code::{CodeFile, CodeFileError, MAX_CODE_BYTES, read_code_file};
 pub use error::{BundleError, ManifestError, ManifestErrorKind, NativeError};
 pub use image::{CloseReport, Unmapped, image_mapped};
 pub use manifest::{
-    ContractDecl, LibrarySpec, LoaderKind, MAX_MANIFEST_BYTES, Manifest, parse_manifest,
+    ContractDecl, LibrarySpec, Limits, LoaderKind, MAX_MANIFEST_BYTES, Manifest, parse_manifest,
     platform_key,
 };
 pub use name::{

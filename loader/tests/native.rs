@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 const PLUGIN_C: &str = r#"
 #include <stdint.h>
 #ifndef VERSION
-#define VERSION 1
+#define VERSION 2
 #endif
 #ifndef START
 #define START 0
@@ -311,6 +311,34 @@ fn a_rebuilt_library_at_the_same_path_is_loaded_fresh() {
     assert_eq!(call_entry(&old), 2);
 }
 
+/// A plugin built against ABI version 1 (before context entries) is
+/// refused, and the message says which version to rebuild against.
+#[cfg_attr(miri, ignore)]
+#[test]
+fn a_plugin_built_against_abi_version_1_is_refused_naming_the_version_it_needs() {
+    assert_eq!(ABI_VERSION, 2);
+    let tmp = TempDir::new("native-abi-1");
+    let dir = plugin_bundle(&tmp, "old", &["-DVERSION=1"]);
+    let scratch = ScratchDir::new().unwrap();
+    let err = open(&dir, &scratch).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NativeError::AbiMismatch {
+                found: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("found 1") && text.contains("rebuild the plugin against ABI version 2"),
+        "{text}"
+    );
+}
+
 #[cfg_attr(miri, ignore)]
 #[test]
 fn a_wrong_abi_version_is_refused_and_the_library_closed() {
@@ -332,7 +360,11 @@ fn a_wrong_abi_version_is_refused_and_the_library_closed() {
     );
     assert_eq!(
         err.to_string(),
-        format!("bundle \"abi\": expected polyplug_abi_version {ABI_VERSION}, found 999")
+        format!(
+            "bundle \"abi\": expected polyplug_abi_version {ABI_VERSION}, found 999: \
+             rebuild the plugin against ABI version {ABI_VERSION} (PP_ABI_VERSION in polyplug.h, \
+             ABI_VERSION in polyplug-abi)"
+        )
     );
     if cfg!(target_os = "linux") {
         assert!(

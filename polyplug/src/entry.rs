@@ -3,11 +3,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use polyplug_abi::{HostApi, NativeFn, VoidFn};
+use polyplug_abi::{HostApi, NativeFn};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::interface::Table;
+use crate::interface::{Callee, Table};
 use crate::library::LoadedLibrary;
 
 /// A loaded bundle's id in one runtime. Ids are never reused.
@@ -99,8 +99,9 @@ pub(crate) struct Entry {
     pub(crate) serial: u64,
     /// The native functions, copied out of `table` for the call path.
     pub(crate) native: Box<[NativeFn]>,
-    /// The typed functions' pointers in table order, for the call path.
-    pub(crate) typed: Box<[VoidFn]>,
+    /// How each typed function is called, in table order, for the call
+    /// path.
+    pub(crate) typed: Box<[Callee]>,
     pub(crate) table: Arc<Table>,
     pub(crate) provider: Provider,
     /// Keeps the library loaded while this entry can be reached (\[R1\]);
@@ -119,7 +120,7 @@ impl Entry {
             // entry is published to readers by the store's Release [S2].
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             native: table.native.clone(),
-            typed: table.typed.iter().map(|t| t.func).collect(),
+            typed: table.typed.iter().map(|t| t.callee).collect(),
             table: Arc::new(table),
             provider,
             library,

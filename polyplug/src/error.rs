@@ -33,13 +33,24 @@ pub enum LoadError {
     /// The library could not be opened or is not a polyplug plugin.
     #[error(transparent)]
     Native(Box<NativeError>),
-    /// The manifest names a loader this runtime does not have yet.
-    #[error("bundle {bundle}: loader kind {kind} is not supported by this runtime (only native)")]
+    /// The manifest names a loader this runtime was not built with
+    /// ([`Runtime::builder`](crate::Runtime::builder)).
+    #[error(
+        "bundle {bundle}: loader kind {kind} is not supported by this runtime (add a loader for it with Runtime::builder)"
+    )]
     UnsupportedLoader {
         /// The bundle.
         bundle: String,
         /// The loader kind it asks for.
         kind: String,
+    },
+    /// A loader refused the bundle's code ([`crate::loader`]).
+    #[error("bundle {bundle}: {error}")]
+    Code {
+        /// The bundle.
+        bundle: String,
+        /// The file, contract and field at fault.
+        error: Box<crate::loader::CodeError>,
     },
     /// A bundle of that name is already loaded.
     #[error("bundle {bundle} is already loaded (from {dir})")]

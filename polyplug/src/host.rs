@@ -121,9 +121,28 @@ impl HostContext {
         // bounds every length before reading.
         let plain = unsafe { PlainInterface::copy_from_abi(interface) }
             .map_err(|e| (ERR_INVALID, RegistrationError::Invalid(e)))?;
-        let table = plain
+        self.register_plain(plain, None)
+    }
+
+    /// Checks and records one registration, made by a native plugin
+    /// (through `register_contract`) or by an engine's loader: validation,
+    /// the manifest's declarations and duplicates are checked here for
+    /// both. `owned` is what the table's context pointers point into.
+    pub(crate) fn register_plain(
+        &self,
+        plain: PlainInterface,
+        owned: Option<Box<dyn std::any::Any + Send + Sync>>,
+    ) -> Result<(), (u32, RegistrationError)> {
+        // Acquire: pairs with the Release store in `finish_init`.
+        if !self.in_init.load(Ordering::Acquire) {
+            return Err((ERR_NOT_IN_INIT, RegistrationError::NotInInit));
+        }
+        let mut table = plain
             .validate()
             .map_err(|e| (ERR_INVALID, RegistrationError::Invalid(e)))?;
+        if let Some(owned) = owned {
+            table.own(owned);
+        }
         let declared = self
             .declared
             .iter()
@@ -148,6 +167,14 @@ impl HostContext {
         }
         registered.push(table);
         Ok(())
+    }
+}
+
+impl HostContext {
+    /// Records a refused registration for the load's error, as
+    /// `register_contract` does for a native plugin.
+    pub(crate) fn refuse(&self, refusal: RegistrationError) {
+        lock(&self.refused).push(refusal);
     }
 }
 
@@ -240,7 +267,7 @@ unsafe extern "C" fn register_contract(
     })
 }
 
-fn refusal_message(bundle: &str, refusal: &RegistrationError) -> String {
+pub(crate) fn refusal_message(bundle: &str, refusal: &RegistrationError) -> String {
     match refusal {
         RegistrationError::Invalid(e) => format!("bundle {bundle}: {e}"),
         RegistrationError::Undeclared { contract, version } => {

@@ -19,6 +19,8 @@
 //!     native_count: 0, native: std::ptr::null(),
 //!     typed_count: 0, typed: std::ptr::null(),
 //!     create_instance: None, destroy_instance: None,
+//!     context_count: 0, context: std::ptr::null(), instance_ctx: std::ptr::null_mut(),
+//!     create_context_instance: None, destroy_context_instance: None,
 //! };
 //! // SAFETY: [P3] `raw` and the static name it points to are readable.
 //! let plain = unsafe { PlainInterface::copy_from_abi(&raw) }?;
@@ -28,11 +30,13 @@
 //! ```
 
 use std::collections::HashSet;
+use std::ffi::c_void;
 use std::fmt;
 
 use polyplug_abi::{
-    ContractId, ContractInterface, CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn,
-    StrView, TypedEntry, Version, VoidFn,
+    ContextCreateFn, ContextDestroyFn, ContextEntry, ContextFn, ContractId, ContractInterface,
+    CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn, StrView, TypedEntry, Version,
+    VoidFn,
 };
 
 use crate::signature;
@@ -46,6 +50,7 @@ use crate::signature;
 /// #     PlainInterface {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
 /// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// #     }
 /// # }
 /// use polyplug::interface::MAX_FUNCTIONS;
@@ -67,6 +72,7 @@ pub const MAX_FUNCTIONS: u32 = 256;
 /// #     PlainInterface {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
 /// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// #     }
 /// # }
 /// use polyplug::interface::MAX_NAME_BYTES;
@@ -88,6 +94,7 @@ pub const MAX_NAME_BYTES: usize = 128;
 ///     name: b"demo.x".to_vec(),
 ///     version: Version::new(1, 0, 0),
 ///     native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+///     context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// };
 /// let err = wrong_id.validate().unwrap_err();
 /// assert_eq!((err.contract.as_str(), err.field.as_str()), ("demo.x", "id"));
@@ -103,6 +110,10 @@ pub struct InvalidContract {
     /// What was wrong, and what was expected.
     pub problem: String,
 }
+
+/// One context entry of a [`PlainInterface`]: `(name bytes, signature
+/// bytes, ctx, function)`.
+pub type ContextPlain = (Vec<u8>, Vec<u8>, *mut c_void, Option<ContextFn>);
 
 /// A plain copy of a registered interface: owned bytes, no plugin pointers
 /// except the function pointers themselves.
@@ -120,6 +131,10 @@ pub struct InvalidContract {
 ///     typed: vec![(b"inc".to_vec(), b"u32 (u32)".to_vec(), Some(polyplug::Signature::to_void(inc as extern "C" fn(u32) -> u32)))],
 ///     create_instance: None,
 ///     destroy_instance: None,
+///     context: Vec::new(),
+///     instance_ctx: std::ptr::null_mut(),
+///     create_context_instance: None,
+///     destroy_context_instance: None,
 /// };
 /// assert!(plain.validate().is_ok()); // the signature is normalised to `u32(u32)`
 /// ```
@@ -139,6 +154,14 @@ pub struct PlainInterface {
     pub create_instance: Option<CreateInstanceFn>,
     /// The `destroy_instance` field.
     pub destroy_instance: Option<DestroyInstanceFn>,
+    /// `(name bytes, signature bytes, ctx, function)` per context entry.
+    pub context: Vec<ContextPlain>,
+    /// The `instance_ctx` field.
+    pub instance_ctx: *mut c_void,
+    /// The `create_context_instance` field.
+    pub create_context_instance: Option<ContextCreateFn>,
+    /// The `destroy_context_instance` field.
+    pub destroy_context_instance: Option<ContextDestroyFn>,
 }
 
 fn invalid(
@@ -260,6 +283,9 @@ impl PlainInterface {
         // SAFETY: [P3] the array comes from the plugin's interface.
         let typed_raw: Vec<TypedEntry> =
             unsafe { copy_array(raw.typed, raw.typed_count, &label, "typed") }?;
+        // SAFETY: [P3] the array comes from the plugin's interface.
+        let context_raw: Vec<ContextEntry> =
+            unsafe { copy_array(raw.context, raw.context_count, &label, "context") }?;
         let mut native = Vec::with_capacity(native_raw.len());
         for (i, entry) in native_raw.iter().enumerate() {
             // SAFETY: [P3] the view comes from the plugin's native entry.
@@ -275,6 +301,15 @@ impl PlainInterface {
                 unsafe { copy_view(entry.signature, &label, &format!("typed[{i}].signature")) }?;
             typed.push((fname, sig, entry.func));
         }
+        let mut context = Vec::with_capacity(context_raw.len());
+        for (i, entry) in context_raw.iter().enumerate() {
+            // SAFETY: [P3] the view comes from the plugin's context entry.
+            let fname = unsafe { copy_view(entry.name, &label, &format!("context[{i}].name")) }?;
+            // SAFETY: [P3] the view comes from the plugin's context entry.
+            let sig =
+                unsafe { copy_view(entry.signature, &label, &format!("context[{i}].signature")) }?;
+            context.push((fname, sig, entry.ctx, entry.func));
+        }
         Ok(PlainInterface {
             id: raw.id,
             name,
@@ -283,6 +318,10 @@ impl PlainInterface {
             typed,
             create_instance: raw.create_instance,
             destroy_instance: raw.destroy_instance,
+            context,
+            instance_ctx: raw.instance_ctx,
+            create_context_instance: raw.create_context_instance,
+            destroy_context_instance: raw.destroy_context_instance,
         })
     }
 
@@ -296,6 +335,7 @@ impl PlainInterface {
     /// #     PlainInterface {
     /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
     /// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+    /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
     /// #     }
     /// # }
     /// let mut null_fn = plain("demo.null");
@@ -322,6 +362,7 @@ impl PlainInterface {
         for (field, len) in [
             ("native_count", self.native.len()),
             ("typed_count", self.typed.len()),
+            ("context_count", self.context.len()),
         ] {
             if u32::try_from(len).map_or(true, |n| n > MAX_FUNCTIONS) {
                 return Err(invalid(
@@ -371,11 +412,62 @@ impl PlainInterface {
             typed.push(TypedSlot {
                 name: fname.into_boxed_str(),
                 signature: sig.into_boxed_str(),
-                func,
+                callee: Callee::Raw(func),
             });
         }
-        let instances = match (self.create_instance, self.destroy_instance) {
-            (Some(create), Some(destroy)) => Some((create, destroy)),
+        // Context entries share the typed functions' namespace: a typed
+        // call finds either kind by name.
+        for (i, (fname, sig, ctx, func)) in self.context.into_iter().enumerate() {
+            let fname = function_name(fname, &name, &format!("context[{i}].name"))?;
+            if !seen.insert(fname.clone()) {
+                return Err(invalid(
+                    &name,
+                    format!("context[{i}].name"),
+                    format!("duplicate function name {fname:?}"),
+                ));
+            }
+            within_name_limit(&sig, &name, &format!("context[{i}].signature"))?;
+            let sig = String::from_utf8(sig)
+                .map_err(|_| invalid(&name, format!("context[{i}].signature"), "not UTF-8"))?;
+            let sig = signature::normalize(&sig)
+                .map_err(|problem| invalid(&name, format!("context[{i}].signature"), problem))?;
+            let func = func.ok_or_else(|| {
+                invalid(&name, format!("context[{i}].func"), "null function pointer")
+            })?;
+            typed.push(TypedSlot {
+                name: fname.into_boxed_str(),
+                signature: sig.into_boxed_str(),
+                callee: Callee::Context {
+                    ctx: Ctx(ctx),
+                    func,
+                },
+            });
+        }
+        let context_instances = match (self.create_context_instance, self.destroy_context_instance)
+        {
+            (Some(create), Some(destroy)) => Some(Instances::Context {
+                ctx: Ctx(self.instance_ctx),
+                create,
+                destroy,
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(invalid(
+                    &name,
+                    "destroy_context_instance",
+                    "null while create_context_instance is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    &name,
+                    "create_context_instance",
+                    "null while destroy_context_instance is set",
+                ));
+            }
+        };
+        let native_instances = match (self.create_instance, self.destroy_instance) {
+            (Some(create), Some(destroy)) => Some(Instances::Native(create, destroy)),
             (None, None) => None,
             (Some(_), None) => {
                 return Err(invalid(
@@ -391,6 +483,16 @@ impl PlainInterface {
                     "null while destroy_instance is set",
                 ));
             }
+        };
+        let instances = match (native_instances, context_instances) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    &name,
+                    "create_context_instance",
+                    "set together with create_instance: a contract has one kind of instance",
+                ));
+            }
+            (native, context) => native.or(context),
         };
         Ok(Table::new(
             name,
@@ -448,12 +550,44 @@ fn check_contract_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// One typed function of a [`Table`].
+/// A context pointer of an engine-run function or instance maker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ctx(pub(crate) *mut c_void);
+
+// SAFETY: [R11] a context pointer is only passed back to the function it
+// was registered with, which may be called from any thread ([P2]).
+unsafe impl Send for Ctx {}
+// SAFETY: [R11] as for Send: the host never dereferences it.
+unsafe impl Sync for Ctx {}
+
+/// How a typed function is called.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Callee {
+    /// A plain `extern "C" fn` of the registered signature.
+    Raw(VoidFn),
+    /// An engine-run function: `func(ctx, instance, args, out, err)`.
+    Context { ctx: Ctx, func: ContextFn },
+}
+
+/// How a stateful contract makes and destroys its instances.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Instances {
+    /// `create_instance` and `destroy_instance`.
+    Native(CreateInstanceFn, DestroyInstanceFn),
+    /// `create_context_instance` and `destroy_context_instance`.
+    Context {
+        ctx: Ctx,
+        create: ContextCreateFn,
+        destroy: ContextDestroyFn,
+    },
+}
+
+/// One typed function of a [`Table`]: a typed entry or a context entry.
 #[derive(Debug)]
 pub(crate) struct TypedSlot {
     pub(crate) name: Box<str>,
     pub(crate) signature: Box<str>,
-    pub(crate) func: VoidFn,
+    pub(crate) callee: Callee,
 }
 
 /// The host's own copy of a contract: checked, owned, immutable.
@@ -468,6 +602,7 @@ pub(crate) struct TypedSlot {
 /// #     PlainInterface {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
 /// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// #     }
 /// # }
 /// let table = plain("demo.table").validate()?;
@@ -481,14 +616,19 @@ pub struct Table {
     pub(crate) native_names: Box<[Box<str>]>,
     pub(crate) native: Box<[NativeFn]>,
     pub(crate) typed: Box<[TypedSlot]>,
-    pub(crate) instances: Option<(CreateInstanceFn, DestroyInstanceFn)>,
+    pub(crate) instances: Option<Instances>,
     abi_native: Box<[NativeEntry]>,
     abi_typed: Box<[TypedEntry]>,
+    abi_context: Box<[ContextEntry]>,
+    /// What the context pointers of this table point into, when the host
+    /// made them (an engine's functions, [`crate::loader`]): it lives as
+    /// long as the table (\[R11\]).
+    owned: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
-// SAFETY: [R4] the raw pointers in `abi_native`/`abi_typed` point into this
-// table's own immutable boxes; the function pointers are callable from any
-// thread by [P2].
+// SAFETY: [R4] the raw pointers in `abi_native`/`abi_typed`/`abi_context`
+// point into this table's own immutable boxes; the function pointers are
+// callable from any thread by [P2]; context pointers by [R11].
 unsafe impl Send for Table {}
 // SAFETY: [R4] as for Send: nothing is mutated after construction.
 unsafe impl Sync for Table {}
@@ -500,7 +640,7 @@ impl Table {
         native_names: Vec<Box<str>>,
         native: Vec<NativeFn>,
         typed: Vec<TypedSlot>,
-        instances: Option<(CreateInstanceFn, DestroyInstanceFn)>,
+        instances: Option<Instances>,
     ) -> Table {
         let name = name.into_boxed_str();
         let native_names = native_names.into_boxed_slice();
@@ -516,10 +656,25 @@ impl Table {
             .collect();
         let abi_typed = typed
             .iter()
-            .map(|t| TypedEntry {
-                name: view(&t.name),
-                signature: view(&t.signature),
-                func: Some(t.func),
+            .filter_map(|t| match t.callee {
+                Callee::Raw(func) => Some(TypedEntry {
+                    name: view(&t.name),
+                    signature: view(&t.signature),
+                    func: Some(func),
+                }),
+                Callee::Context { .. } => None,
+            })
+            .collect();
+        let abi_context = typed
+            .iter()
+            .filter_map(|t| match t.callee {
+                Callee::Context { ctx, func } => Some(ContextEntry {
+                    name: view(&t.name),
+                    signature: view(&t.signature),
+                    ctx: ctx.0,
+                    func: Some(func),
+                }),
+                Callee::Raw(_) => None,
             })
             .collect();
         Table {
@@ -532,7 +687,15 @@ impl Table {
             instances,
             abi_native,
             abi_typed,
+            abi_context,
+            owned: None,
         }
+    }
+
+    /// Keeps `owned` alive as long as this table: what its context
+    /// pointers point into.
+    pub(crate) fn own(&mut self, owned: Box<dyn std::any::Any + Send + Sync>) {
+        self.owned = Some(owned);
     }
 
     /// The contract as a plugin sees it through `resolve_contract`. The
@@ -546,8 +709,28 @@ impl Table {
             native: self.abi_native.as_ptr(),
             typed_count: u32::try_from(self.abi_typed.len()).unwrap_or(0),
             typed: self.abi_typed.as_ptr(),
-            create_instance: self.instances.map(|(c, _)| c),
-            destroy_instance: self.instances.map(|(_, d)| d),
+            create_instance: match self.instances {
+                Some(Instances::Native(create, _)) => Some(create),
+                _ => None,
+            },
+            destroy_instance: match self.instances {
+                Some(Instances::Native(_, destroy)) => Some(destroy),
+                _ => None,
+            },
+            context_count: u32::try_from(self.abi_context.len()).unwrap_or(0),
+            context: self.abi_context.as_ptr(),
+            instance_ctx: match self.instances {
+                Some(Instances::Context { ctx, .. }) => ctx.0,
+                _ => std::ptr::null_mut(),
+            },
+            create_context_instance: match self.instances {
+                Some(Instances::Context { create, .. }) => Some(create),
+                _ => None,
+            },
+            destroy_context_instance: match self.instances {
+                Some(Instances::Context { destroy, .. }) => Some(destroy),
+                _ => None,
+            },
         }
     }
 
@@ -555,6 +738,7 @@ impl Table {
         self.native_names.iter().position(|n| &**n == name)
     }
 
+    #[cfg(test)]
     pub(crate) fn typed_slot(&self, name: &str) -> Option<&TypedSlot> {
         self.typed.iter().find(|t| &*t.name == name)
     }
@@ -609,6 +793,10 @@ mod tests {
             )],
             create_instance: None,
             destroy_instance: None,
+            context: Vec::new(),
+            instance_ctx: std::ptr::null_mut(),
+            create_context_instance: None,
+            destroy_context_instance: None,
         }
     }
 

@@ -27,6 +27,10 @@
 //!   guard at the cost of a handle check.
 //! - A stateful contract makes [`Instance`]s, which keep the version that
 //!   made them.
+//! - Bundles of other kinds than native (WebAssembly, scripts) are loaded
+//!   by [`loader::Loader`]s a host adds with [`Runtime::builder`]; their
+//!   contracts are found, called, reloaded and unloaded exactly as native
+//!   ones.
 //! - A reload builds the new version completely off to the side, then
 //!   swaps its tables in with one commit. Old tables are destroyed, and old
 //!   libraries closed, on the writer side once no guard can reach them
@@ -93,6 +97,7 @@
 //! ```
 
 mod binding;
+mod builder;
 mod entry;
 mod error;
 mod event;
@@ -100,18 +105,20 @@ mod graph;
 mod host;
 pub mod interface;
 mod library;
+pub mod loader;
 mod read;
 mod runtime;
 mod signature;
 
 pub use binding::Binding;
+pub use builder::RuntimeBuilder;
 pub use entry::{BundleId, ContractHandle, Provider};
 pub use error::{CallError, FindError, InstanceError, LoadError};
 pub use event::{Event, LogLevel};
-pub use library::{Closed, LibraryStats};
+pub use library::{Closed, CodeStats, LibraryStats};
 pub use polyplug_abi::{ContractId, Version};
 pub use polyplug_loader::Unmapped;
 pub use polyplug_store::Revision;
 pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
-pub use signature::{AbiType, Signature, Typed};
+pub use signature::{AbiType, InstanceFn, Signature, Typed};

@@ -24,7 +24,8 @@ use crate::event::{Event, Events};
 use crate::graph::{self, Node};
 use crate::host::{Declared, HostContext, RegistrationError};
 use crate::interface::{PlainInterface, Table};
-use crate::library::{Graveyard, LibraryStats, LoadedLibrary};
+use crate::library::{Code, CodeStats, Graveyard, LibraryStats, LoadedLibrary};
+use crate::loader::Loader;
 use crate::read::Reader;
 use crate::signature::Signature;
 
@@ -37,6 +38,8 @@ pub(crate) struct Shared {
     pub(crate) events: Events,
     graveyard: Arc<Graveyard>,
     scratch: ScratchDir,
+    /// The loaders for kinds other than native ([`crate::loader`]).
+    loaders: Vec<Box<dyn Loader>>,
 }
 
 /// A contract a bundle or the host has published.
@@ -188,6 +191,10 @@ impl HostContract {
                 typed: Vec::new(),
                 create_instance: None,
                 destroy_instance: None,
+                context: Vec::new(),
+                instance_ctx: std::ptr::null_mut(),
+                create_context_instance: None,
+                destroy_context_instance: None,
             },
         }
     }
@@ -296,6 +303,11 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> std::io::Result<Runtime> {
+        Runtime::with_loaders(Vec::new())
+    }
+
+    /// A runtime whose non-native bundles go to `loaders`.
+    pub(crate) fn with_loaders(loaders: Vec<Box<dyn Loader>>) -> std::io::Result<Runtime> {
         Ok(Runtime {
             shared: Arc::new(Shared {
                 store: Store::new(),
@@ -303,6 +315,7 @@ impl Runtime {
                 events: Events::default(),
                 graveyard: Arc::new(Graveyard::default()),
                 scratch: ScratchDir::new()?,
+                loaders,
             }),
         })
     }
@@ -382,6 +395,20 @@ impl Runtime {
     /// ```
     pub fn library_stats(&self) -> LibraryStats {
         self.shared.graveyard.stats()
+    }
+
+    /// Engine-run code ([`crate::loader`]) loaded and released so far: a
+    /// load or reload of a bundle with another loader than native loads
+    /// one, and it is released on the writer side once nothing reaches it.
+    ///
+    /// ```
+    /// let runtime = polyplug::Runtime::new()?;
+    /// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?; // native: not counted here
+    /// assert_eq!(runtime.code_stats().loaded, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn code_stats(&self) -> CodeStats {
+        self.shared.graveyard.code_stats()
     }
 
     /// The loaded bundle named `name`.
@@ -815,9 +842,12 @@ impl Runtime {
         count
     }
 
-    fn check_native(bundle: &Bundle) -> Result<(), LoadError> {
+    fn check_loader(&self, bundle: &Bundle) -> Result<(), LoadError> {
         let manifest = bundle.manifest();
-        if manifest.loader == LoaderKind::Native {
+        let kind = manifest.loader.name();
+        if manifest.loader == LoaderKind::Native
+            || self.shared.loaders.iter().any(|l| l.kind() == kind)
+        {
             Ok(())
         } else {
             Err(LoadError::UnsupportedLoader {
@@ -828,7 +858,7 @@ impl Runtime {
     }
 
     fn load_opened(&self, registry: &mut Registry, bundle: Bundle) -> Result<BundleId, LoadError> {
-        Self::check_native(&bundle)?;
+        self.check_loader(&bundle)?;
         let manifest = bundle.manifest();
         let name = manifest.name.as_str().to_owned();
         if let Some((_, existing)) = registry.by_name(&name) {
@@ -884,8 +914,13 @@ impl Runtime {
     ) -> Result<(Arc<LoadedLibrary>, Vec<Table>), LoadError> {
         let manifest = bundle.manifest();
         let name = manifest.name.as_str();
-        let native = NativeLibrary::open(bundle, &self.shared.scratch)?;
-        self.shared.graveyard.note_opened();
+        let native = if manifest.loader == LoaderKind::Native {
+            let native = NativeLibrary::open(bundle, &self.shared.scratch)?;
+            self.shared.graveyard.note_opened();
+            Some(native)
+        } else {
+            None
+        };
         let declared: Vec<Declared> = manifest
             .provides
             .iter()
@@ -902,42 +937,46 @@ impl Runtime {
             dir: view(dir_text),
         };
         let mut err = AbiError::NONE;
-        let code = {
-            // [R7] a guard pinned across the entry point protects what the
-            // plugin resolves during init.
-            let reader = self.shared.store.reader();
-            let _guard = reader.pin();
-            // SAFETY: [L1][P1] the library passed the ABI check; the host
-            // table, context and error live across the call.
-            unsafe { native.entry().call(host.api(), &context, &mut err) }
+        // [R7] a guard pinned across the entry point (or the loader)
+        // protects what the plugin resolves during init.
+        let reader = self.shared.store.reader();
+        let guard = reader.pin();
+        let (code, loaded) = match native {
+            Some(native) => {
+                // SAFETY: [L1][P1] the library passed the ABI check; the host
+                // table, context and error live across the call.
+                let code = unsafe { native.entry().call(host.api(), &context, &mut err) };
+                (code, Code::Native(native))
+            }
+            // Another kind: its loader registers through the same host
+            // context, so every check below is the one native plugins get.
+            None => match crate::loader::load(&self.shared, &self.shared.loaders, bundle, &host) {
+                Ok(owner) => {
+                    self.shared.graveyard.note_code_loaded();
+                    (OK, Code::Engine(owner))
+                }
+                Err(error) => {
+                    drop(guard);
+                    let (_tables, refused) = host.finish_init();
+                    return Err(refused
+                        .into_iter()
+                        .next()
+                        .map_or(error, |refusal| refusal_error(name, refusal)));
+                }
+            },
         };
+        drop(guard);
         let (tables, refused) = host.finish_init();
         let library = Arc::new(LoadedLibrary::new(
             name,
-            native,
+            loaded,
             host,
             Arc::clone(&self.shared.graveyard),
         ));
         // A refused registration is the more precise error: plugins usually
         // pass its code on as their own.
         if let Some(refusal) = refused.into_iter().next() {
-            let bundle = name.to_owned();
-            return Err(match refusal {
-                RegistrationError::Invalid(error) => LoadError::InvalidContract { bundle, error },
-                RegistrationError::Undeclared { contract, version } => LoadError::Undeclared {
-                    bundle,
-                    contract,
-                    version,
-                },
-                RegistrationError::Duplicate { contract } => {
-                    LoadError::DuplicateContract { bundle, contract }
-                }
-                RegistrationError::NotInInit => LoadError::InitFailed {
-                    bundle,
-                    code: polyplug_abi::ERR_NOT_IN_INIT,
-                    message: "register_contract outside init".to_owned(),
-                },
-            });
+            return Err(refusal_error(name, refusal));
         }
         if code != OK {
             // SAFETY: [P6] the plugin filled `err` by the ABI's rules; its
@@ -976,7 +1015,7 @@ impl Runtime {
             .ok_or(LoadError::UnknownBundle(id))?;
         let dir = from.map_or_else(|| record.dir.clone(), Path::to_path_buf);
         let bundle = Bundle::open(&dir)?;
-        Self::check_native(&bundle)?;
+        self.check_loader(&bundle)?;
         let manifest = bundle.manifest();
         if manifest.name.as_str() != record.name {
             return Err(LoadError::NameMismatch {
@@ -1131,6 +1170,27 @@ impl Runtime {
             bundle: id,
             name: record.name,
         });
+    }
+}
+
+/// The load error for a refused registration.
+fn refusal_error(name: &str, refusal: RegistrationError) -> LoadError {
+    let bundle = name.to_owned();
+    match refusal {
+        RegistrationError::Invalid(error) => LoadError::InvalidContract { bundle, error },
+        RegistrationError::Undeclared { contract, version } => LoadError::Undeclared {
+            bundle,
+            contract,
+            version,
+        },
+        RegistrationError::Duplicate { contract } => {
+            LoadError::DuplicateContract { bundle, contract }
+        }
+        RegistrationError::NotInInit => LoadError::InitFailed {
+            bundle,
+            code: polyplug_abi::ERR_NOT_IN_INIT,
+            message: "register_contract outside init".to_owned(),
+        },
     }
 }
 

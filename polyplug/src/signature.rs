@@ -8,9 +8,14 @@
 //!
 //! [`TypedEntry::signature`]: polyplug_abi::TypedEntry::signature
 
+use std::ffi::c_void;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 
-use polyplug_abi::VoidFn;
+use polyplug_abi::{AbiError, OK, VoidFn};
+
+use crate::error::CallError;
+use crate::interface::{Callee, Table};
 
 mod sealed {
     pub trait Sealed {}
@@ -34,21 +39,27 @@ pub trait AbiType: Copy + sealed::Sealed {
     /// assert_eq!(<f64 as AbiType>::C_NAME, "f64");
     /// ```
     const C_NAME: &'static str;
+
+    /// The value whose bits are all zero: what [`Typed::call`] returns
+    /// when an engine-run function fails.
+    #[doc(hidden)]
+    const ZERO: Self;
 }
 
 macro_rules! abi_types {
-    ($($t:ty => $name:literal),* $(,)?) => {$(
+    ($($t:ty => $name:literal, $zero:expr);* $(;)?) => {$(
         impl sealed::Sealed for $t {}
         impl AbiType for $t {
             const C_NAME: &'static str = $name;
+            const ZERO: Self = $zero;
         }
     )*};
 }
 
 abi_types! {
-    () => "void", u8 => "u8", u16 => "u16", u32 => "u32", u64 => "u64",
-    i8 => "i8", i16 => "i16", i32 => "i32", i64 => "i64",
-    usize => "usize", isize => "isize", f32 => "f32", f64 => "f64",
+    () => "void", (); u8 => "u8", 0; u16 => "u16", 0; u32 => "u32", 0; u64 => "u64", 0;
+    i8 => "i8", 0; i16 => "i16", 0; i32 => "i32", 0; i64 => "i64", 0;
+    usize => "usize", 0; isize => "isize", 0; f32 => "f32", 0.0; f64 => "f64", 0.0;
 }
 
 /// A function pointer type that a typed entry can be resolved as: an
@@ -143,20 +154,126 @@ pub trait Signature: Copy + sealed::Sealed {
 /// ```
 #[derive(Clone, Copy)]
 pub struct Typed<'g, F> {
-    func: F,
-    guard: PhantomData<&'g ()>,
+    call: Call<'g, F>,
 }
 
-impl<F: Signature> Typed<'_, F> {
+/// What a [`Typed`] calls: a plain function pointer (every native typed
+/// function), or a context entry of the guard's table (an engine-run
+/// function, \[R11\]).
+#[derive(Clone, Copy)]
+enum Call<'g, F> {
+    Raw(F),
+    Context(&'g Table, usize),
+}
+
+impl<'g, F: Signature> Typed<'g, F> {
     /// # Safety
     ///
     /// `func` must stay callable for `'g`: its library is kept loaded by the
     /// guard `'g` borrows (\[R1\], \[R3\]).
     pub(crate) unsafe fn new(func: F) -> Self {
         Typed {
-            func,
-            guard: PhantomData,
+            call: Call::Raw(func),
         }
+    }
+
+    /// The context entry `index` of `table`.
+    ///
+    /// # Safety
+    ///
+    /// \[R6\] `table.typed[index]` is a context entry whose signature
+    /// spells `F`; the table lives for `'g` (\[R1\], \[R3\]).
+    pub(crate) unsafe fn context(table: &'g Table, index: usize) -> Self {
+        Typed {
+            call: Call::Context(table, index),
+        }
+    }
+}
+
+/// Calls context entry `index` of `table` with the packed `args`.
+///
+/// # Safety
+///
+/// \[R6\] `args` points to the arguments of the entry's signature laid
+/// out as a C struct, and `R` is its return type; `instance` is null or an
+/// instance of the table's contract, used by this thread alone.
+#[cold]
+#[inline(never)]
+pub(crate) unsafe fn context_call<R: AbiType>(
+    table: &Table,
+    index: usize,
+    instance: *mut c_void,
+    args: *const c_void,
+) -> Result<R, CallError> {
+    let Some(slot) = table.typed.get(index) else {
+        return Err(CallError {
+            contract: table.name.to_string(),
+            function: format!("#{index}"),
+            code: polyplug_abi::ERR_INTERNAL,
+            message: "no such typed function".to_owned(),
+        });
+    };
+    let Callee::Context { ctx, func } = slot.callee else {
+        return Err(CallError {
+            contract: table.name.to_string(),
+            function: slot.name.to_string(),
+            code: polyplug_abi::ERR_INTERNAL,
+            message: "not a context entry".to_owned(),
+        });
+    };
+    // Zeroed: every `AbiType` is valid with any bits, including all zero,
+    // so the value is initialised whatever the function writes.
+    let mut out = MaybeUninit::<R>::zeroed();
+    let mut err = AbiError::NONE;
+    // SAFETY: [R11][P1] a registered context entry called with its own
+    // context, arguments laid out as its checked signature says, and a
+    // writable `R`.
+    let code = unsafe { func(ctx.0, instance, args, out.as_mut_ptr().cast(), &mut err) };
+    if code == OK {
+        // SAFETY: zero-initialised above; any bits are a valid `R`.
+        Ok(unsafe { out.assume_init() })
+    } else {
+        Err(crate::read::call_error(table, &slot.name, code, &err))
+    }
+}
+
+/// A typed function called on one [`Instance`](crate::Instance) of a
+/// stateful contract, from [`Instance::typed`](crate::Instance::typed). It
+/// borrows the instance mutably, so one call runs at a time.
+///
+/// ```
+/// # use polyplug::{HostContract, Runtime, Version};
+/// # let runtime = Runtime::new()?;
+/// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+/// let reader = runtime.reader();
+/// let mut instance = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+/// let mut version = instance.typed::<extern "C" fn() -> u32>("version")?;
+/// assert_eq!(version.call()?, 100); // a native typed function ignores the instance
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct InstanceFn<'i, F> {
+    call: Call<'i, F>,
+    instance: *mut c_void,
+    borrow: PhantomData<&'i mut ()>,
+}
+
+impl<'i, F: Signature> InstanceFn<'i, F> {
+    /// # Safety
+    ///
+    /// As for [`Typed::new`] or [`Typed::context`]; `instance` is the
+    /// instance borrowed mutably for `'i`.
+    pub(crate) unsafe fn new(typed: Typed<'i, F>, instance: *mut c_void) -> Self {
+        InstanceFn {
+            call: typed.call,
+            instance,
+            borrow: PhantomData,
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for InstanceFn<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstanceFn").finish_non_exhaustive()
     }
 }
 
@@ -167,7 +284,11 @@ impl<F> std::fmt::Debug for Typed<'_, F> {
 }
 
 macro_rules! signatures {
-    ($(($($a:ident $v:ident),*)),* $(,)?) => {$(
+    ($(($packed:ident; $($a:ident $v:ident),*)),* $(,)?) => {$(
+        /// The arguments of a context call, laid out as a C struct.
+        #[repr(C)]
+        struct $packed<$($a),*>($($a),*);
+
         impl<R: AbiType, $($a: AbiType),*> sealed::Sealed for extern "C" fn($($a),*) -> R {}
 
         impl<R: AbiType, $($a: AbiType),*> Signature for extern "C" fn($($a),*) -> R {
@@ -224,22 +345,98 @@ macro_rules! signatures {
             /// assert_eq!(add.call(2, 3), 5);
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
+            ///
+            /// A function run by an engine (a WebAssembly module, a script)
+            /// can fail: a trap, an exhausted budget. `call` then returns
+            /// the zero value of `R`; [`try_call`](Self::try_call) returns
+            /// the error.
             #[inline]
             pub fn call(&self, $($v: $a),*) -> R {
-                (self.func)($($v),*)
+                match self.call {
+                    Call::Raw(f) => f($($v),*),
+                    Call::Context(table, index) => {
+                        let args = $packed($($v),*);
+                        // SAFETY: [R6] `Typed::context` was made for a
+                        // signature that spells `F`, whose arguments `args`
+                        // lays out; stateless: no instance.
+                        let result = unsafe {
+                            context_call::<R>(table, index, std::ptr::null_mut(), (&raw const args).cast())
+                        };
+                        result.unwrap_or(R::ZERO)
+                    }
+                }
+            }
+
+            /// Calls the function and returns its error, if it fails. A
+            /// native typed function never fails; an engine-run one fails
+            /// with a [`CallError`] naming the contract, function and
+            /// reason (`ERR_TRAP`, `ERR_BUDGET`, ...).
+            ///
+            /// ```
+            /// # use polyplug::{HostContract, Runtime, Version};
+            /// # extern "C" fn add(a: u32, b: u32) -> u32 { a + b }
+            /// # let runtime = Runtime::new()?;
+            /// # runtime.register_host_contract(
+            /// #     HostContract::new("demo.add", Version::new(1, 0, 0))
+            /// #         .typed("add", add as extern "C" fn(u32, u32) -> u32),
+            /// # )?;
+            /// let reader = runtime.reader();
+            /// let guard = reader.pin();
+            /// let add = guard.find("demo.add", Version::new(1, 0, 0))?.typed::<extern "C" fn(u32, u32) -> u32>("add")?;
+            /// assert_eq!(add.try_call(2, 3)?, 5);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            pub fn try_call(&self, $($v: $a),*) -> Result<R, CallError> {
+                match self.call {
+                    Call::Raw(f) => Ok(f($($v),*)),
+                    Call::Context(table, index) => {
+                        let args = $packed($($v),*);
+                        // SAFETY: as in `call`.
+                        unsafe {
+                            context_call::<R>(table, index, std::ptr::null_mut(), (&raw const args).cast())
+                        }
+                    }
+                }
+            }
+        }
+
+        impl<R: AbiType, $($a: AbiType),*> InstanceFn<'_, extern "C" fn($($a),*) -> R> {
+            /// Calls the function on the instance. A native typed function
+            /// takes no instance and is called as it is.
+            ///
+            /// ```
+            /// # use polyplug::{Runtime, Version};
+            /// # let runtime = Runtime::new()?;
+            /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+            /// let reader = runtime.reader();
+            /// let mut instance = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+            /// assert_eq!(instance.typed::<extern "C" fn() -> u32>("version")?.call()?, 100);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn call(&mut self, $($v: $a),*) -> Result<R, CallError> {
+                match self.call {
+                    Call::Raw(f) => Ok(f($($v),*)),
+                    Call::Context(table, index) => {
+                        let args = $packed($($v),*);
+                        // SAFETY: as in `Typed::call`; `instance` is
+                        // borrowed mutably for this value's lifetime.
+                        unsafe { context_call::<R>(table, index, self.instance, (&raw const args).cast()) }
+                    }
+                }
             }
         }
     )*};
 }
 
 signatures! {
-    (),
-    (A a),
-    (A a, B b),
-    (A a, B b, C c),
-    (A a, B b, C c, D d),
-    (A a, B b, C c, D d, E e),
-    (A a, B b, C c, D d, E e, G g),
+    (Args0;),
+    (Args1; A a),
+    (Args2; A a, B b),
+    (Args3; A a, B b, C c),
+    (Args4; A a, B b, C c, D d),
+    (Args5; A a, B b, C c, D d, E e),
+    (Args6; A a, B b, C c, D d, E e, G g),
 }
 
 /// Removes whitespace from a signature spelling and checks its grammar:
