@@ -5,7 +5,10 @@
 //! the old version serving, unload with stale handles, and its engine
 //! objects released on the writer side (counted in `code_stats`).
 #![cfg(not(any(loom, shuttle, miri)))]
-#![expect(clippy::unwrap_used, reason = "test support: a failed step fails the test")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: a failed step fails the test"
+)]
 
 #[expect(dead_code, reason = "this file needs only some of the shared helpers")]
 mod common;
