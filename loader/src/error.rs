@@ -8,6 +8,7 @@ use core::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::file::FileKind;
 use crate::manifest::LoaderKind;
 use crate::name::NameError;
 use crate::version::VersionError;
@@ -192,6 +193,15 @@ pub enum BundleError {
         /// The error from the file system.
         io: io::Error,
     },
+    /// `manifest.toml` (or what it links to) is a FIFO, a device, a
+    /// directory or a socket; it was not read, so it could not block.
+    #[error("expected manifest {} to be a regular file, found {kind}", path.display())]
+    ManifestNotAFile {
+        /// The manifest path.
+        path: PathBuf,
+        /// What it is.
+        kind: FileKind,
+    },
     /// `manifest.toml` is larger than the limit; it was not read whole.
     #[error("expected manifest {} to be at most {limit} bytes, found more", path.display())]
     ManifestTooLarge {
@@ -233,7 +243,7 @@ pub enum BundleError {
         /// The library path, joined to the bundle directory.
         path: PathBuf,
     },
-    /// The library path cannot be resolved, or is not a regular file.
+    /// The library path cannot be resolved, opened or read.
     #[error("bundle {bundle:?}: expected library {} to be a readable file: {message}", path.display())]
     LibraryAccess {
         /// The bundle name.
@@ -242,6 +252,21 @@ pub enum BundleError {
         path: PathBuf,
         /// What went wrong.
         message: String,
+    },
+    /// The library (or what it links to, inside the bundle) is a FIFO, a
+    /// device, a directory or a socket; it was not read, so it could not
+    /// block.
+    #[error(
+        "bundle {bundle:?}: expected library {} to be a regular file, found {kind}",
+        path.display()
+    )]
+    LibraryNotAFile {
+        /// The bundle name.
+        bundle: String,
+        /// The library path, joined to the bundle directory.
+        path: PathBuf,
+        /// What it is.
+        kind: FileKind,
     },
 }
 
@@ -265,16 +290,6 @@ pub enum NativeError {
         bundle: String,
         /// The bundle's loader kind.
         loader: LoaderKind,
-    },
-    /// The library file cannot be read.
-    #[error("bundle {bundle:?}: cannot read library {}: {io}", path.display())]
-    Read {
-        /// The bundle name.
-        bundle: String,
-        /// The library path in the bundle.
-        path: PathBuf,
-        /// The error from the file system.
-        io: io::Error,
     },
     /// The file is too short or lacks the ELF magic (checked on Linux
     /// only).
