@@ -29,6 +29,8 @@
 //! - [`NativeLibrary`]: a loaded library; its [`Entry`] point can only be
 //!   borrowed, and [`NativeLibrary::close`] returns a [`CloseReport`] that
 //!   says whether the image left memory ([`Unmapped`]).
+//! - [`Escaped`]: how every error shows text that came from a file or a
+//!   plugin, with control characters escaped.
 //!
 //! # Guarantees
 //!
@@ -41,6 +43,9 @@
 //!   checked to be regular before and after they are opened (with
 //!   `O_NONBLOCK`), and [`Bundle::open`] reads them whole: nothing later
 //!   reads the bundle again.
+//! - **Messages are one line of printable text.** Paths, names and
+//!   messages from files are shown through [`Escaped`]; the error fields
+//!   keep them raw.
 //! - **A library path never leaves its bundle directory.** Absolute paths,
 //!   `..` components and symlinks that escape are refused, after the
 //!   directory is canonicalized (\[L1\]).
@@ -89,6 +94,7 @@
 mod bundle;
 mod elf;
 mod error;
+mod escape;
 mod file;
 mod image;
 mod location;
@@ -100,6 +106,7 @@ mod version;
 
 pub use bundle::{Bundle, MANIFEST_FILE};
 pub use error::{BundleError, ManifestError, ManifestErrorKind, NativeError};
+pub use escape::{Escaped, is_unsafe_char};
 pub use file::{FileKind, OpenError, open_regular};
 pub use image::{CloseReport, Unmapped, image_mapped};
 pub use manifest::{

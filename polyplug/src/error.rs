@@ -1,14 +1,23 @@
 //! The runtime's errors. Each names the bundle, file, contract or field.
+//!
+//! Names, paths and messages that a plugin or a file supplied are kept raw
+//! in the fields, for a host that wants the exact text, and shown through
+//! [`Escaped`] by `Display`: a message holds no control character, so it
+//! is one line that cannot forge log lines or drive a terminal.
 
 use std::path::PathBuf;
 
 use polyplug_abi::Version;
-use polyplug_loader::{BundleError, NativeError};
+use polyplug_loader::{BundleError, Escaped, NativeError};
 
 use crate::interface::InvalidContract;
 
 /// A load, reload or unload that did not happen. The runtime is exactly as
 /// it was before the call.
+///
+/// Every `String` and `PathBuf` field holds the raw text (a plugin's
+/// message, a contract name as registered, a directory); `Display` shows it
+/// through [`Escaped`].
 ///
 /// ```
 /// use polyplug::{LoadError, Runtime};
@@ -34,7 +43,11 @@ pub enum LoadError {
     #[error(transparent)]
     Native(Box<NativeError>),
     /// The manifest names a loader this runtime does not have yet.
-    #[error("bundle {bundle}: loader kind {kind} is not supported by this runtime (only native)")]
+    #[error(
+        "bundle {}: loader kind {} is not supported by this runtime (only native)",
+        Escaped(bundle),
+        Escaped(kind)
+    )]
     UnsupportedLoader {
         /// The bundle.
         bundle: String,
@@ -42,7 +55,11 @@ pub enum LoadError {
         kind: String,
     },
     /// A bundle of that name is already loaded.
-    #[error("bundle {bundle} is already loaded (from {dir})")]
+    #[error(
+        "bundle {} is already loaded (from {})",
+        Escaped(bundle),
+        Escaped(dir.display())
+    )]
     AlreadyLoaded {
         /// The bundle.
         bundle: String,
@@ -51,7 +68,9 @@ pub enum LoadError {
     },
     /// A contract the bundle requires is not provided by anything loaded.
     #[error(
-        "bundle {bundle} requires contract {contract} {version}, which nothing loaded provides"
+        "bundle {} requires contract {} {version}, which nothing loaded provides",
+        Escaped(bundle),
+        Escaped(contract)
     )]
     MissingProvider {
         /// The bundle.
@@ -62,23 +81,28 @@ pub enum LoadError {
         version: Version,
     },
     /// The bundles of a directory require each other in a cycle.
-    #[error("dependency cycle: {}", cycle.join(" -> "))]
+    #[error("dependency cycle: {}", Escaped(cycle.join(" -> ")))]
     DependencyCycle {
         /// The bundles in the cycle, the first repeated at the end.
         cycle: Vec<String>,
     },
     /// The entry point returned an error (or panicked, code `ERR_PANIC`).
-    #[error("bundle {bundle}: entry point failed with code {code}: {message}")]
+    #[error(
+        "bundle {}: entry point failed with code {code}: {}",
+        Escaped(bundle),
+        Escaped(message)
+    )]
     InitFailed {
         /// The bundle.
         bundle: String,
         /// The code it returned.
         code: u32,
-        /// Its message.
+        /// Its message, raw: it may hold any character (`Display` escapes
+        /// it).
         message: String,
     },
     /// A registered interface failed validation.
-    #[error("bundle {bundle}: {error}")]
+    #[error("bundle {}: {error}", Escaped(bundle))]
     InvalidContract {
         /// The bundle.
         bundle: String,
@@ -87,7 +111,9 @@ pub enum LoadError {
     },
     /// The plugin registered a contract its manifest does not declare.
     #[error(
-        "bundle {bundle}: registered contract {contract} {version}, which its manifest does not declare"
+        "bundle {}: registered contract {} {version}, which its manifest does not declare",
+        Escaped(bundle),
+        Escaped(contract)
     )]
     Undeclared {
         /// The bundle.
@@ -98,7 +124,11 @@ pub enum LoadError {
         version: Version,
     },
     /// The plugin registered one contract twice.
-    #[error("bundle {bundle}: registered contract {contract} twice")]
+    #[error(
+        "bundle {}: registered contract {} twice",
+        Escaped(bundle),
+        Escaped(contract)
+    )]
     DuplicateContract {
         /// The bundle.
         bundle: String,
@@ -107,7 +137,9 @@ pub enum LoadError {
     },
     /// The manifest declares a contract the plugin did not register.
     #[error(
-        "bundle {bundle}: manifest declares contract {contract} {version}, which the plugin did not register"
+        "bundle {}: manifest declares contract {} {version}, which the plugin did not register",
+        Escaped(bundle),
+        Escaped(contract)
     )]
     NotRegistered {
         /// The bundle.
@@ -119,7 +151,9 @@ pub enum LoadError {
     },
     /// A reload's new version does not provide a contract the old one did.
     #[error(
-        "bundle {bundle}: the new version does not provide contract {contract} {version}, which the serving version does"
+        "bundle {}: the new version does not provide contract {} {version}, which the serving version does",
+        Escaped(bundle),
+        Escaped(contract)
     )]
     ReloadLacksContract {
         /// The bundle.
@@ -131,7 +165,10 @@ pub enum LoadError {
     },
     /// A reload's new version would break a bundle that depends on it.
     #[error(
-        "bundle {bundle}: the new version provides {contract} {provided}, but bundle {dependent} requires {required}"
+        "bundle {}: the new version provides {} {provided}, but bundle {} requires {required}",
+        Escaped(bundle),
+        Escaped(contract),
+        Escaped(dependent)
     )]
     BreaksDependent {
         /// The bundle being reloaded.
@@ -146,7 +183,12 @@ pub enum LoadError {
         required: Version,
     },
     /// A reload from a directory whose manifest names another bundle.
-    #[error("cannot reload bundle {bundle} from {dir}: its manifest names bundle {found}")]
+    #[error(
+        "cannot reload bundle {} from {}: its manifest names bundle {}",
+        Escaped(bundle),
+        Escaped(dir.display()),
+        Escaped(found)
+    )]
     NameMismatch {
         /// The bundle being reloaded.
         bundle: String,
@@ -159,7 +201,11 @@ pub enum LoadError {
     #[error("no bundle {0} is loaded")]
     UnknownBundle(crate::BundleId),
     /// Unload refused: other bundles depend on this one.
-    #[error("bundle {bundle} is required by {}; unload them first or ask for a cascade", dependents.join(", "))]
+    #[error(
+        "bundle {} is required by {}; unload them first or ask for a cascade",
+        Escaped(bundle),
+        Escaped(dependents.join(", "))
+    )]
     HasDependents {
         /// The bundle.
         bundle: String,
@@ -167,13 +213,13 @@ pub enum LoadError {
         dependents: Vec<String>,
     },
     /// The store is full (no free handle left).
-    #[error("bundle {bundle}: the contract store is full")]
+    #[error("bundle {}: the contract store is full", Escaped(bundle))]
     StoreFull {
         /// The bundle.
         bundle: String,
     },
     /// Reading a directory of bundles failed.
-    #[error("cannot read bundle directory {dir}: {error}")]
+    #[error("cannot read bundle directory {}: {error}", Escaped(dir.display()))]
     ReadDir {
         /// The directory.
         dir: PathBuf,
@@ -216,7 +262,7 @@ impl From<NativeError> for LoadError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FindError {
     /// Nothing loaded provides the contract at a compatible version.
-    #[error("no loaded contract {contract} satisfies {min_version}")]
+    #[error("no loaded contract {} satisfies {min_version}", Escaped(contract))]
     NotFound {
         /// The contract asked for.
         contract: String,
@@ -230,7 +276,11 @@ pub enum FindError {
         handle: crate::ContractHandle,
     },
     /// The contract has no function of that name and kind.
-    #[error("contract {contract} has no {kind} function {function}")]
+    #[error(
+        "contract {} has no {kind} function {}",
+        Escaped(contract),
+        Escaped(function)
+    )]
     NoFunction {
         /// The contract.
         contract: String,
@@ -240,7 +290,13 @@ pub enum FindError {
         function: String,
     },
     /// The typed function has another signature.
-    #[error("contract {contract}: typed function {function} is {found}, not {expected}")]
+    #[error(
+        "contract {}: typed function {} is {}, not {}",
+        Escaped(contract),
+        Escaped(function),
+        Escaped(found),
+        Escaped(expected)
+    )]
     SignatureMismatch {
         /// The contract.
         contract: String,
@@ -252,7 +308,10 @@ pub enum FindError {
         expected: String,
     },
     /// The contract has no instances.
-    #[error("contract {contract} is stateless: it has no create_instance")]
+    #[error(
+        "contract {} is stateless: it has no create_instance",
+        Escaped(contract)
+    )]
     Stateless {
         /// The contract.
         contract: String,
@@ -280,7 +339,12 @@ pub enum FindError {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{contract}.{function} failed with code {code}: {message}")]
+#[error(
+    "{}.{} failed with code {code}: {}",
+    Escaped(contract),
+    Escaped(function),
+    Escaped(message)
+)]
 pub struct CallError {
     /// The contract.
     pub contract: String,
@@ -288,7 +352,8 @@ pub struct CallError {
     pub function: String,
     /// The code (`ERR_PANIC` when the plugin panicked).
     pub code: u32,
-    /// The plugin's message.
+    /// The plugin's message, raw: it may hold any character (`Display`
+    /// escapes it).
     pub message: String,
 }
 

@@ -26,7 +26,8 @@
 //! of hanging the run.
 //!
 //! The cases, by module: [`manifest`], [`library`], [`plugin`] (with the
-//! run-time faults), [`between`] bundles. Run with `--nocapture` to see
+//! run-time faults), [`between`] bundles, and [`message`]s that show what a
+//! plugin or a file wrote. Run with `--nocapture` to see
 //! each case and the message it produced.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
@@ -42,6 +43,8 @@ mod common;
 mod library;
 #[path = "bad_bundles/manifest.rs"]
 mod manifest;
+#[path = "bad_bundles/message.rs"]
+mod message;
 #[path = "bad_bundles/plugin.rs"]
 mod plugin;
 
