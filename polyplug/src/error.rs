@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use polyplug_abi::Version;
 use polyplug_loader::{BundleError, Escaped, NativeError};
 
+use crate::PluginMessage;
 use crate::interface::InvalidContract;
 
 /// A load, reload or unload that did not happen. The runtime is exactly as
@@ -88,18 +89,18 @@ pub enum LoadError {
     },
     /// The entry point returned an error (or panicked, code `ERR_PANIC`).
     #[error(
-        "bundle {}: entry point failed with code {code}: {}",
-        Escaped(bundle),
-        Escaped(message)
+        "bundle {}: entry point failed with code {code}: {message}",
+        Escaped(bundle)
     )]
     InitFailed {
         /// The bundle.
         bundle: String,
         /// The code it returned.
         code: u32,
-        /// Its message, raw: it may hold any character (`Display` escapes
-        /// it).
-        message: String,
+        /// Its message: the raw text, at most
+        /// [`PluginMessage::MAX_BYTES`] of it (`Display` escapes it and
+        /// says when it was cut).
+        message: PluginMessage,
     },
     /// A registered interface failed validation.
     #[error("bundle {}: {error}", Escaped(bundle))]
@@ -340,10 +341,9 @@ pub enum FindError {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{}.{} failed with code {code}: {}",
+    "{}.{} failed with code {code}: {message}",
     Escaped(contract),
-    Escaped(function),
-    Escaped(message)
+    Escaped(function)
 )]
 pub struct CallError {
     /// The contract.
@@ -352,9 +352,10 @@ pub struct CallError {
     pub function: String,
     /// The code (`ERR_PANIC` when the plugin panicked).
     pub code: u32,
-    /// The plugin's message, raw: it may hold any character (`Display`
-    /// escapes it).
-    pub message: String,
+    /// The plugin's message: the raw text, at most
+    /// [`PluginMessage::MAX_BYTES`] of it (`Display` escapes it and says
+    /// when it was cut).
+    pub message: PluginMessage,
 }
 
 /// Making or calling an [`Instance`](crate::Instance) failed.

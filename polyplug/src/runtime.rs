@@ -947,7 +947,7 @@ impl Runtime {
                 RegistrationError::NotInInit => LoadError::InitFailed {
                     bundle,
                     code: polyplug_abi::ERR_NOT_IN_INIT,
-                    message: "register_contract outside init".to_owned(),
+                    message: "register_contract outside init".into(),
                 },
             });
         }

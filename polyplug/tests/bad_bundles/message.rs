@@ -1,12 +1,13 @@
 //! Text a plugin or a file supplied, in messages: a plugin's error message,
 //! a contract name and a bundle directory holding a newline, an escape
-//! sequence, a NUL or a bidi override. The error keeps the raw text; its
-//! message shows it escaped, on one line.
+//! sequence, a NUL or a bidi override, and a message longer than the host
+//! reads. The error keeps the raw text; its message shows it escaped, on
+//! one line, and says where it was cut.
 
 use std::fmt::Display;
 use std::path::Path;
 
-use polyplug::{HostContract, LoadError, Runtime, Version};
+use polyplug::{HostContract, LoadError, PluginMessage, Runtime, Version};
 use polyplug_fixtures::{bundle, copy_bundle};
 use polyplug_loader::{BundleError, is_unsafe_char};
 
@@ -139,4 +140,31 @@ fn reload_from_an_odd_directory_of_another_bundle() {
         "{error}"
     );
     one_clean_line(&error, &[&format!("from {shown}/test-add: ")]);
+}
+
+#[test]
+fn plugin_call_message_longer_than_the_host_reads() {
+    let runtime = Runtime::new().unwrap();
+    runtime.load_bundle(bundle("c-messages")).unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let contract = guard.find("test.messages", V1).unwrap();
+    let error = call(&contract, "long", 0, 0).unwrap_err();
+    assert_eq!(error.code, 1011);
+    // 65535 bytes of `a`, then `é` across the limit: it goes whole.
+    let text = error.message.as_str();
+    assert_eq!(text.len(), PluginMessage::MAX_BYTES - 1, "cut before `é`");
+    assert!(text.bytes().all(|b| b == b'a'), "nothing but `a` kept");
+    assert_eq!(error.message.truncated_from(), Some(70_000));
+    let shown = error.to_string();
+    let head = "test.messages.long failed with code 1011: ";
+    let note = "… (truncated from 70000 bytes)";
+    assert!(
+        shown.starts_with(head) && shown.ends_with(note),
+        "{head}…{}",
+        shown
+            .get(shown.len().saturating_sub(80)..)
+            .unwrap_or_default()
+    );
+    assert_eq!(shown.len(), head.len() + text.len() + note.len());
 }

@@ -49,7 +49,7 @@ fn plugin_init_panics() {
         matches!(&error, LoadError::InitFailed { bundle, code, message }
             if bundle == "reload-test"
                 && *code == polyplug_abi::ERR_PANIC
-                && message.contains("bad-init-panic: panicked on purpose")),
+                && message.as_str().contains("bad-init-panic: panicked on purpose")),
         "{error}"
     );
     names(&error, &["reload-test"]);
@@ -171,7 +171,10 @@ fn a_rust_panic_is_a_call_error_and_the_host_keeps_serving() {
                 "{error}"
             );
             assert!(
-                error.message.contains("test.add panicked on purpose"),
+                error
+                    .message
+                    .as_str()
+                    .contains("test.add panicked on purpose"),
                 "{error}"
             );
             names(&error, &["test.add.panic", "panicked on purpose"]);
