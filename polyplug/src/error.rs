@@ -5,6 +5,7 @@
 //! [`Escaped`] by `Display`: a message holds no control character, so it
 //! is one line that cannot forge log lines or drive a terminal.
 
+use core::fmt;
 use std::path::PathBuf;
 
 use polyplug_abi::Version;
@@ -110,11 +111,31 @@ pub enum LoadError {
         /// What was wrong.
         error: InvalidContract,
     },
-    /// The plugin registered a contract its manifest does not declare.
+    /// The plugin registered a contract its manifest does not declare at
+    /// that version. The message names what the manifest declares instead:
+    /// the same contract at another version, or (when it declares no
+    /// version of it) the contracts it does declare, at most eight of them
+    /// and a count of the rest.
+    ///
+    /// ```
+    /// use polyplug::{LoadError, Version};
+    ///
+    /// let error = LoadError::Undeclared {
+    ///     bundle: "demo".into(),
+    ///     contract: "demo.calc".into(),
+    ///     version: Version::new(1, 1, 0),
+    ///     declared: vec![("demo.calc".into(), Version::new(1, 2, 0))],
+    /// };
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "bundle demo: registered contract demo.calc 1.1.0, but its manifest declares demo.calc 1.2.0"
+    /// );
+    /// ```
     #[error(
-        "bundle {}: registered contract {} {version}, which its manifest does not declare",
+        "bundle {}: registered contract {} {version}, {}",
         Escaped(bundle),
-        Escaped(contract)
+        Escaped(contract),
+        Declarations { contract, declared }
     )]
     Undeclared {
         /// The bundle.
@@ -123,6 +144,9 @@ pub enum LoadError {
         contract: String,
         /// Its registered version.
         version: Version,
+        /// Every contract the manifest declares (`[[provides]]`), `(name,
+        /// version)`, in manifest order.
+        declared: Vec<(String, Version)>,
     },
     /// The plugin registered one contract twice.
     #[error(
@@ -230,6 +254,49 @@ pub enum LoadError {
     /// A host contract name or function was refused.
     #[error("host contract: {0}")]
     HostContract(InvalidContract),
+}
+
+/// How many declared contracts the message of [`LoadError::Undeclared`]
+/// lists at most when the manifest declares no version of the registered
+/// contract; it counts the rest.
+const MAX_LISTED: usize = 8;
+
+/// The end of [`LoadError::Undeclared`]'s message: what the manifest
+/// declares instead of what was registered.
+struct Declarations<'a> {
+    contract: &'a str,
+    declared: &'a [(String, Version)],
+}
+
+impl fmt::Display for Declarations<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut same = self
+            .declared
+            .iter()
+            .filter(|(name, _)| name == self.contract)
+            .peekable();
+        if same.peek().is_some() {
+            f.write_str("but its manifest declares ")?;
+            for (i, (name, version)) in same.enumerate() {
+                let and = if i == 0 { "" } else { " and " };
+                write!(f, "{and}{} {version}", Escaped(name))?;
+            }
+            return Ok(());
+        }
+        f.write_str("which its manifest does not declare at any version; ")?;
+        if self.declared.is_empty() {
+            return f.write_str("it declares no contracts");
+        }
+        f.write_str("it declares ")?;
+        for (i, (name, version)) in self.declared.iter().take(MAX_LISTED).enumerate() {
+            let comma = if i == 0 { "" } else { ", " };
+            write!(f, "{comma}{} {version}", Escaped(name))?;
+        }
+        match self.declared.len().saturating_sub(MAX_LISTED) {
+            0 => Ok(()),
+            more => write!(f, " and {more} more"),
+        }
+    }
 }
 
 impl From<BundleError> for LoadError {
@@ -379,4 +446,56 @@ pub enum InstanceError {
     /// The plugin returned an error.
     #[error(transparent)]
     Call(#[from] CallError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn undeclared(contract: &str, declared: &[(&str, Version)]) -> String {
+        LoadError::Undeclared {
+            bundle: "demo".to_owned(),
+            contract: contract.to_owned(),
+            version: Version::new(1, 1, 0),
+            declared: declared
+                .iter()
+                .map(|(name, version)| ((*name).to_owned(), *version))
+                .collect(),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn undeclared_names_what_the_manifest_declares() {
+        let v = Version::new;
+        assert_eq!(
+            undeclared(
+                "x",
+                &[("a", v(1, 0, 0)), ("x", v(1, 2, 0)), ("x", v(2, 0, 0))]
+            ),
+            "bundle demo: registered contract x 1.1.0, but its manifest declares x 1.2.0 and x 2.0.0"
+        );
+        assert_eq!(
+            undeclared("x", &[("a", v(1, 0, 0)), ("b", v(2, 1, 0))]),
+            "bundle demo: registered contract x 1.1.0, which its manifest does not declare \
+             at any version; it declares a 1.0.0, b 2.1.0"
+        );
+        assert_eq!(
+            undeclared("x", &[]),
+            "bundle demo: registered contract x 1.1.0, which its manifest does not declare \
+             at any version; it declares no contracts"
+        );
+    }
+
+    #[test]
+    fn undeclared_lists_a_bounded_number_of_declarations() {
+        let names: Vec<String> = (0..MAX_LISTED + 3).map(|i| format!("c{i}")).collect();
+        let declared: Vec<(&str, Version)> = names
+            .iter()
+            .map(|name| (name.as_str(), Version::new(1, 0, 0)))
+            .collect();
+        let text = undeclared("x", &declared);
+        assert!(text.ends_with(", c7 1.0.0 and 3 more"), "{text}");
+        assert!(!text.contains("c8"), "{text}");
+    }
 }

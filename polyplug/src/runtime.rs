@@ -940,6 +940,7 @@ impl Runtime {
                     bundle,
                     contract,
                     version,
+                    declared: declared.into_iter().map(|d| (d.name, d.version)).collect(),
                 },
                 RegistrationError::Duplicate { contract } => {
                     LoadError::DuplicateContract { bundle, contract }
