@@ -54,6 +54,13 @@
 //!   (\[R6\], \[R10\]).
 //! - A failed load, reload or unload changes nothing: the old version keeps
 //!   serving (\[R8\]).
+//! - A bundle's files are read before the writer's lock is taken, and a
+//!   FIFO, socket, device or directory where a file should be is refused
+//!   without being read, so no bundle can stall other writers.
+//! - Error messages are one line of printable text: names, paths and
+//!   plugin messages in them are escaped ([`polyplug_loader::Escaped`]),
+//!   a plugin message is read up to [`PluginMessage::MAX_BYTES`] and says
+//!   when it was cut; the error's fields keep the raw text.
 //! - No panic crosses the boundary: every host function catches panics
 //!   (\[R5\]).
 //!
