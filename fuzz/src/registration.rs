@@ -264,6 +264,11 @@ pub fn check(input: &Registration) {
                 error.field
             );
             assert!(!error.problem.is_empty(), "no problem stated: {error}");
+            let shown = error.to_string();
+            assert!(
+                !shown.chars().any(polyplug_loader::is_unsafe_char),
+                "a control character in the message: {shown:?}"
+            );
             if let Some(name) = name.filter(|_| error.field != "name") {
                 assert_eq!(error.contract, name, "{error}");
             }

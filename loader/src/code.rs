@@ -1,9 +1,8 @@
 //! The code file of an engine-run bundle (a `.wasm` module, a script):
 //! read once, bounded, and checked against the manifest's digest.
 
-use std::fs::File;
-use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
@@ -118,18 +117,22 @@ pub fn read_code_file(bundle: &Bundle) -> Result<CodeFile, CodeFileError> {
             bundle: name.to_owned(),
         });
     };
-    let bytes = read_bounded(path).map_err(|error| match error {
-        Bounded::Io(io) => CodeFileError::Read {
+    // The bytes `Bundle::open` read, through the non-blocking open of
+    // every bundle file: nothing is read twice, and the bytes checked here
+    // are the bytes the loader gets.
+    let Some(bytes) = bundle.library_bytes() else {
+        return Err(CodeFileError::Missing {
             bundle: name.to_owned(),
-            path: path.to_owned(),
-            io,
-        },
-        Bounded::TooLarge => CodeFileError::TooLarge {
+        });
+    };
+    if u64::try_from(bytes.len()).map_or(true, |n| n > MAX_CODE_BYTES) {
+        return Err(CodeFileError::TooLarge {
             bundle: name.to_owned(),
             path: path.to_owned(),
             limit: MAX_CODE_BYTES,
-        },
-    })?;
+        });
+    }
+    let bytes = bytes.to_vec();
     let expected = bundle.manifest().library.as_ref().and_then(|l| l.sha256);
     if let Some(expected) = expected {
         let found = Sha256::digest(&bytes);
@@ -146,23 +149,6 @@ pub fn read_code_file(bundle: &Bundle) -> Result<CodeFile, CodeFileError> {
         path: path.to_owned(),
         bytes,
     })
-}
-
-enum Bounded {
-    Io(io::Error),
-    TooLarge,
-}
-
-fn read_bounded(path: &Path) -> Result<Vec<u8>, Bounded> {
-    let file = File::open(path).map_err(Bounded::Io)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CODE_BYTES.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(Bounded::Io)?;
-    if u64::try_from(bytes.len()).map_or(true, |n| n > MAX_CODE_BYTES) {
-        return Err(Bounded::TooLarge);
-    }
-    Ok(bytes)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{TempDir, native_manifest};
+use common::{TempDir, native_manifest, within_30s};
 use polyplug_abi::{ABI_VERSION, ABI_VERSION_SYMBOL, ENTRY_SYMBOL};
 use polyplug_loader::{
     Bundle, CloseReport, NativeError, NativeLibrary, ScratchDir, Unmapped, image_mapped,
@@ -161,6 +161,27 @@ fn a_file_shorter_than_an_elf_header_is_refused() {
     };
     assert_eq!(name, "demo");
     assert_eq!(Some(path.as_path()), bundle.library_path());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_library_swapped_for_a_fifo_after_the_bundle_opened_is_not_read() {
+    // `Bundle::open` read the library; loading verifies those bytes and
+    // never opens the path again, so a FIFO put there since cannot block.
+    let tmp = TempDir::new("native-fifo");
+    let text = "#!/bin/sh\n".repeat(20);
+    let bundle = bytes_bundle(&tmp, text.as_bytes(), None);
+    let path = bundle.library_path().unwrap().to_owned();
+    std::fs::remove_file(&path).unwrap();
+    common::mkfifo(&path);
+    let err = within_30s(move || {
+        let scratch = ScratchDir::new().unwrap();
+        NativeLibrary::open(&bundle, &scratch).unwrap_err()
+    });
+    assert!(
+        matches!(&err, NativeError::NotASharedObject { path: p, .. } if *p == path),
+        "{err}"
+    );
 }
 
 #[cfg(target_os = "linux")]

@@ -21,7 +21,7 @@ use polyplug_abi::{
 
 use crate::interface::{PlainInterface, Table};
 use crate::runtime::Shared;
-use crate::{Event, LogLevel};
+use crate::{Event, LogLevel, PluginMessage};
 
 /// Why a registration was refused, kept for the load's error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -440,14 +440,14 @@ fn host_string(text: &str) -> StrView {
 /// \[P6\] with [`ERROR_FLAG_HOST_ALLOCATED`] set, `message` came from the
 /// host's `alloc` with alignment 1; otherwise it is readable for the life of
 /// the plugin's library.
-pub(crate) unsafe fn take_message(err: &AbiError) -> String {
+pub(crate) unsafe fn take_message(err: &AbiError) -> PluginMessage {
     if err.message.len == 0 || err.message.ptr.is_null() {
-        return String::new();
+        return PluginMessage::default();
     }
-    let len = err.message.len.min(64 * 1024);
+    let len = err.message.len.min(PluginMessage::MAX_BYTES);
     // SAFETY: [P6] readable for `len` bytes (at most what the plugin wrote).
     let bytes = unsafe { std::slice::from_raw_parts(err.message.ptr, len) };
-    let text = String::from_utf8_lossy(bytes).into_owned();
+    let text = PluginMessage::from_prefix(bytes, err.message.len);
     if err.flags & ERROR_FLAG_HOST_ALLOCATED != 0
         && let Ok(layout) = Layout::from_size_align(err.message.len, 1)
     {

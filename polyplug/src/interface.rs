@@ -39,6 +39,8 @@ use polyplug_abi::{
     VoidFn,
 };
 
+use polyplug_loader::Escaped;
+
 use crate::signature;
 
 /// Most native or typed functions one contract may have.
@@ -101,9 +103,15 @@ pub const MAX_NAME_BYTES: usize = 128;
 /// println!("{err}"); // contract demo.x: id: 0x… does not match demo.x@1 (expected 0x…)
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("contract {contract}: {field}: {problem}")]
+#[error(
+    "contract {}: {}: {}",
+    Escaped(contract),
+    Escaped(field),
+    Escaped(problem)
+)]
 pub struct InvalidContract {
-    /// The contract's name as far as it could be read, else its id.
+    /// The contract's name as far as it could be read, else its id; raw, as
+    /// the plugin wrote it (`Display` escapes it).
     pub contract: String,
     /// The field, such as `native[2].func` or `id`.
     pub field: String,

@@ -58,6 +58,13 @@
 //!   (\[R6\], \[R10\]).
 //! - A failed load, reload or unload changes nothing: the old version keeps
 //!   serving (\[R8\]).
+//! - A bundle's files are read before the writer's lock is taken, and a
+//!   FIFO, socket, device or directory where a file should be is refused
+//!   without being read, so no bundle can stall other writers.
+//! - Error messages are one line of printable text: names, paths and
+//!   plugin messages in them are escaped ([`polyplug_loader::Escaped`]),
+//!   a plugin message is read up to [`PluginMessage::MAX_BYTES`] and says
+//!   when it was cut; the error's fields keep the raw text.
 //! - No panic crosses the boundary: every host function catches panics
 //!   (\[R5\]).
 //!
@@ -106,6 +113,7 @@ mod host;
 pub mod interface;
 mod library;
 pub mod loader;
+mod message;
 mod read;
 mod runtime;
 mod signature;
@@ -116,6 +124,7 @@ pub use entry::{BundleId, ContractHandle, Provider};
 pub use error::{CallError, FindError, InstanceError, LoadError};
 pub use event::{Event, LogLevel};
 pub use library::{Closed, CodeStats, LibraryStats};
+pub use message::PluginMessage;
 pub use polyplug_abi::{ContractId, Version};
 pub use polyplug_loader::Unmapped;
 pub use polyplug_store::Revision;

@@ -1,7 +1,9 @@
 //! The [`Runtime`]: the write side (load, reload, unload) and maintenance.
 //!
-//! All writes take one writer lock; readers never touch it. A write does
-//! its fallible work first (open the bundle, open the library, run the
+//! All writes take one writer lock; readers never touch it. A load or
+//! reload reads the bundle's files ([`Bundle::open`]) before it takes the
+//! lock, so no file can stall other writers. A write does its fallible work
+//! first (open the library, run the
 //! entry point, check what was registered, check dependents) and publishes
 //! only when all of it succeeded, in one store transaction, so a failed
 //! write leaves the runtime exactly as it was (\[R8\]). After every write
@@ -487,10 +489,11 @@ impl Runtime {
         self.shared.events.emit(Event::Loading {
             dir: dir.to_owned(),
         });
+        // All of the bundle's file IO, before the writer's lock: a slow or
+        // hostile file delays this call only, never another writer.
+        let opened = Bundle::open(dir).map_err(LoadError::from);
         let mut registry = lock(&self.shared.registry);
-        let result = Bundle::open(dir)
-            .map_err(LoadError::from)
-            .and_then(|bundle| self.load_opened(&mut registry, bundle));
+        let result = opened.and_then(|bundle| self.load_opened(&mut registry, bundle));
         if let Err(error) = &result {
             self.shared.events.emit(Event::LoadFailed {
                 dir: dir.to_owned(),
@@ -585,7 +588,8 @@ impl Runtime {
     }
 
     /// Reloads a bundle: from its own directory (a library rebuilt in
-    /// place), or from `from`, whose manifest must name the same bundle.
+    /// place; the directory it was loaded from when this call begins), or
+    /// from `from`, whose manifest must name the same bundle.
     /// The new version's tables replace the old ones in place, so kept
     /// [`ContractHandle`]s now reach the new version; readers switch
     /// without waiting. On any error the old version keeps serving,
@@ -612,17 +616,25 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reload_bundle(&self, bundle: BundleId, from: Option<&Path>) -> Result<(), LoadError> {
-        let mut registry = lock(&self.shared.registry);
-        let name = registry
-            .bundles
-            .get(&bundle)
-            .map(|r| r.name.clone())
-            .ok_or(LoadError::UnknownBundle(bundle))?;
+        let (name, dir) = {
+            let registry = lock(&self.shared.registry);
+            let record = registry
+                .bundles
+                .get(&bundle)
+                .ok_or(LoadError::UnknownBundle(bundle))?;
+            let dir = from.map_or_else(|| record.dir.clone(), Path::to_path_buf);
+            (record.name.clone(), dir)
+        };
         self.shared.events.emit(Event::Reloading {
             bundle,
             name: name.clone(),
         });
-        let result = self.reload_locked(&mut registry, bundle, from);
+        // All of the bundle's file IO, between two holds of the writer's
+        // lock: a slow or hostile file delays this call only.
+        let opened = Bundle::open(&dir).map_err(LoadError::from);
+        let mut registry = lock(&self.shared.registry);
+        let result =
+            opened.and_then(|opened| self.reload_locked(&mut registry, bundle, &dir, opened));
         if let Err(error) = &result {
             self.shared.events.emit(Event::ReloadFailed {
                 bundle,
@@ -961,7 +973,7 @@ impl Runtime {
                     return Err(refused
                         .into_iter()
                         .next()
-                        .map_or(error, |refusal| refusal_error(name, refusal)));
+                        .map_or(error, |refusal| refusal_error(name, &declared, refusal)));
                 }
             },
         };
@@ -976,7 +988,7 @@ impl Runtime {
         // A refused registration is the more precise error: plugins usually
         // pass its code on as their own.
         if let Some(refusal) = refused.into_iter().next() {
-            return Err(refusal_error(name, refusal));
+            return Err(refusal_error(name, &declared, refusal));
         }
         if code != OK {
             // SAFETY: [P6] the plugin filled `err` by the ABI's rules; its
@@ -1003,24 +1015,25 @@ impl Runtime {
         Ok((library, tables))
     }
 
+    /// Reloads bundle `id` from `bundle`, opened from `dir`. The bundle may
+    /// have been unloaded since its directory was looked up.
     fn reload_locked(
         &self,
         registry: &mut Registry,
         id: BundleId,
-        from: Option<&Path>,
+        dir: &Path,
+        bundle: Bundle,
     ) -> Result<(), LoadError> {
         let record = registry
             .bundles
             .get(&id)
             .ok_or(LoadError::UnknownBundle(id))?;
-        let dir = from.map_or_else(|| record.dir.clone(), Path::to_path_buf);
-        let bundle = Bundle::open(&dir)?;
         self.check_loader(&bundle)?;
         let manifest = bundle.manifest();
         if manifest.name.as_str() != record.name {
             return Err(LoadError::NameMismatch {
                 bundle: record.name.clone(),
-                dir,
+                dir: dir.to_owned(),
                 found: manifest.name.as_str().to_owned(),
             });
         }
@@ -1174,7 +1187,7 @@ impl Runtime {
 }
 
 /// The load error for a refused registration.
-fn refusal_error(name: &str, refusal: RegistrationError) -> LoadError {
+fn refusal_error(name: &str, declared: &[Declared], refusal: RegistrationError) -> LoadError {
     let bundle = name.to_owned();
     match refusal {
         RegistrationError::Invalid(error) => LoadError::InvalidContract { bundle, error },
@@ -1182,6 +1195,10 @@ fn refusal_error(name: &str, refusal: RegistrationError) -> LoadError {
             bundle,
             contract,
             version,
+            declared: declared
+                .iter()
+                .map(|d| (d.name.clone(), d.version))
+                .collect(),
         },
         RegistrationError::Duplicate { contract } => {
             LoadError::DuplicateContract { bundle, contract }
@@ -1189,7 +1206,7 @@ fn refusal_error(name: &str, refusal: RegistrationError) -> LoadError {
         RegistrationError::NotInInit => LoadError::InitFailed {
             bundle,
             code: polyplug_abi::ERR_NOT_IN_INIT,
-            message: "register_contract outside init".to_owned(),
+            message: "register_contract outside init".into(),
         },
     }
 }

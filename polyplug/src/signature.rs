@@ -210,7 +210,7 @@ pub(crate) unsafe fn context_call<R: AbiType>(
             contract: table.name.to_string(),
             function: format!("#{index}"),
             code: polyplug_abi::ERR_INTERNAL,
-            message: "no such typed function".to_owned(),
+            message: "no such typed function".into(),
         });
     };
     let Callee::Context { ctx, func } = slot.callee else {
@@ -218,7 +218,7 @@ pub(crate) unsafe fn context_call<R: AbiType>(
             contract: table.name.to_string(),
             function: slot.name.to_string(),
             code: polyplug_abi::ERR_INTERNAL,
-            message: "not a context entry".to_owned(),
+            message: "not a context entry".into(),
         });
     };
     // Zeroed: every `AbiType` is valid with any bits, including all zero,

@@ -51,7 +51,7 @@ fn check_test_add(runtime: &Runtime, provider: &str) {
     let err = call(&contract, "fail", 1, 1).unwrap_err();
     assert_eq!(err.code, 1001, "{provider}: {err}");
     assert!(
-        err.message.contains("failed on purpose"),
+        err.message.as_str().contains("failed on purpose"),
         "{provider}: {err}"
     );
 }
@@ -95,7 +95,9 @@ fn a_rust_panic_becomes_an_error_and_the_plugin_keeps_serving() {
     let err = call(&contract, "panic", 1, 2).unwrap_err();
     assert_eq!(err.code, polyplug_abi::ERR_PANIC);
     assert!(
-        err.message.contains("test.add panicked on purpose"),
+        err.message
+            .as_str()
+            .contains("test.add panicked on purpose"),
         "{err}"
     );
     let out = call(&contract, "add", 1, 2).unwrap();

@@ -157,7 +157,9 @@ fn init_panic() {
         LoadError::InitFailed { code, message, .. } => {
             assert_eq!(code, polyplug_abi::ERR_PANIC);
             assert!(
-                message.contains("bad-init-panic: panicked on purpose"),
+                message
+                    .as_str()
+                    .contains("bad-init-panic: panicked on purpose"),
                 "{message}"
             );
         }

@@ -229,7 +229,7 @@ fn an_engine_bundle_loads_and_its_typed_functions_are_called_and_bound() {
         (err.code, err.contract.as_str(), err.function.as_str()),
         (polyplug_abi::ERR_TRAP, "reload.test", "trap")
     );
-    assert!(err.message.contains("trapped on purpose"), "{err}");
+    assert!(err.message.as_str().contains("trapped on purpose"), "{err}");
     let bound = contract.bind::<extern "C" fn() -> u32>("version").unwrap();
     assert_eq!(guard.bound(&bound).unwrap().call(), 100);
     // A stateful contract: each instance has its own state.
@@ -256,6 +256,7 @@ fn an_engine_bundle_loads_and_its_typed_functions_are_called_and_bound() {
             .try_call()
             .unwrap_err()
             .message
+            .as_str()
             .contains("needs an instance")
     );
     assert_eq!(runtime.code_stats().loaded, 1);

@@ -3,11 +3,14 @@
 //! ABI's rules (C plugins registering a null table or a null function are
 //! refused and never called), and a Rust function that panics at run time.
 
-use polyplug::{FindError, LoadError, Runtime};
+use polyplug::{FindError, LoadError, Runtime, Version};
 use polyplug_fixtures::bundle;
 use polyplug_loader::NativeError;
 
-use super::{V1, add_answers, call, names, native_error, refused, refused_both, refused_load};
+use super::{
+    TempDir, V1, add_answers, call, names, native_error, native_manifest, refused, refused_both,
+    refused_load, rewritten,
+};
 
 #[test]
 fn plugin_built_for_another_abi_version() {
@@ -49,7 +52,7 @@ fn plugin_init_panics() {
         matches!(&error, LoadError::InitFailed { bundle, code, message }
             if bundle == "reload-test"
                 && *code == polyplug_abi::ERR_PANIC
-                && message.contains("bad-init-panic: panicked on purpose")),
+                && message.as_str().contains("bad-init-panic: panicked on purpose")),
         "{error}"
     );
     names(&error, &["reload-test"]);
@@ -59,11 +62,38 @@ fn plugin_init_panics() {
 fn plugin_registers_an_undeclared_contract() {
     let error = refused_load("registers undeclared", &bundle("bad-undeclared"), 1);
     assert!(
-        matches!(&error, LoadError::Undeclared { bundle, contract, version }
-            if bundle == "reload-test" && contract == "undeclared.extra" && *version == V1),
+        matches!(&error, LoadError::Undeclared { bundle, contract, version, declared }
+            if bundle == "reload-test" && contract == "undeclared.extra" && *version == V1
+                && *declared == [("reload.test".to_owned(), V1)]),
         "{error}"
     );
-    names(&error, &["reload-test", "undeclared.extra"]);
+    assert_eq!(
+        error.to_string(),
+        "bundle reload-test: registered contract undeclared.extra 1.0.0, which its manifest \
+         does not declare at any version; it declares reload.test 1.0.0"
+    );
+}
+
+#[test]
+fn plugin_registers_an_older_version_than_declared() {
+    // reload-v1 registers reload.test 1.0.0; its manifest now declares 1.2.0.
+    let dir = TempDir::new("older-than-declared");
+    let text = native_manifest("reload-test", "reload-v1", &[("reload.test", "1.2.0")], &[]);
+    let path = rewritten(dir.path(), "reload-v1", &text);
+    let declared = Version::new(1, 2, 0);
+    for error in refused_both("registers older than declared", &path, 1) {
+        assert!(
+            matches!(&error, LoadError::Undeclared { contract, version, declared: d, .. }
+                if contract == "reload.test" && *version == V1
+                    && *d == [("reload.test".to_owned(), declared)]),
+            "{error}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "bundle reload-test: registered contract reload.test 1.0.0, but its manifest \
+             declares reload.test 1.2.0"
+        );
+    }
 }
 
 #[test]
@@ -171,7 +201,10 @@ fn a_rust_panic_is_a_call_error_and_the_host_keeps_serving() {
                 "{error}"
             );
             assert!(
-                error.message.contains("test.add panicked on purpose"),
+                error
+                    .message
+                    .as_str()
+                    .contains("test.add panicked on purpose"),
                 "{error}"
             );
             names(&error, &["test.add.panic", "panicked on purpose"]);
