@@ -300,12 +300,10 @@ fn boundary<'a>(
     // SAFETY: [R5] a non-null ctx is the one the host put in the table,
     // and its context lives until the library is closed.
     let context: &'a HostContext = unsafe { &*ctx.cast::<HostContext>() };
-    let result = catch_unwind(AssertUnwindSafe(|| body(context))).unwrap_or_else(|_| {
-        Err((
-            ERR_INTERNAL,
-            Failure::Static("the host panicked; this is a polyplug bug"),
-        ))
-    });
+    let result = catch_unwind(AssertUnwindSafe(|| body(context))).unwrap_or(Err((
+        ERR_INTERNAL,
+        Failure::Static("the host panicked; this is a polyplug bug"),
+    )));
     match result {
         Ok(()) => OK,
         Err((code, failure)) => {
