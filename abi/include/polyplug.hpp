@@ -50,8 +50,9 @@
 #include <type_traits>
 #include <utility>
 
-/* Not exported: a default-visibility inline variable would become an
- * STB_GNU_UNIQUE symbol, and glibc never unmaps a library that has one. */
+/* Not exported. A default-visibility inline variable becomes an
+ * STB_GNU_UNIQUE symbol: glibc would never unmap the library, and every C++
+ * plugin in the process would share one host table, another library's. */
 #if defined(__GNUC__) || defined(__clang__)
 #define POLYPLUG_HIDDEN __attribute__((visibility("hidden")))
 #else

@@ -3,11 +3,13 @@
 //! ABI's rules (C plugins registering a null table or a null function are
 //! refused and never called), and a Rust function that panics at run time.
 
-use polyplug::{Event, FindError, LoadError, LogLevel, Runtime};
+use polyplug::{Event, FindError, LoadError, LogLevel, Runtime, Unmapped};
 use polyplug_fixtures::bundle;
 use polyplug_loader::NativeError;
 
-use super::{V1, add_answers, call, names, native_error, refused, refused_both, refused_load};
+use super::{
+    V1, add_answers, call, drain, names, native_error, refused, refused_both, refused_load,
+};
 
 #[test]
 fn plugin_built_for_another_abi_version() {
@@ -216,7 +218,7 @@ fn a_rust_panic_is_a_call_error_and_the_host_keeps_serving() {
 fn a_cpp_exception_is_a_call_error_and_the_host_keeps_serving() {
     let runtime = Runtime::new().unwrap();
     runtime.load_bundle(bundle("test-add")).unwrap();
-    runtime.load_bundle(bundle("cpp-throw")).unwrap();
+    let id = runtime.load_bundle(bundle("cpp-throw")).unwrap();
     let events = runtime.subscribe();
     let revision = runtime.revision();
     let throws_then_serves = || {
@@ -269,4 +271,15 @@ fn a_cpp_exception_is_a_call_error_and_the_host_keeps_serving() {
         "a failed call changes nothing"
     );
     assert_eq!(runtime.bundles().len(), 2);
+    // The exceptions and the wrappers left nothing that pins the library.
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    let closed: Vec<Unmapped> = events
+        .try_iter()
+        .filter_map(|e| match e {
+            Event::LibraryClosed { name, unmapped, .. } if name == "cpp-throw" => Some(unmapped),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closed, [Unmapped::Yes]);
 }
