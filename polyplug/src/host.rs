@@ -86,8 +86,8 @@ impl LastError {
     fn set(&mut self, code: u32, message: &dyn Display) {
         self.code = code;
         self.message.clear();
-        self.message
-            .reserve_exact(LAST_ERROR_MAX_BYTES.saturating_sub(self.message.capacity()));
+        // Empty now: allocates on the first error only.
+        self.message.reserve_exact(LAST_ERROR_MAX_BYTES);
         let mut bounded = Bounded {
             text: &mut self.message,
             room: LAST_ERROR_MAX_BYTES,
