@@ -28,7 +28,7 @@ pub(crate) const GUEST_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../gue
 
 /// The generated C header, copied into C and C++ bundles.
 const HEADER: &str = include_str!("../../abi/include/polyplug.h");
-/// The C++ helpers (exception containment), copied into C++ bundles.
+/// The C++ exception wrappers, copied into C++ bundles.
 const CPP_HEADER: &str = include_str!("../../abi/include/polyplug.hpp");
 
 const MANIFEST: &str = include_str!("../templates/manifest.toml");

@@ -5,11 +5,12 @@
 //   typed  "version": u32()         -> 1
 //
 // polyplug.h is the generated C ABI header of the polyplug that made this
-// file, and polyplug.hpp its C++ helpers; the rules a plugin keeps are in
-// polyplug's SAFETY.md, [P1]-[P6]. No exception may leave a function the
-// host calls: the body of each one below runs inside a polyplug.hpp wrapper
-// (polyplug::entry, guard, guard_or), which turns an exception into an
-// error the host reports, and keep the wrappers when you change the bodies.
+// file, and polyplug.hpp its C++ exception wrappers; the rules a plugin
+// keeps are in polyplug's SAFETY.md, [P1]-[P6]. No exception may leave a
+// function the host calls: the body of each one below runs inside a
+// wrapper (polyplug::entry, guard, guard_or), which turns an exception
+// into an error the host reports. Keep the wrappers when you change the
+// bodies.
 
 #include "polyplug.hpp"
 
