@@ -296,6 +296,10 @@ pub type FreeFn =
 /// and returns its code ([`OK`](crate::OK) when there was none). A message
 /// is host-allocated ([`ERROR_FLAG_HOST_ALLOCATED`](crate::ERROR_FLAG_HOST_ALLOCATED)).
 ///
+/// The host keeps one last error per bundle, whatever the plugin calls, and
+/// bounds its message: polyplug keeps at most 1,024 bytes, and a longer
+/// message is cut at a character boundary and ends with ` [truncated]`.
+///
 /// # Example
 ///
 /// ```

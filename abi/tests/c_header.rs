@@ -370,6 +370,37 @@ fn cpp_plugin_registers_with_c_host() {
     assert_eq!(run(Command::new(&exe)), expected);
 }
 
+/// `include/polyplug.hpp`: every wrapper returns what its body returns, and
+/// turns a `std::exception` into `ERR_PANIC` with `what()`, anything else
+/// into `ERR_PANIC` with "unknown C++ exception", in memory from the host's
+/// `alloc` (flagged, and freed by the host: nothing stays allocated); typed
+/// and `void` wrappers log instead. Before the entry point ran, the message
+/// is static.
+#[test]
+#[cfg_attr(miri, ignore)]
+fn cpp_wrappers_contain_every_exception() {
+    let exe = executable("contain");
+    let mut cxx = cxx_compiler();
+    cxx.arg(source("contain.cpp")).arg("-o").arg(&exe);
+    run(cxx);
+    let (panic, host) = (ERR_PANIC, ERROR_FLAG_HOST_ALLOCATED);
+    let plugin = ERR_PLUGIN + 1;
+    let expected = format!(
+        "early {panic} {panic} 0 a C++ exception was caught; its message could not be copied\n\
+         entry-ok {OK} 0 0 \n\
+         entry-throws {panic} {panic} {host} init boom\n\n\
+         guard-code {plugin} 0 0 \n\
+         guard-exception {panic} {panic} {host} boom\n\
+         guard-other {panic} {panic} {host} unknown C++ exception\n\
+         guard-empty {panic} {panic} 0 C++ exception with an empty message\n\
+         guard-null-err {panic}\n\
+         guard_or 1 5\n\
+         logged {LOG_ERROR} typed;{LOG_ERROR} unknown C++ exception;\n\
+         live 0\n"
+    );
+    assert_eq!(run(Command::new(&exe)), expected);
+}
+
 /// The header needs no more than C99 and C++11.
 #[test]
 #[cfg_attr(miri, ignore)]

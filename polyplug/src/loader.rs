@@ -119,7 +119,7 @@ use polyplug_abi::{
 use polyplug_loader::{Bundle, CodeFile, Manifest};
 
 use crate::event::{Event, LogLevel};
-use crate::host::{HostContext, RegistrationError, refusal_message};
+use crate::host::{HostContext, RegistrationError, refusal_text};
 use crate::interface::PlainInterface;
 use crate::runtime::Shared;
 
@@ -942,7 +942,7 @@ impl Registrar<'_> {
         match self.host.register_plain(plain, Some(Box::new(owned))) {
             Ok(()) => Ok(()),
             Err((code, refusal)) => {
-                let message = refusal_message(self.bundle, &refusal);
+                let message = refusal_text(self.bundle, &refusal);
                 self.refuse(refusal);
                 Err(Refused {
                     code,
