@@ -52,7 +52,12 @@ struct Published {
 struct BundleRecord {
     name: String,
     version: Version,
+    /// The canonical directory it was (re)loaded from.
     dir: PathBuf,
+    /// The path the host gave for it, made absolute but not resolved:
+    /// `reload_bundle(id, None)` opens this again, so a symlink flipped
+    /// since (`current -> v2`) is followed.
+    source: PathBuf,
     manifest: Manifest,
     contracts: Vec<Published>,
     /// Keeps the library loaded while the bundle is, even with no contracts.
@@ -279,6 +284,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The path to remember for a bundle: as the host gave it, made absolute
+/// against the current directory (so a later `chdir` does not move it) but
+/// with no symlink resolved.
+fn remembered(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
 fn view(text: &str) -> StrView {
     StrView {
         ptr: text.as_ptr(),
@@ -463,7 +475,7 @@ impl Runtime {
         let mut registry = lock(&self.shared.registry);
         let result = Bundle::open(dir)
             .map_err(LoadError::from)
-            .and_then(|bundle| self.load_opened(&mut registry, bundle));
+            .and_then(|bundle| self.load_opened(&mut registry, bundle, dir));
         if let Err(error) = &result {
             self.shared.events.emit(Event::LoadFailed {
                 dir: dir.to_owned(),
@@ -509,12 +521,12 @@ impl Runtime {
         paths.sort();
         let mut bundles = Vec::with_capacity(paths.len());
         for path in &paths {
-            bundles.push(Bundle::open(path)?);
+            bundles.push((Bundle::open(path)?, path));
         }
         let mut registry = lock(&self.shared.registry);
         let nodes: Vec<Node> = bundles
             .iter()
-            .map(|b| Node {
+            .map(|(b, _)| Node {
                 name: b.manifest().name.as_str().to_owned(),
                 provides: b
                     .manifest()
@@ -533,16 +545,16 @@ impl Runtime {
         let order = graph::load_order(&nodes, |contract, version| {
             registry.provided(contract, version, &[])
         })?;
-        let mut slots: Vec<Option<Bundle>> = bundles.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<(Bundle, &PathBuf)>> = bundles.into_iter().map(Some).collect();
         let mut loaded = Vec::with_capacity(order.len());
         for index in order {
-            let Some(bundle) = slots[index].take() else {
+            let Some((bundle, path)) = slots[index].take() else {
                 continue;
             };
             self.shared.events.emit(Event::Loading {
                 dir: bundle.dir().to_owned(),
             });
-            match self.load_opened(&mut registry, bundle) {
+            match self.load_opened(&mut registry, bundle, path) {
                 Ok(id) => loaded.push(id),
                 Err(error) => {
                     for id in loaded.iter().rev() {
@@ -557,8 +569,12 @@ impl Runtime {
         Ok(loaded)
     }
 
-    /// Reloads a bundle: from its own directory (a library rebuilt in
-    /// place), or from `from`, whose manifest must name the same bundle.
+    /// Reloads a bundle: from its own path (a library rebuilt in place), or
+    /// from `from`, whose manifest must name the same bundle. Its own path
+    /// is the one the host last gave for it (to the load, or as `from` to a
+    /// reload), opened afresh: a symlink there that now points elsewhere
+    /// (`current -> v2`) is followed, and the bundle it reaches must have
+    /// the same name.
     /// The new version's tables replace the old ones in place, so kept
     /// [`ContractHandle`]s now reach the new version; readers switch
     /// without waiting. On any error the old version keeps serving,
@@ -827,7 +843,13 @@ impl Runtime {
         }
     }
 
-    fn load_opened(&self, registry: &mut Registry, bundle: Bundle) -> Result<BundleId, LoadError> {
+    /// Loads an opened bundle; `source` is the path the host gave for it.
+    fn load_opened(
+        &self,
+        registry: &mut Registry,
+        bundle: Bundle,
+        source: &Path,
+    ) -> Result<BundleId, LoadError> {
         Self::check_native(&bundle)?;
         let manifest = bundle.manifest();
         let name = manifest.name.as_str().to_owned();
@@ -866,6 +888,7 @@ impl Runtime {
                 name,
                 version: manifest.version,
                 dir: bundle.dir().to_owned(),
+                source: remembered(source),
                 manifest: manifest.clone(),
                 contracts,
                 _library: library,
@@ -974,7 +997,9 @@ impl Runtime {
             .bundles
             .get(&id)
             .ok_or(LoadError::UnknownBundle(id))?;
-        let dir = from.map_or_else(|| record.dir.clone(), Path::to_path_buf);
+        // Re-resolved at each reload: the host's path, not the directory it
+        // pointed to last time.
+        let dir = from.map_or_else(|| record.source.clone(), Path::to_path_buf);
         let bundle = Bundle::open(&dir)?;
         Self::check_native(&bundle)?;
         let manifest = bundle.manifest();
@@ -1054,6 +1079,9 @@ impl Runtime {
         if let Some(record) = registry.bundles.get_mut(&id) {
             record.version = to_version;
             record.dir = bundle.dir().to_owned();
+            if let Some(from) = from {
+                record.source = remembered(from);
+            }
             record.manifest = manifest.clone();
             record.contracts = contracts;
             record._library = library;
