@@ -158,6 +158,17 @@ pub enum LoadError {
     /// No bundle with that id is loaded.
     #[error("no bundle {0} is loaded")]
     UnknownBundle(crate::BundleId),
+    /// A bundle id issued by another runtime: it names nothing here.
+    #[error(
+        "bundle id {bundle} was issued by another runtime (runtime {}), not by this one (runtime {runtime})",
+        .bundle.runtime
+    )]
+    ForeignBundle {
+        /// The id.
+        bundle: crate::BundleId,
+        /// This runtime's serial (the issuing runtime's is in the id).
+        runtime: u64,
+    },
     /// Unload refused: other bundles depend on this one.
     #[error("bundle {bundle} is required by {}; unload them first or ask for a cascade", dependents.join(", "))]
     HasDependents {

@@ -47,7 +47,9 @@
 //!   compiler refuses (\[R3\]).
 //! - A kept [`ContractHandle`] reaches the new version after a reload and
 //!   goes stale after an unload; in the runtime that issued it, it never
-//!   reaches another contract (\[S3\], \[S4\]).
+//!   reaches another contract (\[S3\], \[S4\]). A [`BundleId`] names a
+//!   bundle only in the runtime that issued it; any other runtime refuses
+//!   it ([`LoadError::ForeignBundle`]) and changes nothing.
 //! - What a plugin registers is copied and checked before use, and the
 //!   host never reads plugin memory after that (\[R4\]).
 //! - A typed function is only ever called as the signature it registered

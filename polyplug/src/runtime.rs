@@ -30,6 +30,9 @@ use crate::signature::Signature;
 
 /// State shared with the host table's callbacks.
 pub(crate) struct Shared {
+    /// This runtime's identity, unique in the process; every [`BundleId`]
+    /// it issues carries it.
+    serial: u64,
     // Field order is drop order: the store's entries release their
     // libraries into the graveyard, which closes them when it drops.
     pub(crate) store: Store<Entry, ContractId>,
@@ -262,7 +265,9 @@ impl HostContract {
 /// writer lock; reads go through a per-thread [`Reader`] and never lock.
 /// Share a runtime between threads with `&Runtime` (scoped threads) or an
 /// `Arc`. There is no global state: runtimes in one process are
-/// independent.
+/// independent, and each has an identity of its own, which the
+/// [`BundleId`]s it issues carry: another runtime refuses them
+/// ([`LoadError::ForeignBundle`]).
 ///
 /// ```
 /// use polyplug::{Runtime, Version};
@@ -310,6 +315,7 @@ impl Runtime {
     pub fn new() -> std::io::Result<Runtime> {
         Ok(Runtime {
             shared: Arc::new(Shared {
+                serial: crate::entry::next_runtime_serial(),
                 store: Store::new(),
                 registry: Mutex::new(Registry::default()),
                 events: Events::default(),
@@ -601,6 +607,7 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reload_bundle(&self, bundle: BundleId, from: Option<&Path>) -> Result<(), LoadError> {
+        self.own(bundle)?;
         let mut registry = lock(&self.shared.registry);
         let name = registry
             .bundles
@@ -643,6 +650,7 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unload_bundle(&self, bundle: BundleId) -> Result<(), LoadError> {
+        self.own(bundle)?;
         let mut registry = lock(&self.shared.registry);
         let record = registry
             .bundles
@@ -680,6 +688,7 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unload_cascade(&self, bundle: BundleId) -> Result<Vec<BundleId>, LoadError> {
+        self.own(bundle)?;
         let mut registry = lock(&self.shared.registry);
         if !registry.bundles.contains_key(&bundle) {
             return Err(LoadError::UnknownBundle(bundle));
@@ -831,6 +840,19 @@ impl Runtime {
         count
     }
 
+    /// Refuses an id issued by another runtime: it would name whatever
+    /// bundle this runtime numbered the same.
+    fn own(&self, bundle: BundleId) -> Result<(), LoadError> {
+        if bundle.runtime == self.shared.serial {
+            Ok(())
+        } else {
+            Err(LoadError::ForeignBundle {
+                bundle,
+                runtime: self.shared.serial,
+            })
+        }
+    }
+
     fn check_native(bundle: &Bundle) -> Result<(), LoadError> {
         let manifest = bundle.manifest();
         if manifest.loader == LoaderKind::Native {
@@ -869,7 +891,10 @@ impl Runtime {
             }
         }
         let (library, tables) = self.open_and_init(&bundle)?;
-        let id = BundleId(registry.next_bundle);
+        let id = BundleId {
+            runtime: self.shared.serial,
+            index: registry.next_bundle,
+        };
         // [R8] every check passed: one commit publishes every contract.
         let (contracts, _ticket) = self.publish(id, &name, tables, &library, &[])?;
         registry.next_bundle += 1;
@@ -1165,6 +1190,7 @@ impl Runtime {
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
+            .field("serial", &self.shared.serial)
             .field("bundles", &lock(&self.shared.registry).bundles.len())
             .finish_non_exhaustive()
     }
