@@ -194,6 +194,20 @@ pub enum LoadError {
     /// A host contract name or function was refused.
     #[error("host contract: {0}")]
     HostContract(InvalidContract),
+    /// A write called from plugin code that a write of the same runtime
+    /// runs (an entry point, a thread it waits for, a library finaliser):
+    /// refused, because that write holds the writer lock (`SAFETY.md`
+    /// \[R11\]). Call it after the write in progress returns.
+    #[error("{operation} called re-entrantly during {during}")]
+    Reentrant {
+        /// The write that was called.
+        operation: crate::Operation,
+        /// The write in progress, its bundle, and the code that called.
+        during: crate::InProgress,
+    },
+    /// Retired tables still had readers when a drain's timeout ran out.
+    #[error(transparent)]
+    DrainTimeout(polyplug_store::DrainTimeout),
 }
 
 impl From<BundleError> for LoadError {

@@ -105,6 +105,16 @@ impl HostContext {
         (tables, refused)
     }
 
+    /// Marks a plugin thread that reaches the host during the entry point
+    /// (\[R11\]): its writes are refused while the entry point runs.
+    fn note_call(&self, shared: &Shared) {
+        // Acquire: pairs with the Release store in `finish_init`; a stale
+        // `true` only costs the check in `note_host_call`.
+        if self.in_init.load(Ordering::Acquire) {
+            shared.note_host_call(&self.bundle);
+        }
+    }
+
     fn set_last_error(&self, code: u32, message: String) {
         *lock(&self.last_error) = Some((code, message));
     }
@@ -271,6 +281,7 @@ unsafe extern "C" fn find_contract(
         // SAFETY: [P3] the plugin passes a readable view.
         let name = unsafe { view_str(name) }?;
         let shared = context.shared.upgrade().ok_or_else(gone)?;
+        context.note_call(&shared);
         let reader = shared.store.reader();
         let guard = reader.pin();
         let found = crate::read::best(&guard, name, min_version).ok_or_else(|| {
@@ -296,6 +307,7 @@ unsafe extern "C" fn resolve_contract(
             return Err((ERR_BAD_ARGUMENT, "resolve_contract: null `out`".to_owned()));
         }
         let shared = context.shared.upgrade().ok_or_else(gone)?;
+        context.note_call(&shared);
         let stale = || {
             (
                 ERR_NOT_FOUND,

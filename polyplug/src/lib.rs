@@ -58,6 +58,10 @@
 //!   serving (\[R8\]).
 //! - No panic crosses the boundary: every host function catches panics
 //!   (\[R5\]).
+//! - Plugin code that a write runs (an entry point, a library finaliser)
+//!   and that calls back into the runtime through a host contract never
+//!   deadlocks it: queries answer, writes are refused with
+//!   [`LoadError::Reentrant`] and change nothing (\[R11\]).
 //!
 //! What the runtime asks of native plugins in turn is \[P1\]–\[P6\].
 //!
@@ -105,6 +109,7 @@ mod library;
 mod read;
 mod runtime;
 mod signature;
+mod writer;
 
 pub use binding::Binding;
 pub use entry::{BundleId, ContractHandle, Provider};
@@ -117,3 +122,4 @@ pub use polyplug_store::Revision;
 pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
 pub use signature::{AbiType, Signature, Typed};
+pub use writer::{CalledFrom, InProgress, Operation};

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use polyplug_abi::{AbiError, BundleContext, ContractId, OK, StrView, Version};
 use polyplug_loader::{Bundle, LoaderKind, Manifest, NativeLibrary, ScratchDir};
-use polyplug_store::{DrainTicket, DrainTimeout, Handle, Revision, Store};
+use polyplug_store::{DrainTicket, Handle, Revision, Store};
 
 use crate::LoadError;
 use crate::entry::{BundleId, ContractHandle, Entry, Provider};
@@ -27,6 +27,7 @@ use crate::interface::{PlainInterface, Table};
 use crate::library::{Graveyard, LibraryStats, LoadedLibrary};
 use crate::read::Reader;
 use crate::signature::Signature;
+use crate::writer::{Operation, Writer};
 
 /// State shared with the host table's callbacks.
 pub(crate) struct Shared {
@@ -36,10 +37,24 @@ pub(crate) struct Shared {
     // Field order is drop order: the store's entries release their
     // libraries into the graveyard, which closes them when it drops.
     pub(crate) store: Store<Entry, ContractId>,
-    registry: Mutex<Registry>,
+    /// The writer lock around the registry; it knows which thread holds
+    /// it, for what (\[R11\]).
+    writer: Writer<Registry>,
+    /// What the registry held after the last change, for queries: they
+    /// never take the writer lock, so they answer from inside a write too
+    /// (\[R11\]). Locked only to clone or replace the `Arc`.
+    published: Mutex<Arc<[BundleInfo]>>,
     pub(crate) events: Events,
     graveyard: Arc<Graveyard>,
     scratch: ScratchDir,
+}
+
+impl Shared {
+    /// A plugin of `bundle` used its host table on this thread while its
+    /// entry point may be running: see [`Writer::note_host_call`] (\[R11\]).
+    pub(crate) fn note_host_call(&self, bundle: &str) {
+        self.writer.note_host_call(bundle);
+    }
 }
 
 /// A contract a bundle or the host has published.
@@ -269,6 +284,70 @@ impl HostContract {
 /// [`BundleId`]s it issues carry: another runtime refuses them
 /// ([`LoadError::ForeignBundle`]).
 ///
+/// # Re-entrancy
+///
+/// A write runs plugin code on its own thread while it holds the writer
+/// lock: the entry point of the bundle it loads or reloads, and the
+/// finalisers that `dlclose` runs as it closes unused libraries. When that
+/// code calls a host contract (see [`Runtime::register_host_contract`])
+/// whose callback calls this runtime again:
+///
+/// - queries answer: [`Runtime::bundles`] and [`Runtime::bundle_id`] read
+///   the state the last completed write published (a bundle whose entry
+///   point is running is not listed yet); [`Runtime::library_stats`] and
+///   [`Runtime::revision`] read counters;
+/// - writes ([`Runtime::load_bundle`], [`Runtime::load_dir`],
+///   [`Runtime::reload_bundle`], [`Runtime::unload_bundle`],
+///   [`Runtime::unload_cascade`], [`Runtime::register_host_contract`],
+///   [`Runtime::reclaim`], [`Runtime::drain`]) are refused at once with
+///   [`LoadError::Reentrant`], which names the write called and the write in
+///   progress ([`InProgress`](crate::InProgress): its operation, its bundle,
+///   and whether the call came from the entry point, from a plugin thread,
+///   or from a library finaliser), and change nothing; the write in
+///   progress goes on and completes or fails as it would have.
+///
+/// The same holds for a thread the plugin starts during its entry point
+/// once it has used the bundle's host table there (which is how a plugin
+/// reaches a host contract), so an entry point that waits for such a thread
+/// finishes. Any other thread's write waits for the lock, as does one from
+/// another runtime's callbacks; event subscribers are channels, so they are
+/// always other threads. A write from a thread the runtime cannot tell from
+/// a host thread, which the entry point waits for, deadlocks: `SAFETY.md`
+/// \[R11\] and \[P7\].
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use polyplug::{HostContract, LoadError, Operation, Runtime, Version};
+///
+/// // The `reentrant` fixture's entry point calls the host's `test.reenter` `enter(0)`.
+/// static RUNTIME: Mutex<Option<Arc<Runtime>>> = Mutex::new(None);
+/// static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// extern "C" fn enter(_from: u32) -> u32 {
+///     let runtime = RUNTIME.lock().unwrap().clone().unwrap();
+///     let refused = runtime.unload_bundle(runtime.bundle_id("test-add").unwrap()).unwrap_err();
+///     assert!(matches!(refused, LoadError::Reentrant { operation: Operation::UnloadBundle, .. }));
+///     SEEN.lock().unwrap().push(refused.to_string());
+///     0
+/// }
+///
+/// let runtime = Arc::new(Runtime::new()?);
+/// *RUNTIME.lock().unwrap() = Some(Arc::clone(&runtime));
+/// runtime.register_host_contract(
+///     HostContract::new("test.reenter", Version::new(1, 0, 0))
+///         .typed("enter", enter as extern "C" fn(u32) -> u32),
+/// )?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("reentrant"))?; // completes
+/// assert_eq!(
+///     SEEN.lock().unwrap()[..],
+///     ["unload_bundle called re-entrantly during load of bundle reentrant \
+///       (from a host contract called by its entry point)"]
+/// );
+/// assert_eq!(runtime.bundles().len(), 2); // test-add was not unloaded
+/// # RUNTIME.lock().unwrap().take();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// ```
 /// use polyplug::{Runtime, Version};
 ///
@@ -313,11 +392,13 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> std::io::Result<Runtime> {
+        let serial = crate::entry::next_runtime_serial();
         Ok(Runtime {
             shared: Arc::new(Shared {
-                serial: crate::entry::next_runtime_serial(),
+                serial,
                 store: Store::new(),
-                registry: Mutex::new(Registry::default()),
+                writer: Writer::new(serial, Registry::default()),
+                published: Mutex::new(Arc::from([])),
                 events: Events::default(),
                 graveyard: Arc::new(Graveyard::default()),
                 scratch: ScratchDir::new()?,
@@ -414,7 +495,10 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bundle_id(&self, name: &str) -> Option<BundleId> {
-        lock(&self.shared.registry).by_name(name).map(|(id, _)| id)
+        self.published()
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| b.id)
     }
 
     /// Every loaded bundle, by id.
@@ -431,28 +515,12 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bundles(&self) -> Vec<BundleInfo> {
-        let registry = lock(&self.shared.registry);
-        registry
-            .bundles
-            .iter()
-            .map(|(id, r)| BundleInfo {
-                id: *id,
-                name: r.name.clone(),
-                version: r.version,
-                dir: r.dir.clone(),
-                contracts: r
-                    .contracts
-                    .iter()
-                    .map(|p| (p.name.clone(), p.version))
-                    .collect(),
-                requires: r
-                    .manifest
-                    .requires
-                    .iter()
-                    .map(|q| (q.name.as_str().to_owned(), q.version))
-                    .collect(),
-            })
-            .collect()
+        self.published().to_vec()
+    }
+
+    /// The registry as the last write left it.
+    fn published(&self) -> Arc<[BundleInfo]> {
+        Arc::clone(&lock(&self.shared.published))
     }
 
     /// Loads the bundle in `dir`: reads and checks its manifest, opens a
@@ -475,10 +543,12 @@ impl Runtime {
     /// ```
     pub fn load_bundle(&self, dir: impl AsRef<Path>) -> Result<BundleId, LoadError> {
         let dir = dir.as_ref();
+        // [R11] a re-entrant call is refused before it announces anything.
+        self.shared.writer.check(Operation::LoadBundle)?;
         self.shared.events.emit(Event::Loading {
             dir: dir.to_owned(),
         });
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::LoadBundle)?;
         let result = Bundle::open(dir)
             .map_err(LoadError::from)
             .and_then(|bundle| self.load_opened(&mut registry, bundle, dir));
@@ -514,6 +584,7 @@ impl Runtime {
     /// ```
     pub fn load_dir(&self, dir: impl AsRef<Path>) -> Result<Vec<BundleId>, LoadError> {
         let dir = dir.as_ref();
+        self.shared.writer.check(Operation::LoadDir)?;
         let read_dir = |error| LoadError::ReadDir {
             dir: dir.to_owned(),
             error,
@@ -529,7 +600,7 @@ impl Runtime {
         for path in &paths {
             bundles.push((Bundle::open(path)?, path));
         }
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::LoadDir)?;
         let nodes: Vec<Node> = bundles
             .iter()
             .map(|(b, _)| Node {
@@ -608,7 +679,7 @@ impl Runtime {
     /// ```
     pub fn reload_bundle(&self, bundle: BundleId, from: Option<&Path>) -> Result<(), LoadError> {
         self.own(bundle)?;
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::ReloadBundle)?;
         let name = registry
             .bundles
             .get(&bundle)
@@ -618,6 +689,7 @@ impl Runtime {
             bundle,
             name: name.clone(),
         });
+        self.shared.writer.working_on(&name);
         let result = self.reload_locked(&mut registry, bundle, from);
         if let Err(error) = &result {
             self.shared.events.emit(Event::ReloadFailed {
@@ -651,11 +723,12 @@ impl Runtime {
     /// ```
     pub fn unload_bundle(&self, bundle: BundleId) -> Result<(), LoadError> {
         self.own(bundle)?;
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::UnloadBundle)?;
         let record = registry
             .bundles
             .get(&bundle)
             .ok_or(LoadError::UnknownBundle(bundle))?;
+        self.shared.writer.working_on(&record.name);
         let dependents = registry.dependents(&[bundle]);
         if !dependents.is_empty() {
             let dependents = dependents
@@ -689,10 +762,11 @@ impl Runtime {
     /// ```
     pub fn unload_cascade(&self, bundle: BundleId) -> Result<Vec<BundleId>, LoadError> {
         self.own(bundle)?;
-        let mut registry = lock(&self.shared.registry);
-        if !registry.bundles.contains_key(&bundle) {
+        let mut registry = self.shared.writer.lock(Operation::UnloadCascade)?;
+        let Some(record) = registry.bundles.get(&bundle) else {
             return Err(LoadError::UnknownBundle(bundle));
-        }
+        };
+        self.shared.writer.working_on(&record.name);
         let mut doomed = vec![bundle];
         loop {
             let more: Vec<BundleId> = registry.dependents(&doomed);
@@ -740,10 +814,11 @@ impl Runtime {
         &self,
         contract: HostContract,
     ) -> Result<ContractHandle, LoadError> {
+        self.shared.writer.check(Operation::RegisterHostContract)?;
         let table = contract.plain.validate().map_err(LoadError::HostContract)?;
         let (name, version) = (table.name.to_string(), table.version);
         let id = table.id;
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::RegisterHostContract)?;
         let handle = self
             .shared
             .store
@@ -778,12 +853,17 @@ impl Runtime {
     /// runtime.drain(Duration::from_secs(5))?; // tables gone; the instance keeps v1 loaded
     /// assert_eq!(runtime.library_stats().closed, 0);
     /// drop(instance); // runs the plugin's destructor; no `dlclose` on this thread
-    /// assert_eq!(runtime.reclaim(), 1); // closed here
+    /// assert_eq!(runtime.reclaim()?, 1); // closed here
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reclaim(&self) -> usize {
-        let mut registry = lock(&self.shared.registry);
-        self.maintain(&mut registry)
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Reentrant`] when called from plugin code that a write of
+    /// this runtime runs (\[R11\]); that write reclaims when it ends.
+    pub fn reclaim(&self) -> Result<usize, LoadError> {
+        let mut registry = self.shared.writer.lock(Operation::Reclaim)?;
+        Ok(self.maintain(&mut registry))
     }
 
     /// Waits until every table retired so far has no readers left and is
@@ -806,17 +886,33 @@ impl Runtime {
     /// assert_eq!(runtime.library_stats().closed, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn drain(&self, timeout: Duration) -> Result<(), DrainTimeout> {
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::DrainTimeout`] when a reader still holds a retired table
+    /// after `timeout`; [`LoadError::Reentrant`] at once when called from
+    /// plugin code that a write of this runtime runs (\[R11\]).
+    ///
+    /// A thread that holds a guard cannot drain what that guard protects:
+    /// a host contract that a plugin call reaches (the call runs under the
+    /// caller's guard) and that drains waits for the timeout.
+    pub fn drain(&self, timeout: Duration) -> Result<(), LoadError> {
+        self.shared.writer.check(Operation::Drain)?;
         let ticket = self.shared.store.drain_ticket();
-        self.shared.store.wait_drained(ticket, timeout)?;
-        self.reclaim();
+        self.shared
+            .store
+            .wait_drained(ticket, timeout)
+            .map_err(LoadError::DrainTimeout)?;
+        let mut registry = self.shared.writer.lock(Operation::Drain)?;
+        self.maintain(&mut registry);
         Ok(())
     }
 
     fn maintain(&self, registry: &mut Registry) -> usize {
         let shared = &self.shared;
         shared.store.reclaim();
-        let closed = shared.graveyard.close_all();
+        // [R11] `dlclose` runs the libraries' finalisers on this thread.
+        let closed = shared.writer.closing(|| shared.graveyard.close_all());
         let count = closed.len();
         for c in closed {
             shared.events.emit(Event::LibraryClosed {
@@ -875,6 +971,7 @@ impl Runtime {
         Self::check_native(&bundle)?;
         let manifest = bundle.manifest();
         let name = manifest.name.as_str().to_owned();
+        self.shared.writer.working_on(&name);
         if let Some((_, existing)) = registry.by_name(&name) {
             return Err(LoadError::AlreadyLoaded {
                 bundle: name,
@@ -919,6 +1016,7 @@ impl Runtime {
                 _library: library,
             },
         );
+        self.publish_info(registry);
         self.shared.events.emit(event);
         Ok(id)
     }
@@ -955,9 +1053,13 @@ impl Runtime {
             // plugin resolves during init.
             let reader = self.shared.store.reader();
             let _guard = reader.pin();
-            // SAFETY: [L1][P1] the library passed the ABI check; the host
-            // table, context and error live across the call.
-            unsafe { native.entry().call(host.api(), &context, &mut err) }
+            // [R11] the entry point runs marked as such: what it calls back
+            // is refused, not deadlocked.
+            self.shared.writer.entry_point(name, || {
+                // SAFETY: [L1][P1] the library passed the ABI check; the
+                // host table, context and error live across the call.
+                unsafe { native.entry().call(host.api(), &context, &mut err) }
+            })
         };
         let (tables, refused) = host.finish_init();
         let library = Arc::new(LoadedLibrary::new(
@@ -1111,6 +1213,7 @@ impl Runtime {
             record.contracts = contracts;
             record._library = library;
         }
+        self.publish_info(registry);
         self.shared.events.emit(Event::Reloaded {
             bundle: id,
             name,
@@ -1180,10 +1283,38 @@ impl Runtime {
             name: record.name.clone(),
             version: record.version,
         });
+        self.publish_info(registry);
         self.shared.events.emit(Event::Unloaded {
             bundle: id,
             name: record.name,
         });
+    }
+
+    /// Publishes what the registry now holds for queries (\[R11\]): after
+    /// every change of `registry.bundles`, before its event.
+    fn publish_info(&self, registry: &Registry) {
+        let info: Arc<[BundleInfo]> = registry
+            .bundles
+            .iter()
+            .map(|(id, r)| BundleInfo {
+                id: *id,
+                name: r.name.clone(),
+                version: r.version,
+                dir: r.dir.clone(),
+                contracts: r
+                    .contracts
+                    .iter()
+                    .map(|p| (p.name.clone(), p.version))
+                    .collect(),
+                requires: r
+                    .manifest
+                    .requires
+                    .iter()
+                    .map(|q| (q.name.as_str().to_owned(), q.version))
+                    .collect(),
+            })
+            .collect();
+        *lock(&self.shared.published) = info;
     }
 }
 
@@ -1191,7 +1322,7 @@ impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
             .field("serial", &self.shared.serial)
-            .field("bundles", &lock(&self.shared.registry).bundles.len())
+            .field("bundles", &self.published().len())
             .finish_non_exhaustive()
     }
 }
