@@ -63,7 +63,7 @@
 //!   deadlocks it: queries answer, writes are refused with
 //!   [`LoadError::Reentrant`] and change nothing (\[R11\]).
 //!
-//! What the runtime asks of native plugins in turn is \[P1\]–\[P6\].
+//! What the runtime asks of native plugins in turn is \[P1\]–\[P7\].
 //!
 //! # Example
 //!
