@@ -292,6 +292,14 @@ fn every_write_is_refused_during<const N: usize>(
                     .call(1),
                 2
             );
+            assert!(
+                guard.find("test.late", V1).is_err(),
+                "{outer}: not registered"
+            );
+            assert!(
+                guard.find("test.mul", V1).is_err(),
+                "{outer}: c-mul not loaded"
+            );
         }
 
         // Usable after, from this same thread: writes run, and a write from
