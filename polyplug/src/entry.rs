@@ -10,7 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::interface::{Callee, Table};
 use crate::library::LoadedLibrary;
 
-/// A loaded bundle's id in one runtime. Ids are never reused.
+/// A loaded bundle's id in one runtime. Ids are never reused, and an id
+/// names a bundle only in the runtime that issued it: it carries that
+/// runtime's identity (two words, `Copy`), and every other runtime refuses
+/// it with [`LoadError::ForeignBundle`](crate::LoadError::ForeignBundle).
 ///
 /// ```
 /// use polyplug::Runtime;
@@ -22,15 +25,36 @@ use crate::library::LoadedLibrary;
 /// runtime.unload_bundle(id)?;
 /// let again = runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
 /// assert_ne!(again, id); // ids are never reused
+///
+/// let other = Runtime::new()?;
+/// let theirs = other.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+/// assert_ne!(theirs, again); // the same bundle, another runtime: another id
+/// assert!(matches!(runtime.unload_bundle(theirs), Err(polyplug::LoadError::ForeignBundle { .. })));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct BundleId(pub(crate) u64);
+pub struct BundleId {
+    /// The issuing runtime's serial, unique in the process (ordered first,
+    /// so one runtime's ids sort by `index`).
+    pub(crate) runtime: u64,
+    /// The bundle's number in that runtime.
+    pub(crate) index: u64,
+}
 
 impl fmt::Display for BundleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
+        write!(f, "#{}", self.index)
     }
+}
+
+/// The next runtime serial; process-wide, so no two runtimes of a process
+/// share one, and never reused.
+static NEXT_RUNTIME: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh runtime serial.
+pub(crate) fn next_runtime_serial() -> u64 {
+    // Relaxed: only uniqueness matters, which the RMW gives.
+    NEXT_RUNTIME.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A contract's handle: cheap to copy and keep. It stays valid across

@@ -234,6 +234,17 @@ pub enum LoadError {
     /// No bundle with that id is loaded.
     #[error("no bundle {0} is loaded")]
     UnknownBundle(crate::BundleId),
+    /// A bundle id issued by another runtime: it names nothing here.
+    #[error(
+        "bundle id {bundle} was issued by another runtime (runtime {}), not by this one (runtime {runtime})",
+        .bundle.runtime
+    )]
+    ForeignBundle {
+        /// The id.
+        bundle: crate::BundleId,
+        /// This runtime's serial (the issuing runtime's is in the id).
+        runtime: u64,
+    },
     /// Unload refused: other bundles depend on this one.
     #[error(
         "bundle {} is required by {}; unload them first or ask for a cascade",
@@ -263,6 +274,20 @@ pub enum LoadError {
     /// A host contract name or function was refused.
     #[error("host contract: {0}")]
     HostContract(InvalidContract),
+    /// A write called from plugin code that a write of the same runtime
+    /// runs (an entry point, a thread it waits for, a library finaliser):
+    /// refused, because that write holds the writer lock (`SAFETY.md`
+    /// \[R11\]). Call it after the write in progress returns.
+    #[error("{operation} called re-entrantly during {during}")]
+    Reentrant {
+        /// The write that was called.
+        operation: crate::Operation,
+        /// The write in progress, its bundle, and the code that called.
+        during: crate::InProgress,
+    },
+    /// Retired tables still had readers when a drain's timeout ran out.
+    #[error(transparent)]
+    DrainTimeout(polyplug_store::DrainTimeout),
 }
 
 /// How many declared contracts the message of [`LoadError::Undeclared`]

@@ -18,6 +18,7 @@ use std::alloc::Layout;
 use std::ffi::c_void;
 use std::fmt::{self, Display, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError, Weak};
 
 use polyplug_abi::{
@@ -59,6 +60,9 @@ pub(crate) struct HostContext {
     shared: Weak<Shared>,
     bundle: String,
     declared: Vec<Declared>,
+    /// Whether the entry point is running: `init.open`, readable without
+    /// the lock by the lookups a plugin makes (\[R12\]).
+    in_init: AtomicBool,
     init: Mutex<Init>,
     last_error: Mutex<LastError>,
 }
@@ -162,6 +166,7 @@ impl HostContext {
             shared,
             bundle: bundle.to_owned(),
             declared,
+            in_init: AtomicBool::new(true),
             init: Mutex::new(Init {
                 open: true,
                 registered: Vec::new(),
@@ -188,7 +193,19 @@ impl HostContext {
     pub(crate) fn finish_init(&self) -> (Vec<Table>, Option<RegistrationError>) {
         let mut init = lock(&self.init);
         init.open = false;
+        // Release: pairs with the Acquire load in `note_call`.
+        self.in_init.store(false, Ordering::Release);
         (std::mem::take(&mut init.registered), init.refused.take())
+    }
+
+    /// Marks a plugin thread that reaches the host during the entry point
+    /// (\[R11\]): its writes are refused while the entry point runs.
+    fn note_call(&self, shared: &Shared) {
+        // Acquire: pairs with the Release store in `finish_init`; a stale
+        // `true` only costs the check in `note_host_call`.
+        if self.in_init.load(Ordering::Acquire) {
+            shared.note_host_call(&self.bundle);
+        }
     }
 
     fn set_last_error(&self, code: u32, message: &dyn Display) {
@@ -455,6 +472,7 @@ unsafe extern "C" fn find_contract(
         // SAFETY: [P3] the plugin passes a readable view.
         let name = unsafe { view_str(name) }?;
         let shared = context.shared.upgrade().ok_or_else(gone)?;
+        context.note_call(&shared);
         let found = shared.store.with_lent_guard(|guard| {
             crate::read::best(guard, name, min_version).map(|(handle, _)| handle.to_raw())
         });
@@ -485,6 +503,7 @@ unsafe extern "C" fn resolve_contract(
             ));
         }
         let shared = context.shared.upgrade().ok_or_else(gone)?;
+        context.note_call(&shared);
         let stale = (ERR_NOT_FOUND, Failure::NotLoaded(handle));
         let Some(raw) = polyplug_store::Handle::from_raw(handle.0) else {
             return Err(stale);

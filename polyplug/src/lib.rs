@@ -51,7 +51,9 @@
 //!   compiler refuses (\[R3\]).
 //! - A kept [`ContractHandle`] reaches the new version after a reload and
 //!   goes stale after an unload; in the runtime that issued it, it never
-//!   reaches another contract (\[S3\], \[S4\]).
+//!   reaches another contract (\[S3\], \[S4\]). A [`BundleId`] names a
+//!   bundle only in the runtime that issued it; any other runtime refuses
+//!   it ([`LoadError::ForeignBundle`]) and changes nothing.
 //! - What a plugin registers is copied and checked before use, and the
 //!   host never reads plugin memory after that (\[R4\]).
 //! - A typed function is only ever called as the signature it registered
@@ -67,8 +69,12 @@
 //!   when it was cut; the error's fields keep the raw text.
 //! - No panic crosses the boundary: every host function catches panics
 //!   (\[R5\]).
+//! - Plugin code that a write runs (an entry point, a library finaliser)
+//!   and that calls back into the runtime through a host contract never
+//!   deadlocks it: queries answer, writes are refused with
+//!   [`LoadError::Reentrant`] and change nothing (\[R11\]).
 //!
-//! What the runtime asks of native plugins in turn is \[P1\]–\[P6\].
+//! What the runtime asks of native plugins in turn is \[P1\]–\[P7\].
 //!
 //! # Example
 //!
@@ -117,6 +123,7 @@ mod message;
 mod read;
 mod runtime;
 mod signature;
+mod writer;
 
 pub use binding::Binding;
 pub use builder::RuntimeBuilder;
@@ -131,3 +138,4 @@ pub use polyplug_store::Revision;
 pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
 pub use signature::{AbiType, InstanceFn, Signature, Typed};
+pub use writer::{CalledFrom, InProgress, Operation};

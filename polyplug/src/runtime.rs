@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use polyplug_abi::{AbiError, BundleContext, ContractId, OK, StrView, Version};
 use polyplug_loader::{Bundle, LoaderKind, Manifest, NativeLibrary, ScratchDir};
-use polyplug_store::{DrainTicket, DrainTimeout, Handle, Revision, Store};
+use polyplug_store::{DrainTicket, Handle, Revision, Store};
 
 use crate::LoadError;
 use crate::entry::{BundleId, ContractHandle, Entry, Provider};
@@ -30,18 +30,36 @@ use crate::library::{Code, CodeStats, Graveyard, LibraryStats, LoadedLibrary};
 use crate::loader::Loader;
 use crate::read::Reader;
 use crate::signature::Signature;
+use crate::writer::{Operation, Writer};
 
 /// State shared with the host table's callbacks.
 pub(crate) struct Shared {
+    /// This runtime's identity, unique in the process; every [`BundleId`]
+    /// it issues carries it.
+    serial: u64,
     // Field order is drop order: the store's entries release their
     // libraries into the graveyard, which closes them when it drops.
     pub(crate) store: Store<Entry, ContractId>,
-    registry: Mutex<Registry>,
+    /// The writer lock around the registry; it knows which thread holds
+    /// it, for what (\[R11\]).
+    writer: Writer<Registry>,
+    /// What the registry held after the last change, for queries: they
+    /// never take the writer lock, so they answer from inside a write too
+    /// (\[R11\]). Locked only to clone or replace the `Arc`.
+    published: Mutex<Arc<[BundleInfo]>>,
     pub(crate) events: Events,
     graveyard: Arc<Graveyard>,
     scratch: ScratchDir,
     /// The loaders for kinds other than native ([`crate::loader`]).
     loaders: Vec<Box<dyn Loader>>,
+}
+
+impl Shared {
+    /// A plugin of `bundle` used its host table on this thread while its
+    /// entry point may be running: see [`Writer::note_host_call`] (\[R11\]).
+    pub(crate) fn note_host_call(&self, bundle: &str) {
+        self.writer.note_host_call(bundle);
+    }
 }
 
 /// A contract a bundle or the host has published.
@@ -57,7 +75,12 @@ struct Published {
 struct BundleRecord {
     name: String,
     version: Version,
+    /// The canonical directory it was (re)loaded from.
     dir: PathBuf,
+    /// The path the host gave for it, made absolute but not resolved:
+    /// `reload_bundle(id, None)` opens this again, so a symlink flipped
+    /// since (`current -> v2`) is followed.
+    source: PathBuf,
     manifest: Manifest,
     contracts: Vec<Published>,
     /// Keeps the library loaded while the bundle is, even with no contracts.
@@ -266,7 +289,73 @@ impl HostContract {
 /// writer lock; reads go through a per-thread [`Reader`] and never lock.
 /// Share a runtime between threads with `&Runtime` (scoped threads) or an
 /// `Arc`. There is no global state: runtimes in one process are
-/// independent.
+/// independent, and each has an identity of its own, which the
+/// [`BundleId`]s it issues carry: another runtime refuses them
+/// ([`LoadError::ForeignBundle`]).
+///
+/// # Re-entrancy
+///
+/// A write runs plugin code on its own thread while it holds the writer
+/// lock: the entry point of the bundle it loads or reloads, and the
+/// finalisers that `dlclose` runs as it closes unused libraries. When that
+/// code calls a host contract (see [`Runtime::register_host_contract`])
+/// whose callback calls this runtime again:
+///
+/// - queries answer: [`Runtime::bundles`] and [`Runtime::bundle_id`] read
+///   the state the last completed write published (a bundle whose entry
+///   point is running is not listed yet); [`Runtime::library_stats`] and
+///   [`Runtime::revision`] read counters;
+/// - writes ([`Runtime::load_bundle`], [`Runtime::load_dir`],
+///   [`Runtime::reload_bundle`], [`Runtime::unload_bundle`],
+///   [`Runtime::unload_cascade`], [`Runtime::register_host_contract`],
+///   [`Runtime::reclaim`], [`Runtime::drain`]) are refused at once with
+///   [`LoadError::Reentrant`], which names the write called and the write in
+///   progress ([`InProgress`](crate::InProgress): its operation, its bundle,
+///   and whether the call came from the entry point, from a plugin thread,
+///   or from a library finaliser), and change nothing; the write in
+///   progress goes on and completes or fails as it would have.
+///
+/// The same holds for a thread the plugin starts during its entry point
+/// once it has used the bundle's host table there (which is how a plugin
+/// reaches a host contract), so an entry point that waits for such a thread
+/// finishes. Any other thread's write waits for the lock, as does one from
+/// another runtime's callbacks; event subscribers are channels, so they are
+/// always other threads. A write from a thread the runtime cannot tell from
+/// a host thread, which the entry point waits for, deadlocks: `SAFETY.md`
+/// \[R11\] and \[P7\].
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use polyplug::{HostContract, LoadError, Operation, Runtime, Version};
+///
+/// // The `reentrant` fixture's entry point calls the host's `test.reenter` `enter(0)`.
+/// static RUNTIME: Mutex<Option<Arc<Runtime>>> = Mutex::new(None);
+/// static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// extern "C" fn enter(_from: u32) -> u32 {
+///     let runtime = RUNTIME.lock().unwrap().clone().unwrap();
+///     let refused = runtime.unload_bundle(runtime.bundle_id("test-add").unwrap()).unwrap_err();
+///     assert!(matches!(refused, LoadError::Reentrant { operation: Operation::UnloadBundle, .. }));
+///     SEEN.lock().unwrap().push(refused.to_string());
+///     0
+/// }
+///
+/// let runtime = Arc::new(Runtime::new()?);
+/// *RUNTIME.lock().unwrap() = Some(Arc::clone(&runtime));
+/// runtime.register_host_contract(
+///     HostContract::new("test.reenter", Version::new(1, 0, 0))
+///         .typed("enter", enter as extern "C" fn(u32) -> u32),
+/// )?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("reentrant"))?; // completes
+/// assert_eq!(
+///     SEEN.lock().unwrap()[..],
+///     ["unload_bundle called re-entrantly during load of bundle reentrant \
+///       (from a host contract called by its entry point)"]
+/// );
+/// assert_eq!(runtime.bundles().len(), 2); // test-add was not unloaded
+/// # RUNTIME.lock().unwrap().take();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// ```
 /// use polyplug::{Runtime, Version};
@@ -286,6 +375,13 @@ pub struct Runtime {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The path to remember for a bundle: as the host gave it, made absolute
+/// against the current directory (so a later `chdir` does not move it) but
+/// with no symlink resolved.
+fn remembered(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
 fn view(text: &str) -> StrView {
@@ -310,10 +406,13 @@ impl Runtime {
 
     /// A runtime whose non-native bundles go to `loaders`.
     pub(crate) fn with_loaders(loaders: Vec<Box<dyn Loader>>) -> std::io::Result<Runtime> {
+        let serial = crate::entry::next_runtime_serial();
         Ok(Runtime {
             shared: Arc::new(Shared {
+                serial,
                 store: Store::new(),
-                registry: Mutex::new(Registry::default()),
+                writer: Writer::new(serial, Registry::default()),
+                published: Mutex::new(Arc::from([])),
                 events: Events::default(),
                 graveyard: Arc::new(Graveyard::default()),
                 scratch: ScratchDir::new()?,
@@ -425,7 +524,10 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bundle_id(&self, name: &str) -> Option<BundleId> {
-        lock(&self.shared.registry).by_name(name).map(|(id, _)| id)
+        self.published()
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| b.id)
     }
 
     /// Every loaded bundle, by id.
@@ -442,28 +544,12 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bundles(&self) -> Vec<BundleInfo> {
-        let registry = lock(&self.shared.registry);
-        registry
-            .bundles
-            .iter()
-            .map(|(id, r)| BundleInfo {
-                id: *id,
-                name: r.name.clone(),
-                version: r.version,
-                dir: r.dir.clone(),
-                contracts: r
-                    .contracts
-                    .iter()
-                    .map(|p| (p.name.clone(), p.version))
-                    .collect(),
-                requires: r
-                    .manifest
-                    .requires
-                    .iter()
-                    .map(|q| (q.name.as_str().to_owned(), q.version))
-                    .collect(),
-            })
-            .collect()
+        self.published().to_vec()
+    }
+
+    /// The registry as the last write left it.
+    fn published(&self) -> Arc<[BundleInfo]> {
+        Arc::clone(&lock(&self.shared.published))
     }
 
     /// Loads the bundle in `dir`: reads and checks its manifest, opens a
@@ -486,14 +572,16 @@ impl Runtime {
     /// ```
     pub fn load_bundle(&self, dir: impl AsRef<Path>) -> Result<BundleId, LoadError> {
         let dir = dir.as_ref();
+        // [R12] a re-entrant call is refused before it announces anything.
+        self.shared.writer.check(Operation::LoadBundle)?;
         self.shared.events.emit(Event::Loading {
             dir: dir.to_owned(),
         });
         // All of the bundle's file IO, before the writer's lock: a slow or
         // hostile file delays this call only, never another writer.
         let opened = Bundle::open(dir).map_err(LoadError::from);
-        let mut registry = lock(&self.shared.registry);
-        let result = opened.and_then(|bundle| self.load_opened(&mut registry, bundle));
+        let mut registry = self.shared.writer.lock(Operation::LoadBundle)?;
+        let result = opened.and_then(|bundle| self.load_opened(&mut registry, bundle, dir));
         if let Err(error) = &result {
             self.shared.events.emit(Event::LoadFailed {
                 dir: dir.to_owned(),
@@ -526,6 +614,7 @@ impl Runtime {
     /// ```
     pub fn load_dir(&self, dir: impl AsRef<Path>) -> Result<Vec<BundleId>, LoadError> {
         let dir = dir.as_ref();
+        self.shared.writer.check(Operation::LoadDir)?;
         let read_dir = |error| LoadError::ReadDir {
             dir: dir.to_owned(),
             error,
@@ -539,12 +628,12 @@ impl Runtime {
         paths.sort();
         let mut bundles = Vec::with_capacity(paths.len());
         for path in &paths {
-            bundles.push(Bundle::open(path)?);
+            bundles.push((Bundle::open(path)?, path));
         }
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::LoadDir)?;
         let nodes: Vec<Node> = bundles
             .iter()
-            .map(|b| Node {
+            .map(|(b, _)| Node {
                 name: b.manifest().name.as_str().to_owned(),
                 provides: b
                     .manifest()
@@ -563,16 +652,16 @@ impl Runtime {
         let order = graph::load_order(&nodes, |contract, version| {
             registry.provided(contract, version, &[])
         })?;
-        let mut slots: Vec<Option<Bundle>> = bundles.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<(Bundle, &PathBuf)>> = bundles.into_iter().map(Some).collect();
         let mut loaded = Vec::with_capacity(order.len());
         for index in order {
-            let Some(bundle) = slots[index].take() else {
+            let Some((bundle, path)) = slots[index].take() else {
                 continue;
             };
             self.shared.events.emit(Event::Loading {
                 dir: bundle.dir().to_owned(),
             });
-            match self.load_opened(&mut registry, bundle) {
+            match self.load_opened(&mut registry, bundle, path) {
                 Ok(id) => loaded.push(id),
                 Err(error) => {
                     for id in loaded.iter().rev() {
@@ -587,9 +676,12 @@ impl Runtime {
         Ok(loaded)
     }
 
-    /// Reloads a bundle: from its own directory (a library rebuilt in
-    /// place; the directory it was loaded from when this call begins), or
-    /// from `from`, whose manifest must name the same bundle.
+    /// Reloads a bundle: from its own path (a library rebuilt in place), or
+    /// from `from`, whose manifest must name the same bundle. Its own path
+    /// is the one the host last gave for it (to the load, or as `from` to a
+    /// reload), opened afresh: a symlink there that now points elsewhere
+    /// (`current -> v2`) is followed, and the bundle it reaches must have
+    /// the same name.
     /// The new version's tables replace the old ones in place, so kept
     /// [`ContractHandle`]s now reach the new version; readers switch
     /// without waiting. On any error the old version keeps serving,
@@ -616,13 +708,16 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reload_bundle(&self, bundle: BundleId, from: Option<&Path>) -> Result<(), LoadError> {
+        self.own(bundle)?;
         let (name, dir) = {
-            let registry = lock(&self.shared.registry);
+            let registry = self.shared.writer.lock(Operation::ReloadBundle)?;
             let record = registry
                 .bundles
                 .get(&bundle)
                 .ok_or(LoadError::UnknownBundle(bundle))?;
-            let dir = from.map_or_else(|| record.dir.clone(), Path::to_path_buf);
+            // Re-resolved at each reload: the host's path, not the
+            // directory it pointed to last time.
+            let dir = from.map_or_else(|| record.source.clone(), Path::to_path_buf);
             (record.name.clone(), dir)
         };
         self.shared.events.emit(Event::Reloading {
@@ -632,7 +727,8 @@ impl Runtime {
         // All of the bundle's file IO, between two holds of the writer's
         // lock: a slow or hostile file delays this call only.
         let opened = Bundle::open(&dir).map_err(LoadError::from);
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::ReloadBundle)?;
+        self.shared.writer.working_on(&name);
         let result =
             opened.and_then(|opened| self.reload_locked(&mut registry, bundle, &dir, opened));
         if let Err(error) = &result {
@@ -666,11 +762,13 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unload_bundle(&self, bundle: BundleId) -> Result<(), LoadError> {
-        let mut registry = lock(&self.shared.registry);
+        self.own(bundle)?;
+        let mut registry = self.shared.writer.lock(Operation::UnloadBundle)?;
         let record = registry
             .bundles
             .get(&bundle)
             .ok_or(LoadError::UnknownBundle(bundle))?;
+        self.shared.writer.working_on(&record.name);
         let dependents = registry.dependents(&[bundle]);
         if !dependents.is_empty() {
             let dependents = dependents
@@ -703,10 +801,12 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unload_cascade(&self, bundle: BundleId) -> Result<Vec<BundleId>, LoadError> {
-        let mut registry = lock(&self.shared.registry);
-        if !registry.bundles.contains_key(&bundle) {
+        self.own(bundle)?;
+        let mut registry = self.shared.writer.lock(Operation::UnloadCascade)?;
+        let Some(record) = registry.bundles.get(&bundle) else {
             return Err(LoadError::UnknownBundle(bundle));
-        }
+        };
+        self.shared.writer.working_on(&record.name);
         let mut doomed = vec![bundle];
         loop {
             let more: Vec<BundleId> = registry.dependents(&doomed);
@@ -754,10 +854,11 @@ impl Runtime {
         &self,
         contract: HostContract,
     ) -> Result<ContractHandle, LoadError> {
+        self.shared.writer.check(Operation::RegisterHostContract)?;
         let table = contract.plain.validate().map_err(LoadError::HostContract)?;
         let (name, version) = (table.name.to_string(), table.version);
         let id = table.id;
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::RegisterHostContract)?;
         let handle = self
             .shared
             .store
@@ -792,12 +893,17 @@ impl Runtime {
     /// runtime.drain(Duration::from_secs(5))?; // tables gone; the instance keeps v1 loaded
     /// assert_eq!(runtime.library_stats().closed, 0);
     /// drop(instance); // runs the plugin's destructor; no `dlclose` on this thread
-    /// assert_eq!(runtime.reclaim(), 1); // closed here
+    /// assert_eq!(runtime.reclaim()?, 1); // closed here
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reclaim(&self) -> usize {
-        let mut registry = lock(&self.shared.registry);
-        self.maintain(&mut registry)
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Reentrant`] when called from plugin code that a write of
+    /// this runtime runs (\[R11\]); that write reclaims when it ends.
+    pub fn reclaim(&self) -> Result<usize, LoadError> {
+        let mut registry = self.shared.writer.lock(Operation::Reclaim)?;
+        Ok(self.maintain(&mut registry))
     }
 
     /// Waits until every table retired so far has no readers left and is
@@ -820,17 +926,33 @@ impl Runtime {
     /// assert_eq!(runtime.library_stats().closed, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn drain(&self, timeout: Duration) -> Result<(), DrainTimeout> {
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::DrainTimeout`] when a reader still holds a retired table
+    /// after `timeout`; [`LoadError::Reentrant`] at once when called from
+    /// plugin code that a write of this runtime runs (\[R11\]).
+    ///
+    /// A thread that holds a guard cannot drain what that guard protects:
+    /// a host contract that a plugin call reaches (the call runs under the
+    /// caller's guard) and that drains waits for the timeout.
+    pub fn drain(&self, timeout: Duration) -> Result<(), LoadError> {
+        self.shared.writer.check(Operation::Drain)?;
         let ticket = self.shared.store.drain_ticket();
-        self.shared.store.wait_drained(ticket, timeout)?;
-        self.reclaim();
+        self.shared
+            .store
+            .wait_drained(ticket, timeout)
+            .map_err(LoadError::DrainTimeout)?;
+        let mut registry = self.shared.writer.lock(Operation::Drain)?;
+        self.maintain(&mut registry);
         Ok(())
     }
 
     fn maintain(&self, registry: &mut Registry) -> usize {
         let shared = &self.shared;
         shared.store.reclaim();
-        let closed = shared.graveyard.close_all();
+        // [R12] `dlclose` runs the libraries' finalisers on this thread.
+        let closed = shared.writer.closing(|| shared.graveyard.close_all());
         let count = closed.len();
         for c in closed {
             shared.events.emit(Event::LibraryClosed {
@@ -854,6 +976,19 @@ impl Runtime {
         count
     }
 
+    /// Refuses an id issued by another runtime: it would name whatever
+    /// bundle this runtime numbered the same.
+    fn own(&self, bundle: BundleId) -> Result<(), LoadError> {
+        if bundle.runtime == self.shared.serial {
+            Ok(())
+        } else {
+            Err(LoadError::ForeignBundle {
+                bundle,
+                runtime: self.shared.serial,
+            })
+        }
+    }
+
     fn check_loader(&self, bundle: &Bundle) -> Result<(), LoadError> {
         let manifest = bundle.manifest();
         let kind = manifest.loader.name();
@@ -869,10 +1004,17 @@ impl Runtime {
         }
     }
 
-    fn load_opened(&self, registry: &mut Registry, bundle: Bundle) -> Result<BundleId, LoadError> {
+    /// Loads an opened bundle; `source` is the path the host gave for it.
+    fn load_opened(
+        &self,
+        registry: &mut Registry,
+        bundle: Bundle,
+        source: &Path,
+    ) -> Result<BundleId, LoadError> {
         self.check_loader(&bundle)?;
         let manifest = bundle.manifest();
         let name = manifest.name.as_str().to_owned();
+        self.shared.writer.working_on(&name);
         if let Some((_, existing)) = registry.by_name(&name) {
             return Err(LoadError::AlreadyLoaded {
                 bundle: name,
@@ -889,7 +1031,10 @@ impl Runtime {
             }
         }
         let (library, tables) = self.open_and_init(&bundle)?;
-        let id = BundleId(registry.next_bundle);
+        let id = BundleId {
+            runtime: self.shared.serial,
+            index: registry.next_bundle,
+        };
         // [R8] every check passed: one commit publishes every contract.
         let (contracts, _ticket) = self.publish(id, &name, tables, &library, &[])?;
         registry.next_bundle += 1;
@@ -908,11 +1053,13 @@ impl Runtime {
                 name,
                 version: manifest.version,
                 dir: bundle.dir().to_owned(),
+                source: remembered(source),
                 manifest: manifest.clone(),
                 contracts,
                 _library: library,
             },
         );
+        self.publish_info(registry);
         self.shared.events.emit(event);
         Ok(id)
     }
@@ -953,16 +1100,23 @@ impl Runtime {
         // protects what the plugin resolves during init.
         let reader = self.shared.store.reader();
         let guard = reader.pin();
+        // [R12] the entry point (or the loader, which runs the guest's
+        // init) runs marked as such: what it calls back is refused, not
+        // deadlocked.
         let (code, loaded) = match native {
             Some(native) => {
-                // SAFETY: [L1][P1] the library passed the ABI check; the host
-                // table, context and error live across the call.
-                let code = unsafe { native.entry().call(host.api(), &context, &mut err) };
+                let code = self.shared.writer.entry_point(name, || {
+                    // SAFETY: [L1][P1] the library passed the ABI check; the
+                    // host table, context and error live across the call.
+                    unsafe { native.entry().call(host.api(), &context, &mut err) }
+                });
                 (code, Code::Native(native))
             }
             // Another kind: its loader registers through the same host
             // context, so every check below is the one native plugins get.
-            None => match crate::loader::load(&self.shared, &self.shared.loaders, bundle, &host) {
+            None => match self.shared.writer.entry_point(name, || {
+                crate::loader::load(&self.shared, &self.shared.loaders, bundle, &host)
+            }) {
                 Ok(owner) => {
                     self.shared.graveyard.note_code_loaded();
                     (OK, Code::Engine(owner))
@@ -1106,10 +1260,14 @@ impl Runtime {
         if let Some(record) = registry.bundles.get_mut(&id) {
             record.version = to_version;
             record.dir = bundle.dir().to_owned();
+            // The path the host gave (or the one kept from before): what
+            // the next reload without `from` opens again.
+            record.source = remembered(dir);
             record.manifest = manifest.clone();
             record.contracts = contracts;
             record._library = library;
         }
+        self.publish_info(registry);
         self.shared.events.emit(Event::Reloaded {
             bundle: id,
             name,
@@ -1179,10 +1337,38 @@ impl Runtime {
             name: record.name.clone(),
             version: record.version,
         });
+        self.publish_info(registry);
         self.shared.events.emit(Event::Unloaded {
             bundle: id,
             name: record.name,
         });
+    }
+
+    /// Publishes what the registry now holds for queries (\[R11\]): after
+    /// every change of `registry.bundles`, before its event.
+    fn publish_info(&self, registry: &Registry) {
+        let info: Arc<[BundleInfo]> = registry
+            .bundles
+            .iter()
+            .map(|(id, r)| BundleInfo {
+                id: *id,
+                name: r.name.clone(),
+                version: r.version,
+                dir: r.dir.clone(),
+                contracts: r
+                    .contracts
+                    .iter()
+                    .map(|p| (p.name.clone(), p.version))
+                    .collect(),
+                requires: r
+                    .manifest
+                    .requires
+                    .iter()
+                    .map(|q| (q.name.as_str().to_owned(), q.version))
+                    .collect(),
+            })
+            .collect();
+        *lock(&self.shared.published) = info;
     }
 }
 
@@ -1214,7 +1400,8 @@ fn refusal_error(name: &str, declared: &[Declared], refusal: RegistrationError) 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
-            .field("bundles", &lock(&self.shared.registry).bundles.len())
+            .field("serial", &self.shared.serial)
+            .field("bundles", &self.published().len())
             .finish_non_exhaustive()
     }
 }

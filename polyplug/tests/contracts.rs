@@ -211,7 +211,7 @@ fn instances_live_across_a_reload_and_call_the_version_that_made_them() {
     assert_eq!(out, 100);
     let closed_before = runtime.library_stats().closed;
     drop(v1_instance);
-    runtime.reclaim();
+    runtime.reclaim().unwrap();
     assert_eq!(
         runtime.library_stats().closed,
         closed_before + 1,
