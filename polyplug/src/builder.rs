@@ -8,6 +8,7 @@ use crate::loader::Loader;
 /// `Runtime::builder().build()`: native bundles only.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::Runtime;
 ///
 /// let runtime = Runtime::builder().build()?; // what Runtime::new() makes
@@ -23,6 +24,7 @@ impl Runtime {
     /// A builder, to add loaders for other kinds than native.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// let builder = polyplug::Runtime::builder();
     /// let runtime = builder.build()?;
     /// # let _ = runtime;
@@ -41,6 +43,7 @@ impl RuntimeBuilder {
     /// See [`crate::loader`] for a loader.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::loader::{CodeError, CodeSource, LoadedCode, Loader, Registrar};
     /// # struct Lua;
     /// # impl Loader for Lua {
@@ -68,6 +71,7 @@ impl RuntimeBuilder {
     /// When its private directory for library copies cannot be made.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// let runtime = polyplug::Runtime::builder().build()?;
     /// # let _ = runtime;
     /// # Ok::<(), std::io::Error>(())

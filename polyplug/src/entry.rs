@@ -16,6 +16,7 @@ use crate::library::LoadedLibrary;
 /// it with [`LoadError::ForeignBundle`](crate::LoadError::ForeignBundle).
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::Runtime;
 ///
 /// let runtime = Runtime::new()?;
@@ -62,6 +63,7 @@ pub(crate) fn next_runtime_serial() -> u64 {
 /// stale when the contract is unloaded.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 /// use polyplug_fixtures::bundle;
 ///
@@ -87,6 +89,7 @@ impl fmt::Display for ContractHandle {
 /// Who provides a contract.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{HostContract, Provider, Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;

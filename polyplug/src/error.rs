@@ -22,6 +22,7 @@ use crate::interface::InvalidContract;
 /// through [`Escaped`].
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{LoadError, Runtime};
 /// use polyplug_fixtures::bundle;
 ///
@@ -348,6 +349,7 @@ impl From<NativeError> for LoadError {
 /// A contract that is not there.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{FindError, Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
@@ -423,6 +425,7 @@ pub enum FindError {
 /// A plugin function returned an error code.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 ///
 /// #[repr(C)]
@@ -462,6 +465,7 @@ pub struct CallError {
 /// Making or calling an [`Instance`](crate::Instance) failed.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{FindError, InstanceError, Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;

@@ -81,6 +81,7 @@
 //! A reader calls a plugin while the writer hot-reloads it, v1 to v2:
 //!
 //! ```
+//! # if polyplug::MODEL_BUILD { return Ok(()); }
 //! use std::time::Duration;
 //! use polyplug::{Runtime, Version};
 //! use polyplug_fixtures::bundle;
@@ -135,6 +136,13 @@ pub use message::PluginMessage;
 pub use polyplug_abi::{ContractId, Version};
 pub use polyplug_loader::Unmapped;
 pub use polyplug_store::Revision;
+
+/// True when the runtime was built for a model checker (`--cfg loom` or
+/// `--cfg shuttle`). The store's primitives then work only inside a model,
+/// so every doc example that loads or reads returns at once there: rustdoc
+/// does not see `RUSTFLAGS`, but links the examples against the model build.
+#[doc(hidden)]
+pub use polyplug_store::sync::MODEL_BUILD;
 pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
 pub use signature::{AbiType, InstanceFn, Signature, Typed};

@@ -27,6 +27,7 @@ pub(crate) type StoreGuard<'r> = polyplug_store::Guard<'r, Entry, ContractId>;
 /// it; [`Reader::pin`] is then cheap. Not `Send`.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
@@ -50,6 +51,7 @@ impl Reader<'_> {
     /// retired library loaded.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -75,6 +77,7 @@ impl<'rt> Reader<'rt> {
     /// library retired since its last pin loaded (\[S11\]).
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return; }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new().unwrap();
     /// let reader = runtime.reader();
@@ -115,6 +118,7 @@ impl Session<'_> {
     /// Pins for one call (or a few): the hot-reload-safe per-call path.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return; }
     /// # use polyplug::Runtime;
     /// # let runtime = Runtime::new().unwrap();
     /// let reader = runtime.reader();
@@ -182,6 +186,7 @@ impl Guard<'_> {
     /// `min_version` (same major, minor at least the one asked for).
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -209,6 +214,7 @@ impl Guard<'_> {
     /// bundle or the host.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Runtime, Version};
     /// use polyplug_fixtures::bundle;
     ///
@@ -243,6 +249,7 @@ impl Guard<'_> {
     /// [`ContractRef::handle`]; after a reload it is the new version.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{FindError, Runtime, Version};
     ///
     /// let runtime = Runtime::new()?;
@@ -266,6 +273,7 @@ impl Guard<'_> {
     /// unload, so a host that caches lookups checks it with one load.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -285,6 +293,7 @@ impl Guard<'_> {
     /// taken from the guard end here, so the compiler makes you drop them.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -311,6 +320,7 @@ impl std::fmt::Debug for Guard<'_> {
 /// A loaded contract, borrowed from a guard.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// # use polyplug::{Runtime, Version};
 /// # let runtime = Runtime::new()?;
 /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -338,6 +348,7 @@ impl<'g> ContractRef<'g> {
     /// The handle to keep and [`Guard::get`] later.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -354,6 +365,7 @@ impl<'g> ContractRef<'g> {
     /// The contract's name.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -369,6 +381,7 @@ impl<'g> ContractRef<'g> {
     /// The contract's id, `ContractId::of(name, major)`.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -387,6 +400,7 @@ impl<'g> ContractRef<'g> {
     /// The version serving now.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -403,6 +417,7 @@ impl<'g> ContractRef<'g> {
     /// Who provides it.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -421,6 +436,7 @@ impl<'g> ContractRef<'g> {
     /// Names of the native functions, in table order.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -437,6 +453,7 @@ impl<'g> ContractRef<'g> {
     /// Names and signatures of the typed functions.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -458,6 +475,7 @@ impl<'g> ContractRef<'g> {
     /// Whether the contract makes instances.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -475,6 +493,7 @@ impl<'g> ContractRef<'g> {
     /// The native function `name`.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -512,6 +531,7 @@ impl<'g> ContractRef<'g> {
     /// The native function at `index` in table order.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -536,6 +556,7 @@ impl<'g> ContractRef<'g> {
     /// signature is exactly `F`'s.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -558,6 +579,7 @@ impl<'g> ContractRef<'g> {
     /// version, even after a reload.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
@@ -704,6 +726,7 @@ unsafe fn invoke(
 /// A native function, borrowed from a guard.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// # use polyplug::{Runtime, Version};
 /// # let runtime = Runtime::new()?;
 /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -738,6 +761,7 @@ impl NativeFnRef<'_> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -773,6 +797,7 @@ impl NativeFnRef<'_> {
     /// The function's name.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -801,6 +826,7 @@ impl std::fmt::Debug for NativeFnRef<'_> {
 /// `Send`, not `Sync`: calls take `&mut self`.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 /// use polyplug_fixtures::bundle;
 ///
@@ -841,6 +867,7 @@ impl Instance {
     /// The contract's name.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
@@ -856,6 +883,7 @@ impl Instance {
     /// The version that made this instance.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
@@ -877,6 +905,7 @@ impl Instance {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
@@ -923,6 +952,7 @@ impl Instance {
     /// instance's own state (for WebAssembly, its own linear memory).
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;

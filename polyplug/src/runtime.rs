@@ -143,6 +143,7 @@ impl Registry {
 /// Information about one loaded bundle.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 /// use polyplug_fixtures::bundle;
 ///
@@ -195,6 +196,7 @@ impl HostContract {
     /// A contract `name` at `version` with no functions yet.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{HostContract, LoadError, Runtime, Version};
     ///
     /// extern "C" fn f() {}
@@ -227,6 +229,7 @@ impl HostContract {
     /// Adds a native function with the fixed calling convention.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use std::ffi::c_void;
     /// use polyplug::{HostContract, Runtime, Version};
     /// use polyplug_abi::{AbiError, OK};
@@ -260,6 +263,7 @@ impl HostContract {
     /// Adds a typed function; its signature is spelled from `F`.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{HostContract, Runtime, Version};
     ///
     /// extern "C" fn add(a: u32, b: u32) -> u32 { a.wrapping_add(b) }
@@ -325,6 +329,7 @@ impl HostContract {
 /// \[R11\] and \[P7\].
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use std::sync::{Arc, Mutex};
 /// use polyplug::{HostContract, LoadError, Operation, Runtime, Version};
 ///
@@ -358,6 +363,7 @@ impl HostContract {
 /// ```
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
@@ -396,6 +402,7 @@ impl Runtime {
     /// library copies.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// let runtime = polyplug::Runtime::new()?;
     /// assert!(runtime.bundles().is_empty());
     /// # Ok::<(), std::io::Error>(())
@@ -424,6 +431,7 @@ impl Runtime {
     /// Registers the calling thread for reads. Keep one per thread.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Runtime, Version};
     ///
     /// let runtime = Runtime::new()?;
@@ -451,6 +459,7 @@ impl Runtime {
     /// A receiver of every later [`Event`].
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Event, Runtime};
     ///
     /// let runtime = Runtime::new()?;
@@ -467,6 +476,7 @@ impl Runtime {
     /// The revision: it changes after every load, reload and unload.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_fixtures::bundle;
     ///
@@ -486,6 +496,7 @@ impl Runtime {
     /// Libraries opened and closed so far, and how many really unmapped.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     ///
     /// let runtime = Runtime::new()?;
@@ -503,6 +514,7 @@ impl Runtime {
     /// one, and it is released on the writer side once nothing reaches it.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// let runtime = polyplug::Runtime::new()?;
     /// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?; // native: not counted here
     /// assert_eq!(runtime.code_stats().loaded, 0);
@@ -515,6 +527,7 @@ impl Runtime {
     /// The loaded bundle named `name`.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     ///
     /// let runtime = Runtime::new()?;
@@ -533,6 +546,7 @@ impl Runtime {
     /// Every loaded bundle, by id.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_fixtures::bundle;
     ///
@@ -559,6 +573,7 @@ impl Runtime {
     /// changes.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Runtime, Version};
     /// use polyplug_fixtures::bundle;
     ///
@@ -598,6 +613,7 @@ impl Runtime {
     /// this call loaded are unloaded again and the error is returned.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_fixtures::copy_bundle;
     ///
@@ -688,6 +704,7 @@ impl Runtime {
     /// untouched.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Runtime, Version};
     /// use polyplug_fixtures::bundle;
     ///
@@ -748,6 +765,7 @@ impl Runtime {
     /// its library is closed once no guard can reach it.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{LoadError, Runtime};
     /// use polyplug_fixtures::bundle;
     ///
@@ -790,6 +808,7 @@ impl Runtime {
     /// (transitively). Returns the unloaded bundles in unload order.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_fixtures::bundle;
     ///
@@ -829,6 +848,7 @@ impl Runtime {
     /// The `host-user` fixture calls the host's `test.host` `double`:
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{HostContract, Runtime, Version};
     ///
     /// #[repr(C)]
@@ -882,6 +902,7 @@ impl Runtime {
     /// number of libraries closed.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use std::time::Duration;
     /// use polyplug::{Runtime, Version};
     ///
@@ -910,6 +931,7 @@ impl Runtime {
     /// destroyed, then closes the libraries nothing uses any more.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use std::time::Duration;
     /// use polyplug::{Runtime, Version};
     ///

