@@ -98,6 +98,7 @@
 
 mod binding;
 mod builder;
+mod contracts;
 mod entry;
 mod error;
 mod event;
@@ -121,4 +122,4 @@ pub use polyplug_loader::Unmapped;
 pub use polyplug_store::Revision;
 pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
-pub use signature::{AbiType, InstanceFn, Signature, Typed};
+pub use signature::{AbiType, Bytes, InstanceFn, Param, RawSignature, Ret, Signature, Str, Typed};

@@ -412,8 +412,8 @@ struct WasmFn {
     signature: TypedSignature,
 }
 
-fn to_wasm(value: Value) -> Option<WasmValue> {
-    Some(match value {
+fn to_wasm(value: &Value<'_>) -> Option<WasmValue> {
+    Some(match *value {
         Value::U32(v) => WasmValue::I32(v.cast_signed()),
         Value::I32(v) => WasmValue::I32(v),
         Value::U64(v) => WasmValue::I64(v.cast_signed()),
@@ -424,7 +424,7 @@ fn to_wasm(value: Value) -> Option<WasmValue> {
     })
 }
 
-fn from_wasm(value: Option<WasmValue>, ty: Option<ValueType>) -> Option<Value> {
+fn from_wasm(value: Option<WasmValue>, ty: Option<ValueType>) -> Option<Value<'static>> {
     Some(match (ty, value) {
         (None, None) => Value::Void,
         (Some(ValueType::U32), Some(WasmValue::I32(v))) => Value::U32(v.cast_unsigned()),
@@ -449,13 +449,17 @@ impl WasmFn {
 }
 
 impl EngineFn for WasmFn {
-    fn call(&self, instance: Option<&mut EngineInstance>, args: &[Value]) -> Result<Value, Fault> {
+    fn call(
+        &self,
+        instance: Option<&mut EngineInstance>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
         let Some(state) = self.state.upgrade() else {
             return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
         };
         let mut wasm = [WasmValue::I32(0); 6];
         for (slot, arg) in wasm.iter_mut().zip(args) {
-            *slot = to_wasm(*arg).ok_or_else(|| {
+            *slot = to_wasm(arg).ok_or_else(|| {
                 Fault::new(ERR_BAD_ARGUMENT, format!("{arg:?} cannot cross into wasm"))
             })?;
         }
