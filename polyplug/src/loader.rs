@@ -58,7 +58,7 @@
 //!
 //! struct Double;
 //! impl EngineFn for Double {
-//!     fn call(&self, _: Option<&mut EngineInstance>, args: &[Value]) -> Result<Value, Fault> {
+//!     fn call(&self, _: Option<&mut EngineInstance>, args: &[Value<'_>]) -> Result<Value<'static>, Fault> {
 //!         match args {
 //!             [Value::U32(x)] => Ok(Value::U32(x.wrapping_mul(2))),
 //!             _ => Err(Fault::new(polyplug_abi::ERR_BAD_ARGUMENT, "expected one u32")),
