@@ -279,11 +279,26 @@ pub struct NativeEntry {
 /// One typed function of a contract: a plain C function pointer called with
 /// no marshalling at all.
 ///
-/// `signature` spells the C type in the form `ret(arg,arg)`, using only
-/// `void`, `u8`, `u16`, `u32`, `u64`, `i8`, `i16`, `i32`, `i64`, `usize`,
-/// `isize`, `f32` and `f64`, with no spaces: `u32(u32,u32)`, `void()`. The
-/// host compares it with the signature it asks for before it hands out the
-/// pointer, so a typed call cannot use the wrong type.
+/// `signature` spells the C type in the form `ret(arg,arg)`, with no
+/// spaces: `u32(u32,u32)`, `void()`, `string(str)`. Arguments are `u8`,
+/// `u16`, `u32`, `u64`, `i8`, `i16`, `i32`, `i64`, `usize`, `isize`, `f32`,
+/// `f64`, and the borrowed views `str` ([`StrView`], UTF-8) and `bytes`
+/// ([`BytesView`](crate::BytesView)); the result is `void`, one of the
+/// twelve numbers, or an owned `string` (UTF-8) or `buf`, both an
+/// [`OwnedBuf`](crate::OwnedBuf) that the caller frees with the host's
+/// `free`. So `string(str)` is the C type `PpOwnedBuf (*)(PpStrView)`. The
+/// host compares the signature with the one it asks for before it hands
+/// out the pointer, so a typed call cannot use the wrong type.
+///
+/// `packed`, when set, is the same function called *packed*: as a
+/// [`ContextFn`] whose `ctx` is the address of this entry (a thunk reads
+/// `func` from it, so one thunk serves every function of one signature),
+/// with `args` pointing to the arguments laid out as a C struct of the
+/// signature's types in order and `out` to one value of the result type.
+/// A caller that knows the signature at compile time calls `func`; one
+/// that marshals at run time (a WebAssembly guest through the host's
+/// imports, the `pp_typed_call` helper of `polyplug.h`) needs `packed`,
+/// and gets [`ERR_UNSUPPORTED`](crate::ERR_UNSUPPORTED) without it.
 ///
 /// # Example
 ///
@@ -296,6 +311,7 @@ pub struct NativeEntry {
 ///     name: StrView::from_static("tick"),
 ///     signature: StrView::from_static("void()"),
 ///     func: Some(tick as VoidFn),
+///     packed: None, // callable by callers that know `void()` at compile time
 /// };
 /// assert_eq!(entry.signature.len, 6);
 /// ```
@@ -308,6 +324,9 @@ pub struct TypedEntry {
     pub signature: StrView,
     /// The function, cast to [`VoidFn`]; a null entry is refused.
     pub func: Option<VoidFn>,
+    /// The packed form, called with this entry's address as `ctx`; null
+    /// when the plugin offers none.
+    pub packed: Option<ContextFn>,
 }
 
 /// A contract: what a plugin registers and a host calls.

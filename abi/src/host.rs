@@ -16,15 +16,20 @@ use crate::{AbiError, ContractInterface, StrView, Version};
 /// [`ContractInterface`], which grew from 80 to 120 bytes. A plugin built
 /// against version 1 is refused with a message naming both versions.
 ///
+/// Version 3 added strings and bytes to typed signatures ([`BytesView`](crate::BytesView),
+/// [`OwnedBuf`](crate::OwnedBuf); [`StrView`] as the `str` argument) and
+/// the packed form of a typed function: [`TypedEntry::packed`](crate::TypedEntry::packed),
+/// which grew [`TypedEntry`](crate::TypedEntry) from 40 to 48 bytes.
+///
 /// # Example
 ///
 /// ```
 /// use polyplug_abi::ABI_VERSION;
 ///
-/// let exported: u32 = 2; // what a plugin's `polyplug_abi_version` holds
+/// let exported: u32 = 3; // what a plugin's `polyplug_abi_version` holds
 /// assert_eq!(exported, ABI_VERSION); // else the host refuses the library
 /// ```
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Name of the exported `uint32_t` that holds the plugin's ABI version.
 ///

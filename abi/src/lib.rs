@@ -26,6 +26,16 @@
 //!   pointers ([`TypedEntry`]), functions run by an engine with a context
 //!   pointer per function ([`ContextEntry`], [`ContextFn`]) and optional
 //!   instance constructors.
+//! - Typed arguments and results beyond numbers: borrowed [`StrView`] and
+//!   [`BytesView`] arguments (`str`, `bytes`), and [`OwnedBuf`] results
+//!   (`string`, `buf`) that the caller owns and frees with the host's
+//!   `free`.
+//! - The *packed* call of a typed function: its arguments laid out as a C
+//!   struct, its result written through a pointer, one [`ContextFn`] per
+//!   function. Every engine-run function is called this way, and a native
+//!   typed function may offer it too ([`TypedEntry::packed`]), so a caller
+//!   that marshals at run time (a WebAssembly guest, a script, a C helper)
+//!   calls any typed function of any language the same way.
 //! - [`AbiError`] and the `ERR_*` codes.
 //!
 //! The C header `include/polyplug.h` is generated from this crate by
@@ -94,5 +104,5 @@ pub use host::{
     LastErrorFn, LogFn, RegisterContractFn, ResolveContractFn,
 };
 pub use id::ContractId;
-pub use str::StrView;
+pub use str::{BytesView, OwnedBuf, StrView};
 pub use version::Version;

@@ -27,6 +27,7 @@ use polyplug_abi::{
     LOG_INFO, LOG_TRACE, LOG_WARN, LastErrorFn, LogFn, NativeEntry, NativeFn, OK,
     RegisterContractFn, ResolveContractFn, StrView, TypedEntry, Version, VoidFn,
 };
+use polyplug_abi::{BytesView, OwnedBuf};
 
 const C_FLAGS: [&str; 5] = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
 const CXX_FLAGS: [&str; 5] = ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"];
@@ -148,7 +149,16 @@ fn rust_facts() -> Facts {
     layout!(facts, "PpContractHandle" = ContractHandle);
     layout!(facts, "PpAbiError" = AbiError, code, flags, message);
     layout!(facts, "PpNativeEntry" = NativeEntry, name, func);
-    layout!(facts, "PpTypedEntry" = TypedEntry, name, signature, func);
+    layout!(facts, "PpBytesView" = BytesView, ptr, len);
+    layout!(facts, "PpOwnedBuf" = OwnedBuf, ptr, len);
+    layout!(
+        facts,
+        "PpTypedEntry" = TypedEntry,
+        name,
+        signature,
+        func,
+        packed
+    );
     layout!(
         facts,
         "PpContextEntry" = ContextEntry,
@@ -364,6 +374,8 @@ fn cpp_plugin_registers_with_c_host() {
          typed add\n\
          signature u32(u32,u32)\n\
          typed call 9\n\
+         pp_typed {OK} {ERR_BAD_ARGUMENT} {ERR_NOT_FOUND}\n\
+         pp_typed_call {OK} 13\n\
          instances 0 0\n\
          entry {OK} calls 1\n"
     );

@@ -186,6 +186,8 @@ fn header_defines_every_c_name() {
     let header = String::from_utf8(generate()).expect("cbindgen writes UTF-8");
     let structs = [
         "PpStrView",
+        "PpBytesView",
+        "PpOwnedBuf",
         "PpVersion",
         "PpAbiError",
         "PpNativeEntry",

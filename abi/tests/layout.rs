@@ -3,10 +3,11 @@
 //! it breaks a plugin. Any change here needs an `ABI_VERSION` bump.
 //!
 //! `c_header.rs` checks that C agrees with Rust; this file checks that Rust
-//! still agrees with what ABI version 2 promised. Version 2 kept every
+//! still agrees with what ABI version 3 promised. Version 2 kept every
 //! layout of version 1 and appended the `context*` fields to
 //! `ContractInterface`, and added `ContextEntry` and the context function
-//! types.
+//! types. Version 3 appended `packed` to `TypedEntry` and added
+//! `BytesView` and `OwnedBuf`.
 #![cfg(not(any(loom, shuttle)))]
 #![cfg(target_pointer_width = "64")]
 
@@ -18,11 +19,28 @@ use polyplug_abi::{
     EntryFn, FindContractFn, FreeFn, HostApi, LastErrorFn, LogFn, NativeEntry, NativeFn,
     RegisterContractFn, ResolveContractFn, StrView, TypedEntry, Version, VoidFn,
 };
+use polyplug_abi::{BytesView, OwnedBuf};
 
-/// The layouts below are those of ABI version 2.
+/// The layouts below are those of ABI version 3.
 #[test]
-fn layouts_are_those_of_abi_version_2() {
-    assert_eq!(ABI_VERSION, 2, "a new ABI version needs new layout tests");
+fn layouts_are_those_of_abi_version_3() {
+    assert_eq!(ABI_VERSION, 3, "a new ABI version needs new layout tests");
+}
+
+#[test]
+fn bytes_view() {
+    assert_eq!(size_of::<BytesView>(), 16);
+    assert_eq!(align_of::<BytesView>(), 8);
+    assert_eq!(offset_of!(BytesView, ptr), 0);
+    assert_eq!(offset_of!(BytesView, len), 8);
+}
+
+#[test]
+fn owned_buf() {
+    assert_eq!(size_of::<OwnedBuf>(), 16);
+    assert_eq!(align_of::<OwnedBuf>(), 8);
+    assert_eq!(offset_of!(OwnedBuf, ptr), 0);
+    assert_eq!(offset_of!(OwnedBuf, len), 8);
 }
 
 #[test]
@@ -75,11 +93,12 @@ fn native_entry() {
 
 #[test]
 fn typed_entry() {
-    assert_eq!(size_of::<TypedEntry>(), 40);
+    assert_eq!(size_of::<TypedEntry>(), 48);
     assert_eq!(align_of::<TypedEntry>(), 8);
     assert_eq!(offset_of!(TypedEntry, name), 0);
     assert_eq!(offset_of!(TypedEntry, signature), 16);
     assert_eq!(offset_of!(TypedEntry, func), 32);
+    assert_eq!(offset_of!(TypedEntry, packed), 40);
 }
 
 #[test]

@@ -127,8 +127,8 @@ const PpNativeEntry NATIVE[] = {
 };
 
 const PpTypedEntry TYPED[] = {
-    {PP_STR_INIT("version"), PP_STR_INIT("u32()"), reinterpret_cast<PpVoidFn>(version)},
-    {PP_STR_INIT("step"), PP_STR_INIT("u32(u32)"), reinterpret_cast<PpVoidFn>(step_typed)},
+    {PP_STR_INIT("version"), PP_STR_INIT("u32()"), reinterpret_cast<PpVoidFn>(version), nullptr},
+    {PP_STR_INIT("step"), PP_STR_INIT("u32(u32)"), reinterpret_cast<PpVoidFn>(step_typed), nullptr},
 };
 
 }  // namespace

@@ -222,6 +222,7 @@ pub fn build(input: &Registration) -> PlainInterface {
         version: Version::new(major, minor, patch),
         native,
         typed,
+        typed_packed: Vec::new(),
         create_instance: input.create.then_some(create_fn as CreateInstanceFn),
         destroy_instance: input.destroy.then_some(destroy_fn as DestroyInstanceFn),
         context: Vec::new(),

@@ -327,6 +327,10 @@ macro_rules! __contract {
             func: ::core::option::Option::Some($crate::erase(
                 __polyplug_typed as extern "C" fn($($aty),*) -> $crate::__ret!($($ret)?),
             )),
+            packed: ::core::option::Option::Some(
+                <extern "C" fn($($aty),*) -> $crate::__ret!($($ret)?) as $crate::__private::Packed>::packed
+                    as $crate::abi::ContextFn,
+            ),
         }
     }};
 }

@@ -148,12 +148,9 @@ fn cached(entry: &Entry, index: usize) -> Cached {
 #[inline(always)]
 unsafe fn typed_of<'g, F: Signature>(entry: &'g Entry, cached: Cached) -> Typed<'g, F> {
     match cached {
-        Cached::Raw(func) => {
-            // SAFETY: [R10][R6] checked against `F` for this entry.
-            let func = unsafe { F::from_void(func) };
-            // SAFETY: [R1][R3] the entry lives for 'g.
-            unsafe { Typed::new(func) }
-        }
+        // SAFETY: [R10][R6] checked against `F` for this entry; [R1][R3]
+        // the entry lives for 'g.
+        Cached::Raw(func) => unsafe { Typed::new(func) },
         // SAFETY: [R10][R6][R11] a context entry checked against `F`.
         Cached::Context(index) => unsafe { Typed::context(&entry.table, index) },
     }

@@ -80,6 +80,34 @@ pub(crate) fn next_runtime_serial() -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ContractHandle(pub(crate) polyplug_store::Handle);
 
+impl ContractHandle {
+    /// The handle as the plain `u64` a plugin sees through the host table
+    /// (`PpContractHandle`); never 0.
+    ///
+    /// ```
+    /// # use polyplug::{ContractHandle, Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let handle = runtime.reader().pin().find("test.add", Version::new(1, 0, 0))?.handle();
+    /// assert_eq!(ContractHandle::from_raw(handle.to_raw()), Some(handle));
+    /// assert_eq!(ContractHandle::from_raw(0), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_raw(self) -> u64 {
+        self.0.to_raw()
+    }
+
+    /// The handle whose [`to_raw`](Self::to_raw) is `raw`, if `raw` is
+    /// well formed (it may still be stale).
+    ///
+    /// ```
+    /// assert!(polyplug::ContractHandle::from_raw(0).is_none());
+    /// ```
+    pub fn from_raw(raw: u64) -> Option<ContractHandle> {
+        polyplug_store::Handle::from_raw(raw).map(ContractHandle)
+    }
+}
+
 impl fmt::Display for ContractHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)

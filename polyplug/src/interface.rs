@@ -51,7 +51,7 @@ use crate::signature;
 /// # fn plain(name: &str) -> PlainInterface {
 /// #     PlainInterface {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
-/// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
 /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// #     }
 /// # }
@@ -73,7 +73,7 @@ pub const MAX_FUNCTIONS: u32 = 256;
 /// # fn plain(name: &str) -> PlainInterface {
 /// #     PlainInterface {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
-/// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
 /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// #     }
 /// # }
@@ -95,7 +95,7 @@ pub const MAX_NAME_BYTES: usize = 128;
 ///     id: ContractId::of("demo.x", 2), // not the id of demo.x@1
 ///     name: b"demo.x".to_vec(),
 ///     version: Version::new(1, 0, 0),
-///     native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+///     native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
 ///     context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// };
 /// let err = wrong_id.validate().unwrap_err();
@@ -136,7 +136,8 @@ pub type ContextPlain = (Vec<u8>, Vec<u8>, *mut c_void, Option<ContextFn>);
 ///     name: b"demo.inc".to_vec(),
 ///     version: Version::new(1, 0, 0),
 ///     native: Vec::new(),
-///     typed: vec![(b"inc".to_vec(), b"u32 (u32)".to_vec(), Some(polyplug::Signature::to_void(inc as extern "C" fn(u32) -> u32)))],
+///     typed: vec![(b"inc".to_vec(), b"u32 (u32)".to_vec(), Some(polyplug::RawSignature::to_void(inc as extern "C" fn(u32) -> u32)))],
+///     typed_packed: Vec::new(),
 ///     create_instance: None,
 ///     destroy_instance: None,
 ///     context: Vec::new(),
@@ -158,6 +159,9 @@ pub struct PlainInterface {
     pub native: Vec<(Vec<u8>, Option<NativeFn>)>,
     /// `(name bytes, signature bytes, function)` per typed entry.
     pub typed: Vec<(Vec<u8>, Vec<u8>, Option<VoidFn>)>,
+    /// The packed form (`TypedEntry::packed`) of `typed[i]` at index `i`;
+    /// an entry past the end has none.
+    pub typed_packed: Vec<Option<ContextFn>>,
     /// The `create_instance` field.
     pub create_instance: Option<CreateInstanceFn>,
     /// The `destroy_instance` field.
@@ -301,6 +305,7 @@ impl PlainInterface {
             native.push((fname, entry.func));
         }
         let mut typed = Vec::with_capacity(typed_raw.len());
+        let mut typed_packed = Vec::with_capacity(typed_raw.len());
         for (i, entry) in typed_raw.iter().enumerate() {
             // SAFETY: [P3] the view comes from the plugin's typed entry.
             let fname = unsafe { copy_view(entry.name, &label, &format!("typed[{i}].name")) }?;
@@ -308,6 +313,7 @@ impl PlainInterface {
             let sig =
                 unsafe { copy_view(entry.signature, &label, &format!("typed[{i}].signature")) }?;
             typed.push((fname, sig, entry.func));
+            typed_packed.push(entry.packed);
         }
         let mut context = Vec::with_capacity(context_raw.len());
         for (i, entry) in context_raw.iter().enumerate() {
@@ -324,6 +330,7 @@ impl PlainInterface {
             version: raw.version,
             native,
             typed,
+            typed_packed,
             create_instance: raw.create_instance,
             destroy_instance: raw.destroy_instance,
             context,
@@ -342,7 +349,7 @@ impl PlainInterface {
     /// # fn plain(name: &str) -> PlainInterface {
     /// #     PlainInterface {
     /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
-    /// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+    /// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
     /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
     /// #     }
     /// # }
@@ -400,7 +407,9 @@ impl PlainInterface {
         }
         let mut seen = HashSet::new();
         let mut typed = Vec::with_capacity(self.typed.len());
+        let mut packed = self.typed_packed.into_iter();
         for (i, (fname, sig, func)) in self.typed.into_iter().enumerate() {
+            let packed = packed.next().flatten();
             let fname = function_name(fname, &name, &format!("typed[{i}].name"))?;
             if !seen.insert(fname.clone()) {
                 return Err(invalid(
@@ -421,6 +430,7 @@ impl PlainInterface {
                 name: fname.into_boxed_str(),
                 signature: sig.into_boxed_str(),
                 callee: Callee::Raw(func),
+                packed,
             });
         }
         // Context entries share the typed functions' namespace: a typed
@@ -449,6 +459,7 @@ impl PlainInterface {
                     ctx: Ctx(ctx),
                     func,
                 },
+                packed: None,
             });
         }
         let context_instances = match (self.create_context_instance, self.destroy_context_instance)
@@ -596,6 +607,8 @@ pub(crate) struct TypedSlot {
     pub(crate) name: Box<str>,
     pub(crate) signature: Box<str>,
     pub(crate) callee: Callee,
+    /// The packed form of a raw typed entry, if the plugin offers one.
+    pub(crate) packed: Option<ContextFn>,
 }
 
 /// The host's own copy of a contract: checked, owned, immutable.
@@ -609,7 +622,7 @@ pub(crate) struct TypedSlot {
 /// # fn plain(name: &str) -> PlainInterface {
 /// #     PlainInterface {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
-/// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
 /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// #     }
 /// # }
@@ -669,6 +682,7 @@ impl Table {
                     name: view(&t.name),
                     signature: view(&t.signature),
                     func: Some(func),
+                    packed: t.packed,
                 }),
                 Callee::Context { .. } => None,
             })
@@ -742,6 +756,28 @@ impl Table {
         }
     }
 
+    /// The packed call of typed function `index`: `(func, ctx)` to call as
+    /// `func(ctx, instance, args, out, err)`. For a context entry, its own
+    /// function and context; for a raw typed entry, its `packed` thunk and
+    /// the address of this table's ABI copy of the entry (\[R13\]);
+    /// `None` when a raw entry offers no packed form.
+    pub(crate) fn packed_call(&self, index: usize) -> Option<(ContextFn, *mut c_void)> {
+        let slot = self.typed.get(index)?;
+        match slot.callee {
+            Callee::Context { ctx, func } => Some((func, ctx.0)),
+            Callee::Raw(_) => {
+                let packed = slot.packed?;
+                // The ABI copy lists the raw entries in table order.
+                let raw_index = self.typed[..index]
+                    .iter()
+                    .filter(|t| matches!(t.callee, Callee::Raw(_)))
+                    .count();
+                let entry: *const TypedEntry = self.abi_typed.get(raw_index)?;
+                Some((packed, entry.cast_mut().cast::<c_void>()))
+            }
+        }
+    }
+
     pub(crate) fn native_index(&self, name: &str) -> Option<usize> {
         self.native_names.iter().position(|n| &**n == name)
     }
@@ -799,6 +835,7 @@ mod tests {
                 b"u32 (u32)".to_vec(),
                 Some(typed as VoidFn),
             )],
+            typed_packed: Vec::new(),
             create_instance: None,
             destroy_instance: None,
             context: Vec::new(),
@@ -844,7 +881,7 @@ mod tests {
         p.native.push((b"add".to_vec(), Some(native as NativeFn)));
         assert_eq!(field_of(p), "native[1].name");
         let mut p = good();
-        p.typed[0].1 = b"string(u32)".to_vec();
+        p.typed[0].1 = b"text(u32)".to_vec();
         assert_eq!(field_of(p), "typed[0].signature");
         let mut p = good();
         p.typed[0].0 = Vec::new();

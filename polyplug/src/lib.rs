@@ -112,6 +112,7 @@
 
 mod binding;
 mod builder;
+mod contracts;
 mod entry;
 mod error;
 mod event;
@@ -145,5 +146,5 @@ pub use polyplug_store::Revision;
 pub use polyplug_store::sync::MODEL_BUILD;
 pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
-pub use signature::{AbiType, InstanceFn, Signature, Typed};
+pub use signature::{AbiType, Bytes, InstanceFn, Param, RawSignature, Ret, Signature, Str, Typed};
 pub use writer::{CalledFrom, InProgress, Operation};

@@ -59,7 +59,7 @@
 //!
 //! struct Double;
 //! impl EngineFn for Double {
-//!     fn call(&self, _: Option<&mut EngineInstance>, args: &[Value]) -> Result<Value, Fault> {
+//!     fn call(&self, _: Option<&mut EngineInstance>, args: &[Value<'_>]) -> Result<Value<'static>, Fault> {
 //!         match args {
 //!             [Value::U32(x)] => Ok(Value::U32(x.wrapping_mul(2))),
 //!             _ => Err(Fault::new(polyplug_abi::ERR_BAD_ARGUMENT, "expected one u32")),
@@ -119,6 +119,7 @@ use polyplug_abi::{
 };
 use polyplug_loader::{Bundle, CodeFile, Manifest};
 
+pub use crate::contracts::Contracts;
 use crate::event::{Event, LogLevel};
 use crate::host::{HostContext, RegistrationError, refusal_text};
 use crate::interface::PlainInterface;
@@ -325,16 +326,19 @@ impl CodeError {
 }
 
 /// A value crossing into or out of an engine function: one of the types a
-/// typed signature may name.
+/// typed signature may name. `Str` and `Bytes` borrow the caller's memory
+/// for the call (arguments only); `String` and `Buf` own theirs (results
+/// only).
 ///
 /// ```
 /// use polyplug::loader::{Value, ValueType};
 ///
 /// assert_eq!(Value::U32(7).value_type(), Some(ValueType::U32));
+/// assert_eq!(Value::Str("abc").value_type(), Some(ValueType::Str));
 /// assert_eq!(Value::Void.value_type(), None);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Value {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
     /// No value: the result of a `void` function.
     Void,
     /// `u8`.
@@ -361,6 +365,14 @@ pub enum Value {
     F32(f32),
     /// `f64`.
     F64(f64),
+    /// `str`: UTF-8 borrowed for the call (an argument).
+    Str(&'a str),
+    /// `bytes`: bytes borrowed for the call (an argument).
+    Bytes(&'a [u8]),
+    /// `string`: owned UTF-8 (a result).
+    String(String),
+    /// `buf`: owned bytes (a result).
+    Buf(Vec<u8>),
 }
 
 /// The type of a [`Value`], as a signature names it.
@@ -370,6 +382,7 @@ pub enum Value {
 ///
 /// assert_eq!(ValueType::from_name("u64"), Some(ValueType::U64));
 /// assert_eq!(ValueType::U64.name(), "u64");
+/// assert_eq!(ValueType::from_name("string"), Some(ValueType::String));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValueType {
@@ -397,10 +410,18 @@ pub enum ValueType {
     F32,
     /// `f64`.
     F64,
+    /// `str`, an argument: a [`StrView`].
+    Str,
+    /// `bytes`, an argument: a [`BytesView`](polyplug_abi::BytesView).
+    Bytes,
+    /// `string`, a result: an [`OwnedBuf`](polyplug_abi::OwnedBuf) of UTF-8.
+    String,
+    /// `buf`, a result: an [`OwnedBuf`](polyplug_abi::OwnedBuf).
+    Buf,
 }
 
 impl ValueType {
-    const ALL: [ValueType; 12] = [
+    const ALL: [ValueType; 16] = [
         ValueType::U8,
         ValueType::U16,
         ValueType::U32,
@@ -413,6 +434,10 @@ impl ValueType {
         ValueType::Isize,
         ValueType::F32,
         ValueType::F64,
+        ValueType::Str,
+        ValueType::Bytes,
+        ValueType::String,
+        ValueType::Buf,
     ];
 
     /// The type a signature spells `name`.
@@ -443,10 +468,15 @@ impl ValueType {
             ValueType::Isize => "isize",
             ValueType::F32 => "f32",
             ValueType::F64 => "f64",
+            ValueType::Str => "str",
+            ValueType::Bytes => "bytes",
+            ValueType::String => "string",
+            ValueType::Buf => "buf",
         }
     }
 
-    fn size_align(self) -> (usize, usize) {
+    /// Size and alignment in a packed C struct on this target.
+    pub(crate) fn size_align(self) -> (usize, usize) {
         match self {
             ValueType::U8 => (size_of::<u8>(), align_of::<u8>()),
             ValueType::U16 => (size_of::<u16>(), align_of::<u16>()),
@@ -460,11 +490,20 @@ impl ValueType {
             ValueType::Isize => (size_of::<isize>(), align_of::<isize>()),
             ValueType::F32 => (size_of::<f32>(), align_of::<f32>()),
             ValueType::F64 => (size_of::<f64>(), align_of::<f64>()),
+            ValueType::Str => (size_of::<StrView>(), align_of::<StrView>()),
+            ValueType::Bytes => (
+                size_of::<polyplug_abi::BytesView>(),
+                align_of::<polyplug_abi::BytesView>(),
+            ),
+            ValueType::String | ValueType::Buf => (
+                size_of::<polyplug_abi::OwnedBuf>(),
+                align_of::<polyplug_abi::OwnedBuf>(),
+            ),
         }
     }
 }
 
-impl Value {
+impl Value<'_> {
     /// The value's type; `None` for [`Value::Void`].
     ///
     /// ```
@@ -485,6 +524,10 @@ impl Value {
             Value::Isize(_) => ValueType::Isize,
             Value::F32(_) => ValueType::F32,
             Value::F64(_) => ValueType::F64,
+            Value::Str(_) => ValueType::Str,
+            Value::Bytes(_) => ValueType::Bytes,
+            Value::String(_) => ValueType::String,
+            Value::Buf(_) => ValueType::Buf,
         })
     }
 }
@@ -498,7 +541,8 @@ impl Value {
 /// let sig = TypedSignature::parse("void ( u32, f64 )")?;
 /// assert_eq!((sig.ret, sig.args.as_slice()), (None, [ValueType::U32, ValueType::F64].as_slice()));
 /// assert_eq!(sig.to_string(), "void(u32,f64)");
-/// assert!(TypedSignature::parse("string()").is_err());
+/// assert!(TypedSignature::parse("str()").is_err()); // `str` is an argument type
+/// assert_eq!(TypedSignature::parse("string(str)")?.ret, Some(ValueType::String));
 /// # Ok::<(), String>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -545,7 +589,7 @@ impl TypedSignature {
     }
 
     /// The offset of each argument in the C struct a caller packs them in.
-    fn offsets(&self) -> Vec<usize> {
+    pub(crate) fn offsets(&self) -> Vec<usize> {
         let mut offset = 0usize;
         self.args
             .iter()
@@ -618,7 +662,7 @@ pub type EngineInstance = Box<dyn Any + Send>;
 ///
 /// struct Counter;
 /// impl EngineFn for Counter {
-///     fn call(&self, instance: Option<&mut EngineInstance>, _: &[Value]) -> Result<Value, Fault> {
+///     fn call(&self, instance: Option<&mut EngineInstance>, _: &[Value<'_>]) -> Result<Value<'static>, Fault> {
 ///         let count = instance
 ///             .and_then(|i| i.downcast_mut::<u32>())
 ///             .ok_or_else(|| Fault::new(polyplug_abi::ERR_BAD_ARGUMENT, "needs an instance"))?;
@@ -638,7 +682,11 @@ pub trait EngineFn: Send + Sync + 'static {
     /// # Errors
     ///
     /// A [`Fault`]: the call returns its code and message.
-    fn call(&self, instance: Option<&mut EngineInstance>, args: &[Value]) -> Result<Value, Fault>;
+    fn call(
+        &self,
+        instance: Option<&mut EngineInstance>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault>;
 }
 
 /// Makes the instances of an engine-run stateful contract.
@@ -673,7 +721,7 @@ pub trait EngineInstances: Send + Sync + 'static {
 ///
 /// struct Zero;
 /// impl EngineFn for Zero {
-///     fn call(&self, _: Option<&mut EngineInstance>, _: &[Value]) -> Result<Value, Fault> { Ok(Value::U32(0)) }
+///     fn call(&self, _: Option<&mut EngineInstance>, _: &[Value<'_>]) -> Result<Value<'static>, Fault> { Ok(Value::U32(0)) }
 /// }
 /// let contract = EngineContract::new("demo.zero", Version::new(1, 0, 0)).function("zero", "u32()", Arc::new(Zero));
 /// assert_eq!(contract.name(), "demo.zero");
@@ -709,7 +757,9 @@ impl EngineContract {
     /// # use polyplug::loader::{EngineContract, EngineFn, EngineInstance, Fault, Value};
     /// # struct Id;
     /// # impl EngineFn for Id {
-    /// #     fn call(&self, _: Option<&mut EngineInstance>, a: &[Value]) -> Result<Value, Fault> { Ok(a[0]) }
+    /// #     fn call(&self, _: Option<&mut EngineInstance>, a: &[Value<'_>]) -> Result<Value<'static>, Fault> {
+    /// #         match a { [Value::U64(x)] => Ok(Value::U64(*x)), _ => Ok(Value::Void) }
+    /// #     }
     /// # }
     /// let c = EngineContract::new("demo.id", polyplug::Version::new(1, 0, 0)).function("id", "u64(u64)", Arc::new(Id));
     /// # let _ = c;
@@ -928,6 +978,7 @@ impl Registrar<'_> {
             version,
             native: Vec::new(),
             typed: Vec::new(),
+            typed_packed: Vec::new(),
             create_instance: None,
             destroy_instance: None,
             context,
@@ -957,6 +1008,21 @@ impl Registrar<'_> {
 
     fn refuse(&self, refusal: RegistrationError) {
         self.host.refuse(refusal);
+    }
+
+    /// The loaded contracts, for the engine's guest code to find and call
+    /// (a WebAssembly guest through its host imports): any contract of
+    /// any language, for as long as the runtime lives.
+    ///
+    /// ```
+    /// # fn f(registrar: &polyplug::loader::Registrar<'_>) {
+    /// let contracts = registrar.contracts(); // keep it in the engine's host state
+    /// # let _ = contracts; }
+    /// ```
+    pub fn contracts(&self) -> Contracts {
+        Contracts {
+            shared: self.logger.shared.clone(),
+        }
     }
 
     /// A logger for the bundle: its messages become
@@ -1106,8 +1172,20 @@ fn host_text(text: &str) -> StrView {
     }
 }
 
-/// Reads the argument of type `ty` at `offset` of the packed `args`.
-fn read_arg(args: &[u8], ty: ValueType, offset: usize) -> Value {
+/// Reads the argument of type `ty` at `offset` of the packed arguments
+/// `args` (`packed` is the same memory as bytes).
+///
+/// # Safety
+///
+/// \[R11\]\[P1\] `args` points to the packed arguments of a signature with
+/// an argument of type `ty` at `offset`, within `packed`; a view argument
+/// points to memory readable for the call.
+unsafe fn read_arg<'a>(
+    args: *const u8,
+    packed: &[u8],
+    ty: ValueType,
+    offset: usize,
+) -> Result<Value<'a>, Fault> {
     fn take<const N: usize>(args: &[u8], offset: usize) -> [u8; N] {
         let mut bytes = [0u8; N];
         if let Some(src) = args.get(offset..offset + N) {
@@ -1115,43 +1193,88 @@ fn read_arg(args: &[u8], ty: ValueType, offset: usize) -> Value {
         }
         bytes
     }
-    match ty {
-        ValueType::U8 => Value::U8(u8::from_ne_bytes(take(args, offset))),
-        ValueType::U16 => Value::U16(u16::from_ne_bytes(take(args, offset))),
-        ValueType::U32 => Value::U32(u32::from_ne_bytes(take(args, offset))),
-        ValueType::U64 => Value::U64(u64::from_ne_bytes(take(args, offset))),
-        ValueType::I8 => Value::I8(i8::from_ne_bytes(take(args, offset))),
-        ValueType::I16 => Value::I16(i16::from_ne_bytes(take(args, offset))),
-        ValueType::I32 => Value::I32(i32::from_ne_bytes(take(args, offset))),
-        ValueType::I64 => Value::I64(i64::from_ne_bytes(take(args, offset))),
-        ValueType::Usize => Value::Usize(usize::from_ne_bytes(take(args, offset))),
-        ValueType::Isize => Value::Isize(isize::from_ne_bytes(take(args, offset))),
-        ValueType::F32 => Value::F32(f32::from_ne_bytes(take(args, offset))),
-        ValueType::F64 => Value::F64(f64::from_ne_bytes(take(args, offset))),
-    }
+    let view = |what: &str| -> Result<&'a [u8], Fault> {
+        if packed.len() < offset + size_of::<StrView>() {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                format!("{what} argument out of bounds"),
+            ));
+        }
+        // SAFETY: [R11] within the packed arguments (checked); a StrView
+        // and a BytesView have one layout.
+        let view = unsafe { args.wrapping_add(offset).cast::<StrView>().read_unaligned() };
+        if view.len == 0 {
+            return Ok(&[]);
+        }
+        if view.ptr.is_null() {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                format!("{what} argument: null pointer with length {}", view.len),
+            ));
+        }
+        // SAFETY: [P1] the caller's view is readable for the call.
+        Ok(unsafe { std::slice::from_raw_parts(view.ptr, view.len) })
+    };
+    Ok(match ty {
+        ValueType::U8 => Value::U8(u8::from_ne_bytes(take(packed, offset))),
+        ValueType::U16 => Value::U16(u16::from_ne_bytes(take(packed, offset))),
+        ValueType::U32 => Value::U32(u32::from_ne_bytes(take(packed, offset))),
+        ValueType::U64 => Value::U64(u64::from_ne_bytes(take(packed, offset))),
+        ValueType::I8 => Value::I8(i8::from_ne_bytes(take(packed, offset))),
+        ValueType::I16 => Value::I16(i16::from_ne_bytes(take(packed, offset))),
+        ValueType::I32 => Value::I32(i32::from_ne_bytes(take(packed, offset))),
+        ValueType::I64 => Value::I64(i64::from_ne_bytes(take(packed, offset))),
+        ValueType::Usize => Value::Usize(usize::from_ne_bytes(take(packed, offset))),
+        ValueType::Isize => Value::Isize(isize::from_ne_bytes(take(packed, offset))),
+        ValueType::F32 => Value::F32(f32::from_ne_bytes(take(packed, offset))),
+        ValueType::F64 => Value::F64(f64::from_ne_bytes(take(packed, offset))),
+        ValueType::Str => Value::Str(
+            std::str::from_utf8(view("str")?)
+                .map_err(|_| Fault::new(ERR_BAD_ARGUMENT, "str argument is not UTF-8"))?,
+        ),
+        ValueType::Bytes => Value::Bytes(view("bytes")?),
+        ValueType::String | ValueType::Buf => {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                format!("{} is a result type", ty.name()),
+            ));
+        }
+    })
 }
 
-/// The bytes of `value`, as its type lays them out.
-fn value_bytes(value: Value) -> ([u8; 8], usize) {
-    fn put<const N: usize>(bytes: [u8; N]) -> ([u8; 8], usize) {
-        let mut out = [0u8; 8];
-        out[..N].copy_from_slice(&bytes);
-        (out, N)
+/// Writes `value` to `out` as its type lays it out: a number's bytes, or
+/// an [`OwnedBuf`](polyplug_abi::OwnedBuf) in the host allocator's memory
+/// for `string` and `buf` (\[R12\]).
+///
+/// # Safety
+///
+/// \[P4\] `out` is writable for one value of `value`'s type.
+pub(crate) unsafe fn write_value(value: Value<'static>, out: *mut c_void) {
+    fn put<const N: usize>(out: *mut c_void, bytes: [u8; N]) {
+        // SAFETY: [P4] the caller's `out` holds N bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.cast::<u8>(), N) };
     }
+    let owned = |bytes: Vec<u8>| {
+        let buf = crate::signature::give_owned(bytes);
+        // SAFETY: [P4] the caller's `out` holds one OwnedBuf.
+        unsafe { out.cast::<polyplug_abi::OwnedBuf>().write_unaligned(buf) };
+    };
     match value {
-        Value::Void => ([0u8; 8], 0),
-        Value::U8(v) => put(v.to_ne_bytes()),
-        Value::U16(v) => put(v.to_ne_bytes()),
-        Value::U32(v) => put(v.to_ne_bytes()),
-        Value::U64(v) => put(v.to_ne_bytes()),
-        Value::I8(v) => put(v.to_ne_bytes()),
-        Value::I16(v) => put(v.to_ne_bytes()),
-        Value::I32(v) => put(v.to_ne_bytes()),
-        Value::I64(v) => put(v.to_ne_bytes()),
-        Value::Usize(v) => put(v.to_ne_bytes()),
-        Value::Isize(v) => put(v.to_ne_bytes()),
-        Value::F32(v) => put(v.to_ne_bytes()),
-        Value::F64(v) => put(v.to_ne_bytes()),
+        Value::Void | Value::Str(_) | Value::Bytes(_) => {}
+        Value::U8(v) => put(out, v.to_ne_bytes()),
+        Value::U16(v) => put(out, v.to_ne_bytes()),
+        Value::U32(v) => put(out, v.to_ne_bytes()),
+        Value::U64(v) => put(out, v.to_ne_bytes()),
+        Value::I8(v) => put(out, v.to_ne_bytes()),
+        Value::I16(v) => put(out, v.to_ne_bytes()),
+        Value::I32(v) => put(out, v.to_ne_bytes()),
+        Value::I64(v) => put(out, v.to_ne_bytes()),
+        Value::Usize(v) => put(out, v.to_ne_bytes()),
+        Value::Isize(v) => put(out, v.to_ne_bytes()),
+        Value::F32(v) => put(out, v.to_ne_bytes()),
+        Value::F64(v) => put(out, v.to_ne_bytes()),
+        Value::String(text) => owned(text.into_bytes()),
+        Value::Buf(bytes) => owned(bytes),
     }
 }
 
@@ -1182,13 +1305,14 @@ unsafe extern "C" fn call_slot(
             // signature's arguments as a C struct of `size` bytes.
             unsafe { std::slice::from_raw_parts(args.cast::<u8>(), slot.size) }
         };
-        let mut values = [Value::Void; MAX_ARGS];
+        let mut values = [const { Value::Void }; MAX_ARGS];
         for ((value, ty), offset) in values
             .iter_mut()
             .zip(&slot.signature.args)
             .zip(&slot.offsets)
         {
-            *value = read_arg(packed, *ty, *offset);
+            // SAFETY: [R11][P1] `args` holds this signature's arguments.
+            *value = unsafe { read_arg(args.cast::<u8>(), packed, *ty, *offset) }?;
         }
         let instance = if instance.is_null() {
             None
@@ -1202,7 +1326,8 @@ unsafe extern "C" fn call_slot(
             return Err(Fault::new(
                 ERR_INTERNAL,
                 format!(
-                    "the engine returned {value:?} from a function of signature {}",
+                    "the engine returned {:?} from a function of signature {}",
+                    value.value_type().map_or("void", ValueType::name),
                     slot.signature
                 ),
             ));
@@ -1211,10 +1336,9 @@ unsafe extern "C" fn call_slot(
             if out.is_null() {
                 return Err(Fault::new(ERR_BAD_ARGUMENT, "null `out`"));
             }
-            let (bytes, len) = value_bytes(value);
             // SAFETY: [P4] `out` is writable for one value of the return
-            // type, `len` bytes, which `value` has (checked).
-            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.cast::<u8>(), len) };
+            // type, which `value` has (checked).
+            unsafe { write_value(value, out) };
         }
         Ok(())
     }))

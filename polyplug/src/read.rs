@@ -673,12 +673,9 @@ pub(crate) fn typed_in<'t, F: Signature>(
         });
     }
     match slot.callee {
-        Callee::Raw(func) => {
-            // SAFETY: [R6] the registered spelling matches `F` (checked).
-            let func = unsafe { F::from_void(func) };
-            // SAFETY: [R1][R3] the caller keeps the table for 't.
-            Ok(unsafe { Typed::new(func) })
-        }
+        // SAFETY: [R6] the registered spelling matches `F` (checked);
+        // [R1][R3] the caller keeps the table for 't.
+        Callee::Raw(func) => Ok(unsafe { Typed::new(func) }),
         // SAFETY: [R6][R11] a context entry whose spelling matches `F`
         // (checked); the caller keeps the table for 't.
         Callee::Context { .. } => Ok(unsafe { Typed::context(table, index) }),

@@ -29,7 +29,7 @@ use crate::interface::{PlainInterface, Table};
 use crate::library::{Code, CodeStats, Graveyard, LibraryStats, LoadedLibrary};
 use crate::loader::Loader;
 use crate::read::Reader;
-use crate::signature::Signature;
+use crate::signature::RawSignature;
 use crate::writer::{Operation, Writer};
 
 /// State shared with the host table's callbacks.
@@ -216,6 +216,7 @@ impl HostContract {
                 version,
                 native: Vec::new(),
                 typed: Vec::new(),
+                typed_packed: Vec::new(),
                 create_instance: None,
                 destroy_instance: None,
                 context: Vec::new(),
@@ -260,7 +261,9 @@ impl HostContract {
         self
     }
 
-    /// Adds a typed function; its signature is spelled from `F`.
+    /// Adds a typed function; its signature is spelled from `F`. It gets
+    /// a packed form too, so callers that marshal at run time (a
+    /// WebAssembly guest) reach it as well.
     ///
     /// ```
     /// # if polyplug::MODEL_BUILD { return Ok(()); }
@@ -278,11 +281,15 @@ impl HostContract {
     /// assert_eq!(math.typed_signatures().collect::<Vec<_>>(), [("add", "u32(u32,u32)")]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn typed<F: Signature>(mut self, name: &str, func: F) -> HostContract {
+    pub fn typed<F: RawSignature>(mut self, name: &str, func: F) -> HostContract {
         let spelling = F::spelling().into_bytes();
+        self.plain.typed_packed.resize(self.plain.typed.len(), None);
         self.plain
             .typed
             .push((name.as_bytes().to_vec(), spelling, Some(func.to_void())));
+        self.plain
+            .typed_packed
+            .push(Some(F::packed as polyplug_abi::ContextFn));
         self
     }
 }

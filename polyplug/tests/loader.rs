@@ -14,21 +14,23 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use common::{TempDir, V1, drain};
 use polyplug::loader::{
-    CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, EngineInstances, Fault,
-    LoadedCode, Loader, Registrar, Value,
+    CodeError, CodeSource, Contracts, EngineContract, EngineFn, EngineInstance, EngineInstances,
+    Fault, LoadedCode, Loader, Registrar, Value,
 };
-use polyplug::{FindError, LoadError, Runtime, Version};
+use polyplug::{Bytes, FindError, HostContract, LoadError, Runtime, Str, Version};
 
 /// Engine objects alive, made and dropped, across every test's loader.
 #[derive(Debug, Default)]
 struct Objects {
     made: AtomicU64,
     dropped: AtomicU64,
+    /// What the last load's registrar lent the engine.
+    contracts: Mutex<Option<Contracts>>,
 }
 
 /// One engine object: the test loader's "module".
@@ -49,7 +51,11 @@ impl Drop for Module {
 struct Answer(u32);
 
 impl EngineFn for Answer {
-    fn call(&self, _: Option<&mut EngineInstance>, args: &[Value]) -> Result<Value, Fault> {
+    fn call(
+        &self,
+        _: Option<&mut EngineInstance>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
         match args {
             [] => Ok(Value::U32(self.0)),
             _ => Err(Fault::new(polyplug_abi::ERR_BAD_ARGUMENT, "no arguments")),
@@ -60,7 +66,11 @@ impl EngineFn for Answer {
 struct Add;
 
 impl EngineFn for Add {
-    fn call(&self, _: Option<&mut EngineInstance>, args: &[Value]) -> Result<Value, Fault> {
+    fn call(
+        &self,
+        _: Option<&mut EngineInstance>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
         match args {
             [Value::U32(a), Value::U64(b)] => Ok(Value::U64(u64::from(*a) + b)),
             _ => Err(Fault::new(
@@ -74,7 +84,11 @@ impl EngineFn for Add {
 struct Trap;
 
 impl EngineFn for Trap {
-    fn call(&self, _: Option<&mut EngineInstance>, _: &[Value]) -> Result<Value, Fault> {
+    fn call(
+        &self,
+        _: Option<&mut EngineInstance>,
+        _: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
         Err(Fault::new(
             polyplug_abi::ERR_TRAP,
             "bundle reload-test: reload.test.trap: trapped on purpose",
@@ -85,12 +99,41 @@ impl EngineFn for Trap {
 struct Bump;
 
 impl EngineFn for Bump {
-    fn call(&self, instance: Option<&mut EngineInstance>, _: &[Value]) -> Result<Value, Fault> {
+    fn call(
+        &self,
+        instance: Option<&mut EngineInstance>,
+        _: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
         let count = instance
             .and_then(|i| i.downcast_mut::<u32>())
             .ok_or_else(|| Fault::new(polyplug_abi::ERR_BAD_ARGUMENT, "needs an instance"))?;
         *count += 1;
         Ok(Value::U32(*count))
+    }
+}
+
+/// `upper: string(str)`, `sum: u64(bytes)`, `reverse: buf(bytes)`.
+struct Text;
+
+impl EngineFn for Text {
+    fn call(
+        &self,
+        _: Option<&mut EngineInstance>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
+        match args {
+            [Value::Str(text)] => Ok(Value::String(text.to_uppercase())),
+            [Value::Bytes(bytes), Value::U32(0)] => {
+                Ok(Value::U64(bytes.iter().map(|b| u64::from(*b)).sum()))
+            }
+            [Value::Bytes(bytes), Value::U32(1)] => {
+                Ok(Value::Buf(bytes.iter().rev().copied().collect()))
+            }
+            _ => Err(Fault::new(
+                polyplug_abi::ERR_BAD_ARGUMENT,
+                "unexpected arguments",
+            )),
+        }
     }
 }
 
@@ -133,7 +176,11 @@ impl Loader for Words {
                     .function("add", "u64(u32,u64)", Arc::new(Add))
                     .function("trap", "u32()", Arc::new(Trap))
                     .function("bump", "u32()", Arc::new(Bump))
+                    .function("upper", "string(str)", Arc::new(Text))
+                    .function("sum", "u64(bytes,u32)", Arc::new(Text))
+                    .function("reverse", "buf(bytes,u32)", Arc::new(Text))
                     .stateful(Arc::new(Counters));
+                *self.objects.contracts.lock().unwrap() = Some(registrar.contracts());
                 registrar
                     .register(contract)
                     .map_err(|r| r.into_code_error())?;
@@ -391,4 +438,90 @@ fn a_bundle_may_change_loader_between_reloads() {
         runtime.library_stats().opened,
         runtime.library_stats().closed + 1
     );
+}
+
+/// Strings and bytes cross into an engine function as views and come back
+/// owned, through a typed call, a binding and an instance; an engine's
+/// `Contracts` reaches engine functions and host functions alike through
+/// their packed form.
+#[test]
+fn strings_and_bytes_cross_typed_calls_and_engine_calls() {
+    let tmp = TempDir::new("loader-text");
+    let objects = Arc::new(Objects::default());
+    let runtime = runtime(&objects);
+    runtime
+        .load_bundle(bundle(tmp.path(), "v1", "answer 100", "1.0.0"))
+        .unwrap();
+    extern "C" fn triple(x: u32) -> u32 {
+        x * 3
+    }
+    runtime
+        .register_host_contract(
+            HostContract::new("test.host", V1).typed("triple", triple as extern "C" fn(u32) -> u32),
+        )
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let contract = guard.find("reload.test", V1).unwrap();
+    let upper = contract
+        .typed::<extern "C" fn(Str) -> String>("upper")
+        .unwrap();
+    assert_eq!(upper.try_call("grüße").unwrap(), "GRÜSSE");
+    assert_eq!(upper.call(""), "");
+    let sum = contract
+        .typed::<extern "C" fn(Bytes, u32) -> u64>("sum")
+        .unwrap();
+    assert_eq!(sum.call(&[1, 2, 250], 0), 253);
+    let reverse = contract
+        .bind::<extern "C" fn(Bytes, u32) -> Vec<u8>>("reverse")
+        .unwrap();
+    assert_eq!(guard.bound(&reverse).unwrap().call(b"abc", 1), b"cba");
+    assert!(matches!(
+        contract.typed::<extern "C" fn(Str) -> Vec<u8>>("upper"),
+        Err(FindError::SignatureMismatch { .. })
+    ));
+    let mut instance = contract.create_instance().unwrap();
+    let mut upper = instance
+        .typed::<extern "C" fn(Str) -> String>("upper")
+        .unwrap();
+    assert_eq!(upper.call("x").unwrap(), "X");
+    drop(instance);
+
+    let contracts = objects.contracts.lock().unwrap().clone().unwrap();
+    let handle = contracts.find("reload.test", V1).unwrap();
+    assert_eq!(
+        contracts
+            .call(handle, "upper", "string( str )", &[Value::Str("abc")])
+            .unwrap(),
+        Value::String("ABC".to_owned())
+    );
+    assert_eq!(
+        contracts
+            .call(
+                handle,
+                "reverse",
+                "buf(bytes,u32)",
+                &[Value::Bytes(&[1, 2]), Value::U32(1)]
+            )
+            .unwrap(),
+        Value::Buf(vec![2, 1])
+    );
+    let host = contracts.find("test.host", V1).unwrap();
+    assert_eq!(
+        contracts
+            .call(host, "triple", "u32(u32)", &[Value::U32(14)])
+            .unwrap(),
+        Value::U32(42),
+        "a host function is called through its packed form"
+    );
+    let wrong = contracts
+        .call(handle, "upper", "buf(str)", &[Value::Str("abc")])
+        .unwrap_err();
+    assert_eq!(wrong.code, polyplug_abi::ERR_BAD_ARGUMENT, "{wrong}");
+    let missing = contracts.call(handle, "nope", "u32()", &[]).unwrap_err();
+    assert_eq!(missing.code, polyplug_abi::ERR_NOT_FOUND, "{missing}");
+    let bad_args = contracts
+        .call(handle, "upper", "string(str)", &[Value::U32(1)])
+        .unwrap_err();
+    assert_eq!(bad_args.code, polyplug_abi::ERR_BAD_ARGUMENT, "{bad_args}");
 }

@@ -52,6 +52,14 @@ int main(void) {
     FIELD(PpStrView, ptr);
     FIELD(PpStrView, len);
 
+    TYPE(PpBytesView);
+    FIELD(PpBytesView, ptr);
+    FIELD(PpBytesView, len);
+
+    TYPE(PpOwnedBuf);
+    FIELD(PpOwnedBuf, ptr);
+    FIELD(PpOwnedBuf, len);
+
     TYPE(PpVersion);
     FIELD(PpVersion, major);
     FIELD(PpVersion, minor);
@@ -73,6 +81,7 @@ int main(void) {
     FIELD(PpTypedEntry, name);
     FIELD(PpTypedEntry, signature);
     FIELD(PpTypedEntry, func);
+    FIELD(PpTypedEntry, packed);
 
     TYPE(PpContextEntry);
     FIELD(PpContextEntry, name);

@@ -49,8 +49,8 @@ const PpNativeEntry NATIVE[] = {
 };
 
 const PpTypedEntry TYPED[] = {
-    {PP_STR_INIT("add"), PP_STR_INIT("u32(u32,u32)"), reinterpret_cast<PpVoidFn>(add_typed)},
-    {PP_STR_INIT("version"), PP_STR_INIT("u32()"), reinterpret_cast<PpVoidFn>(version)},
+    {PP_STR_INIT("add"), PP_STR_INIT("u32(u32,u32)"), reinterpret_cast<PpVoidFn>(add_typed), nullptr},
+    {PP_STR_INIT("version"), PP_STR_INIT("u32()"), reinterpret_cast<PpVoidFn>(version), nullptr},
 };
 
 }  // namespace

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use polyplug::loader::Logger;
+use polyplug::loader::{Contracts, Logger};
 
 use crate::budget::Budget;
 use crate::guest::WasmType;
@@ -62,6 +62,7 @@ pub(crate) trait Compiled: Send + Sync + 'static {
         &self,
         functions: &[String],
         logger: &Logger,
+        contracts: &Contracts,
     ) -> Result<Box<dyn Running>, Failure>;
 }
 

@@ -16,6 +16,9 @@ use polyplug::loader::{TypedSignature, ValueType};
 
 /// The export that runs on every new wasm instance.
 pub(crate) const INIT_EXPORT: &str = "polyplug_init";
+/// The guest's allocator, `(size, align) -> ptr`, for what the host
+/// copies into its memory.
+pub(crate) const ALLOC_EXPORT: &str = "polyplug_alloc";
 /// The function name of the instance constructor.
 pub(crate) const INSTANCE_FUNCTION: &str = "+instance";
 

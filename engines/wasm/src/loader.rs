@@ -2,7 +2,7 @@
 //! in per-thread and per-instance wasm instances under the bundle's
 //! budget.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,15 +11,15 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use polyplug::LogLevel;
 use polyplug::Version;
 use polyplug::loader::{
-    CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, EngineInstances, Fault,
-    LoadedCode, Loader, Logger, Registrar, TypedSignature, Value, ValueType,
+    CodeError, CodeSource, Contracts, EngineContract, EngineFn, EngineInstance, EngineInstances,
+    Fault, LoadedCode, Loader, Logger, Registrar, TypedSignature, Value, ValueType,
 };
 use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_INTERNAL, ERR_INVALID, ERR_TRAP};
 
 use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue};
 use crate::budget::{Budget, WasmConfig};
 use crate::guest::{self, ContractExport, ExportKind, WasmType};
-use crate::wasmi_engine::{HOST_MODULE, LOG_IMPORT, Wasmi};
+use crate::wasmi_engine::{CALL_IMPORT, FIND_IMPORT, HOST_MODULE, LOG_IMPORT, Wasmi};
 
 /// Counts of the engine objects a [`WasmLoader`] made and dropped.
 ///
@@ -196,10 +196,14 @@ impl Drop for Counted {
     }
 }
 
-/// One thread's wasm instance of one load.
+/// One thread's wasm instance of one load. Only shared references to it
+/// are ever made ([W1]): while a call runs, its instance is moved out to
+/// the calling frame and `busy` is set, so a nested call on this thread
+/// (through a host import that reaches a native contract that calls back)
+/// finds it busy and fails instead of aliasing the running instance.
 struct PerThread {
-    instance: Option<Counted>,
-    busy: bool,
+    instance: Cell<Option<Counted>>,
+    busy: Cell<bool>,
 }
 
 /// A `PerThread` owned by its load, reached by its thread through the
@@ -225,6 +229,7 @@ struct ModuleState {
     live: Arc<AtomicU64>,
     budget: Budget,
     logger: Logger,
+    contracts: Contracts,
     counters: Arc<Counters>,
 }
 
@@ -253,13 +258,11 @@ thread_local! {
 }
 
 /// Resets a per-thread instance's busy flag, also when a call unwinds.
-struct Busy(*mut PerThread);
+struct Busy<'a>(&'a PerThread);
 
-impl Drop for Busy {
+impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        // SAFETY: [W1] the slot of this thread and this live load, set busy
-        // by this call.
-        unsafe { (*self.0).busy = false };
+        self.0.busy.set(false);
     }
 }
 
@@ -278,13 +281,17 @@ impl ModuleState {
                 ),
             });
         }
-        let running = match self.compiled.instantiate(&self.functions, &self.logger) {
-            Ok(running) => running,
-            Err(failure) => {
-                self.live.fetch_sub(1, Ordering::Relaxed);
-                return Err(failure);
-            }
-        };
+        let running =
+            match self
+                .compiled
+                .instantiate(&self.functions, &self.logger, &self.contracts)
+            {
+                Ok(running) => running,
+                Err(failure) => {
+                    self.live.fetch_sub(1, Ordering::Relaxed);
+                    return Err(failure);
+                }
+            };
         bump(&self.counters.instances_made);
         let mut counted = Counted {
             running,
@@ -311,8 +318,8 @@ impl ModuleState {
             // with the load, on the writer side).
             slots.retain(|(_, _, alive)| alive.strong_count() > 0);
             let slot = Box::into_raw(Box::new(PerThread {
-                instance: None,
-                busy: false,
+                instance: Cell::new(None),
+                busy: Cell::new(false),
             }));
             self.per_thread
                 .lock()
@@ -333,30 +340,24 @@ impl ModuleState {
         let slot = self.thread_slot()?;
         // SAFETY: [W1] this thread's slot of this load, which is alive
         // (the caller's guard keeps it); only this thread reaches it, and
-        // `busy` refuses a nested call on it.
-        let per_thread = unsafe { &mut *slot };
-        if per_thread.busy {
+        // only through shared references.
+        let per_thread: &PerThread = unsafe { &*slot };
+        if per_thread.busy.replace(true) {
             return Err(Failure {
                 code: ERR_INTERNAL,
-                what: "re-entrant call into the same module on this thread".to_owned(),
+                what: "re-entrant call into the same module on this thread (a host import reached a contract that called back into it)".to_owned(),
             });
         }
-        per_thread.busy = true;
-        let _busy = Busy(slot);
-        if per_thread.instance.is_none() {
-            per_thread.instance = Some(self.instantiate()?);
-        }
-        let Some(instance) = per_thread.instance.as_mut() else {
-            return Err(Failure {
-                code: ERR_INTERNAL,
-                what: "no instance".to_owned(),
-            });
+        let _busy = Busy(per_thread);
+        let mut instance = match per_thread.instance.take() {
+            Some(instance) => instance,
+            None => self.instantiate()?,
         };
         let result = instance.running.call(index, args);
-        if result.is_err() {
-            // A trap may leave memory and globals half-updated: the next
-            // call on this thread gets a fresh instance.
-            per_thread.instance = None;
+        // A trap may leave memory and globals half-updated: the next call
+        // on this thread gets a fresh instance.
+        if result.is_ok() {
+            per_thread.instance.set(Some(instance));
         }
         result
     }
@@ -413,8 +414,8 @@ struct WasmFn {
     signature: TypedSignature,
 }
 
-fn to_wasm(value: Value) -> Option<WasmValue> {
-    Some(match value {
+fn to_wasm(value: &Value<'_>) -> Option<WasmValue> {
+    Some(match *value {
         Value::U32(v) => WasmValue::I32(v.cast_signed()),
         Value::I32(v) => WasmValue::I32(v),
         Value::U64(v) => WasmValue::I64(v.cast_signed()),
@@ -425,7 +426,7 @@ fn to_wasm(value: Value) -> Option<WasmValue> {
     })
 }
 
-fn from_wasm(value: Option<WasmValue>, ty: Option<ValueType>) -> Option<Value> {
+fn from_wasm(value: Option<WasmValue>, ty: Option<ValueType>) -> Option<Value<'static>> {
     Some(match (ty, value) {
         (None, None) => Value::Void,
         (Some(ValueType::U32), Some(WasmValue::I32(v))) => Value::U32(v.cast_unsigned()),
@@ -450,13 +451,17 @@ impl WasmFn {
 }
 
 impl EngineFn for WasmFn {
-    fn call(&self, instance: Option<&mut EngineInstance>, args: &[Value]) -> Result<Value, Fault> {
+    fn call(
+        &self,
+        instance: Option<&mut EngineInstance>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
         let Some(state) = self.state.upgrade() else {
             return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
         };
         let mut wasm = [WasmValue::I32(0); 6];
         for (slot, arg) in wasm.iter_mut().zip(args) {
-            *slot = to_wasm(*arg).ok_or_else(|| {
+            *slot = to_wasm(arg).ok_or_else(|| {
                 Fault::new(ERR_BAD_ARGUMENT, format!("{arg:?} cannot cross into wasm"))
             })?;
         }
@@ -581,6 +586,7 @@ impl Loader for WasmLoader {
             live: Arc::new(AtomicU64::new(0)),
             budget,
             logger: registrar.logger(),
+            contracts: registrar.contracts(),
             counters: Arc::clone(&self.counters),
         };
         let checked = check_module(&file, compiled.as_ref());
@@ -647,19 +653,41 @@ type Checked = (BTreeMap<String, Declared>, Vec<String>, Option<usize>);
 /// Checks imports and exports against the guest ABI; returns the
 /// contracts, the export names by call index, and `polyplug_init`'s index.
 fn check_module(file: &std::path::Path, compiled: &dyn Compiled) -> Result<Checked, CodeError> {
-    let log_type = Item::Func {
-        params: vec![WasmType::I32, WasmType::I32, WasmType::I32],
-        results: Vec::new(),
+    let func = |params: &[WasmType], results: &[WasmType]| Item::Func {
+        params: params.to_vec(),
+        results: results.to_vec(),
     };
+    use WasmType::{I32, I64};
+    let provided = [
+        (LOG_IMPORT, func(&[I32, I32, I32], &[])),
+        (FIND_IMPORT, func(&[I32, I32, I32, I32], &[I64])),
+        (
+            CALL_IMPORT,
+            func(&[I64, I32, I32, I32, I32, I32, I32], &[I32]),
+        ),
+    ];
     for (module, name, item) in compiled.imports() {
-        if module != HOST_MODULE || name != LOG_IMPORT || item != log_type {
-            return Err(CodeError::new(
-                file,
-                format!("import {module}.{name}"),
-                format!(
-                    "the host provides only {HOST_MODULE}.{LOG_IMPORT}: (i32, i32, i32) -> (), found {item:?}"
-                ),
-            ));
+        let known = provided
+            .iter()
+            .find(|(n, _)| module == HOST_MODULE && *n == name);
+        match known {
+            Some((_, expected)) if *expected == item => {}
+            Some((_, expected)) => {
+                return Err(CodeError::new(
+                    file,
+                    format!("import {module}.{name}"),
+                    format!("expected {expected:?}, found {item:?}"),
+                ));
+            }
+            None => {
+                return Err(CodeError::new(
+                    file,
+                    format!("import {module}.{name}"),
+                    format!(
+                        "the host provides only {HOST_MODULE}.{LOG_IMPORT}, {HOST_MODULE}.{FIND_IMPORT} and {HOST_MODULE}.{CALL_IMPORT}; found {item:?}"
+                    ),
+                ));
+            }
         }
     }
     let status_type = Item::Func {

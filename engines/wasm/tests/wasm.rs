@@ -613,3 +613,66 @@ fn a_bundle_moves_from_native_to_wasm_and_back() {
     let libraries = runtime.library_stats();
     assert_eq!((libraries.opened, libraries.closed), (2, 1));
 }
+
+/// `chain.wat` as contract `contract`, in a bundle of its own.
+fn chain_bundle(dir: &Path, contract: &str) -> PathBuf {
+    let module = compile(&wat("chain.wat").replace("CONTRACT", contract));
+    let name = contract.replace('.', "-");
+    bundle(
+        dir,
+        &name,
+        &name,
+        "1.0.0",
+        &[(contract, "1.0.0")],
+        &module,
+        "",
+    )
+}
+
+/// One call path for every language, both ways: a C plugin calls a wasm
+/// contract through the host table (`pp_typed_call`), which calls a Rust
+/// plugin through the host imports; a wasm guest calls the C plugin, which
+/// calls the other wasm module; and a call that comes back into the module
+/// already running on this thread is an error, not an aliased instance.
+#[test]
+fn calls_cross_native_and_wasm_both_ways_and_reentry_is_an_error() {
+    let tmp = TempDir::new("chain");
+    let (runtime, _stats) = runtime();
+    runtime
+        .load_bundle(polyplug_fixtures::bundle("test-add"))
+        .unwrap();
+    runtime
+        .load_bundle(polyplug_fixtures::bundle("c-caller"))
+        .unwrap();
+    runtime
+        .load_bundle(chain_bundle(&tmp.0, "chain.wasm"))
+        .unwrap();
+    runtime
+        .load_bundle(chain_bundle(&tmp.0, "relay.wasm"))
+        .unwrap();
+    let reader = runtime.reader();
+    let call = |contract: &str, function: &str, x: u32| {
+        let guard = reader.pin();
+        guard
+            .find(contract, V1)
+            .unwrap()
+            .typed::<extern "C" fn(u32) -> u32>(function)
+            .unwrap()
+            .try_call(x)
+            .unwrap()
+    };
+    // wasm -> Rust plugin.
+    assert_eq!(call("chain.wasm", "inc_via_native", 41), 42);
+    // C plugin -> wasm -> Rust plugin.
+    assert_eq!(call("test.caller", "call_wasm", 41), 42);
+    // wasm -> C plugin -> another wasm module -> Rust plugin.
+    assert_eq!(call("relay.wasm", "via_c", 9), 10);
+    // wasm -> C plugin -> the same wasm module on this thread: refused.
+    assert_eq!(
+        call("chain.wasm", "via_c", 9),
+        0xE000_0000 | polyplug_abi::ERR_INTERNAL,
+        "re-entry into the running instance fails with ERR_INTERNAL"
+    );
+    // The module still serves after the refused re-entry.
+    assert_eq!(call("chain.wasm", "inc_via_native", 1), 2);
+}
