@@ -2,11 +2,12 @@
 # Sanitizers, on nightly with an instrumented std (-Zbuild-std):
 #
 # - tsan: ThreadSanitizer over the concurrency tests (the runtime's reload
-#   scenarios, the store's black-box tests, the seed scenarios), each run
+#   and re-entrancy scenarios, the store's black-box tests, the seed
+#   scenarios), each run
 #   TSAN_LOOPS times (default 3);
 # - asan: AddressSanitizer with LeakSanitizer on over the load, reload and
 #   unload tests (contracts, failures, reload with a short soak, the
-#   bad-bundle corpus).
+#   bad-bundle corpus, re-entrant writes).
 #
 # `bash ci/san.sh` runs both; `bash ci/san.sh tsan` or `asan` runs one. Each
 # sanitizer builds into its own target directory, CARGO_TARGET_DIR/tsan
@@ -79,7 +80,7 @@ tsan() {
     local start
     start=$(date +%s)
     build thread \
-        -p polyplug --test reload \
+        -p polyplug --test reload --test reentrant \
         -p polyplug-store --test behaviour \
         -p polyplug-verification --test seed_scenarios
     echo "::: tsan build $(( $(date +%s) - start ))s"
@@ -89,7 +90,7 @@ tsan() {
         echo "::: tsan loop ${loop}/${LOOPS}"
         for exe in "${exes[@]}"; do
             case "$exe" in
-                */reload-*) dir=polyplug ;;
+                */reload-*|*/reentrant-*) dir=polyplug ;;
                 */behaviour-*) dir=store ;;
                 *) dir=verification ;;
             esac
@@ -104,7 +105,8 @@ asan() {
     local start
     start=$(date +%s)
     build address -p polyplug \
-        --test contracts --test failures --test reload --test bad_bundles
+        --test contracts --test failures --test reload --test bad_bundles \
+        --test reentrant
     echo "::: asan build $(( $(date +%s) - start ))s"
     local supp="$ROOT/ci/lsan.supp"
     local lsan="report_objects=1"
