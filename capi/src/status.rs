@@ -1,0 +1,295 @@
+//! Status codes: what every exported function returns, one `uint32_t`
+//! constant per kind of failure, and the conversion from the runtime's
+//! typed errors.
+//!
+//! Codes are plain integers, never a Rust enum, so any value a C host holds
+//! is a valid one. A code names the kind; the message of the last failure
+//! (`polyplug_last_error_message`) names the thing.
+
+use std::ffi::c_char;
+
+use engine::{CallError, FindError, InstanceError, LoadError};
+
+/// What a call of the C API did: `POLYPLUG_OK` or one `POLYPLUG_ERR_*`.
+pub type polyplug_status = u32;
+
+/// Success.
+pub const POLYPLUG_OK: polyplug_status = 0;
+
+/// A required pointer argument is NULL; the message names the argument.
+pub const POLYPLUG_ERR_NULL: polyplug_status = 1;
+/// A string argument is not UTF-8; the message names the argument.
+pub const POLYPLUG_ERR_UTF8: polyplug_status = 2;
+/// Not a live object of the kind the argument needs: another kind of
+/// object, a destroyed one (while its memory is not reused), a misaligned
+/// pointer, or an integer that cannot be a contract handle.
+pub const POLYPLUG_ERR_INVALID_HANDLE: polyplug_status = 3;
+/// A reader, guard or function used on a thread other than the one that
+/// made it.
+pub const POLYPLUG_ERR_WRONG_THREAD: polyplug_status = 4;
+/// A guard that was unpinned (or repinned into another slot generation).
+pub const POLYPLUG_ERR_STALE_GUARD: polyplug_status = 5;
+/// Refused because the object is in use: a runtime with live readers, a
+/// reader with live guards, a guard in use by a call further up the stack,
+/// an instance in a call on another thread, a listener destroyed from its
+/// own callback.
+pub const POLYPLUG_ERR_BUSY: polyplug_status = 6;
+/// A reader already has `POLYPLUG_MAX_GUARDS` live guards.
+pub const POLYPLUG_ERR_GUARD_LIMIT: polyplug_status = 7;
+/// polyplug panicked; the panic was caught at the boundary. A bug in
+/// polyplug: please report it with the message.
+pub const POLYPLUG_ERR_PANIC: polyplug_status = 8;
+/// Reserved for a write operation called from an event callback of the
+/// same runtime.
+pub const POLYPLUG_ERR_REENTRANT: polyplug_status = 9;
+
+/// No loaded contract of that name satisfies the minimum version.
+pub const POLYPLUG_ERR_NOT_FOUND: polyplug_status = 20;
+/// The contract handle's contract was unloaded.
+pub const POLYPLUG_ERR_STALE_CONTRACT: polyplug_status = 21;
+/// The contract has no function of that name and kind.
+pub const POLYPLUG_ERR_NO_FUNCTION: polyplug_status = 22;
+/// The typed function's registered signature is not the one asked for.
+pub const POLYPLUG_ERR_SIGNATURE_MISMATCH: polyplug_status = 23;
+/// The contract makes no instances.
+pub const POLYPLUG_ERR_STATELESS: polyplug_status = 24;
+
+/// A plugin function returned an error code; `polyplug_last_error_code`
+/// gives the plugin's code.
+pub const POLYPLUG_ERR_CALL: polyplug_status = 30;
+
+/// The bundle directory or its manifest is unusable.
+pub const POLYPLUG_ERR_BUNDLE: polyplug_status = 40;
+/// The library could not be opened or is not a polyplug plugin.
+pub const POLYPLUG_ERR_LIBRARY: polyplug_status = 41;
+/// The manifest names a loader this runtime does not have.
+pub const POLYPLUG_ERR_UNSUPPORTED_LOADER: polyplug_status = 42;
+/// A bundle of that name is already loaded.
+pub const POLYPLUG_ERR_ALREADY_LOADED: polyplug_status = 43;
+/// A required contract is not provided by anything loaded.
+pub const POLYPLUG_ERR_MISSING_PROVIDER: polyplug_status = 44;
+/// The bundles of a directory require each other in a cycle.
+pub const POLYPLUG_ERR_DEPENDENCY_CYCLE: polyplug_status = 45;
+/// The plugin's entry point failed; `polyplug_last_error_code` gives its
+/// code.
+pub const POLYPLUG_ERR_INIT_FAILED: polyplug_status = 46;
+/// A registered contract failed validation.
+pub const POLYPLUG_ERR_INVALID_CONTRACT: polyplug_status = 47;
+/// The plugin registered a contract its manifest does not declare.
+pub const POLYPLUG_ERR_UNDECLARED: polyplug_status = 48;
+/// The plugin registered one contract twice.
+pub const POLYPLUG_ERR_DUPLICATE_CONTRACT: polyplug_status = 49;
+/// The manifest declares a contract the plugin did not register.
+pub const POLYPLUG_ERR_NOT_REGISTERED: polyplug_status = 50;
+/// A reload's new version lacks a contract the serving one provides.
+pub const POLYPLUG_ERR_RELOAD_LACKS_CONTRACT: polyplug_status = 51;
+/// A reload's new version would break a bundle that depends on it.
+pub const POLYPLUG_ERR_BREAKS_DEPENDENT: polyplug_status = 52;
+/// A reload from a directory whose manifest names another bundle.
+pub const POLYPLUG_ERR_NAME_MISMATCH: polyplug_status = 53;
+/// No bundle with that id (or name) is loaded.
+pub const POLYPLUG_ERR_UNKNOWN_BUNDLE: polyplug_status = 54;
+/// Unload refused: other bundles depend on this one.
+pub const POLYPLUG_ERR_HAS_DEPENDENTS: polyplug_status = 55;
+/// The contract store is full.
+pub const POLYPLUG_ERR_STORE_FULL: polyplug_status = 56;
+/// A directory of bundles could not be read.
+pub const POLYPLUG_ERR_READ_DIR: polyplug_status = 57;
+/// A host contract was refused (a bad name or signature, a duplicate
+/// function).
+pub const POLYPLUG_ERR_HOST_CONTRACT: polyplug_status = 58;
+/// `polyplug_drain` timed out: readers still hold retired tables.
+pub const POLYPLUG_ERR_DRAIN_TIMEOUT: polyplug_status = 60;
+/// An operating system error (creating the runtime's private directory,
+/// starting a thread).
+pub const POLYPLUG_ERR_IO: polyplug_status = 61;
+
+/// Every status and its name, for `polyplug_status_name`.
+const NAMES: [(polyplug_status, &str); 38] = [
+    (POLYPLUG_OK, "POLYPLUG_OK\0"),
+    (POLYPLUG_ERR_NULL, "POLYPLUG_ERR_NULL\0"),
+    (POLYPLUG_ERR_UTF8, "POLYPLUG_ERR_UTF8\0"),
+    (POLYPLUG_ERR_INVALID_HANDLE, "POLYPLUG_ERR_INVALID_HANDLE\0"),
+    (POLYPLUG_ERR_WRONG_THREAD, "POLYPLUG_ERR_WRONG_THREAD\0"),
+    (POLYPLUG_ERR_STALE_GUARD, "POLYPLUG_ERR_STALE_GUARD\0"),
+    (POLYPLUG_ERR_BUSY, "POLYPLUG_ERR_BUSY\0"),
+    (POLYPLUG_ERR_GUARD_LIMIT, "POLYPLUG_ERR_GUARD_LIMIT\0"),
+    (POLYPLUG_ERR_PANIC, "POLYPLUG_ERR_PANIC\0"),
+    (POLYPLUG_ERR_REENTRANT, "POLYPLUG_ERR_REENTRANT\0"),
+    (POLYPLUG_ERR_NOT_FOUND, "POLYPLUG_ERR_NOT_FOUND\0"),
+    (POLYPLUG_ERR_STALE_CONTRACT, "POLYPLUG_ERR_STALE_CONTRACT\0"),
+    (POLYPLUG_ERR_NO_FUNCTION, "POLYPLUG_ERR_NO_FUNCTION\0"),
+    (
+        POLYPLUG_ERR_SIGNATURE_MISMATCH,
+        "POLYPLUG_ERR_SIGNATURE_MISMATCH\0",
+    ),
+    (POLYPLUG_ERR_STATELESS, "POLYPLUG_ERR_STATELESS\0"),
+    (POLYPLUG_ERR_CALL, "POLYPLUG_ERR_CALL\0"),
+    (POLYPLUG_ERR_BUNDLE, "POLYPLUG_ERR_BUNDLE\0"),
+    (POLYPLUG_ERR_LIBRARY, "POLYPLUG_ERR_LIBRARY\0"),
+    (
+        POLYPLUG_ERR_UNSUPPORTED_LOADER,
+        "POLYPLUG_ERR_UNSUPPORTED_LOADER\0",
+    ),
+    (POLYPLUG_ERR_ALREADY_LOADED, "POLYPLUG_ERR_ALREADY_LOADED\0"),
+    (
+        POLYPLUG_ERR_MISSING_PROVIDER,
+        "POLYPLUG_ERR_MISSING_PROVIDER\0",
+    ),
+    (
+        POLYPLUG_ERR_DEPENDENCY_CYCLE,
+        "POLYPLUG_ERR_DEPENDENCY_CYCLE\0",
+    ),
+    (POLYPLUG_ERR_INIT_FAILED, "POLYPLUG_ERR_INIT_FAILED\0"),
+    (
+        POLYPLUG_ERR_INVALID_CONTRACT,
+        "POLYPLUG_ERR_INVALID_CONTRACT\0",
+    ),
+    (POLYPLUG_ERR_UNDECLARED, "POLYPLUG_ERR_UNDECLARED\0"),
+    (
+        POLYPLUG_ERR_DUPLICATE_CONTRACT,
+        "POLYPLUG_ERR_DUPLICATE_CONTRACT\0",
+    ),
+    (POLYPLUG_ERR_NOT_REGISTERED, "POLYPLUG_ERR_NOT_REGISTERED\0"),
+    (
+        POLYPLUG_ERR_RELOAD_LACKS_CONTRACT,
+        "POLYPLUG_ERR_RELOAD_LACKS_CONTRACT\0",
+    ),
+    (
+        POLYPLUG_ERR_BREAKS_DEPENDENT,
+        "POLYPLUG_ERR_BREAKS_DEPENDENT\0",
+    ),
+    (POLYPLUG_ERR_NAME_MISMATCH, "POLYPLUG_ERR_NAME_MISMATCH\0"),
+    (POLYPLUG_ERR_UNKNOWN_BUNDLE, "POLYPLUG_ERR_UNKNOWN_BUNDLE\0"),
+    (POLYPLUG_ERR_HAS_DEPENDENTS, "POLYPLUG_ERR_HAS_DEPENDENTS\0"),
+    (POLYPLUG_ERR_STORE_FULL, "POLYPLUG_ERR_STORE_FULL\0"),
+    (POLYPLUG_ERR_READ_DIR, "POLYPLUG_ERR_READ_DIR\0"),
+    (POLYPLUG_ERR_HOST_CONTRACT, "POLYPLUG_ERR_HOST_CONTRACT\0"),
+    (POLYPLUG_ERR_DRAIN_TIMEOUT, "POLYPLUG_ERR_DRAIN_TIMEOUT\0"),
+    (POLYPLUG_ERR_IO, "POLYPLUG_ERR_IO\0"),
+    (u32::MAX, "unknown polyplug_status\0"),
+];
+
+/// The name of `status` (`"POLYPLUG_ERR_STALE_GUARD"`), or `"unknown
+/// polyplug_status"`. A static, NUL-terminated string: never free it. Any
+/// thread.
+///
+/// ```c
+/// printf("%s\n", polyplug_status_name(POLYPLUG_ERR_NULL)); // POLYPLUG_ERR_NULL
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn polyplug_status_name(status: polyplug_status) -> *const c_char {
+    let name = NAMES
+        .iter()
+        .find(|(s, _)| *s == status)
+        .or(NAMES.last())
+        .map_or("\0", |(_, name)| name);
+    name.as_ptr().cast()
+}
+
+/// A failure on its way to the caller: its status, the plugin's code where
+/// there is one, and the message.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) status: polyplug_status,
+    pub(crate) code: u32,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(status: polyplug_status, message: impl Into<String>) -> Failure {
+        Failure {
+            status,
+            code: 0,
+            message: message.into(),
+        }
+    }
+
+    /// A NULL where the argument `name` is required.
+    pub(crate) fn null(name: &str) -> Failure {
+        Failure::new(POLYPLUG_ERR_NULL, format!("{name} is NULL"))
+    }
+}
+
+impl From<FindError> for Failure {
+    fn from(error: FindError) -> Failure {
+        let status = match &error {
+            FindError::NotFound { .. } => POLYPLUG_ERR_NOT_FOUND,
+            FindError::Stale { .. } => POLYPLUG_ERR_STALE_CONTRACT,
+            FindError::NoFunction { .. } => POLYPLUG_ERR_NO_FUNCTION,
+            FindError::SignatureMismatch { .. } => POLYPLUG_ERR_SIGNATURE_MISMATCH,
+            FindError::Stateless { .. } => POLYPLUG_ERR_STATELESS,
+        };
+        Failure::new(status, error.to_string())
+    }
+}
+
+impl From<CallError> for Failure {
+    fn from(error: CallError) -> Failure {
+        Failure {
+            status: POLYPLUG_ERR_CALL,
+            code: error.code,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<InstanceError> for Failure {
+    fn from(error: InstanceError) -> Failure {
+        match error {
+            InstanceError::Find(e) => e.into(),
+            InstanceError::Call(e) => e.into(),
+        }
+    }
+}
+
+impl From<LoadError> for Failure {
+    fn from(error: LoadError) -> Failure {
+        let (status, code) = match &error {
+            LoadError::Bundle(_) => (POLYPLUG_ERR_BUNDLE, 0),
+            LoadError::Native(_) => (POLYPLUG_ERR_LIBRARY, 0),
+            LoadError::UnsupportedLoader { .. } => (POLYPLUG_ERR_UNSUPPORTED_LOADER, 0),
+            LoadError::AlreadyLoaded { .. } => (POLYPLUG_ERR_ALREADY_LOADED, 0),
+            LoadError::MissingProvider { .. } => (POLYPLUG_ERR_MISSING_PROVIDER, 0),
+            LoadError::DependencyCycle { .. } => (POLYPLUG_ERR_DEPENDENCY_CYCLE, 0),
+            LoadError::InitFailed { code, .. } => (POLYPLUG_ERR_INIT_FAILED, *code),
+            LoadError::InvalidContract { .. } => (POLYPLUG_ERR_INVALID_CONTRACT, 0),
+            LoadError::Undeclared { .. } => (POLYPLUG_ERR_UNDECLARED, 0),
+            LoadError::DuplicateContract { .. } => (POLYPLUG_ERR_DUPLICATE_CONTRACT, 0),
+            LoadError::NotRegistered { .. } => (POLYPLUG_ERR_NOT_REGISTERED, 0),
+            LoadError::ReloadLacksContract { .. } => (POLYPLUG_ERR_RELOAD_LACKS_CONTRACT, 0),
+            LoadError::BreaksDependent { .. } => (POLYPLUG_ERR_BREAKS_DEPENDENT, 0),
+            LoadError::NameMismatch { .. } => (POLYPLUG_ERR_NAME_MISMATCH, 0),
+            LoadError::UnknownBundle(_) => (POLYPLUG_ERR_UNKNOWN_BUNDLE, 0),
+            LoadError::HasDependents { .. } => (POLYPLUG_ERR_HAS_DEPENDENTS, 0),
+            LoadError::StoreFull { .. } => (POLYPLUG_ERR_STORE_FULL, 0),
+            LoadError::ReadDir { .. } => (POLYPLUG_ERR_READ_DIR, 0),
+            LoadError::HostContract(_) => (POLYPLUG_ERR_HOST_CONTRACT, 0),
+        };
+        Failure {
+            status,
+            code,
+            message: error.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_its_own_name() {
+        let mut seen = std::collections::HashSet::new();
+        for (status, name) in NAMES {
+            assert!(seen.insert(status), "status {status} listed twice");
+            assert!(name.ends_with('\0'));
+        }
+        // SAFETY: names are static and NUL-terminated (checked above).
+        let name = unsafe { std::ffi::CStr::from_ptr(polyplug_status_name(POLYPLUG_ERR_BUSY)) };
+        assert_eq!(name.to_str(), Ok("POLYPLUG_ERR_BUSY"));
+        // SAFETY: as above.
+        let unknown = unsafe { std::ffi::CStr::from_ptr(polyplug_status_name(12345)) };
+        assert_eq!(unknown.to_str(), Ok("unknown polyplug_status"));
+    }
+}
