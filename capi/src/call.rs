@@ -183,7 +183,7 @@ pub unsafe extern "C" fn polyplug_fn_get(
                     return Err(Failure::new(
                         POLYPLUG_ERR_WRONG_THREAD,
                         format!(
-                            "function {} was made on another thread than this guard's",
+                            "function {} was made on a thread other than this guard's",
                             f.binding.name()
                         ),
                     ));
@@ -436,4 +436,81 @@ pub unsafe extern "C" fn polyplug_instance_destroy(
         drop(unsafe { take_back(instance) });
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CString;
+
+    use super::*;
+    use crate::read::{
+        polyplug_find, polyplug_pin, polyplug_reader_destroy, polyplug_reader_new, polyplug_unpin,
+    };
+    use crate::runtime::{polyplug_load_bundle, polyplug_runtime_destroy, polyplug_runtime_new};
+    use crate::status::POLYPLUG_OK;
+
+    /// An instance takes one call at a time: while a call holds it, another
+    /// call or its destruction is refused.
+    #[test]
+    fn a_busy_instance_is_refused() {
+        let dir = CString::new(polyplug_fixtures::bundle("reload-v1").to_str().unwrap()).unwrap();
+        let mut runtime = std::ptr::null_mut();
+        let mut reader = std::ptr::null_mut();
+        let mut guard = polyplug_guard::NONE;
+        let mut contract = 0;
+        let mut instance = std::ptr::null_mut();
+        let version = Version::new(1, 0, 0);
+        // SAFETY (each block below): every pointer is a live local or a
+        // handle the library returned and that is not yet destroyed.
+        let statuses = [
+            // SAFETY: as above.
+            unsafe { polyplug_runtime_new(&mut runtime) },
+            // SAFETY: as above.
+            unsafe { polyplug_load_bundle(runtime, dir.as_ptr(), std::ptr::null_mut()) },
+            // SAFETY: as above.
+            unsafe { polyplug_reader_new(runtime, &mut reader) },
+            // SAFETY: as above.
+            unsafe { polyplug_pin(reader, &mut guard) },
+            // SAFETY: as above.
+            unsafe { polyplug_find(guard, c"reload.test".as_ptr(), version, &mut contract) },
+            // SAFETY: as above.
+            unsafe { polyplug_instance_new(guard, contract, &mut instance) },
+            // SAFETY: as above.
+            unsafe { polyplug_unpin(guard) },
+        ];
+        assert_eq!(statuses, [POLYPLUG_OK; 7]);
+        // SAFETY: a live instance from the library.
+        let object = unsafe { &*instance };
+        claim(object).unwrap(); // a call in progress, as on another thread
+        let args = [0u32; 2];
+        let mut out = 0u32;
+        let out_ptr: *mut u32 = &raw mut out;
+        let call = |instance| {
+            // SAFETY: reload.test's `bump` reads two u32 and writes one.
+            unsafe {
+                polyplug_instance_call(
+                    instance,
+                    c"bump".as_ptr(),
+                    args.as_ptr().cast(),
+                    out_ptr.cast(),
+                )
+            }
+        };
+        assert_eq!(call(instance), POLYPLUG_ERR_BUSY);
+        // SAFETY: as above.
+        let destroy = unsafe { polyplug_instance_destroy(instance) };
+        assert_eq!(destroy, POLYPLUG_ERR_BUSY);
+        release(object);
+        assert_eq!(call(instance), POLYPLUG_OK);
+        assert_eq!(out, 1);
+        let statuses = [
+            // SAFETY: handles from the library, destroyed once, in order.
+            unsafe { polyplug_instance_destroy(instance) },
+            // SAFETY: as above.
+            unsafe { polyplug_reader_destroy(reader) },
+            // SAFETY: as above.
+            unsafe { polyplug_runtime_destroy(runtime) },
+        ];
+        assert_eq!(statuses, [POLYPLUG_OK; 3]);
+    }
 }

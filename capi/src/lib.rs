@@ -80,7 +80,6 @@
     reason = "the C API's types carry the names C hosts write: polyplug_runtime, polyplug_guard"
 )]
 
-// In header order: cbindgen writes items in the order of these modules.
 mod bundles;
 mod call;
 mod error;

@@ -86,11 +86,18 @@ pub(crate) unsafe fn live<'a, T: Tagged>(ptr: *const T, arg: &str) -> Result<&'a
         }
         DEAD => Err(Failure::new(
             POLYPLUG_ERR_INVALID_HANDLE,
-            format!("{arg} ({ptr:p}) is a destroyed {}", T::KIND),
+            format!(
+                "{arg} ({ptr:p}) is not a live {}: it was destroyed",
+                T::KIND
+            ),
         )),
+        // The allocator may have written over the DEAD tag of a freed object.
         _ => Err(Failure::new(
             POLYPLUG_ERR_INVALID_HANDLE,
-            format!("{arg} ({ptr:p}) is not a live {}", T::KIND),
+            format!(
+                "{arg} ({ptr:p}) is not a live {}: destroyed, or another kind of object",
+                T::KIND
+            ),
         )),
     }
 }
@@ -220,6 +227,15 @@ pub(crate) fn c_string(text: &str) -> std::ffi::CString {
     std::ffi::CString::new(bytes).unwrap_or_default()
 }
 
+/// Refuses a list out-pointer that is NULL with a capacity above 0, before
+/// a write operation changes anything.
+pub(crate) fn check_list(out: *const u64, cap: usize) -> Result<(), Failure> {
+    if cap > 0 && out.is_null() {
+        return Err(Failure::null("ids (with a capacity above 0)"));
+    }
+    Ok(())
+}
+
 /// Writes the first `cap` of `ids` to `out` and their number to `*count`
 /// (unless `count` is NULL).
 ///
@@ -233,9 +249,7 @@ pub(crate) unsafe fn put_list(
     cap: usize,
     count: *mut usize,
 ) -> Result<(), Failure> {
-    if cap > 0 && out.is_null() {
-        return Err(Failure::null("ids (with a capacity above 0)"));
-    }
+    check_list(out, cap)?;
     for (i, id) in ids.iter().take(cap).enumerate() {
         // SAFETY: [C4] `i < cap`, and `out` points to `cap` values.
         let slot = unsafe { out.add(i) };

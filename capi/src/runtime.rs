@@ -14,7 +14,7 @@ use engine::{BundleId, Runtime};
 
 use crate::error::guarded;
 use crate::object::{
-    Tag, Tagged, c_path, c_str, hand_out, live, put, put_list, put_optional, take_back,
+    Tag, Tagged, c_path, c_str, check_list, hand_out, live, put, put_list, put_optional, take_back,
 };
 use crate::status::{
     Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_DRAIN_TIMEOUT, POLYPLUG_ERR_IO,
@@ -217,6 +217,7 @@ pub unsafe extern "C" fn polyplug_load_dir(
         let rt = unsafe { self::runtime(runtime, "runtime") }?;
         // SAFETY: [C4] as documented.
         let dir = unsafe { c_path(dir, "dir") }?;
+        check_list(ids, cap)?;
         let loaded: Vec<u64> = rt
             .runtime
             .load_dir(dir)?
@@ -312,6 +313,7 @@ pub unsafe extern "C" fn polyplug_unload_cascade(
     guarded(|| {
         // SAFETY: [C1] as documented.
         let rt = unsafe { self::runtime(runtime, "runtime") }?;
+        check_list(ids, cap)?;
         let gone: Vec<u64> = rt
             .runtime
             .unload_cascade(BundleId::from_raw(bundle))?

@@ -6,7 +6,7 @@
 mod support;
 
 use polyplug_fixtures::bundle;
-use support::{build, run, test_source};
+use support::{build, example, run, test_source};
 
 #[test]
 fn seed_scenario_3_from_a_c_host_with_pthreads() {
@@ -38,4 +38,50 @@ fn a_c_host_uses_rust_c_and_cpp_plugins() {
     let out = run(&exe, &args);
     assert!(out.ends_with("ok\n"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn seed_scenario_3_from_a_cpp_host_with_std_thread() {
+    let exe = build("seed-cpp", &[test_source("seed.cpp")], true);
+    let out = run(&exe, &[&bundle("reload-v1"), &bundle("reload-v2")]);
+    assert!(out.ends_with("ok\n"), "{out}");
+    assert!(out.contains("POLYPLUG_ERR_SIGNATURE_MISMATCH: contract reload.test: typed function version is u32(), not u64(u64)"), "{out}");
+}
+
+#[test]
+fn the_example_c_host_runs() {
+    let exe = build("example-host-c", &[example("host.c")], false);
+    let out = run(&exe, &[&bundle("reload-v1"), &bundle("reload-v2")]);
+    assert_eq!(
+        out,
+        "v1 answers 100\n\
+         v2 answers 200\n\
+         reload from /no/such/bundle: POLYPLUG_ERR_BUNDLE\n\
+         still v2: 200\n\
+         event: reloaded reload-test 1.0 -> 2.0\n\
+         libraries opened 2, closed 2\n"
+    );
+}
+
+#[test]
+fn the_example_cpp_host_runs() {
+    let exe = build("example-host-cpp", &[example("host.cpp")], true);
+    let out = run(
+        &exe,
+        &[
+            &bundle("test-add"),
+            &bundle("reload-v1"),
+            &bundle("reload-v2"),
+        ],
+    );
+    assert_eq!(
+        out,
+        "inc(41) = 42\n\
+         add(2, 3) = 5\n\
+         native add = 42\n\
+         host twice(21) = 42\n\
+         POLYPLUG_ERR_SIGNATURE_MISMATCH: contract test.add: typed function inc is u32(u32), not u64(u64)\n\
+         v1 answers 100\n\
+         v2 answers 200\n"
+    );
 }

@@ -12,10 +12,6 @@
 //! programs with that sanitizer (the library itself stays uninstrumented):
 //! `ci/capi.sh` runs the C hosts that way.
 #![expect(
-    dead_code,
-    reason = "each test file uses the part of the support it needs"
-)]
-#![expect(
     clippy::expect_used,
     clippy::panic,
     reason = "test support: a failed step fails the test with its message"
