@@ -8,6 +8,7 @@
  *               <bad-abi> <bad-init-error> <bad-lacks-contract> <missing dir>
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -90,13 +91,13 @@ static uint32_t unpin_caller(void *instance, const void *args, void *out, PpAbiE
 
 /* A listener that tries to destroy itself from its callback. */
 static polyplug_listener *listener;
-static volatile polyplug_status self_destroy = POLYPLUG_OK;
-static volatile int callbacks;
+static atomic_uint self_destroy = POLYPLUG_OK;
+static atomic_int callbacks;
 
 static void on_event(void *user_data, const polyplug_event *event) {
     (void)user_data;
     (void)event;
-    if (callbacks++ == 0) self_destroy = polyplug_listener_destroy(listener);
+    if (atomic_fetch_add(&callbacks, 1) == 0) atomic_store(&self_destroy, polyplug_listener_destroy(listener));
 }
 
 int main(int argc, char **argv) {
@@ -351,15 +352,15 @@ int main(int argc, char **argv) {
     CHECK(polyplug_events_listen(runtime, on_event, NULL, &listener));
     CHECK(polyplug_reclaim(runtime, NULL));
     CHECK(polyplug_load_bundle(runtime, test_add, NULL)); /* an event for the callback */
-    for (int waited = 0; callbacks == 0 && waited < 10000; waited += 10) {
+    for (int waited = 0; atomic_load(&callbacks) == 0 && waited < 10000; waited += 10) {
         struct timespec ten_ms = {0, 10000000L};
         nanosleep(&ten_ms, NULL);
     }
-    EXPECT(callbacks > 0);
+    EXPECT(atomic_load(&callbacks) > 0);
     checked++;
-    if (self_destroy != POLYPLUG_ERR_BUSY) {
+    if (atomic_load(&self_destroy) != POLYPLUG_ERR_BUSY) {
         fprintf(stderr, "a listener destroyed itself from its callback: %s\n",
-                polyplug_status_name(self_destroy));
+                polyplug_status_name(atomic_load(&self_destroy)));
         failed++;
     }
     CHECK(polyplug_listener_destroy(listener));
