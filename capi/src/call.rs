@@ -180,13 +180,7 @@ pub unsafe extern "C" fn polyplug_fn_get(
         let func = unsafe {
             with_guard(guard, |g, reader| {
                 if f.thread != reader.thread {
-                    return Err(Failure::new(
-                        POLYPLUG_ERR_WRONG_THREAD,
-                        format!(
-                            "function {} was made on a thread other than this guard's",
-                            f.binding.name()
-                        ),
-                    ));
+                    return Err(fn_elsewhere(f));
                 }
                 Ok(g.bound_erased(&f.binding)?)
             })
@@ -194,6 +188,19 @@ pub unsafe extern "C" fn polyplug_fn_get(
         // SAFETY: [C4] as documented.
         unsafe { put(out, "out", Some(func)) }
     })
+}
+
+/// A function used under a guard of another thread.
+#[cold]
+#[inline(never)]
+fn fn_elsewhere(f: &polyplug_fn) -> Failure {
+    Failure::new(
+        POLYPLUG_ERR_WRONG_THREAD,
+        format!(
+            "function {} was made on a thread other than this guard's",
+            f.binding.name()
+        ),
+    )
 }
 
 /// Destroys a function handle, on the thread that made it.

@@ -31,6 +31,7 @@ thread_local! {
 /// Records `failure` as this thread's last error. A NUL inside the message
 /// becomes U+FFFD so that C sees the whole message.
 fn record(failure: Failure) {
+    let failure = failure.into_parts();
     let mut message = failure.message.replace('\0', "\u{fffd}").into_bytes();
     message.push(0);
     // `try_with`: during thread teardown the slot may be gone; the status
@@ -57,7 +58,7 @@ pub(crate) fn guarded(body: impl FnOnce() -> Result<(), Failure>) -> polyplug_st
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => POLYPLUG_OK,
         Ok(Err(failure)) => {
-            let status = failure.status;
+            let status = failure.status();
             record(failure);
             status
         }

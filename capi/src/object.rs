@@ -63,42 +63,46 @@ pub(crate) unsafe trait Tagged {
 ///
 /// \[C1\] `ptr` is NULL or a pointer this library returned (live or
 /// destroyed, its memory not handed out again).
+#[inline(always)]
 pub(crate) unsafe fn live<'a, T: Tagged>(ptr: *const T, arg: &str) -> Result<&'a T, Failure> {
-    if ptr.is_null() {
-        return Err(Failure::null(arg));
-    }
-    if !ptr.cast::<AtomicU64>().is_aligned() {
-        return Err(Failure::new(
-            POLYPLUG_ERR_INVALID_HANDLE,
-            format!("{arg} ({ptr:p}) is not a {}: misaligned", T::KIND),
-        ));
+    let tag = ptr.cast::<AtomicU64>();
+    if ptr.is_null() || !tag.is_aligned() {
+        return Err(not_live(ptr.cast(), arg, T::KIND, None));
     }
     // SAFETY: [C1] the pointer is non-NULL, aligned, and points to memory
     // this library allocated for an object with a tag first; reading the
     // tag of a destroyed object finds DEAD (or what the allocator wrote).
-    let tag = unsafe { &*ptr.cast::<AtomicU64>() };
+    let tag = unsafe { &*tag };
     // Relaxed: the host's own synchronisation orders the object's creation
     // before its use on another thread; the tag only tells kinds apart.
-    match tag.load(Ordering::Relaxed) {
-        t if t == T::TAG => {
-            // SAFETY: [C1] the tag is this kind's live tag: a live `T`.
-            Ok(unsafe { &*ptr })
-        }
-        DEAD => Err(Failure::new(
+    let value = tag.load(Ordering::Relaxed);
+    if value != T::TAG {
+        return Err(not_live(ptr.cast(), arg, T::KIND, Some(value)));
+    }
+    // SAFETY: [C1] the tag is this kind's live tag: a live `T`.
+    Ok(unsafe { &*ptr })
+}
+
+/// Why `ptr`, the argument `arg`, is not a live `kind`: NULL or misaligned
+/// (`tag` is `None`), destroyed, or something else.
+#[cold]
+#[inline(never)]
+fn not_live(ptr: *const u8, arg: &str, kind: &str, tag: Option<u64>) -> Failure {
+    match tag {
+        None if ptr.is_null() => Failure::null(arg),
+        None => Failure::new(
             POLYPLUG_ERR_INVALID_HANDLE,
-            format!(
-                "{arg} ({ptr:p}) is not a live {}: it was destroyed",
-                T::KIND
-            ),
-        )),
+            format!("{arg} ({ptr:p}) is not a {kind}: misaligned"),
+        ),
+        Some(DEAD) => Failure::new(
+            POLYPLUG_ERR_INVALID_HANDLE,
+            format!("{arg} ({ptr:p}) is not a live {kind}: it was destroyed"),
+        ),
         // The allocator may have written over the DEAD tag of a freed object.
-        _ => Err(Failure::new(
+        Some(_) => Failure::new(
             POLYPLUG_ERR_INVALID_HANDLE,
-            format!(
-                "{arg} ({ptr:p}) is not a live {}: destroyed, or another kind of object",
-                T::KIND
-            ),
-        )),
+            format!("{arg} ({ptr:p}) is not a live {kind}: destroyed, or another kind of object"),
+        ),
     }
 }
 
@@ -132,7 +136,7 @@ thread_local! {
 /// An identity of the calling thread: no two live threads share it (a
 /// thread-local's address). A thread that ended may pass it on to a new
 /// one.
-#[inline]
+#[inline(always)]
 pub(crate) fn this_thread() -> usize {
     MARK.with(|mark| std::ptr::from_ref(mark).addr())
 }

@@ -116,31 +116,45 @@ impl polyplug_guard {
 /// # Safety
 ///
 /// \[C1\] `guard.reader` is NULL or a reader from this library.
+#[inline(always)]
 unsafe fn slot_of<'a>(guard: polyplug_guard) -> Result<(&'a polyplug_reader, &'a Slot), Failure> {
     // SAFETY: [C1] forwarded.
     let reader = unsafe { live::<polyplug_reader>(guard.reader, "guard.reader") }?;
     if reader.thread != this_thread() {
-        return Err(Failure::new(
-            POLYPLUG_ERR_WRONG_THREAD,
+        return Err(wrong_thread(
             "guard used on a thread other than the one its reader was made on",
         ));
     }
     let index = usize::try_from(guard.token & SLOT_MASK).unwrap_or(usize::MAX);
-    let pinned = reader
-        .slots
-        .get(index)
-        .filter(|slot| slot.generation.get() == guard.token >> SLOT_BITS)
-        .filter(|_| reader.free.get() & (1 << index) == 0);
-    match pinned {
-        Some(slot) => Ok((reader, slot)),
-        None => Err(Failure::new(
-            POLYPLUG_ERR_STALE_GUARD,
-            format!(
-                "guard {:#x} of reader {:p} is not pinned: unpinned already, or never pinned",
-                guard.token, guard.reader
-            ),
-        )),
+    if let Some(slot) = reader.slots.get(index) {
+        // `index` < POLYPLUG_MAX_GUARDS here, so the shift is in range.
+        if slot.generation.get() == guard.token >> SLOT_BITS
+            && reader.free.get() & (1 << index) == 0
+        {
+            return Ok((reader, slot));
+        }
     }
+    Err(stale(guard))
+}
+
+/// A reader, guard or function used on the wrong thread.
+#[cold]
+#[inline(never)]
+pub(crate) fn wrong_thread(what: &str) -> Failure {
+    Failure::new(POLYPLUG_ERR_WRONG_THREAD, what)
+}
+
+/// A guard that is not pinned.
+#[cold]
+#[inline(never)]
+fn stale(guard: polyplug_guard) -> Failure {
+    Failure::new(
+        POLYPLUG_ERR_STALE_GUARD,
+        format!(
+            "guard {:#x} of reader {:p} is not pinned: unpinned already, or never pinned",
+            guard.token, guard.reader
+        ),
+    )
 }
 
 /// Marks a slot's guard in use for the life of this value.
@@ -158,7 +172,7 @@ impl Drop for InUse<'_> {
 /// # Safety
 ///
 /// \[C1\] as for [`slot_of`].
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn with_guard<R>(
     guard: polyplug_guard,
     body: impl FnOnce(&Guard<'static>, &polyplug_reader) -> Result<R, Failure>,

@@ -188,30 +188,58 @@ pub extern "C" fn polyplug_status_name(status: polyplug_status) -> *const c_char
 }
 
 /// A failure on its way to the caller: its status, the plugin's code where
-/// there is one, and the message.
+/// there is one, and the message. Boxed, so that a `Result<_, Failure>` on
+/// the hot paths is a word or two; built only on error paths, which are
+/// cold.
 #[derive(Debug)]
-pub(crate) struct Failure {
+pub(crate) struct Failure(Box<Failed>);
+
+#[derive(Debug)]
+pub(crate) struct Failed {
     pub(crate) status: polyplug_status,
     pub(crate) code: u32,
     pub(crate) message: String,
 }
 
 impl Failure {
-    pub(crate) fn new(status: polyplug_status, message: impl Into<String>) -> Failure {
-        Failure {
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn with_code(
+        status: polyplug_status,
+        code: u32,
+        message: impl Into<String>,
+    ) -> Failure {
+        Failure(Box::new(Failed {
             status,
-            code: 0,
+            code,
             message: message.into(),
-        }
+        }))
+    }
+
+    #[cold]
+    pub(crate) fn new(status: polyplug_status, message: impl Into<String>) -> Failure {
+        Failure::with_code(status, 0, message)
     }
 
     /// A NULL where the argument `name` is required.
+    #[cold]
     pub(crate) fn null(name: &str) -> Failure {
         Failure::new(POLYPLUG_ERR_NULL, format!("{name} is NULL"))
+    }
+
+    /// Its parts.
+    pub(crate) fn into_parts(self) -> Failed {
+        *self.0
+    }
+
+    /// Its status.
+    pub(crate) fn status(&self) -> polyplug_status {
+        self.0.status
     }
 }
 
 impl From<FindError> for Failure {
+    #[cold]
     fn from(error: FindError) -> Failure {
         let status = match &error {
             FindError::NotFound { .. } => POLYPLUG_ERR_NOT_FOUND,
@@ -225,12 +253,9 @@ impl From<FindError> for Failure {
 }
 
 impl From<CallError> for Failure {
+    #[cold]
     fn from(error: CallError) -> Failure {
-        Failure {
-            status: POLYPLUG_ERR_CALL,
-            code: error.code,
-            message: error.to_string(),
-        }
+        Failure::with_code(POLYPLUG_ERR_CALL, error.code, error.to_string())
     }
 }
 
@@ -244,6 +269,7 @@ impl From<InstanceError> for Failure {
 }
 
 impl From<LoadError> for Failure {
+    #[cold]
     fn from(error: LoadError) -> Failure {
         let (status, code) = match &error {
             LoadError::Bundle(_) => (POLYPLUG_ERR_BUNDLE, 0),
@@ -266,11 +292,7 @@ impl From<LoadError> for Failure {
             LoadError::ReadDir { .. } => (POLYPLUG_ERR_READ_DIR, 0),
             LoadError::HostContract(_) => (POLYPLUG_ERR_HOST_CONTRACT, 0),
         };
-        Failure {
-            status,
-            code,
-            message: error.to_string(),
-        }
+        Failure::with_code(status, code, error.to_string())
     }
 }
 

@@ -144,7 +144,10 @@ pub(crate) fn run_output(exe: &Path, args: &[&Path]) -> Output {
             // unseen, and so do the atomics that order them; without this,
             // TSan would report its interceptors (memcpy, calloc) called
             // from the library as races.
-            .env("TSAN_OPTIONS", "halt_on_error=1 ignore_noninstrumented_modules=1");
+            .env(
+                "TSAN_OPTIONS",
+                "halt_on_error=1 ignore_noninstrumented_modules=1",
+            );
     }
     command
         .output()
