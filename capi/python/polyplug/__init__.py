@@ -319,9 +319,9 @@ class Function:
         self.name = name
         self.signature = signature
         self._prototype = prototype(signature)
-        self._cache = (None, None)  # (address, ctypes function)
         self._key = next(_KEYS)
-        self._handle()  # check the signature now, on this thread
+        self._local = threading.local()
+        self._calls()  # check the signature now, on this thread
 
     def _handle(self):
         """This thread's ``polyplug_fn`` for this function."""
@@ -342,22 +342,48 @@ class Function:
             handle = state.functions[self._key] = pointer.value
         return handle
 
+    def _calls(self):
+        """This thread's call state: the C calls, the reader and function
+        handles, and the out-values, made once per thread."""
+        calls = getattr(self._local, "calls", None)
+        if calls is None or calls[1] != self._runtime._thread().functions.get(self._key):
+            lib = library()
+            handle = self._handle()
+            guard, pointer = _lib.Guard(), c_void_p()
+            calls = self._local.calls = (
+                self._runtime._reader(),
+                handle,
+                lib.polyplug_pin,
+                lib.polyplug_fn_get,
+                lib.polyplug_unpin,
+                guard,
+                byref(guard),
+                pointer,
+                byref(pointer),
+                {},  # address -> ctypes function
+            )
+        return calls
+
     def __call__(self, *args):
-        lib = library()
-        handle = self._handle()
-        guard = _lib.Guard()
-        _check(lib.polyplug_pin(self._runtime._reader(), byref(guard)))
+        reader, handle, pin, fn_get, unpin, guard, guard_ref, pointer, pointer_ref, made = (
+            self._local.calls if hasattr(self._local, "calls") else self._calls()
+        )
+        status = pin(reader, guard_ref)
+        if status:
+            _check(status)
         try:
-            pointer = c_void_p()
-            _check(lib.polyplug_fn_get(guard, handle, byref(pointer)))
-            address, function = self._cache
-            if address != pointer.value:
-                function = self._prototype(pointer.value)
-                self._cache = (pointer.value, function)
+            status = fn_get(guard, handle, pointer_ref)
+            if status:
+                _check(status)
+            address = pointer.value
+            function = made.get(address)
+            if function is None:
+                if len(made) > 64:  # old versions' addresses: forget them
+                    made.clear()
+                function = made[address] = self._prototype(address)
             return function(*args)
         finally:
-            lib.polyplug_unpin(guard)
-
+            unpin(guard)
 
 class Instance:
     """An instance of a stateful contract; it keeps the version that made
