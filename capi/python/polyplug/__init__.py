@@ -320,7 +320,6 @@ class Function:
         self.signature = signature
         self._prototype = prototype(signature)
         self._key = next(_KEYS)
-        self._local = threading.local()
         self._calls()  # check the signature now, on this thread
 
     def _handle(self):
@@ -343,14 +342,16 @@ class Function:
         return handle
 
     def _calls(self):
-        """This thread's call state: the C calls, the reader and function
-        handles, and the out-values, made once per thread."""
-        calls = getattr(self._local, "calls", None)
-        if calls is None or calls[1] != self._runtime._thread().functions.get(self._key):
+        """This thread's call state: the reader and function handles, the C
+        calls and the out-values, made once per thread and dropped by
+        ``release_thread``."""
+        state = self._runtime._thread()
+        calls = state.calls.get(self._key)
+        if calls is None:
             lib = library()
             handle = self._handle()
             guard, pointer = _lib.Guard(), c_void_p()
-            calls = self._local.calls = (
+            calls = state.calls[self._key] = (
                 self._runtime._reader(),
                 handle,
                 lib.polyplug_pin,
@@ -365,9 +366,7 @@ class Function:
         return calls
 
     def __call__(self, *args):
-        reader, handle, pin, fn_get, unpin, guard, guard_ref, pointer, pointer_ref, made = (
-            self._local.calls if hasattr(self._local, "calls") else self._calls()
-        )
+        reader, handle, pin, fn_get, unpin, guard, guard_ref, pointer, pointer_ref, made = self._calls()
         status = pin(reader, guard_ref)
         if status:
             _check(status)
@@ -384,6 +383,7 @@ class Function:
             return function(*args)
         finally:
             unpin(guard)
+
 
 class Instance:
     """An instance of a stateful contract; it keeps the version that made
@@ -503,7 +503,8 @@ class _ThreadState:
 
     def __init__(self):
         self.reader = None
-        self.functions = {}
+        self.functions = {}  # Function key -> polyplug_fn
+        self.calls = {}  # Function key -> call state (see Function._calls)
 
 
 class Runtime:
@@ -550,6 +551,7 @@ class Runtime:
         if state is None:
             return
         lib = library()
+        state.calls.clear()
         for handle in state.functions.values():
             _check(lib.polyplug_fn_destroy(handle))
         state.functions.clear()

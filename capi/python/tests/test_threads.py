@@ -114,3 +114,12 @@ def test_a_guard_stays_on_its_thread(bundle):
         assert [e.status_name for e in errors] == ["POLYPLUG_ERR_WRONG_THREAD"]
         with pytest.raises(polyplug.MisuseError, match="not pinned"):
             guard.find("test.add")  # unpinned by the with block
+
+
+def test_a_function_outlives_release_thread(bundle):
+    with polyplug.Runtime() as runtime:
+        runtime.load_bundle(bundle("test-add"))
+        inc = runtime.find("test.add").function("inc", "u32(u32)")
+        assert inc(1) == 2
+        runtime.release_thread()  # destroys this thread's reader and handles
+        assert inc(2) == 3  # made again on first use
