@@ -11,10 +11,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use polyplug_benches::capi::{CapiArm, CapiSetup};
+use polyplug_benches::capi::{CapiArm, CapiSetup, FINDS};
 use polyplug_benches::counter::COUNT;
-
-const FINDS: u32 = 1_000;
 
 fn capi(c: &mut Criterion) {
     let setup = CapiSetup::new().unwrap();

@@ -44,6 +44,15 @@ use crate::counter::Inc;
 
 const V1: Version = Version::new(1, 0, 0);
 
+/// Lookups per measured iteration of the find arms.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(polyplug_benches::capi::FINDS, 1_000);
+/// ```
+pub const FINDS: u32 = 1_000;
+
 /// One arm of the C API benchmark.
 ///
 /// # Example
@@ -125,7 +134,8 @@ impl CapiArm {
 
 /// Where libpolyplug is: `$POLYPLUG_LIB`, or next to the running executable
 /// (cargo builds it into `target/<profile>/deps` for this crate, which
-/// depends on polyplug-capi), or one directory up.
+/// depends on polyplug-capi: the benches run from there), in its `deps`
+/// directory (the report runs from `target/<profile>`), or one up.
 ///
 /// # Example
 ///
@@ -144,10 +154,14 @@ pub fn library_path() -> PathBuf {
     );
     let exe = std::env::current_exe().unwrap_or_default();
     let dir = exe.parent().map(PathBuf::from).unwrap_or_default();
-    [dir.join(&file), dir.join("..").join(&file)]
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| dir.join(file))
+    [
+        dir.join(&file),
+        dir.join("deps").join(&file),
+        dir.join("..").join(&file),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+    .unwrap_or_else(|| dir.join(file))
 }
 
 type Pin = unsafe extern "C" fn(*mut polyplug_reader, *mut polyplug_guard) -> polyplug_status;
