@@ -106,99 +106,177 @@ typedef struct polyplug_listener polyplug_listener;
 
 /**
  * No event: the subscription had none waiting.
+ *
+ * ```c
+ * while (polyplug_events_poll(events, &event) == POLYPLUG_OK && event.kind != POLYPLUG_EVENT_NONE) handle(&event);
+ * ```
  */
 #define POLYPLUG_EVENT_NONE 0
 
 /**
  * A bundle is about to be loaded from `path`.
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_LOADING) printf("loading %s\n", event.path);
+ * ```
  */
 #define POLYPLUG_EVENT_LOADING 1
 
 /**
  * Bundle `bundle`, `name`, `version` was loaded; `text` lists its
  * contracts (`"name version"`, separated by `", "`).
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_LOADED) printf("%s provides %s\n", event.name, event.text);
+ * ```
  */
 #define POLYPLUG_EVENT_LOADED 2
 
 /**
  * A load from `path` failed with the error `text`; nothing changed.
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_LOAD_FAILED) fprintf(stderr, "%s: %s\n", event.path, event.text);
+ * ```
  */
 #define POLYPLUG_EVENT_LOAD_FAILED 3
 
 /**
  * Bundle `bundle`, `name` is about to be reloaded.
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_RELOADING) printf("reloading %s\n", event.name);
+ * ```
  */
 #define POLYPLUG_EVENT_RELOADING 4
 
 /**
  * Bundle `bundle`, `name` was reloaded from version `from` to `version`.
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_RELOADED) printf("%s %u -> %u\n", event.name, event.from.major, event.version.major);
+ * ```
  */
 #define POLYPLUG_EVENT_RELOADED 5
 
 /**
  * A reload of `bundle`, `name` failed with `text`; the old version serves.
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_RELOAD_FAILED) fprintf(stderr, "%s kept: %s\n", event.name, event.text);
+ * ```
  */
 #define POLYPLUG_EVENT_RELOAD_FAILED 6
 
 /**
  * Bundle `bundle`, `name` is about to be unloaded.
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_UNLOADING) printf("unloading %s\n", event.name);
+ * ```
  */
 #define POLYPLUG_EVENT_UNLOADING 7
 
 /**
  * Bundle `bundle`, `name` was unloaded.
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_UNLOADED) forget_bundle(event.bundle);
+ * ```
  */
 #define POLYPLUG_EVENT_UNLOADED 8
 
 /**
  * Version `version` of `bundle`, `name`, retired by a reload or unload,
  * has no callers left.
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_DRAINED) printf("%s %u.%u has no callers left\n", event.name, event.version.major, event.version.minor);
+ * ```
  */
 #define POLYPLUG_EVENT_DRAINED 9
 
 /**
  * The library of bundle `name` (private copy `path`) was closed;
  * `unmapped` says whether its image left memory.
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_LIBRARY_CLOSED) printf("closed %s\n", event.path);
+ * ```
  */
 #define POLYPLUG_EVENT_LIBRARY_CLOSED 10
 
 /**
  * The plugin of bundle `name` logged `text` at `level` (`PP_LOG_*`).
+ *
+ * ```c
+ * if (event.kind == POLYPLUG_EVENT_LOG && event.level >= PP_LOG_WARN) fprintf(stderr, "%s: %s\n", event.name, event.text);
+ * ```
  */
 #define POLYPLUG_EVENT_LOG 11
 
 /**
  * `unmapped`: the platform cannot tell.
+ *
+ * ```c
+ * if (event.unmapped == POLYPLUG_UNMAPPED_UNKNOWN) puts("no /proc here: cannot tell");
+ * ```
  */
 #define POLYPLUG_UNMAPPED_UNKNOWN 0
 
 /**
  * `unmapped`: the image left the address space.
+ *
+ * ```c
+ * if (event.unmapped == POLYPLUG_UNMAPPED_YES) puts("the image left memory");
+ * ```
  */
 #define POLYPLUG_UNMAPPED_YES 1
 
 /**
  * `unmapped`: the dynamic loader kept the image mapped.
+ *
+ * ```c
+ * if (event.unmapped == POLYPLUG_UNMAPPED_NO) puts("the loader kept the image mapped");
+ * ```
  */
 #define POLYPLUG_UNMAPPED_NO 2
 
 /**
  * Most guards one reader may have pinned at once (nested pins).
+ *
+ * ```c
+ * polyplug_guard nested[POLYPLUG_MAX_GUARDS]; // at most this many pinned at once
+ * ```
  */
 #define POLYPLUG_MAX_GUARDS 16
 
 /**
  * `polyplug_contract_info.bundle` of a contract the host provides.
+ *
+ * ```c
+ * if (info.bundle == POLYPLUG_NO_BUNDLE) puts("provided by the host");
+ * ```
  */
 #define POLYPLUG_NO_BUNDLE UINT64_MAX
 
 /**
  * What a call of the C API did: `POLYPLUG_OK` or one `POLYPLUG_ERR_*`.
+ *
+ * ```c
+ * polyplug_status status = polyplug_unpin(guard);
+ * if (status != POLYPLUG_OK) fprintf(stderr, "%s\n", polyplug_status_name(status));
+ * ```
  */
 typedef uint32_t polyplug_status;
 
 /**
  * A contract name and version: provided, or required at least.
+ *
+ * ```c
+ * for (size_t j = 0; j < b->require_count; j++)
+ *     printf("needs %s >= %u.%u\n", b->requires[j].name, b->requires[j].version.major, b->requires[j].version.minor);
+ * ```
  */
 typedef struct polyplug_contract_version {
   /**
@@ -218,6 +296,11 @@ typedef struct polyplug_contract_version {
 /**
  * One loaded bundle. Every pointer points into the list it came from and
  * is valid until that list is destroyed.
+ *
+ * ```c
+ * const polyplug_bundle_info *b = &bundles[0];
+ * printf("#%llu %s from %s\n", (unsigned long long)b->id, b->name, b->dir);
+ * ```
  */
 typedef struct polyplug_bundle_info {
   /**
@@ -266,6 +349,12 @@ typedef struct polyplug_bundle_info {
  * A pinned guard: a small value, copied freely, naming a slot of its
  * reader. Valid from `polyplug_pin` until `polyplug_unpin`, on the
  * reader's thread. `POLYPLUG_GUARD_NONE` (all zero) is never valid.
+ *
+ * ```c
+ * polyplug_guard guard = POLYPLUG_GUARD_NONE;
+ * polyplug_pin(reader, &guard);
+ * polyplug_unpin(guard);
+ * ```
  */
 typedef struct polyplug_guard {
   /**
@@ -281,6 +370,11 @@ typedef struct polyplug_guard {
 /**
  * A contract handle as the host keeps it: cheap to copy, valid across
  * reloads, stale after an unload (then refused, never misread).
+ *
+ * ```c
+ * static polyplug_contract add; // found once, kept: follows reloads
+ * polyplug_find(guard, "test.add", (PpVersion){1, 0, 0}, &add);
+ * ```
  */
 typedef uint64_t polyplug_contract;
 
@@ -288,6 +382,12 @@ typedef uint64_t polyplug_contract;
  * One event. Fields a kind does not use are 0, NULL or
  * `POLYPLUG_NO_BUNDLE`. Strings are NUL-terminated UTF-8 (lengths without
  * the NUL), owned by the subscription or listener that delivered it.
+ *
+ * ```c
+ * polyplug_event event;
+ * polyplug_events_wait(events, 1000, &event);
+ * printf("%u %.*s\n", event.kind, (int)event.name_len, event.name);
+ * ```
  */
 typedef struct polyplug_event {
   /**
@@ -344,12 +444,23 @@ typedef struct polyplug_event {
 /**
  * An event callback: `user_data` as given to `polyplug_events_listen`, and
  * the event, valid during the call only.
+ *
+ * ```c
+ * static void on_event(void *user_data, const polyplug_event *event) { (void)user_data; log_event(event); }
+ * polyplug_event_callback callback = on_event;
+ * ```
  */
 typedef void (*polyplug_event_callback)(void *user_data, const struct polyplug_event *event);
 
 /**
  * What `polyplug_contract_info` tells about a contract. The strings are
  * UTF-8, not NUL-terminated, and valid while the guard is pinned.
+ *
+ * ```c
+ * polyplug_contract_info info;
+ * polyplug_contract_describe(guard, add, &info);
+ * if (info.stateful) polyplug_instance_new(guard, add, &instance);
+ * ```
  */
 typedef struct polyplug_contract_info {
   /**
@@ -385,6 +496,12 @@ typedef struct polyplug_contract_info {
 
 /**
  * Counts of libraries a runtime opened and closed.
+ *
+ * ```c
+ * polyplug_library_stats stats;
+ * polyplug_library_stats_get(runtime, &stats);
+ * assert(stats.unmapped + stats.still_mapped == stats.closed);
+ * ```
  */
 typedef struct polyplug_library_stats {
   /**
@@ -407,16 +524,28 @@ typedef struct polyplug_library_stats {
 
 /**
  * Success.
+ *
+ * ```c
+ * if (polyplug_load_bundle(runtime, "plugins/counter", &id) == POLYPLUG_OK) puts("loaded");
+ * ```
  */
 #define POLYPLUG_OK 0
 
 /**
  * A required pointer argument is NULL; the message names the argument.
+ *
+ * ```c
+ * assert(polyplug_runtime_new(NULL) == POLYPLUG_ERR_NULL); // "out is NULL"
+ * ```
  */
 #define POLYPLUG_ERR_NULL 1
 
 /**
  * A string argument is not UTF-8; the message names the argument.
+ *
+ * ```c
+ * assert(polyplug_bundle_id(runtime, "\xff", &id) == POLYPLUG_ERR_UTF8);
+ * ```
  */
 #define POLYPLUG_ERR_UTF8 2
 
@@ -424,17 +553,32 @@ typedef struct polyplug_library_stats {
  * Not a live object of the kind the argument needs: another kind of
  * object, a destroyed one (while its memory is not reused), a misaligned
  * pointer, or an integer that cannot be a contract handle.
+ *
+ * ```c
+ * polyplug_fn_destroy(inc);
+ * assert(polyplug_fn_destroy(inc) == POLYPLUG_ERR_INVALID_HANDLE); // "destroyed"
+ * ```
  */
 #define POLYPLUG_ERR_INVALID_HANDLE 3
 
 /**
  * A reader, guard or function used on a thread other than the one that
  * made it.
+ *
+ * ```c
+ * // on a thread other than the reader's:
+ * assert(polyplug_pin(reader, &guard) == POLYPLUG_ERR_WRONG_THREAD);
+ * ```
  */
 #define POLYPLUG_ERR_WRONG_THREAD 4
 
 /**
  * A guard that was unpinned (or repinned into another slot generation).
+ *
+ * ```c
+ * polyplug_unpin(guard);
+ * assert(polyplug_unpin(guard) == POLYPLUG_ERR_STALE_GUARD);
+ * ```
  */
 #define POLYPLUG_ERR_STALE_GUARD 5
 
@@ -443,162 +587,294 @@ typedef struct polyplug_library_stats {
  * reader with live guards, a guard in use by a call further up the stack,
  * an instance in a call on another thread, a listener destroyed from its
  * own callback.
+ *
+ * ```c
+ * assert(polyplug_runtime_destroy(runtime) == POLYPLUG_ERR_BUSY); // a reader lives
+ * ```
  */
 #define POLYPLUG_ERR_BUSY 6
 
 /**
  * A reader already has `POLYPLUG_MAX_GUARDS` live guards.
+ *
+ * ```c
+ * polyplug_guard guards[POLYPLUG_MAX_GUARDS + 1];
+ * for (int i = 0; i <= POLYPLUG_MAX_GUARDS; i++) status = polyplug_pin(reader, &guards[i]);
+ * assert(status == POLYPLUG_ERR_GUARD_LIMIT);
+ * ```
  */
 #define POLYPLUG_ERR_GUARD_LIMIT 7
 
 /**
  * polyplug panicked; the panic was caught at the boundary. A bug in
  * polyplug: please report it with the message.
+ *
+ * ```c
+ * if (status == POLYPLUG_ERR_PANIC) report_bug(polyplug_last_error_message(NULL));
+ * ```
  */
 #define POLYPLUG_ERR_PANIC 8
 
 /**
  * Reserved for a write operation called from an event callback of the
  * same runtime.
+ *
+ * ```c
+ * if (status == POLYPLUG_ERR_REENTRANT) defer_until_after_callback();
+ * ```
  */
 #define POLYPLUG_ERR_REENTRANT 9
 
 /**
  * No loaded contract of that name satisfies the minimum version.
+ *
+ * ```c
+ * assert(polyplug_find(guard, "no.such", (PpVersion){1, 0, 0}, &c) == POLYPLUG_ERR_NOT_FOUND);
+ * ```
  */
 #define POLYPLUG_ERR_NOT_FOUND 20
 
 /**
  * The contract handle's contract was unloaded.
+ *
+ * ```c
+ * polyplug_unload_bundle(runtime, id);
+ * assert(polyplug_fn_get(guard, inc, &f) == POLYPLUG_ERR_STALE_CONTRACT);
+ * ```
  */
 #define POLYPLUG_ERR_STALE_CONTRACT 21
 
 /**
  * The contract has no function of that name and kind.
+ *
+ * ```c
+ * assert(polyplug_typed(guard, add, "nope", "u32()", &f) == POLYPLUG_ERR_NO_FUNCTION);
+ * ```
  */
 #define POLYPLUG_ERR_NO_FUNCTION 22
 
 /**
  * The typed function's registered signature is not the one asked for.
+ *
+ * ```c
+ * assert(polyplug_typed(guard, add, "inc", "u64(u64)", &f) == POLYPLUG_ERR_SIGNATURE_MISMATCH);
+ * ```
  */
 #define POLYPLUG_ERR_SIGNATURE_MISMATCH 23
 
 /**
  * The contract makes no instances.
+ *
+ * ```c
+ * assert(polyplug_instance_new(guard, add, &instance) == POLYPLUG_ERR_STATELESS);
+ * ```
  */
 #define POLYPLUG_ERR_STATELESS 24
 
 /**
  * A plugin function returned an error code; `polyplug_last_error_code`
  * gives the plugin's code.
+ *
+ * ```c
+ * if (polyplug_call_native(guard, add, "fail", &args, &out) == POLYPLUG_ERR_CALL)
+ *     printf("plugin code %u\n", polyplug_last_error_code());
+ * ```
  */
 #define POLYPLUG_ERR_CALL 30
 
 /**
  * The bundle directory or its manifest is unusable.
+ *
+ * ```c
+ * assert(polyplug_load_bundle(runtime, "/no/such/bundle", NULL) == POLYPLUG_ERR_BUNDLE);
+ * ```
  */
 #define POLYPLUG_ERR_BUNDLE 40
 
 /**
  * The library could not be opened or is not a polyplug plugin.
+ *
+ * ```c
+ * assert(polyplug_load_bundle(runtime, "bundles/bad-abi", NULL) == POLYPLUG_ERR_LIBRARY);
+ * ```
  */
 #define POLYPLUG_ERR_LIBRARY 41
 
 /**
  * The manifest names a loader this runtime does not have.
+ *
+ * ```c
+ * assert(polyplug_load_bundle(runtime, "bundles/lua-script", NULL) == POLYPLUG_ERR_UNSUPPORTED_LOADER);
+ * ```
  */
 #define POLYPLUG_ERR_UNSUPPORTED_LOADER 42
 
 /**
  * A bundle of that name is already loaded.
+ *
+ * ```c
+ * polyplug_load_bundle(runtime, "bundles/test-add", NULL);
+ * assert(polyplug_load_bundle(runtime, "bundles/test-add", NULL) == POLYPLUG_ERR_ALREADY_LOADED);
+ * ```
  */
 #define POLYPLUG_ERR_ALREADY_LOADED 43
 
 /**
  * A required contract is not provided by anything loaded.
+ *
+ * ```c
+ * assert(polyplug_load_bundle(runtime, "bundles/consumer", NULL) == POLYPLUG_ERR_MISSING_PROVIDER);
+ * ```
  */
 #define POLYPLUG_ERR_MISSING_PROVIDER 44
 
 /**
  * The bundles of a directory require each other in a cycle.
+ *
+ * ```c
+ * assert(polyplug_load_dir(runtime, "cyclic", NULL, 0, NULL) == POLYPLUG_ERR_DEPENDENCY_CYCLE);
+ * ```
  */
 #define POLYPLUG_ERR_DEPENDENCY_CYCLE 45
 
 /**
  * The plugin's entry point failed; `polyplug_last_error_code` gives its
  * code.
+ *
+ * ```c
+ * if (polyplug_load_bundle(runtime, dir, NULL) == POLYPLUG_ERR_INIT_FAILED)
+ *     printf("entry point returned %u\n", polyplug_last_error_code());
+ * ```
  */
 #define POLYPLUG_ERR_INIT_FAILED 46
 
 /**
  * A registered contract failed validation.
+ *
+ * ```c
+ * assert(polyplug_load_bundle(runtime, "bundles/bad-null-fn", NULL) == POLYPLUG_ERR_INVALID_CONTRACT);
+ * ```
  */
 #define POLYPLUG_ERR_INVALID_CONTRACT 47
 
 /**
  * The plugin registered a contract its manifest does not declare.
+ *
+ * ```c
+ * assert(polyplug_load_bundle(runtime, "bundles/bad-undeclared", NULL) == POLYPLUG_ERR_UNDECLARED);
+ * ```
  */
 #define POLYPLUG_ERR_UNDECLARED 48
 
 /**
  * The plugin registered one contract twice.
+ *
+ * ```c
+ * assert(polyplug_load_bundle(runtime, "bundles/bad-duplicate", NULL) == POLYPLUG_ERR_DUPLICATE_CONTRACT);
+ * ```
  */
 #define POLYPLUG_ERR_DUPLICATE_CONTRACT 49
 
 /**
  * The manifest declares a contract the plugin did not register.
+ *
+ * ```c
+ * assert(polyplug_load_bundle(runtime, "bundles/bad-unregistered", NULL) == POLYPLUG_ERR_NOT_REGISTERED);
+ * ```
  */
 #define POLYPLUG_ERR_NOT_REGISTERED 50
 
 /**
  * A reload's new version lacks a contract the serving one provides.
+ *
+ * ```c
+ * assert(polyplug_reload_bundle(runtime, id, "bundles/bad-lacks-contract") == POLYPLUG_ERR_RELOAD_LACKS_CONTRACT);
+ * ```
  */
 #define POLYPLUG_ERR_RELOAD_LACKS_CONTRACT 51
 
 /**
  * A reload's new version would break a bundle that depends on it.
+ *
+ * ```c
+ * assert(polyplug_reload_bundle(runtime, provider, "provider-v2") == POLYPLUG_ERR_BREAKS_DEPENDENT);
+ * ```
  */
 #define POLYPLUG_ERR_BREAKS_DEPENDENT 52
 
 /**
  * A reload from a directory whose manifest names another bundle.
+ *
+ * ```c
+ * assert(polyplug_reload_bundle(runtime, id, "bundles/test-add") == POLYPLUG_ERR_NAME_MISMATCH);
+ * ```
  */
 #define POLYPLUG_ERR_NAME_MISMATCH 53
 
 /**
  * No bundle with that id (or name) is loaded.
+ *
+ * ```c
+ * assert(polyplug_unload_bundle(runtime, 12345) == POLYPLUG_ERR_UNKNOWN_BUNDLE);
+ * ```
  */
 #define POLYPLUG_ERR_UNKNOWN_BUNDLE 54
 
 /**
  * Unload refused: other bundles depend on this one.
+ *
+ * ```c
+ * assert(polyplug_unload_bundle(runtime, test_add) == POLYPLUG_ERR_HAS_DEPENDENTS); // consumer needs it
+ * ```
  */
 #define POLYPLUG_ERR_HAS_DEPENDENTS 55
 
 /**
  * The contract store is full.
+ *
+ * ```c
+ * if (status == POLYPLUG_ERR_STORE_FULL) unload_unused_bundles(runtime);
+ * ```
  */
 #define POLYPLUG_ERR_STORE_FULL 56
 
 /**
  * A directory of bundles could not be read.
+ *
+ * ```c
+ * assert(polyplug_load_dir(runtime, "/no/such/dir", NULL, 0, NULL) == POLYPLUG_ERR_READ_DIR);
+ * ```
  */
 #define POLYPLUG_ERR_READ_DIR 57
 
 /**
  * A host contract was refused (a bad name or signature, a duplicate
  * function).
+ *
+ * ```c
+ * polyplug_host_contract_typed(math, "f", "string(u32)", (PpVoidFn)f);
+ * assert(polyplug_register_host_contract(runtime, math, NULL) == POLYPLUG_ERR_HOST_CONTRACT);
+ * ```
  */
 #define POLYPLUG_ERR_HOST_CONTRACT 58
 
 /**
  * `polyplug_drain` timed out: readers still hold retired tables.
+ *
+ * ```c
+ * polyplug_pin(reader, &guard); // this thread still pins the old tables
+ * assert(polyplug_drain(runtime, 10) == POLYPLUG_ERR_DRAIN_TIMEOUT);
+ * ```
  */
 #define POLYPLUG_ERR_DRAIN_TIMEOUT 60
 
 /**
  * An operating system error (creating the runtime's private directory,
  * starting a thread).
+ *
+ * ```c
+ * if (polyplug_runtime_new(&runtime) == POLYPLUG_ERR_IO) perror_like(polyplug_last_error_message(NULL));
+ * ```
  */
 #define POLYPLUG_ERR_IO 61
 

@@ -11,6 +11,11 @@ use crate::runtime::{polyplug_runtime, runtime};
 use crate::status::{Failure, polyplug_status};
 
 /// A contract name and version: provided, or required at least.
+///
+/// ```c
+/// for (size_t j = 0; j < b->require_count; j++)
+///     printf("needs %s >= %u.%u\n", b->requires[j].name, b->requires[j].version.major, b->requires[j].version.minor);
+/// ```
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct polyplug_contract_version {
@@ -24,6 +29,11 @@ pub struct polyplug_contract_version {
 
 /// One loaded bundle. Every pointer points into the list it came from and
 /// is valid until that list is destroyed.
+///
+/// ```c
+/// const polyplug_bundle_info *b = &bundles[0];
+/// printf("#%llu %s from %s\n", (unsigned long long)b->id, b->name, b->dir);
+/// ```
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct polyplug_bundle_info {
@@ -52,6 +62,13 @@ pub struct polyplug_bundle_info {
 /// A snapshot of the loaded bundles. Opaque; made by `polyplug_bundles`,
 /// destroyed by `polyplug_bundle_list_destroy`. Read-only, so any thread
 /// may read it.
+///
+/// ```c
+/// polyplug_bundle_list *list;
+/// polyplug_bundles(runtime, &list);
+/// // ... polyplug_bundle_list_items(list, &bundles, &count) ...
+/// polyplug_bundle_list_destroy(list);
+/// ```
 #[repr(C)]
 #[derive(Debug)]
 pub struct polyplug_bundle_list {

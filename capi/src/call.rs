@@ -70,6 +70,11 @@ pub unsafe extern "C" fn polyplug_typed(
 /// A typed function of a contract, checked once against a signature
 /// string, fetched per guard with `polyplug_fn_get`. Opaque; used on the
 /// thread that made it.
+///
+/// ```c
+/// polyplug_fn *inc; // checked once, fetched per guard
+/// polyplug_fn_new(guard, add, "inc", "u32(u32)", &inc);
+/// ```
 #[repr(C)]
 pub struct polyplug_fn {
     tag: Tag,
@@ -271,6 +276,13 @@ pub unsafe extern "C" fn polyplug_call_native(
 /// even after a reload, and keeps that version's library loaded until it is
 /// destroyed. Opaque; usable from any thread, one call at a time (a second
 /// concurrent call is refused with `POLYPLUG_ERR_BUSY`).
+///
+/// ```c
+/// polyplug_instance *counter;
+/// polyplug_instance_new(guard, contract, &counter);
+/// polyplug_instance_call(counter, "bump", &args, &count);
+/// polyplug_instance_destroy(counter);
+/// ```
 #[repr(C)]
 pub struct polyplug_instance {
     tag: Tag,

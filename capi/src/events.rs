@@ -26,43 +26,109 @@ use crate::status::{
 };
 
 /// No event: the subscription had none waiting.
+///
+/// ```c
+/// while (polyplug_events_poll(events, &event) == POLYPLUG_OK && event.kind != POLYPLUG_EVENT_NONE) handle(&event);
+/// ```
 pub const POLYPLUG_EVENT_NONE: u32 = 0;
 /// A bundle is about to be loaded from `path`.
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_LOADING) printf("loading %s\n", event.path);
+/// ```
 pub const POLYPLUG_EVENT_LOADING: u32 = 1;
 /// Bundle `bundle`, `name`, `version` was loaded; `text` lists its
 /// contracts (`"name version"`, separated by `", "`).
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_LOADED) printf("%s provides %s\n", event.name, event.text);
+/// ```
 pub const POLYPLUG_EVENT_LOADED: u32 = 2;
 /// A load from `path` failed with the error `text`; nothing changed.
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_LOAD_FAILED) fprintf(stderr, "%s: %s\n", event.path, event.text);
+/// ```
 pub const POLYPLUG_EVENT_LOAD_FAILED: u32 = 3;
 /// Bundle `bundle`, `name` is about to be reloaded.
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_RELOADING) printf("reloading %s\n", event.name);
+/// ```
 pub const POLYPLUG_EVENT_RELOADING: u32 = 4;
 /// Bundle `bundle`, `name` was reloaded from version `from` to `version`.
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_RELOADED) printf("%s %u -> %u\n", event.name, event.from.major, event.version.major);
+/// ```
 pub const POLYPLUG_EVENT_RELOADED: u32 = 5;
 /// A reload of `bundle`, `name` failed with `text`; the old version serves.
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_RELOAD_FAILED) fprintf(stderr, "%s kept: %s\n", event.name, event.text);
+/// ```
 pub const POLYPLUG_EVENT_RELOAD_FAILED: u32 = 6;
 /// Bundle `bundle`, `name` is about to be unloaded.
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_UNLOADING) printf("unloading %s\n", event.name);
+/// ```
 pub const POLYPLUG_EVENT_UNLOADING: u32 = 7;
 /// Bundle `bundle`, `name` was unloaded.
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_UNLOADED) forget_bundle(event.bundle);
+/// ```
 pub const POLYPLUG_EVENT_UNLOADED: u32 = 8;
 /// Version `version` of `bundle`, `name`, retired by a reload or unload,
 /// has no callers left.
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_DRAINED) printf("%s %u.%u has no callers left\n", event.name, event.version.major, event.version.minor);
+/// ```
 pub const POLYPLUG_EVENT_DRAINED: u32 = 9;
 /// The library of bundle `name` (private copy `path`) was closed;
 /// `unmapped` says whether its image left memory.
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_LIBRARY_CLOSED) printf("closed %s\n", event.path);
+/// ```
 pub const POLYPLUG_EVENT_LIBRARY_CLOSED: u32 = 10;
 /// The plugin of bundle `name` logged `text` at `level` (`PP_LOG_*`).
+///
+/// ```c
+/// if (event.kind == POLYPLUG_EVENT_LOG && event.level >= PP_LOG_WARN) fprintf(stderr, "%s: %s\n", event.name, event.text);
+/// ```
 pub const POLYPLUG_EVENT_LOG: u32 = 11;
 
 /// `unmapped`: the platform cannot tell.
+///
+/// ```c
+/// if (event.unmapped == POLYPLUG_UNMAPPED_UNKNOWN) puts("no /proc here: cannot tell");
+/// ```
 pub const POLYPLUG_UNMAPPED_UNKNOWN: u32 = 0;
 /// `unmapped`: the image left the address space.
+///
+/// ```c
+/// if (event.unmapped == POLYPLUG_UNMAPPED_YES) puts("the image left memory");
+/// ```
 pub const POLYPLUG_UNMAPPED_YES: u32 = 1;
 /// `unmapped`: the dynamic loader kept the image mapped.
+///
+/// ```c
+/// if (event.unmapped == POLYPLUG_UNMAPPED_NO) puts("the loader kept the image mapped");
+/// ```
 pub const POLYPLUG_UNMAPPED_NO: u32 = 2;
 
 /// One event. Fields a kind does not use are 0, NULL or
 /// `POLYPLUG_NO_BUNDLE`. Strings are NUL-terminated UTF-8 (lengths without
 /// the NUL), owned by the subscription or listener that delivered it.
+///
+/// ```c
+/// polyplug_event event;
+/// polyplug_events_wait(events, 1000, &event);
+/// printf("%u %.*s\n", event.kind, (int)event.name_len, event.name);
+/// ```
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct polyplug_event {
@@ -229,6 +295,13 @@ struct Inbox {
 /// A subscription to a runtime's events, polled by the host. Opaque; made
 /// by `polyplug_subscribe`, destroyed by `polyplug_subscription_destroy`.
 /// Any thread may poll it; polls are serialised.
+///
+/// ```c
+/// polyplug_subscription *events;
+/// polyplug_subscribe(runtime, &events);
+/// // ... polyplug_events_poll(events, &event) ...
+/// polyplug_subscription_destroy(events);
+/// ```
 #[repr(C)]
 pub struct polyplug_subscription {
     tag: Tag,
@@ -385,6 +458,11 @@ pub unsafe extern "C" fn polyplug_subscription_destroy(
 
 /// An event callback: `user_data` as given to `polyplug_events_listen`, and
 /// the event, valid during the call only.
+///
+/// ```c
+/// static void on_event(void *user_data, const polyplug_event *event) { (void)user_data; log_event(event); }
+/// polyplug_event_callback callback = on_event;
+/// ```
 pub type polyplug_event_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const polyplug_event)>;
 
@@ -394,6 +472,13 @@ const LISTENER_TICK: Duration = Duration::from_millis(20);
 /// A listener: a thread that delivers a runtime's events to a callback.
 /// Opaque; made by `polyplug_events_listen`, destroyed by
 /// `polyplug_listener_destroy`.
+///
+/// ```c
+/// polyplug_listener *listener;
+/// polyplug_events_listen(runtime, on_event, NULL, &listener);
+/// // ...
+/// polyplug_listener_destroy(listener);
+/// ```
 #[repr(C)]
 #[derive(Debug)]
 pub struct polyplug_listener {

@@ -23,6 +23,13 @@ use crate::status::{Failure, polyplug_status};
 /// `polyplug_host_contract_new`, consumed by
 /// `polyplug_register_host_contract` or destroyed by
 /// `polyplug_host_contract_destroy`.
+///
+/// ```c
+/// polyplug_host_contract *math;
+/// polyplug_host_contract_new("host.math", (PpVersion){1, 0, 0}, &math);
+/// polyplug_host_contract_typed(math, "twice", "u32(u32)", (PpVoidFn)twice);
+/// polyplug_register_host_contract(runtime, math, NULL);
+/// ```
 #[repr(C)]
 #[derive(Debug)]
 pub struct polyplug_host_contract {

@@ -53,26 +53,38 @@
 //! use polyplug::*;
 //!
 //! let dir = CString::new(polyplug_fixtures::bundle("test-add").to_str().unwrap()).unwrap();
-//! let mut runtime = std::ptr::null_mut();
-//! // SAFETY: [C4] every pointer is valid for the call; handles come from the library.
-//! unsafe {
-//!     assert_eq!(polyplug_runtime_new(&mut runtime), POLYPLUG_OK);
-//!     assert_eq!(polyplug_load_bundle(runtime, dir.as_ptr(), std::ptr::null_mut()), POLYPLUG_OK);
-//!     let mut reader = std::ptr::null_mut();
-//!     assert_eq!(polyplug_reader_new(runtime, &mut reader), POLYPLUG_OK);
-//!     let mut guard = polyplug_guard::NONE;
-//!     assert_eq!(polyplug_pin(reader, &mut guard), POLYPLUG_OK);
-//!     let mut contract = 0;
-//!     let version = polyplug_abi::Version::new(1, 0, 0);
-//!     assert_eq!(polyplug_find(guard, c"test.add".as_ptr(), version, &mut contract), POLYPLUG_OK);
-//!     let mut inc = None;
-//!     assert_eq!(polyplug_typed(guard, contract, c"inc".as_ptr(), c"u32(u32)".as_ptr(), &mut inc), POLYPLUG_OK);
-//!     let inc: extern "C" fn(u32) -> u32 = std::mem::transmute(inc.unwrap());
-//!     assert_eq!(inc(41), 42);
-//!     assert_eq!(polyplug_unpin(guard), POLYPLUG_OK);
-//!     assert_eq!(polyplug_reader_destroy(reader), POLYPLUG_OK);
-//!     assert_eq!(polyplug_runtime_destroy(runtime), POLYPLUG_OK);
-//! }
+//! let (mut runtime, mut reader) = (std::ptr::null_mut(), std::ptr::null_mut());
+//! let (mut guard, mut contract, mut inc) = (polyplug_guard::NONE, 0, None);
+//! let version = polyplug_abi::Version::new(1, 0, 0);
+//! // SAFETY (each call): [C4] every pointer is a live local; handles come
+//! // from the library and are used on this thread.
+//! let statuses = [
+//!     // SAFETY: as above.
+//!     unsafe { polyplug_runtime_new(&mut runtime) },
+//!     // SAFETY: as above.
+//!     unsafe { polyplug_load_bundle(runtime, dir.as_ptr(), std::ptr::null_mut()) },
+//!     // SAFETY: as above.
+//!     unsafe { polyplug_reader_new(runtime, &mut reader) },
+//!     // SAFETY: as above.
+//!     unsafe { polyplug_pin(reader, &mut guard) },
+//!     // SAFETY: as above.
+//!     unsafe { polyplug_find(guard, c"test.add".as_ptr(), version, &mut contract) },
+//!     // SAFETY: as above.
+//!     unsafe { polyplug_typed(guard, contract, c"inc".as_ptr(), c"u32(u32)".as_ptr(), &mut inc) },
+//! ];
+//! assert_eq!(statuses, [POLYPLUG_OK; 6]);
+//! // SAFETY: [C5] checked as u32(u32); called while `guard` is pinned.
+//! let inc: extern "C" fn(u32) -> u32 = unsafe { std::mem::transmute(inc.unwrap()) };
+//! assert_eq!(inc(41), 42);
+//! let statuses = [
+//!     // SAFETY: as above; each handle destroyed once, in order.
+//!     unsafe { polyplug_unpin(guard) },
+//!     // SAFETY: as above.
+//!     unsafe { polyplug_reader_destroy(reader) },
+//!     // SAFETY: as above.
+//!     unsafe { polyplug_runtime_destroy(runtime) },
+//! ];
+//! assert_eq!(statuses, [POLYPLUG_OK; 3]);
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![expect(

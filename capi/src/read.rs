@@ -26,9 +26,17 @@ use crate::status::{
 };
 
 /// Most guards one reader may have pinned at once (nested pins).
+///
+/// ```c
+/// polyplug_guard nested[POLYPLUG_MAX_GUARDS]; // at most this many pinned at once
+/// ```
 pub const POLYPLUG_MAX_GUARDS: u32 = 16;
 
 /// `polyplug_contract_info.bundle` of a contract the host provides.
+///
+/// ```c
+/// if (info.bundle == POLYPLUG_NO_BUNDLE) puts("provided by the host");
+/// ```
 pub const POLYPLUG_NO_BUNDLE: u64 = u64::MAX;
 
 const SLOTS: usize = POLYPLUG_MAX_GUARDS as usize;
@@ -38,6 +46,11 @@ const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
 
 /// A contract handle as the host keeps it: cheap to copy, valid across
 /// reloads, stale after an unload (then refused, never misread).
+///
+/// ```c
+/// static polyplug_contract add; // found once, kept: follows reloads
+/// polyplug_find(guard, "test.add", (PpVersion){1, 0, 0}, &add);
+/// ```
 pub type polyplug_contract = u64;
 
 /// One guard slot of a reader.
@@ -54,6 +67,11 @@ struct Slot {
 /// One thread's registration with a runtime. Opaque; made by
 /// `polyplug_reader_new` on the thread that will use it, and used and
 /// destroyed only there.
+///
+/// ```c
+/// polyplug_reader *reader; // one per thread
+/// polyplug_reader_new(runtime, &reader);
+/// ```
 #[repr(C)]
 pub struct polyplug_reader {
     tag: Tag,
@@ -89,6 +107,12 @@ impl std::fmt::Debug for polyplug_reader {
 /// A pinned guard: a small value, copied freely, naming a slot of its
 /// reader. Valid from `polyplug_pin` until `polyplug_unpin`, on the
 /// reader's thread. `POLYPLUG_GUARD_NONE` (all zero) is never valid.
+///
+/// ```c
+/// polyplug_guard guard = POLYPLUG_GUARD_NONE;
+/// polyplug_pin(reader, &guard);
+/// polyplug_unpin(guard);
+/// ```
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct polyplug_guard {
@@ -532,6 +556,12 @@ pub unsafe extern "C" fn polyplug_find_all(
 
 /// What `polyplug_contract_info` tells about a contract. The strings are
 /// UTF-8, not NUL-terminated, and valid while the guard is pinned.
+///
+/// ```c
+/// polyplug_contract_info info;
+/// polyplug_contract_describe(guard, add, &info);
+/// if (info.stateful) polyplug_instance_new(guard, add, &instance);
+/// ```
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct polyplug_contract_info {

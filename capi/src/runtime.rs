@@ -24,6 +24,13 @@ use crate::status::{
 /// A polyplug runtime: its bundles, contracts and events. Opaque; made by
 /// `polyplug_runtime_new`, destroyed by `polyplug_runtime_destroy`. Its
 /// functions may be called from any thread, concurrently.
+///
+/// ```c
+/// polyplug_runtime *runtime;
+/// polyplug_runtime_new(&runtime);
+/// // ...
+/// polyplug_runtime_destroy(runtime);
+/// ```
 #[repr(C)]
 #[derive(Debug)]
 pub struct polyplug_runtime {
@@ -43,6 +50,12 @@ unsafe impl Tagged for polyplug_runtime {
 }
 
 /// Counts of libraries a runtime opened and closed.
+///
+/// ```c
+/// polyplug_library_stats stats;
+/// polyplug_library_stats_get(runtime, &stats);
+/// assert(stats.unmapped + stats.still_mapped == stats.closed);
+/// ```
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct polyplug_library_stats {

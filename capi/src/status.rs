@@ -11,97 +11,261 @@ use std::ffi::c_char;
 use engine::{CallError, FindError, InstanceError, LoadError};
 
 /// What a call of the C API did: `POLYPLUG_OK` or one `POLYPLUG_ERR_*`.
+///
+/// ```c
+/// polyplug_status status = polyplug_unpin(guard);
+/// if (status != POLYPLUG_OK) fprintf(stderr, "%s\n", polyplug_status_name(status));
+/// ```
 pub type polyplug_status = u32;
 
 /// Success.
+///
+/// ```c
+/// if (polyplug_load_bundle(runtime, "plugins/counter", &id) == POLYPLUG_OK) puts("loaded");
+/// ```
 pub const POLYPLUG_OK: polyplug_status = 0;
 
 /// A required pointer argument is NULL; the message names the argument.
+///
+/// ```c
+/// assert(polyplug_runtime_new(NULL) == POLYPLUG_ERR_NULL); // "out is NULL"
+/// ```
 pub const POLYPLUG_ERR_NULL: polyplug_status = 1;
 /// A string argument is not UTF-8; the message names the argument.
+///
+/// ```c
+/// assert(polyplug_bundle_id(runtime, "\xff", &id) == POLYPLUG_ERR_UTF8);
+/// ```
 pub const POLYPLUG_ERR_UTF8: polyplug_status = 2;
 /// Not a live object of the kind the argument needs: another kind of
 /// object, a destroyed one (while its memory is not reused), a misaligned
 /// pointer, or an integer that cannot be a contract handle.
+///
+/// ```c
+/// polyplug_fn_destroy(inc);
+/// assert(polyplug_fn_destroy(inc) == POLYPLUG_ERR_INVALID_HANDLE); // "destroyed"
+/// ```
 pub const POLYPLUG_ERR_INVALID_HANDLE: polyplug_status = 3;
 /// A reader, guard or function used on a thread other than the one that
 /// made it.
+///
+/// ```c
+/// // on a thread other than the reader's:
+/// assert(polyplug_pin(reader, &guard) == POLYPLUG_ERR_WRONG_THREAD);
+/// ```
 pub const POLYPLUG_ERR_WRONG_THREAD: polyplug_status = 4;
 /// A guard that was unpinned (or repinned into another slot generation).
+///
+/// ```c
+/// polyplug_unpin(guard);
+/// assert(polyplug_unpin(guard) == POLYPLUG_ERR_STALE_GUARD);
+/// ```
 pub const POLYPLUG_ERR_STALE_GUARD: polyplug_status = 5;
 /// Refused because the object is in use: a runtime with live readers, a
 /// reader with live guards, a guard in use by a call further up the stack,
 /// an instance in a call on another thread, a listener destroyed from its
 /// own callback.
+///
+/// ```c
+/// assert(polyplug_runtime_destroy(runtime) == POLYPLUG_ERR_BUSY); // a reader lives
+/// ```
 pub const POLYPLUG_ERR_BUSY: polyplug_status = 6;
 /// A reader already has `POLYPLUG_MAX_GUARDS` live guards.
+///
+/// ```c
+/// polyplug_guard guards[POLYPLUG_MAX_GUARDS + 1];
+/// for (int i = 0; i <= POLYPLUG_MAX_GUARDS; i++) status = polyplug_pin(reader, &guards[i]);
+/// assert(status == POLYPLUG_ERR_GUARD_LIMIT);
+/// ```
 pub const POLYPLUG_ERR_GUARD_LIMIT: polyplug_status = 7;
 /// polyplug panicked; the panic was caught at the boundary. A bug in
 /// polyplug: please report it with the message.
+///
+/// ```c
+/// if (status == POLYPLUG_ERR_PANIC) report_bug(polyplug_last_error_message(NULL));
+/// ```
 pub const POLYPLUG_ERR_PANIC: polyplug_status = 8;
 /// Reserved for a write operation called from an event callback of the
 /// same runtime.
+///
+/// ```c
+/// if (status == POLYPLUG_ERR_REENTRANT) defer_until_after_callback();
+/// ```
 pub const POLYPLUG_ERR_REENTRANT: polyplug_status = 9;
 
 /// No loaded contract of that name satisfies the minimum version.
+///
+/// ```c
+/// assert(polyplug_find(guard, "no.such", (PpVersion){1, 0, 0}, &c) == POLYPLUG_ERR_NOT_FOUND);
+/// ```
 pub const POLYPLUG_ERR_NOT_FOUND: polyplug_status = 20;
 /// The contract handle's contract was unloaded.
+///
+/// ```c
+/// polyplug_unload_bundle(runtime, id);
+/// assert(polyplug_fn_get(guard, inc, &f) == POLYPLUG_ERR_STALE_CONTRACT);
+/// ```
 pub const POLYPLUG_ERR_STALE_CONTRACT: polyplug_status = 21;
 /// The contract has no function of that name and kind.
+///
+/// ```c
+/// assert(polyplug_typed(guard, add, "nope", "u32()", &f) == POLYPLUG_ERR_NO_FUNCTION);
+/// ```
 pub const POLYPLUG_ERR_NO_FUNCTION: polyplug_status = 22;
 /// The typed function's registered signature is not the one asked for.
+///
+/// ```c
+/// assert(polyplug_typed(guard, add, "inc", "u64(u64)", &f) == POLYPLUG_ERR_SIGNATURE_MISMATCH);
+/// ```
 pub const POLYPLUG_ERR_SIGNATURE_MISMATCH: polyplug_status = 23;
 /// The contract makes no instances.
+///
+/// ```c
+/// assert(polyplug_instance_new(guard, add, &instance) == POLYPLUG_ERR_STATELESS);
+/// ```
 pub const POLYPLUG_ERR_STATELESS: polyplug_status = 24;
 
 /// A plugin function returned an error code; `polyplug_last_error_code`
 /// gives the plugin's code.
+///
+/// ```c
+/// if (polyplug_call_native(guard, add, "fail", &args, &out) == POLYPLUG_ERR_CALL)
+///     printf("plugin code %u\n", polyplug_last_error_code());
+/// ```
 pub const POLYPLUG_ERR_CALL: polyplug_status = 30;
 
 /// The bundle directory or its manifest is unusable.
+///
+/// ```c
+/// assert(polyplug_load_bundle(runtime, "/no/such/bundle", NULL) == POLYPLUG_ERR_BUNDLE);
+/// ```
 pub const POLYPLUG_ERR_BUNDLE: polyplug_status = 40;
 /// The library could not be opened or is not a polyplug plugin.
+///
+/// ```c
+/// assert(polyplug_load_bundle(runtime, "bundles/bad-abi", NULL) == POLYPLUG_ERR_LIBRARY);
+/// ```
 pub const POLYPLUG_ERR_LIBRARY: polyplug_status = 41;
 /// The manifest names a loader this runtime does not have.
+///
+/// ```c
+/// assert(polyplug_load_bundle(runtime, "bundles/lua-script", NULL) == POLYPLUG_ERR_UNSUPPORTED_LOADER);
+/// ```
 pub const POLYPLUG_ERR_UNSUPPORTED_LOADER: polyplug_status = 42;
 /// A bundle of that name is already loaded.
+///
+/// ```c
+/// polyplug_load_bundle(runtime, "bundles/test-add", NULL);
+/// assert(polyplug_load_bundle(runtime, "bundles/test-add", NULL) == POLYPLUG_ERR_ALREADY_LOADED);
+/// ```
 pub const POLYPLUG_ERR_ALREADY_LOADED: polyplug_status = 43;
 /// A required contract is not provided by anything loaded.
+///
+/// ```c
+/// assert(polyplug_load_bundle(runtime, "bundles/consumer", NULL) == POLYPLUG_ERR_MISSING_PROVIDER);
+/// ```
 pub const POLYPLUG_ERR_MISSING_PROVIDER: polyplug_status = 44;
 /// The bundles of a directory require each other in a cycle.
+///
+/// ```c
+/// assert(polyplug_load_dir(runtime, "cyclic", NULL, 0, NULL) == POLYPLUG_ERR_DEPENDENCY_CYCLE);
+/// ```
 pub const POLYPLUG_ERR_DEPENDENCY_CYCLE: polyplug_status = 45;
 /// The plugin's entry point failed; `polyplug_last_error_code` gives its
 /// code.
+///
+/// ```c
+/// if (polyplug_load_bundle(runtime, dir, NULL) == POLYPLUG_ERR_INIT_FAILED)
+///     printf("entry point returned %u\n", polyplug_last_error_code());
+/// ```
 pub const POLYPLUG_ERR_INIT_FAILED: polyplug_status = 46;
 /// A registered contract failed validation.
+///
+/// ```c
+/// assert(polyplug_load_bundle(runtime, "bundles/bad-null-fn", NULL) == POLYPLUG_ERR_INVALID_CONTRACT);
+/// ```
 pub const POLYPLUG_ERR_INVALID_CONTRACT: polyplug_status = 47;
 /// The plugin registered a contract its manifest does not declare.
+///
+/// ```c
+/// assert(polyplug_load_bundle(runtime, "bundles/bad-undeclared", NULL) == POLYPLUG_ERR_UNDECLARED);
+/// ```
 pub const POLYPLUG_ERR_UNDECLARED: polyplug_status = 48;
 /// The plugin registered one contract twice.
+///
+/// ```c
+/// assert(polyplug_load_bundle(runtime, "bundles/bad-duplicate", NULL) == POLYPLUG_ERR_DUPLICATE_CONTRACT);
+/// ```
 pub const POLYPLUG_ERR_DUPLICATE_CONTRACT: polyplug_status = 49;
 /// The manifest declares a contract the plugin did not register.
+///
+/// ```c
+/// assert(polyplug_load_bundle(runtime, "bundles/bad-unregistered", NULL) == POLYPLUG_ERR_NOT_REGISTERED);
+/// ```
 pub const POLYPLUG_ERR_NOT_REGISTERED: polyplug_status = 50;
 /// A reload's new version lacks a contract the serving one provides.
+///
+/// ```c
+/// assert(polyplug_reload_bundle(runtime, id, "bundles/bad-lacks-contract") == POLYPLUG_ERR_RELOAD_LACKS_CONTRACT);
+/// ```
 pub const POLYPLUG_ERR_RELOAD_LACKS_CONTRACT: polyplug_status = 51;
 /// A reload's new version would break a bundle that depends on it.
+///
+/// ```c
+/// assert(polyplug_reload_bundle(runtime, provider, "provider-v2") == POLYPLUG_ERR_BREAKS_DEPENDENT);
+/// ```
 pub const POLYPLUG_ERR_BREAKS_DEPENDENT: polyplug_status = 52;
 /// A reload from a directory whose manifest names another bundle.
+///
+/// ```c
+/// assert(polyplug_reload_bundle(runtime, id, "bundles/test-add") == POLYPLUG_ERR_NAME_MISMATCH);
+/// ```
 pub const POLYPLUG_ERR_NAME_MISMATCH: polyplug_status = 53;
 /// No bundle with that id (or name) is loaded.
+///
+/// ```c
+/// assert(polyplug_unload_bundle(runtime, 12345) == POLYPLUG_ERR_UNKNOWN_BUNDLE);
+/// ```
 pub const POLYPLUG_ERR_UNKNOWN_BUNDLE: polyplug_status = 54;
 /// Unload refused: other bundles depend on this one.
+///
+/// ```c
+/// assert(polyplug_unload_bundle(runtime, test_add) == POLYPLUG_ERR_HAS_DEPENDENTS); // consumer needs it
+/// ```
 pub const POLYPLUG_ERR_HAS_DEPENDENTS: polyplug_status = 55;
 /// The contract store is full.
+///
+/// ```c
+/// if (status == POLYPLUG_ERR_STORE_FULL) unload_unused_bundles(runtime);
+/// ```
 pub const POLYPLUG_ERR_STORE_FULL: polyplug_status = 56;
 /// A directory of bundles could not be read.
+///
+/// ```c
+/// assert(polyplug_load_dir(runtime, "/no/such/dir", NULL, 0, NULL) == POLYPLUG_ERR_READ_DIR);
+/// ```
 pub const POLYPLUG_ERR_READ_DIR: polyplug_status = 57;
 /// A host contract was refused (a bad name or signature, a duplicate
 /// function).
+///
+/// ```c
+/// polyplug_host_contract_typed(math, "f", "string(u32)", (PpVoidFn)f);
+/// assert(polyplug_register_host_contract(runtime, math, NULL) == POLYPLUG_ERR_HOST_CONTRACT);
+/// ```
 pub const POLYPLUG_ERR_HOST_CONTRACT: polyplug_status = 58;
 /// `polyplug_drain` timed out: readers still hold retired tables.
+///
+/// ```c
+/// polyplug_pin(reader, &guard); // this thread still pins the old tables
+/// assert(polyplug_drain(runtime, 10) == POLYPLUG_ERR_DRAIN_TIMEOUT);
+/// ```
 pub const POLYPLUG_ERR_DRAIN_TIMEOUT: polyplug_status = 60;
 /// An operating system error (creating the runtime's private directory,
 /// starting a thread).
+///
+/// ```c
+/// if (polyplug_runtime_new(&runtime) == POLYPLUG_ERR_IO) perror_like(polyplug_last_error_message(NULL));
+/// ```
 pub const POLYPLUG_ERR_IO: polyplug_status = 61;
 
 /// Every status and its name, for `polyplug_status_name`.
