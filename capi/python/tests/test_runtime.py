@@ -126,3 +126,28 @@ def test_bundles_and_directories(bundle, copy_bundles):
         with pytest.raises(polyplug.LoadError, match="consumer"):
             runtime.unload_bundle(loaded[0])
         assert runtime.unload_cascade(loaded[0]) == [loaded[1], loaded[0]]
+
+
+def test_a_library_rebuilt_in_place_really_reloads(bundles, copy_bundles):
+    dir = copy_bundles("reload-v1") / "reload-v1"
+    [library] = dir.glob("*.so")
+    with polyplug.Runtime() as runtime:
+        bundle_id = runtime.load_bundle(dir)
+        version = runtime.find("reload.test").function("version", "u32()")
+        assert version() == 100
+        [v2] = (bundles / "reload-v2").glob("*.so")
+        library.write_bytes(v2.read_bytes())  # rebuilt in place: same path, new bytes
+        runtime.reload_bundle(bundle_id)  # from its own directory
+        assert version() == 200
+
+
+def test_an_instance_keeps_its_library_until_closed(bundle):
+    with polyplug.Runtime() as runtime:
+        bundle_id = runtime.load_bundle(bundle("reload-v1"))
+        instance = runtime.find("reload.test").create_instance()
+        runtime.unload_bundle(bundle_id)
+        runtime.drain()  # the tables are gone; the instance keeps v1 loaded
+        assert runtime.library_stats().closed == 0
+        assert instance.call("tag", AddArgs(0, 0), ctypes.c_uint32) == 100
+        instance.close()  # runs the plugin's destructor; the library is closed by reclaim
+        assert runtime.reclaim() == 1
