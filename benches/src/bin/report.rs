@@ -336,50 +336,32 @@ fn cpu() -> String {
         .unwrap_or_else(|| "unknown CPU".to_owned())
 }
 
-fn count_mode(args: &[String]) -> ExitCode {
-    let (Some(arm), Some(n)) = (
-        args.first().and_then(|a| Arm::from_id(a)),
+/// Counts to N through the arm named by `args` (`<arm> <calls>`): the mode
+/// callgrind runs. `run` finds the arm by id and runs it.
+fn count_mode(
+    args: &[String],
+    usage: &str,
+    run: impl FnOnce(&str, u32) -> Option<Result<u32, String>>,
+) -> ExitCode {
+    let (Some(id), Some(n)) = (
+        args.first(),
         args.get(1).and_then(|n| n.parse::<u32>().ok()),
     ) else {
-        eprintln!("usage: report --count <arm> <calls>");
+        eprintln!("usage: report {usage} <arm> <calls>");
         return ExitCode::FAILURE;
     };
-    match Setup::new()
-        .map_err(|e| e.to_string())
-        .and_then(|s| s.run(arm, n).map_err(|e| e.to_string()))
-    {
-        Ok(counted) if counted == n => ExitCode::SUCCESS,
-        Ok(counted) => {
-            eprintln!("{} counted {counted}, not {n}", arm.id());
+    match run(id, n) {
+        None => {
+            eprintln!("usage: report {usage} <arm> <calls>: no arm {id}");
             ExitCode::FAILURE
         }
-        Err(e) => {
-            eprintln!("{}: {e}", arm.id());
+        Some(Ok(counted)) if counted == n => ExitCode::SUCCESS,
+        Some(Ok(counted)) => {
+            eprintln!("{id} counted {counted}, not {n}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn count_capi_mode(args: &[String]) -> ExitCode {
-    let (Some(arm), Some(n)) = (
-        args.first()
-            .and_then(|a| CapiArm::ALL.into_iter().find(|arm| arm.id() == a)),
-        args.get(1).and_then(|n| n.parse::<u32>().ok()),
-    ) else {
-        eprintln!("usage: report --count-capi <arm> <calls>");
-        return ExitCode::FAILURE;
-    };
-    match CapiSetup::new()
-        .map_err(|e| e.to_string())
-        .and_then(|s| s.run(arm, n).map_err(|e| e.to_string()))
-    {
-        Ok(counted) if counted == n => ExitCode::SUCCESS,
-        Ok(counted) => {
-            eprintln!("{} counted {counted}, not {n}", arm.id());
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", arm.id());
+        Some(Err(e)) => {
+            eprintln!("{id}: {e}");
             ExitCode::FAILURE
         }
     }
@@ -388,8 +370,26 @@ fn count_capi_mode(args: &[String]) -> ExitCode {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("--count") => return count_mode(&args[1..]),
-        Some("--count-capi") => return count_capi_mode(&args[1..]),
+        Some("--count") => {
+            return count_mode(&args[1..], "--count", |id, n| {
+                let arm = Arm::from_id(id)?;
+                Some(
+                    Setup::new()
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| s.run(arm, n).map_err(|e| e.to_string())),
+                )
+            });
+        }
+        Some("--count-capi") => {
+            return count_mode(&args[1..], "--count-capi", |id, n| {
+                let arm = CapiArm::ALL.into_iter().find(|arm| arm.id() == id)?;
+                Some(
+                    CapiSetup::new()
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| s.run(arm, n).map_err(|e| e.to_string())),
+                )
+            });
+        }
         _ => {}
     }
     let with_callgrind = args.iter().any(|a| a == "--callgrind");
