@@ -24,6 +24,10 @@
 source "$(dirname "$0")/lib.sh"
 
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+case "$TARGET_DIR" in
+    /*) ;;
+    *) TARGET_DIR="$ROOT/$TARGET_DIR" ;;
+esac
 step() { echo "::: $1"; }
 start=$(date +%s)
 
@@ -41,6 +45,6 @@ step "pytest (capi/python/tests)"
 if ! python3 -c "import pytest" 2>/dev/null; then
     python3 -m pip install --quiet pytest
 fi
-POLYPLUG_LIB="$ROOT/$TARGET_DIR/debug/libpolyplug.so" python3 -m pytest -q capi/python/tests
+POLYPLUG_LIB="$TARGET_DIR/debug/libpolyplug.so" python3 -m pytest -q capi/python/tests
 
 echo "::: ci/capi.sh ok in $(( $(date +%s) - start ))s"
