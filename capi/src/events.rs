@@ -165,10 +165,6 @@ struct Owned {
     _strings: [CString; 3],
 }
 
-// SAFETY: [C4] the raw pointers in `view` point into `_strings`, owned by
-// the same value and never changed; nothing else is shared.
-unsafe impl Send for Owned {}
-
 const ZERO: Version = Version::new(0, 0, 0);
 
 const NONE: polyplug_event = polyplug_event {

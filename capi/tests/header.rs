@@ -136,3 +136,30 @@ fn header_declares_every_export_and_nothing_internal() {
         );
     }
 }
+
+/// Every status the header defines has its own name in
+/// `polyplug_status_name`.
+#[test]
+fn every_status_in_the_header_has_its_name() {
+    let header = String::from_utf8(generate()).expect("cbindgen writes UTF-8");
+    let mut statuses = 0;
+    for line in header.lines() {
+        let Some(rest) = line.strip_prefix("#define ") else {
+            continue;
+        };
+        let mut words = rest.split_whitespace();
+        let (Some(name), Some(value)) = (words.next(), words.next()) else {
+            continue;
+        };
+        if name != "POLYPLUG_OK" && !name.starts_with("POLYPLUG_ERR_") {
+            continue;
+        }
+        let value: u32 = value.parse().expect("statuses are integers");
+        // SAFETY: [C7] any status is accepted; the name is static and
+        // NUL-terminated.
+        let named = unsafe { std::ffi::CStr::from_ptr(polyplug::polyplug_status_name(value)) };
+        assert_eq!(named.to_str(), Ok(name), "polyplug_status_name({value})");
+        statuses += 1;
+    }
+    assert!(statuses >= 30, "found only {statuses} statuses");
+}
