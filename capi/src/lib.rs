@@ -34,7 +34,7 @@
 //! Argued in `SAFETY.md`, section "The C API", invariants \[C1\]–\[C8\]:
 //!
 //! - No panic crosses the boundary: every exported function runs its body
-//!   under one `catch_unwind` helper (\[C7\]).
+//!   under one `catch_unwind`, in `guarded` (\[C7\]).
 //! - Misuse is detected where it is cheap: NULL arguments, handles of the
 //!   wrong kind or already destroyed (while their memory is not reused),
 //!   stale guards, guards and readers on the wrong thread, destroying a
