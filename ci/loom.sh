@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# loom, as users type it: first at the workspace root with the loom
-# reclaimer, then the crossbeam-epoch models with crossbeam-epoch on loom.
+# loom, as users type it: `RUSTFLAGS="--cfg loom" cargo test --release` at
+# the workspace root (every crate's unit, integration and doc tests; the
+# models run, everything else is compiled out or returns at once in a model
+# build), then the crossbeam-epoch models with crossbeam-epoch on loom.
 # Each model prints its executions and time (--nocapture).
+#
+# rustdoc does not see RUSTFLAGS: a doc example is compiled without the
+# cfg but linked against the model build, whose primitives work only inside
+# a model. Every example that loads or reads returns at once when
+# `polyplug::MODEL_BUILD` (the store's `sync::MODEL_BUILD`) says so.
 source "$(dirname "$0")/lib.sh"
-# `--tests`: unit and integration tests, not doctests. rustdoc does not see
-# RUSTFLAGS, so a doctest is compiled without the cfg but linked against the
-# model build, whose primitives work only inside a model; the store's own
-# examples return early there (`MODEL_BUILD`), the runtime's cannot.
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-    cargo test --release --tests -- --nocapture
+    cargo test --release -- --nocapture
 RUSTFLAGS="--cfg loom --cfg crossbeam_loom" CARGO_TARGET_DIR=target/cbloom \
     cargo test --release -p polyplug-verification --test loom_epoch -- --nocapture

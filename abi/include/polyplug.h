@@ -17,7 +17,13 @@
  *   are plain integers: compare them with ==.
  * - A PpStrView is a (pointer, length) view of UTF-8 bytes, not
  *   NUL-terminated; build one from a literal with PP_STR (an expression) or
- *   PP_STR_INIT (a static initializer).
+ *   PP_STR_INIT (a static initializer). A PpBytesView is the same for any
+ *   bytes.
+ * - Who frees what: views (PpStrView, PpBytesView) are borrowed for one
+ *   call. A PpOwnedBuf result (`string`, `buf`) is allocated by the callee
+ *   with the host table's alloc(len, 1) and freed by the caller with
+ *   free(ptr, len, 1). An error message flagged
+ *   PP_ERROR_FLAG_HOST_ALLOCATED is freed by its receiver the same way.
  * - Function pointer fields may be NULL where the documentation says so.
  */
 
@@ -28,10 +34,13 @@
 #include <stddef.h>
 
 struct PpStrView;
+struct PpBytesView;
+struct PpOwnedBuf;
 struct PpVersion;
 struct PpAbiError;
 struct PpNativeEntry;
 struct PpTypedEntry;
+struct PpContextEntry;
 struct PpContractInterface;
 struct PpHostApi;
 struct PpBundleContext;
@@ -120,6 +129,25 @@ typedef void (*PpFreeFn)(void *ctx, void *ptr, size_t size, size_t align);
 typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 
 /**
+ * A function run by an engine (a WebAssembly interpreter, a script
+ */
+typedef uint32_t (*PpContextFn)(void *ctx,
+                                void *instance,
+                                const void *args,
+                                void *out,
+                                struct PpAbiError *err);
+
+/**
+ * Makes one instance of a stateful contract whose functions are
+ */
+typedef uint32_t (*PpContextCreateFn)(void *ctx, void **instance, struct PpAbiError *err);
+
+/**
+ * Destroys an instance made by the matching [`ContextCreateFn`].
+ */
+typedef void (*PpContextDestroyFn)(void *ctx, void *instance);
+
+/**
  * Success.
  */
 #define PP_OK 0
@@ -180,6 +208,16 @@ typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 #define PP_ERR_INTERNAL 11
 
 /**
+ * Guest code of an engine-run plugin (WebAssembly, a script) trapped:
+ */
+#define PP_ERR_TRAP 12
+
+/**
+ * Guest code of an engine-run plugin exhausted one of its bundle's
+ */
+#define PP_ERR_BUDGET 13
+
+/**
  * The first code free for plugin-defined errors. Plugins may return any
  */
 #define PP_ERR_PLUGIN 1000
@@ -192,7 +230,7 @@ typedef uint32_t (*PpLastErrorFn)(void *ctx, struct PpAbiError *out);
 /**
  * The ABI version this crate describes.
  */
-#define PP_ABI_VERSION 1
+#define PP_ABI_VERSION 3
 
 /**
  * Log level: very detailed tracing.
@@ -232,6 +270,34 @@ typedef struct PpStrView {
    */
   size_t len;
 } PpStrView;
+
+/**
+ * A borrowed run of bytes: a pointer and a length. The argument type
+ */
+typedef struct PpBytesView {
+  /**
+   * First byte, or null when `len` is 0.
+   */
+  const uint8_t *ptr;
+  /**
+   * Length in bytes.
+   */
+  size_t len;
+} PpBytesView;
+
+/**
+ * Bytes returned by a typed function: the result types `string` (UTF-8)
+ */
+typedef struct PpOwnedBuf {
+  /**
+   * First byte, allocated with the host's `alloc(len, 1)`; null when
+   */
+  uint8_t *ptr;
+  /**
+   * Length in bytes.
+   */
+  size_t len;
+} PpOwnedBuf;
 
 /**
  * A contract version, `major.minor.patch`.
@@ -303,7 +369,33 @@ typedef struct PpTypedEntry {
    * The function, cast to [`VoidFn`]; a null entry is refused.
    */
   PpVoidFn func;
+  /**
+   * The packed form, called with this entry's address as `ctx`; null
+   */
+  PpContextFn packed;
 } PpTypedEntry;
+
+/**
+ * One function of a contract run by an engine: a typed function (its
+ */
+typedef struct PpContextEntry {
+  /**
+   * The function's name, unique within the contract (among its typed
+   */
+  struct PpStrView name;
+  /**
+   * The function's C signature, as for [`TypedEntry::signature`].
+   */
+  struct PpStrView signature;
+  /**
+   * Passed as the first argument of every call of `func`; valid for as
+   */
+  void *ctx;
+  /**
+   * The function; a null entry is refused.
+   */
+  PpContextFn func;
+} PpContextEntry;
 
 /**
  * A contract: what a plugin registers and a host calls.
@@ -345,6 +437,26 @@ typedef struct PpContractInterface {
    * Destroys an instance.
    */
   PpDestroyInstanceFn destroy_instance;
+  /**
+   * Number of entries in `context`.
+   */
+  uint32_t context_count;
+  /**
+   * Functions run by an engine, `context_count` of them; may be null
+   */
+  const struct PpContextEntry *context;
+  /**
+   * Passed to `create_context_instance` and `destroy_context_instance`.
+   */
+  void *instance_ctx;
+  /**
+   * Makes an instance for the `context` functions; null for a contract
+   */
+  PpContextCreateFn create_context_instance;
+  /**
+   * Destroys an instance made by `create_context_instance`.
+   */
+  PpContextDestroyFn destroy_context_instance;
 } PpContractInterface;
 
 /**
@@ -502,6 +614,96 @@ static inline uint64_t pp_contract_id(const char *name, uint32_t major) {
         hash *= prime;
     }
     return hash;
+}
+
+/**
+ * Whether the view `view` holds exactly the bytes of the NUL-terminated
+ * `text`.
+ */
+static inline int pp_view_is(PpStrView view, const char *text) {
+    size_t i = 0;
+    for (; text[i] != 0; ++i) {
+        if (i >= view.len || view.ptr[i] != (uint8_t)text[i]) {
+            return 0;
+        }
+    }
+    return i == view.len;
+}
+
+/**
+ * One typed function of a resolved contract, whatever runs it: a native
+ * typed entry or a function run by an engine (WebAssembly, a script).
+ * pp_typed fills it; pp_typed_call calls it packed. `raw` is the plain C
+ * function of a native typed entry (call it with its C type when you know
+ * it), NULL for an engine-run one. Valid while the PpContractInterface it
+ * came from is: until the plugin function that resolved it returns.
+ */
+typedef struct PpTypedFn {
+    /** The packed call, or NULL when the function offers none. */
+    PpContextFn call;
+    /** Its first argument. */
+    void *ctx;
+    /** The plain C function, or NULL for an engine-run one. */
+    PpVoidFn raw;
+} PpTypedFn;
+
+/**
+ * Finds the typed function `name` of `iface`, among its typed entries and
+ * then its context entries, and checks that its signature is exactly
+ * `signature` (for example "u32(u32)" or "string(str)"). Returns PP_OK,
+ * PP_ERR_NOT_FOUND when there is no such function, or
+ * PP_ERR_BAD_ARGUMENT when its signature differs.
+ */
+static inline uint32_t pp_typed(const PpContractInterface *iface, const char *name,
+                                const char *signature, PpTypedFn *out) {
+    uint32_t i;
+    for (i = 0; i < iface->typed_count; ++i) {
+        const PpTypedEntry *entry = &iface->typed[i];
+        if (pp_view_is(entry->name, name)) {
+            if (!pp_view_is(entry->signature, signature)) {
+                return PP_ERR_BAD_ARGUMENT;
+            }
+            out->call = entry->packed;
+            out->ctx = (void *)entry;
+            out->raw = entry->func;
+            return PP_OK;
+        }
+    }
+    for (i = 0; i < iface->context_count; ++i) {
+        const PpContextEntry *entry = &iface->context[i];
+        if (pp_view_is(entry->name, name)) {
+            if (!pp_view_is(entry->signature, signature)) {
+                return PP_ERR_BAD_ARGUMENT;
+            }
+            out->call = entry->func;
+            out->ctx = entry->ctx;
+            out->raw = NULL;
+            return PP_OK;
+        }
+    }
+    return PP_ERR_NOT_FOUND;
+}
+
+/**
+ * Calls `fn` packed, whatever runs it: `args` points to its arguments laid
+ * out as a C struct of the signature's types in order (a `str` is a
+ * PpStrView, a `bytes` a PpBytesView), `out` to one value of its result
+ * type (a `string` or `buf` result is a PpOwnedBuf that the caller frees
+ * with the host's `free(ptr, len, 1)`). `instance` is NULL for a stateless
+ * call. Returns PP_OK, or an error code with `*err` filled;
+ * PP_ERR_UNSUPPORTED when the function offers no packed form.
+ */
+static inline uint32_t pp_typed_call(const PpTypedFn *fn, void *instance, const void *args,
+                                     void *out, PpAbiError *err) {
+    if (fn->call == NULL) {
+        if (err != NULL) {
+            err->code = PP_ERR_UNSUPPORTED;
+            err->flags = 0;
+            err->message = PP_STR("this typed function offers no packed form");
+        }
+        return PP_ERR_UNSUPPORTED;
+    }
+    return fn->call(fn->ctx, instance, args, out, err);
 }
 
 #ifdef __cplusplus

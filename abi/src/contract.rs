@@ -120,6 +120,137 @@ pub type CreateInstanceFn = unsafe extern "C" fn(
 /// ```
 pub type DestroyInstanceFn = unsafe extern "C" fn(instance: *mut c_void);
 
+/// A function run by an engine (a WebAssembly interpreter, a script
+/// runtime) rather than compiled into a library: `fn(ctx, instance, args,
+/// out, err)`.
+///
+/// `ctx` is the pointer of the function's own [`ContextEntry`]: the engine
+/// puts there whatever it needs to run this one function, so no call
+/// dispatches on a function id and every argument travels in a register.
+/// `instance` is null for a stateless call, or an instance made by the
+/// contract's [`ContextCreateFn`]. `args` points to the function's
+/// arguments laid out as a C struct of the types its signature names, in
+/// order (`u32(u32,u64)`: a `u32` at offset 0, a `u64` at offset 8); `out`
+/// points to one value of its return type (nothing is written for `void`).
+/// The return value is [`OK`](crate::OK) or an error code with `*err`
+/// filled.
+///
+/// # Example
+///
+/// An engine whose context is the constant to add:
+///
+/// ```
+/// use core::ffi::c_void;
+/// use polyplug_abi::{AbiError, ContextFn, OK};
+///
+/// unsafe extern "C" fn add_const(
+///     ctx: *mut c_void, _: *mut c_void, args: *const c_void, out: *mut c_void, _: *mut AbiError,
+/// ) -> u32 {
+///     // SAFETY: [P1] `ctx` is the entry's context, a `u32`; `args` holds one `u32`.
+///     let (k, x) = unsafe { (ctx.cast::<u32>().read(), args.cast::<u32>().read_unaligned()) };
+///     // SAFETY: [P4] `out` is writable for one `u32`.
+///     unsafe { out.cast::<u32>().write_unaligned(x.wrapping_add(k)) };
+///     OK
+/// }
+///
+/// let f: ContextFn = add_const;
+/// let (mut k, x, mut out, mut err) = (40u32, 2u32, 0u32, AbiError::NONE);
+/// // SAFETY: [P1] all pointers are live locals of the documented types.
+/// let code = unsafe {
+///     f((&raw mut k).cast(), core::ptr::null_mut(), (&raw const x).cast(), (&raw mut out).cast(), &mut err)
+/// };
+/// assert_eq!((code, out), (OK, 42));
+/// ```
+pub type ContextFn = unsafe extern "C" fn(
+    ctx: *mut c_void,
+    instance: *mut c_void,
+    args: *const c_void,
+    out: *mut c_void,
+    err: *mut AbiError,
+) -> u32;
+
+/// Makes one instance of a stateful contract whose functions are
+/// [`ContextEntry`]s, given the contract's instance context.
+///
+/// # Example
+///
+/// ```
+/// use core::ffi::c_void;
+/// use polyplug_abi::{AbiError, ContextCreateFn, OK};
+///
+/// unsafe extern "C" fn create(_: *mut c_void, instance: *mut *mut c_void, _: *mut AbiError) -> u32 {
+///     // SAFETY: [P4] `instance` is writable for one pointer.
+///     unsafe { instance.write(Box::into_raw(Box::new(0u64)).cast()) };
+///     OK
+/// }
+///
+/// let create: ContextCreateFn = create;
+/// let (mut instance, mut err) = (core::ptr::null_mut(), AbiError::NONE);
+/// // SAFETY: [P4] live out-pointers; this `create` ignores its context.
+/// assert_eq!(unsafe { create(core::ptr::null_mut(), &mut instance, &mut err) }, OK);
+/// // SAFETY: [G3] made above as a `Box<u64>`, freed once.
+/// drop(unsafe { Box::from_raw(instance.cast::<u64>()) });
+/// ```
+pub type ContextCreateFn =
+    unsafe extern "C" fn(ctx: *mut c_void, instance: *mut *mut c_void, err: *mut AbiError) -> u32;
+
+/// Destroys an instance made by the matching [`ContextCreateFn`].
+///
+/// # Example
+///
+/// ```
+/// use core::ffi::c_void;
+/// use polyplug_abi::ContextDestroyFn;
+///
+/// unsafe extern "C" fn destroy(_: *mut c_void, instance: *mut c_void) {
+///     // SAFETY: [G3] `instance` is a `Box<u64>`, destroyed once.
+///     drop(unsafe { Box::from_raw(instance.cast::<u64>()) });
+/// }
+///
+/// let destroy: ContextDestroyFn = destroy;
+/// // SAFETY: [G3] a `Box<u64>` as `destroy` expects.
+/// unsafe { destroy(core::ptr::null_mut(), Box::into_raw(Box::new(1u64)).cast()) };
+/// ```
+pub type ContextDestroyFn = unsafe extern "C" fn(ctx: *mut c_void, instance: *mut c_void);
+
+/// One function of a contract run by an engine: a typed function (its
+/// `signature` is spelled as a [`TypedEntry`]'s) called through
+/// [`ContextFn`] with its own context pointer.
+///
+/// # Example
+///
+/// ```
+/// use core::ffi::c_void;
+/// use polyplug_abi::{AbiError, ContextEntry, OK, StrView};
+///
+/// unsafe extern "C" fn nop(_: *mut c_void, _: *mut c_void, _: *const c_void, _: *mut c_void, _: *mut AbiError) -> u32 {
+///     OK
+/// }
+///
+/// let entry = ContextEntry {
+///     name: StrView::from_static("nop"),
+///     signature: StrView::from_static("void()"),
+///     ctx: core::ptr::null_mut(),
+///     func: Some(nop),
+/// };
+/// assert_eq!(size_of::<ContextEntry>(), 48);
+/// # let _ = entry;
+/// ```
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ContextEntry {
+    /// The function's name, unique within the contract (among its typed
+    /// and context entries).
+    pub name: StrView,
+    /// The function's C signature, as for [`TypedEntry::signature`].
+    pub signature: StrView,
+    /// Passed as the first argument of every call of `func`; valid for as
+    /// long as the contract's table is reachable.
+    pub ctx: *mut c_void,
+    /// The function; a null entry is refused.
+    pub func: Option<ContextFn>,
+}
+
 /// One native function of a contract.
 ///
 /// # Example
@@ -148,11 +279,26 @@ pub struct NativeEntry {
 /// One typed function of a contract: a plain C function pointer called with
 /// no marshalling at all.
 ///
-/// `signature` spells the C type in the form `ret(arg,arg)`, using only
-/// `void`, `u8`, `u16`, `u32`, `u64`, `i8`, `i16`, `i32`, `i64`, `usize`,
-/// `isize`, `f32` and `f64`, with no spaces: `u32(u32,u32)`, `void()`. The
-/// host compares it with the signature it asks for before it hands out the
-/// pointer, so a typed call cannot use the wrong type.
+/// `signature` spells the C type in the form `ret(arg,arg)`, with no
+/// spaces: `u32(u32,u32)`, `void()`, `string(str)`. Arguments are `u8`,
+/// `u16`, `u32`, `u64`, `i8`, `i16`, `i32`, `i64`, `usize`, `isize`, `f32`,
+/// `f64`, and the borrowed views `str` ([`StrView`], UTF-8) and `bytes`
+/// ([`BytesView`](crate::BytesView)); the result is `void`, one of the
+/// twelve numbers, or an owned `string` (UTF-8) or `buf`, both an
+/// [`OwnedBuf`](crate::OwnedBuf) that the caller frees with the host's
+/// `free`. So `string(str)` is the C type `PpOwnedBuf (*)(PpStrView)`. The
+/// host compares the signature with the one it asks for before it hands
+/// out the pointer, so a typed call cannot use the wrong type.
+///
+/// `packed`, when set, is the same function called *packed*: as a
+/// [`ContextFn`] whose `ctx` is the address of this entry (a thunk reads
+/// `func` from it, so one thunk serves every function of one signature),
+/// with `args` pointing to the arguments laid out as a C struct of the
+/// signature's types in order and `out` to one value of the result type.
+/// A caller that knows the signature at compile time calls `func`; one
+/// that marshals at run time (a WebAssembly guest through the host's
+/// imports, the `pp_typed_call` helper of `polyplug.h`) needs `packed`,
+/// and gets [`ERR_UNSUPPORTED`](crate::ERR_UNSUPPORTED) without it.
 ///
 /// # Example
 ///
@@ -165,6 +311,7 @@ pub struct NativeEntry {
 ///     name: StrView::from_static("tick"),
 ///     signature: StrView::from_static("void()"),
 ///     func: Some(tick as VoidFn),
+///     packed: None, // callable by callers that know `void()` at compile time
 /// };
 /// assert_eq!(entry.signature.len, 6);
 /// ```
@@ -177,9 +324,18 @@ pub struct TypedEntry {
     pub signature: StrView,
     /// The function, cast to [`VoidFn`]; a null entry is refused.
     pub func: Option<VoidFn>,
+    /// The packed form, called with this entry's address as `ctx`; null
+    /// when the plugin offers none.
+    pub packed: Option<ContextFn>,
 }
 
 /// A contract: what a plugin registers and a host calls.
+///
+/// A contract's functions are native ([`NativeEntry`]), typed
+/// ([`TypedEntry`]) or run by an engine ([`ContextEntry`]). A host or
+/// plugin calling a typed function looks its name up in `typed`, then in
+/// `context`: a contract loaded by an engine (WebAssembly, a script) has
+/// its typed functions there.
 ///
 /// The plugin passes a pointer to one of these to `register_contract`; the
 /// host copies and checks every field before the call returns, so the
@@ -210,6 +366,11 @@ pub struct TypedEntry {
 ///     typed: core::ptr::null(),
 ///     create_instance: None,
 ///     destroy_instance: None,
+///     context_count: 0,
+///     context: core::ptr::null(),
+///     instance_ctx: core::ptr::null_mut(),
+///     create_context_instance: None,
+///     destroy_context_instance: None,
 /// };
 /// assert_eq!(contract.id, ContractId::of("demo.nop", contract.version.major));
 /// ```
@@ -237,4 +398,18 @@ pub struct ContractInterface {
     pub create_instance: Option<CreateInstanceFn>,
     /// Destroys an instance.
     pub destroy_instance: Option<DestroyInstanceFn>,
+    /// Number of entries in `context`.
+    pub context_count: u32,
+    /// Functions run by an engine, `context_count` of them; may be null
+    /// when the count is 0.
+    pub context: *const ContextEntry,
+    /// Passed to `create_context_instance` and `destroy_context_instance`.
+    pub instance_ctx: *mut c_void,
+    /// Makes an instance for the `context` functions; null for a contract
+    /// without state. Set both or neither of this and
+    /// `destroy_context_instance`, and not together with
+    /// `create_instance`.
+    pub create_context_instance: Option<ContextCreateFn>,
+    /// Destroys an instance made by `create_context_instance`.
+    pub destroy_context_instance: Option<ContextDestroyFn>,
 }

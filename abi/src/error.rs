@@ -113,6 +113,28 @@ pub const ERR_UNSUPPORTED: u32 = 10;
 /// assert_eq!(err.code, 11);
 /// ```
 pub const ERR_INTERNAL: u32 = 11;
+/// Guest code of an engine-run plugin (WebAssembly, a script) trapped:
+/// `unreachable`, an out-of-bounds access, a stack overflow, a division by
+/// zero. The message names the bundle, contract, function and trap.
+///
+/// ```
+/// use polyplug_abi::{AbiError, ERR_TRAP};
+///
+/// let err = AbiError::new(ERR_TRAP, "wasm trap: unreachable");
+/// assert_eq!(err.code, 12);
+/// ```
+pub const ERR_TRAP: u32 = 12;
+/// Guest code of an engine-run plugin exhausted one of its bundle's
+/// budgets: fuel per call, linear memory, instances. The message names
+/// the budget and its limit.
+///
+/// ```
+/// use polyplug_abi::{AbiError, ERR_BUDGET};
+///
+/// let err = AbiError::new(ERR_BUDGET, "fuel per call exhausted");
+/// assert_eq!(err.code, 13);
+/// ```
+pub const ERR_BUDGET: u32 = 13;
 /// The first code free for plugin-defined errors. Plugins may return any
 /// code at or above it; the host passes it through unchanged.
 ///

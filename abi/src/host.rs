@@ -11,15 +11,25 @@ use crate::{AbiError, ContractInterface, StrView, Version};
 /// library unless it equals this constant. Any change to a type in this crate
 /// bumps it.
 ///
+/// Version 2 added functions run by an engine: [`ContextEntry`](crate::ContextEntry),
+/// [`ContextFn`](crate::ContextFn) and the `context*` fields at the end of
+/// [`ContractInterface`], which grew from 80 to 120 bytes. A plugin built
+/// against version 1 is refused with a message naming both versions.
+///
+/// Version 3 added strings and bytes to typed signatures ([`BytesView`](crate::BytesView),
+/// [`OwnedBuf`](crate::OwnedBuf); [`StrView`] as the `str` argument) and
+/// the packed form of a typed function: [`TypedEntry::packed`](crate::TypedEntry::packed),
+/// which grew [`TypedEntry`](crate::TypedEntry) from 40 to 48 bytes.
+///
 /// # Example
 ///
 /// ```
 /// use polyplug_abi::ABI_VERSION;
 ///
-/// let exported: u32 = 1; // what a plugin's `polyplug_abi_version` holds
+/// let exported: u32 = 3; // what a plugin's `polyplug_abi_version` holds
 /// assert_eq!(exported, ABI_VERSION); // else the host refuses the library
 /// ```
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 3;
 
 /// Name of the exported `uint32_t` that holds the plugin's ABI version.
 ///
@@ -128,6 +138,8 @@ pub struct ContractHandle(pub u64);
 ///     native_count: 0, native: core::ptr::null(),
 ///     typed_count: 0, typed: core::ptr::null(),
 ///     create_instance: None, destroy_instance: None,
+///     context_count: 0, context: core::ptr::null(), instance_ctx: core::ptr::null_mut(),
+///     create_context_instance: None, destroy_context_instance: None,
 /// };
 /// let register: RegisterContractFn = register;
 /// // SAFETY: [P3] `empty` is a live local; this `register` ignores `ctx` and `err`.
@@ -288,6 +300,10 @@ pub type FreeFn =
 /// Copies the last error that the host reported to this bundle into `*out`
 /// and returns its code ([`OK`](crate::OK) when there was none). A message
 /// is host-allocated ([`ERROR_FLAG_HOST_ALLOCATED`](crate::ERROR_FLAG_HOST_ALLOCATED)).
+///
+/// The host keeps one last error per bundle, whatever the plugin calls, and
+/// bounds its message: polyplug keeps at most 1,024 bytes, and a longer
+/// message is cut at a character boundary and ends with ` [truncated]`.
 ///
 /// # Example
 ///

@@ -23,7 +23,19 @@
 //! - [`Version`]: `major.minor.patch` with [`Version::satisfies`].
 //! - [`ContractInterface`]: one versioned table of functions: native
 //!   functions with the fixed calling convention [`NativeFn`], typed function
-//!   pointers ([`TypedEntry`]) and optional instance constructors.
+//!   pointers ([`TypedEntry`]), functions run by an engine with a context
+//!   pointer per function ([`ContextEntry`], [`ContextFn`]) and optional
+//!   instance constructors.
+//! - Typed arguments and results beyond numbers: borrowed [`StrView`] and
+//!   [`BytesView`] arguments (`str`, `bytes`), and [`OwnedBuf`] results
+//!   (`string`, `buf`) that the caller owns and frees with the host's
+//!   `free`.
+//! - The *packed* call of a typed function: its arguments laid out as a C
+//!   struct, its result written through a pointer, one [`ContextFn`] per
+//!   function. Every engine-run function is called this way, and a native
+//!   typed function may offer it too ([`TypedEntry::packed`]), so a caller
+//!   that marshals at run time (a WebAssembly guest, a script, a C helper)
+//!   calls any typed function of any language the same way.
 //! - [`AbiError`] and the `ERR_*` codes.
 //!
 //! The C header `include/polyplug.h` is generated from this crate by
@@ -78,13 +90,13 @@ mod str;
 mod version;
 
 pub use contract::{
-    ContractInterface, CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn, TypedEntry,
-    VoidFn,
+    ContextCreateFn, ContextDestroyFn, ContextEntry, ContextFn, ContractInterface,
+    CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn, TypedEntry, VoidFn,
 };
 pub use error::{
-    AbiError, ERR_ABI_MISMATCH, ERR_BAD_ARGUMENT, ERR_DUPLICATE, ERR_INTERNAL, ERR_INVALID,
-    ERR_NOT_FOUND, ERR_NOT_IN_INIT, ERR_OUT_OF_MEMORY, ERR_PANIC, ERR_PLUGIN, ERR_UNDECLARED,
-    ERR_UNSUPPORTED, ERROR_FLAG_HOST_ALLOCATED, OK,
+    AbiError, ERR_ABI_MISMATCH, ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_DUPLICATE, ERR_INTERNAL,
+    ERR_INVALID, ERR_NOT_FOUND, ERR_NOT_IN_INIT, ERR_OUT_OF_MEMORY, ERR_PANIC, ERR_PLUGIN,
+    ERR_TRAP, ERR_UNDECLARED, ERR_UNSUPPORTED, ERROR_FLAG_HOST_ALLOCATED, OK,
 };
 pub use host::{
     ABI_VERSION, ABI_VERSION_SYMBOL, AllocFn, BundleContext, ContractHandle, ENTRY_SYMBOL, EntryFn,
@@ -92,5 +104,5 @@ pub use host::{
     LastErrorFn, LogFn, RegisterContractFn, ResolveContractFn,
 };
 pub use id::ContractId;
-pub use str::StrView;
+pub use str::{BytesView, OwnedBuf, StrView};
 pub use version::Version;

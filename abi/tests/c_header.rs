@@ -18,14 +18,16 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use polyplug_abi::{
-    ABI_VERSION, ABI_VERSION_SYMBOL, AbiError, AllocFn, BundleContext, ContractHandle, ContractId,
-    ContractInterface, CreateInstanceFn, DestroyInstanceFn, ENTRY_SYMBOL, ERR_ABI_MISMATCH,
-    ERR_BAD_ARGUMENT, ERR_DUPLICATE, ERR_INTERNAL, ERR_INVALID, ERR_NOT_FOUND, ERR_NOT_IN_INIT,
-    ERR_OUT_OF_MEMORY, ERR_PANIC, ERR_PLUGIN, ERR_UNDECLARED, ERR_UNSUPPORTED,
+    ABI_VERSION, ABI_VERSION_SYMBOL, AbiError, AllocFn, BundleContext, ContextCreateFn,
+    ContextDestroyFn, ContextEntry, ContextFn, ContractHandle, ContractId, ContractInterface,
+    CreateInstanceFn, DestroyInstanceFn, ENTRY_SYMBOL, ERR_ABI_MISMATCH, ERR_BAD_ARGUMENT,
+    ERR_BUDGET, ERR_DUPLICATE, ERR_INTERNAL, ERR_INVALID, ERR_NOT_FOUND, ERR_NOT_IN_INIT,
+    ERR_OUT_OF_MEMORY, ERR_PANIC, ERR_PLUGIN, ERR_TRAP, ERR_UNDECLARED, ERR_UNSUPPORTED,
     ERROR_FLAG_HOST_ALLOCATED, EntryFn, FindContractFn, FreeFn, HostApi, LOG_DEBUG, LOG_ERROR,
     LOG_INFO, LOG_TRACE, LOG_WARN, LastErrorFn, LogFn, NativeEntry, NativeFn, OK,
     RegisterContractFn, ResolveContractFn, StrView, TypedEntry, Version, VoidFn,
 };
+use polyplug_abi::{BytesView, OwnedBuf};
 
 const C_FLAGS: [&str; 5] = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
 const CXX_FLAGS: [&str; 5] = ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"];
@@ -147,7 +149,24 @@ fn rust_facts() -> Facts {
     layout!(facts, "PpContractHandle" = ContractHandle);
     layout!(facts, "PpAbiError" = AbiError, code, flags, message);
     layout!(facts, "PpNativeEntry" = NativeEntry, name, func);
-    layout!(facts, "PpTypedEntry" = TypedEntry, name, signature, func);
+    layout!(facts, "PpBytesView" = BytesView, ptr, len);
+    layout!(facts, "PpOwnedBuf" = OwnedBuf, ptr, len);
+    layout!(
+        facts,
+        "PpTypedEntry" = TypedEntry,
+        name,
+        signature,
+        func,
+        packed
+    );
+    layout!(
+        facts,
+        "PpContextEntry" = ContextEntry,
+        name,
+        signature,
+        ctx,
+        func
+    );
     layout!(
         facts,
         "PpContractInterface" = ContractInterface,
@@ -160,6 +179,11 @@ fn rust_facts() -> Facts {
         typed,
         create_instance,
         destroy_instance,
+        context_count,
+        context,
+        instance_ctx,
+        create_context_instance,
+        destroy_context_instance,
     );
     layout!(
         facts,
@@ -189,6 +213,9 @@ fn rust_facts() -> Facts {
     layout!(facts, "PpAllocFn" = Option<AllocFn>);
     layout!(facts, "PpFreeFn" = Option<FreeFn>);
     layout!(facts, "PpLastErrorFn" = Option<LastErrorFn>);
+    layout!(facts, "PpContextFn" = Option<ContextFn>);
+    layout!(facts, "PpContextCreateFn" = Option<ContextCreateFn>);
+    layout!(facts, "PpContextDestroyFn" = Option<ContextDestroyFn>);
 
     let constants = [
         ("PP_ABI_VERSION", ABI_VERSION),
@@ -198,6 +225,8 @@ fn rust_facts() -> Facts {
         ("PP_ERR_ABI_MISMATCH", ERR_ABI_MISMATCH),
         ("PP_ERR_NOT_IN_INIT", ERR_NOT_IN_INIT),
         ("PP_ERR_DUPLICATE", ERR_DUPLICATE),
+        ("PP_ERR_TRAP", ERR_TRAP),
+        ("PP_ERR_BUDGET", ERR_BUDGET),
         ("PP_ERR_UNDECLARED", ERR_UNDECLARED),
         ("PP_ERR_INVALID", ERR_INVALID),
         ("PP_ERR_PANIC", ERR_PANIC),
@@ -345,8 +374,41 @@ fn cpp_plugin_registers_with_c_host() {
          typed add\n\
          signature u32(u32,u32)\n\
          typed call 9\n\
+         pp_typed {OK} {ERR_BAD_ARGUMENT} {ERR_NOT_FOUND}\n\
+         pp_typed_call {OK} 13\n\
          instances 0 0\n\
          entry {OK} calls 1\n"
+    );
+    assert_eq!(run(Command::new(&exe)), expected);
+}
+
+/// `include/polyplug.hpp`: every wrapper returns what its body returns, and
+/// turns a `std::exception` into `ERR_PANIC` with `what()`, anything else
+/// into `ERR_PANIC` with "unknown C++ exception", in memory from the host's
+/// `alloc` (flagged, and freed by the host: nothing stays allocated); typed
+/// and `void` wrappers log instead. Before the entry point ran, the message
+/// is static.
+#[test]
+#[cfg_attr(miri, ignore)]
+fn cpp_wrappers_contain_every_exception() {
+    let exe = executable("contain");
+    let mut cxx = cxx_compiler();
+    cxx.arg(source("contain.cpp")).arg("-o").arg(&exe);
+    run(cxx);
+    let (panic, host) = (ERR_PANIC, ERROR_FLAG_HOST_ALLOCATED);
+    let plugin = ERR_PLUGIN + 1;
+    let expected = format!(
+        "early {panic} {panic} 0 a C++ exception was caught; its message could not be copied\n\
+         entry-ok {OK} 0 0 \n\
+         entry-throws {panic} {panic} {host} init boom\n\n\
+         guard-code {plugin} 0 0 \n\
+         guard-exception {panic} {panic} {host} boom\n\
+         guard-other {panic} {panic} {host} unknown C++ exception\n\
+         guard-empty {panic} {panic} 0 C++ exception with an empty message\n\
+         guard-null-err {panic}\n\
+         guard_or 1 5\n\
+         logged {LOG_ERROR} typed;{LOG_ERROR} unknown C++ exception;\n\
+         live 0\n"
     );
     assert_eq!(run(Command::new(&exe)), expected);
 }

@@ -76,7 +76,7 @@ fn run(config: cbindgen::Config) -> Vec<u8> {
 const NEWTYPES: [&str; 2] = ["ContractId", "ContractHandle"];
 
 /// The function pointer typedefs, by Rust name, in header order (pass 2).
-const FUNCTION_TYPES: [&str; 12] = [
+const FUNCTION_TYPES: [&str; 15] = [
     "NativeFn",
     "VoidFn",
     "CreateInstanceFn",
@@ -89,6 +89,9 @@ const FUNCTION_TYPES: [&str; 12] = [
     "AllocFn",
     "FreeFn",
     "LastErrorFn",
+    "ContextFn",
+    "ContextCreateFn",
+    "ContextDestroyFn",
 ];
 
 /// A pass that writes only `names`, of item type `kind`, and nothing else:
@@ -183,10 +186,13 @@ fn header_defines_every_c_name() {
     let header = String::from_utf8(generate()).expect("cbindgen writes UTF-8");
     let structs = [
         "PpStrView",
+        "PpBytesView",
+        "PpOwnedBuf",
         "PpVersion",
         "PpAbiError",
         "PpNativeEntry",
         "PpTypedEntry",
+        "PpContextEntry",
         "PpContractInterface",
         "PpHostApi",
         "PpBundleContext",
@@ -220,6 +226,9 @@ fn header_defines_every_c_name() {
         "PpAllocFn",
         "PpFreeFn",
         "PpLastErrorFn",
+        "PpContextFn",
+        "PpContextCreateFn",
+        "PpContextDestroyFn",
     ];
     for name in functions {
         assert!(
@@ -242,6 +251,8 @@ fn header_defines_every_c_name() {
         ("PP_ERR_UNSUPPORTED", polyplug_abi::ERR_UNSUPPORTED),
         ("PP_ERR_INTERNAL", polyplug_abi::ERR_INTERNAL),
         ("PP_ERR_PLUGIN", polyplug_abi::ERR_PLUGIN),
+        ("PP_ERR_TRAP", polyplug_abi::ERR_TRAP),
+        ("PP_ERR_BUDGET", polyplug_abi::ERR_BUDGET),
         (
             "PP_ERROR_FLAG_HOST_ALLOCATED",
             polyplug_abi::ERROR_FLAG_HOST_ALLOCATED,

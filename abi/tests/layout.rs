@@ -3,23 +3,44 @@
 //! it breaks a plugin. Any change here needs an `ABI_VERSION` bump.
 //!
 //! `c_header.rs` checks that C agrees with Rust; this file checks that Rust
-//! still agrees with what ABI version 1 promised.
+//! still agrees with what ABI version 3 promised. Version 2 kept every
+//! layout of version 1 and appended the `context*` fields to
+//! `ContractInterface`, and added `ContextEntry` and the context function
+//! types. Version 3 appended `packed` to `TypedEntry` and added
+//! `BytesView` and `OwnedBuf`.
 #![cfg(not(any(loom, shuttle)))]
 #![cfg(target_pointer_width = "64")]
 
 use std::mem::offset_of;
 
 use polyplug_abi::{
-    ABI_VERSION, AbiError, AllocFn, BundleContext, ContractHandle, ContractId, ContractInterface,
-    CreateInstanceFn, DestroyInstanceFn, EntryFn, FindContractFn, FreeFn, HostApi, LastErrorFn,
-    LogFn, NativeEntry, NativeFn, RegisterContractFn, ResolveContractFn, StrView, TypedEntry,
-    Version, VoidFn,
+    ABI_VERSION, AbiError, AllocFn, BundleContext, ContextCreateFn, ContextDestroyFn, ContextEntry,
+    ContextFn, ContractHandle, ContractId, ContractInterface, CreateInstanceFn, DestroyInstanceFn,
+    EntryFn, FindContractFn, FreeFn, HostApi, LastErrorFn, LogFn, NativeEntry, NativeFn,
+    RegisterContractFn, ResolveContractFn, StrView, TypedEntry, Version, VoidFn,
 };
+use polyplug_abi::{BytesView, OwnedBuf};
 
-/// The layouts below are those of ABI version 1.
+/// The layouts below are those of ABI version 3.
 #[test]
-fn layouts_are_those_of_abi_version_1() {
-    assert_eq!(ABI_VERSION, 1, "a new ABI version needs new layout tests");
+fn layouts_are_those_of_abi_version_3() {
+    assert_eq!(ABI_VERSION, 3, "a new ABI version needs new layout tests");
+}
+
+#[test]
+fn bytes_view() {
+    assert_eq!(size_of::<BytesView>(), 16);
+    assert_eq!(align_of::<BytesView>(), 8);
+    assert_eq!(offset_of!(BytesView, ptr), 0);
+    assert_eq!(offset_of!(BytesView, len), 8);
+}
+
+#[test]
+fn owned_buf() {
+    assert_eq!(size_of::<OwnedBuf>(), 16);
+    assert_eq!(align_of::<OwnedBuf>(), 8);
+    assert_eq!(offset_of!(OwnedBuf, ptr), 0);
+    assert_eq!(offset_of!(OwnedBuf, len), 8);
 }
 
 #[test]
@@ -72,16 +93,17 @@ fn native_entry() {
 
 #[test]
 fn typed_entry() {
-    assert_eq!(size_of::<TypedEntry>(), 40);
+    assert_eq!(size_of::<TypedEntry>(), 48);
     assert_eq!(align_of::<TypedEntry>(), 8);
     assert_eq!(offset_of!(TypedEntry, name), 0);
     assert_eq!(offset_of!(TypedEntry, signature), 16);
     assert_eq!(offset_of!(TypedEntry, func), 32);
+    assert_eq!(offset_of!(TypedEntry, packed), 40);
 }
 
 #[test]
 fn contract_interface() {
-    assert_eq!(size_of::<ContractInterface>(), 80);
+    assert_eq!(size_of::<ContractInterface>(), 120);
     assert_eq!(align_of::<ContractInterface>(), 8);
     assert_eq!(offset_of!(ContractInterface, id), 0);
     assert_eq!(offset_of!(ContractInterface, name), 8);
@@ -93,6 +115,22 @@ fn contract_interface() {
     assert_eq!(offset_of!(ContractInterface, typed), 56);
     assert_eq!(offset_of!(ContractInterface, create_instance), 64);
     assert_eq!(offset_of!(ContractInterface, destroy_instance), 72);
+    // Version 2: 4 bytes of padding follow `context_count`.
+    assert_eq!(offset_of!(ContractInterface, context_count), 80);
+    assert_eq!(offset_of!(ContractInterface, context), 88);
+    assert_eq!(offset_of!(ContractInterface, instance_ctx), 96);
+    assert_eq!(offset_of!(ContractInterface, create_context_instance), 104);
+    assert_eq!(offset_of!(ContractInterface, destroy_context_instance), 112);
+}
+
+#[test]
+fn context_entry() {
+    assert_eq!(size_of::<ContextEntry>(), 48);
+    assert_eq!(align_of::<ContextEntry>(), 8);
+    assert_eq!(offset_of!(ContextEntry, name), 0);
+    assert_eq!(offset_of!(ContextEntry, signature), 16);
+    assert_eq!(offset_of!(ContextEntry, ctx), 32);
+    assert_eq!(offset_of!(ContextEntry, func), 40);
 }
 
 #[test]
@@ -145,5 +183,8 @@ fn function_pointers_are_nullable_pointers() {
         AllocFn,
         FreeFn,
         LastErrorFn,
+        ContextFn,
+        ContextCreateFn,
+        ContextDestroyFn,
     );
 }

@@ -98,7 +98,7 @@ fn polyplug_write(p: &Polyplug, n: u64) {
         "reload-v1"
     });
     p.runtime.reload_bundle(p.id, Some(&from)).unwrap();
-    p.runtime.reclaim();
+    p.runtime.reclaim().unwrap();
     // Relaxed: a plain count, printed after the run.
     RELOADS.fetch_add(1, Ordering::Relaxed);
 }

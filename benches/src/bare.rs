@@ -8,6 +8,7 @@
 //! The baseline registers the same contracts the runtime would load:
 //!
 //! ```
+//! # if polyplug::MODEL_BUILD { return Ok(()); }
 //! use polyplug_benches::bare::BareCycle;
 //!
 //! let registered = BareCycle::new("c-add").run()?; // opened and closed again

@@ -22,6 +22,7 @@
 //! An arm and its baseline, as `report` pairs them:
 //!
 //! ```
+//! # if polyplug::MODEL_BUILD { return Ok(()); }
 //! use polyplug_benches::counter::{Arm, Setup};
 //!
 //! let setup = Setup::new()?;
@@ -43,6 +44,7 @@ use polyplug_abi::{AbiError, NativeFn, OK};
 /// # Example
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug_benches::counter::{Arm, COUNT, Setup};
 ///
 /// // One measured iteration of the floor arm (fast enough for a doctest).
@@ -56,6 +58,7 @@ pub const COUNT: u32 = 1_000_000;
 /// # Example
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 /// use polyplug_benches::counter::Inc;
 ///
@@ -97,6 +100,7 @@ pub struct AddArgs {
 /// # Example
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug_benches::counter::{Arm, Setup};
 ///
 /// let setup = Setup::new()?;
@@ -206,6 +210,7 @@ impl Arm {
 /// # Example
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 /// use polyplug_benches::counter::CountError;
 ///
@@ -259,6 +264,7 @@ pub fn inc_native(x: u32) -> u32 {
 /// It has the native ABI type, and [`Arm::AbiStatic`] counts through it:
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug_abi::NativeFn;
 /// use polyplug_benches::counter::{Arm, Setup, inc_abi};
 ///
@@ -289,6 +295,7 @@ pub unsafe extern "C" fn inc_abi(
 /// # Example
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug_benches::counter::{Arm, Setup};
 ///
 /// let setup = Setup::new()?; // load once, run every arm against it
@@ -326,6 +333,7 @@ impl Setup {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug_benches::counter::Setup;
     ///
     /// let setup = Setup::new()?;
@@ -368,6 +376,7 @@ impl Setup {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug_benches::counter::{Arm, Setup};
     ///
     /// let setup = Setup::new()?;
@@ -397,6 +406,7 @@ impl Setup {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Version;
     /// use polyplug_benches::counter::Setup;
     ///

@@ -34,6 +34,7 @@
 //! Every arm computes the same count:
 //!
 //! ```
+//! # if polyplug::MODEL_BUILD { return; }
 //! use polyplug_benches::counter::{Arm, Setup};
 //!
 //! let setup = Setup::new().unwrap();

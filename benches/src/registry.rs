@@ -4,6 +4,7 @@
 //! # Example
 //!
 //! ```
+//! # if polyplug::MODEL_BUILD { return Ok(()); }
 //! use polyplug_benches::registry::{V1, name, with_contracts};
 //!
 //! let runtime = with_contracts(100)?;
@@ -21,6 +22,7 @@ use polyplug::{HostContract, Runtime, Version};
 /// # Example
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug_benches::registry::{V1, name, with_contracts};
 ///
 /// let runtime = with_contracts(1)?;
@@ -63,6 +65,7 @@ pub fn name(i: usize) -> String {
 /// A failed registration.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return; }
 /// let runtime = polyplug_benches::registry::with_contracts(10).unwrap();
 /// let reader = runtime.reader();
 /// let guard = reader.pin();

@@ -41,6 +41,15 @@
  *   every read under its guards, and its destruction. A polyplug_fn is used
  *   on the thread that made it. Instances, bundle lists, subscriptions and
  *   host contracts may move between threads.
+ * - Bundle ids are uint64_t: the issuing runtime's serial in the high 32
+ *   bits, the bundle's number in that runtime in the low 32 bits. Never 0
+ *   (0 stands for an id past that range: 2^32 runtimes in the process or
+ *   2^32 loads in one runtime). Pass an id to the runtime that issued it;
+ *   another runtime refuses it with POLYPLUG_ERR_FOREIGN_BUNDLE.
+ * - Typed functions: a native one is a plain C function pointer
+ *   (polyplug_typed, polyplug_fn_get); one an engine runs (a WebAssembly
+ *   function) has none (POLYPLUG_ERR_NOT_NATIVE) and is called packed with
+ *   polyplug_fn_call, which calls native ones too.
  * - Read per call or per batch: pin a guard, find or fetch, call, unpin.
  *   Everything found under a guard (contract descriptions, typed function
  *   pointers) may be used only while that guard stays pinned: the guard is
@@ -616,11 +625,14 @@ typedef struct polyplug_library_stats {
 #define POLYPLUG_ERR_PANIC 8
 
 /**
- * Reserved for a write operation called from an event callback of the
- * same runtime.
+ * A write (load, reload, unload, drain, reclaim, registering a host
+ * contract) called from plugin code that a write of the same runtime is
+ * running: an entry point, a thread it waits for, a library finaliser.
+ * Nothing changed; the message names both operations.
  *
  * ```c
- * if (status == POLYPLUG_ERR_REENTRANT) defer_until_after_callback();
+ * // in a host function that a plugin's entry point calls during a load:
+ * if (polyplug_unload_bundle(runtime, other) == POLYPLUG_ERR_REENTRANT) defer_until_after_load();
  * ```
  */
 #define POLYPLUG_ERR_REENTRANT 9
@@ -670,6 +682,19 @@ typedef struct polyplug_library_stats {
  * ```
  */
 #define POLYPLUG_ERR_STATELESS 24
+
+/**
+ * The typed function is run by an engine (a WebAssembly function), so it
+ * has no plain C function pointer: `polyplug_typed` and `polyplug_fn_get`
+ * refuse it; call it with `polyplug_fn_call`.
+ *
+ * ```c
+ * if (polyplug_fn_get(guard, fn, &f) == POLYPLUG_ERR_NOT_NATIVE) {
+ *     polyplug_fn_call(guard, fn, &args, &out);
+ * }
+ * ```
+ */
+#define POLYPLUG_ERR_NOT_NATIVE 25
 
 /**
  * A plugin function returned an error code; `polyplug_last_error_code`
@@ -859,6 +884,16 @@ typedef struct polyplug_library_stats {
 #define POLYPLUG_ERR_HOST_CONTRACT 58
 
 /**
+ * A loader (the WebAssembly engine, for one) refused a bundle's code; the
+ * message names the bundle, the file, contract and field at fault.
+ *
+ * ```c
+ * if (polyplug_load_bundle(runtime, "plugins/broken-wasm", NULL) == POLYPLUG_ERR_CODE) report(polyplug_last_error_message(NULL));
+ * ```
+ */
+#define POLYPLUG_ERR_CODE 59
+
+/**
  * `polyplug_drain` timed out: readers still hold retired tables.
  *
  * ```c
@@ -877,6 +912,16 @@ typedef struct polyplug_library_stats {
  * ```
  */
 #define POLYPLUG_ERR_IO 61
+
+/**
+ * A bundle id issued by another runtime (its high 32 bits name that
+ * runtime): ids are passed to the runtime that issued them.
+ *
+ * ```c
+ * assert(polyplug_unload_bundle(runtime_b, id_from_runtime_a) == POLYPLUG_ERR_FOREIGN_BUNDLE);
+ * ```
+ */
+#define POLYPLUG_ERR_FOREIGN_BUNDLE 62
 
 #ifdef __cplusplus
 extern "C" {
@@ -946,8 +991,10 @@ polyplug_status polyplug_bundle_list_destroy(polyplug_bundle_list *list);
  * C cannot stop a copy of the pointer from being called later.
  *
  * Errors: `POLYPLUG_ERR_NO_FUNCTION`, `POLYPLUG_ERR_SIGNATURE_MISMATCH`
- * (the message gives both signatures), `POLYPLUG_ERR_STALE_CONTRACT`, and
- * the guard and argument errors.
+ * (the message gives both signatures), `POLYPLUG_ERR_STALE_CONTRACT`,
+ * `POLYPLUG_ERR_NOT_NATIVE` for a function an engine runs,
+ * which has no C pointer (call it through a `polyplug_fn` with
+ * `polyplug_fn_call`), and the guard and argument errors.
  *
  * # Safety
  *
@@ -1000,7 +1047,8 @@ polyplug_status polyplug_fn_new(struct polyplug_guard guard,
  * Errors: `POLYPLUG_ERR_STALE_CONTRACT` after an unload;
  * `POLYPLUG_ERR_NO_FUNCTION` or `POLYPLUG_ERR_SIGNATURE_MISMATCH` if a
  * reload dropped or changed it; `POLYPLUG_ERR_WRONG_THREAD` on another
- * thread than the one that made it.
+ * thread than the one that made it; `POLYPLUG_ERR_NOT_NATIVE` when an
+ * engine runs it: call it with `polyplug_fn_call`.
  *
  * # Safety
  *
@@ -1019,6 +1067,56 @@ polyplug_status polyplug_fn_new(struct polyplug_guard guard,
 polyplug_status polyplug_fn_get(struct polyplug_guard guard,
                                 const polyplug_fn *function,
                                 PpVoidFn *out);
+
+/**
+ * Calls `function` as it serves under `guard`, packed: `args` points to
+ * its arguments laid out as a C struct in signature order (NULL when it
+ * takes none), `out` to room for its result (NULL for `void`; a `string`
+ * or `buf` result is a `PpOwnedBuf` that the caller frees with
+ * `polyplug_buf_free`). The convention of `pp_typed_call` in
+ * `polyplug.h`, stateless (no instance). It calls every typed function:
+ * a native one through the packed form its plugin registered, one an
+ * engine runs (WebAssembly) through its engine.
+ *
+ * Errors: those of `polyplug_fn_get` (but never
+ * `POLYPLUG_ERR_NOT_NATIVE`); `POLYPLUG_ERR_CALL` when the function fails
+ * (a WebAssembly trap, an error a plugin returns, a native function that
+ * registered no packed form: plugin code `PP_ERR_UNSUPPORTED`), with its
+ * code in `polyplug_last_error_code` and its message.
+ *
+ * # Safety
+ *
+ * `args` and `out` are laid out as the function's checked signature says
+ * (\[R6\]); the rest as for `polyplug_fn_get`.
+ *
+ * ```c
+ * typedef struct { uint32_t a, b; } AddArgs;
+ * AddArgs args = {2, 3};
+ * uint32_t sum;
+ * polyplug_fn_call(guard, add, &args, &sum); // native or WebAssembly alike
+ * ```
+ */
+polyplug_status polyplug_fn_call(struct polyplug_guard guard,
+                                 const polyplug_fn *function,
+                                 const void *args,
+                                 void *out);
+
+/**
+ * Frees a `string` or `buf` result of `polyplug_fn_call` (a `PpOwnedBuf`
+ * the caller owns): once, on any thread. `{NULL, 0}` is nothing to free.
+ *
+ * # Safety
+ *
+ * `buf` is such a result, not yet freed (\[R12\]).
+ *
+ * ```c
+ * PpOwnedBuf greeting;
+ * polyplug_fn_call(guard, greet, &(PpStrView){"ada", 3}, &greeting);
+ * printf("%.*s\n", (int)greeting.len, (const char *)greeting.ptr);
+ * polyplug_buf_free(greeting);
+ * ```
+ */
+polyplug_status polyplug_buf_free(PpOwnedBuf buf);
 
 /**
  * Destroys a function handle, on the thread that made it.
@@ -1710,7 +1808,8 @@ polyplug_status polyplug_unload_cascade(const polyplug_runtime *runtime,
  * has no readers left and is destroyed, then closes the libraries nothing
  * uses any more. `POLYPLUG_ERR_DRAIN_TIMEOUT` (with the number still held)
  * when guards still pin them; a guard held by the calling thread always
- * makes it time out.
+ * makes it time out. `POLYPLUG_ERR_REENTRANT` when called from plugin
+ * code that a write of this runtime is running.
  *
  * # Safety
  *
@@ -1726,7 +1825,8 @@ polyplug_status polyplug_drain(const polyplug_runtime *runtime, uint64_t timeout
 /**
  * Reclaims retired tables and closes the libraries nothing uses any more;
  * every write does this too. Writes the number closed to `*closed` unless
- * it is NULL.
+ * it is NULL. `POLYPLUG_ERR_REENTRANT` when called from plugin code that a
+ * write of this runtime is running.
  *
  * # Safety
  *

@@ -7,6 +7,7 @@ use polyplug_abi::Version;
 
 use crate::error::guarded;
 use crate::object::{Tag, Tagged, c_string, hand_out, live, put, take_back};
+use crate::runtime::bundle_raw;
 use crate::runtime::{polyplug_runtime, runtime};
 use crate::status::{Failure, polyplug_status};
 
@@ -164,7 +165,7 @@ pub unsafe extern "C" fn polyplug_bundles(
             let (contracts, contract_count) = list.keep_list(&bundle.contracts);
             let (requires, require_count) = list.keep_list(&bundle.requires);
             list.infos.push(polyplug_bundle_info {
-                id: bundle.id.to_raw(),
+                id: bundle_raw(bundle.id),
                 name,
                 name_len,
                 version: bundle.version,

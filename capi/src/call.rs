@@ -1,5 +1,6 @@
 //! Calling: typed functions as plain C function pointers, checked once
-//! against the caller's signature string; native functions; instances.
+//! against the caller's signature string, or packed (any typed function,
+//! native or engine-run); native functions; instances.
 //!
 //! A typed function pointer is valid while the guard it was obtained under
 //! stays pinned (\[C5\]): that is what keeps its library loaded. The fast,
@@ -12,13 +13,15 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use engine::{ErasedBinding, Guard, Instance};
-use polyplug_abi::{Version, VoidFn};
+use engine::{ErasedBinding, ErasedFn, Guard, Instance};
+use polyplug_abi::{OwnedBuf, Version, VoidFn};
 
 use crate::error::guarded;
 use crate::object::{Tag, Tagged, c_str, hand_out, live, put, take_back, this_thread};
 use crate::read::{contract, polyplug_contract, polyplug_guard, polyplug_reader, with_guard};
-use crate::status::{Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_WRONG_THREAD, polyplug_status};
+use crate::status::{
+    Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_NOT_NATIVE, POLYPLUG_ERR_WRONG_THREAD, polyplug_status,
+};
 
 /// Looks up typed function `name` of `contract` under `guard`, checks that
 /// its registered signature is `signature` (such as `"u32(u32,u32)"`;
@@ -30,8 +33,10 @@ use crate::status::{Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_WRONG_THREAD, polyp
 /// C cannot stop a copy of the pointer from being called later.
 ///
 /// Errors: `POLYPLUG_ERR_NO_FUNCTION`, `POLYPLUG_ERR_SIGNATURE_MISMATCH`
-/// (the message gives both signatures), `POLYPLUG_ERR_STALE_CONTRACT`, and
-/// the guard and argument errors.
+/// (the message gives both signatures), `POLYPLUG_ERR_STALE_CONTRACT`,
+/// `POLYPLUG_ERR_NOT_NATIVE` for a function an engine runs,
+/// which has no C pointer (call it through a `polyplug_fn` with
+/// `polyplug_fn_call`), and the guard and argument errors.
 ///
 /// # Safety
 ///
@@ -59,9 +64,12 @@ pub unsafe extern "C" fn polyplug_typed(
         // SAFETY: [C1] as documented.
         let func = unsafe {
             with_guard(guard, |g, _| {
-                Ok(self::contract(g, contract)?.typed_erased(name, signature)?)
+                Ok(self::contract(g, contract)?
+                    .typed_erased(name, signature)?
+                    .raw())
             })
         }?;
+        let func = func.ok_or_else(|| not_native(name))?;
         // SAFETY: [C4] as documented.
         unsafe { put(out, "out", Some(func)) }
     })
@@ -157,7 +165,8 @@ pub unsafe extern "C" fn polyplug_fn_new(
 /// Errors: `POLYPLUG_ERR_STALE_CONTRACT` after an unload;
 /// `POLYPLUG_ERR_NO_FUNCTION` or `POLYPLUG_ERR_SIGNATURE_MISMATCH` if a
 /// reload dropped or changed it; `POLYPLUG_ERR_WRONG_THREAD` on another
-/// thread than the one that made it.
+/// thread than the one that made it; `POLYPLUG_ERR_NOT_NATIVE` when an
+/// engine runs it: call it with `polyplug_fn_call`.
 ///
 /// # Safety
 ///
@@ -187,11 +196,102 @@ pub unsafe extern "C" fn polyplug_fn_get(
                 if f.thread != reader.thread {
                     return Err(fn_elsewhere(f));
                 }
-                Ok(g.bound_erased(&f.binding)?)
+                Ok(g.bound_erased(&f.binding)?.raw())
             })
         }?;
+        let func = func.ok_or_else(|| not_native(f.binding.name()))?;
         // SAFETY: [C4] as documented.
         unsafe { put(out, "out", Some(func)) }
+    })
+}
+
+/// A typed function with no plain pointer.
+#[cold]
+#[inline(never)]
+fn not_native(name: &str) -> Failure {
+    Failure::new(
+        POLYPLUG_ERR_NOT_NATIVE,
+        format!(
+            "typed function {name} is run by an engine and has no C function pointer; call it with polyplug_fn_call"
+        ),
+    )
+}
+
+/// Calls `function` as it serves under `guard`, packed: `args` points to
+/// its arguments laid out as a C struct in signature order (NULL when it
+/// takes none), `out` to room for its result (NULL for `void`; a `string`
+/// or `buf` result is a `PpOwnedBuf` that the caller frees with
+/// `polyplug_buf_free`). The convention of `pp_typed_call` in
+/// `polyplug.h`, stateless (no instance). It calls every typed function:
+/// a native one through the packed form its plugin registered, one an
+/// engine runs (WebAssembly) through its engine.
+///
+/// Errors: those of `polyplug_fn_get` (but never
+/// `POLYPLUG_ERR_NOT_NATIVE`); `POLYPLUG_ERR_CALL` when the function fails
+/// (a WebAssembly trap, an error a plugin returns, a native function that
+/// registered no packed form: plugin code `PP_ERR_UNSUPPORTED`), with its
+/// code in `polyplug_last_error_code` and its message.
+///
+/// # Safety
+///
+/// `args` and `out` are laid out as the function's checked signature says
+/// (\[R6\]); the rest as for `polyplug_fn_get`.
+///
+/// ```c
+/// typedef struct { uint32_t a, b; } AddArgs;
+/// AddArgs args = {2, 3};
+/// uint32_t sum;
+/// polyplug_fn_call(guard, add, &args, &sum); // native or WebAssembly alike
+/// ```
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn polyplug_fn_call(
+    guard: polyplug_guard,
+    function: *const polyplug_fn,
+    args: *const c_void,
+    out: *mut c_void,
+) -> polyplug_status {
+    guarded(|| {
+        // SAFETY: [C1] as documented.
+        let f = unsafe { live::<polyplug_fn>(function, "function") }?;
+        let call = |g: &Guard<'static>, reader: &polyplug_reader| -> Result<(), Failure> {
+            if f.thread != reader.thread {
+                return Err(fn_elsewhere(f));
+            }
+            let func: ErasedFn<'_> = g.bound_erased(&f.binding)?;
+            // SAFETY: [R6] the host's promise on `args` and `out` for the
+            // checked signature; [C5] the guard is pinned across the call.
+            Ok(unsafe { func.call_packed(std::ptr::null_mut(), args, out) }?)
+        };
+        // SAFETY: [C1] as documented.
+        unsafe { with_guard(guard, call) }
+    })
+}
+
+/// Frees a `string` or `buf` result of `polyplug_fn_call` (a `PpOwnedBuf`
+/// the caller owns): once, on any thread. `{NULL, 0}` is nothing to free.
+///
+/// # Safety
+///
+/// `buf` is such a result, not yet freed (\[R12\]).
+///
+/// ```c
+/// PpOwnedBuf greeting;
+/// polyplug_fn_call(guard, greet, &(PpStrView){"ada", 3}, &greeting);
+/// printf("%.*s\n", (int)greeting.len, (const char *)greeting.ptr);
+/// polyplug_buf_free(greeting);
+/// ```
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn polyplug_buf_free(buf: OwnedBuf) -> polyplug_status {
+    guarded(|| {
+        if buf.ptr.is_null() || buf.len == 0 {
+            return Ok(());
+        }
+        // SAFETY: [R12][R9] an owned result is allocated by the host
+        // allocator (the global allocator) with layout (len, 1), that of a
+        // Vec<u8> of capacity len, and handed over once (the caller's
+        // promise).
+        drop(unsafe { Vec::from_raw_parts(buf.ptr, buf.len, buf.len) });
+        Ok(())
     })
 }
 

@@ -20,6 +20,7 @@ use polyplug_abi::Version;
 use crate::error::guarded;
 use crate::object::{Tag, Tagged, c_string, hand_out, live, put, take_back};
 use crate::read::POLYPLUG_NO_BUNDLE;
+use crate::runtime::bundle_raw;
 use crate::runtime::{polyplug_runtime, runtime};
 use crate::status::{
     Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_IO, POLYPLUG_ERR_PANIC, polyplug_status,
@@ -208,7 +209,7 @@ fn owned(event: Event) -> Owned {
             contracts,
         } => {
             (view.kind, view.bundle, view.version) =
-                (POLYPLUG_EVENT_LOADED, bundle.to_raw(), version);
+                (POLYPLUG_EVENT_LOADED, bundle_raw(bundle), version);
             (name, text) = (n, contracts.join(", "));
         }
         Event::LoadFailed { dir, error } => {
@@ -216,7 +217,7 @@ fn owned(event: Event) -> Owned {
             (path, text) = (dir.to_string_lossy().into_owned(), error);
         }
         Event::Reloading { bundle, name: n } => {
-            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_RELOADING, bundle.to_raw(), n);
+            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_RELOADING, bundle_raw(bundle), n);
         }
         Event::Reloaded {
             bundle,
@@ -224,7 +225,7 @@ fn owned(event: Event) -> Owned {
             from,
             to,
         } => {
-            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_RELOADED, bundle.to_raw(), n);
+            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_RELOADED, bundle_raw(bundle), n);
             (view.from, view.version) = (from, to);
         }
         Event::ReloadFailed {
@@ -232,21 +233,21 @@ fn owned(event: Event) -> Owned {
             name: n,
             error,
         } => {
-            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_RELOAD_FAILED, bundle.to_raw(), n);
+            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_RELOAD_FAILED, bundle_raw(bundle), n);
             text = error;
         }
         Event::Unloading { bundle, name: n } => {
-            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_UNLOADING, bundle.to_raw(), n);
+            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_UNLOADING, bundle_raw(bundle), n);
         }
         Event::Unloaded { bundle, name: n } => {
-            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_UNLOADED, bundle.to_raw(), n);
+            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_UNLOADED, bundle_raw(bundle), n);
         }
         Event::Drained {
             bundle,
             name: n,
             version,
         } => {
-            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_DRAINED, bundle.to_raw(), n);
+            (view.kind, view.bundle, name) = (POLYPLUG_EVENT_DRAINED, bundle_raw(bundle), n);
             view.version = version;
         }
         Event::LibraryClosed {

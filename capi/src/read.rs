@@ -19,6 +19,7 @@ use polyplug_abi::Version;
 
 use crate::error::guarded;
 use crate::object::{Tag, Tagged, c_str, hand_out, live, put, put_list, take_back, this_thread};
+use crate::runtime::bundle_raw;
 use crate::runtime::{polyplug_runtime, runtime};
 use crate::status::{
     Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_GUARD_LIMIT, POLYPLUG_ERR_INVALID_HANDLE,
@@ -610,7 +611,7 @@ pub unsafe extern "C" fn polyplug_contract_describe(
                     name_len: c.name().len(),
                     version: c.version(),
                     bundle: match c.provider() {
-                        Provider::Bundle { id, .. } => id.to_raw(),
+                        Provider::Bundle { id, .. } => bundle_raw(*id),
                         Provider::Host => POLYPLUG_NO_BUNDLE,
                     },
                     stateful: u32::from(c.is_stateful()),

@@ -17,9 +17,17 @@ use crate::object::{
     Tag, Tagged, c_path, c_str, check_list, hand_out, live, put, put_list, put_optional, take_back,
 };
 use crate::status::{
-    Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_DRAIN_TIMEOUT, POLYPLUG_ERR_IO,
-    POLYPLUG_ERR_UNKNOWN_BUNDLE, polyplug_status,
+    Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_IO, POLYPLUG_ERR_UNKNOWN_BUNDLE, polyplug_status,
 };
+
+/// A bundle id as the C API passes it: [`BundleId::to_raw`], the issuing
+/// runtime's serial in the high 32 bits and the bundle's number in the low
+/// 32 bits, so that another runtime refuses it
+/// (`POLYPLUG_ERR_FOREIGN_BUNDLE`). 0, never an id, past 2³² runtimes in the
+/// process or 2³² loads in one runtime.
+pub(crate) fn bundle_raw(id: BundleId) -> u64 {
+    id.to_raw().unwrap_or(0)
+}
 
 /// A polyplug runtime: its bundles, contracts and events. Opaque; made by
 /// `polyplug_runtime_new`, destroyed by `polyplug_runtime_destroy`. Its
@@ -196,7 +204,7 @@ pub unsafe extern "C" fn polyplug_load_bundle(
         let dir = unsafe { c_path(dir, "dir") }?;
         let id = rt.runtime.load_bundle(dir)?;
         // SAFETY: [C4] as documented.
-        unsafe { put_optional(bundle, id.to_raw()) };
+        unsafe { put_optional(bundle, bundle_raw(id)) };
         Ok(())
     })
 }
@@ -235,7 +243,7 @@ pub unsafe extern "C" fn polyplug_load_dir(
             .runtime
             .load_dir(dir)?
             .into_iter()
-            .map(BundleId::to_raw)
+            .map(bundle_raw)
             .collect();
         // SAFETY: [C4] as documented.
         unsafe { put_list(&loaded, ids, cap, count) }
@@ -331,7 +339,7 @@ pub unsafe extern "C" fn polyplug_unload_cascade(
             .runtime
             .unload_cascade(BundleId::from_raw(bundle))?
             .into_iter()
-            .map(BundleId::to_raw)
+            .map(bundle_raw)
             .collect();
         // SAFETY: [C4] as documented.
         unsafe { put_list(&gone, ids, cap, count) }
@@ -342,7 +350,8 @@ pub unsafe extern "C" fn polyplug_unload_cascade(
 /// has no readers left and is destroyed, then closes the libraries nothing
 /// uses any more. `POLYPLUG_ERR_DRAIN_TIMEOUT` (with the number still held)
 /// when guards still pin them; a guard held by the calling thread always
-/// makes it time out.
+/// makes it time out. `POLYPLUG_ERR_REENTRANT` when called from plugin
+/// code that a write of this runtime is running.
 ///
 /// # Safety
 ///
@@ -360,15 +369,14 @@ pub unsafe extern "C" fn polyplug_drain(
     guarded(|| {
         // SAFETY: [C1] as documented.
         let rt = unsafe { self::runtime(runtime, "runtime") }?;
-        rt.runtime
-            .drain(Duration::from_millis(timeout_ms))
-            .map_err(|e| Failure::new(POLYPLUG_ERR_DRAIN_TIMEOUT, e.to_string()))
+        Ok(rt.runtime.drain(Duration::from_millis(timeout_ms))?)
     })
 }
 
 /// Reclaims retired tables and closes the libraries nothing uses any more;
 /// every write does this too. Writes the number closed to `*closed` unless
-/// it is NULL.
+/// it is NULL. `POLYPLUG_ERR_REENTRANT` when called from plugin code that a
+/// write of this runtime is running.
 ///
 /// # Safety
 ///
@@ -386,7 +394,7 @@ pub unsafe extern "C" fn polyplug_reclaim(
     guarded(|| {
         // SAFETY: [C1] as documented.
         let rt = unsafe { self::runtime(runtime, "runtime") }?;
-        let count = rt.runtime.reclaim();
+        let count = rt.runtime.reclaim()?;
         // SAFETY: [C4] as documented.
         unsafe { put_optional(closed, count) };
         Ok(())
@@ -422,7 +430,7 @@ pub unsafe extern "C" fn polyplug_bundle_id(
             )
         })?;
         // SAFETY: [C4] as documented.
-        unsafe { put(bundle, "bundle", id.to_raw()) }
+        unsafe { put(bundle, "bundle", bundle_raw(id)) }
     })
 }
 

@@ -85,11 +85,14 @@ pub const POLYPLUG_ERR_GUARD_LIMIT: polyplug_status = 7;
 /// if (status == POLYPLUG_ERR_PANIC) report_bug(polyplug_last_error_message(NULL));
 /// ```
 pub const POLYPLUG_ERR_PANIC: polyplug_status = 8;
-/// Reserved for a write operation called from an event callback of the
-/// same runtime.
+/// A write (load, reload, unload, drain, reclaim, registering a host
+/// contract) called from plugin code that a write of the same runtime is
+/// running: an entry point, a thread it waits for, a library finaliser.
+/// Nothing changed; the message names both operations.
 ///
 /// ```c
-/// if (status == POLYPLUG_ERR_REENTRANT) defer_until_after_callback();
+/// // in a host function that a plugin's entry point calls during a load:
+/// if (polyplug_unload_bundle(runtime, other) == POLYPLUG_ERR_REENTRANT) defer_until_after_load();
 /// ```
 pub const POLYPLUG_ERR_REENTRANT: polyplug_status = 9;
 
@@ -124,6 +127,16 @@ pub const POLYPLUG_ERR_SIGNATURE_MISMATCH: polyplug_status = 23;
 /// assert(polyplug_instance_new(guard, add, &instance) == POLYPLUG_ERR_STATELESS);
 /// ```
 pub const POLYPLUG_ERR_STATELESS: polyplug_status = 24;
+/// The typed function is run by an engine (a WebAssembly function), so it
+/// has no plain C function pointer: `polyplug_typed` and `polyplug_fn_get`
+/// refuse it; call it with `polyplug_fn_call`.
+///
+/// ```c
+/// if (polyplug_fn_get(guard, fn, &f) == POLYPLUG_ERR_NOT_NATIVE) {
+///     polyplug_fn_call(guard, fn, &args, &out);
+/// }
+/// ```
+pub const POLYPLUG_ERR_NOT_NATIVE: polyplug_status = 25;
 
 /// A plugin function returned an error code; `polyplug_last_error_code`
 /// gives the plugin's code.
@@ -253,6 +266,13 @@ pub const POLYPLUG_ERR_READ_DIR: polyplug_status = 57;
 /// assert(polyplug_register_host_contract(runtime, math, NULL) == POLYPLUG_ERR_HOST_CONTRACT);
 /// ```
 pub const POLYPLUG_ERR_HOST_CONTRACT: polyplug_status = 58;
+/// A loader (the WebAssembly engine, for one) refused a bundle's code; the
+/// message names the bundle, the file, contract and field at fault.
+///
+/// ```c
+/// if (polyplug_load_bundle(runtime, "plugins/broken-wasm", NULL) == POLYPLUG_ERR_CODE) report(polyplug_last_error_message(NULL));
+/// ```
+pub const POLYPLUG_ERR_CODE: polyplug_status = 59;
 /// `polyplug_drain` timed out: readers still hold retired tables.
 ///
 /// ```c
@@ -267,9 +287,16 @@ pub const POLYPLUG_ERR_DRAIN_TIMEOUT: polyplug_status = 60;
 /// if (polyplug_runtime_new(&runtime) == POLYPLUG_ERR_IO) perror_like(polyplug_last_error_message(NULL));
 /// ```
 pub const POLYPLUG_ERR_IO: polyplug_status = 61;
+/// A bundle id issued by another runtime (its high 32 bits name that
+/// runtime): ids are passed to the runtime that issued them.
+///
+/// ```c
+/// assert(polyplug_unload_bundle(runtime_b, id_from_runtime_a) == POLYPLUG_ERR_FOREIGN_BUNDLE);
+/// ```
+pub const POLYPLUG_ERR_FOREIGN_BUNDLE: polyplug_status = 62;
 
 /// Every status and its name, for `polyplug_status_name`.
-const NAMES: [(polyplug_status, &str); 38] = [
+const NAMES: [(polyplug_status, &str); 41] = [
     (POLYPLUG_OK, "POLYPLUG_OK\0"),
     (POLYPLUG_ERR_NULL, "POLYPLUG_ERR_NULL\0"),
     (POLYPLUG_ERR_UTF8, "POLYPLUG_ERR_UTF8\0"),
@@ -288,6 +315,7 @@ const NAMES: [(polyplug_status, &str); 38] = [
         "POLYPLUG_ERR_SIGNATURE_MISMATCH\0",
     ),
     (POLYPLUG_ERR_STATELESS, "POLYPLUG_ERR_STATELESS\0"),
+    (POLYPLUG_ERR_NOT_NATIVE, "POLYPLUG_ERR_NOT_NATIVE\0"),
     (POLYPLUG_ERR_CALL, "POLYPLUG_ERR_CALL\0"),
     (POLYPLUG_ERR_BUNDLE, "POLYPLUG_ERR_BUNDLE\0"),
     (POLYPLUG_ERR_LIBRARY, "POLYPLUG_ERR_LIBRARY\0"),
@@ -329,8 +357,10 @@ const NAMES: [(polyplug_status, &str); 38] = [
     (POLYPLUG_ERR_STORE_FULL, "POLYPLUG_ERR_STORE_FULL\0"),
     (POLYPLUG_ERR_READ_DIR, "POLYPLUG_ERR_READ_DIR\0"),
     (POLYPLUG_ERR_HOST_CONTRACT, "POLYPLUG_ERR_HOST_CONTRACT\0"),
+    (POLYPLUG_ERR_CODE, "POLYPLUG_ERR_CODE\0"),
     (POLYPLUG_ERR_DRAIN_TIMEOUT, "POLYPLUG_ERR_DRAIN_TIMEOUT\0"),
     (POLYPLUG_ERR_IO, "POLYPLUG_ERR_IO\0"),
+    (POLYPLUG_ERR_FOREIGN_BUNDLE, "POLYPLUG_ERR_FOREIGN_BUNDLE\0"),
     (u32::MAX, "unknown polyplug_status\0"),
 ];
 
@@ -455,6 +485,10 @@ impl From<LoadError> for Failure {
             LoadError::StoreFull { .. } => (POLYPLUG_ERR_STORE_FULL, 0),
             LoadError::ReadDir { .. } => (POLYPLUG_ERR_READ_DIR, 0),
             LoadError::HostContract(_) => (POLYPLUG_ERR_HOST_CONTRACT, 0),
+            LoadError::Code { .. } => (POLYPLUG_ERR_CODE, 0),
+            LoadError::ForeignBundle { .. } => (POLYPLUG_ERR_FOREIGN_BUNDLE, 0),
+            LoadError::Reentrant { .. } => (POLYPLUG_ERR_REENTRANT, 0),
+            LoadError::DrainTimeout(_) => (POLYPLUG_ERR_DRAIN_TIMEOUT, 0),
         };
         Failure::with_code(status, code, error.to_string())
     }

@@ -8,10 +8,12 @@
 //! |---|---|---|---|
 //! | Rust | `Cargo.toml` (a cdylib using `polyplug-guest` by path), `src/lib.rs` | `cargo build --release --target-dir target` | `target/release/lib<name>.so` |
 //! | C | `<name>.c`, `polyplug.h`, `build.sh` (gcc) | `sh build.sh` | `lib<name>.so` |
-//! | C++ | `<name>.cpp`, `polyplug.h`, `build.sh` (g++) | `sh build.sh` | `lib<name>.so` |
+//! | C++ | `<name>.cpp`, `polyplug.h`, `polyplug.hpp`, `build.sh` (g++) | `sh build.sh` | `lib<name>.so` |
 //!
 //! `polyplug.h` is this polyplug's generated header, copied in, so a C or
-//! C++ bundle builds with nothing but the compiler.
+//! C++ bundle builds with nothing but the compiler. A C++ bundle also gets
+//! `polyplug.hpp`, whose wrappers keep exceptions from reaching the host;
+//! the template wraps every function the host calls.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,6 +28,8 @@ pub(crate) const GUEST_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../gue
 
 /// The generated C header, copied into C and C++ bundles.
 const HEADER: &str = include_str!("../../abi/include/polyplug.h");
+/// The C++ exception wrappers, copied into C++ bundles.
+const CPP_HEADER: &str = include_str!("../../abi/include/polyplug.hpp");
 
 const MANIFEST: &str = include_str!("../templates/manifest.toml");
 const BUILD_SH: &str = include_str!("../templates/build.sh");
@@ -91,12 +95,15 @@ pub(crate) fn files(
                 ("compiler_var", var),
                 ("std", std),
             ];
-            let files = vec![
+            let mut files = vec![
                 (PathBuf::from(&source), fill(text, &values)),
                 (PathBuf::from("polyplug.h"), HEADER.to_owned()),
-                (PathBuf::from("build.sh"), fill(BUILD_SH, &values)),
-                (PathBuf::from("manifest.toml"), fill(MANIFEST, &values)),
             ];
+            if lang == Lang::Cpp {
+                files.push((PathBuf::from("polyplug.hpp"), CPP_HEADER.to_owned()));
+            }
+            files.push((PathBuf::from("build.sh"), fill(BUILD_SH, &values)));
+            files.push((PathBuf::from("manifest.toml"), fill(MANIFEST, &values)));
             (files, build)
         }
     }
@@ -180,7 +187,7 @@ mod tests {
         for lang in [Lang::Rust, Lang::C, Lang::Cpp] {
             let (files, _) = files("my-plugin", lang, Path::new("/g"));
             for (path, text) in files {
-                if path != Path::new("polyplug.h") {
+                if path != Path::new("polyplug.h") && path != Path::new("polyplug.hpp") {
                     assert!(
                         !text.contains("{{"),
                         "{} keeps a placeholder",
@@ -197,6 +204,14 @@ mod tests {
             .1;
         assert!(build.contains("${CC:-gcc} -shared -fPIC"));
         assert!(build.contains("-o libmy_plugin.so my_plugin.c"));
+        let (files, _) = super::files("my-plugin", Lang::Cpp, Path::new("/g"));
+        let source = &files
+            .iter()
+            .find(|(p, _)| p == Path::new("my_plugin.cpp"))
+            .unwrap()
+            .1;
+        assert!(source.contains("#include \"polyplug.hpp\""));
+        assert!(files.iter().any(|(p, _)| p == Path::new("polyplug.hpp")));
     }
 
     #[test]

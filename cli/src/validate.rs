@@ -10,7 +10,7 @@
 //! like a compiler error and the command exits 1.
 
 use std::fmt::Write as _;
-use std::fs;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -41,8 +41,9 @@ pub(crate) fn run(dir: &Path, with: &[PathBuf]) -> Result<(), CliError> {
 /// Runs every check; returns the lines to print on success.
 fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
     let manifest_path = dir.join(polyplug_loader::MANIFEST_FILE);
-    // Only for pointing at lines; `Bundle::open` reads it for real.
-    let text = fs::read_to_string(&manifest_path).unwrap_or_default();
+    // Only for pointing at lines; `Bundle::open` reads it for real. Opened
+    // by the loader's rules, so a FIFO or a device is not read here either.
+    let text = manifest_text(&manifest_path);
     let bundle = Bundle::open(dir).map_err(|e| bundle_error(&manifest_path, &text, &e))?;
     let manifest = bundle.manifest();
     if manifest.loader != LoaderKind::Native {
@@ -60,9 +61,10 @@ fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
     let Some(library) = bundle.library_path() else {
         return Err(Diagnostic::at(dir, "a native bundle without a library"));
     };
-    let bytes = fs::read(library)
-        .map_err(|e| Diagnostic::at(library, format!("cannot read the library: {e}")))?;
-    let digest = hex(&Sha256::digest(&bytes));
+    let bytes = bundle
+        .library_bytes()
+        .ok_or_else(|| Diagnostic::at(library, "the library was not read"))?;
+    let digest = hex(&Sha256::digest(bytes));
 
     let runtime = Runtime::new().map_err(|e| {
         Diagnostic::at(
@@ -178,6 +180,20 @@ pub(crate) fn plural(n: usize, what: &str) -> String {
     }
 }
 
+/// The manifest's text, at most `MAX_MANIFEST_BYTES` + 1 bytes of it, or
+/// nothing when it is not a regular file or cannot be read.
+fn manifest_text(path: &Path) -> String {
+    let Ok(file) = polyplug_loader::open_regular(path) else {
+        return String::new();
+    };
+    let limit = u64::try_from(polyplug_loader::MAX_MANIFEST_BYTES + 1).unwrap_or(u64::MAX);
+    let mut bytes = Vec::new();
+    if file.take(limit).read_to_end(&mut bytes).is_err() {
+        return String::new();
+    }
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
 /// Lowercase hex.
 fn hex(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(bytes.len() * 2);
@@ -208,6 +224,7 @@ fn bundle_error(manifest_path: &Path, text: &str, error: &BundleError) -> Diagno
         ),
         BundleError::LibraryMissing { .. }
         | BundleError::LibraryAccess { .. }
+        | BundleError::LibraryNotAFile { .. }
         | BundleError::NoLibraryForPlatform { .. } => Diagnostic::field(
             manifest_path,
             text,
@@ -220,6 +237,7 @@ fn bundle_error(manifest_path: &Path, text: &str, error: &BundleError) -> Diagno
         }
         BundleError::ManifestMissing { path }
         | BundleError::ManifestRead { path, .. }
+        | BundleError::ManifestNotAFile { path, .. }
         | BundleError::ManifestTooLarge { path, .. } => Diagnostic::at(path, error.to_string()),
     }
 }

@@ -131,7 +131,7 @@ fn bad_plugins_are_refused_with_the_runtimes_reason() {
     refused(
         &fixture("bad-abi"),
         &[
-            "expected polyplug_abi_version 1, found 999",
+            "expected polyplug_abi_version 3, found 999",
             "= note: rebuild",
         ],
     );
@@ -177,5 +177,46 @@ fn a_digest_that_matches_is_accepted() {
         !run.stdout.contains("note: library.sha256"),
         "{}",
         run.stdout
+    );
+}
+
+#[test]
+fn a_fifo_manifest_is_refused_without_blocking() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let tmp = TempDir::new("validate-fifo");
+    let dir = copy_bundle(&bundle("counter-c-v1"), tmp.path(), "fifo");
+    let manifest = dir.join("manifest.toml");
+    std::fs::remove_file(&manifest).unwrap();
+    let made = Command::new("mkfifo").arg(&manifest).status().unwrap();
+    assert!(made.success(), "mkfifo {}", manifest.display());
+
+    let mut child = Command::new(common::POLYPLUG)
+        .arg("validate")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Reading the FIFO would wait for a writer forever: give it 30 s.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("polyplug validate still blocked on a FIFO manifest after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let run = common::Run::from(child.wait_with_output().unwrap());
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "expected manifest {} to be a regular file, found a FIFO (named pipe)",
+            manifest.display()
+        )),
+        "{}",
+        run.stderr
     );
 }

@@ -112,8 +112,8 @@ static const PpNativeEntry NATIVE[] = {
 };
 
 static const PpTypedEntry TYPED[] = {
-    {PP_STR_INIT("version"), PP_STR_INIT("u32()"), (PpVoidFn)version},
-    {PP_STR_INIT("step"), PP_STR_INIT("u32(u32)"), (PpVoidFn)step_typed},
+    {PP_STR_INIT("version"), PP_STR_INIT("u32()"), (PpVoidFn)version, NULL},
+    {PP_STR_INIT("step"), PP_STR_INIT("u32(u32)"), (PpVoidFn)step_typed, NULL},
 };
 
 /* The two exports every plugin has. */

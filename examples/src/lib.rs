@@ -64,6 +64,7 @@ const BUNDLES_DIR: &str = concat!(env!("OUT_DIR"), "/bundles");
 /// # Example
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::Runtime;
 /// use polyplug_examples::{CONTRACT, CONTRACT_VERSION, bundle};
 ///
@@ -83,6 +84,7 @@ pub const CONTRACT: &str = "demo.counter";
 /// # Example
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::Runtime;
 /// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS};
 ///
@@ -103,6 +105,7 @@ pub const CONTRACT_VERSION: Version = Version::new(1, 0, 0);
 /// The typed `step` wraps; the native one reports the overflow:
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::Runtime;
 /// use polyplug_examples::{CONTRACT, CONTRACT_VERSION, ERR_OVERFLOW, StepArgs, bundle};
 ///
@@ -173,6 +176,7 @@ impl Build {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS};
     ///
@@ -197,6 +201,7 @@ impl Build {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS};
     ///
@@ -284,6 +289,7 @@ impl Plugin {
 /// Load one version of each and call them all:
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::Runtime;
 /// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS};
 ///

@@ -19,10 +19,11 @@
 //!
 //! | module | what it feeds | what it asserts |
 //! |---|---|---|
-//! | [`manifest`] | bytes to `parse_manifest` | no panic; errors name the file and a real position; an accepted manifest renders back to text that parses to the same manifest |
+//! | [`manifest`] | bytes to `parse_manifest` | no panic; errors name the file and a real position, in a message without control characters; an accepted manifest renders back to text that parses to the same manifest |
 //! | [`syntax`] | text to the version, name and contract-key parsers | each agrees with an independent rule; every accepted value displays back to its input; `ContractId::of` equals the hash of the formatted key |
-//! | [`registration`] | a `PlainInterface` to `validate` | accepted exactly when an independent oracle of the documented limits accepts; a refusal names a faulty field |
+//! | [`registration`] | a `PlainInterface` to `validate` | accepted exactly when an independent oracle of the documented limits accepts; a refusal names a faulty field, in a message without control characters |
 //! | [`signature`] | signature spellings to `validate` and `Signature::matches` | a spelling matches exactly the type whose spelling it is, and every such spelling registers |
+//! | [`text`] | bytes, as text, to `Escaped`, which every error message shows plugin and file text through | no control or bidi character comes out, whole or in pieces; printable text comes out unchanged |
 //! | [`store_ops`] | a script of store operations to `Store` and the reference model | every result identical; reclamation and drop destroy each value exactly once |
 //!
 //! # Example
@@ -38,3 +39,4 @@ pub mod registration;
 pub mod signature;
 pub mod store_ops;
 pub mod syntax;
+pub mod text;

@@ -5,7 +5,8 @@
 //! 1. `parse_manifest` returns; it never panics.
 //! 2. An error names the file: its `file` is the path passed in, and its
 //!    `Display` starts with `path:line:column: `, with a line that exists in
-//!    the input and a column of at least 1.
+//!    the input and a column of at least 1. Its `Display` holds no control
+//!    or bidi character, whatever the input holds.
 //! 3. An accepted manifest keeps its own invariants (a native bundle has a
 //!    library for some platform, no contract is provided twice, every name
 //!    parses again), and [`render`]ing it gives text that parses to the
@@ -46,6 +47,10 @@ pub fn check(bytes: &[u8]) {
                 error.line
             );
             assert!(error.column >= 1, "column 0: {shown}");
+            assert!(
+                !shown.chars().any(polyplug_loader::is_unsafe_char),
+                "a control character in the message: {shown:?}"
+            );
             if let Some(field) = &error.field {
                 assert!(!field.is_empty(), "an empty field name: {shown}");
             }

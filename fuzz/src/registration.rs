@@ -222,8 +222,13 @@ pub fn build(input: &Registration) -> PlainInterface {
         version: Version::new(major, minor, patch),
         native,
         typed,
+        typed_packed: Vec::new(),
         create_instance: input.create.then_some(create_fn as CreateInstanceFn),
         destroy_instance: input.destroy.then_some(destroy_fn as DestroyInstanceFn),
+        context: Vec::new(),
+        instance_ctx: std::ptr::null_mut(),
+        create_context_instance: None,
+        destroy_context_instance: None,
     }
 }
 
@@ -260,6 +265,11 @@ pub fn check(input: &Registration) {
                 error.field
             );
             assert!(!error.problem.is_empty(), "no problem stated: {error}");
+            let shown = error.to_string();
+            assert!(
+                !shown.chars().any(polyplug_loader::is_unsafe_char),
+                "a control character in the message: {shown:?}"
+            );
             if let Some(name) = name.filter(|_| error.field != "name") {
                 assert_eq!(error.contract, name, "{error}");
             }

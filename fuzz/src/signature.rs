@@ -50,8 +50,13 @@ fn registers(signature: Vec<u8>) -> bool {
         version: Version::new(1, 0, 0),
         native: Vec::new(),
         typed: vec![(b"f".to_vec(), signature, Some(void_fn as VoidFn))],
+        typed_packed: Vec::new(),
         create_instance: None,
         destroy_instance: None,
+        context: Vec::new(),
+        instance_ctx: std::ptr::null_mut(),
+        create_context_instance: None,
+        destroy_context_instance: None,
     };
     plain.validate().is_ok()
 }

@@ -53,6 +53,13 @@ fn syntax_seeds_hold() {
 }
 
 #[test]
+fn text_seeds_hold() {
+    for (_, bytes) in seeds("text") {
+        polyplug_fuzz::text::check(&bytes);
+    }
+}
+
+#[test]
 fn signature_seeds_hold() {
     for (_, bytes) in seeds("signature") {
         polyplug_fuzz::signature::check(&bytes);

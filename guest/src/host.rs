@@ -203,6 +203,11 @@ impl Host {
             typed: ptr::null(),
             create_instance: None,
             destroy_instance: None,
+            context_count: 0,
+            context: ptr::null(),
+            instance_ctx: ptr::null_mut(),
+            create_context_instance: None,
+            destroy_context_instance: None,
         };
         let mut err = AbiError::NONE;
         // SAFETY: [G1] `resolve` comes from the checked host table;

@@ -138,7 +138,7 @@ pub mod __private {
         FreeNative, StateImpl, StatefulNative, create_instance, default_state, destroy_instance,
         entry, native_free, native_stateful, typed_call,
     };
-    pub use crate::signature::{arg_name, signature_bytes, signature_len, signature_str};
+    pub use crate::signature::{Packed, arg_name, signature_bytes, signature_len, signature_str};
     pub use crate::table::{count_u32, parse_version};
 }
 

@@ -220,6 +220,11 @@ macro_rules! __contract {
                 typed: __POLYPLUG_TYPED.as_ptr(),
                 create_instance: __POLYPLUG_CREATE,
                 destroy_instance: __POLYPLUG_DESTROY,
+                context_count: 0,
+                context: ::core::ptr::null(),
+                instance_ctx: ::core::ptr::null_mut(),
+                create_context_instance: ::core::option::Option::None,
+                destroy_context_instance: ::core::option::Option::None,
             });
         &__POLYPLUG_INTERFACE
     }};
@@ -322,6 +327,10 @@ macro_rules! __contract {
             func: ::core::option::Option::Some($crate::erase(
                 __polyplug_typed as extern "C" fn($($aty),*) -> $crate::__ret!($($ret)?),
             )),
+            packed: ::core::option::Option::Some(
+                <extern "C" fn($($aty),*) -> $crate::__ret!($($ret)?) as $crate::__private::Packed>::packed
+                    as $crate::abi::ContextFn,
+            ),
         }
     }};
 }

@@ -8,7 +8,11 @@
 //! compile time, and [`TypedFnPtr`] checks it at run time before a pointer
 //! is turned back into a callable type.
 
-use polyplug_abi::VoidFn;
+use core::ffi::c_void;
+
+use polyplug_abi::{
+    AbiError, BytesView, ERR_BAD_ARGUMENT, OK, OwnedBuf, StrView, TypedEntry, VoidFn,
+};
 
 mod sealed {
     /// Keeps [`AbiType`](super::AbiType) and
@@ -148,26 +152,131 @@ pub trait TypedFnPtr: Copy + sealed::Sealed + 'static {
     }
 }
 
+/// The packed form of a typed function (`TypedEntry::packed`): one
+/// thunk per C signature, which reads the function from the entry that
+/// `ctx` points to. Implemented for the `extern "C" fn` types a typed
+/// entry may hold, views and owned results included.
+#[doc(hidden)]
+pub trait Packed: Copy + 'static {
+    /// Calls the function of the `TypedEntry` at `ctx` with the packed
+    /// `args` and writes its result to `out`.
+    ///
+    /// # Safety
+    ///
+    /// \[G9\] `ctx` points to a `TypedEntry` whose `func` has type
+    /// `Self`; `args` holds the packed arguments, `out` one writable
+    /// result.
+    unsafe extern "C" fn packed(
+        ctx: *mut c_void,
+        instance: *mut c_void,
+        args: *const c_void,
+        out: *mut c_void,
+        err: *mut AbiError,
+    ) -> u32;
+}
+
+/// A value a typed entry's C function may take or return: a number,
+/// `()`, a view or an owned buffer.
+#[doc(hidden)]
+pub trait AbiValue: Copy + 'static {}
+
+macro_rules! abi_values {
+    ($($ty:ty),* $(,)?) => {$(impl AbiValue for $ty {})*};
+}
+
+abi_values!(
+    (),
+    u8,
+    u16,
+    u32,
+    u64,
+    i8,
+    i16,
+    i32,
+    i64,
+    usize,
+    isize,
+    f32,
+    f64,
+    StrView,
+    BytesView,
+    OwnedBuf,
+);
+
+fn bad_packed_call(err: *mut AbiError) -> u32 {
+    if !err.is_null() {
+        // SAFETY: [G2] a non-null `err` is writable for one AbiError.
+        unsafe {
+            err.write_unaligned(AbiError::new(
+                ERR_BAD_ARGUMENT,
+                "packed call: null ctx, function, args or out",
+            ))
+        };
+    }
+    ERR_BAD_ARGUMENT
+}
+
 macro_rules! typed_fn_ptrs {
-    ($(($($arg:ident),*)),* $(,)?) => {
+    ($(($packed:ident; $($arg:ident $v:ident),*)),* $(,)?) => {
         $(
             impl<R: AbiType, $($arg: AbiArg),*> sealed::Sealed for extern "C" fn($($arg),*) -> R {}
             impl<R: AbiType, $($arg: AbiArg),*> TypedFnPtr for extern "C" fn($($arg),*) -> R {
                 const RET: &'static str = R::C_NAME;
                 const ARGS: &'static [&'static str] = &[$($arg::C_NAME),*];
             }
+
+            /// Packed arguments, laid out as a C struct.
+            #[repr(C)]
+            #[derive(Clone, Copy)]
+            pub(crate) struct $packed<$($arg),*>($(pub(crate) $arg),*);
+
+            impl<R: AbiValue, $($arg: AbiValue),*> Packed for extern "C" fn($($arg),*) -> R {
+                unsafe extern "C" fn packed(
+                    ctx: *mut c_void,
+                    _instance: *mut c_void,
+                    args: *const c_void,
+                    out: *mut c_void,
+                    err: *mut AbiError,
+                ) -> u32 {
+                    let args_size = size_of::<$packed<$($arg),*>>();
+                    if ctx.is_null() || out.is_null() || (args_size > 0 && args.is_null()) {
+                        return bad_packed_call(err);
+                    }
+                    // SAFETY: [G9] `ctx` points to a TypedEntry.
+                    let entry = unsafe { ctx.cast::<TypedEntry>().read_unaligned() };
+                    let Some(func) = entry.func else {
+                        return bad_packed_call(err);
+                    };
+                    // SAFETY: [G9] the entry's function has type `Self`.
+                    let func = unsafe { core::mem::transmute::<VoidFn, Self>(func) };
+                    let $packed($($v),*) = if args_size == 0 {
+                        // SAFETY: a zero-sized value is read from any
+                        // non-null aligned pointer.
+                        unsafe { core::ptr::NonNull::<$packed<$($arg),*>>::dangling().as_ptr().read() }
+                    } else {
+                        // SAFETY: [G9] `args` (non-null, checked) holds
+                        // the packed arguments.
+                        unsafe { args.cast::<$packed<$($arg),*>>().read_unaligned() }
+                    };
+                    let result = func($($v),*);
+                    // SAFETY: [G9] `out` (non-null, checked) is writable
+                    // for one `R`.
+                    unsafe { out.cast::<R>().write_unaligned(result) };
+                    OK
+                }
+            }
         )*
     };
 }
 
 typed_fn_ptrs!(
-    (),
-    (A),
-    (A, B),
-    (A, B, C),
-    (A, B, C, D),
-    (A, B, C, D, E),
-    (A, B, C, D, E, F),
+    (Args0;),
+    (Args1; A a),
+    (Args2; A a, B b),
+    (Args3; A a, B b, C c),
+    (Args4; A a, B b, C c, D d),
+    (Args5; A a, B b, C c, D d, E e),
+    (Args6; A a, B b, C c, D d, E e, F f),
 );
 
 /// Erases a typed function pointer to the [`VoidFn`] a

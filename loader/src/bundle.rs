@@ -1,11 +1,19 @@
 //! Bundle directories: a `manifest.toml` and, for native bundles, a
 //! library file that stays inside the directory.
+//!
+//! Opening a bundle does all of its file IO: the manifest and the library
+//! are read here, each through [`open`](crate::file::open), so nothing
+//! that comes later (checking, copying, `dlopen`) reads the bundle again,
+//! and a caller can open bundles before it takes any lock.
 
-use std::fs::{self, File};
+use core::fmt;
+use std::fs;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::BundleError;
+use crate::file::{self, Follow, OpenError};
 use crate::manifest::{LoaderKind, MAX_MANIFEST_BYTES, Manifest, parse_manifest, platform_key};
 use crate::name::BundleName;
 
@@ -17,12 +25,13 @@ use crate::name::BundleName;
 pub const MANIFEST_FILE: &str = "manifest.toml";
 
 /// An opened bundle directory: its canonical path, its parsed manifest and,
-/// for a native bundle, the canonical path of its library for this
-/// platform.
+/// for a native bundle, the canonical path and the bytes of its library for
+/// this platform.
 ///
-/// Opening checks everything that can be checked without loading code; the
-/// library itself is read and verified by
-/// [`NativeLibrary::open`](crate::NativeLibrary::open).
+/// Opening reads every file of the bundle and checks everything that can be
+/// checked without loading code; the library bytes are verified and loaded
+/// by [`NativeLibrary::open`](crate::NativeLibrary::open), which reads no
+/// file. Cloning shares the library bytes.
 ///
 /// ```
 /// use std::path::Path;
@@ -34,12 +43,32 @@ pub const MANIFEST_FILE: &str = "manifest.toml";
 ///     Err(other) => println!("{other}"),
 /// }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Bundle {
     dir: PathBuf,
     manifest_path: PathBuf,
     manifest: Manifest,
-    library_path: Option<PathBuf>,
+    library: Option<LibraryFile>,
+}
+
+/// A library as [`Bundle::open`] read it.
+#[derive(Clone)]
+struct LibraryFile {
+    /// Canonical, inside the bundle directory.
+    path: PathBuf,
+    bytes: Arc<[u8]>,
+}
+
+impl fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bundle")
+            .field("dir", &self.dir)
+            .field("manifest_path", &self.manifest_path)
+            .field("manifest", &self.manifest)
+            .field("library_path", &self.library_path())
+            .field("library_len", &self.library_bytes().map(<[u8]>::len))
+            .finish()
+    }
 }
 
 impl Bundle {
@@ -49,11 +78,19 @@ impl Bundle {
     /// 2. Reads `manifest.toml`, at most [`MAX_MANIFEST_BYTES`] + 1 bytes
     ///    of it, so a huge file is refused without reading it all.
     /// 3. Parses the manifest ([`parse_manifest`]).
-    /// 4. For a native bundle: takes the library for this platform
+    /// 4. For a native bundle, and for any bundle with a `[library]`
+    ///    table: takes the library (or code file) for this platform
     ///    ([`LibrarySpec::for_current_platform`](crate::LibrarySpec::for_current_platform)),
     ///    refuses an absolute path or one with a `..` component, resolves
     ///    symlinks and refuses a result outside the canonical bundle
-    ///    directory, and checks that it is a regular file.
+    ///    directory, and reads the file whole.
+    ///
+    /// Both files are opened by [`open_regular`](crate::open_regular)'s
+    /// rules: a FIFO, a socket, a device or a directory is refused, naming
+    /// what it is ([`BundleError::ManifestNotAFile`],
+    /// [`BundleError::LibraryNotAFile`]), without being read, so opening a
+    /// bundle never blocks on one. The library is opened without following
+    /// a final symlink, since its resolved path was checked to hold none.
     ///
     /// ```
     /// use std::path::Path;
@@ -74,17 +111,26 @@ impl Bundle {
         let manifest_path = canonical.join(MANIFEST_FILE);
         let bytes = read_manifest(&manifest_path)?;
         let manifest = parse_manifest(&bytes, &manifest_path)?;
-        let library_path = match manifest.loader {
-            LoaderKind::Native => Some(resolve_library(&canonical, &manifest)?),
-            LoaderKind::Lua | LoaderKind::Python | LoaderKind::JavaScript | LoaderKind::Wasm => {
-                None
+        // A native bundle must name a library; another kind names its code
+        // file (a `.wasm` module, a script) in the same table, checked the
+        // same way, when it has one. Either is read here, through the same
+        // non-blocking open, before any writer's lock is taken.
+        let library = match (manifest.loader, &manifest.library) {
+            (LoaderKind::Native, _) | (_, Some(_)) => {
+                let (joined, path) = resolve_library(&canonical, &manifest)?;
+                let bytes = read_library(&joined, &path, &manifest)?;
+                Some(LibraryFile { path, bytes })
             }
+            (
+                LoaderKind::Lua | LoaderKind::Python | LoaderKind::JavaScript | LoaderKind::Wasm,
+                None,
+            ) => None,
         };
         Ok(Bundle {
             dir: canonical,
             manifest_path,
             manifest,
-            library_path,
+            library,
         })
     }
 
@@ -151,9 +197,10 @@ impl Bundle {
         &self.manifest.name
     }
 
-    /// The canonical path of the library for this platform, inside
-    /// [`dir`](Bundle::dir); `None` unless the loader is
-    /// [`LoaderKind::Native`].
+    /// The canonical path of the library (or, for an engine-run bundle,
+    /// the code file) for this platform, inside [`dir`](Bundle::dir);
+    /// `None` for a bundle of another kind than [`LoaderKind::Native`]
+    /// without a `[library]` table.
     ///
     /// ```
     /// use polyplug_loader::{Bundle, ScratchDir, platform_key};
@@ -180,7 +227,30 @@ impl Bundle {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn library_path(&self) -> Option<&Path> {
-        self.library_path.as_deref()
+        self.library.as_ref().map(|library| library.path.as_path())
+    }
+
+    /// The bytes of the library, as read when the bundle was opened;
+    /// `None` unless the loader is [`LoaderKind::Native`]. A file changed
+    /// since is not read again: open the bundle again to see it.
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir, platform_key};
+    /// # let tmp = ScratchDir::new()?; // a temporary directory, removed on drop
+    /// # let manifest = format!(
+    /// #     "[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"native\"\n\
+    /// #      [library]\n{} = \"libdemo.so\"\n",
+    /// #     platform_key(),
+    /// # );
+    /// # std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
+    /// std::fs::write(tmp.path().join("libdemo.so"), b"first")?;
+    /// let bundle = Bundle::open(tmp.path())?;
+    /// std::fs::write(tmp.path().join("libdemo.so"), b"second")?;
+    /// assert_eq!(bundle.library_bytes(), Some(&b"first"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn library_bytes(&self) -> Option<&[u8]> {
+        self.library.as_ref().map(|library| &*library.bytes)
     }
 }
 
@@ -195,14 +265,13 @@ fn read_manifest(path: &Path) -> Result<Vec<u8>, BundleError> {
             io,
         },
     };
-    let file = File::open(path).map_err(read_error)?;
-    let metadata = file.metadata().map_err(read_error)?;
-    if !metadata.is_file() {
-        return Err(BundleError::ManifestRead {
+    let file = file::open(path, Follow::Yes).map_err(|error| match error {
+        OpenError::NotRegular(kind) => BundleError::ManifestNotAFile {
             path: path.to_owned(),
-            io: io::Error::new(io::ErrorKind::InvalidInput, "expected a regular file"),
-        });
-    }
+            kind,
+        },
+        OpenError::Io(io) => read_error(io),
+    })?;
     let limit = u64::try_from(MAX_MANIFEST_BYTES + 1).unwrap_or(u64::MAX);
     let mut bytes = Vec::new();
     file.take(limit)
@@ -228,8 +297,9 @@ fn library_field() -> &'static str {
 }
 
 /// Finds the library of a native bundle and proves it lies inside `dir`
-/// (which is canonical).
-fn resolve_library(dir: &Path, manifest: &Manifest) -> Result<PathBuf, BundleError> {
+/// (which is canonical). Returns its path joined to `dir`, for messages,
+/// and its canonical path.
+fn resolve_library(dir: &Path, manifest: &Manifest) -> Result<(PathBuf, PathBuf), BundleError> {
     let bundle = manifest.name.as_str();
     let Some(file) = manifest
         .library
@@ -269,12 +339,37 @@ fn resolve_library(dir: &Path, manifest: &Manifest) -> Result<PathBuf, BundleErr
     if !resolved.starts_with(dir) {
         return Err(outside());
     }
-    if !resolved.is_file() {
-        return Err(BundleError::LibraryAccess {
+    Ok((joined, resolved))
+}
+
+/// Reads the library at `resolved` (canonical, inside the bundle) whole;
+/// errors name it as `path`, joined to the bundle directory.
+fn read_library(
+    path: &Path,
+    resolved: &Path,
+    manifest: &Manifest,
+) -> Result<Arc<[u8]>, BundleError> {
+    let bundle = manifest.name.as_str();
+    let access = |io: io::Error| match io.kind() {
+        io::ErrorKind::NotFound => BundleError::LibraryMissing {
             bundle: bundle.to_owned(),
-            path: joined,
-            message: "expected a regular file".to_owned(),
-        });
-    }
-    Ok(resolved)
+            path: path.to_owned(),
+        },
+        _ => BundleError::LibraryAccess {
+            bundle: bundle.to_owned(),
+            path: path.to_owned(),
+            message: io.to_string(),
+        },
+    };
+    let mut file = file::open(resolved, Follow::No).map_err(|error| match error {
+        OpenError::NotRegular(kind) => BundleError::LibraryNotAFile {
+            bundle: bundle.to_owned(),
+            path: path.to_owned(),
+            kind,
+        },
+        OpenError::Io(io) => access(io),
+    })?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(access)?;
+    Ok(bytes.into())
 }

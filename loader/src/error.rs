@@ -3,11 +3,17 @@
 //! Every error names the thing it is about (manifest file and position,
 //! bundle, library path, symbol, field) and what was expected, in one line.
 //! The enums are plain and exhaustive, so callers can match them.
+//!
+//! Paths and text that came from a file are shown through [`Escaped`], so a
+//! message holds no control character whatever a bundle holds; the fields
+//! keep the raw values.
 
 use core::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::escape::Escaped;
+use crate::file::FileKind;
 use crate::manifest::LoaderKind;
 use crate::name::NameError;
 use crate::version::VersionError;
@@ -36,7 +42,8 @@ use crate::version::VersionError;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManifestError {
-    /// The manifest file, as the caller named it.
+    /// The manifest file, as the caller named it (raw; `Display` escapes
+    /// it).
     pub file: PathBuf,
     /// 1-based line of the offending text.
     pub line: usize,
@@ -51,9 +58,15 @@ pub struct ManifestError {
 
 impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        write!(
+            f,
+            "{}:{}:{}: ",
+            Escaped(self.file.display()),
+            self.line,
+            self.column
+        )?;
         if let Some(field) = &self.field {
-            write!(f, "{field}: ")?;
+            write!(f, "{}: ", Escaped(field))?;
         }
         write!(f, "{}", self.kind)
     }
@@ -97,16 +110,18 @@ pub enum ManifestErrorKind {
         found: usize,
     },
     /// Not valid TOML; the message is toml's.
-    #[error("invalid TOML: {message}")]
+    #[error("invalid TOML: {}", Escaped(message))]
     Syntax {
-        /// What the TOML parser expected.
+        /// What the TOML parser expected; it may quote the manifest, so it
+        /// is raw here and escaped by `Display`.
         message: String,
     },
     /// Valid TOML that does not fit the manifest schema: an unknown or
     /// missing field, a wrong type. The message is serde's.
-    #[error("{message}")]
+    #[error("{}", Escaped(message))]
     Schema {
-        /// What the schema expected.
+        /// What the schema expected; it may quote the manifest (an unknown
+        /// key), so it is raw here and escaped by `Display`.
         message: String,
     },
     /// A bundle or contract name is invalid.
@@ -126,7 +141,8 @@ pub enum ManifestErrorKind {
     },
     /// Two `[[provides]]` entries declare the same contract `name@major`.
     #[error(
-        "expected each provided contract once, found {name}@{major} again (first at line {first_line})"
+        "expected each provided contract once, found {}@{major} again (first at line {first_line})",
+        Escaped(name)
     )]
     DuplicateContract {
         /// The contract name.
@@ -145,6 +161,12 @@ pub enum ManifestErrorKind {
     /// A library path that is the empty string.
     #[error("expected a file name relative to the bundle directory, found an empty string")]
     EmptyPath,
+    /// A `[limits]` value that is not a positive integer.
+    #[error("expected a positive integer, found {found}")]
+    Limit {
+        /// The value found.
+        found: i64,
+    },
     /// `library.sha256` is not 64 hexadecimal digits.
     #[error("expected 64 hexadecimal digits, found {found:?}")]
     Digest {
@@ -154,6 +176,9 @@ pub enum ManifestErrorKind {
 }
 
 /// A bundle directory that cannot be opened.
+///
+/// Paths and names are kept raw in the fields; `Display` shows them
+/// through [`Escaped`].
 ///
 /// ```
 /// use std::path::Path;
@@ -165,7 +190,7 @@ pub enum ManifestErrorKind {
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     /// The bundle directory is missing or cannot be resolved.
-    #[error("cannot open bundle directory {}: {io}", dir.display())]
+    #[error("cannot open bundle directory {}: {io}", Escaped(dir.display()))]
     Dir {
         /// The directory as given.
         dir: PathBuf,
@@ -173,27 +198,42 @@ pub enum BundleError {
         io: io::Error,
     },
     /// The path is not a directory.
-    #[error("expected a bundle directory, found a file that is not a directory: {}", dir.display())]
+    #[error(
+        "expected a bundle directory, found a file that is not a directory: {}",
+        Escaped(dir.display())
+    )]
     NotADirectory {
         /// The path, canonicalized.
         dir: PathBuf,
     },
     /// The bundle directory holds no `manifest.toml`.
-    #[error("expected a manifest at {}, found none", path.display())]
+    #[error("expected a manifest at {}, found none", Escaped(path.display()))]
     ManifestMissing {
         /// The manifest path that does not exist.
         path: PathBuf,
     },
     /// `manifest.toml` exists but cannot be read.
-    #[error("cannot read manifest {}: {io}", path.display())]
+    #[error("cannot read manifest {}: {io}", Escaped(path.display()))]
     ManifestRead {
         /// The manifest path.
         path: PathBuf,
         /// The error from the file system.
         io: io::Error,
     },
+    /// `manifest.toml` (or what it links to) is a FIFO, a device, a
+    /// directory or a socket; it was not read, so it could not block.
+    #[error("expected manifest {} to be a regular file, found {kind}", Escaped(path.display()))]
+    ManifestNotAFile {
+        /// The manifest path.
+        path: PathBuf,
+        /// What it is.
+        kind: FileKind,
+    },
     /// `manifest.toml` is larger than the limit; it was not read whole.
-    #[error("expected manifest {} to be at most {limit} bytes, found more", path.display())]
+    #[error(
+        "expected manifest {} to be at most {limit} bytes, found more",
+        Escaped(path.display())
+    )]
     ManifestTooLarge {
         /// The manifest path.
         path: PathBuf,
@@ -215,7 +255,7 @@ pub enum BundleError {
     /// (through a symlink) outside the bundle directory.
     #[error(
         "bundle {bundle:?}: {field} = {:?} must name a file inside the bundle directory",
-        file.display().to_string()
+        Escaped(file.display()).to_string()
     )]
     LibraryOutsideBundle {
         /// The bundle name.
@@ -226,15 +266,19 @@ pub enum BundleError {
         field: &'static str,
     },
     /// The library file does not exist.
-    #[error("bundle {bundle:?}: expected library {}, found none", path.display())]
+    #[error("bundle {bundle:?}: expected library {}, found none", Escaped(path.display()))]
     LibraryMissing {
         /// The bundle name.
         bundle: String,
         /// The library path, joined to the bundle directory.
         path: PathBuf,
     },
-    /// The library path cannot be resolved, or is not a regular file.
-    #[error("bundle {bundle:?}: expected library {} to be a readable file: {message}", path.display())]
+    /// The library path cannot be resolved, opened or read.
+    #[error(
+        "bundle {bundle:?}: expected library {} to be a readable file: {}",
+        Escaped(path.display()),
+        Escaped(message)
+    )]
     LibraryAccess {
         /// The bundle name.
         bundle: String,
@@ -243,17 +287,37 @@ pub enum BundleError {
         /// What went wrong.
         message: String,
     },
+    /// The library (or what it links to, inside the bundle) is a FIFO, a
+    /// device, a directory or a socket; it was not read, so it could not
+    /// block.
+    #[error(
+        "bundle {bundle:?}: expected library {} to be a regular file, found {kind}",
+        Escaped(path.display())
+    )]
+    LibraryNotAFile {
+        /// The bundle name.
+        bundle: String,
+        /// The library path, joined to the bundle directory.
+        path: PathBuf,
+        /// What it is.
+        kind: FileKind,
+    },
 }
 
 /// A native library that cannot be loaded.
 ///
+/// Paths and the loader's messages are kept raw in the fields; `Display`
+/// shows them through [`Escaped`].
+///
 /// ```
 /// use polyplug_loader::NativeError;
 ///
-/// let err = NativeError::AbiMismatch { bundle: "demo".into(), found: 999, expected: 1 };
+/// let err = NativeError::AbiMismatch { bundle: "demo".into(), found: 1, expected: 2 };
 /// assert_eq!(
 ///     err.to_string(),
-///     "bundle \"demo\": expected polyplug_abi_version 1, found 999"
+///     "bundle \"demo\": expected polyplug_abi_version 2, found 1: \
+///      rebuild the plugin against ABI version 2 (PP_ABI_VERSION in polyplug.h, \
+///      ABI_VERSION in polyplug-abi)"
 /// );
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -266,21 +330,11 @@ pub enum NativeError {
         /// The bundle's loader kind.
         loader: LoaderKind,
     },
-    /// The library file cannot be read.
-    #[error("bundle {bundle:?}: cannot read library {}: {io}", path.display())]
-    Read {
-        /// The bundle name.
-        bundle: String,
-        /// The library path in the bundle.
-        path: PathBuf,
-        /// The error from the file system.
-        io: io::Error,
-    },
     /// The file is too short or lacks the ELF magic (checked on Linux
     /// only).
     #[error(
         "bundle {bundle:?}: expected {} to be a shared library (an ELF file of at least 64 bytes)",
-        path.display()
+        Escaped(path.display())
     )]
     NotASharedObject {
         /// The bundle name.
@@ -293,7 +347,7 @@ pub enum NativeError {
     /// Linux only).
     #[error(
         "bundle {bundle:?}: expected library {} to hold the {expected} bytes its ELF headers describe, found {found} bytes (truncated)",
-        path.display()
+        Escaped(path.display())
     )]
     Truncated {
         /// The bundle name.
@@ -308,7 +362,7 @@ pub enum NativeError {
     /// The library's SHA-256 differs from `library.sha256`.
     #[error(
         "bundle {bundle:?}: expected library {} to have sha256 {expected} (library.sha256), found {found}",
-        path.display()
+        Escaped(path.display())
     )]
     DigestMismatch {
         /// The bundle name.
@@ -321,7 +375,10 @@ pub enum NativeError {
         found: String,
     },
     /// The private copy cannot be written to the scratch directory.
-    #[error("bundle {bundle:?}: cannot write private library copy {}: {io}", path.display())]
+    #[error(
+        "bundle {bundle:?}: cannot write private library copy {}: {io}",
+        Escaped(path.display())
+    )]
     Scratch {
         /// The bundle name.
         bundle: String,
@@ -332,13 +389,18 @@ pub enum NativeError {
     },
     /// `dlopen` refused the private copy (truncated, wrong architecture,
     /// missing dependency...).
-    #[error("bundle {bundle:?}: cannot load library {}: {message}", path.display())]
+    #[error(
+        "bundle {bundle:?}: cannot load library {}: {}",
+        Escaped(path.display()),
+        Escaped(message)
+    )]
     Dlopen {
         /// The bundle name.
         bundle: String,
         /// The library path in the bundle (the private copy is gone).
         path: PathBuf,
-        /// The loader's message.
+        /// The loader's message (raw; it names files, so `Display` escapes
+        /// it).
         message: String,
     },
     /// A required symbol is not exported.
@@ -350,7 +412,11 @@ pub enum NativeError {
         symbol: &'static str,
     },
     /// The library was built for another ABI version.
-    #[error("bundle {bundle:?}: expected polyplug_abi_version {expected}, found {found}")]
+    #[error(
+        "bundle {bundle:?}: expected polyplug_abi_version {expected}, found {found}: \
+         rebuild the plugin against ABI version {expected} (PP_ABI_VERSION in polyplug.h, \
+         ABI_VERSION in polyplug-abi)"
+    )]
     AbiMismatch {
         /// The bundle name.
         bundle: String,

@@ -21,12 +21,16 @@
 //!   parsers [`parse_version`], [`parse_version_req`] and
 //!   [`parse_contract_key`] are pure too.
 //! - [`Bundle`]: an opened bundle directory, with its library path checked
-//!   to stay inside the directory.
+//!   to stay inside the directory and its files read. Every file of a
+//!   bundle is opened by [`open_regular`]'s rules, which refuse a FIFO, a
+//!   socket, a device or a directory ([`FileKind`]) without reading it.
 //! - [`ScratchDir`]: a private directory for the copies handed to
 //!   `dlopen`.
 //! - [`NativeLibrary`]: a loaded library; its [`Entry`] point can only be
 //!   borrowed, and [`NativeLibrary::close`] returns a [`CloseReport`] that
 //!   says whether the image left memory ([`Unmapped`]).
+//! - [`Escaped`]: how every error shows text that came from a file or a
+//!   plugin, with control characters escaped.
 //!
 //! # Guarantees
 //!
@@ -35,6 +39,13 @@
 //!
 //! - **Parsers never panic and never do IO.** Every input gives a value or
 //!   a typed error; `fuzz/` feeds the manifest parser arbitrary bytes.
+//! - **Opening a bundle never blocks, and is all its IO.** Its files are
+//!   checked to be regular before and after they are opened (with
+//!   `O_NONBLOCK`), and [`Bundle::open`] reads them whole: nothing later
+//!   reads the bundle again.
+//! - **Messages are one line of printable text.** Paths, names and
+//!   messages from files are shown through [`Escaped`]; the error fields
+//!   keep them raw.
 //! - **A library path never leaves its bundle directory.** Absolute paths,
 //!   `..` components and symlinks that escape are refused, after the
 //!   directory is canonicalized (\[L1\]).
@@ -81,8 +92,11 @@
 #![deny(unsafe_code)]
 
 mod bundle;
+mod code;
 mod elf;
 mod error;
+mod escape;
+mod file;
 mod image;
 mod location;
 mod manifest;
@@ -92,10 +106,13 @@ mod scratch;
 mod version;
 
 pub use bundle::{Bundle, MANIFEST_FILE};
+pub use code::{CodeFile, CodeFileError, MAX_CODE_BYTES, read_code_file};
 pub use error::{BundleError, ManifestError, ManifestErrorKind, NativeError};
+pub use escape::{Escaped, is_unsafe_char};
+pub use file::{FileKind, OpenError, open_regular};
 pub use image::{CloseReport, Unmapped, image_mapped};
 pub use manifest::{
-    ContractDecl, LibrarySpec, LoaderKind, MAX_MANIFEST_BYTES, Manifest, parse_manifest,
+    ContractDecl, LibrarySpec, Limits, LoaderKind, MAX_MANIFEST_BYTES, Manifest, parse_manifest,
     platform_key,
 };
 pub use name::{

@@ -82,6 +82,51 @@ pub struct Manifest {
     /// `[[requires]]`: the contracts the bundle needs, with minimum
     /// versions.
     pub requires: Vec<ContractDecl>,
+    /// `[limits]`: the budgets an engine-run bundle asks for; every field
+    /// is optional, and a loader applies its own defaults and ceilings.
+    pub limits: Limits,
+}
+
+/// `[limits]`: what an engine-run bundle (WebAssembly, a script) may use.
+/// Each is a positive integer or absent; the loader that runs the bundle
+/// has a finite default for each, and a host may lower them further.
+/// Native bundles are not limited: a `[limits]` table there is accepted
+/// and ignored.
+///
+/// ```
+/// use std::path::Path;
+/// use polyplug_loader::parse_manifest;
+///
+/// let text = br#"
+/// [bundle]
+/// name = "demo"
+/// version = "1.0.0"
+/// loader = "wasm"
+///
+/// [limits]
+/// memory_pages = 16
+/// fuel = 1000000
+/// "#;
+/// let manifest = parse_manifest(text, Path::new("manifest.toml"))?;
+/// assert_eq!(manifest.limits.memory_pages, Some(16));
+/// assert_eq!(manifest.limits.recursion_depth, None); // the loader's default
+/// # Ok::<(), polyplug_loader::ManifestError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// `limits.memory_pages`: linear memory, in pages of 64 KiB.
+    pub memory_pages: Option<u64>,
+    /// `limits.fuel`: the fuel one call may consume (about one unit per
+    /// instruction).
+    pub fuel: Option<u64>,
+    /// `limits.recursion_depth`: nested guest calls.
+    pub recursion_depth: Option<u64>,
+    /// `limits.table_elements`: elements across the tables of one
+    /// instance.
+    pub table_elements: Option<u64>,
+    /// `limits.instances`: live engine instances of the bundle (one per
+    /// calling thread, plus one per stateful instance).
+    pub instances: Option<u64>,
 }
 
 /// Which loader runs a bundle.
@@ -300,6 +345,17 @@ struct RawManifest {
     provides: Vec<RawContract>,
     #[serde(default)]
     requires: Vec<RawContract>,
+    limits: Option<RawLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    memory_pages: Option<Spanned<i64>>,
+    fuel: Option<Spanned<i64>>,
+    recursion_depth: Option<Spanned<i64>>,
+    table_elements: Option<Spanned<i64>>,
+    instances: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -429,6 +485,12 @@ impl Source<'_> {
         let provides = self.contracts(&raw.provides, "provides", parse_version)?;
         self.refuse_duplicates(&raw.provides, &provides)?;
         let requires = self.contracts(&raw.requires, "requires", parse_version_req)?;
+        let limits = raw
+            .limits
+            .as_ref()
+            .map(|l| self.limits(l))
+            .transpose()?
+            .unwrap_or_default();
         Ok(Manifest {
             name,
             version,
@@ -436,6 +498,30 @@ impl Source<'_> {
             library,
             provides,
             requires,
+            limits,
+        })
+    }
+
+    fn limits(&self, raw: &RawLimits) -> Result<Limits, ManifestError> {
+        let positive = |value: &Option<Spanned<i64>>, field: &str| match value {
+            Some(n) => match u64::try_from(*n.get_ref()) {
+                Ok(v) if v > 0 => Ok(Some(v)),
+                _ => Err(self.at(
+                    n,
+                    field,
+                    ManifestErrorKind::Limit {
+                        found: *n.get_ref(),
+                    },
+                )),
+            },
+            None => Ok(None),
+        };
+        Ok(Limits {
+            memory_pages: positive(&raw.memory_pages, "limits.memory_pages")?,
+            fuel: positive(&raw.fuel, "limits.fuel")?,
+            recursion_depth: positive(&raw.recursion_depth, "limits.recursion_depth")?,
+            table_elements: positive(&raw.table_elements, "limits.table_elements")?,
+            instances: positive(&raw.instances, "limits.instances")?,
         })
     }
 

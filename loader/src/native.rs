@@ -66,8 +66,9 @@ impl NativeLibrary {
     /// Loads the library of a native `bundle`, through a private copy in
     /// `scratch`.
     ///
-    /// 1. Reads the library file. Refuses a file shorter than 64 bytes and,
-    ///    on Linux, one without the ELF magic `\x7fELF`.
+    /// 1. Takes the library bytes that [`Bundle::open`] read (this reads no
+    ///    file of the bundle). Refuses fewer than 64 bytes and, on Linux,
+    ///    bytes without the ELF magic `\x7fELF`.
     /// 2. When the manifest gives `library.sha256`, hashes the bytes and
     ///    refuses a mismatch. On Linux, refuses a file shorter than its ELF
     ///    headers say (a truncated file, which `dlopen` would map and then
@@ -142,18 +143,13 @@ impl NativeLibrary {
     /// ```
     pub fn open(bundle: &Bundle, scratch: &ScratchDir) -> Result<NativeLibrary, NativeError> {
         let name = bundle.name().as_str();
-        let Some(source) = bundle.library_path() else {
+        let (Some(source), Some(bytes)) = (bundle.library_path(), bundle.library_bytes()) else {
             return Err(NativeError::NotNative {
                 bundle: name.to_owned(),
                 loader: bundle.manifest().loader,
             });
         };
-        let bytes = fs::read(source).map_err(|io| NativeError::Read {
-            bundle: name.to_owned(),
-            path: source.to_owned(),
-            io,
-        })?;
-        if !looks_like_shared_object(&bytes) {
+        if !looks_like_shared_object(bytes) {
             return Err(NativeError::NotASharedObject {
                 bundle: name.to_owned(),
                 path: source.to_owned(),
@@ -161,7 +157,7 @@ impl NativeLibrary {
         }
         let expected = bundle.manifest().library.as_ref().and_then(|l| l.sha256);
         if let Some(expected) = expected {
-            let found = Sha256::digest(&bytes);
+            let found = Sha256::digest(bytes);
             if found.as_slice() != expected.as_slice() {
                 return Err(NativeError::DigestMismatch {
                     bundle: name.to_owned(),
@@ -171,10 +167,10 @@ impl NativeLibrary {
                 });
             }
         }
-        check_length(&bytes, name, source)?;
+        check_length(bytes, name, source)?;
         let private_path =
             scratch
-                .write_new(name, &bytes)
+                .write_new(name, bytes)
                 .map_err(|(path, io)| NativeError::Scratch {
                     bundle: name.to_owned(),
                     path,

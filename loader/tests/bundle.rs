@@ -6,9 +6,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{TempDir, native_manifest};
+use common::{TempDir, native_manifest, within_30s};
 use polyplug_loader::{
-    Bundle, BundleError, LoaderKind, MAX_MANIFEST_BYTES, ManifestErrorKind, platform_key,
+    Bundle, BundleError, FileKind, LoaderKind, MAX_MANIFEST_BYTES, ManifestErrorKind, platform_key,
 };
 
 /// The manifest field for this platform's library.
@@ -89,13 +89,66 @@ fn a_missing_manifest_is_named() {
 }
 
 #[test]
-fn a_manifest_directory_cannot_be_read() {
+fn a_manifest_directory_is_refused_naming_it() {
     let tmp = TempDir::new("manifestdir");
     std::fs::create_dir(tmp.path().join("manifest.toml")).unwrap();
-    assert!(matches!(
-        open_err(tmp.path()),
-        BundleError::ManifestRead { .. }
-    ));
+    let err = open_err(tmp.path());
+    assert!(
+        matches!(&err, BundleError::ManifestNotAFile { path, kind: FileKind::Directory }
+            if *path == tmp.path().join("manifest.toml")),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with("found a directory"), "{err}");
+}
+
+/// Opens the bundle in `dir` on another thread and returns its error,
+/// failing the test if opening blocks.
+#[cfg(unix)]
+fn open_err_promptly(dir: &Path) -> BundleError {
+    let dir = dir.to_owned();
+    within_30s(move || open_err(&dir))
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_manifest_is_refused_without_blocking() {
+    let tmp = TempDir::new("manifestfifo");
+    let path = tmp.path().join("manifest.toml");
+    common::mkfifo(&path);
+    let err = open_err_promptly(tmp.path());
+    assert!(
+        matches!(&err, BundleError::ManifestNotAFile { path: p, kind: FileKind::Fifo } if *p == path),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "expected manifest {} to be a regular file, found a FIFO (named pipe)",
+            path.display()
+        )
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_linked_to_a_device_is_refused() {
+    let tmp = TempDir::new("manifestdev");
+    std::os::unix::fs::symlink("/dev/zero", tmp.path().join("manifest.toml")).unwrap();
+    let err = open_err_promptly(tmp.path());
+    assert!(
+        matches!(
+            &err,
+            BundleError::ManifestNotAFile {
+                kind: FileKind::CharDevice,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().ends_with("found a character device"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -235,10 +288,64 @@ fn a_library_that_is_a_directory_is_refused() {
     let tmp = TempDir::new("libdir");
     tmp.write("manifest.toml", native_manifest("demo", "libdemo.so", None));
     std::fs::create_dir(tmp.path().join("libdemo.so")).unwrap();
-    assert!(matches!(
-        open_err(tmp.path()),
-        BundleError::LibraryAccess { bundle, .. } if bundle == "demo"
-    ));
+    let err = open_err(tmp.path());
+    assert!(
+        matches!(&err, BundleError::LibraryNotAFile { bundle, path, kind: FileKind::Directory }
+            if bundle == "demo" && *path == tmp.path().join("libdemo.so")),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with("found a directory"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_library_is_refused_without_blocking() {
+    let tmp = TempDir::new("libfifo");
+    tmp.write("manifest.toml", native_manifest("demo", "libdemo.so", None));
+    let path = tmp.path().join("libdemo.so");
+    common::mkfifo(&path);
+    let err = open_err_promptly(tmp.path());
+    assert!(
+        matches!(&err, BundleError::LibraryNotAFile { bundle, path: p, kind: FileKind::Fifo }
+            if bundle == "demo" && *p == path),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "bundle \"demo\": expected library {} to be a regular file, found a FIFO (named pipe)",
+            path.display()
+        )
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_socket_library_is_refused() {
+    let tmp = TempDir::new("libsock");
+    tmp.write("manifest.toml", native_manifest("demo", "libdemo.so", None));
+    let _listener = std::os::unix::net::UnixListener::bind(tmp.path().join("libdemo.so")).unwrap();
+    let err = open_err_promptly(tmp.path());
+    assert!(
+        matches!(
+            &err,
+            BundleError::LibraryNotAFile {
+                kind: FileKind::Socket,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_library_is_read_when_the_bundle_opens() {
+    let tmp = TempDir::new("libbytes");
+    tmp.write("manifest.toml", native_manifest("demo", "libdemo.so", None));
+    let path = tmp.write("libdemo.so", b"the bytes at open");
+    let bundle = Bundle::open(tmp.path()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(bundle.library_bytes(), Some(&b"the bytes at open"[..]));
 }
 
 #[test]

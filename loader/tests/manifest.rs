@@ -101,6 +101,7 @@ fn a_full_manifest_parses_to_exact_values() {
             decl("test.host", Version::new(1, 2, 0)),
             decl("log", Version::new(3, 0, 0)),
         ],
+        limits: polyplug_loader::Limits::default(),
     };
     assert_eq!(manifest, expected);
     assert_eq!(manifest.provides[1].id(), ContractId::of("test.add", 2));
@@ -397,4 +398,26 @@ fn library_values_are_checked() {
     );
     assert_eq!(err.field.as_deref(), Some("library.sha256"));
     assert_eq!((err.line, err.column), (8, 10));
+}
+
+#[test]
+fn errors_escape_what_the_manifest_and_its_path_hold() {
+    // An unknown key that spells a newline, an escape sequence and a bidi
+    // override: serde quotes the key in its message.
+    let text = "[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n\
+                \"x\\n\\u001b[2J\\u202e\" = 1\n";
+    let file = Path::new("odd\ndir/manifest.toml");
+    let err = parse_manifest(text.as_bytes(), file).unwrap_err();
+    assert!(
+        matches!(&err.kind, ManifestErrorKind::Schema { message } if message.contains("x\n\u{1b}[2J\u{202e}")),
+        "the raw key is kept: {err:?}"
+    );
+    assert_eq!(err.file, file, "the raw path is kept");
+    let shown = err.to_string();
+    assert!(
+        !shown.chars().any(polyplug_loader::is_unsafe_char),
+        "{shown:?}"
+    );
+    assert!(shown.starts_with(r"odd\ndir/manifest.toml:5:"), "{shown}");
+    assert!(shown.contains(r"x\n\u{1b}[2J\u{202e}"), "{shown}");
 }

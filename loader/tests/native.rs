@@ -8,21 +8,22 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{TempDir, native_manifest};
+use common::{TempDir, native_manifest, within_30s};
 use polyplug_abi::{ABI_VERSION, ABI_VERSION_SYMBOL, ENTRY_SYMBOL};
 use polyplug_loader::{
     Bundle, CloseReport, NativeError, NativeLibrary, ScratchDir, Unmapped, image_mapped,
 };
 use sha2::{Digest, Sha256};
 
-/// The fixture plugin. `VERSION` sets `polyplug_abi_version`, `START` the
+/// The fixture plugin. `VERSION` sets `polyplug_abi_version` (by default
+/// `CURRENT_ABI`, which `build_plugin` sets to [`ABI_VERSION`]), `START` the
 /// first value the entry returns minus one; `NO_ENTRY` and `NO_VERSION`
 /// leave a symbol out. The entry ignores its pointers and returns an
 /// incremented counter, so each image's own state is visible.
 const PLUGIN_C: &str = r#"
 #include <stdint.h>
 #ifndef VERSION
-#define VERSION 1
+#define VERSION CURRENT_ABI
 #endif
 #ifndef START
 #define START 0
@@ -55,6 +56,7 @@ fn build_plugin(out: &Path, flags: &[&str]) {
         .args(["-shared", "-fPIC", "-O0", "-o"])
         .arg(out)
         .arg(&source)
+        .arg(format!("-DCURRENT_ABI={ABI_VERSION}"))
         .args(flags)
         .output()
         .unwrap_or_else(|e| panic!("cannot run the C compiler {compiler:?}: {e}"));
@@ -161,6 +163,27 @@ fn a_file_shorter_than_an_elf_header_is_refused() {
     };
     assert_eq!(name, "demo");
     assert_eq!(Some(path.as_path()), bundle.library_path());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_library_swapped_for_a_fifo_after_the_bundle_opened_is_not_read() {
+    // `Bundle::open` read the library; loading verifies those bytes and
+    // never opens the path again, so a FIFO put there since cannot block.
+    let tmp = TempDir::new("native-fifo");
+    let text = "#!/bin/sh\n".repeat(20);
+    let bundle = bytes_bundle(&tmp, text.as_bytes(), None);
+    let path = bundle.library_path().unwrap().to_owned();
+    std::fs::remove_file(&path).unwrap();
+    common::mkfifo(&path);
+    let err = within_30s(move || {
+        let scratch = ScratchDir::new().unwrap();
+        NativeLibrary::open(&bundle, &scratch).unwrap_err()
+    });
+    assert!(
+        matches!(&err, NativeError::NotASharedObject { path: p, .. } if *p == path),
+        "{err}"
+    );
 }
 
 #[cfg(target_os = "linux")]
@@ -311,6 +334,36 @@ fn a_rebuilt_library_at_the_same_path_is_loaded_fresh() {
     assert_eq!(call_entry(&old), 2);
 }
 
+/// A plugin built against ABI version 1 (before context entries) is
+/// refused, and the message says which version to rebuild against.
+#[cfg_attr(miri, ignore)]
+#[test]
+fn a_plugin_built_against_an_older_abi_is_refused_naming_the_version_it_needs() {
+    let tmp = TempDir::new("native-abi-1");
+    let dir = plugin_bundle(&tmp, "old", &["-DVERSION=1"]);
+    let scratch = ScratchDir::new().unwrap();
+    let err = open(&dir, &scratch).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NativeError::AbiMismatch {
+                found: 1,
+                expected: ABI_VERSION,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("found 1")
+            && text.contains(&format!(
+                "rebuild the plugin against ABI version {ABI_VERSION}"
+            )),
+        "{text}"
+    );
+}
+
 #[cfg_attr(miri, ignore)]
 #[test]
 fn a_wrong_abi_version_is_refused_and_the_library_closed() {
@@ -332,7 +385,11 @@ fn a_wrong_abi_version_is_refused_and_the_library_closed() {
     );
     assert_eq!(
         err.to_string(),
-        format!("bundle \"abi\": expected polyplug_abi_version {ABI_VERSION}, found 999")
+        format!(
+            "bundle \"abi\": expected polyplug_abi_version {ABI_VERSION}, found 999: \
+             rebuild the plugin against ABI version {ABI_VERSION} (PP_ABI_VERSION in polyplug.h, \
+             ABI_VERSION in polyplug-abi)"
+        )
     );
     if cfg!(target_os = "linux") {
         assert!(

@@ -28,6 +28,7 @@ use polyplug_abi::VoidFn;
 
 use crate::entry::{ContractHandle, Entry};
 use crate::error::FindError;
+use crate::interface::Callee;
 use crate::read::{ContractRef, Guard};
 use crate::signature::{Signature, Typed};
 
@@ -36,6 +37,7 @@ use crate::signature::{Signature, Typed};
 /// per thread.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// # use polyplug::{HostContract, Runtime, Version};
 /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
 /// # let runtime = Runtime::new().unwrap();
@@ -64,7 +66,7 @@ pub struct Binding<F> {
     /// `(entry serial, that entry's function)`, checked against `F`. The
     /// pointer is only called after the serial matched the entry serving
     /// under the caller's guard (\[R10\]).
-    cached: Cell<(u64, VoidFn)>,
+    cached: Cell<(u64, Cached)>,
     signature: PhantomData<F>,
 }
 
@@ -72,6 +74,7 @@ impl<F: Signature> Binding<F> {
     /// The handle of the contract this binding calls into.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{HostContract, Runtime, Version};
     /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
     /// # let runtime = Runtime::new().unwrap();
@@ -93,6 +96,7 @@ impl<F: Signature> Binding<F> {
     /// The bound function's name.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{HostContract, Runtime, Version};
     /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
     /// # let runtime = Runtime::new().unwrap();
@@ -117,6 +121,38 @@ impl<F> std::fmt::Debug for Binding<F> {
             .field("handle", &self.handle)
             .field("name", &self.name)
             .finish_non_exhaustive()
+    }
+}
+
+/// A binding's cached function: a plain pointer, or the index of a context
+/// entry in the entry's table (\[R11\]).
+#[derive(Clone, Copy)]
+enum Cached {
+    Raw(VoidFn),
+    Context(usize),
+}
+
+fn cached(entry: &Entry, index: usize) -> Cached {
+    match entry.typed.get(index) {
+        Some(Callee::Raw(func)) => Cached::Raw(*func),
+        _ => Cached::Context(index),
+    }
+}
+
+/// The function `index` of `entry` as a `Typed<'g, F>`.
+///
+/// # Safety
+///
+/// \[R10\]\[R6\] `index` was checked against `F` for this very entry, and
+/// `entry` lives for `'g` (\[R1\], \[R3\]).
+#[inline(always)]
+unsafe fn typed_of<'g, F: Signature>(entry: &'g Entry, cached: Cached) -> Typed<'g, F> {
+    match cached {
+        // SAFETY: [R10][R6] checked against `F` for this entry; [R1][R3]
+        // the entry lives for 'g.
+        Cached::Raw(func) => unsafe { Typed::new(func) },
+        // SAFETY: [R10][R6][R11] a context entry checked against `F`.
+        Cached::Context(index) => unsafe { Typed::context(&entry.table, index) },
     }
 }
 
@@ -157,6 +193,7 @@ impl<'g> ContractRef<'g> {
     /// [`FindError::NoFunction`] or [`FindError::SignatureMismatch`].
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{FindError, HostContract, Runtime, Version};
     /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
     /// # let runtime = Runtime::new().unwrap();
@@ -177,7 +214,7 @@ impl<'g> ContractRef<'g> {
         Ok(Binding {
             handle: self.handle(),
             name: name.into(),
-            cached: Cell::new((entry.serial, entry.typed[index])),
+            cached: Cell::new((entry.serial, cached(entry, index))),
             signature: PhantomData,
         })
     }
@@ -196,6 +233,7 @@ impl Guard<'_> {
     /// function.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{HostContract, Runtime, Version};
     /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
     /// # let runtime = Runtime::new().unwrap();
@@ -217,12 +255,11 @@ impl Guard<'_> {
             let (serial, func) = binding.cached.get();
             if entry.serial == serial {
                 // Serials are never reused: `func` is this live entry's
-                // function, checked against `F` in `bind` or `rebind`.
-                // SAFETY: [R10][R6] so it has type `F`.
-                let func = unsafe { F::from_void(func) };
-                // SAFETY: [R1][R3] the entry, and so its library, lives while
-                // this guard is pinned; `Typed` borrows the guard.
-                return Ok(unsafe { Typed::new(func) });
+                // function, checked against `F` in `bind` or `rebind`; the
+                // entry, and so its library, lives while this guard is
+                // pinned, and `Typed` borrows the guard.
+                // SAFETY: [R10][R6][R1][R3] as just said.
+                return Ok(unsafe { typed_of(entry, func) });
             }
         }
         self.bound_slow(binding)
@@ -236,20 +273,16 @@ impl Guard<'_> {
         let contract = self.get(binding.handle)?;
         let entry = contract.entry();
         let index = rebind(binding, &contract)?;
-        let func = *entry
-            .typed
-            .get(index)
-            .ok_or_else(|| FindError::NoFunction {
+        if entry.typed.get(index).is_none() {
+            return Err(FindError::NoFunction {
                 contract: contract.name().to_owned(),
                 kind: "typed",
                 function: binding.name.to_string(),
-            })?;
+            });
+        }
         // SAFETY: [R10][R6] `rebind` just checked `index` against `F` for
-        // this entry.
-        let func = unsafe { F::from_void(func) };
-        // SAFETY: [R1][R3] the entry, and so its library, lives while this
-        // guard is pinned; `Typed` borrows the guard.
-        Ok(unsafe { Typed::new(func) })
+        // this entry; [R1][R3] the entry lives while this guard is pinned.
+        Ok(unsafe { typed_of(entry, cached(entry, index)) })
     }
 }
 
@@ -262,6 +295,6 @@ fn rebind<F: Signature>(
 ) -> Result<usize, FindError> {
     let entry = contract.entry();
     let index = checked_index::<F>(entry, contract.name(), &binding.name)?;
-    binding.cached.set((entry.serial, entry.typed[index]));
+    binding.cached.set((entry.serial, cached(entry, index)));
     Ok(index)
 }

@@ -3,16 +3,20 @@
 use std::fmt;
 use std::sync::Arc;
 
-use polyplug_abi::{HostApi, NativeFn, VoidFn};
+use polyplug_abi::{HostApi, NativeFn};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::interface::Table;
+use crate::interface::{Callee, Table};
 use crate::library::LoadedLibrary;
 
-/// A loaded bundle's id in one runtime. Ids are never reused.
+/// A loaded bundle's id in one runtime. Ids are never reused, and an id
+/// names a bundle only in the runtime that issued it: it carries that
+/// runtime's identity (two words, `Copy`), and every other runtime refuses
+/// it with [`LoadError::ForeignBundle`](crate::LoadError::ForeignBundle).
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::Runtime;
 ///
 /// let runtime = Runtime::new()?;
@@ -22,15 +26,36 @@ use crate::library::LoadedLibrary;
 /// runtime.unload_bundle(id)?;
 /// let again = runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
 /// assert_ne!(again, id); // ids are never reused
+///
+/// let other = Runtime::new()?;
+/// let theirs = other.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+/// assert_ne!(theirs, again); // the same bundle, another runtime: another id
+/// assert!(matches!(runtime.unload_bundle(theirs), Err(polyplug::LoadError::ForeignBundle { .. })));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct BundleId(pub(crate) u64);
+pub struct BundleId {
+    /// The issuing runtime's serial, unique in the process (ordered first,
+    /// so one runtime's ids sort by `index`).
+    pub(crate) runtime: u64,
+    /// The bundle's number in that runtime.
+    pub(crate) index: u64,
+}
 
 impl fmt::Display for BundleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
+        write!(f, "#{}", self.index)
     }
+}
+
+/// The next runtime serial; process-wide, so no two runtimes of a process
+/// share one, and never reused.
+static NEXT_RUNTIME: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh runtime serial.
+pub(crate) fn next_runtime_serial() -> u64 {
+    // Relaxed: only uniqueness matters, which the RMW gives.
+    NEXT_RUNTIME.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A contract's handle: cheap to copy and keep. It stays valid across
@@ -38,6 +63,7 @@ impl fmt::Display for BundleId {
 /// stale when the contract is unloaded.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 /// use polyplug_fixtures::bundle;
 ///
@@ -54,6 +80,34 @@ impl fmt::Display for BundleId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ContractHandle(pub(crate) polyplug_store::Handle);
 
+impl ContractHandle {
+    /// The handle as the plain `u64` a plugin sees through the host table
+    /// (`PpContractHandle`); never 0.
+    ///
+    /// ```
+    /// # use polyplug::{ContractHandle, Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let handle = runtime.reader().pin().find("test.add", Version::new(1, 0, 0))?.handle();
+    /// assert_eq!(ContractHandle::from_raw(handle.to_raw()), Some(handle));
+    /// assert_eq!(ContractHandle::from_raw(0), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_raw(self) -> u64 {
+        self.0.to_raw()
+    }
+
+    /// The handle whose [`to_raw`](Self::to_raw) is `raw`, if `raw` is
+    /// well formed (it may still be stale).
+    ///
+    /// ```
+    /// assert!(polyplug::ContractHandle::from_raw(0).is_none());
+    /// ```
+    pub fn from_raw(raw: u64) -> Option<ContractHandle> {
+        polyplug_store::Handle::from_raw(raw).map(ContractHandle)
+    }
+}
+
 impl fmt::Display for ContractHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -63,6 +117,7 @@ impl fmt::Display for ContractHandle {
 /// Who provides a contract.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{HostContract, Provider, Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
@@ -99,8 +154,9 @@ pub(crate) struct Entry {
     pub(crate) serial: u64,
     /// The native functions, copied out of `table` for the call path.
     pub(crate) native: Box<[NativeFn]>,
-    /// The typed functions' pointers in table order, for the call path.
-    pub(crate) typed: Box<[VoidFn]>,
+    /// How each typed function is called, in table order, for the call
+    /// path.
+    pub(crate) typed: Box<[Callee]>,
     pub(crate) table: Arc<Table>,
     pub(crate) provider: Provider,
     /// Keeps the library loaded while this entry can be reached (\[R1\]);
@@ -119,7 +175,7 @@ impl Entry {
             // entry is published to readers by the store's Release [S2].
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             native: table.native.clone(),
-            typed: table.typed.iter().map(|t| t.func).collect(),
+            typed: table.typed.iter().map(|t| t.callee).collect(),
             table: Arc::new(table),
             provider,
             library,

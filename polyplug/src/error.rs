@@ -1,16 +1,28 @@
 //! The runtime's errors. Each names the bundle, file, contract or field.
+//!
+//! Names, paths and messages that a plugin or a file supplied are kept raw
+//! in the fields, for a host that wants the exact text, and shown through
+//! [`Escaped`] by `Display`: a message holds no control character, so it
+//! is one line that cannot forge log lines or drive a terminal.
 
+use core::fmt;
 use std::path::PathBuf;
 
 use polyplug_abi::Version;
-use polyplug_loader::{BundleError, NativeError};
+use polyplug_loader::{BundleError, Escaped, NativeError};
 
+use crate::PluginMessage;
 use crate::interface::InvalidContract;
 
 /// A load, reload or unload that did not happen. The runtime is exactly as
 /// it was before the call.
 ///
+/// Every `String` and `PathBuf` field holds the raw text (a plugin's
+/// message, a contract name as registered, a directory); `Display` shows it
+/// through [`Escaped`].
+///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{LoadError, Runtime};
 /// use polyplug_fixtures::bundle;
 ///
@@ -33,16 +45,33 @@ pub enum LoadError {
     /// The library could not be opened or is not a polyplug plugin.
     #[error(transparent)]
     Native(Box<NativeError>),
-    /// The manifest names a loader this runtime does not have yet.
-    #[error("bundle {bundle}: loader kind {kind} is not supported by this runtime (only native)")]
+    /// The manifest names a loader this runtime was not built with
+    /// ([`Runtime::builder`](crate::Runtime::builder)).
+    #[error(
+        "bundle {}: loader kind {} is not supported by this runtime (add a loader for it with Runtime::builder)",
+        Escaped(bundle),
+        Escaped(kind)
+    )]
     UnsupportedLoader {
         /// The bundle.
         bundle: String,
         /// The loader kind it asks for.
         kind: String,
     },
+    /// A loader refused the bundle's code ([`crate::loader`]).
+    #[error("bundle {bundle}: {error}")]
+    Code {
+        /// The bundle.
+        bundle: String,
+        /// The file, contract and field at fault.
+        error: Box<crate::loader::CodeError>,
+    },
     /// A bundle of that name is already loaded.
-    #[error("bundle {bundle} is already loaded (from {dir})")]
+    #[error(
+        "bundle {} is already loaded (from {})",
+        Escaped(bundle),
+        Escaped(dir.display())
+    )]
     AlreadyLoaded {
         /// The bundle.
         bundle: String,
@@ -51,7 +80,9 @@ pub enum LoadError {
     },
     /// A contract the bundle requires is not provided by anything loaded.
     #[error(
-        "bundle {bundle} requires contract {contract} {version}, which nothing loaded provides"
+        "bundle {} requires contract {} {version}, which nothing loaded provides",
+        Escaped(bundle),
+        Escaped(contract)
     )]
     MissingProvider {
         /// The bundle.
@@ -62,32 +93,59 @@ pub enum LoadError {
         version: Version,
     },
     /// The bundles of a directory require each other in a cycle.
-    #[error("dependency cycle: {}", cycle.join(" -> "))]
+    #[error("dependency cycle: {}", Escaped(cycle.join(" -> ")))]
     DependencyCycle {
         /// The bundles in the cycle, the first repeated at the end.
         cycle: Vec<String>,
     },
     /// The entry point returned an error (or panicked, code `ERR_PANIC`).
-    #[error("bundle {bundle}: entry point failed with code {code}: {message}")]
+    #[error(
+        "bundle {}: entry point failed with code {code}: {message}",
+        Escaped(bundle)
+    )]
     InitFailed {
         /// The bundle.
         bundle: String,
         /// The code it returned.
         code: u32,
-        /// Its message.
-        message: String,
+        /// Its message: the raw text, at most
+        /// [`PluginMessage::MAX_BYTES`] of it (`Display` escapes it and
+        /// says when it was cut).
+        message: PluginMessage,
     },
     /// A registered interface failed validation.
-    #[error("bundle {bundle}: {error}")]
+    #[error("bundle {}: {error}", Escaped(bundle))]
     InvalidContract {
         /// The bundle.
         bundle: String,
         /// What was wrong.
         error: InvalidContract,
     },
-    /// The plugin registered a contract its manifest does not declare.
+    /// The plugin registered a contract its manifest does not declare at
+    /// that version. The message names what the manifest declares instead:
+    /// the same contract at another version, or (when it declares no
+    /// version of it) the contracts it does declare, at most eight of them
+    /// and a count of the rest.
+    ///
+    /// ```
+    /// use polyplug::{LoadError, Version};
+    ///
+    /// let error = LoadError::Undeclared {
+    ///     bundle: "demo".into(),
+    ///     contract: "demo.calc".into(),
+    ///     version: Version::new(1, 1, 0),
+    ///     declared: vec![("demo.calc".into(), Version::new(1, 2, 0))],
+    /// };
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "bundle demo: registered contract demo.calc 1.1.0, but its manifest declares demo.calc 1.2.0"
+    /// );
+    /// ```
     #[error(
-        "bundle {bundle}: registered contract {contract} {version}, which its manifest does not declare"
+        "bundle {}: registered contract {} {version}, {}",
+        Escaped(bundle),
+        Escaped(contract),
+        Declarations { contract, declared }
     )]
     Undeclared {
         /// The bundle.
@@ -96,9 +154,16 @@ pub enum LoadError {
         contract: String,
         /// Its registered version.
         version: Version,
+        /// Every contract the manifest declares (`[[provides]]`), `(name,
+        /// version)`, in manifest order.
+        declared: Vec<(String, Version)>,
     },
     /// The plugin registered one contract twice.
-    #[error("bundle {bundle}: registered contract {contract} twice")]
+    #[error(
+        "bundle {}: registered contract {} twice",
+        Escaped(bundle),
+        Escaped(contract)
+    )]
     DuplicateContract {
         /// The bundle.
         bundle: String,
@@ -107,7 +172,9 @@ pub enum LoadError {
     },
     /// The manifest declares a contract the plugin did not register.
     #[error(
-        "bundle {bundle}: manifest declares contract {contract} {version}, which the plugin did not register"
+        "bundle {}: manifest declares contract {} {version}, which the plugin did not register",
+        Escaped(bundle),
+        Escaped(contract)
     )]
     NotRegistered {
         /// The bundle.
@@ -119,7 +186,9 @@ pub enum LoadError {
     },
     /// A reload's new version does not provide a contract the old one did.
     #[error(
-        "bundle {bundle}: the new version does not provide contract {contract} {version}, which the serving version does"
+        "bundle {}: the new version does not provide contract {} {version}, which the serving version does",
+        Escaped(bundle),
+        Escaped(contract)
     )]
     ReloadLacksContract {
         /// The bundle.
@@ -131,7 +200,10 @@ pub enum LoadError {
     },
     /// A reload's new version would break a bundle that depends on it.
     #[error(
-        "bundle {bundle}: the new version provides {contract} {provided}, but bundle {dependent} requires {required}"
+        "bundle {}: the new version provides {} {provided}, but bundle {} requires {required}",
+        Escaped(bundle),
+        Escaped(contract),
+        Escaped(dependent)
     )]
     BreaksDependent {
         /// The bundle being reloaded.
@@ -146,7 +218,12 @@ pub enum LoadError {
         required: Version,
     },
     /// A reload from a directory whose manifest names another bundle.
-    #[error("cannot reload bundle {bundle} from {dir}: its manifest names bundle {found}")]
+    #[error(
+        "cannot reload bundle {} from {}: its manifest names bundle {}",
+        Escaped(bundle),
+        Escaped(dir.display()),
+        Escaped(found)
+    )]
     NameMismatch {
         /// The bundle being reloaded.
         bundle: String,
@@ -158,8 +235,23 @@ pub enum LoadError {
     /// No bundle with that id is loaded.
     #[error("no bundle {0} is loaded")]
     UnknownBundle(crate::BundleId),
+    /// A bundle id issued by another runtime: it names nothing here.
+    #[error(
+        "bundle id {bundle} was issued by another runtime (runtime {}), not by this one (runtime {runtime})",
+        .bundle.runtime
+    )]
+    ForeignBundle {
+        /// The id.
+        bundle: crate::BundleId,
+        /// This runtime's serial (the issuing runtime's is in the id).
+        runtime: u64,
+    },
     /// Unload refused: other bundles depend on this one.
-    #[error("bundle {bundle} is required by {}; unload them first or ask for a cascade", dependents.join(", "))]
+    #[error(
+        "bundle {} is required by {}; unload them first or ask for a cascade",
+        Escaped(bundle),
+        Escaped(dependents.join(", "))
+    )]
     HasDependents {
         /// The bundle.
         bundle: String,
@@ -167,13 +259,13 @@ pub enum LoadError {
         dependents: Vec<String>,
     },
     /// The store is full (no free handle left).
-    #[error("bundle {bundle}: the contract store is full")]
+    #[error("bundle {}: the contract store is full", Escaped(bundle))]
     StoreFull {
         /// The bundle.
         bundle: String,
     },
     /// Reading a directory of bundles failed.
-    #[error("cannot read bundle directory {dir}: {error}")]
+    #[error("cannot read bundle directory {}: {error}", Escaped(dir.display()))]
     ReadDir {
         /// The directory.
         dir: PathBuf,
@@ -183,6 +275,63 @@ pub enum LoadError {
     /// A host contract name or function was refused.
     #[error("host contract: {0}")]
     HostContract(InvalidContract),
+    /// A write called from plugin code that a write of the same runtime
+    /// runs (an entry point, a thread it waits for, a library finaliser):
+    /// refused, because that write holds the writer lock (`SAFETY.md`
+    /// \[R11\]). Call it after the write in progress returns.
+    #[error("{operation} called re-entrantly during {during}")]
+    Reentrant {
+        /// The write that was called.
+        operation: crate::Operation,
+        /// The write in progress, its bundle, and the code that called.
+        during: crate::InProgress,
+    },
+    /// Retired tables still had readers when a drain's timeout ran out.
+    #[error(transparent)]
+    DrainTimeout(polyplug_store::DrainTimeout),
+}
+
+/// How many declared contracts the message of [`LoadError::Undeclared`]
+/// lists at most when the manifest declares no version of the registered
+/// contract; it counts the rest.
+const MAX_LISTED: usize = 8;
+
+/// The end of [`LoadError::Undeclared`]'s message: what the manifest
+/// declares instead of what was registered.
+struct Declarations<'a> {
+    contract: &'a str,
+    declared: &'a [(String, Version)],
+}
+
+impl fmt::Display for Declarations<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut same = self
+            .declared
+            .iter()
+            .filter(|(name, _)| name == self.contract)
+            .peekable();
+        if same.peek().is_some() {
+            f.write_str("but its manifest declares ")?;
+            for (i, (name, version)) in same.enumerate() {
+                let and = if i == 0 { "" } else { " and " };
+                write!(f, "{and}{} {version}", Escaped(name))?;
+            }
+            return Ok(());
+        }
+        f.write_str("which its manifest does not declare at any version; ")?;
+        if self.declared.is_empty() {
+            return f.write_str("it declares no contracts");
+        }
+        f.write_str("it declares ")?;
+        for (i, (name, version)) in self.declared.iter().take(MAX_LISTED).enumerate() {
+            let comma = if i == 0 { "" } else { ", " };
+            write!(f, "{comma}{} {version}", Escaped(name))?;
+        }
+        match self.declared.len().saturating_sub(MAX_LISTED) {
+            0 => Ok(()),
+            more => write!(f, " and {more} more"),
+        }
+    }
 }
 
 impl From<BundleError> for LoadError {
@@ -200,6 +349,7 @@ impl From<NativeError> for LoadError {
 /// A contract that is not there.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{FindError, Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
@@ -216,7 +366,7 @@ impl From<NativeError> for LoadError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FindError {
     /// Nothing loaded provides the contract at a compatible version.
-    #[error("no loaded contract {contract} satisfies {min_version}")]
+    #[error("no loaded contract {} satisfies {min_version}", Escaped(contract))]
     NotFound {
         /// The contract asked for.
         contract: String,
@@ -230,7 +380,11 @@ pub enum FindError {
         handle: crate::ContractHandle,
     },
     /// The contract has no function of that name and kind.
-    #[error("contract {contract} has no {kind} function {function}")]
+    #[error(
+        "contract {} has no {kind} function {}",
+        Escaped(contract),
+        Escaped(function)
+    )]
     NoFunction {
         /// The contract.
         contract: String,
@@ -240,7 +394,13 @@ pub enum FindError {
         function: String,
     },
     /// The typed function has another signature.
-    #[error("contract {contract}: typed function {function} is {found}, not {expected}")]
+    #[error(
+        "contract {}: typed function {} is {}, not {}",
+        Escaped(contract),
+        Escaped(function),
+        Escaped(found),
+        Escaped(expected)
+    )]
     SignatureMismatch {
         /// The contract.
         contract: String,
@@ -252,7 +412,10 @@ pub enum FindError {
         expected: String,
     },
     /// The contract has no instances.
-    #[error("contract {contract} is stateless: it has no create_instance")]
+    #[error(
+        "contract {} is stateless: it has no create_instance",
+        Escaped(contract)
+    )]
     Stateless {
         /// The contract.
         contract: String,
@@ -262,6 +425,7 @@ pub enum FindError {
 /// A plugin function returned an error code.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 ///
 /// #[repr(C)]
@@ -280,7 +444,11 @@ pub enum FindError {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{contract}.{function} failed with code {code}: {message}")]
+#[error(
+    "{}.{} failed with code {code}: {message}",
+    Escaped(contract),
+    Escaped(function)
+)]
 pub struct CallError {
     /// The contract.
     pub contract: String,
@@ -288,13 +456,16 @@ pub struct CallError {
     pub function: String,
     /// The code (`ERR_PANIC` when the plugin panicked).
     pub code: u32,
-    /// The plugin's message.
-    pub message: String,
+    /// The plugin's message: the raw text, at most
+    /// [`PluginMessage::MAX_BYTES`] of it (`Display` escapes it and says
+    /// when it was cut).
+    pub message: PluginMessage,
 }
 
 /// Making or calling an [`Instance`](crate::Instance) failed.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{FindError, InstanceError, Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
@@ -313,4 +484,56 @@ pub enum InstanceError {
     /// The plugin returned an error.
     #[error(transparent)]
     Call(#[from] CallError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn undeclared(contract: &str, declared: &[(&str, Version)]) -> String {
+        LoadError::Undeclared {
+            bundle: "demo".to_owned(),
+            contract: contract.to_owned(),
+            version: Version::new(1, 1, 0),
+            declared: declared
+                .iter()
+                .map(|(name, version)| ((*name).to_owned(), *version))
+                .collect(),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn undeclared_names_what_the_manifest_declares() {
+        let v = Version::new;
+        assert_eq!(
+            undeclared(
+                "x",
+                &[("a", v(1, 0, 0)), ("x", v(1, 2, 0)), ("x", v(2, 0, 0))]
+            ),
+            "bundle demo: registered contract x 1.1.0, but its manifest declares x 1.2.0 and x 2.0.0"
+        );
+        assert_eq!(
+            undeclared("x", &[("a", v(1, 0, 0)), ("b", v(2, 1, 0))]),
+            "bundle demo: registered contract x 1.1.0, which its manifest does not declare \
+             at any version; it declares a 1.0.0, b 2.1.0"
+        );
+        assert_eq!(
+            undeclared("x", &[]),
+            "bundle demo: registered contract x 1.1.0, which its manifest does not declare \
+             at any version; it declares no contracts"
+        );
+    }
+
+    #[test]
+    fn undeclared_lists_a_bounded_number_of_declarations() {
+        let names: Vec<String> = (0..MAX_LISTED + 3).map(|i| format!("c{i}")).collect();
+        let declared: Vec<(&str, Version)> = names
+            .iter()
+            .map(|name| (name.as_str(), Version::new(1, 0, 0)))
+            .collect();
+        let text = undeclared("x", &declared);
+        assert!(text.ends_with(", c7 1.0.0 and 3 more"), "{text}");
+        assert!(!text.contains("c8"), "{text}");
+    }
 }

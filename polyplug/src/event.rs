@@ -55,9 +55,12 @@ impl LogLevel {
 ///
 /// Events are sent on the thread that caused them (the writer for loads,
 /// reloads and unloads; a plugin's thread for its logs), after the change
-/// they describe is visible to readers.
+/// they describe is visible to readers. A subscriber is a channel: sending
+/// runs none of its code, so a subscriber that reacts with a write does so
+/// on its own thread, and that write waits for the one in progress.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use std::time::Duration;
 /// use polyplug::{Event, Runtime};
 ///

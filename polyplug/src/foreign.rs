@@ -13,77 +13,67 @@
 //! registered under the signature its host promises.
 
 use std::cell::Cell;
+use std::ffi::c_void;
 
-use polyplug_abi::VoidFn;
+use polyplug_abi::{AbiError, OK, VoidFn};
 
 use crate::entry::{BundleId, ContractHandle, Entry};
-use crate::error::FindError;
+use crate::error::{CallError, FindError};
+use crate::interface::{Callee, Table};
 use crate::read::{ContractRef, Guard};
 use crate::runtime::HostContract;
 
-impl ContractHandle {
-    /// The handle as a plain integer, for hosts that keep it outside Rust.
-    ///
-    /// ```
-    /// use polyplug::{ContractHandle, Runtime, Version};
-    ///
-    /// let runtime = Runtime::new()?;
-    /// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
-    /// let reader = runtime.reader();
-    /// let handle = reader.pin().find("test.add", Version::new(1, 0, 0))?.handle();
-    /// assert_eq!(ContractHandle::from_raw(handle.to_raw()), Some(handle));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn to_raw(self) -> u64 {
-        self.0.to_raw()
-    }
-
-    /// The handle that [`to_raw`](ContractHandle::to_raw) gave `raw`, or
-    /// `None` when `raw` cannot be a handle (generation 0, index out of
-    /// range). Any other integer is a handle: one that was never issued
-    /// resolves as stale, or (like a forged handle in Rust, `SAFETY.md`
-    /// \[S3\]) to whatever contract is in that slot at that generation.
-    ///
-    /// ```
-    /// use polyplug::ContractHandle;
-    ///
-    /// assert_eq!(ContractHandle::from_raw(0), None); // generation 0 is never issued
-    /// ```
-    pub fn from_raw(raw: u64) -> Option<ContractHandle> {
-        polyplug_store::Handle::from_raw(raw).map(ContractHandle)
-    }
-}
-
 impl BundleId {
-    /// The id as a plain integer.
+    /// The id as one plain integer, for hosts that keep it outside Rust:
+    /// the issuing runtime's serial in the high 32 bits, the bundle's number
+    /// in that runtime in the low 32 bits, so that the integer still names
+    /// its runtime and [`from_raw`](BundleId::from_raw) gives back an id that
+    /// every other runtime refuses as
+    /// [`LoadError::ForeignBundle`](crate::LoadError::ForeignBundle). Never 0
+    /// (runtime serials start at 1). `None` past 2³² runtimes in the process
+    /// or 2³² loads in the runtime, where the two parts no longer fit.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{BundleId, Runtime};
     ///
     /// let runtime = Runtime::new()?;
     /// let id = runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
-    /// assert_eq!(BundleId::from_raw(id.to_raw()), id);
-    /// assert_eq!(id.to_string(), format!("#{}", id.to_raw()));
+    /// let raw = id.to_raw().ok_or("out of range")?;
+    /// assert_eq!(BundleId::from_raw(raw), id);
+    /// assert_ne!(raw, 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn to_raw(self) -> u64 {
-        self.0
+    pub fn to_raw(self) -> Option<u64> {
+        let runtime = u32::try_from(self.runtime).ok()?;
+        let index = u32::try_from(self.index).ok()?;
+        Some((u64::from(runtime) << 32) | u64::from(index))
     }
 
     /// The id whose [`to_raw`](BundleId::to_raw) is `raw`. Every integer is
-    /// an id; one no bundle has is refused by the runtime as
+    /// an id: one of another runtime is refused by this runtime as
+    /// [`LoadError::ForeignBundle`](crate::LoadError::ForeignBundle), one no
+    /// bundle of this runtime has as
     /// [`LoadError::UnknownBundle`](crate::LoadError::UnknownBundle).
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{BundleId, LoadError, Runtime};
     ///
     /// let runtime = Runtime::new()?;
+    /// let id = runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let raw = id.to_raw().ok_or("out of range")?;
+    /// let err = runtime.unload_bundle(BundleId::from_raw(raw + 1)).unwrap_err();
+    /// assert!(matches!(err, LoadError::UnknownBundle(_))); // this runtime, no such bundle
     /// let err = runtime.unload_bundle(BundleId::from_raw(7)).unwrap_err();
-    /// assert!(matches!(err, LoadError::UnknownBundle(_)));
+    /// assert!(matches!(err, LoadError::ForeignBundle { .. })); // runtime serial 0: not this one
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_raw(raw: u64) -> BundleId {
-        BundleId(raw)
+        BundleId {
+            runtime: raw >> 32,
+            index: raw & u64::from(u32::MAX),
+        }
     }
 }
 
@@ -132,19 +122,22 @@ fn checked_index(
 }
 
 impl<'g> ContractRef<'g> {
-    /// The typed function `name` as an untyped pointer, if its registered
-    /// signature is `signature` (whitespace ignored), for hosts that learn
-    /// the signature at run time.
+    /// The typed function `name`, if its registered signature is
+    /// `signature` (whitespace ignored), for hosts that learn the signature
+    /// at run time: its plain pointer when it is a native typed entry
+    /// ([`ErasedFn::raw`]), and its packed call whatever runs it
+    /// ([`ErasedFn::call_packed`]).
     ///
-    /// Calling the pointer needs a cast to the function type `signature`
-    /// spells, and is sound only while the guard `'g` this contract borrows
-    /// is pinned: the guard keeps the library loaded (\[R1\], \[R3\]).
+    /// Both are sound to call only while the guard `'g` this contract
+    /// borrows is pinned: the guard keeps the library loaded (\[R1\],
+    /// \[R3\]).
     ///
     /// # Errors
     ///
     /// [`FindError::NoFunction`] or [`FindError::SignatureMismatch`].
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{FindError, Runtime, Version};
     ///
     /// let runtime = Runtime::new()?;
@@ -152,7 +145,7 @@ impl<'g> ContractRef<'g> {
     /// let reader = runtime.reader();
     /// let guard = reader.pin();
     /// let add = guard.find("test.add", Version::new(1, 0, 0))?;
-    /// let inc = add.typed_erased("inc", "u32 (u32)")?;
+    /// let inc = add.typed_erased("inc", "u32 (u32)")?.raw().ok_or("engine-run")?;
     /// // SAFETY: [R6] the registered signature is u32(u32) (checked); the
     /// // guard is pinned across the call.
     /// let inc = unsafe { std::mem::transmute::<polyplug_abi::VoidFn, extern "C" fn(u32) -> u32>(inc) };
@@ -160,10 +153,10 @@ impl<'g> ContractRef<'g> {
     /// assert!(matches!(add.typed_erased("inc", "u64(u64)"), Err(FindError::SignatureMismatch { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn typed_erased(&self, name: &str, signature: &str) -> Result<VoidFn, FindError> {
+    pub fn typed_erased(&self, name: &str, signature: &str) -> Result<ErasedFn<'g>, FindError> {
         let entry = self.entry();
         let index = checked_index(entry, self.name(), name, signature)?;
-        Ok(entry.typed[index])
+        Ok(ErasedFn::new(&entry.table, index, raw_of(entry, index)))
     }
 
     /// Binds the typed function `name` under the run-time spelling
@@ -175,6 +168,7 @@ impl<'g> ContractRef<'g> {
     /// [`FindError::NoFunction`] or [`FindError::SignatureMismatch`].
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Runtime, Version};
     ///
     /// let runtime = Runtime::new()?;
@@ -192,7 +186,7 @@ impl<'g> ContractRef<'g> {
             handle: self.handle(),
             name: name.into(),
             signature: entry.table.typed[index].signature.clone(),
-            cached: Cell::new((entry.serial, entry.typed[index])),
+            cached: Cell::new((entry.serial, index, raw_of(entry, index))),
         })
     }
 }
@@ -202,6 +196,7 @@ impl<'g> ContractRef<'g> {
 /// [`Binding`](crate::Binding) is for a Rust type. `Send`, not `Sync`.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
@@ -211,7 +206,7 @@ impl<'g> ContractRef<'g> {
 /// let mut x = 0;
 /// for _ in 0..3 {
 ///     let guard = reader.pin();
-///     let f = guard.bound_erased(&inc)?;
+///     let f = guard.bound_erased(&inc)?.raw().ok_or("engine-run")?;
 ///     // SAFETY: [R10][R6] checked as u32(u32); the guard is pinned across the call.
 ///     x = unsafe { std::mem::transmute::<polyplug_abi::VoidFn, extern "C" fn(u32) -> u32>(f) }(x);
 /// }
@@ -223,15 +218,17 @@ pub struct ErasedBinding {
     name: Box<str>,
     /// The normalised spelling, as registered.
     signature: Box<str>,
-    /// `(entry serial, that entry's function)`, checked against
-    /// `signature`; trusted only for that serial (\[R10\]).
-    cached: Cell<(u64, VoidFn)>,
+    /// `(entry serial, the function's index in that entry, its plain
+    /// pointer if it has one)`, checked against `signature`; trusted only
+    /// for that serial (\[R10\]).
+    cached: Cell<(u64, usize, Option<VoidFn>)>,
 }
 
 impl ErasedBinding {
     /// The handle of the contract this binding calls into.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -248,6 +245,7 @@ impl ErasedBinding {
     /// The bound function's name.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -264,6 +262,7 @@ impl ErasedBinding {
     /// The signature it was checked against, normalised.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -289,11 +288,11 @@ impl std::fmt::Debug for ErasedBinding {
 }
 
 impl Guard<'_> {
-    /// The bound function in the contract serving now, as an untyped
-    /// pointer: after a reload, the new version's function of the same name
-    /// and signature. The fast path is the handle check of [`Guard::get`]
-    /// and one compare. The pointer may be called, cast to the bound
-    /// signature, while this guard is pinned.
+    /// The bound function in the contract serving now: after a reload, the
+    /// new version's function of the same name and signature. The fast path
+    /// is the handle check of [`Guard::get`] and one compare. It may be
+    /// called (its plain pointer cast to the bound signature, or packed)
+    /// while this guard is pinned.
     ///
     /// # Errors
     ///
@@ -302,6 +301,7 @@ impl Guard<'_> {
     /// function.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{FindError, Runtime, Version};
     ///
     /// let runtime = Runtime::new()?;
@@ -314,13 +314,13 @@ impl Guard<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline]
-    pub fn bound_erased(&self, binding: &ErasedBinding) -> Result<VoidFn, FindError> {
+    pub fn bound_erased(&self, binding: &ErasedBinding) -> Result<ErasedFn<'_>, FindError> {
         if let Ok(entry) = self.inner.get(binding.handle.0) {
-            let (serial, func) = binding.cached.get();
+            let (serial, index, raw) = binding.cached.get();
             if entry.serial == serial {
-                // [R10] serials are never reused: `func` is this live
-                // entry's function, checked against the bound signature.
-                return Ok(func);
+                // [R10] serials are never reused: `index` and `raw` are this
+                // live entry's function, checked against the bound signature.
+                return Ok(ErasedFn::new(&entry.table, index, raw));
             }
         }
         self.bound_erased_slow(binding)
@@ -329,13 +329,182 @@ impl Guard<'_> {
     /// [`Guard::bound_erased`] when the cache does not name this entry.
     #[cold]
     #[inline(never)]
-    fn bound_erased_slow(&self, binding: &ErasedBinding) -> Result<VoidFn, FindError> {
+    fn bound_erased_slow(&self, binding: &ErasedBinding) -> Result<ErasedFn<'_>, FindError> {
         let contract = self.get(binding.handle)?;
         let entry = contract.entry();
         let index = checked_index(entry, contract.name(), &binding.name, &binding.signature)?;
-        let func = entry.typed[index];
-        binding.cached.set((entry.serial, func));
-        Ok(func)
+        let raw = raw_of(entry, index);
+        binding.cached.set((entry.serial, index, raw));
+        Ok(ErasedFn::new(&entry.table, index, raw))
+    }
+}
+
+/// The plain pointer of typed function `index` of `entry`, if it is a
+/// native typed entry.
+fn raw_of(entry: &Entry, index: usize) -> Option<VoidFn> {
+    match entry.typed.get(index) {
+        Some(Callee::Raw(func)) => Some(*func),
+        Some(Callee::Context { .. }) | None => None,
+    }
+}
+
+/// A typed function found by a signature spelled at run time
+/// ([`ContractRef::typed_erased`], [`Guard::bound_erased`]), borrowing the
+/// guard `'g` that keeps its code loaded. A native typed entry is a plain
+/// C function ([`raw`](ErasedFn::raw)); every typed function, native or run
+/// by an engine (WebAssembly), can be called packed
+/// ([`call_packed`](ErasedFn::call_packed)), the convention of
+/// `pp_typed_call` in `polyplug.h`.
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use polyplug::{Runtime, Version};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let add = guard.find("test.add", Version::new(1, 0, 0))?.typed_erased("add", "u32(u32,u32)")?;
+/// assert_eq!((add.name(), add.signature()), ("add", "u32(u32,u32)"));
+/// assert!(add.raw().is_some()); // a native typed entry
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct ErasedFn<'g> {
+    table: &'g Table,
+    index: usize,
+    raw: Option<VoidFn>,
+}
+
+impl<'g> ErasedFn<'g> {
+    fn new(table: &'g Table, index: usize, raw: Option<VoidFn>) -> ErasedFn<'g> {
+        ErasedFn { table, index, raw }
+    }
+
+    /// The plain C function of a native typed entry, to be cast to the
+    /// C type its signature spells; `None` for a function an engine runs,
+    /// which only [`call_packed`](ErasedFn::call_packed) can call.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let inc = guard.find("test.add", Version::new(1, 0, 0))?.typed_erased("inc", "u32(u32)")?;
+    /// assert!(inc.raw().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn raw(&self) -> Option<VoidFn> {
+        self.raw
+    }
+
+    /// The function's name.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let inc = guard.find("test.add", Version::new(1, 0, 0))?.typed_erased("inc", "u32(u32)")?;
+    /// assert_eq!(inc.name(), "inc");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name(&self) -> &'g str {
+        self.table.typed.get(self.index).map_or("", |t| &*t.name)
+    }
+
+    /// Its registered signature, normalised.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let inc = guard.find("test.add", Version::new(1, 0, 0))?.typed_erased("inc", " u32 ( u32 ) ")?;
+    /// assert_eq!(inc.signature(), "u32(u32)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn signature(&self) -> &'g str {
+        self.table
+            .typed
+            .get(self.index)
+            .map_or("", |t| &*t.signature)
+    }
+
+    /// Calls the function packed: `args` points to its arguments laid out
+    /// as a C struct in signature order (`NULL` for none), `out` to room
+    /// for its result (ignored for `void`; a `string` or `buf` result is an
+    /// [`OwnedBuf`](polyplug_abi::OwnedBuf) that the caller then owns),
+    /// `instance` is null (a stateless call). A native typed entry is
+    /// called through the packed thunk its plugin registered; an
+    /// engine-run function through its engine.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError`] with the function's code and message (a trap in a
+    /// WebAssembly function, an error a plugin returned), or code
+    /// `ERR_UNSUPPORTED` for a native entry that registered no packed form.
+    ///
+    /// # Safety
+    ///
+    /// \[R6\] `args` and `out` are laid out as the function's signature
+    /// says; the guard `'g` stays pinned across the call.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?.typed_erased("add", "u32(u32,u32)")?;
+    /// #[repr(C)]
+    /// struct Args { a: u32, b: u32 }
+    /// let mut sum = 0u32;
+    /// // SAFETY: [R6] u32(u32,u32): two u32 in, one u32 out; the guard is pinned.
+    /// unsafe { add.call_packed(std::ptr::null_mut(), (&raw const Args { a: 2, b: 3 }).cast(), (&raw mut sum).cast()) }?;
+    /// assert_eq!(sum, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn call_packed(
+        &self,
+        instance: *mut c_void,
+        args: *const c_void,
+        out: *mut c_void,
+    ) -> Result<(), CallError> {
+        let Some((func, ctx)) = self.table.packed_call(self.index) else {
+            return Err(CallError {
+                contract: self.table.name.to_string(),
+                function: self.name().to_owned(),
+                code: polyplug_abi::ERR_UNSUPPORTED,
+                message: "this typed function offers no packed form".into(),
+            });
+        };
+        let mut err = AbiError::NONE;
+        // SAFETY: [R13][R11][P1] the function's own packed form and its
+        // context, with arguments and result as the caller promises.
+        let code = unsafe { func(ctx, instance, args, out, &mut err) };
+        if code != OK {
+            return Err(crate::read::call_error(self.table, self.name(), code, &err));
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for ErasedFn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ErasedFn")
+            .field("name", &self.name())
+            .field("signature", &self.signature())
+            .field("native", &self.raw.is_some())
+            .finish()
     }
 }
 
@@ -352,6 +521,7 @@ impl HostContract {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{HostContract, Runtime, Version};
     ///
     /// extern "C" fn twice(x: u32) -> u32 { x.wrapping_mul(2) }

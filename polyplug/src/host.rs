@@ -6,9 +6,17 @@
 //! error. It is freed only after its library is closed, so the plugin may
 //! keep the table's address for as long as it is loaded (\[R5\]). Every
 //! function here catches panics and turns them into `ERR_INTERNAL`.
+//!
+//! A plugin may call these functions as often as it likes, so none of them
+//! keeps anything per call: a refused registration is recorded only while
+//! the entry point runs (the first one, for the load's error), the last
+//! error is one code and one message of at most [`LAST_ERROR_MAX_BYTES`]
+//! written into a buffer allocated once, and lookups pin with a
+//! registration lent by the store instead of registering a reader per call.
 
 use std::alloc::Layout;
 use std::ffi::c_void;
+use std::fmt::{self, Display, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError, Weak};
@@ -21,7 +29,14 @@ use polyplug_abi::{
 
 use crate::interface::{PlainInterface, Table};
 use crate::runtime::Shared;
-use crate::{Event, LogLevel};
+use crate::{Event, LogLevel, PluginMessage};
+
+/// The longest message the bundle's last error keeps, in bytes, marker
+/// included.
+pub(crate) const LAST_ERROR_MAX_BYTES: usize = 1024;
+
+/// What ends a last error that was cut to [`LAST_ERROR_MAX_BYTES`].
+pub(crate) const TRUNCATED: &str = " [truncated]";
 
 /// Why a registration was refused, kept for the load's error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,10 +60,82 @@ pub(crate) struct HostContext {
     shared: Weak<Shared>,
     bundle: String,
     declared: Vec<Declared>,
+    /// Whether the entry point is running: `init.open`, readable without
+    /// the lock by the lookups a plugin makes (\[R12\]).
     in_init: AtomicBool,
-    registered: Mutex<Vec<Table>>,
-    refused: Mutex<Vec<RegistrationError>>,
-    last_error: Mutex<Option<(u32, String)>>,
+    init: Mutex<Init>,
+    last_error: Mutex<LastError>,
+}
+
+/// What the entry point registers, kept until it returns.
+struct Init {
+    /// Whether the entry point is still running.
+    open: bool,
+    registered: Vec<Table>,
+    /// The first refusal; later ones add nothing to the load's error.
+    refused: Option<RegistrationError>,
+}
+
+/// The last error the host reported to the bundle: a code ([`OK`] for
+/// none) and a message of at most [`LAST_ERROR_MAX_BYTES`], in one buffer
+/// allocated on the first error and reused for every later one.
+struct LastError {
+    code: u32,
+    message: String,
+}
+
+impl LastError {
+    /// Replaces the error, cutting the message at a character boundary to
+    /// [`LAST_ERROR_MAX_BYTES`] (ending with [`TRUNCATED`]) when longer.
+    fn set(&mut self, code: u32, message: &dyn Display) {
+        self.code = code;
+        self.message.clear();
+        // Empty now: allocates on the first error only.
+        self.message.reserve_exact(LAST_ERROR_MAX_BYTES);
+        let mut bounded = Bounded {
+            text: &mut self.message,
+            room: LAST_ERROR_MAX_BYTES,
+            cut: false,
+        };
+        // An error only says the message did not fit; `cut` says so too.
+        let _ = write!(bounded, "{message}");
+        if bounded.cut {
+            let end = floor_boundary(&self.message, LAST_ERROR_MAX_BYTES - TRUNCATED.len());
+            self.message.truncate(end);
+            self.message.push_str(TRUNCATED);
+        }
+    }
+}
+
+/// A writer that appends to `text` at most `room` more bytes, cut at a
+/// character boundary, and then refuses.
+struct Bounded<'a> {
+    text: &'a mut String,
+    room: usize,
+    cut: bool,
+}
+
+impl fmt::Write for Bounded<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if s.len() <= self.room {
+            self.text.push_str(s);
+            self.room -= s.len();
+            return Ok(());
+        }
+        let end = floor_boundary(s, self.room);
+        self.text.push_str(&s[..end]);
+        self.room = 0;
+        self.cut = true;
+        Err(fmt::Error)
+    }
+}
+
+/// The largest character boundary of `s` at or below `at`.
+fn floor_boundary(s: &str, at: usize) -> usize {
+    (0..=at.min(s.len()))
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 // SAFETY: [R5] `api.ctx` points at this context itself and is only
@@ -80,9 +167,15 @@ impl HostContext {
             bundle: bundle.to_owned(),
             declared,
             in_init: AtomicBool::new(true),
-            registered: Mutex::new(Vec::new()),
-            refused: Mutex::new(Vec::new()),
-            last_error: Mutex::new(None),
+            init: Mutex::new(Init {
+                open: true,
+                registered: Vec::new(),
+                refused: None,
+            }),
+            last_error: Mutex::new(LastError {
+                code: OK,
+                message: String::new(),
+            }),
         });
         let ctx: *const HostContext = &*context;
         context.api.ctx = ctx.cast_mut().cast();
@@ -94,36 +187,74 @@ impl HostContext {
         &self.api
     }
 
-    /// Ends the init phase: later registrations are refused. Returns what
-    /// was registered and what was refused.
-    pub(crate) fn finish_init(&self) -> (Vec<Table>, Vec<RegistrationError>) {
-        // Release: pairs with the Acquire load in `register`, so a plugin
-        // thread that sees `false` registers nothing after this point.
+    /// Ends the init phase: later registrations are refused, and nothing
+    /// about them is kept. Returns what was registered and the first
+    /// refusal.
+    pub(crate) fn finish_init(&self) -> (Vec<Table>, Option<RegistrationError>) {
+        let mut init = lock(&self.init);
+        init.open = false;
+        // Release: pairs with the Acquire load in `note_call`.
         self.in_init.store(false, Ordering::Release);
-        let tables = std::mem::take(&mut *lock(&self.registered));
-        let refused = std::mem::take(&mut *lock(&self.refused));
-        (tables, refused)
+        (std::mem::take(&mut init.registered), init.refused.take())
     }
 
-    fn set_last_error(&self, code: u32, message: String) {
-        *lock(&self.last_error) = Some((code, message));
+    /// Marks a plugin thread that reaches the host during the entry point
+    /// (\[R11\]): its writes are refused while the entry point runs.
+    fn note_call(&self, shared: &Shared) {
+        // Acquire: pairs with the Release store in `finish_init`; a stale
+        // `true` only costs the check in `note_host_call`.
+        if self.in_init.load(Ordering::Acquire) {
+            shared.note_host_call(&self.bundle);
+        }
+    }
+
+    fn set_last_error(&self, code: u32, message: &dyn Display) {
+        lock(&self.last_error).set(code, message);
+    }
+
+    /// Keeps `refusal` for the load's error if the entry point is running
+    /// and nothing was refused before.
+    fn note_refusal(&self, refusal: RegistrationError) {
+        let mut init = lock(&self.init);
+        if init.open && init.refused.is_none() {
+            init.refused = Some(refusal);
+        }
     }
 
     fn register(
         &self,
         interface: *const ContractInterface,
     ) -> Result<(), (u32, RegistrationError)> {
-        // Acquire: pairs with the Release store in `finish_init`.
-        if !self.in_init.load(Ordering::Acquire) {
-            return Err((ERR_NOT_IN_INIT, RegistrationError::NotInInit));
+        let not_in_init = || (ERR_NOT_IN_INIT, RegistrationError::NotInInit);
+        if !lock(&self.init).open {
+            return Err(not_in_init());
         }
         // SAFETY: [P3] the plugin passes a readable interface; the copy
         // bounds every length before reading.
         let plain = unsafe { PlainInterface::copy_from_abi(interface) }
             .map_err(|e| (ERR_INVALID, RegistrationError::Invalid(e)))?;
-        let table = plain
+        self.register_plain(plain, None)
+    }
+
+    /// Checks and records one registration, made by a native plugin
+    /// (through `register_contract`) or by an engine's loader: validation,
+    /// the manifest's declarations and duplicates are checked here for
+    /// both. `owned` is what the table's context pointers point into.
+    pub(crate) fn register_plain(
+        &self,
+        plain: PlainInterface,
+        owned: Option<Box<dyn std::any::Any + Send + Sync>>,
+    ) -> Result<(), (u32, RegistrationError)> {
+        let not_in_init = || (ERR_NOT_IN_INIT, RegistrationError::NotInInit);
+        if !lock(&self.init).open {
+            return Err(not_in_init());
+        }
+        let mut table = plain
             .validate()
             .map_err(|e| (ERR_INVALID, RegistrationError::Invalid(e)))?;
+        if let Some(owned) = owned {
+            table.own(owned);
+        }
         let declared = self
             .declared
             .iter()
@@ -137,8 +268,11 @@ impl HostContext {
                 },
             ));
         }
-        let mut registered = lock(&self.registered);
-        if registered.iter().any(|t| t.id == table.id) {
+        let mut init = lock(&self.init);
+        if !init.open {
+            return Err(not_in_init());
+        }
+        if init.registered.iter().any(|t| t.id == table.id) {
             return Err((
                 ERR_DUPLICATE,
                 RegistrationError::Duplicate {
@@ -146,8 +280,16 @@ impl HostContext {
                 },
             ));
         }
-        registered.push(table);
+        init.registered.push(table);
         Ok(())
+    }
+}
+
+impl HostContext {
+    /// Records a refused registration for the load's error, as
+    /// `register_contract` does for a native plugin.
+    pub(crate) fn refuse(&self, refusal: RegistrationError) {
+        self.note_refusal(refusal);
     }
 }
 
@@ -155,13 +297,45 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Why a host function failed, written into the last error without an
+/// allocation of its own.
+enum Failure<'a> {
+    Static(&'static str),
+    NotFound {
+        name: &'a str,
+        min: Version,
+    },
+    NotLoaded(ContractHandle),
+    Refused {
+        bundle: &'a str,
+        refusal: RegistrationError,
+    },
+}
+
+impl Display for Failure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Static(text) => f.write_str(text),
+            Failure::NotFound { name, min } => {
+                write!(f, "no loaded contract {name} satisfies {min}")
+            }
+            Failure::NotLoaded(handle) => {
+                write!(f, "contract handle {:#x} is not loaded", handle.0)
+            }
+            Failure::Refused { bundle, refusal } => refusal_message(f, bundle, refusal),
+        }
+    }
+}
+
+type HostResult<'a> = Result<(), (u32, Failure<'a>)>;
+
 /// Runs a host function body at the FFI boundary: catches panics, and on
 /// error writes a static message to `err` (when non-null) and records the
 /// detailed one as the bundle's last error.
-fn boundary(
+fn boundary<'a>(
     ctx: *mut c_void,
     err: *mut AbiError,
-    body: impl FnOnce(&HostContext) -> Result<(), (u32, String)>,
+    body: impl FnOnce(&'a HostContext) -> HostResult<'a>,
 ) -> u32 {
     if ctx.is_null() {
         write_err(err, ERR_BAD_ARGUMENT);
@@ -169,18 +343,18 @@ fn boundary(
     }
     // SAFETY: [R5] a non-null ctx is the one the host put in the table,
     // and its context lives until the library is closed.
-    let context: &HostContext = unsafe { &*ctx.cast::<HostContext>() };
-    let result = catch_unwind(AssertUnwindSafe(|| body(context))).unwrap_or_else(|_| {
-        Err((
-            ERR_INTERNAL,
-            "the host panicked; this is a polyplug bug".to_owned(),
-        ))
-    });
+    let context: &'a HostContext = unsafe { &*ctx.cast::<HostContext>() };
+    let result = catch_unwind(AssertUnwindSafe(|| body(context))).unwrap_or(Err((
+        ERR_INTERNAL,
+        Failure::Static("the host panicked; this is a polyplug bug"),
+    )));
     match result {
         Ok(()) => OK,
-        Err((code, message)) => {
+        Err((code, failure)) => {
             write_err(err, code);
-            context.set_last_error(code, message);
+            // Formatting only writes into the kept buffer; a panic in a
+            // `Display` here must not cross the boundary either.
+            let _ = catch_unwind(AssertUnwindSafe(|| context.set_last_error(code, &failure)));
             code
         }
     }
@@ -210,19 +384,20 @@ fn write_err(err: *mut AbiError, code: u32) {
 /// # Safety
 ///
 /// \[P3\] a non-null `view.ptr` points to `view.len` readable bytes.
-unsafe fn view_str<'a>(view: StrView) -> Result<&'a str, (u32, String)> {
+unsafe fn view_str<'a>(view: StrView) -> Result<&'a str, (u32, Failure<'a>)> {
     if view.len == 0 {
         return Ok("");
     }
     if view.ptr.is_null() {
         return Err((
             ERR_BAD_ARGUMENT,
-            "null string with a non-zero length".to_owned(),
+            Failure::Static("null string with a non-zero length"),
         ));
     }
     // SAFETY: [P3] non-null (checked) and readable for `len` bytes.
     let bytes = unsafe { std::slice::from_raw_parts(view.ptr, view.len) };
-    std::str::from_utf8(bytes).map_err(|_| (ERR_BAD_ARGUMENT, "string is not UTF-8".to_owned()))
+    std::str::from_utf8(bytes)
+        .map_err(|_| (ERR_BAD_ARGUMENT, Failure::Static("string is not UTF-8")))
 }
 
 unsafe extern "C" fn register_contract(
@@ -233,27 +408,50 @@ unsafe extern "C" fn register_contract(
     boundary(ctx, err, |context| match context.register(interface) {
         Ok(()) => Ok(()),
         Err((code, refusal)) => {
-            let message = refusal_message(&context.bundle, &refusal);
-            lock(&context.refused).push(refusal);
-            Err((code, message))
+            if refusal != RegistrationError::NotInInit {
+                context.note_refusal(refusal.clone());
+            }
+            Err((
+                code,
+                Failure::Refused {
+                    bundle: &context.bundle,
+                    refusal,
+                },
+            ))
         }
     })
 }
 
-fn refusal_message(bundle: &str, refusal: &RegistrationError) -> String {
+/// The message of a refused registration, for an engine's loader to pass
+/// on as its own error.
+pub(crate) fn refusal_text(bundle: &str, refusal: &RegistrationError) -> String {
+    Failure::Refused {
+        bundle,
+        refusal: refusal.clone(),
+    }
+    .to_string()
+}
+
+fn refusal_message(
+    f: &mut fmt::Formatter<'_>,
+    bundle: &str,
+    refusal: &RegistrationError,
+) -> fmt::Result {
     match refusal {
-        RegistrationError::Invalid(e) => format!("bundle {bundle}: {e}"),
+        RegistrationError::Invalid(e) => write!(f, "bundle {bundle}: {e}"),
         RegistrationError::Undeclared { contract, version } => {
-            format!(
+            write!(
+                f,
                 "bundle {bundle}: contract {contract} {version} is not declared in the manifest"
             )
         }
         RegistrationError::Duplicate { contract } => {
-            format!("bundle {bundle}: contract {contract} registered twice")
+            write!(f, "bundle {bundle}: contract {contract} registered twice")
         }
-        RegistrationError::NotInInit => {
-            format!("bundle {bundle}: register_contract called after the entry point returned")
-        }
+        RegistrationError::NotInInit => write!(
+            f,
+            "bundle {bundle}: register_contract called after the entry point returned"
+        ),
     }
 }
 
@@ -266,21 +464,27 @@ unsafe extern "C" fn find_contract(
 ) -> u32 {
     boundary(ctx, err, |context| {
         if out.is_null() {
-            return Err((ERR_BAD_ARGUMENT, "find_contract: null `out`".to_owned()));
+            return Err((
+                ERR_BAD_ARGUMENT,
+                Failure::Static("find_contract: null `out`"),
+            ));
         }
         // SAFETY: [P3] the plugin passes a readable view.
         let name = unsafe { view_str(name) }?;
         let shared = context.shared.upgrade().ok_or_else(gone)?;
-        let reader = shared.store.reader();
-        let guard = reader.pin();
-        let found = crate::read::best(&guard, name, min_version).ok_or_else(|| {
-            (
-                ERR_NOT_FOUND,
-                format!("no loaded contract {name} satisfies {min_version}"),
-            )
-        })?;
+        context.note_call(&shared);
+        let found = shared.store.with_lent_guard(|guard| {
+            crate::read::best(guard, name, min_version).map(|(handle, _)| handle.to_raw())
+        });
+        let found = found.ok_or((
+            ERR_NOT_FOUND,
+            Failure::NotFound {
+                name,
+                min: min_version,
+            },
+        ))?;
         // SAFETY: [P4] `out` is non-null (checked) and writable.
-        unsafe { out.write_unaligned(ContractHandle(found.0.to_raw())) };
+        unsafe { out.write_unaligned(ContractHandle(found)) };
         Ok(())
     })
 }
@@ -293,28 +497,33 @@ unsafe extern "C" fn resolve_contract(
 ) -> u32 {
     boundary(ctx, err, |context| {
         if out.is_null() {
-            return Err((ERR_BAD_ARGUMENT, "resolve_contract: null `out`".to_owned()));
+            return Err((
+                ERR_BAD_ARGUMENT,
+                Failure::Static("resolve_contract: null `out`"),
+            ));
         }
         let shared = context.shared.upgrade().ok_or_else(gone)?;
-        let stale = || {
-            (
-                ERR_NOT_FOUND,
-                format!("contract handle {:#x} is not loaded", handle.0),
-            )
+        context.note_call(&shared);
+        let stale = (ERR_NOT_FOUND, Failure::NotLoaded(handle));
+        let Some(raw) = polyplug_store::Handle::from_raw(handle.0) else {
+            return Err(stale);
         };
-        let handle = polyplug_store::Handle::from_raw(handle.0).ok_or_else(stale)?;
-        let reader = shared.store.reader();
-        let guard = reader.pin();
-        let entry = guard.get(handle).map_err(|_| stale())?;
+        let view = shared
+            .store
+            .with_lent_guard(|guard| guard.get(raw).map(|entry| entry.table.abi_view()));
+        let view = view.map_err(|_| stale)?;
         // SAFETY: [P4] `out` is non-null (checked) and writable. [R7] the
         // view stays valid while the caller's outer guard is pinned.
-        unsafe { out.write_unaligned(entry.table.abi_view()) };
+        unsafe { out.write_unaligned(view) };
         Ok(())
     })
 }
 
-fn gone() -> (u32, String) {
-    (ERR_NOT_FOUND, "the runtime has been dropped".to_owned())
+fn gone() -> (u32, Failure<'static>) {
+    (
+        ERR_NOT_FOUND,
+        Failure::Static("the runtime has been dropped"),
+    )
 }
 
 unsafe extern "C" fn log(ctx: *mut c_void, level: u32, message: StrView) {
@@ -364,12 +573,15 @@ unsafe extern "C" fn last_error(ctx: *mut c_void, out: *mut AbiError) -> u32 {
     // SAFETY: [R5] a non-null ctx is the one the host put in the table.
     let context: &HostContext = unsafe { &*ctx.cast::<HostContext>() };
     catch_unwind(AssertUnwindSafe(|| {
-        let Some((code, message)) = lock(&context.last_error).clone() else {
+        let last = lock(&context.last_error);
+        let code = last.code;
+        if code == OK {
             // SAFETY: [P4] `out` is non-null (checked) and writable.
             unsafe { out.write_unaligned(AbiError::NONE) };
             return OK;
-        };
-        let copy = host_string(&message);
+        }
+        let copy = host_string(&last.message);
+        drop(last);
         // SAFETY: [P4] `out` is non-null (checked) and writable.
         unsafe {
             out.write_unaligned(AbiError {
@@ -413,14 +625,14 @@ fn host_string(text: &str) -> StrView {
 /// \[P6\] with [`ERROR_FLAG_HOST_ALLOCATED`] set, `message` came from the
 /// host's `alloc` with alignment 1; otherwise it is readable for the life of
 /// the plugin's library.
-pub(crate) unsafe fn take_message(err: &AbiError) -> String {
+pub(crate) unsafe fn take_message(err: &AbiError) -> PluginMessage {
     if err.message.len == 0 || err.message.ptr.is_null() {
-        return String::new();
+        return PluginMessage::default();
     }
-    let len = err.message.len.min(64 * 1024);
+    let len = err.message.len.min(PluginMessage::MAX_BYTES);
     // SAFETY: [P6] readable for `len` bytes (at most what the plugin wrote).
     let bytes = unsafe { std::slice::from_raw_parts(err.message.ptr, len) };
-    let text = String::from_utf8_lossy(bytes).into_owned();
+    let text = PluginMessage::from_prefix(bytes, err.message.len);
     if err.flags & ERROR_FLAG_HOST_ALLOCATED != 0
         && let Ok(layout) = Layout::from_size_align(err.message.len, 1)
     {
@@ -428,4 +640,65 @@ pub(crate) unsafe fn take_message(err: &AbiError) -> String {
         unsafe { std::alloc::dealloc(err.message.ptr.cast_mut(), layout) };
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_error_is_cut_at_a_character_boundary_in_one_buffer() {
+        let mut last = LastError {
+            code: OK,
+            message: String::new(),
+        };
+        last.set(ERR_NOT_FOUND, &"short");
+        assert_eq!((last.code, last.message.as_str()), (ERR_NOT_FOUND, "short"));
+        let buffer = last.message.as_ptr();
+        // Two-byte characters, so that the cut falls inside one.
+        let long = format!("a{}", "é".repeat(LAST_ERROR_MAX_BYTES));
+        for _ in 0..3 {
+            last.set(ERR_INVALID, &long);
+            assert!(last.message.len() <= LAST_ERROR_MAX_BYTES);
+            assert!(last.message.ends_with(TRUNCATED));
+            let kept = &last.message[..last.message.len() - TRUNCATED.len()];
+            assert!(
+                long.starts_with(kept) && kept.len() + 2 > LAST_ERROR_MAX_BYTES - TRUNCATED.len()
+            );
+            assert_eq!(last.message.as_ptr(), buffer, "the buffer is reused");
+        }
+        let exact = "x".repeat(LAST_ERROR_MAX_BYTES);
+        last.set(ERR_INVALID, &exact);
+        assert_eq!(last.message, exact, "a message that fits is not cut");
+    }
+
+    #[test]
+    fn only_the_first_refusal_during_init_is_kept() {
+        let context = HostContext::new(Weak::new(), "b", Vec::new());
+        // SAFETY: [R5] the table of a live context.
+        let api = unsafe { &*context.api() };
+        let register = api.register_contract.unwrap_or_else(|| unreachable!());
+        for _ in 0..1_000 {
+            // SAFETY: [P3] a null contract is refused before it is read;
+            // `err` may be null.
+            let code = unsafe { register(api.ctx, std::ptr::null(), std::ptr::null_mut()) };
+            assert_eq!(code, ERR_INVALID);
+        }
+        let (tables, refused) = context.finish_init();
+        assert!(tables.is_empty());
+        assert!(matches!(refused, Some(RegistrationError::Invalid(_))));
+        for _ in 0..1_000 {
+            // SAFETY: as above.
+            let code = unsafe { register(api.ctx, std::ptr::null(), std::ptr::null_mut()) };
+            assert_eq!(code, ERR_NOT_IN_INIT);
+        }
+        let init = lock(&context.init);
+        assert!(init.refused.is_none() && init.registered.is_empty());
+        let last = lock(&context.last_error);
+        assert_eq!(last.code, ERR_NOT_IN_INIT);
+        assert_eq!(
+            last.message,
+            "bundle b: register_contract called after the entry point returned"
+        );
+    }
 }

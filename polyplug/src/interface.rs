@@ -19,6 +19,8 @@
 //!     native_count: 0, native: std::ptr::null(),
 //!     typed_count: 0, typed: std::ptr::null(),
 //!     create_instance: None, destroy_instance: None,
+//!     context_count: 0, context: std::ptr::null(), instance_ctx: std::ptr::null_mut(),
+//!     create_context_instance: None, destroy_context_instance: None,
 //! };
 //! // SAFETY: [P3] `raw` and the static name it points to are readable.
 //! let plain = unsafe { PlainInterface::copy_from_abi(&raw) }?;
@@ -28,12 +30,16 @@
 //! ```
 
 use std::collections::HashSet;
+use std::ffi::c_void;
 use std::fmt;
 
 use polyplug_abi::{
-    ContractId, ContractInterface, CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn,
-    StrView, TypedEntry, Version, VoidFn,
+    ContextCreateFn, ContextDestroyFn, ContextEntry, ContextFn, ContractId, ContractInterface,
+    CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn, StrView, TypedEntry, Version,
+    VoidFn,
 };
+
+use polyplug_loader::Escaped;
 
 use crate::signature;
 
@@ -45,7 +51,8 @@ use crate::signature;
 /// # fn plain(name: &str) -> PlainInterface {
 /// #     PlainInterface {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
-/// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// #     }
 /// # }
 /// use polyplug::interface::MAX_FUNCTIONS;
@@ -66,7 +73,8 @@ pub const MAX_FUNCTIONS: u32 = 256;
 /// # fn plain(name: &str) -> PlainInterface {
 /// #     PlainInterface {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
-/// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// #     }
 /// # }
 /// use polyplug::interface::MAX_NAME_BYTES;
@@ -87,22 +95,33 @@ pub const MAX_NAME_BYTES: usize = 128;
 ///     id: ContractId::of("demo.x", 2), // not the id of demo.x@1
 ///     name: b"demo.x".to_vec(),
 ///     version: Version::new(1, 0, 0),
-///     native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+///     native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
+///     context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// };
 /// let err = wrong_id.validate().unwrap_err();
 /// assert_eq!((err.contract.as_str(), err.field.as_str()), ("demo.x", "id"));
 /// println!("{err}"); // contract demo.x: id: 0x… does not match demo.x@1 (expected 0x…)
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("contract {contract}: {field}: {problem}")]
+#[error(
+    "contract {}: {}: {}",
+    Escaped(contract),
+    Escaped(field),
+    Escaped(problem)
+)]
 pub struct InvalidContract {
-    /// The contract's name as far as it could be read, else its id.
+    /// The contract's name as far as it could be read, else its id; raw, as
+    /// the plugin wrote it (`Display` escapes it).
     pub contract: String,
     /// The field, such as `native[2].func` or `id`.
     pub field: String,
     /// What was wrong, and what was expected.
     pub problem: String,
 }
+
+/// One context entry of a [`PlainInterface`]: `(name bytes, signature
+/// bytes, ctx, function)`.
+pub type ContextPlain = (Vec<u8>, Vec<u8>, *mut c_void, Option<ContextFn>);
 
 /// A plain copy of a registered interface: owned bytes, no plugin pointers
 /// except the function pointers themselves.
@@ -117,9 +136,14 @@ pub struct InvalidContract {
 ///     name: b"demo.inc".to_vec(),
 ///     version: Version::new(1, 0, 0),
 ///     native: Vec::new(),
-///     typed: vec![(b"inc".to_vec(), b"u32 (u32)".to_vec(), Some(polyplug::Signature::to_void(inc as extern "C" fn(u32) -> u32)))],
+///     typed: vec![(b"inc".to_vec(), b"u32 (u32)".to_vec(), Some(polyplug::RawSignature::to_void(inc as extern "C" fn(u32) -> u32)))],
+///     typed_packed: Vec::new(),
 ///     create_instance: None,
 ///     destroy_instance: None,
+///     context: Vec::new(),
+///     instance_ctx: std::ptr::null_mut(),
+///     create_context_instance: None,
+///     destroy_context_instance: None,
 /// };
 /// assert!(plain.validate().is_ok()); // the signature is normalised to `u32(u32)`
 /// ```
@@ -135,10 +159,21 @@ pub struct PlainInterface {
     pub native: Vec<(Vec<u8>, Option<NativeFn>)>,
     /// `(name bytes, signature bytes, function)` per typed entry.
     pub typed: Vec<(Vec<u8>, Vec<u8>, Option<VoidFn>)>,
+    /// The packed form (`TypedEntry::packed`) of `typed[i]` at index `i`;
+    /// an entry past the end has none.
+    pub typed_packed: Vec<Option<ContextFn>>,
     /// The `create_instance` field.
     pub create_instance: Option<CreateInstanceFn>,
     /// The `destroy_instance` field.
     pub destroy_instance: Option<DestroyInstanceFn>,
+    /// `(name bytes, signature bytes, ctx, function)` per context entry.
+    pub context: Vec<ContextPlain>,
+    /// The `instance_ctx` field.
+    pub instance_ctx: *mut c_void,
+    /// The `create_context_instance` field.
+    pub create_context_instance: Option<ContextCreateFn>,
+    /// The `destroy_context_instance` field.
+    pub destroy_context_instance: Option<ContextDestroyFn>,
 }
 
 fn invalid(
@@ -260,6 +295,9 @@ impl PlainInterface {
         // SAFETY: [P3] the array comes from the plugin's interface.
         let typed_raw: Vec<TypedEntry> =
             unsafe { copy_array(raw.typed, raw.typed_count, &label, "typed") }?;
+        // SAFETY: [P3] the array comes from the plugin's interface.
+        let context_raw: Vec<ContextEntry> =
+            unsafe { copy_array(raw.context, raw.context_count, &label, "context") }?;
         let mut native = Vec::with_capacity(native_raw.len());
         for (i, entry) in native_raw.iter().enumerate() {
             // SAFETY: [P3] the view comes from the plugin's native entry.
@@ -267,6 +305,7 @@ impl PlainInterface {
             native.push((fname, entry.func));
         }
         let mut typed = Vec::with_capacity(typed_raw.len());
+        let mut typed_packed = Vec::with_capacity(typed_raw.len());
         for (i, entry) in typed_raw.iter().enumerate() {
             // SAFETY: [P3] the view comes from the plugin's typed entry.
             let fname = unsafe { copy_view(entry.name, &label, &format!("typed[{i}].name")) }?;
@@ -274,6 +313,16 @@ impl PlainInterface {
             let sig =
                 unsafe { copy_view(entry.signature, &label, &format!("typed[{i}].signature")) }?;
             typed.push((fname, sig, entry.func));
+            typed_packed.push(entry.packed);
+        }
+        let mut context = Vec::with_capacity(context_raw.len());
+        for (i, entry) in context_raw.iter().enumerate() {
+            // SAFETY: [P3] the view comes from the plugin's context entry.
+            let fname = unsafe { copy_view(entry.name, &label, &format!("context[{i}].name")) }?;
+            // SAFETY: [P3] the view comes from the plugin's context entry.
+            let sig =
+                unsafe { copy_view(entry.signature, &label, &format!("context[{i}].signature")) }?;
+            context.push((fname, sig, entry.ctx, entry.func));
         }
         Ok(PlainInterface {
             id: raw.id,
@@ -281,8 +330,13 @@ impl PlainInterface {
             version: raw.version,
             native,
             typed,
+            typed_packed,
             create_instance: raw.create_instance,
             destroy_instance: raw.destroy_instance,
+            context,
+            instance_ctx: raw.instance_ctx,
+            create_context_instance: raw.create_context_instance,
+            destroy_context_instance: raw.destroy_context_instance,
         })
     }
 
@@ -295,7 +349,8 @@ impl PlainInterface {
     /// # fn plain(name: &str) -> PlainInterface {
     /// #     PlainInterface {
     /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
-    /// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+    /// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
+    /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
     /// #     }
     /// # }
     /// let mut null_fn = plain("demo.null");
@@ -322,6 +377,7 @@ impl PlainInterface {
         for (field, len) in [
             ("native_count", self.native.len()),
             ("typed_count", self.typed.len()),
+            ("context_count", self.context.len()),
         ] {
             if u32::try_from(len).map_or(true, |n| n > MAX_FUNCTIONS) {
                 return Err(invalid(
@@ -351,7 +407,9 @@ impl PlainInterface {
         }
         let mut seen = HashSet::new();
         let mut typed = Vec::with_capacity(self.typed.len());
+        let mut packed = self.typed_packed.into_iter();
         for (i, (fname, sig, func)) in self.typed.into_iter().enumerate() {
+            let packed = packed.next().flatten();
             let fname = function_name(fname, &name, &format!("typed[{i}].name"))?;
             if !seen.insert(fname.clone()) {
                 return Err(invalid(
@@ -371,11 +429,64 @@ impl PlainInterface {
             typed.push(TypedSlot {
                 name: fname.into_boxed_str(),
                 signature: sig.into_boxed_str(),
-                func,
+                callee: Callee::Raw(func),
+                packed,
             });
         }
-        let instances = match (self.create_instance, self.destroy_instance) {
-            (Some(create), Some(destroy)) => Some((create, destroy)),
+        // Context entries share the typed functions' namespace: a typed
+        // call finds either kind by name.
+        for (i, (fname, sig, ctx, func)) in self.context.into_iter().enumerate() {
+            let fname = function_name(fname, &name, &format!("context[{i}].name"))?;
+            if !seen.insert(fname.clone()) {
+                return Err(invalid(
+                    &name,
+                    format!("context[{i}].name"),
+                    format!("duplicate function name {fname:?}"),
+                ));
+            }
+            within_name_limit(&sig, &name, &format!("context[{i}].signature"))?;
+            let sig = String::from_utf8(sig)
+                .map_err(|_| invalid(&name, format!("context[{i}].signature"), "not UTF-8"))?;
+            let sig = signature::normalize(&sig)
+                .map_err(|problem| invalid(&name, format!("context[{i}].signature"), problem))?;
+            let func = func.ok_or_else(|| {
+                invalid(&name, format!("context[{i}].func"), "null function pointer")
+            })?;
+            typed.push(TypedSlot {
+                name: fname.into_boxed_str(),
+                signature: sig.into_boxed_str(),
+                callee: Callee::Context {
+                    ctx: Ctx(ctx),
+                    func,
+                },
+                packed: None,
+            });
+        }
+        let context_instances = match (self.create_context_instance, self.destroy_context_instance)
+        {
+            (Some(create), Some(destroy)) => Some(Instances::Context {
+                ctx: Ctx(self.instance_ctx),
+                create,
+                destroy,
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(invalid(
+                    &name,
+                    "destroy_context_instance",
+                    "null while create_context_instance is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    &name,
+                    "create_context_instance",
+                    "null while destroy_context_instance is set",
+                ));
+            }
+        };
+        let native_instances = match (self.create_instance, self.destroy_instance) {
+            (Some(create), Some(destroy)) => Some(Instances::Native(create, destroy)),
             (None, None) => None,
             (Some(_), None) => {
                 return Err(invalid(
@@ -391,6 +502,16 @@ impl PlainInterface {
                     "null while destroy_instance is set",
                 ));
             }
+        };
+        let instances = match (native_instances, context_instances) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    &name,
+                    "create_context_instance",
+                    "set together with create_instance: a contract has one kind of instance",
+                ));
+            }
+            (native, context) => native.or(context),
         };
         Ok(Table::new(
             name,
@@ -448,12 +569,46 @@ fn check_contract_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// One typed function of a [`Table`].
+/// A context pointer of an engine-run function or instance maker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ctx(pub(crate) *mut c_void);
+
+// SAFETY: [R11] a context pointer is only passed back to the function it
+// was registered with, which may be called from any thread ([P2]).
+unsafe impl Send for Ctx {}
+// SAFETY: [R11] as for Send: the host never dereferences it.
+unsafe impl Sync for Ctx {}
+
+/// How a typed function is called.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Callee {
+    /// A plain `extern "C" fn` of the registered signature.
+    Raw(VoidFn),
+    /// An engine-run function: `func(ctx, instance, args, out, err)`.
+    Context { ctx: Ctx, func: ContextFn },
+}
+
+/// How a stateful contract makes and destroys its instances.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Instances {
+    /// `create_instance` and `destroy_instance`.
+    Native(CreateInstanceFn, DestroyInstanceFn),
+    /// `create_context_instance` and `destroy_context_instance`.
+    Context {
+        ctx: Ctx,
+        create: ContextCreateFn,
+        destroy: ContextDestroyFn,
+    },
+}
+
+/// One typed function of a [`Table`]: a typed entry or a context entry.
 #[derive(Debug)]
 pub(crate) struct TypedSlot {
     pub(crate) name: Box<str>,
     pub(crate) signature: Box<str>,
-    pub(crate) func: VoidFn,
+    pub(crate) callee: Callee,
+    /// The packed form of a raw typed entry, if the plugin offers one.
+    pub(crate) packed: Option<ContextFn>,
 }
 
 /// The host's own copy of a contract: checked, owned, immutable.
@@ -467,7 +622,8 @@ pub(crate) struct TypedSlot {
 /// # fn plain(name: &str) -> PlainInterface {
 /// #     PlainInterface {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
-/// #         native: Vec::new(), typed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
+/// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
 /// #     }
 /// # }
 /// let table = plain("demo.table").validate()?;
@@ -481,14 +637,19 @@ pub struct Table {
     pub(crate) native_names: Box<[Box<str>]>,
     pub(crate) native: Box<[NativeFn]>,
     pub(crate) typed: Box<[TypedSlot]>,
-    pub(crate) instances: Option<(CreateInstanceFn, DestroyInstanceFn)>,
+    pub(crate) instances: Option<Instances>,
     abi_native: Box<[NativeEntry]>,
     abi_typed: Box<[TypedEntry]>,
+    abi_context: Box<[ContextEntry]>,
+    /// What the context pointers of this table point into, when the host
+    /// made them (an engine's functions, [`crate::loader`]): it lives as
+    /// long as the table (\[R11\]).
+    owned: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
-// SAFETY: [R4] the raw pointers in `abi_native`/`abi_typed` point into this
-// table's own immutable boxes; the function pointers are callable from any
-// thread by [P2].
+// SAFETY: [R4] the raw pointers in `abi_native`/`abi_typed`/`abi_context`
+// point into this table's own immutable boxes; the function pointers are
+// callable from any thread by [P2]; context pointers by [R11].
 unsafe impl Send for Table {}
 // SAFETY: [R4] as for Send: nothing is mutated after construction.
 unsafe impl Sync for Table {}
@@ -500,7 +661,7 @@ impl Table {
         native_names: Vec<Box<str>>,
         native: Vec<NativeFn>,
         typed: Vec<TypedSlot>,
-        instances: Option<(CreateInstanceFn, DestroyInstanceFn)>,
+        instances: Option<Instances>,
     ) -> Table {
         let name = name.into_boxed_str();
         let native_names = native_names.into_boxed_slice();
@@ -516,10 +677,26 @@ impl Table {
             .collect();
         let abi_typed = typed
             .iter()
-            .map(|t| TypedEntry {
-                name: view(&t.name),
-                signature: view(&t.signature),
-                func: Some(t.func),
+            .filter_map(|t| match t.callee {
+                Callee::Raw(func) => Some(TypedEntry {
+                    name: view(&t.name),
+                    signature: view(&t.signature),
+                    func: Some(func),
+                    packed: t.packed,
+                }),
+                Callee::Context { .. } => None,
+            })
+            .collect();
+        let abi_context = typed
+            .iter()
+            .filter_map(|t| match t.callee {
+                Callee::Context { ctx, func } => Some(ContextEntry {
+                    name: view(&t.name),
+                    signature: view(&t.signature),
+                    ctx: ctx.0,
+                    func: Some(func),
+                }),
+                Callee::Raw(_) => None,
             })
             .collect();
         Table {
@@ -532,7 +709,15 @@ impl Table {
             instances,
             abi_native,
             abi_typed,
+            abi_context,
+            owned: None,
         }
+    }
+
+    /// Keeps `owned` alive as long as this table: what its context
+    /// pointers point into.
+    pub(crate) fn own(&mut self, owned: Box<dyn std::any::Any + Send + Sync>) {
+        self.owned = Some(owned);
     }
 
     /// The contract as a plugin sees it through `resolve_contract`. The
@@ -546,8 +731,50 @@ impl Table {
             native: self.abi_native.as_ptr(),
             typed_count: u32::try_from(self.abi_typed.len()).unwrap_or(0),
             typed: self.abi_typed.as_ptr(),
-            create_instance: self.instances.map(|(c, _)| c),
-            destroy_instance: self.instances.map(|(_, d)| d),
+            create_instance: match self.instances {
+                Some(Instances::Native(create, _)) => Some(create),
+                _ => None,
+            },
+            destroy_instance: match self.instances {
+                Some(Instances::Native(_, destroy)) => Some(destroy),
+                _ => None,
+            },
+            context_count: u32::try_from(self.abi_context.len()).unwrap_or(0),
+            context: self.abi_context.as_ptr(),
+            instance_ctx: match self.instances {
+                Some(Instances::Context { ctx, .. }) => ctx.0,
+                _ => std::ptr::null_mut(),
+            },
+            create_context_instance: match self.instances {
+                Some(Instances::Context { create, .. }) => Some(create),
+                _ => None,
+            },
+            destroy_context_instance: match self.instances {
+                Some(Instances::Context { destroy, .. }) => Some(destroy),
+                _ => None,
+            },
+        }
+    }
+
+    /// The packed call of typed function `index`: `(func, ctx)` to call as
+    /// `func(ctx, instance, args, out, err)`. For a context entry, its own
+    /// function and context; for a raw typed entry, its `packed` thunk and
+    /// the address of this table's ABI copy of the entry (\[R13\]);
+    /// `None` when a raw entry offers no packed form.
+    pub(crate) fn packed_call(&self, index: usize) -> Option<(ContextFn, *mut c_void)> {
+        let slot = self.typed.get(index)?;
+        match slot.callee {
+            Callee::Context { ctx, func } => Some((func, ctx.0)),
+            Callee::Raw(_) => {
+                let packed = slot.packed?;
+                // The ABI copy lists the raw entries in table order.
+                let raw_index = self.typed[..index]
+                    .iter()
+                    .filter(|t| matches!(t.callee, Callee::Raw(_)))
+                    .count();
+                let entry: *const TypedEntry = self.abi_typed.get(raw_index)?;
+                Some((packed, entry.cast_mut().cast::<c_void>()))
+            }
         }
     }
 
@@ -555,6 +782,7 @@ impl Table {
         self.native_names.iter().position(|n| &**n == name)
     }
 
+    #[cfg(test)]
     pub(crate) fn typed_slot(&self, name: &str) -> Option<&TypedSlot> {
         self.typed.iter().find(|t| &*t.name == name)
     }
@@ -607,8 +835,13 @@ mod tests {
                 b"u32 (u32)".to_vec(),
                 Some(typed as VoidFn),
             )],
+            typed_packed: Vec::new(),
             create_instance: None,
             destroy_instance: None,
+            context: Vec::new(),
+            instance_ctx: std::ptr::null_mut(),
+            create_context_instance: None,
+            destroy_context_instance: None,
         }
     }
 
@@ -648,7 +881,7 @@ mod tests {
         p.native.push((b"add".to_vec(), Some(native as NativeFn)));
         assert_eq!(field_of(p), "native[1].name");
         let mut p = good();
-        p.typed[0].1 = b"string(u32)".to_vec();
+        p.typed[0].1 = b"text(u32)".to_vec();
         assert_eq!(field_of(p), "typed[0].signature");
         let mut p = good();
         p.typed[0].0 = Vec::new();

@@ -27,6 +27,10 @@
 //!   guard at the cost of a handle check.
 //! - A stateful contract makes [`Instance`]s, which keep the version that
 //!   made them.
+//! - Bundles of other kinds than native (WebAssembly, scripts) are loaded
+//!   by [`loader::Loader`]s a host adds with [`Runtime::builder`]; their
+//!   contracts are found, called, reloaded and unloaded exactly as native
+//!   ones.
 //! - A reload builds the new version completely off to the side, then
 //!   swaps its tables in with one commit. Old tables are destroyed, and old
 //!   libraries closed, on the writer side once no guard can reach them
@@ -47,23 +51,37 @@
 //!   compiler refuses (\[R3\]).
 //! - A kept [`ContractHandle`] reaches the new version after a reload and
 //!   goes stale after an unload; in the runtime that issued it, it never
-//!   reaches another contract (\[S3\], \[S4\]).
+//!   reaches another contract (\[S3\], \[S4\]). A [`BundleId`] names a
+//!   bundle only in the runtime that issued it; any other runtime refuses
+//!   it ([`LoadError::ForeignBundle`]) and changes nothing.
 //! - What a plugin registers is copied and checked before use, and the
 //!   host never reads plugin memory after that (\[R4\]).
 //! - A typed function is only ever called as the signature it registered
 //!   (\[R6\], \[R10\]).
 //! - A failed load, reload or unload changes nothing: the old version keeps
 //!   serving (\[R8\]).
+//! - A bundle's files are read before the writer's lock is taken, and a
+//!   FIFO, socket, device or directory where a file should be is refused
+//!   without being read, so no bundle can stall other writers.
+//! - Error messages are one line of printable text: names, paths and
+//!   plugin messages in them are escaped ([`polyplug_loader::Escaped`]),
+//!   a plugin message is read up to [`PluginMessage::MAX_BYTES`] and says
+//!   when it was cut; the error's fields keep the raw text.
 //! - No panic crosses the boundary: every host function catches panics
 //!   (\[R5\]).
+//! - Plugin code that a write runs (an entry point, a library finaliser)
+//!   and that calls back into the runtime through a host contract never
+//!   deadlocks it: queries answer, writes are refused with
+//!   [`LoadError::Reentrant`] and change nothing (\[R11\]).
 //!
-//! What the runtime asks of native plugins in turn is \[P1\]–\[P6\].
+//! What the runtime asks of native plugins in turn is \[P1\]–\[P7\].
 //!
 //! # Example
 //!
 //! A reader calls a plugin while the writer hot-reloads it, v1 to v2:
 //!
 //! ```
+//! # if polyplug::MODEL_BUILD { return Ok(()); }
 //! use std::time::Duration;
 //! use polyplug::{Runtime, Version};
 //! use polyplug_fixtures::bundle;
@@ -93,6 +111,8 @@
 //! ```
 
 mod binding;
+mod builder;
+mod contracts;
 mod entry;
 mod error;
 mod event;
@@ -101,19 +121,32 @@ mod graph;
 mod host;
 pub mod interface;
 mod library;
+pub mod loader;
+mod message;
 mod read;
 mod runtime;
 mod signature;
+mod writer;
 
 pub use binding::Binding;
+pub use builder::RuntimeBuilder;
 pub use entry::{BundleId, ContractHandle, Provider};
 pub use error::{CallError, FindError, InstanceError, LoadError};
 pub use event::{Event, LogLevel};
-pub use foreign::ErasedBinding;
-pub use library::{Closed, LibraryStats};
+pub use foreign::{ErasedBinding, ErasedFn};
+pub use library::{Closed, CodeStats, LibraryStats};
+pub use message::PluginMessage;
 pub use polyplug_abi::{ContractId, Version};
 pub use polyplug_loader::Unmapped;
 pub use polyplug_store::Revision;
+
+/// True when the runtime was built for a model checker (`--cfg loom` or
+/// `--cfg shuttle`). The store's primitives then work only inside a model,
+/// so every doc example that loads or reads returns at once there: rustdoc
+/// does not see `RUSTFLAGS`, but links the examples against the model build.
+#[doc(hidden)]
+pub use polyplug_store::sync::MODEL_BUILD;
 pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
-pub use signature::{AbiType, Signature, Typed};
+pub use signature::{AbiType, Bytes, InstanceFn, Param, RawSignature, Ret, Signature, Str, Typed};
+pub use writer::{CalledFrom, InProgress, Operation};

@@ -8,6 +8,10 @@
 //! moves it to the runtime's [`Graveyard`]. The writer empties the graveyard
 //! after each write and in [`Runtime::reclaim`](crate::Runtime::reclaim):
 //! that is the only place `dlclose` runs (\[R1\], \[R2\]).
+//!
+//! Code run by an engine ([`crate::loader`]) is kept the same way: its
+//! owner object takes the place of the library, and is dropped in the
+//! graveyard, on the writer side, where the library would be closed.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,18 +20,59 @@ use std::sync::{Arc, Mutex, PoisonError};
 use polyplug_loader::{NativeLibrary, Unmapped};
 
 use crate::host::HostContext;
+use crate::loader::LoadedCode;
+
+/// The code a bundle runs: a native library, or an engine's objects.
+pub(crate) enum Code {
+    /// A library opened with `dlopen`.
+    Native(NativeLibrary),
+    /// What an engine's loader made: its module, instances, functions.
+    Engine(Box<dyn LoadedCode>),
+}
 
 /// A library that no longer has users, waiting to be closed.
 struct Closing {
     bundle: String,
-    library: NativeLibrary,
+    code: Code,
     /// Freed after `dlclose`: the plugin may hold its address until then.
     host: Box<HostContext>,
+}
+
+/// Counts of engine-run code (anything but native libraries) loaded and
+/// released by one runtime. A load or reload of an engine-run bundle loads
+/// one; it is released, on the writer side, once nothing can reach it.
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// let runtime = polyplug::Runtime::new()?;
+/// let stats = runtime.code_stats();
+/// assert_eq!((stats.loaded, stats.released, stats.alive()), (0, 0, 0));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CodeStats {
+    /// Engine-run code objects loaded (each load or reload makes one).
+    pub loaded: u64,
+    /// Those released again.
+    pub released: u64,
+}
+
+impl CodeStats {
+    /// Loaded and not yet released.
+    ///
+    /// ```
+    /// let stats = polyplug::CodeStats { loaded: 3, released: 1 };
+    /// assert_eq!(stats.alive(), 2);
+    /// ```
+    pub fn alive(&self) -> u64 {
+        self.loaded.saturating_sub(self.released)
+    }
 }
 
 /// What closing one library did.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use std::time::Duration;
 /// use polyplug::{Closed, Event, Runtime};
 ///
@@ -60,6 +105,7 @@ pub struct Closed {
 /// Counts of libraries opened and closed by one runtime.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use std::time::Duration;
 /// use polyplug::Runtime;
 /// use polyplug_fixtures::bundle;
@@ -94,12 +140,27 @@ pub(crate) struct Graveyard {
     closed: AtomicU64,
     unmapped: AtomicU64,
     still_mapped: AtomicU64,
+    code_loaded: AtomicU64,
+    code_released: AtomicU64,
 }
 
 impl Graveyard {
     pub(crate) fn note_opened(&self) {
         // Relaxed: a statistic; no memory is published through it.
         self.opened.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn note_code_loaded(&self) {
+        // Relaxed: a statistic.
+        self.code_loaded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn code_stats(&self) -> CodeStats {
+        // Relaxed: statistics; the writer lock orders them for the caller.
+        CodeStats {
+            loaded: self.code_loaded.load(Ordering::Relaxed),
+            released: self.code_released.load(Ordering::Relaxed),
+        }
     }
 
     fn bury(&self, closing: Closing) {
@@ -114,12 +175,17 @@ impl Graveyard {
         let buried =
             std::mem::take(&mut *self.closing.lock().unwrap_or_else(PoisonError::into_inner));
         let mut closed = Vec::with_capacity(buried.len());
-        for Closing {
-            bundle,
-            library,
-            host,
-        } in buried
-        {
+        for Closing { bundle, code, host } in buried {
+            let library = match code {
+                Code::Native(library) => library,
+                Code::Engine(owner) => {
+                    drop(owner);
+                    drop(host);
+                    // Relaxed: statistics only.
+                    self.code_released.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            };
             let report = library.close();
             drop(host);
             // Relaxed: statistics only.
@@ -157,7 +223,7 @@ impl Drop for Graveyard {
 /// An open plugin library and the host context its plugin was given.
 pub(crate) struct LoadedLibrary {
     bundle: String,
-    library: Option<NativeLibrary>,
+    library: Option<Code>,
     host: Option<Box<HostContext>>,
     graveyard: Arc<Graveyard>,
 }
@@ -165,7 +231,7 @@ pub(crate) struct LoadedLibrary {
 impl LoadedLibrary {
     pub(crate) fn new(
         bundle: &str,
-        library: NativeLibrary,
+        library: Code,
         host: Box<HostContext>,
         graveyard: Arc<Graveyard>,
     ) -> LoadedLibrary {
@@ -188,7 +254,10 @@ impl std::fmt::Debug for LoadedLibrary {
             .field("bundle", &self.bundle)
             .field(
                 "path",
-                &self.library.as_ref().map(NativeLibrary::private_path),
+                &self.library.as_ref().and_then(|code| match code {
+                    Code::Native(library) => Some(library.private_path()),
+                    Code::Engine(_) => None,
+                }),
             )
             .finish()
     }
@@ -199,7 +268,7 @@ impl Drop for LoadedLibrary {
         if let (Some(library), Some(host)) = (self.library.take(), self.host.take()) {
             self.graveyard.bury(Closing {
                 bundle: std::mem::take(&mut self.bundle),
-                library,
+                code: library,
                 host,
             });
         }

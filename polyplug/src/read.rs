@@ -17,9 +17,9 @@ use polyplug_store::{Handle, Revision};
 
 use crate::entry::{ContractHandle, Entry, Provider};
 use crate::error::{CallError, FindError};
-use crate::interface::Table;
+use crate::interface::{Callee, Ctx, Instances, Table};
 use crate::library::LoadedLibrary;
-use crate::signature::{Signature, Typed};
+use crate::signature::{InstanceFn, Signature, Typed};
 
 pub(crate) type StoreGuard<'r> = polyplug_store::Guard<'r, Entry, ContractId>;
 
@@ -27,6 +27,7 @@ pub(crate) type StoreGuard<'r> = polyplug_store::Guard<'r, Entry, ContractId>;
 /// it; [`Reader::pin`] is then cheap. Not `Send`.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
@@ -50,6 +51,7 @@ impl Reader<'_> {
     /// retired library loaded.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -75,6 +77,7 @@ impl<'rt> Reader<'rt> {
     /// library retired since its last pin loaded (\[S11\]).
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return; }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new().unwrap();
     /// let reader = runtime.reader();
@@ -115,6 +118,7 @@ impl Session<'_> {
     /// Pins for one call (or a few): the hot-reload-safe per-call path.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return; }
     /// # use polyplug::Runtime;
     /// # let runtime = Runtime::new().unwrap();
     /// let reader = runtime.reader();
@@ -182,6 +186,7 @@ impl Guard<'_> {
     /// `min_version` (same major, minor at least the one asked for).
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -209,6 +214,7 @@ impl Guard<'_> {
     /// bundle or the host.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Runtime, Version};
     /// use polyplug_fixtures::bundle;
     ///
@@ -243,6 +249,7 @@ impl Guard<'_> {
     /// [`ContractRef::handle`]; after a reload it is the new version.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{FindError, Runtime, Version};
     ///
     /// let runtime = Runtime::new()?;
@@ -266,6 +273,7 @@ impl Guard<'_> {
     /// unload, so a host that caches lookups checks it with one load.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -285,6 +293,7 @@ impl Guard<'_> {
     /// taken from the guard end here, so the compiler makes you drop them.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -311,6 +320,7 @@ impl std::fmt::Debug for Guard<'_> {
 /// A loaded contract, borrowed from a guard.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// # use polyplug::{Runtime, Version};
 /// # let runtime = Runtime::new()?;
 /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -338,6 +348,7 @@ impl<'g> ContractRef<'g> {
     /// The handle to keep and [`Guard::get`] later.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -354,6 +365,7 @@ impl<'g> ContractRef<'g> {
     /// The contract's name.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -369,6 +381,7 @@ impl<'g> ContractRef<'g> {
     /// The contract's id, `ContractId::of(name, major)`.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -387,6 +400,7 @@ impl<'g> ContractRef<'g> {
     /// The version serving now.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -403,6 +417,7 @@ impl<'g> ContractRef<'g> {
     /// Who provides it.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -421,6 +436,7 @@ impl<'g> ContractRef<'g> {
     /// Names of the native functions, in table order.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -437,6 +453,7 @@ impl<'g> ContractRef<'g> {
     /// Names and signatures of the typed functions.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -458,6 +475,7 @@ impl<'g> ContractRef<'g> {
     /// Whether the contract makes instances.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -475,6 +493,7 @@ impl<'g> ContractRef<'g> {
     /// The native function `name`.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -512,6 +531,7 @@ impl<'g> ContractRef<'g> {
     /// The native function at `index` in table order.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -536,6 +556,7 @@ impl<'g> ContractRef<'g> {
     /// signature is exactly `F`'s.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -548,27 +569,9 @@ impl<'g> ContractRef<'g> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn typed<F: Signature>(&self, name: &str) -> Result<Typed<'g, F>, FindError> {
-        let table = &self.entry.table;
-        let slot = table
-            .typed_slot(name)
-            .ok_or_else(|| FindError::NoFunction {
-                contract: self.name().to_owned(),
-                kind: "typed",
-                function: name.to_owned(),
-            })?;
-        if !F::matches(&slot.signature) {
-            return Err(FindError::SignatureMismatch {
-                contract: self.name().to_owned(),
-                function: name.to_owned(),
-                found: slot.signature.to_string(),
-                expected: F::spelling(),
-            });
-        }
-        // SAFETY: [R6] the registered spelling matches `F` (checked).
-        let func = unsafe { F::from_void(slot.func) };
-        // SAFETY: [R1][R3] the entry, and so the library, lives while the
-        // guard 'g is pinned.
-        Ok(unsafe { Typed::new(func) })
+        // [R1][R3] the entry, and so the library, lives while the guard 'g
+        // is pinned.
+        typed_in(&self.entry.table, name)
     }
 
     /// Makes an instance of a stateful contract. The instance keeps this
@@ -576,6 +579,7 @@ impl<'g> ContractRef<'g> {
     /// version, even after a reload.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
@@ -594,7 +598,7 @@ impl<'g> ContractRef<'g> {
     /// ```
     pub fn create_instance(&self) -> Result<Instance, crate::InstanceError> {
         let table = &self.entry.table;
-        let Some((create, destroy)) = table.instances else {
+        let Some(instances) = table.instances else {
             return Err(FindError::Stateless {
                 contract: self.name().to_owned(),
             }
@@ -602,9 +606,25 @@ impl<'g> ContractRef<'g> {
         };
         let mut ptr: *mut c_void = std::ptr::null_mut();
         let mut err = AbiError::NONE;
-        // SAFETY: [P1][P2] a validated create_instance; the out pointers
-        // are live locals; the host table lives while the library does.
-        let code = unsafe { create(self.entry.host_api(), &mut ptr, &mut err) };
+        let (code, destroy) = match instances {
+            Instances::Native(create, destroy) => {
+                // SAFETY: [P1][P2] a validated create_instance; the out
+                // pointers are live locals; the host table lives while the
+                // library does.
+                let code = unsafe { create(self.entry.host_api(), &mut ptr, &mut err) };
+                (code, Destroy::Native(destroy))
+            }
+            Instances::Context {
+                ctx,
+                create,
+                destroy,
+            } => {
+                // SAFETY: [R11][P1] a validated create_context_instance
+                // with its own context; the out pointers are live locals.
+                let code = unsafe { create(ctx.0, &mut ptr, &mut err) };
+                (code, Destroy::Context(ctx, destroy))
+            }
+        };
         if code != OK {
             return Err(call_error(table, "create_instance", code, &err).into());
         }
@@ -628,7 +648,41 @@ impl std::fmt::Debug for ContractRef<'_> {
     }
 }
 
-fn call_error(table: &Table, function: &str, code: u32, err: &AbiError) -> CallError {
+/// The typed function `name` of `table` as `F`, if its registered signature
+/// spells `F`: a plain pointer for a typed entry, the entry itself for a
+/// context entry. The caller keeps `table` (and its library) alive for
+/// `'t` (\[R1\], \[R3\]).
+pub(crate) fn typed_in<'t, F: Signature>(
+    table: &'t Table,
+    name: &str,
+) -> Result<Typed<'t, F>, FindError> {
+    let Some(index) = table.typed.iter().position(|t| &*t.name == name) else {
+        return Err(FindError::NoFunction {
+            contract: table.name.to_string(),
+            kind: "typed",
+            function: name.to_owned(),
+        });
+    };
+    let slot = &table.typed[index];
+    if !F::matches(&slot.signature) {
+        return Err(FindError::SignatureMismatch {
+            contract: table.name.to_string(),
+            function: name.to_owned(),
+            found: slot.signature.to_string(),
+            expected: F::spelling(),
+        });
+    }
+    match slot.callee {
+        // SAFETY: [R6] the registered spelling matches `F` (checked);
+        // [R1][R3] the caller keeps the table for 't.
+        Callee::Raw(func) => Ok(unsafe { Typed::new(func) }),
+        // SAFETY: [R6][R11] a context entry whose spelling matches `F`
+        // (checked); the caller keeps the table for 't.
+        Callee::Context { .. } => Ok(unsafe { Typed::context(table, index) }),
+    }
+}
+
+pub(crate) fn call_error(table: &Table, function: &str, code: u32, err: &AbiError) -> CallError {
     // SAFETY: [P6] the plugin filled `err` by the ABI's rules, or left it
     // as AbiError::NONE.
     let message = unsafe { crate::host::take_message(err) };
@@ -669,6 +723,7 @@ unsafe fn invoke(
 /// A native function, borrowed from a guard.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// # use polyplug::{Runtime, Version};
 /// # let runtime = Runtime::new()?;
 /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -703,6 +758,7 @@ impl NativeFnRef<'_> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -768,6 +824,7 @@ impl NativeFnRef<'_> {
     /// The function's name.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
@@ -796,6 +853,7 @@ impl std::fmt::Debug for NativeFnRef<'_> {
 /// `Send`, not `Sync`: calls take `&mut self`.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 /// use polyplug_fixtures::bundle;
 ///
@@ -815,10 +873,17 @@ impl std::fmt::Debug for NativeFnRef<'_> {
 /// ```
 pub struct Instance {
     ptr: *mut c_void,
-    destroy: polyplug_abi::DestroyInstanceFn,
+    destroy: Destroy,
     table: Arc<Table>,
     library: Option<Arc<LoadedLibrary>>,
     not_sync: PhantomData<Cell<()>>,
+}
+
+/// How an instance is destroyed: the kind of its contract's instances.
+#[derive(Clone, Copy)]
+enum Destroy {
+    Native(polyplug_abi::DestroyInstanceFn),
+    Context(Ctx, polyplug_abi::ContextDestroyFn),
 }
 
 // SAFETY: [P2] plugin functions and instances may be used from any thread,
@@ -829,6 +894,7 @@ impl Instance {
     /// The contract's name.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
@@ -844,6 +910,7 @@ impl Instance {
     /// The version that made this instance.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
@@ -865,6 +932,7 @@ impl Instance {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
@@ -939,11 +1007,40 @@ impl Instance {
     }
 }
 
+impl Instance {
+    /// The typed function `name` of this instance's contract as `F`, called
+    /// on this instance: an engine-run contract's function runs in this
+    /// instance's own state (for WebAssembly, its own linear memory).
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+    /// let reader = runtime.reader();
+    /// let mut instance = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+    /// assert!(instance.typed::<extern "C" fn() -> u64>("version").is_err()); // SignatureMismatch
+    /// assert_eq!(instance.typed::<extern "C" fn() -> u32>("version")?.call()?, 100);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn typed<F: Signature>(&mut self, name: &str) -> Result<InstanceFn<'_, F>, FindError> {
+        let typed = typed_in::<F>(&self.table, name)?;
+        // SAFETY: [R1][R3] `self` keeps the table and library for the
+        // borrow; [P2] `&mut self` makes this the instance's one user.
+        Ok(unsafe { InstanceFn::new(typed, self.ptr) })
+    }
+}
+
 impl Drop for Instance {
     fn drop(&mut self) {
-        // SAFETY: [P1] `ptr` came from this contract's create_instance and
-        // is destroyed once; [R1] `self.library` is still held.
-        unsafe { (self.destroy)(self.ptr) };
+        match self.destroy {
+            // SAFETY: [P1] `ptr` came from this contract's create_instance
+            // and is destroyed once; [R1] `self.library` is still held.
+            Destroy::Native(destroy) => unsafe { destroy(self.ptr) },
+            // SAFETY: [R11][P1] as above, for create_context_instance, with
+            // the same context.
+            Destroy::Context(ctx, destroy) => unsafe { destroy(ctx.0, self.ptr) },
+        }
         // The library reference drops after the destructor ran; if it was
         // the last, the library goes to the graveyard, not to dlclose.
         drop(self.library.take());

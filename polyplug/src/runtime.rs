@@ -1,7 +1,9 @@
 //! The [`Runtime`]: the write side (load, reload, unload) and maintenance.
 //!
-//! All writes take one writer lock; readers never touch it. A write does
-//! its fallible work first (open the bundle, open the library, run the
+//! All writes take one writer lock; readers never touch it. A load or
+//! reload reads the bundle's files ([`Bundle::open`]) before it takes the
+//! lock, so no file can stall other writers. A write does its fallible work
+//! first (open the library, run the
 //! entry point, check what was registered, check dependents) and publishes
 //! only when all of it succeeded, in one store transaction, so a failed
 //! write leaves the runtime exactly as it was (\[R8\]). After every write
@@ -16,7 +18,7 @@ use std::time::Duration;
 
 use polyplug_abi::{AbiError, BundleContext, ContractId, OK, StrView, Version};
 use polyplug_loader::{Bundle, LoaderKind, Manifest, NativeLibrary, ScratchDir};
-use polyplug_store::{DrainTicket, DrainTimeout, Handle, Revision, Store};
+use polyplug_store::{DrainTicket, Handle, Revision, Store};
 
 use crate::LoadError;
 use crate::entry::{BundleId, ContractHandle, Entry, Provider};
@@ -24,19 +26,40 @@ use crate::event::{Event, Events};
 use crate::graph::{self, Node};
 use crate::host::{Declared, HostContext, RegistrationError};
 use crate::interface::{PlainInterface, Table};
-use crate::library::{Graveyard, LibraryStats, LoadedLibrary};
+use crate::library::{Code, CodeStats, Graveyard, LibraryStats, LoadedLibrary};
+use crate::loader::Loader;
 use crate::read::Reader;
-use crate::signature::Signature;
+use crate::signature::RawSignature;
+use crate::writer::{Operation, Writer};
 
 /// State shared with the host table's callbacks.
 pub(crate) struct Shared {
+    /// This runtime's identity, unique in the process; every [`BundleId`]
+    /// it issues carries it.
+    serial: u64,
     // Field order is drop order: the store's entries release their
     // libraries into the graveyard, which closes them when it drops.
     pub(crate) store: Store<Entry, ContractId>,
-    registry: Mutex<Registry>,
+    /// The writer lock around the registry; it knows which thread holds
+    /// it, for what (\[R11\]).
+    writer: Writer<Registry>,
+    /// What the registry held after the last change, for queries: they
+    /// never take the writer lock, so they answer from inside a write too
+    /// (\[R11\]). Locked only to clone or replace the `Arc`.
+    published: Mutex<Arc<[BundleInfo]>>,
     pub(crate) events: Events,
     graveyard: Arc<Graveyard>,
     scratch: ScratchDir,
+    /// The loaders for kinds other than native ([`crate::loader`]).
+    loaders: Vec<Box<dyn Loader>>,
+}
+
+impl Shared {
+    /// A plugin of `bundle` used its host table on this thread while its
+    /// entry point may be running: see [`Writer::note_host_call`] (\[R11\]).
+    pub(crate) fn note_host_call(&self, bundle: &str) {
+        self.writer.note_host_call(bundle);
+    }
 }
 
 /// A contract a bundle or the host has published.
@@ -52,7 +75,12 @@ struct Published {
 struct BundleRecord {
     name: String,
     version: Version,
+    /// The canonical directory it was (re)loaded from.
     dir: PathBuf,
+    /// The path the host gave for it, made absolute but not resolved:
+    /// `reload_bundle(id, None)` opens this again, so a symlink flipped
+    /// since (`current -> v2`) is followed.
+    source: PathBuf,
     manifest: Manifest,
     contracts: Vec<Published>,
     /// Keeps the library loaded while the bundle is, even with no contracts.
@@ -115,6 +143,7 @@ impl Registry {
 /// Information about one loaded bundle.
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 /// use polyplug_fixtures::bundle;
 ///
@@ -167,6 +196,7 @@ impl HostContract {
     /// A contract `name` at `version` with no functions yet.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{HostContract, LoadError, Runtime, Version};
     ///
     /// extern "C" fn f() {}
@@ -186,8 +216,13 @@ impl HostContract {
                 version,
                 native: Vec::new(),
                 typed: Vec::new(),
+                typed_packed: Vec::new(),
                 create_instance: None,
                 destroy_instance: None,
+                context: Vec::new(),
+                instance_ctx: std::ptr::null_mut(),
+                create_context_instance: None,
+                destroy_context_instance: None,
             },
         }
     }
@@ -195,6 +230,7 @@ impl HostContract {
     /// Adds a native function with the fixed calling convention.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use std::ffi::c_void;
     /// use polyplug::{HostContract, Runtime, Version};
     /// use polyplug_abi::{AbiError, OK};
@@ -225,9 +261,12 @@ impl HostContract {
         self
     }
 
-    /// Adds a typed function; its signature is spelled from `F`.
+    /// Adds a typed function; its signature is spelled from `F`. It gets
+    /// a packed form too, so callers that marshal at run time (a
+    /// WebAssembly guest) reach it as well.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{HostContract, Runtime, Version};
     ///
     /// extern "C" fn add(a: u32, b: u32) -> u32 { a.wrapping_add(b) }
@@ -242,11 +281,15 @@ impl HostContract {
     /// assert_eq!(math.typed_signatures().collect::<Vec<_>>(), [("add", "u32(u32,u32)")]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn typed<F: Signature>(mut self, name: &str, func: F) -> HostContract {
+    pub fn typed<F: RawSignature>(mut self, name: &str, func: F) -> HostContract {
         let spelling = F::spelling().into_bytes();
+        self.plain.typed_packed.resize(self.plain.typed.len(), None);
         self.plain
             .typed
             .push((name.as_bytes().to_vec(), spelling, Some(func.to_void())));
+        self.plain
+            .typed_packed
+            .push(Some(F::packed as polyplug_abi::ContextFn));
         self
     }
 }
@@ -257,9 +300,77 @@ impl HostContract {
 /// writer lock; reads go through a per-thread [`Reader`] and never lock.
 /// Share a runtime between threads with `&Runtime` (scoped threads) or an
 /// `Arc`. There is no global state: runtimes in one process are
-/// independent.
+/// independent, and each has an identity of its own, which the
+/// [`BundleId`]s it issues carry: another runtime refuses them
+/// ([`LoadError::ForeignBundle`]).
+///
+/// # Re-entrancy
+///
+/// A write runs plugin code on its own thread while it holds the writer
+/// lock: the entry point of the bundle it loads or reloads, and the
+/// finalisers that `dlclose` runs as it closes unused libraries. When that
+/// code calls a host contract (see [`Runtime::register_host_contract`])
+/// whose callback calls this runtime again:
+///
+/// - queries answer: [`Runtime::bundles`] and [`Runtime::bundle_id`] read
+///   the state the last completed write published (a bundle whose entry
+///   point is running is not listed yet); [`Runtime::library_stats`] and
+///   [`Runtime::revision`] read counters;
+/// - writes ([`Runtime::load_bundle`], [`Runtime::load_dir`],
+///   [`Runtime::reload_bundle`], [`Runtime::unload_bundle`],
+///   [`Runtime::unload_cascade`], [`Runtime::register_host_contract`],
+///   [`Runtime::reclaim`], [`Runtime::drain`]) are refused at once with
+///   [`LoadError::Reentrant`], which names the write called and the write in
+///   progress ([`InProgress`](crate::InProgress): its operation, its bundle,
+///   and whether the call came from the entry point, from a plugin thread,
+///   or from a library finaliser), and change nothing; the write in
+///   progress goes on and completes or fails as it would have.
+///
+/// The same holds for a thread the plugin starts during its entry point
+/// once it has used the bundle's host table there (which is how a plugin
+/// reaches a host contract), so an entry point that waits for such a thread
+/// finishes. Any other thread's write waits for the lock, as does one from
+/// another runtime's callbacks; event subscribers are channels, so they are
+/// always other threads. A write from a thread the runtime cannot tell from
+/// a host thread, which the entry point waits for, deadlocks: `SAFETY.md`
+/// \[R11\] and \[P7\].
 ///
 /// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use std::sync::{Arc, Mutex};
+/// use polyplug::{HostContract, LoadError, Operation, Runtime, Version};
+///
+/// // The `reentrant` fixture's entry point calls the host's `test.reenter` `enter(0)`.
+/// static RUNTIME: Mutex<Option<Arc<Runtime>>> = Mutex::new(None);
+/// static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// extern "C" fn enter(_from: u32) -> u32 {
+///     let runtime = RUNTIME.lock().unwrap().clone().unwrap();
+///     let refused = runtime.unload_bundle(runtime.bundle_id("test-add").unwrap()).unwrap_err();
+///     assert!(matches!(refused, LoadError::Reentrant { operation: Operation::UnloadBundle, .. }));
+///     SEEN.lock().unwrap().push(refused.to_string());
+///     0
+/// }
+///
+/// let runtime = Arc::new(Runtime::new()?);
+/// *RUNTIME.lock().unwrap() = Some(Arc::clone(&runtime));
+/// runtime.register_host_contract(
+///     HostContract::new("test.reenter", Version::new(1, 0, 0))
+///         .typed("enter", enter as extern "C" fn(u32) -> u32),
+/// )?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("reentrant"))?; // completes
+/// assert_eq!(
+///     SEEN.lock().unwrap()[..],
+///     ["unload_bundle called re-entrantly during load of bundle reentrant \
+///       (from a host contract called by its entry point)"]
+/// );
+/// assert_eq!(runtime.bundles().len(), 2); // test-add was not unloaded
+/// # RUNTIME.lock().unwrap().take();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
 /// use polyplug::{Runtime, Version};
 ///
 /// let runtime = Runtime::new()?;
@@ -279,6 +390,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The path to remember for a bundle: as the host gave it, made absolute
+/// against the current directory (so a later `chdir` does not move it) but
+/// with no symlink resolved.
+fn remembered(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
 fn view(text: &str) -> StrView {
     StrView {
         ptr: text.as_ptr(),
@@ -291,18 +409,28 @@ impl Runtime {
     /// library copies.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// let runtime = polyplug::Runtime::new()?;
     /// assert!(runtime.bundles().is_empty());
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> std::io::Result<Runtime> {
+        Runtime::with_loaders(Vec::new())
+    }
+
+    /// A runtime whose non-native bundles go to `loaders`.
+    pub(crate) fn with_loaders(loaders: Vec<Box<dyn Loader>>) -> std::io::Result<Runtime> {
+        let serial = crate::entry::next_runtime_serial();
         Ok(Runtime {
             shared: Arc::new(Shared {
+                serial,
                 store: Store::new(),
-                registry: Mutex::new(Registry::default()),
+                writer: Writer::new(serial, Registry::default()),
+                published: Mutex::new(Arc::from([])),
                 events: Events::default(),
                 graveyard: Arc::new(Graveyard::default()),
                 scratch: ScratchDir::new()?,
+                loaders,
             }),
         })
     }
@@ -310,6 +438,7 @@ impl Runtime {
     /// Registers the calling thread for reads. Keep one per thread.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Runtime, Version};
     ///
     /// let runtime = Runtime::new()?;
@@ -337,6 +466,7 @@ impl Runtime {
     /// A receiver of every later [`Event`].
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Event, Runtime};
     ///
     /// let runtime = Runtime::new()?;
@@ -353,6 +483,7 @@ impl Runtime {
     /// The revision: it changes after every load, reload and unload.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_fixtures::bundle;
     ///
@@ -372,6 +503,7 @@ impl Runtime {
     /// Libraries opened and closed so far, and how many really unmapped.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     ///
     /// let runtime = Runtime::new()?;
@@ -384,9 +516,25 @@ impl Runtime {
         self.shared.graveyard.stats()
     }
 
+    /// Engine-run code ([`crate::loader`]) loaded and released so far: a
+    /// load or reload of a bundle with another loader than native loads
+    /// one, and it is released on the writer side once nothing reaches it.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// let runtime = polyplug::Runtime::new()?;
+    /// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?; // native: not counted here
+    /// assert_eq!(runtime.code_stats().loaded, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn code_stats(&self) -> CodeStats {
+        self.shared.graveyard.code_stats()
+    }
+
     /// The loaded bundle named `name`.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     ///
     /// let runtime = Runtime::new()?;
@@ -396,12 +544,16 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bundle_id(&self, name: &str) -> Option<BundleId> {
-        lock(&self.shared.registry).by_name(name).map(|(id, _)| id)
+        self.published()
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| b.id)
     }
 
     /// Every loaded bundle, by id.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_fixtures::bundle;
     ///
@@ -413,28 +565,12 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bundles(&self) -> Vec<BundleInfo> {
-        let registry = lock(&self.shared.registry);
-        registry
-            .bundles
-            .iter()
-            .map(|(id, r)| BundleInfo {
-                id: *id,
-                name: r.name.clone(),
-                version: r.version,
-                dir: r.dir.clone(),
-                contracts: r
-                    .contracts
-                    .iter()
-                    .map(|p| (p.name.clone(), p.version))
-                    .collect(),
-                requires: r
-                    .manifest
-                    .requires
-                    .iter()
-                    .map(|q| (q.name.as_str().to_owned(), q.version))
-                    .collect(),
-            })
-            .collect()
+        self.published().to_vec()
+    }
+
+    /// The registry as the last write left it.
+    fn published(&self) -> Arc<[BundleInfo]> {
+        Arc::clone(&lock(&self.shared.published))
     }
 
     /// Loads the bundle in `dir`: reads and checks its manifest, opens a
@@ -444,6 +580,7 @@ impl Runtime {
     /// changes.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Runtime, Version};
     /// use polyplug_fixtures::bundle;
     ///
@@ -457,13 +594,16 @@ impl Runtime {
     /// ```
     pub fn load_bundle(&self, dir: impl AsRef<Path>) -> Result<BundleId, LoadError> {
         let dir = dir.as_ref();
+        // [R12] a re-entrant call is refused before it announces anything.
+        self.shared.writer.check(Operation::LoadBundle)?;
         self.shared.events.emit(Event::Loading {
             dir: dir.to_owned(),
         });
-        let mut registry = lock(&self.shared.registry);
-        let result = Bundle::open(dir)
-            .map_err(LoadError::from)
-            .and_then(|bundle| self.load_opened(&mut registry, bundle));
+        // All of the bundle's file IO, before the writer's lock: a slow or
+        // hostile file delays this call only, never another writer.
+        let opened = Bundle::open(dir).map_err(LoadError::from);
+        let mut registry = self.shared.writer.lock(Operation::LoadBundle)?;
+        let result = opened.and_then(|bundle| self.load_opened(&mut registry, bundle, dir));
         if let Err(error) = &result {
             self.shared.events.emit(Event::LoadFailed {
                 dir: dir.to_owned(),
@@ -480,6 +620,7 @@ impl Runtime {
     /// this call loaded are unloaded again and the error is returned.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_fixtures::copy_bundle;
     ///
@@ -496,6 +637,7 @@ impl Runtime {
     /// ```
     pub fn load_dir(&self, dir: impl AsRef<Path>) -> Result<Vec<BundleId>, LoadError> {
         let dir = dir.as_ref();
+        self.shared.writer.check(Operation::LoadDir)?;
         let read_dir = |error| LoadError::ReadDir {
             dir: dir.to_owned(),
             error,
@@ -509,12 +651,12 @@ impl Runtime {
         paths.sort();
         let mut bundles = Vec::with_capacity(paths.len());
         for path in &paths {
-            bundles.push(Bundle::open(path)?);
+            bundles.push((Bundle::open(path)?, path));
         }
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::LoadDir)?;
         let nodes: Vec<Node> = bundles
             .iter()
-            .map(|b| Node {
+            .map(|(b, _)| Node {
                 name: b.manifest().name.as_str().to_owned(),
                 provides: b
                     .manifest()
@@ -533,16 +675,16 @@ impl Runtime {
         let order = graph::load_order(&nodes, |contract, version| {
             registry.provided(contract, version, &[])
         })?;
-        let mut slots: Vec<Option<Bundle>> = bundles.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<(Bundle, &PathBuf)>> = bundles.into_iter().map(Some).collect();
         let mut loaded = Vec::with_capacity(order.len());
         for index in order {
-            let Some(bundle) = slots[index].take() else {
+            let Some((bundle, path)) = slots[index].take() else {
                 continue;
             };
             self.shared.events.emit(Event::Loading {
                 dir: bundle.dir().to_owned(),
             });
-            match self.load_opened(&mut registry, bundle) {
+            match self.load_opened(&mut registry, bundle, path) {
                 Ok(id) => loaded.push(id),
                 Err(error) => {
                     for id in loaded.iter().rev() {
@@ -557,14 +699,19 @@ impl Runtime {
         Ok(loaded)
     }
 
-    /// Reloads a bundle: from its own directory (a library rebuilt in
-    /// place), or from `from`, whose manifest must name the same bundle.
+    /// Reloads a bundle: from its own path (a library rebuilt in place), or
+    /// from `from`, whose manifest must name the same bundle. Its own path
+    /// is the one the host last gave for it (to the load, or as `from` to a
+    /// reload), opened afresh: a symlink there that now points elsewhere
+    /// (`current -> v2`) is followed, and the bundle it reaches must have
+    /// the same name.
     /// The new version's tables replace the old ones in place, so kept
     /// [`ContractHandle`]s now reach the new version; readers switch
     /// without waiting. On any error the old version keeps serving,
     /// untouched.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{Runtime, Version};
     /// use polyplug_fixtures::bundle;
     ///
@@ -585,17 +732,29 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reload_bundle(&self, bundle: BundleId, from: Option<&Path>) -> Result<(), LoadError> {
-        let mut registry = lock(&self.shared.registry);
-        let name = registry
-            .bundles
-            .get(&bundle)
-            .map(|r| r.name.clone())
-            .ok_or(LoadError::UnknownBundle(bundle))?;
+        self.own(bundle)?;
+        let (name, dir) = {
+            let registry = self.shared.writer.lock(Operation::ReloadBundle)?;
+            let record = registry
+                .bundles
+                .get(&bundle)
+                .ok_or(LoadError::UnknownBundle(bundle))?;
+            // Re-resolved at each reload: the host's path, not the
+            // directory it pointed to last time.
+            let dir = from.map_or_else(|| record.source.clone(), Path::to_path_buf);
+            (record.name.clone(), dir)
+        };
         self.shared.events.emit(Event::Reloading {
             bundle,
             name: name.clone(),
         });
-        let result = self.reload_locked(&mut registry, bundle, from);
+        // All of the bundle's file IO, between two holds of the writer's
+        // lock: a slow or hostile file delays this call only.
+        let opened = Bundle::open(&dir).map_err(LoadError::from);
+        let mut registry = self.shared.writer.lock(Operation::ReloadBundle)?;
+        self.shared.writer.working_on(&name);
+        let result =
+            opened.and_then(|opened| self.reload_locked(&mut registry, bundle, &dir, opened));
         if let Err(error) = &result {
             self.shared.events.emit(Event::ReloadFailed {
                 bundle,
@@ -613,6 +772,7 @@ impl Runtime {
     /// its library is closed once no guard can reach it.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{LoadError, Runtime};
     /// use polyplug_fixtures::bundle;
     ///
@@ -627,11 +787,13 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unload_bundle(&self, bundle: BundleId) -> Result<(), LoadError> {
-        let mut registry = lock(&self.shared.registry);
+        self.own(bundle)?;
+        let mut registry = self.shared.writer.lock(Operation::UnloadBundle)?;
         let record = registry
             .bundles
             .get(&bundle)
             .ok_or(LoadError::UnknownBundle(bundle))?;
+        self.shared.writer.working_on(&record.name);
         let dependents = registry.dependents(&[bundle]);
         if !dependents.is_empty() {
             let dependents = dependents
@@ -653,6 +815,7 @@ impl Runtime {
     /// (transitively). Returns the unloaded bundles in unload order.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::Runtime;
     /// use polyplug_fixtures::bundle;
     ///
@@ -664,10 +827,12 @@ impl Runtime {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unload_cascade(&self, bundle: BundleId) -> Result<Vec<BundleId>, LoadError> {
-        let mut registry = lock(&self.shared.registry);
-        if !registry.bundles.contains_key(&bundle) {
+        self.own(bundle)?;
+        let mut registry = self.shared.writer.lock(Operation::UnloadCascade)?;
+        let Some(record) = registry.bundles.get(&bundle) else {
             return Err(LoadError::UnknownBundle(bundle));
-        }
+        };
+        self.shared.writer.working_on(&record.name);
         let mut doomed = vec![bundle];
         loop {
             let more: Vec<BundleId> = registry.dependents(&doomed);
@@ -690,6 +855,7 @@ impl Runtime {
     /// The `host-user` fixture calls the host's `test.host` `double`:
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use polyplug::{HostContract, Runtime, Version};
     ///
     /// #[repr(C)]
@@ -715,10 +881,11 @@ impl Runtime {
         &self,
         contract: HostContract,
     ) -> Result<ContractHandle, LoadError> {
+        self.shared.writer.check(Operation::RegisterHostContract)?;
         let table = contract.plain.validate().map_err(LoadError::HostContract)?;
         let (name, version) = (table.name.to_string(), table.version);
         let id = table.id;
-        let mut registry = lock(&self.shared.registry);
+        let mut registry = self.shared.writer.lock(Operation::RegisterHostContract)?;
         let handle = self
             .shared
             .store
@@ -742,6 +909,7 @@ impl Runtime {
     /// number of libraries closed.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use std::time::Duration;
     /// use polyplug::{Runtime, Version};
     ///
@@ -753,18 +921,24 @@ impl Runtime {
     /// runtime.drain(Duration::from_secs(5))?; // tables gone; the instance keeps v1 loaded
     /// assert_eq!(runtime.library_stats().closed, 0);
     /// drop(instance); // runs the plugin's destructor; no `dlclose` on this thread
-    /// assert_eq!(runtime.reclaim(), 1); // closed here
+    /// assert_eq!(runtime.reclaim()?, 1); // closed here
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reclaim(&self) -> usize {
-        let mut registry = lock(&self.shared.registry);
-        self.maintain(&mut registry)
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Reentrant`] when called from plugin code that a write of
+    /// this runtime runs (\[R11\]); that write reclaims when it ends.
+    pub fn reclaim(&self) -> Result<usize, LoadError> {
+        let mut registry = self.shared.writer.lock(Operation::Reclaim)?;
+        Ok(self.maintain(&mut registry))
     }
 
     /// Waits until every table retired so far has no readers left and is
     /// destroyed, then closes the libraries nothing uses any more.
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// use std::time::Duration;
     /// use polyplug::{Runtime, Version};
     ///
@@ -781,17 +955,33 @@ impl Runtime {
     /// assert_eq!(runtime.library_stats().closed, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn drain(&self, timeout: Duration) -> Result<(), DrainTimeout> {
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::DrainTimeout`] when a reader still holds a retired table
+    /// after `timeout`; [`LoadError::Reentrant`] at once when called from
+    /// plugin code that a write of this runtime runs (\[R11\]).
+    ///
+    /// A thread that holds a guard cannot drain what that guard protects:
+    /// a host contract that a plugin call reaches (the call runs under the
+    /// caller's guard) and that drains waits for the timeout.
+    pub fn drain(&self, timeout: Duration) -> Result<(), LoadError> {
+        self.shared.writer.check(Operation::Drain)?;
         let ticket = self.shared.store.drain_ticket();
-        self.shared.store.wait_drained(ticket, timeout)?;
-        self.reclaim();
+        self.shared
+            .store
+            .wait_drained(ticket, timeout)
+            .map_err(LoadError::DrainTimeout)?;
+        let mut registry = self.shared.writer.lock(Operation::Drain)?;
+        self.maintain(&mut registry);
         Ok(())
     }
 
     fn maintain(&self, registry: &mut Registry) -> usize {
         let shared = &self.shared;
         shared.store.reclaim();
-        let closed = shared.graveyard.close_all();
+        // [R12] `dlclose` runs the libraries' finalisers on this thread.
+        let closed = shared.writer.closing(|| shared.graveyard.close_all());
         let count = closed.len();
         for c in closed {
             shared.events.emit(Event::LibraryClosed {
@@ -815,9 +1005,25 @@ impl Runtime {
         count
     }
 
-    fn check_native(bundle: &Bundle) -> Result<(), LoadError> {
+    /// Refuses an id issued by another runtime: it would name whatever
+    /// bundle this runtime numbered the same.
+    fn own(&self, bundle: BundleId) -> Result<(), LoadError> {
+        if bundle.runtime == self.shared.serial {
+            Ok(())
+        } else {
+            Err(LoadError::ForeignBundle {
+                bundle,
+                runtime: self.shared.serial,
+            })
+        }
+    }
+
+    fn check_loader(&self, bundle: &Bundle) -> Result<(), LoadError> {
         let manifest = bundle.manifest();
-        if manifest.loader == LoaderKind::Native {
+        let kind = manifest.loader.name();
+        if manifest.loader == LoaderKind::Native
+            || self.shared.loaders.iter().any(|l| l.kind() == kind)
+        {
             Ok(())
         } else {
             Err(LoadError::UnsupportedLoader {
@@ -827,10 +1033,17 @@ impl Runtime {
         }
     }
 
-    fn load_opened(&self, registry: &mut Registry, bundle: Bundle) -> Result<BundleId, LoadError> {
-        Self::check_native(&bundle)?;
+    /// Loads an opened bundle; `source` is the path the host gave for it.
+    fn load_opened(
+        &self,
+        registry: &mut Registry,
+        bundle: Bundle,
+        source: &Path,
+    ) -> Result<BundleId, LoadError> {
+        self.check_loader(&bundle)?;
         let manifest = bundle.manifest();
         let name = manifest.name.as_str().to_owned();
+        self.shared.writer.working_on(&name);
         if let Some((_, existing)) = registry.by_name(&name) {
             return Err(LoadError::AlreadyLoaded {
                 bundle: name,
@@ -847,7 +1060,10 @@ impl Runtime {
             }
         }
         let (library, tables) = self.open_and_init(&bundle)?;
-        let id = BundleId(registry.next_bundle);
+        let id = BundleId {
+            runtime: self.shared.serial,
+            index: registry.next_bundle,
+        };
         // [R8] every check passed: one commit publishes every contract.
         let (contracts, _ticket) = self.publish(id, &name, tables, &library, &[])?;
         registry.next_bundle += 1;
@@ -866,11 +1082,13 @@ impl Runtime {
                 name,
                 version: manifest.version,
                 dir: bundle.dir().to_owned(),
+                source: remembered(source),
                 manifest: manifest.clone(),
                 contracts,
                 _library: library,
             },
         );
+        self.publish_info(registry);
         self.shared.events.emit(event);
         Ok(id)
     }
@@ -884,8 +1102,13 @@ impl Runtime {
     ) -> Result<(Arc<LoadedLibrary>, Vec<Table>), LoadError> {
         let manifest = bundle.manifest();
         let name = manifest.name.as_str();
-        let native = NativeLibrary::open(bundle, &self.shared.scratch)?;
-        self.shared.graveyard.note_opened();
+        let native = if manifest.loader == LoaderKind::Native {
+            let native = NativeLibrary::open(bundle, &self.shared.scratch)?;
+            self.shared.graveyard.note_opened();
+            Some(native)
+        } else {
+            None
+        };
         let declared: Vec<Declared> = manifest
             .provides
             .iter()
@@ -902,42 +1125,53 @@ impl Runtime {
             dir: view(dir_text),
         };
         let mut err = AbiError::NONE;
-        let code = {
-            // [R7] a guard pinned across the entry point protects what the
-            // plugin resolves during init.
-            let reader = self.shared.store.reader();
-            let _guard = reader.pin();
-            // SAFETY: [L1][P1] the library passed the ABI check; the host
-            // table, context and error live across the call.
-            unsafe { native.entry().call(host.api(), &context, &mut err) }
+        // [R7] a guard pinned across the entry point (or the loader)
+        // protects what the plugin resolves during init.
+        let reader = self.shared.store.reader();
+        let guard = reader.pin();
+        // [R12] the entry point (or the loader, which runs the guest's
+        // init) runs marked as such: what it calls back is refused, not
+        // deadlocked.
+        let (code, loaded) = match native {
+            Some(native) => {
+                let code = self.shared.writer.entry_point(name, || {
+                    // SAFETY: [L1][P1] the library passed the ABI check; the
+                    // host table, context and error live across the call.
+                    unsafe { native.entry().call(host.api(), &context, &mut err) }
+                });
+                (code, Code::Native(native))
+            }
+            // Another kind: its loader registers through the same host
+            // context, so every check below is the one native plugins get.
+            None => match self.shared.writer.entry_point(name, || {
+                crate::loader::load(&self.shared, &self.shared.loaders, bundle, &host)
+            }) {
+                Ok(owner) => {
+                    self.shared.graveyard.note_code_loaded();
+                    (OK, Code::Engine(owner))
+                }
+                Err(error) => {
+                    drop(guard);
+                    let (_tables, refused) = host.finish_init();
+                    return Err(refused
+                        .into_iter()
+                        .next()
+                        .map_or(error, |refusal| refusal_error(name, &declared, refusal)));
+                }
+            },
         };
+        drop(guard);
         let (tables, refused) = host.finish_init();
         let library = Arc::new(LoadedLibrary::new(
             name,
-            native,
+            loaded,
             host,
             Arc::clone(&self.shared.graveyard),
         ));
         // A refused registration is the more precise error: plugins usually
         // pass its code on as their own.
         if let Some(refusal) = refused.into_iter().next() {
-            let bundle = name.to_owned();
-            return Err(match refusal {
-                RegistrationError::Invalid(error) => LoadError::InvalidContract { bundle, error },
-                RegistrationError::Undeclared { contract, version } => LoadError::Undeclared {
-                    bundle,
-                    contract,
-                    version,
-                },
-                RegistrationError::Duplicate { contract } => {
-                    LoadError::DuplicateContract { bundle, contract }
-                }
-                RegistrationError::NotInInit => LoadError::InitFailed {
-                    bundle,
-                    code: polyplug_abi::ERR_NOT_IN_INIT,
-                    message: "register_contract outside init".to_owned(),
-                },
-            });
+            return Err(refusal_error(name, &declared, refusal));
         }
         if code != OK {
             // SAFETY: [P6] the plugin filled `err` by the ABI's rules; its
@@ -964,24 +1198,25 @@ impl Runtime {
         Ok((library, tables))
     }
 
+    /// Reloads bundle `id` from `bundle`, opened from `dir`. The bundle may
+    /// have been unloaded since its directory was looked up.
     fn reload_locked(
         &self,
         registry: &mut Registry,
         id: BundleId,
-        from: Option<&Path>,
+        dir: &Path,
+        bundle: Bundle,
     ) -> Result<(), LoadError> {
         let record = registry
             .bundles
             .get(&id)
             .ok_or(LoadError::UnknownBundle(id))?;
-        let dir = from.map_or_else(|| record.dir.clone(), Path::to_path_buf);
-        let bundle = Bundle::open(&dir)?;
-        Self::check_native(&bundle)?;
+        self.check_loader(&bundle)?;
         let manifest = bundle.manifest();
         if manifest.name.as_str() != record.name {
             return Err(LoadError::NameMismatch {
                 bundle: record.name.clone(),
-                dir,
+                dir: dir.to_owned(),
                 found: manifest.name.as_str().to_owned(),
             });
         }
@@ -1054,10 +1289,14 @@ impl Runtime {
         if let Some(record) = registry.bundles.get_mut(&id) {
             record.version = to_version;
             record.dir = bundle.dir().to_owned();
+            // The path the host gave (or the one kept from before): what
+            // the next reload without `from` opens again.
+            record.source = remembered(dir);
             record.manifest = manifest.clone();
             record.contracts = contracts;
             record._library = library;
         }
+        self.publish_info(registry);
         self.shared.events.emit(Event::Reloaded {
             bundle: id,
             name,
@@ -1127,17 +1366,71 @@ impl Runtime {
             name: record.name.clone(),
             version: record.version,
         });
+        self.publish_info(registry);
         self.shared.events.emit(Event::Unloaded {
             bundle: id,
             name: record.name,
         });
+    }
+
+    /// Publishes what the registry now holds for queries (\[R11\]): after
+    /// every change of `registry.bundles`, before its event.
+    fn publish_info(&self, registry: &Registry) {
+        let info: Arc<[BundleInfo]> = registry
+            .bundles
+            .iter()
+            .map(|(id, r)| BundleInfo {
+                id: *id,
+                name: r.name.clone(),
+                version: r.version,
+                dir: r.dir.clone(),
+                contracts: r
+                    .contracts
+                    .iter()
+                    .map(|p| (p.name.clone(), p.version))
+                    .collect(),
+                requires: r
+                    .manifest
+                    .requires
+                    .iter()
+                    .map(|q| (q.name.as_str().to_owned(), q.version))
+                    .collect(),
+            })
+            .collect();
+        *lock(&self.shared.published) = info;
+    }
+}
+
+/// The load error for a refused registration.
+fn refusal_error(name: &str, declared: &[Declared], refusal: RegistrationError) -> LoadError {
+    let bundle = name.to_owned();
+    match refusal {
+        RegistrationError::Invalid(error) => LoadError::InvalidContract { bundle, error },
+        RegistrationError::Undeclared { contract, version } => LoadError::Undeclared {
+            bundle,
+            contract,
+            version,
+            declared: declared
+                .iter()
+                .map(|d| (d.name.clone(), d.version))
+                .collect(),
+        },
+        RegistrationError::Duplicate { contract } => {
+            LoadError::DuplicateContract { bundle, contract }
+        }
+        RegistrationError::NotInInit => LoadError::InitFailed {
+            bundle,
+            code: polyplug_abi::ERR_NOT_IN_INIT,
+            message: "register_contract outside init".into(),
+        },
     }
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
-            .field("bundles", &lock(&self.shared.registry).bundles.len())
+            .field("serial", &self.shared.serial)
+            .field("bundles", &self.published().len())
             .finish_non_exhaustive()
     }
 }

@@ -21,8 +21,13 @@
 //! directory; for those cases this file tries the load only. Every other
 //! case is tried as a load and as a reload.
 //!
+//! A bundle file that could block (a FIFO) is tried on a thread of its own
+//! ([`promptly`]), so a write that blocks fails its test after 30 s instead
+//! of hanging the run.
+//!
 //! The cases, by module: [`manifest`], [`library`], [`plugin`] (with the
-//! run-time faults), [`between`] bundles. Run with `--nocapture` to see
+//! run-time faults), [`between`] bundles, and [`message`]s that show what a
+//! plugin or a file wrote. Run with `--nocapture` to see
 //! each case and the message it produced.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
@@ -38,11 +43,15 @@ mod common;
 mod library;
 #[path = "bad_bundles/manifest.rs"]
 mod manifest;
+#[path = "bad_bundles/message.rs"]
+mod message;
 #[path = "bad_bundles/plugin.rs"]
 mod plugin;
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
 
 use common::{TempDir, V1, call, drain, drain_events, handle_of, version_of};
 use polyplug::{Event, LibraryStats, LoadError, Runtime};
@@ -186,6 +195,38 @@ fn native_error(error: &LoadError) -> &NativeError {
         LoadError::Native(e) => e,
         other => panic!("expected a native library error, got {other:?}"),
     }
+}
+
+/// Starts `work` on a thread of its own; [`finished`] waits for it.
+fn start<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Receiver<T> {
+    let (done, result) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(work());
+    });
+    result
+}
+
+/// The result of work [`start`]ed, failing the test if it has not returned
+/// within 30 seconds: it blocked. The blocked thread is left behind.
+fn finished<T>(case: &str, result: &Receiver<T>) -> T {
+    result
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{case}: still blocked after 30 s ({e})"))
+}
+
+/// [`refused_both`] on a thread of its own, failing the test if it blocks.
+fn promptly(case: &str, dir: &Path) -> [LoadError; 2] {
+    let (owned_case, dir) = (case.to_owned(), dir.to_owned());
+    finished(case, &start(move || refused_both(&owned_case, &dir, 0)))
+}
+
+/// Makes a FIFO (named pipe) at `path` with `mkfifo(1)`.
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {} failed", path.display());
 }
 
 // ---------------------------------------------------------------------------

@@ -51,7 +51,7 @@ fn check_test_add(runtime: &Runtime, provider: &str) {
     let err = call(&contract, "fail", 1, 1).unwrap_err();
     assert_eq!(err.code, 1001, "{provider}: {err}");
     assert!(
-        err.message.contains("failed on purpose"),
+        err.message.as_str().contains("failed on purpose"),
         "{provider}: {err}"
     );
 }
@@ -95,7 +95,9 @@ fn a_rust_panic_becomes_an_error_and_the_plugin_keeps_serving() {
     let err = call(&contract, "panic", 1, 2).unwrap_err();
     assert_eq!(err.code, polyplug_abi::ERR_PANIC);
     assert!(
-        err.message.contains("test.add panicked on purpose"),
+        err.message
+            .as_str()
+            .contains("test.add panicked on purpose"),
         "{err}"
     );
     let out = call(&contract, "add", 1, 2).unwrap();
@@ -209,7 +211,7 @@ fn instances_live_across_a_reload_and_call_the_version_that_made_them() {
     assert_eq!(out, 100);
     let closed_before = runtime.library_stats().closed;
     drop(v1_instance);
-    runtime.reclaim();
+    runtime.reclaim().unwrap();
     assert_eq!(
         runtime.library_stats().closed,
         closed_before + 1,

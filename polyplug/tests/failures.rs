@@ -157,7 +157,9 @@ fn init_panic() {
         LoadError::InitFailed { code, message, .. } => {
             assert_eq!(code, polyplug_abi::ERR_PANIC);
             assert!(
-                message.contains("bad-init-panic: panicked on purpose"),
+                message
+                    .as_str()
+                    .contains("bad-init-panic: panicked on purpose"),
                 "{message}"
             );
         }
@@ -249,4 +251,51 @@ fn a_failed_load_keeps_what_was_loaded() {
     );
     let error = runtime.load_bundle(bundle("test-add")).unwrap_err();
     assert!(matches!(error, LoadError::AlreadyLoaded { .. }), "{error}");
+}
+
+#[test]
+fn a_bundle_id_from_another_runtime_is_refused_and_changes_nothing() {
+    let (a, b) = (Runtime::new().unwrap(), Runtime::new().unwrap());
+    let in_a = a.load_bundle(bundle("reload-v1")).unwrap();
+    let in_b = b.load_bundle(bundle("reload-v1")).unwrap();
+    assert_ne!(in_a, in_b, "ids of two runtimes never compare equal");
+    let (handle_a, handle_b) = (handle_of(&a), handle_of(&b));
+    let before = |r: &Runtime| (r.revision(), r.bundles());
+    let (was_a, was_b) = (before(&a), before(&b));
+    let v2 = bundle("reload-v2");
+
+    let foreign = |error: LoadError, which: &str| {
+        assert!(
+            matches!(&error, LoadError::ForeignBundle { bundle, .. } if *bundle == in_b),
+            "{which}: {error:?}"
+        );
+        let text = error.to_string();
+        assert!(
+            text.contains(&in_b.to_string()) && text.contains("another runtime"),
+            "{which} names the id and says it is foreign: {text}"
+        );
+    };
+    foreign(a.reload_bundle(in_b, Some(&v2)).unwrap_err(), "reload");
+    foreign(a.reload_bundle(in_b, None).unwrap_err(), "reload in place");
+    foreign(a.unload_bundle(in_b).unwrap_err(), "unload");
+    foreign(a.unload_cascade(in_b).unwrap_err(), "cascade");
+
+    assert_eq!(before(&a), was_a, "nothing changed in the runtime asked");
+    assert_eq!(
+        before(&b),
+        was_b,
+        "nothing changed in the runtime that issued the id"
+    );
+    assert_eq!(
+        (version_of(&a, handle_a), version_of(&b, handle_b)),
+        (100, 100)
+    );
+    // Each runtime still takes its own id.
+    a.reload_bundle(in_a, Some(&v2)).unwrap();
+    assert_eq!(
+        (version_of(&a, handle_a), version_of(&b, handle_b)),
+        (200, 100)
+    );
+    b.unload_bundle(in_b).unwrap();
+    assert_eq!(a.bundles().len(), 1);
 }

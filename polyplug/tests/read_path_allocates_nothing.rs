@@ -104,7 +104,7 @@ fn find_get_pin_and_call_allocate_nothing_during_reloads() {
             while !stop.load(Ordering::Relaxed) {
                 let from = if n.is_multiple_of(2) { &v2 } else { &v1 };
                 runtime.reload_bundle(id, Some(from)).unwrap();
-                runtime.reclaim();
+                runtime.reclaim().unwrap();
                 n += 1;
             }
         });

@@ -147,6 +147,50 @@ fn a_library_rebuilt_in_place_really_reloads() {
     assert!(tally.v2.load(Ordering::Relaxed) > 0);
 }
 
+/// Points `link` at `target` in one step, as a deployment flips `current`:
+/// a new link beside it, renamed over it.
+#[cfg(unix)]
+fn flip(link: &std::path::Path, target: &std::path::Path) {
+    let next = link.with_extension("next");
+    let _ = std::fs::remove_file(&next);
+    std::os::unix::fs::symlink(target, &next).unwrap();
+    std::fs::rename(&next, link).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_reload_from_its_own_path_follows_a_flipped_symlink() {
+    let dir = TempDir::new("flip");
+    let v1 = copy_bundle("reload-v1", dir.path()).unwrap();
+    let v2 = copy_bundle("reload-v2", dir.path()).unwrap();
+    let current = dir.path().join("current");
+    flip(&current, &v1);
+    let runtime = Runtime::new().unwrap();
+    let id = runtime.load_bundle(&current).unwrap();
+    let handle = handle_of(&runtime);
+    assert_eq!(version_of(&runtime, handle), 100);
+
+    flip(&current, &v2);
+    runtime.reload_bundle(id, None).unwrap();
+    assert_eq!(version_of(&runtime, handle), 200, "current -> v2 serves v2");
+    let info = runtime.bundles().pop().unwrap();
+    assert_eq!(info.dir, std::fs::canonicalize(&v2).unwrap());
+
+    flip(&current, &v1);
+    runtime.reload_bundle(id, None).unwrap();
+    assert_eq!(version_of(&runtime, handle), 100, "current -> v1 again");
+
+    // A reload from another path makes that path the one to re-read.
+    runtime.reload_bundle(id, Some(&v2)).unwrap();
+    flip(&current, &v1);
+    runtime.reload_bundle(id, None).unwrap();
+    assert_eq!(
+        version_of(&runtime, handle),
+        200,
+        "v2's own path, not current"
+    );
+}
+
 #[test]
 fn unload_under_load_gives_stale_handles_not_crashes() {
     let runtime = Runtime::new().unwrap();

@@ -82,11 +82,25 @@ pub struct Reader<'s, T, K = u64, C: Config = DefaultConfig> {
 
 impl<'s, T, K: Eq + Hash + Clone, C: Config> Reader<'s, T, K, C> {
     pub(crate) fn new(store: &'s Store<T, K, C>) -> Self {
+        Self::with_participant(store, store.reclaimer().participant())
+    }
+
+    /// A reader of `store` that pins with `participant`, a registration with
+    /// `store`'s reclaimer.
+    pub(crate) fn with_participant(
+        store: &'s Store<T, K, C>,
+        participant: <ActiveReclaimer as Reclaim>::Participant,
+    ) -> Self {
         Self {
             store,
-            participant: store.reclaimer().participant(),
+            participant,
             not_send: PhantomData,
         }
+    }
+
+    /// The registration, for the store to lend again.
+    pub(crate) fn into_participant(self) -> <ActiveReclaimer as Reclaim>::Participant {
+        self.participant
     }
 
     /// Enters a read-side critical section. Nested pins are cheap: only the

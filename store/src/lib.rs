@@ -87,6 +87,7 @@ mod error;
 mod guard;
 mod handle;
 mod index;
+mod lend;
 mod planted;
 mod reclaim;
 mod session;

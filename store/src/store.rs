@@ -16,6 +16,7 @@ use crate::error::GetError;
 use crate::guard::{Guard, Reader};
 use crate::handle::Handle;
 use crate::index::IndexNode;
+use crate::lend::Lent;
 use crate::reclaim::{ActiveReclaimer, Reclaim, ReclaimQueue};
 use crate::sync::{AtomicPtr, AtomicU64, Mutex, Ordering, lock};
 use crate::table::{Node, Table};
@@ -56,6 +57,9 @@ pub struct Store<T, K = u64, C: Config = DefaultConfig> {
     pub(crate) writer: Mutex<Writer<K>>,
     /// Boxed so that deferred pushes may point at it while the store moves.
     pub(crate) queues: Box<Queues<T, K, C>>,
+    /// Registrations lent to readers without a [`Reader`]; emptied in
+    /// `Drop` before the reclaimer.
+    lent: Lent,
     /// Dropped first in `Drop`, which runs every deferred push.
     reclaimer: ManuallyDrop<ActiveReclaimer>,
     #[cfg(any(loom, shuttle))]
@@ -197,6 +201,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
                 values: ReclaimQueue::new(),
                 index: ReclaimQueue::new(),
             }),
+            lent: Lent::new(),
             reclaimer: ManuallyDrop::new(reclaimer),
             #[cfg(any(loom, shuttle))]
             bug: Bug::None,
@@ -241,6 +246,10 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
 
     pub(crate) fn reclaimer(&self) -> &ActiveReclaimer {
         &self.reclaimer
+    }
+
+    pub(crate) fn lent(&self) -> &Lent {
+        &self.lent
     }
 
     /// Registers the calling thread as a reader. Keep the reader for as long
@@ -628,8 +637,10 @@ impl<T, K, C: Config> fmt::Debug for Store<T, K, C> {
 
 impl<T, K, C: Config> Drop for Store<T, K, C> {
     fn drop(&mut self) {
-        // 0. The writer's registration, so the collector can shut down.
+        // 0. The writer's and the lent registrations, so the collector can
+        //    shut down.
         lock(&self.writer).participant = None;
+        self.lent.clear();
         // 1. The reclaimer first: dropping it runs every deferred push still
         //    waiting (no reader or writer participant can outlive `&mut self`),
         //    so every retired node lands in a queue ([S6]).

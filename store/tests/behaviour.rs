@@ -339,3 +339,66 @@ fn session_pins_reclaim_at_quiescent_points() {
     assert!(store.is_drained(ticket));
     assert_eq!(dropped(&drops), [1, 2]);
 }
+
+#[test]
+fn a_lent_guard_protects_what_it_reads_and_holds_nothing_back_after() {
+    let rounds: u32 = if cfg!(miri) { 5 } else { 1_000 };
+    let replaces: u32 = if cfg!(miri) { 5 } else { 48 };
+    let drops = Arc::new(Mutex::new(Vec::new()));
+    let ids = |drops: &Arc<Mutex<Vec<(u32, ThreadId)>>>| -> Vec<u32> {
+        drops.lock().unwrap().iter().map(|d| d.0).collect()
+    };
+    let store: Store<Probe> = Store::new();
+    let h = store.insert(1, probe(1, &drops)).unwrap();
+    // v1 stays alive while the lent guard that read it lives, even when the
+    // writer replaces and reclaims meanwhile.
+    let ticket = store.with_lent_guard(|guard| {
+        let old = guard.get(h).unwrap();
+        let ticket = store.replace(h, probe(2, &drops)).unwrap();
+        store.reclaim();
+        assert!(ids(&drops).is_empty(), "v1 is borrowed under a lent guard");
+        assert_eq!(old.id, 1);
+        ticket
+    });
+    assert!(
+        store.is_drained(ticket),
+        "the lent guard ended with the call"
+    );
+    assert_eq!(ids(&drops), [1]);
+    // Lent guards nest, run on many threads at once, and under an outer pin
+    // of the same thread, without holding back reclamation once they end.
+    let reader = store.reader();
+    let outer = reader.pin();
+    thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..rounds {
+                    store.with_lent_guard(|guard| {
+                        let inner = store.with_lent_guard(|g| g.get(h).unwrap().id);
+                        assert!(inner >= 2 && guard.get(h).unwrap().id >= 2);
+                    });
+                }
+            });
+        }
+        for id in 3..=replaces {
+            store.replace(h, probe(id, &drops)).unwrap();
+        }
+    });
+    assert_eq!(outer.get(h).unwrap().id, replaces);
+    drop(outer);
+    let ticket = store.replace(h, probe(replaces + 1, &drops)).unwrap();
+    store.reclaim();
+    assert!(
+        store.is_drained(ticket),
+        "no lent registration stays pinned"
+    );
+    drop(reader);
+    drop(store);
+    let mut dropped = ids(&drops);
+    dropped.sort_unstable();
+    assert_eq!(
+        dropped,
+        (1..=replaces + 1).collect::<Vec<_>>(),
+        "every value dropped once"
+    );
+}

@@ -22,7 +22,7 @@ static void print_view(const char *label, PpStrView view) {
 
 static uint32_t register_contract(void *ctx, const PpContractInterface *iface,
                                   PpAbiError *err) {
-    uint32_t i;
+    uint32_t i, code;
     int *calls = (int *)ctx;
     (void)err;
     *calls += 1;
@@ -47,6 +47,20 @@ static uint32_t register_contract(void *ctx, const PpContractInterface *iface,
         print_view("typed", entry->name);
         print_view("signature", entry->signature);
         printf("typed call %lu\n", (unsigned long)add(4, 5));
+    }
+    {
+        PpTypedFn add, other;
+        AddArgs args = {6, 7};
+        uint32_t out = 0;
+        PpAbiError call_err = PpAbiError_NONE;
+        uint32_t found = pp_typed(iface, "add", "u32(u32,u32)", &add);
+        uint32_t mismatch = pp_typed(iface, "add", "u32(u32)", &other);
+        uint32_t missing = pp_typed(iface, "mul", "u32(u32,u32)", &other);
+        printf("pp_typed %lu %lu %lu\n", (unsigned long)found,
+               (unsigned long)mismatch, (unsigned long)missing);
+        code = pp_typed_call(&add, NULL, &args, &out, &call_err);
+        printf("pp_typed_call %lu %lu\n", (unsigned long)code,
+               (unsigned long)out);
     }
     printf("instances %d %d\n", iface->create_instance != NULL,
            iface->destroy_instance != NULL);

@@ -52,6 +52,14 @@ int main(void) {
     FIELD(PpStrView, ptr);
     FIELD(PpStrView, len);
 
+    TYPE(PpBytesView);
+    FIELD(PpBytesView, ptr);
+    FIELD(PpBytesView, len);
+
+    TYPE(PpOwnedBuf);
+    FIELD(PpOwnedBuf, ptr);
+    FIELD(PpOwnedBuf, len);
+
     TYPE(PpVersion);
     FIELD(PpVersion, major);
     FIELD(PpVersion, minor);
@@ -73,6 +81,13 @@ int main(void) {
     FIELD(PpTypedEntry, name);
     FIELD(PpTypedEntry, signature);
     FIELD(PpTypedEntry, func);
+    FIELD(PpTypedEntry, packed);
+
+    TYPE(PpContextEntry);
+    FIELD(PpContextEntry, name);
+    FIELD(PpContextEntry, signature);
+    FIELD(PpContextEntry, ctx);
+    FIELD(PpContextEntry, func);
 
     TYPE(PpContractInterface);
     FIELD(PpContractInterface, id);
@@ -84,6 +99,11 @@ int main(void) {
     FIELD(PpContractInterface, typed);
     FIELD(PpContractInterface, create_instance);
     FIELD(PpContractInterface, destroy_instance);
+    FIELD(PpContractInterface, context_count);
+    FIELD(PpContractInterface, context);
+    FIELD(PpContractInterface, instance_ctx);
+    FIELD(PpContractInterface, create_context_instance);
+    FIELD(PpContractInterface, destroy_context_instance);
 
     TYPE(PpHostApi);
     FIELD(PpHostApi, abi_version);
@@ -114,6 +134,9 @@ int main(void) {
     TYPE(PpAllocFn);
     TYPE(PpFreeFn);
     TYPE(PpLastErrorFn);
+    TYPE(PpContextFn);
+    TYPE(PpContextCreateFn);
+    TYPE(PpContextDestroyFn);
 
     CONSTANT(PP_ABI_VERSION);
     CONSTANT(PP_OK);
@@ -122,6 +145,8 @@ int main(void) {
     CONSTANT(PP_ERR_ABI_MISMATCH);
     CONSTANT(PP_ERR_NOT_IN_INIT);
     CONSTANT(PP_ERR_DUPLICATE);
+    CONSTANT(PP_ERR_TRAP);
+    CONSTANT(PP_ERR_BUDGET);
     CONSTANT(PP_ERR_UNDECLARED);
     CONSTANT(PP_ERR_INVALID);
     CONSTANT(PP_ERR_PANIC);

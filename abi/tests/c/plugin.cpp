@@ -20,9 +20,19 @@ uint32_t native_add(void *, const void *args, void *out, PpAbiError *) {
 
 uint32_t typed_add(uint32_t a, uint32_t b) { return a + b; }
 
+// The packed form of every u32(u32,u32): `ctx` is the typed entry.
+uint32_t packed_u32_u32_u32(void *ctx, void *, const void *args, void *out, PpAbiError *) {
+    const PpTypedEntry *entry = static_cast<const PpTypedEntry *>(ctx);
+    auto func = reinterpret_cast<uint32_t (*)(uint32_t, uint32_t)>(entry->func);
+    const AddArgs *in = static_cast<const AddArgs *>(args);
+    *static_cast<uint32_t *>(out) = func(in->a, in->b);
+    return PP_OK;
+}
+
 const PpNativeEntry NATIVE[] = {{PP_STR("add"), native_add}};
 const PpTypedEntry TYPED[] = {
-    {PP_STR("add"), PP_STR("u32(u32,u32)"), reinterpret_cast<PpVoidFn>(typed_add)}};
+    {PP_STR("add"), PP_STR("u32(u32,u32)"), reinterpret_cast<PpVoidFn>(typed_add),
+     packed_u32_u32_u32}};
 
 }  // namespace
 

@@ -132,20 +132,38 @@ int main(int argc, char **argv) {
     EXPECT_ERR(polyplug_load_dir(runtime, NULL, ids, 4, &count), POLYPLUG_ERR_NULL, "dir is NULL");
     EXPECT_ERR(polyplug_load_dir(runtime, missing, ids, 4, &count), POLYPLUG_ERR_READ_DIR,
                missing);
-    EXPECT_ERR(polyplug_reload_bundle(runtime, 12345, NULL), POLYPLUG_ERR_UNKNOWN_BUNDLE, "#12345");
+    /* A bundle id names its runtime (high 32 bits): 12345 names runtime 0,
+       which never exists; add_id + 1000 names this runtime, no bundle. */
+    EXPECT_ERR(polyplug_reload_bundle(runtime, 12345, NULL), POLYPLUG_ERR_FOREIGN_BUNDLE, "#12345");
+    EXPECT_ERR(polyplug_reload_bundle(runtime, add_id + 1000, NULL), POLYPLUG_ERR_UNKNOWN_BUNDLE, "#");
+    {
+        polyplug_runtime *other;
+        uint64_t other_id;
+        CHECK(polyplug_runtime_new(&other));
+        CHECK(polyplug_load_bundle(other, test_add, &other_id));
+        EXPECT((other_id >> 32) != (add_id >> 32));
+        EXPECT_ERR(polyplug_unload_bundle(runtime, other_id), POLYPLUG_ERR_FOREIGN_BUNDLE,
+                   "issued by another runtime");
+        EXPECT_ERR(polyplug_unload_bundle(other, add_id), POLYPLUG_ERR_FOREIGN_BUNDLE,
+                   "issued by another runtime");
+        CHECK(polyplug_runtime_destroy(other));
+    }
     EXPECT_ERR(polyplug_reload_bundle(runtime, reload_id, test_add), POLYPLUG_ERR_NAME_MISMATCH,
                "test-add");
     EXPECT_ERR(polyplug_reload_bundle(runtime, reload_id, bad_lacks),
                POLYPLUG_ERR_RELOAD_LACKS_CONTRACT, "reload.test");
     EXPECT_ERR(polyplug_reload_bundle(runtime, reload_id, bad_abi), POLYPLUG_ERR_LIBRARY, "polyplug_abi_version");
-    EXPECT_ERR(polyplug_unload_bundle(runtime, 12345), POLYPLUG_ERR_UNKNOWN_BUNDLE, "#12345");
+    EXPECT_ERR(polyplug_unload_bundle(runtime, 12345), POLYPLUG_ERR_FOREIGN_BUNDLE, "#12345");
+    EXPECT_ERR(polyplug_unload_bundle(runtime, add_id + 1000), POLYPLUG_ERR_UNKNOWN_BUNDLE, "#");
     EXPECT_ERR(polyplug_unload_bundle(runtime, add_id), POLYPLUG_ERR_HAS_DEPENDENTS, "consumer");
     /* Arguments are checked before a write changes anything. */
     EXPECT_ERR(polyplug_unload_cascade(runtime, add_id, NULL, 4, &count), POLYPLUG_ERR_NULL, "ids");
     CHECK(polyplug_bundle_id(runtime, "test-add", &id));
     CHECK(polyplug_bundle_id(runtime, "consumer", &id));
     EXPECT_ERR(polyplug_unload_cascade(runtime, 12345, ids, 4, &count),
-               POLYPLUG_ERR_UNKNOWN_BUNDLE, "#12345");
+               POLYPLUG_ERR_FOREIGN_BUNDLE, "#12345");
+    EXPECT_ERR(polyplug_unload_cascade(runtime, add_id + 1000, ids, 4, &count),
+               POLYPLUG_ERR_UNKNOWN_BUNDLE, "#");
     EXPECT_ERR(polyplug_reclaim(NULL, NULL), POLYPLUG_ERR_NULL, "runtime is NULL");
     EXPECT_ERR(polyplug_drain(NULL, 0), POLYPLUG_ERR_NULL, "runtime is NULL");
     EXPECT_ERR(polyplug_bundle_id(runtime, "nope", &id), POLYPLUG_ERR_UNKNOWN_BUNDLE, "nope");
@@ -180,7 +198,7 @@ int main(int argc, char **argv) {
                POLYPLUG_ERR_NULL, "signature is NULL");
     EXPECT_ERR(polyplug_host_contract_native(NULL, "f", unpin_caller), POLYPLUG_ERR_NULL,
                "contract is NULL");
-    CHECK(polyplug_host_contract_typed(host, "f", "string(u32)", (PpVoidFn)unpin_caller));
+    CHECK(polyplug_host_contract_typed(host, "f", "quux(u32)", (PpVoidFn)unpin_caller));
     EXPECT_ERR(polyplug_register_host_contract(NULL, host, NULL), POLYPLUG_ERR_NULL, "runtime is NULL");
     EXPECT_ERR(polyplug_register_host_contract(runtime, host, NULL), POLYPLUG_ERR_HOST_CONTRACT,
                "typed[0].signature");

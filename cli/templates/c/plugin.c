@@ -46,8 +46,8 @@ static const PpNativeEntry NATIVE[] = {
 };
 
 static const PpTypedEntry TYPED[] = {
-    {PP_STR_INIT("add"), PP_STR_INIT("u32(u32,u32)"), (PpVoidFn)add_typed},
-    {PP_STR_INIT("version"), PP_STR_INIT("u32()"), (PpVoidFn)version},
+    {PP_STR_INIT("add"), PP_STR_INIT("u32(u32,u32)"), (PpVoidFn)add_typed, NULL},
+    {PP_STR_INIT("version"), PP_STR_INIT("u32()"), (PpVoidFn)version, NULL},
 };
 
 PP_EXPORT const uint32_t polyplug_abi_version = PP_ABI_VERSION;

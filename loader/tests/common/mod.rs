@@ -2,13 +2,15 @@
 //! directory built on std alone.
 #![expect(
     clippy::unwrap_used,
+    clippy::panic,
     reason = "a test helper that cannot set up its directory fails the test"
 )]
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
@@ -66,4 +68,28 @@ pub(crate) fn native_manifest(name: &str, library: &str, sha256: Option<&str>) -
          [library]\nlinux = \"{library}\"\nmacos = \"{library}\"\nwindows = \"{library}\"\n{digest}\n\
          [[provides]]\nname = \"test.add\"\nversion = \"1.0.0\"\n"
     )
+}
+
+/// Makes a FIFO (named pipe) at `path` with `mkfifo(1)`.
+#[cfg(unix)]
+pub(crate) fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {} failed", path.display());
+}
+
+/// Runs `work` on its own thread and returns its result, failing the test
+/// if it has not returned within 30 seconds: a call that blocks (on a FIFO,
+/// say) fails instead of hanging the test run. The blocked thread is left
+/// behind.
+pub(crate) fn within_30s<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, result) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(work());
+    });
+    result
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("still blocked after 30 s ({e})"))
 }

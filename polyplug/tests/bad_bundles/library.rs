@@ -1,16 +1,17 @@
 //! The library file: outside the bundle (`..`, absolute, an escaping
-//! symlink), missing, a directory, not a shared object, truncated, for
-//! another machine, a digest mismatch or a malformed digest.
+//! symlink), missing, a directory, a FIFO, a socket, a link to a device,
+//! not a shared object, truncated, for another machine, a digest mismatch
+//! or a malformed digest.
 
 use std::path::{Path, PathBuf};
 
 use polyplug::LoadError;
 use polyplug_fixtures::{library, library_file};
-use polyplug_loader::{BundleError, ManifestErrorKind, NativeError};
+use polyplug_loader::{BundleError, FileKind, ManifestErrorKind, NativeError};
 
 use super::{
-    TempDir, broken_v2, bundle_error, manifest_error, names, native_error, refused_both,
-    refused_load, replace_once, v2_library, v2_manifest,
+    TempDir, broken_v2, bundle_error, manifest_error, mkfifo, names, native_error, promptly,
+    refused_both, refused_load, replace_once, v2_library, v2_manifest,
 };
 
 /// The error of a library path the bundle must refuse as outside itself.
@@ -107,11 +108,48 @@ fn library_is_a_directory() {
     });
     let expected = v2_library(&v2);
     for error in refused_both("library is a directory", &v2, 0) {
-        assert!(
-            matches!(bundle_error(&error), BundleError::LibraryAccess { path, .. } if *path == expected),
-            "{error}"
-        );
-        names(&error, &["reload-test", &expected.display().to_string()]);
+        assert_not_a_file(&error, &expected, FileKind::Directory);
+    }
+}
+
+/// The error of a library that is not a regular file.
+fn assert_not_a_file(error: &LoadError, expected: &Path, kind: FileKind) {
+    assert!(
+        matches!(bundle_error(error), BundleError::LibraryNotAFile { bundle, path, kind: k }
+            if bundle == "reload-test" && path == expected && *k == kind),
+        "{error}"
+    );
+    names(
+        error,
+        &[
+            "reload-test",
+            &expected.display().to_string(),
+            &kind.to_string(),
+        ],
+    );
+}
+
+#[test]
+fn library_is_a_fifo() {
+    let dir = TempDir::new("library-fifo");
+    let v2 = broken_v2(&dir, |p| {
+        std::fs::remove_file(v2_library(p)).unwrap();
+        mkfifo(&v2_library(p));
+    });
+    let expected = v2_library(&v2);
+    for error in promptly("library is a FIFO", &v2) {
+        assert_not_a_file(&error, &expected, FileKind::Fifo);
+    }
+}
+
+#[test]
+fn library_is_a_socket() {
+    let dir = TempDir::new("library-socket");
+    let v2 = broken_v2(&dir, |p| std::fs::remove_file(v2_library(p)).unwrap());
+    let expected = v2_library(&v2);
+    let _listener = std::os::unix::net::UnixListener::bind(&expected).unwrap();
+    for error in promptly("library is a socket", &v2) {
+        assert_not_a_file(&error, &expected, FileKind::Socket);
     }
 }
 

@@ -1,13 +1,16 @@
-//! The manifest: missing, empty, not UTF-8, not TOML, too large, an
-//! unknown or unsupported loader, each missing required field, bad
-//! versions.
+//! The manifest: missing, a FIFO, a device, empty, not UTF-8, not TOML,
+//! too large, an unknown or unsupported loader, each missing required
+//! field, bad versions.
+
+use std::sync::Arc;
 
 use polyplug::{LoadError, Runtime};
-use polyplug_loader::{BundleError, MAX_MANIFEST_BYTES, ManifestErrorKind, VersionError};
+use polyplug_fixtures::bundle;
+use polyplug_loader::{BundleError, FileKind, MAX_MANIFEST_BYTES, ManifestErrorKind, VersionError};
 
 use super::{
-    TempDir, broken_v2, bundle_error, manifest_error, names, refused_both, refused_load,
-    replace_once, v2_manifest,
+    TempDir, broken_v2, bundle_error, finished, manifest_error, mkfifo, names, promptly,
+    refused_both, refused_load, replace_once, start, v2_manifest,
 };
 
 #[test]
@@ -23,6 +26,97 @@ fn manifest_missing() {
             "{error}"
         );
         names(&error, &[&expected.display().to_string()]);
+    }
+}
+
+/// A copy of `reload-v2` whose `manifest.toml` is a FIFO with no writer:
+/// reading it would wait forever.
+fn fifo_manifest(dir: &TempDir) -> std::path::PathBuf {
+    broken_v2(dir, |p| {
+        std::fs::remove_file(p.join("manifest.toml")).unwrap();
+        mkfifo(&p.join("manifest.toml"));
+    })
+}
+
+#[test]
+fn manifest_is_a_fifo() {
+    let dir = TempDir::new("manifest-fifo");
+    let v2 = fifo_manifest(&dir);
+    let expected = v2.join("manifest.toml");
+    for error in promptly("manifest is a FIFO", &v2) {
+        assert!(
+            matches!(bundle_error(&error), BundleError::ManifestNotAFile { path, kind: FileKind::Fifo }
+                if *path == expected),
+            "{error}"
+        );
+        names(
+            &error,
+            &[&expected.display().to_string(), "a FIFO (named pipe)"],
+        );
+    }
+}
+
+#[test]
+fn manifest_fifo_blocks_no_other_writer() {
+    // One thread loads and reloads from the FIFO bundle while another loads
+    // and reloads good ones, on the same runtime: neither waits.
+    let dir = TempDir::new("manifest-fifo-writers");
+    let v2 = fifo_manifest(&dir);
+    let runtime = Arc::new(Runtime::new().unwrap());
+    let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
+    let fifo = {
+        let runtime = Arc::clone(&runtime);
+        start(move || {
+            let load = runtime.load_bundle(&v2).map(drop);
+            let reload = runtime.reload_bundle(id, Some(&v2));
+            (load, reload)
+        })
+    };
+    let good = {
+        let runtime = Arc::clone(&runtime);
+        start(move || {
+            runtime.load_bundle(bundle("test-add")).unwrap();
+            runtime
+                .reload_bundle(id, Some(&bundle("reload-v2")))
+                .unwrap();
+        })
+    };
+    finished("writers beside a FIFO manifest", &good);
+    let (load, reload) = finished("writes from a FIFO manifest", &fifo);
+    for result in [load, reload] {
+        let error = result.unwrap_err();
+        assert!(
+            matches!(
+                bundle_error(&error),
+                BundleError::ManifestNotAFile {
+                    kind: FileKind::Fifo,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+    assert_eq!(runtime.bundles().len(), 2, "both good writes happened");
+}
+
+#[test]
+fn manifest_links_to_a_device() {
+    let dir = TempDir::new("manifest-device");
+    let v2 = broken_v2(&dir, |p| {
+        std::fs::remove_file(p.join("manifest.toml")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", p.join("manifest.toml")).unwrap();
+    });
+    let expected = v2.join("manifest.toml");
+    for error in promptly("manifest links to /dev/zero", &v2) {
+        assert!(
+            matches!(bundle_error(&error), BundleError::ManifestNotAFile { path, kind: FileKind::CharDevice }
+                if *path == expected),
+            "{error}"
+        );
+        names(
+            &error,
+            &[&expected.display().to_string(), "a character device"],
+        );
     }
 }
 

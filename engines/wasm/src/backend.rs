@@ -1,0 +1,73 @@
+//! The engine behind the loader, as the loader sees it: compile a module
+//! once per load, make instances of it, call their exports by index.
+//!
+//! [`wasmi`](crate::wasmi_engine) is the one engine today. Another one
+//! (wasmtime, say) is a second implementation of these three traits; the
+//! loader's guest ABI, budgets, per-thread instances and registration stay
+//! as they are.
+
+use std::sync::Arc;
+
+use polyplug::loader::{Contracts, Logger};
+
+use crate::budget::Budget;
+use crate::guest::WasmType;
+
+/// A number crossing into or out of wasm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum WasmValue {
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+}
+
+/// Why an engine operation failed: an ABI code (`ERR_TRAP`, `ERR_BUDGET`,
+/// `ERR_INVALID`) and what happened, with the engine's trap code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub(crate) code: u32,
+    pub(crate) what: String,
+}
+
+/// An import or export, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Item {
+    /// A function of this type.
+    Func {
+        params: Vec<WasmType>,
+        results: Vec<WasmType>,
+    },
+    /// A memory, table or global.
+    Other(&'static str),
+}
+
+/// A wasm engine.
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// Validates and compiles `bytes` under `budget` (the engine's stack
+    /// and fuel settings come from it).
+    fn compile(&self, bytes: &[u8], budget: &Budget) -> Result<Arc<dyn Compiled>, Failure>;
+}
+
+/// A compiled module.
+pub(crate) trait Compiled: Send + Sync + 'static {
+    /// `(module, name, item)` per import.
+    fn imports(&self) -> Vec<(String, String, Item)>;
+    /// `(name, item)` per export.
+    fn exports(&self) -> Vec<(String, Item)>;
+    /// A new instance with the host's imports, its start function run,
+    /// whose exports `functions` are callable by index. Limits come from
+    /// the budget given at compile time.
+    fn instantiate(
+        &self,
+        functions: &[String],
+        logger: &Logger,
+        contracts: &Contracts,
+    ) -> Result<Box<dyn Running>, Failure>;
+}
+
+/// One wasm instance: its own linear memory, tables and globals.
+pub(crate) trait Running: Send + 'static {
+    /// Calls the export `functions[index]` with a fresh fuel budget.
+    fn call(&mut self, index: usize, args: &[WasmValue]) -> Result<Option<WasmValue>, Failure>;
+}

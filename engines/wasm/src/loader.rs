@@ -1,0 +1,779 @@
+//! [`WasmLoader`]: turns a `.wasm` bundle into contracts, and runs calls
+//! in per-thread and per-instance wasm instances under the bundle's
+//! budget.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use polyplug::LogLevel;
+use polyplug::Version;
+use polyplug::loader::{
+    CodeError, CodeSource, Contracts, EngineContract, EngineFn, EngineInstance, EngineInstances,
+    Fault, LoadedCode, Loader, Logger, Registrar, TypedSignature, Value, ValueType,
+};
+use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_INTERNAL, ERR_INVALID, ERR_TRAP};
+
+use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue};
+use crate::budget::{Budget, WasmConfig};
+use crate::guest::{self, ContractExport, ExportKind, WasmType};
+use crate::wasmi_engine::{CALL_IMPORT, FIND_IMPORT, HOST_MODULE, LOG_IMPORT, Wasmi};
+
+/// Counts of the engine objects a [`WasmLoader`] made and dropped.
+///
+/// ```
+/// let loader = polyplug_wasm::WasmLoader::new(polyplug_wasm::WasmConfig::default());
+/// let stats = loader.stats();
+/// assert_eq!((stats.modules_alive(), stats.instances_alive()), (0, 0));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WasmStats {
+    /// Modules compiled (one per load or reload).
+    pub modules_compiled: u64,
+    /// Modules dropped.
+    pub modules_dropped: u64,
+    /// Wasm instances made: per calling thread, per stateful instance, and
+    /// one at load to run the start function and `polyplug_init`.
+    pub instances_made: u64,
+    /// Wasm instances dropped.
+    pub instances_dropped: u64,
+}
+
+impl WasmStats {
+    /// Modules compiled and not yet dropped.
+    ///
+    /// ```
+    /// let stats = polyplug_wasm::WasmStats { modules_compiled: 2, modules_dropped: 1, ..Default::default() };
+    /// assert_eq!(stats.modules_alive(), 1);
+    /// ```
+    pub fn modules_alive(&self) -> u64 {
+        self.modules_compiled.saturating_sub(self.modules_dropped)
+    }
+
+    /// Instances made and not yet dropped.
+    ///
+    /// ```
+    /// let stats = polyplug_wasm::WasmStats { instances_made: 5, instances_dropped: 5, ..Default::default() };
+    /// assert_eq!(stats.instances_alive(), 0);
+    /// ```
+    pub fn instances_alive(&self) -> u64 {
+        self.instances_made.saturating_sub(self.instances_dropped)
+    }
+}
+
+/// The counters behind [`WasmStats`]. Relaxed throughout: statistics,
+/// publishing no memory.
+#[derive(Debug, Default)]
+struct Counters {
+    modules_compiled: AtomicU64,
+    modules_dropped: AtomicU64,
+    instances_made: AtomicU64,
+    instances_dropped: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    // Relaxed: a statistic.
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The loader for bundles with `loader = "wasm"`, run by the wasmi
+/// interpreter. Add it with `Runtime::builder().loader(WasmLoader::new(..))`;
+/// `docs/wasm-plugins.md` describes the modules it loads.
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use polyplug::Runtime;
+/// use polyplug_wasm::{WasmConfig, WasmLoader};
+///
+/// let loader = WasmLoader::new(WasmConfig::default());
+/// let stats = loader.stats_handle(); // keep to read the counters later
+/// let runtime = Runtime::builder().loader(loader).build()?;
+/// assert_eq!(stats.get().modules_compiled, 0);
+/// # let _ = runtime;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct WasmLoader {
+    config: WasmConfig,
+    backend: Arc<dyn Backend>,
+    counters: Arc<Counters>,
+}
+
+/// Reads a [`WasmLoader`]'s counters after the loader moved into a
+/// runtime.
+///
+/// ```
+/// let loader = polyplug_wasm::WasmLoader::new(polyplug_wasm::WasmConfig::default());
+/// let handle = loader.stats_handle();
+/// assert_eq!(handle.get(), loader.stats());
+/// ```
+#[derive(Debug, Clone)]
+pub struct StatsHandle(Arc<Counters>);
+
+impl StatsHandle {
+    /// The counters now.
+    ///
+    /// ```
+    /// # let handle = polyplug_wasm::WasmLoader::new(Default::default()).stats_handle();
+    /// assert_eq!(handle.get().instances_alive(), 0);
+    /// ```
+    pub fn get(&self) -> WasmStats {
+        // Relaxed: statistics.
+        let c = &self.0;
+        WasmStats {
+            modules_compiled: c.modules_compiled.load(Ordering::Relaxed),
+            modules_dropped: c.modules_dropped.load(Ordering::Relaxed),
+            instances_made: c.instances_made.load(Ordering::Relaxed),
+            instances_dropped: c.instances_dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl WasmLoader {
+    /// A loader with the host's `config` (defaults and ceilings of the
+    /// budgets).
+    ///
+    /// ```
+    /// let loader = polyplug_wasm::WasmLoader::new(polyplug_wasm::WasmConfig::default());
+    /// # let _ = loader;
+    /// ```
+    pub fn new(config: WasmConfig) -> WasmLoader {
+        WasmLoader {
+            config,
+            backend: Arc::new(Wasmi),
+            counters: Arc::default(),
+        }
+    }
+
+    /// The engine objects made and dropped so far.
+    ///
+    /// ```
+    /// let loader = polyplug_wasm::WasmLoader::new(polyplug_wasm::WasmConfig::default());
+    /// assert_eq!(loader.stats().modules_compiled, 0);
+    /// ```
+    pub fn stats(&self) -> WasmStats {
+        self.stats_handle().get()
+    }
+
+    /// A handle on the counters that outlives moving the loader into a
+    /// runtime.
+    ///
+    /// ```
+    /// let loader = polyplug_wasm::WasmLoader::new(polyplug_wasm::WasmConfig::default());
+    /// let handle = loader.stats_handle();
+    /// # let _ = handle;
+    /// ```
+    pub fn stats_handle(&self) -> StatsHandle {
+        StatsHandle(Arc::clone(&self.counters))
+    }
+}
+
+impl std::fmt::Debug for WasmLoader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmLoader")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The next load's generation: never reused, so a thread's cached
+/// instance of a dropped load is never matched again ([W1]).
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// One wasm instance, counted.
+struct Counted {
+    running: Box<dyn Running>,
+    counters: Arc<Counters>,
+    live: Arc<AtomicU64>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        bump(&self.counters.instances_dropped);
+        // Relaxed: a count checked against the budget under no ordering.
+        self.live.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One thread's wasm instance of one load. Only shared references to it
+/// are ever made ([W1]): while a call runs, its instance is moved out to
+/// the calling frame and `busy` is set, so a nested call on this thread
+/// (through a host import that reaches a native contract that calls back)
+/// finds it busy and fails instead of aliasing the running instance.
+struct PerThread {
+    instance: Cell<Option<Counted>>,
+    busy: Cell<bool>,
+}
+
+/// A `PerThread` owned by its load, reached by its thread through the
+/// thread-local cache.
+struct PerThreadPtr(*mut PerThread);
+
+// SAFETY: [W1] the pointer is dereferenced only by the thread that made
+// it, while the load is alive; the load (on whichever thread drops it)
+// only frees it, after no call can run.
+unsafe impl Send for PerThreadPtr {}
+
+/// One compiled module, its functions, and its per-thread instances.
+struct ModuleState {
+    bundle: String,
+    file: PathBuf,
+    compiled: Arc<dyn Compiled>,
+    /// Export names, by the index calls use.
+    functions: Vec<String>,
+    init: Option<usize>,
+    generation: u64,
+    alive: Arc<()>,
+    per_thread: Mutex<Vec<PerThreadPtr>>,
+    live: Arc<AtomicU64>,
+    budget: Budget,
+    logger: Logger,
+    contracts: Contracts,
+    counters: Arc<Counters>,
+}
+
+impl Drop for ModuleState {
+    fn drop(&mut self) {
+        let slots = std::mem::take(
+            &mut *self
+                .per_thread
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for PerThreadPtr(slot) in slots {
+            // SAFETY: [W1] made by `Box::into_raw` in `thread_slot`, freed
+            // once, here; no call runs (the load is unreachable: this is
+            // its last owner).
+            drop(unsafe { Box::from_raw(slot) });
+        }
+        bump(&self.counters.modules_dropped);
+    }
+}
+
+thread_local! {
+    /// This thread's instances: `(generation, slot, the load's liveness)`.
+    static THREAD_SLOTS: RefCell<Vec<(u64, *mut PerThread, Weak<()>)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// Resets a per-thread instance's busy flag, also when a call unwinds.
+struct Busy<'a>(&'a PerThread);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.busy.set(false);
+    }
+}
+
+impl ModuleState {
+    /// A new wasm instance: linked, start function run, `polyplug_init`
+    /// run, counted against the budget.
+    fn instantiate(&self) -> Result<Counted, Failure> {
+        // Relaxed: the budget is a bound, checked without ordering.
+        let live = self.live.fetch_add(1, Ordering::Relaxed);
+        if live >= self.budget.instances {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+            return Err(Failure {
+                code: ERR_BUDGET,
+                what: format!(
+                    "{live} wasm instances are live, the bundle's limit (limits.instances)"
+                ),
+            });
+        }
+        let running =
+            match self
+                .compiled
+                .instantiate(&self.functions, &self.logger, &self.contracts)
+            {
+                Ok(running) => running,
+                Err(failure) => {
+                    self.live.fetch_sub(1, Ordering::Relaxed);
+                    return Err(failure);
+                }
+            };
+        bump(&self.counters.instances_made);
+        let mut counted = Counted {
+            running,
+            counters: Arc::clone(&self.counters),
+            live: Arc::clone(&self.live),
+        };
+        if let Some(init) = self.init {
+            status(counted.running.call(init, &[]), guest::INIT_EXPORT)?;
+        }
+        Ok(counted)
+    }
+
+    /// This thread's slot for this load, made on first use.
+    fn thread_slot(&self) -> Result<*mut PerThread, Failure> {
+        THREAD_SLOTS.with(|slots| {
+            let mut slots = slots.try_borrow_mut().map_err(|_| Failure {
+                code: ERR_INTERNAL,
+                what: "re-entrant call on this thread".to_owned(),
+            })?;
+            if let Some((_, slot, _)) = slots.iter().find(|(g, _, _)| *g == self.generation) {
+                return Ok(*slot);
+            }
+            // Forget the slots of loads that are gone (their memory went
+            // with the load, on the writer side).
+            slots.retain(|(_, _, alive)| alive.strong_count() > 0);
+            let slot = Box::into_raw(Box::new(PerThread {
+                instance: Cell::new(None),
+                busy: Cell::new(false),
+            }));
+            self.per_thread
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(PerThreadPtr(slot));
+            slots.push((self.generation, slot, Arc::downgrade(&self.alive)));
+            Ok(slot)
+        })
+    }
+
+    /// Calls `index` in this thread's instance, making it on first use and
+    /// replacing it after a trap.
+    fn call_on_thread(
+        &self,
+        index: usize,
+        args: &[WasmValue],
+    ) -> Result<Option<WasmValue>, Failure> {
+        let slot = self.thread_slot()?;
+        // SAFETY: [W1] this thread's slot of this load, which is alive
+        // (the caller's guard keeps it); only this thread reaches it, and
+        // only through shared references.
+        let per_thread: &PerThread = unsafe { &*slot };
+        if per_thread.busy.replace(true) {
+            return Err(Failure {
+                code: ERR_INTERNAL,
+                what: "re-entrant call into the same module on this thread (a host import reached a contract that called back into it)".to_owned(),
+            });
+        }
+        let _busy = Busy(per_thread);
+        let mut instance = match per_thread.instance.take() {
+            Some(instance) => instance,
+            None => self.instantiate()?,
+        };
+        let result = instance.running.call(index, args);
+        // A trap may leave memory and globals half-updated: the next call
+        // on this thread gets a fresh instance.
+        if result.is_ok() {
+            per_thread.instance.set(Some(instance));
+        }
+        result
+    }
+}
+
+/// A guest status code (`polyplug_init`, `+instance`): 0 or an error.
+fn status(result: Result<Option<WasmValue>, Failure>, what: &str) -> Result<(), Failure> {
+    match result? {
+        Some(WasmValue::I32(0)) => Ok(()),
+        Some(WasmValue::I32(code)) => Err(Failure {
+            code: code.cast_unsigned(),
+            what: format!("{what} returned {code}"),
+        }),
+        other => Err(Failure {
+            code: ERR_INVALID,
+            what: format!("{what} returned {other:?}, not an i32"),
+        }),
+    }
+}
+
+/// What the runtime keeps for one load.
+#[derive(Debug)]
+struct LoadedModule {
+    _state: Arc<ModuleState>,
+}
+
+impl std::fmt::Debug for ModuleState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModuleState")
+            .field("bundle", &self.bundle)
+            .field("file", &self.file)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoadedCode for LoadedModule {}
+
+/// A stateful contract's instance: a wasm instance of its own.
+struct StatefulInstance {
+    instance: Option<Counted>,
+    /// Why the instance is unusable: the trap that left it half-updated.
+    poisoned: Option<String>,
+}
+
+/// One exported function of a contract.
+struct WasmFn {
+    /// Weak: only the runtime's owner keeps the load, so it is dropped
+    /// where the runtime drops the owner, on the writer side ([W2]).
+    state: Weak<ModuleState>,
+    index: usize,
+    contract: String,
+    name: String,
+    signature: TypedSignature,
+}
+
+fn to_wasm(value: &Value<'_>) -> Option<WasmValue> {
+    Some(match *value {
+        Value::U32(v) => WasmValue::I32(v.cast_signed()),
+        Value::I32(v) => WasmValue::I32(v),
+        Value::U64(v) => WasmValue::I64(v.cast_signed()),
+        Value::I64(v) => WasmValue::I64(v),
+        Value::F32(v) => WasmValue::F32(v),
+        Value::F64(v) => WasmValue::F64(v),
+        _ => return None,
+    })
+}
+
+fn from_wasm(value: Option<WasmValue>, ty: Option<ValueType>) -> Option<Value<'static>> {
+    Some(match (ty, value) {
+        (None, None) => Value::Void,
+        (Some(ValueType::U32), Some(WasmValue::I32(v))) => Value::U32(v.cast_unsigned()),
+        (Some(ValueType::I32), Some(WasmValue::I32(v))) => Value::I32(v),
+        (Some(ValueType::U64), Some(WasmValue::I64(v))) => Value::U64(v.cast_unsigned()),
+        (Some(ValueType::I64), Some(WasmValue::I64(v))) => Value::I64(v),
+        (Some(ValueType::F32), Some(WasmValue::F32(v))) => Value::F32(v),
+        (Some(ValueType::F64), Some(WasmValue::F64(v))) => Value::F64(v),
+        _ => return None,
+    })
+}
+
+impl WasmFn {
+    fn fault(&self, state: &ModuleState, failure: &Failure) -> Fault {
+        let message = format!(
+            "bundle {}: contract {}: function {}: {}",
+            state.bundle, self.contract, self.name, failure.what
+        );
+        state.logger.log(LogLevel::Warn, &message);
+        Fault::new(failure.code, message)
+    }
+}
+
+impl EngineFn for WasmFn {
+    fn call(
+        &self,
+        instance: Option<&mut EngineInstance>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
+        let Some(state) = self.state.upgrade() else {
+            return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
+        };
+        let mut wasm = [WasmValue::I32(0); 6];
+        for (slot, arg) in wasm.iter_mut().zip(args) {
+            *slot = to_wasm(arg).ok_or_else(|| {
+                Fault::new(ERR_BAD_ARGUMENT, format!("{arg:?} cannot cross into wasm"))
+            })?;
+        }
+        let wasm = &wasm[..args.len().min(6)];
+        let result = match instance {
+            None => state.call_on_thread(self.index, wasm),
+            Some(instance) => {
+                let Some(stateful) = instance.downcast_mut::<StatefulInstance>() else {
+                    return Err(Fault::new(
+                        ERR_BAD_ARGUMENT,
+                        "not an instance of this contract",
+                    ));
+                };
+                if let Some(why) = &stateful.poisoned {
+                    return Err(Fault::new(
+                        ERR_TRAP,
+                        format!(
+                            "bundle {}: contract {}: function {}: the instance is unusable after an earlier trap ({why}); create a new instance",
+                            state.bundle, self.contract, self.name
+                        ),
+                    ));
+                }
+                let Some(counted) = stateful.instance.as_mut() else {
+                    return Err(Fault::new(ERR_INTERNAL, "instance already released"));
+                };
+                let result = counted.running.call(self.index, wasm);
+                if let Err(failure) = &result {
+                    stateful.poisoned = Some(failure.what.clone());
+                    stateful.instance = None;
+                }
+                result
+            }
+        };
+        let value = result.map_err(|failure| self.fault(&state, &failure))?;
+        from_wasm(value, self.signature.ret).ok_or_else(|| {
+            Fault::new(
+                ERR_INTERNAL,
+                format!("{value:?} does not fit {}", self.signature),
+            )
+        })
+    }
+}
+
+/// Makes the wasm instances of one stateful contract.
+struct WasmInstances {
+    state: Weak<ModuleState>,
+    constructor: usize,
+    contract: String,
+}
+
+impl EngineInstances for WasmInstances {
+    fn create(&self) -> Result<EngineInstance, Fault> {
+        let Some(state) = self.state.upgrade() else {
+            return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
+        };
+        let message = |failure: Failure| {
+            Fault::new(
+                failure.code,
+                format!(
+                    "bundle {}: contract {}: making an instance: {}",
+                    state.bundle, self.contract, failure.what
+                ),
+            )
+        };
+        let mut counted = state.instantiate().map_err(message)?;
+        let constructor = format!("{}/{}", self.contract, guest::INSTANCE_FUNCTION);
+        status(counted.running.call(self.constructor, &[]), &constructor).map_err(message)?;
+        Ok(Box::new(StatefulInstance {
+            instance: Some(counted),
+            poisoned: None,
+        }))
+    }
+}
+
+/// A contract as the module's exports declare it.
+#[derive(Default)]
+struct Declared {
+    version: Option<Version>,
+    functions: Vec<(String, TypedSignature, usize)>,
+    constructor: Option<usize>,
+}
+
+fn export_field(name: &str) -> String {
+    format!("export {name:?}")
+}
+
+impl Loader for WasmLoader {
+    fn kind(&self) -> &'static str {
+        "wasm"
+    }
+
+    fn load(
+        &self,
+        code: &CodeSource<'_>,
+        registrar: &mut Registrar<'_>,
+    ) -> Result<Box<dyn LoadedCode>, CodeError> {
+        let file = code.path().to_owned();
+        let budget = Budget::of(code, &self.config.defaults, &self.config.ceiling);
+        if !code.bytes().starts_with(b"\0asm") {
+            return Err(CodeError::new(
+                &file,
+                "module",
+                "not a WebAssembly module: expected the magic bytes \\0asm",
+            ));
+        }
+        let compiled = self
+            .backend
+            .compile(code.bytes(), &budget)
+            .map_err(|f| CodeError::new(&file, "module", f.what).with_code(f.code))?;
+        bump(&self.counters.modules_compiled);
+        // From here on the module is counted: a failure drops it as a load
+        // would.
+        let state_builder = |functions: Vec<String>, init: Option<usize>| ModuleState {
+            bundle: code.name().to_owned(),
+            file: file.clone(),
+            compiled: Arc::clone(&compiled),
+            functions,
+            init,
+            generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+            alive: Arc::new(()),
+            per_thread: Mutex::new(Vec::new()),
+            live: Arc::new(AtomicU64::new(0)),
+            budget,
+            logger: registrar.logger(),
+            contracts: registrar.contracts(),
+            counters: Arc::clone(&self.counters),
+        };
+        let checked = check_module(&file, compiled.as_ref());
+        let (declared, functions, init) = match checked {
+            Ok(checked) => checked,
+            Err(error) => {
+                drop(state_builder(Vec::new(), None));
+                return Err(error);
+            }
+        };
+        let state = Arc::new(state_builder(functions, init));
+        // One instance at load: the start function and polyplug_init run
+        // here, so a module that traps or loops in them is refused now.
+        if let Err(failure) = state.instantiate() {
+            let field = match failure.code {
+                ERR_BUDGET if failure.what.contains("fuel") => "limits.fuel",
+                ERR_BUDGET => "limits.memory_pages",
+                _ if failure.what.starts_with(guest::INIT_EXPORT) => guest::INIT_EXPORT,
+                _ => "start",
+            };
+            return Err(CodeError::new(
+                &file,
+                field,
+                format!("instantiating the module: {}", failure.what),
+            )
+            .with_code(failure.code));
+        }
+        for (contract, declared) in declared {
+            let Some(version) = declared.version else {
+                continue;
+            };
+            let mut engine = EngineContract::new(contract.clone(), version);
+            for (name, signature, index) in declared.functions {
+                let spelling = signature.to_string();
+                engine = engine.function(
+                    name.clone(),
+                    spelling,
+                    Arc::new(WasmFn {
+                        state: Arc::downgrade(&state),
+                        index,
+                        contract: contract.clone(),
+                        name,
+                        signature,
+                    }),
+                );
+            }
+            if let Some(constructor) = declared.constructor {
+                engine = engine.stateful(Arc::new(WasmInstances {
+                    state: Arc::downgrade(&state),
+                    constructor,
+                    contract: contract.clone(),
+                }));
+            }
+            registrar
+                .register(engine)
+                .map_err(|refused| refused.into_code_error().in_contract(contract))?;
+        }
+        Ok(Box::new(LoadedModule { _state: state }))
+    }
+}
+
+type Checked = (BTreeMap<String, Declared>, Vec<String>, Option<usize>);
+
+/// Checks imports and exports against the guest ABI; returns the
+/// contracts, the export names by call index, and `polyplug_init`'s index.
+fn check_module(file: &std::path::Path, compiled: &dyn Compiled) -> Result<Checked, CodeError> {
+    let func = |params: &[WasmType], results: &[WasmType]| Item::Func {
+        params: params.to_vec(),
+        results: results.to_vec(),
+    };
+    use WasmType::{I32, I64};
+    let provided = [
+        (LOG_IMPORT, func(&[I32, I32, I32], &[])),
+        (FIND_IMPORT, func(&[I32, I32, I32, I32], &[I64])),
+        (
+            CALL_IMPORT,
+            func(&[I64, I32, I32, I32, I32, I32, I32], &[I32]),
+        ),
+    ];
+    for (module, name, item) in compiled.imports() {
+        let known = provided
+            .iter()
+            .find(|(n, _)| module == HOST_MODULE && *n == name);
+        match known {
+            Some((_, expected)) if *expected == item => {}
+            Some((_, expected)) => {
+                return Err(CodeError::new(
+                    file,
+                    format!("import {module}.{name}"),
+                    format!("expected {expected:?}, found {item:?}"),
+                ));
+            }
+            None => {
+                return Err(CodeError::new(
+                    file,
+                    format!("import {module}.{name}"),
+                    format!(
+                        "the host provides only {HOST_MODULE}.{LOG_IMPORT}, {HOST_MODULE}.{FIND_IMPORT} and {HOST_MODULE}.{CALL_IMPORT}; found {item:?}"
+                    ),
+                ));
+            }
+        }
+    }
+    let status_type = Item::Func {
+        params: Vec::new(),
+        results: vec![WasmType::I32],
+    };
+    let mut contracts: BTreeMap<String, Declared> = BTreeMap::new();
+    let mut functions = Vec::new();
+    let mut init = None;
+    for (name, item) in compiled.exports() {
+        if name == guest::INIT_EXPORT {
+            if item != status_type {
+                return Err(CodeError::new(
+                    file,
+                    export_field(&name),
+                    format!("expected () -> (i32), found {item:?}"),
+                ));
+            }
+            init = Some(functions.len());
+            functions.push(name);
+            continue;
+        }
+        let Some(parsed) = guest::parse_export(&name) else {
+            continue;
+        };
+        let ContractExport {
+            contract,
+            version,
+            kind,
+        } = parsed.map_err(|problem| {
+            let contract = name.split('@').next().unwrap_or_default().to_owned();
+            CodeError::new(file, export_field(&name), problem).in_contract(contract)
+        })?;
+        let in_contract = |problem: String| {
+            CodeError::new(file, export_field(&name), problem).in_contract(contract.clone())
+        };
+        let entry = contracts.entry(contract.clone()).or_default();
+        if let Some(seen) = entry.version
+            && seen != version
+        {
+            return Err(in_contract(format!(
+                "the module exports contract {contract} at {seen} and at {version}; one version per module"
+            )));
+        }
+        entry.version = Some(version);
+        match kind {
+            ExportKind::Instance => {
+                if item != status_type {
+                    return Err(in_contract(format!(
+                        "expected () -> (i32) for an instance constructor, found {item:?}"
+                    )));
+                }
+                entry.constructor = Some(functions.len());
+            }
+            ExportKind::Function {
+                name: fname,
+                signature,
+            } => {
+                let params: Vec<WasmType> = signature
+                    .args
+                    .iter()
+                    .filter_map(|t| guest::wasm_type(*t))
+                    .collect();
+                let results: Vec<WasmType> = signature
+                    .ret
+                    .iter()
+                    .filter_map(|t| guest::wasm_type(*t))
+                    .collect();
+                let expected = Item::Func {
+                    params: params.clone(),
+                    results: results.clone(),
+                };
+                if item != expected {
+                    let found = match &item {
+                        Item::Func { params, results } => guest::spell(params, results),
+                        Item::Other(kind) => format!("a {kind}"),
+                    };
+                    return Err(in_contract(format!(
+                        "expected {} for signature {signature}, found {found}",
+                        guest::spell(&params, &results)
+                    )));
+                }
+                entry.functions.push((fname, signature, functions.len()));
+            }
+        }
+        functions.push(name);
+    }
+    Ok((contracts, functions, init))
+}

@@ -1,0 +1,214 @@
+//! Opening a bundle's files without ever blocking.
+//!
+//! Opening a FIFO for reading waits for a writer, reading a character
+//! device such as `/dev/zero` never ends, and opening some devices has side
+//! effects. A bundle is data the host did not write, so every file read
+//! from one (its manifest, its library) is opened by [`open_regular`],
+//! which refuses anything but a regular file, before and after opening:
+//!
+//! 1. `stat` (following symlinks) must say *regular file*; nothing else is
+//!    opened at all.
+//! 2. The file is opened read-only with `O_NONBLOCK` on Unix, so even a
+//!    FIFO swapped in after step 1 cannot make `open` wait.
+//! 3. `fstat` on the opened descriptor must say *regular file* again: that
+//!    is the file that will be read, whatever the path names by now.
+//!
+//! `O_NONBLOCK` changes nothing for reads of a regular file.
+
+use core::fmt;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io;
+use std::path::Path;
+
+/// What a path names, when it is not a regular file.
+///
+/// Its `Display` is the phrase used in messages: `a FIFO (named pipe)`.
+///
+/// ```
+/// use polyplug_loader::FileKind;
+///
+/// assert_eq!(FileKind::Fifo.to_string(), "a FIFO (named pipe)");
+/// assert_eq!(FileKind::CharDevice.to_string(), "a character device");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// A directory.
+    Directory,
+    /// A FIFO (named pipe): opening or reading it waits for a writer.
+    Fifo,
+    /// A Unix domain socket.
+    Socket,
+    /// A character device, such as `/dev/zero` or a terminal.
+    CharDevice,
+    /// A block device, such as a disk.
+    BlockDevice,
+    /// A symbolic link, where one is not followed.
+    Symlink,
+    /// Anything else that is not a regular file.
+    Other,
+}
+
+impl FileKind {
+    /// The kind of a file that is not regular, or `None` for a regular
+    /// file.
+    fn of(metadata: &Metadata) -> Option<FileKind> {
+        let kind = metadata.file_type();
+        if kind.is_file() {
+            return None;
+        }
+        if kind.is_dir() {
+            return Some(FileKind::Directory);
+        }
+        if kind.is_symlink() {
+            return Some(FileKind::Symlink);
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if kind.is_fifo() {
+                return Some(FileKind::Fifo);
+            }
+            if kind.is_socket() {
+                return Some(FileKind::Socket);
+            }
+            if kind.is_char_device() {
+                return Some(FileKind::CharDevice);
+            }
+            if kind.is_block_device() {
+                return Some(FileKind::BlockDevice);
+            }
+        }
+        Some(FileKind::Other)
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FileKind::Directory => "a directory",
+            FileKind::Fifo => "a FIFO (named pipe)",
+            FileKind::Socket => "a socket",
+            FileKind::CharDevice => "a character device",
+            FileKind::BlockDevice => "a block device",
+            FileKind::Symlink => "a symbolic link",
+            FileKind::Other => "a file that is not a regular file",
+        })
+    }
+}
+
+/// Why [`open_regular`] did not open a file.
+///
+/// ```
+/// use std::path::Path;
+/// use polyplug_loader::{FileKind, OpenError, open_regular};
+///
+/// let err = open_regular(Path::new("/")).unwrap_err();
+/// assert!(matches!(err, OpenError::NotRegular(FileKind::Directory)));
+/// assert_eq!(err.to_string(), "expected a regular file, found a directory");
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The path names something other than a regular file; it was not
+    /// read.
+    #[error("expected a regular file, found {0}")]
+    NotRegular(FileKind),
+    /// The file system refused: missing, no permission, a symlink loop...
+    #[error(transparent)]
+    Io(io::Error),
+}
+
+/// Opens `path` for reading if, and only if, it is a regular file,
+/// following symlinks; never blocks on a FIFO or a device (see the module
+/// docs for the three steps).
+///
+/// ```
+/// use std::path::Path;
+/// use polyplug_loader::{FileKind, OpenError, open_regular};
+///
+/// assert!(open_regular(Path::new("Cargo.toml")).is_ok());
+/// # #[cfg(unix)]
+/// assert!(matches!(
+///     open_regular(Path::new("/dev/null")),
+///     Err(OpenError::NotRegular(FileKind::CharDevice))
+/// ));
+/// assert!(matches!(open_regular(Path::new("/no/such/file")), Err(OpenError::Io(_))));
+/// ```
+pub fn open_regular(path: &Path) -> Result<File, OpenError> {
+    open(path, Follow::Yes)
+}
+
+/// Whether the last component of a path may be a symlink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Follow {
+    /// Follow it, as `open` does.
+    Yes,
+    /// Refuse it (`O_NOFOLLOW` on Unix): for a path that was canonical when
+    /// it was checked, a symlink there now was swapped in since.
+    No,
+}
+
+/// [`open_regular`], with the choice of following a final symlink.
+pub(crate) fn open(path: &Path, follow: Follow) -> Result<File, OpenError> {
+    let before = match follow {
+        Follow::Yes => fs::metadata(path),
+        Follow::No => fs::symlink_metadata(path),
+    }
+    .map_err(OpenError::Io)?;
+    if let Some(kind) = FileKind::of(&before) {
+        return Err(OpenError::NotRegular(kind));
+    }
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let nofollow = match follow {
+            Follow::Yes => 0,
+            Follow::No => libc::O_NOFOLLOW,
+        };
+        options.custom_flags(libc::O_NONBLOCK | nofollow);
+    }
+    let file = options.open(path).map_err(OpenError::Io)?;
+    let after = file.metadata().map_err(OpenError::Io)?;
+    match FileKind::of(&after) {
+        None => Ok(file),
+        Some(kind) => Err(OpenError::NotRegular(kind)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_is_named() {
+        let dir = std::env::temp_dir();
+        assert!(matches!(
+            open(&dir, Follow::Yes),
+            Err(OpenError::NotRegular(FileKind::Directory))
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_refused_and_a_final_symlink_only_when_asked() {
+        use std::os::unix::fs::symlink;
+        assert!(matches!(
+            open(Path::new("/dev/zero"), Follow::Yes),
+            Err(OpenError::NotRegular(FileKind::CharDevice))
+        ));
+        let dir = std::env::temp_dir().join(format!("polyplug-file-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("target");
+        fs::write(&target, b"x").unwrap();
+        let link = dir.join("link");
+        let _ = fs::remove_file(&link);
+        symlink(&target, &link).unwrap();
+        assert!(open(&link, Follow::Yes).is_ok());
+        assert!(matches!(
+            open(&link, Follow::No),
+            Err(OpenError::NotRegular(FileKind::Symlink))
+        ));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,93 @@
+//! [`RuntimeBuilder`]: a runtime with loaders for kinds beyond native.
+
+use crate::Runtime;
+use crate::loader::Loader;
+
+/// Builds a [`Runtime`] that loads bundles of other kinds than native
+/// through the [`Loader`]s it is given. [`Runtime::new`] is
+/// `Runtime::builder().build()`: native bundles only.
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use polyplug::Runtime;
+///
+/// let runtime = Runtime::builder().build()?; // what Runtime::new() makes
+/// assert!(runtime.bundles().is_empty());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Default)]
+pub struct RuntimeBuilder {
+    loaders: Vec<Box<dyn Loader>>,
+}
+
+impl Runtime {
+    /// A builder, to add loaders for other kinds than native.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// let builder = polyplug::Runtime::builder();
+    /// let runtime = builder.build()?;
+    /// # let _ = runtime;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+}
+
+impl RuntimeBuilder {
+    /// Adds `loader` for the bundles whose manifest names its
+    /// [`kind`](Loader::kind). A later loader of the same kind replaces an
+    /// earlier one.
+    ///
+    /// See [`crate::loader`] for a loader.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::loader::{CodeError, CodeSource, LoadedCode, Loader, Registrar};
+    /// # struct Lua;
+    /// # impl Loader for Lua {
+    /// #     fn kind(&self) -> &'static str { "lua" }
+    /// #     fn load(&self, c: &CodeSource<'_>, _: &mut Registrar<'_>) -> Result<Box<dyn LoadedCode>, CodeError> {
+    /// #         Err(CodeError::new(c.path(), "library", "no Lua here"))
+    /// #     }
+    /// # }
+    /// let runtime = polyplug::Runtime::builder().loader(Lua).build()?;
+    /// # let _ = runtime;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[must_use]
+    pub fn loader(mut self, loader: impl Loader) -> RuntimeBuilder {
+        let kind = loader.kind();
+        self.loaders.retain(|l| l.kind() != kind);
+        self.loaders.push(Box::new(loader));
+        self
+    }
+
+    /// The runtime.
+    ///
+    /// # Errors
+    ///
+    /// When its private directory for library copies cannot be made.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// let runtime = polyplug::Runtime::builder().build()?;
+    /// # let _ = runtime;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(self) -> std::io::Result<Runtime> {
+        Runtime::with_loaders(self.loaders)
+    }
+}
+
+impl std::fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeBuilder")
+            .field(
+                "loaders",
+                &self.loaders.iter().map(|l| l.kind()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
