@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The C API (polyplug-capi, libpolyplug) for hosts in C, C++ and Python:
 #
-# 1. builds the library (libpolyplug.so, libpolyplug.a) and runs its tests:
+# 1. builds the library (cargo writes libpolyplug_capi.so and .a; this links
+#    target/debug/libpolyplug.so and .a to them, the names C hosts link)
+#    and runs its tests:
 #    unit tests, the header staleness check, and the C and C++ programs of
 #    capi/tests (seed scenario 3 from C and C++, the fixture plugins from C,
 #    every error path, the example hosts), compiled with gcc/g++;
@@ -33,6 +35,9 @@ start=$(date +%s)
 
 step "build libpolyplug"
 cargo build -p polyplug-capi
+for ext in so a; do
+    ln -sf libpolyplug_capi.$ext "$TARGET_DIR/debug/libpolyplug.$ext"
+done
 step "cargo test -p polyplug-capi"
 cargo test -p polyplug-capi
 

@@ -132,23 +132,24 @@ impl CapiArm {
     }
 }
 
-/// Where libpolyplug is: `$POLYPLUG_LIB`, or next to the running executable
-/// (cargo builds it into `target/<profile>/deps` for this crate, which
-/// depends on polyplug-capi: the benches run from there), in its `deps`
-/// directory (the report runs from `target/<profile>`), or one up.
+/// Where libpolyplug is: `$POLYPLUG_LIB`, or cargo's build of it,
+/// `libpolyplug_capi.so`, next to the running executable (cargo builds it
+/// into `target/<profile>/deps` for this crate, which depends on
+/// polyplug-capi: the benches run from there), in its `deps` directory (the
+/// report runs from `target/<profile>`), or one up.
 ///
 /// # Example
 ///
 /// ```
 /// let path = polyplug_benches::capi::library_path();
-/// assert!(path.ends_with("libpolyplug.so") || std::env::var_os("POLYPLUG_LIB").is_some());
+/// assert!(path.ends_with("libpolyplug_capi.so") || std::env::var_os("POLYPLUG_LIB").is_some());
 /// ```
 pub fn library_path() -> PathBuf {
     if let Some(path) = std::env::var_os("POLYPLUG_LIB") {
         return PathBuf::from(path);
     }
     let file = format!(
-        "{}polyplug{}",
+        "{}polyplug_capi{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     );

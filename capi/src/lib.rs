@@ -49,8 +49,9 @@
 //! The same calls from Rust (a C host makes them through the header):
 //!
 //! ```
+//! # if engine::MODEL_BUILD { return; }
 //! use std::ffi::CString;
-//! use polyplug::*;
+//! use polyplug_capi::*;
 //!
 //! let dir = CString::new(polyplug_fixtures::bundle("test-add").to_str().unwrap()).unwrap();
 //! let (mut runtime, mut reader) = (std::ptr::null_mut(), std::ptr::null_mut());

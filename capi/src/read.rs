@@ -127,7 +127,7 @@ impl polyplug_guard {
     /// No guard (`POLYPLUG_GUARD_NONE` in C): refused by every function.
     ///
     /// ```
-    /// assert_eq!(polyplug::polyplug_guard::NONE.token, 0);
+    /// assert_eq!(polyplug_capi::polyplug_guard::NONE.token, 0);
     /// ```
     pub const NONE: polyplug_guard = polyplug_guard {
         reader: std::ptr::null_mut(),

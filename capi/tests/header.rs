@@ -157,7 +157,7 @@ fn every_status_in_the_header_has_its_name() {
         let value: u32 = value.parse().expect("statuses are integers");
         // SAFETY: [C7] any status is accepted; the name is static and
         // NUL-terminated.
-        let named = unsafe { std::ffi::CStr::from_ptr(polyplug::polyplug_status_name(value)) };
+        let named = unsafe { std::ffi::CStr::from_ptr(polyplug_capi::polyplug_status_name(value)) };
         assert_eq!(named.to_str(), Ok(name), "polyplug_status_name({value})");
         statuses += 1;
     }

@@ -223,6 +223,9 @@ FUNCTIONS = {
 }
 
 LIBRARY_NAME = "libpolyplug.so"
+# The name cargo writes it under in a target directory (polyplug-capi's
+# Rust library is `polyplug_capi`, apart from the runtime's `polyplug`).
+CARGO_NAME = "libpolyplug_capi.so"
 
 
 def _candidates():
@@ -244,9 +247,10 @@ def _candidates():
     for root in roots:
         for profile in ("release", "debug"):
             for sub in ("", "deps"):
-                path = root / profile / sub / LIBRARY_NAME
-                if path.is_file():
-                    found.append(path)
+                for name in (LIBRARY_NAME, CARGO_NAME):
+                    path = root / profile / sub / name
+                    if path.is_file():
+                        found.append(path)
     # The most recently built one: a stale copy must not win.
     yield from sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
 

@@ -3,9 +3,10 @@
 //!
 //! The library: cargo builds this crate's `cdylib` together with the `rlib`
 //! the tests link, into the directory of the test executables
-//! (`target/<profile>/deps/libpolyplug.so`), before any test runs. The
-//! programs link it with `-lpolyplug` and find it at run time through an
-//! rpath.
+//! (`target/<profile>/deps/libpolyplug_capi.so`), before any test runs.
+//! The programs link it as a C host does, with `-lpolyplug`, through a
+//! symbolic link `libpolyplug.so` to it in the tests' own directory, and
+//! find it at run time through an rpath to that directory.
 //!
 //! The compilers are `$CC` (default `cc`) and `$CXX` (default `c++`),
 //! GCC-like. `POLYPLUG_C_SANITIZE=address` or `thread` compiles the
@@ -25,23 +26,38 @@ pub(crate) fn capi_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The directory holding `libpolyplug.so`: that of the test executable.
+/// The directory holding `libpolyplug.so`: a symbolic link, made here, to
+/// the `libpolyplug_capi.so` cargo built next to the test executable.
 pub(crate) fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its executable");
-    let dir = exe
+    let built = exe
         .parent()
         .expect("the executable is in a directory")
-        .to_owned();
-    let lib = dir.join(format!(
+        .join(format!(
+            "{}polyplug_capi{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ));
+    assert!(
+        built.is_file(),
+        "{} is missing: cargo builds it with the tests of polyplug-capi",
+        built.display()
+    );
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("polyplug-capi-lib");
+    std::fs::create_dir_all(&dir).expect("the library directory can be made");
+    let name = format!(
         "{}polyplug{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
-    ));
-    assert!(
-        lib.is_file(),
-        "{} is missing: cargo builds it with the tests of polyplug-capi",
-        lib.display()
     );
+    // A fresh link renamed over the old one: tests running at once each
+    // see a complete link.
+    static LINKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = LINKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = dir.join(format!("{name}.{}.{n}", std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    std::os::unix::fs::symlink(&built, &temp).expect("the link can be made");
+    std::fs::rename(&temp, dir.join(&name)).expect("the link can be moved into place");
     dir
 }
 
