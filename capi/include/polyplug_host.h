@@ -270,6 +270,17 @@ typedef struct polyplug_listener polyplug_listener;
 #define POLYPLUG_NO_BUNDLE UINT64_MAX
 
 /**
+ * `polyplug_options.loaders`: add the WebAssembly loader (bundles with
+ * `loader = "wasm"`, run by the wasmi interpreter with the default
+ * budgets of polyplug-wasm and each bundle's `[limits]`).
+ *
+ * ```c
+ * polyplug_options options = {POLYPLUG_LOADER_WASM};
+ * ```
+ */
+#define POLYPLUG_LOADER_WASM 1
+
+/**
  * What a call of the C API did: `POLYPLUG_OK` or one `POLYPLUG_ERR_*`.
  *
  * ```c
@@ -502,6 +513,22 @@ typedef struct polyplug_contract_info {
    */
   uint32_t typed_count;
 } polyplug_contract_info;
+
+/**
+ * How `polyplug_runtime_new_with` makes a runtime. All zero is what
+ * `polyplug_runtime_new` makes: native bundles only.
+ *
+ * ```c
+ * polyplug_options options = {0};
+ * options.loaders = POLYPLUG_LOADER_WASM; // native and WebAssembly bundles
+ * ```
+ */
+typedef struct polyplug_options {
+  /**
+   * The loaders added to the native one: `POLYPLUG_LOADER_*` flags.
+   */
+  uint32_t loaders;
+} polyplug_options;
 
 /**
  * Counts of libraries a runtime opened and closed.
@@ -1671,6 +1698,31 @@ polyplug_status polyplug_contract_describe(struct polyplug_guard guard,
  * ```
  */
 polyplug_status polyplug_runtime_new(polyplug_runtime **out);
+
+/**
+ * Makes a runtime as `options` say (NULL: the defaults, as
+ * `polyplug_runtime_new`), and writes it to `*out`. With
+ * `POLYPLUG_LOADER_WASM` it loads WebAssembly bundles beside native ones;
+ * their typed functions are called with `polyplug_fn_call`.
+ *
+ * Ownership: as for `polyplug_runtime_new`.
+ *
+ * Errors: `POLYPLUG_ERR_NULL` (`out`), `POLYPLUG_ERR_UNSUPPORTED_LOADER`
+ * (a flag bit this library does not know), `POLYPLUG_ERR_IO`.
+ *
+ * # Safety
+ *
+ * `options` NULL or readable for one `polyplug_options`; `out` NULL or
+ * writable for one pointer (\[C4\]).
+ *
+ * ```c
+ * polyplug_options options = {POLYPLUG_LOADER_WASM};
+ * polyplug_runtime *runtime;
+ * if (polyplug_runtime_new_with(&options, &runtime) != POLYPLUG_OK) return 1;
+ * ```
+ */
+polyplug_status polyplug_runtime_new_with(const struct polyplug_options *options,
+                                          polyplug_runtime **out);
 
 /**
  * Destroys a runtime: unloads everything and closes every library nothing

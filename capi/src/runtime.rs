@@ -11,13 +11,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use engine::{BundleId, Runtime};
+use polyplug_wasm::{WasmConfig, WasmLoader};
 
 use crate::error::guarded;
 use crate::object::{
     Tag, Tagged, c_path, c_str, check_list, hand_out, live, put, put_list, put_optional, take_back,
 };
 use crate::status::{
-    Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_IO, POLYPLUG_ERR_UNKNOWN_BUNDLE, polyplug_status,
+    Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_IO, POLYPLUG_ERR_UNKNOWN_BUNDLE,
+    POLYPLUG_ERR_UNSUPPORTED_LOADER, polyplug_status,
 };
 
 /// A bundle id as the C API passes it: [`BundleId::to_raw`], the issuing
@@ -109,11 +111,82 @@ pub(crate) unsafe fn runtime<'a>(
 /// ```
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn polyplug_runtime_new(out: *mut *mut polyplug_runtime) -> polyplug_status {
+    // SAFETY: [C4] NULL options are the defaults; `out` as documented.
+    unsafe { polyplug_runtime_new_with(std::ptr::null(), out) }
+}
+
+/// `polyplug_options.loaders`: add the WebAssembly loader (bundles with
+/// `loader = "wasm"`, run by the wasmi interpreter with the default
+/// budgets of polyplug-wasm and each bundle's `[limits]`).
+///
+/// ```c
+/// polyplug_options options = {POLYPLUG_LOADER_WASM};
+/// ```
+pub const POLYPLUG_LOADER_WASM: u32 = 1;
+
+/// How `polyplug_runtime_new_with` makes a runtime. All zero is what
+/// `polyplug_runtime_new` makes: native bundles only.
+///
+/// ```c
+/// polyplug_options options = {0};
+/// options.loaders = POLYPLUG_LOADER_WASM; // native and WebAssembly bundles
+/// ```
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct polyplug_options {
+    /// The loaders added to the native one: `POLYPLUG_LOADER_*` flags.
+    pub loaders: u32,
+}
+
+/// Makes a runtime as `options` say (NULL: the defaults, as
+/// `polyplug_runtime_new`), and writes it to `*out`. With
+/// `POLYPLUG_LOADER_WASM` it loads WebAssembly bundles beside native ones;
+/// their typed functions are called with `polyplug_fn_call`.
+///
+/// Ownership: as for `polyplug_runtime_new`.
+///
+/// Errors: `POLYPLUG_ERR_NULL` (`out`), `POLYPLUG_ERR_UNSUPPORTED_LOADER`
+/// (a flag bit this library does not know), `POLYPLUG_ERR_IO`.
+///
+/// # Safety
+///
+/// `options` NULL or readable for one `polyplug_options`; `out` NULL or
+/// writable for one pointer (\[C4\]).
+///
+/// ```c
+/// polyplug_options options = {POLYPLUG_LOADER_WASM};
+/// polyplug_runtime *runtime;
+/// if (polyplug_runtime_new_with(&options, &runtime) != POLYPLUG_OK) return 1;
+/// ```
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn polyplug_runtime_new_with(
+    options: *const polyplug_options,
+    out: *mut *mut polyplug_runtime,
+) -> polyplug_status {
     guarded(|| {
         if out.is_null() {
             return Err(Failure::null("out"));
         }
-        let runtime = Runtime::new()
+        let options = if options.is_null() {
+            polyplug_options::default()
+        } else {
+            // SAFETY: [C4] non-NULL, readable for one polyplug_options by
+            // the caller's promise; unaligned is allowed.
+            unsafe { options.read_unaligned() }
+        };
+        let unknown = options.loaders & !POLYPLUG_LOADER_WASM;
+        if unknown != 0 {
+            return Err(Failure::new(
+                POLYPLUG_ERR_UNSUPPORTED_LOADER,
+                format!("options.loaders: unknown loader flag bits {unknown:#x}"),
+            ));
+        }
+        let mut builder = Runtime::builder();
+        if options.loaders & POLYPLUG_LOADER_WASM != 0 {
+            builder = builder.loader(WasmLoader::new(WasmConfig::default()));
+        }
+        let runtime = builder
+            .build()
             .map_err(|e| Failure::new(POLYPLUG_ERR_IO, format!("cannot make a runtime: {e}")))?;
         let object = hand_out(polyplug_runtime {
             tag: Tag::new(polyplug_runtime::TAG),

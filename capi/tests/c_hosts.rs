@@ -1,6 +1,7 @@
 //! C and C++ hosts against libpolyplug: seed scenario 3 (six dispatchers,
 //! 80 real reloads) from C with pthreads and from C++ with std::thread, a C
-//! host loading the Rust, C and C++ fixture plugins, and the example hosts.
+//! host loading the Rust, C and C++ fixture plugins, a C host loading a
+//! WebAssembly plugin, and the example hosts.
 #![cfg(not(any(loom, shuttle, miri)))]
 
 mod support;
@@ -84,4 +85,31 @@ fn the_example_cpp_host_runs() {
          v1 answers 100\n\
          v2 answers 200\n"
     );
+}
+
+/// Writes the `capi.calc` WebAssembly bundle (`tests/wasm/calc.wat`,
+/// compiled here) into the tests' directory and returns its path.
+fn calc_bundle() -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("polyplug-capi-wasm-{}", std::process::id()))
+        .join("calc");
+    std::fs::create_dir_all(&dir)?;
+    let text = std::fs::read_to_string(support::capi_dir().join("tests/wasm/calc.wat"))?;
+    std::fs::write(dir.join("module.wasm"), wat::parse_str(text)?)?;
+    let manifest = format!(
+        "[bundle]\nname = \"capi-calc\"\nversion = \"1.0.0\"\nloader = \"wasm\"\n\n\
+         [library]\n{} = \"module.wasm\"\n\n[[provides]]\nname = \"capi.calc\"\nversion = \"1.0.0\"\n",
+        std::env::consts::OS
+    );
+    std::fs::write(dir.join("manifest.toml"), manifest)?;
+    Ok(dir)
+}
+
+#[test]
+fn a_c_host_loads_a_wasm_plugin_calls_it_packed_and_gets_a_trap_as_an_error() {
+    let calc = calc_bundle().unwrap();
+    let exe = build("wasm-c", &[test_source("wasm.c")], false);
+    let out = run(&exe, &[&calc, &bundle("test-add")]);
+    assert!(out.ends_with("ok\n"), "{out}");
+    std::fs::remove_dir_all(calc.parent().unwrap()).unwrap();
 }
