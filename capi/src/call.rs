@@ -557,7 +557,7 @@ pub unsafe extern "C" fn polyplug_instance_destroy(
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(any(loom, shuttle, miri))))]
 mod tests {
     use std::ffi::CString;
 
