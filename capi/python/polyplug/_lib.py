@@ -37,6 +37,7 @@ STATUS = {
     22: "POLYPLUG_ERR_NO_FUNCTION",
     23: "POLYPLUG_ERR_SIGNATURE_MISMATCH",
     24: "POLYPLUG_ERR_STATELESS",
+    25: "POLYPLUG_ERR_NOT_NATIVE",
     30: "POLYPLUG_ERR_CALL",
     40: "POLYPLUG_ERR_BUNDLE",
     41: "POLYPLUG_ERR_LIBRARY",
@@ -57,8 +58,10 @@ STATUS = {
     56: "POLYPLUG_ERR_STORE_FULL",
     57: "POLYPLUG_ERR_READ_DIR",
     58: "POLYPLUG_ERR_HOST_CONTRACT",
+    59: "POLYPLUG_ERR_CODE",
     60: "POLYPLUG_ERR_DRAIN_TIMEOUT",
     61: "POLYPLUG_ERR_IO",
+    62: "POLYPLUG_ERR_FOREIGN_BUNDLE",
 }
 
 EVENT_KINDS = {
@@ -80,6 +83,7 @@ UNMAPPED = {0: "unknown", 1: "yes", 2: "no"}
 
 NO_BUNDLE = 2**64 - 1
 MAX_GUARDS = 16
+LOADER_WASM = 1
 
 # ---- types ---------------------------------------------------------------
 
@@ -88,6 +92,18 @@ class Version(Structure):
     """``PpVersion``."""
 
     _fields_ = [("major", c_uint32), ("minor", c_uint32), ("patch", c_uint32)]
+
+
+class Options(Structure):
+    """polyplug_options: the loaders a runtime adds to the native one."""
+
+    _fields_ = [("loaders", c_uint32)]
+
+
+class OwnedBuf(Structure):
+    """PpOwnedBuf: a string or buf result, freed with polyplug_buf_free."""
+
+    _fields_ = [("ptr", c_void_p), ("len", c_size_t)]
 
 
 class Guard(Structure):
@@ -177,6 +193,7 @@ FUNCTIONS = {
     "polyplug_last_error_code": (u32, []),
     "polyplug_last_error_message": (c_void_p, [POINTER(size)]),
     "polyplug_runtime_new": (u32, [POINTER(p)]),
+    "polyplug_runtime_new_with": (u32, [POINTER(Options), POINTER(p)]),
     "polyplug_runtime_destroy": (u32, [p]),
     "polyplug_load_bundle": (u32, [p, c_char_p, POINTER(u64)]),
     "polyplug_load_dir": (u32, [p, c_char_p, POINTER(u64), size, POINTER(size)]),
@@ -209,6 +226,8 @@ FUNCTIONS = {
     "polyplug_fn_new": (u32, [Guard, u64, c_char_p, c_char_p, POINTER(p)]),
     "polyplug_fn_get": (u32, [Guard, p, POINTER(VOID_FN)]),
     "polyplug_fn_destroy": (u32, [p]),
+    "polyplug_fn_call": (u32, [Guard, p, c_void_p, c_void_p]),
+    "polyplug_buf_free": (u32, [OwnedBuf]),
     "polyplug_call_native": (u32, [Guard, u64, c_char_p, c_void_p, c_void_p]),
     "polyplug_instance_new": (u32, [Guard, u64, POINTER(p)]),
     "polyplug_instance_call": (u32, [p, c_char_p, c_void_p, c_void_p]),

@@ -21,3 +21,8 @@ def test_constants_have_the_header_values():
     events = {int(v): name.removeprefix("POLYPLUG_EVENT_").lower() for name, v in defines.items() if name.startswith("POLYPLUG_EVENT_")}
     assert events == _lib.EVENT_KINDS
     assert int(defines["POLYPLUG_MAX_GUARDS"]) == _lib.MAX_GUARDS
+
+
+def test_loader_flags_have_the_header_values():
+    defines = dict(re.findall(r"#define (POLYPLUG_LOADER_\w+) (\d+)\n", HEADER))
+    assert defines == {"POLYPLUG_LOADER_WASM": str(_lib.LOADER_WASM)}
