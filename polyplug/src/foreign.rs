@@ -467,9 +467,10 @@ impl<'g> ErasedFn<'g> {
     /// let add = guard.find("test.add", Version::new(1, 0, 0))?.typed_erased("add", "u32(u32,u32)")?;
     /// #[repr(C)]
     /// struct Args { a: u32, b: u32 }
+    /// let args = Args { a: 2, b: 3 };
     /// let mut sum = 0u32;
     /// // SAFETY: [R6] u32(u32,u32): two u32 in, one u32 out; the guard is pinned.
-    /// unsafe { add.call_packed(std::ptr::null_mut(), (&raw const Args { a: 2, b: 3 }).cast(), (&raw mut sum).cast()) }?;
+    /// unsafe { add.call_packed(std::ptr::null_mut(), (&raw const args).cast(), (&raw mut sum).cast()) }?;
     /// assert_eq!(sum, 5);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
