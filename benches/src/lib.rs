@@ -19,6 +19,8 @@
 //!   the lifecycle bench compares the runtime's load and reload with.
 //! - [`registry`]: a runtime holding many host contracts, for find and
 //!   resolve at 10 to 10,000 contracts.
+//! - [`capi`]: the C API opened as a C host links it: its typed function
+//!   pointer against `dlsym`, and `polyplug_find` against `Guard::find`.
 //!
 //! # Running
 //!
@@ -42,5 +44,6 @@
 //! ```
 
 pub mod bare;
+pub mod capi;
 pub mod counter;
 pub mod registry;

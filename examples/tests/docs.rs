@@ -1,6 +1,7 @@
 //! The code in README.md and docs/c-cpp-plugins.md is the code the
-//! examples compile: every `rust`, `c`, `cpp` and `toml` block of those
-//! files appears, line for line, in one of the example sources.
+//! examples compile: every `rust`, `c`, `cpp`, `python` and `toml` block of
+//! those files appears, line for line, in one of the example sources (the
+//! example hosts of the C API included, which its own tests build and run).
 #![expect(
     clippy::unwrap_used,
     reason = "test support: an unreadable file fails the test"
@@ -9,12 +10,15 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 5] = [
+const SOURCES: [&str; 8] = [
     "c/counter.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
     "examples/host.rs",
     "bundles/v1/counter-c/manifest.toml",
+    "../capi/examples/host.c",
+    "../capi/examples/host.cpp",
+    "../capi/examples/host.py",
 ];
 
 /// The fenced blocks of `markdown` whose language is one of `languages`,
@@ -50,7 +54,7 @@ fn check(markdown_file: &str) {
         .iter()
         .map(|s| std::fs::read_to_string(root.join(s)).unwrap())
         .collect();
-    let quoted = blocks(&markdown, &["rust", "c", "cpp", "toml"]);
+    let quoted = blocks(&markdown, &["rust", "c", "cpp", "python", "toml"]);
     assert!(!quoted.is_empty(), "{markdown_file} quotes no code");
     for (line, block) in quoted {
         assert!(

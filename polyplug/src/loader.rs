@@ -34,7 +34,7 @@
 //!   dropped on the writer side once nothing can reach it (\[R2\]),
 //!   counted in [`Runtime::code_stats`](crate::Runtime::code_stats).
 //! - A typed call ([`crate::Typed::call`], [`crate::Binding`]) into an engine
-//!   function is one call of the entry's [`ContextFn`](polyplug_abi::ContextFn)
+//!   function is one call of the entry's [`ContextFn`]
 //!   with its context: the arguments are packed as a C struct, the
 //!   trampoline here unpacks them into [`Value`]s, catches panics, and
 //!   turns a [`Fault`] into a [`CallError`](crate::CallError). A native
@@ -1026,7 +1026,7 @@ impl Registrar<'_> {
     }
 
     /// A logger for the bundle: its messages become
-    /// [`Event::Log`](crate::Event::Log)s, from any thread, for as long as
+    /// [`Event::Log`]s, from any thread, for as long as
     /// the runtime lives.
     ///
     /// ```
@@ -1039,7 +1039,7 @@ impl Registrar<'_> {
     }
 }
 
-/// Emits a bundle's log messages as [`Event::Log`](crate::Event::Log).
+/// Emits a bundle's log messages as [`Event::Log`].
 /// Cheap to clone; `Send` and `Sync`; does nothing once the runtime is
 /// gone.
 ///

@@ -779,14 +779,44 @@ impl NativeFnRef<'_> {
         let args: *const A = args;
         let out: *mut O = out;
         // SAFETY: [P1] forwarded to the caller.
+        unsafe { self.call_raw(args.cast(), out.cast()) }
+    }
+
+    /// Calls the function with raw `args` and `out` pointers, passed to the
+    /// plugin as they are (null included): for hosts that are not written
+    /// in Rust.
+    ///
+    /// # Safety
+    ///
+    /// As for [`NativeFnRef::call`]: `args` and `out` are what the contract
+    /// documents for this function, or null where it allows null.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("c-add"))?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let add = guard.find("test.add", Version::new(1, 0, 0))?.native("add")?;
+    /// let mut out = 0u32;
+    /// // SAFETY: [P1] the C `add` checks for null and refuses it with a code.
+    /// let err = unsafe { add.call_raw(std::ptr::null(), (&raw mut out).cast()) }.unwrap_err();
+    /// assert_eq!(err.code, polyplug_abi::ERR_BAD_ARGUMENT);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub unsafe fn call_raw(&self, args: *const c_void, out: *mut c_void) -> Result<(), CallError> {
+        // SAFETY: [P1] forwarded to the caller.
         unsafe {
             invoke(
                 self.func,
                 self.table,
                 self.index,
                 std::ptr::null_mut(),
-                args.cast(),
-                out.cast(),
+                args,
+                out,
             )
         }
     }
@@ -925,6 +955,43 @@ impl Instance {
         args: &A,
         out: &mut O,
     ) -> Result<(), crate::InstanceError> {
+        let args: *const A = args;
+        let out: *mut O = out;
+        // SAFETY: forwarded to the caller.
+        unsafe { self.call_raw(function, args.cast(), out.cast()) }
+    }
+
+    /// Calls native function `function` on this instance with raw `args`
+    /// and `out` pointers, passed to the plugin as they are: for hosts that
+    /// are not written in Rust.
+    ///
+    /// # Safety
+    ///
+    /// As for [`NativeFnRef::call_raw`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use polyplug::{Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+    /// #[repr(C)]
+    /// struct AddArgs { a: u32, b: u32 }
+    ///
+    /// let reader = runtime.reader();
+    /// let mut instance = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+    /// let (args, mut out) = (AddArgs { a: 0, b: 0 }, 0u32);
+    /// // SAFETY: [P1] reload.test documents `bump` as reading an `AddArgs` and writing a `u32`.
+    /// unsafe { instance.call_raw("bump", (&raw const args).cast(), (&raw mut out).cast()) }?;
+    /// assert_eq!(out, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn call_raw(
+        &mut self,
+        function: &str,
+        args: *const c_void,
+        out: *mut c_void,
+    ) -> Result<(), crate::InstanceError> {
         let index = self
             .table
             .native_index(function)
@@ -934,12 +1001,9 @@ impl Instance {
                 function: function.to_owned(),
             })?;
         let func = self.table.native[index];
-        let args: *const A = args;
-        let out: *mut O = out;
         // SAFETY: forwarded to the caller; [R1] `self.library` keeps the
         // code loaded.
-        unsafe { invoke(func, &self.table, index, self.ptr, args.cast(), out.cast()) }
-            .map_err(Into::into)
+        unsafe { invoke(func, &self.table, index, self.ptr, args, out) }.map_err(Into::into)
     }
 }
 

@@ -189,7 +189,7 @@ pub struct BundleInfo {
 pub struct HostContract {
     /// Built as a plugin's registration would be, and checked by the same
     /// validation ([R4]).
-    plain: PlainInterface,
+    pub(crate) plain: PlainInterface,
 }
 
 impl HostContract {

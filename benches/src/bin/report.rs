@@ -7,15 +7,17 @@
 //! cargo run --release -p polyplug-benches --bin report -- [--callgrind]
 //! ```
 //!
-//! `--callgrind` also counts instructions per call of every counter arm
-//! with `valgrind --tool=callgrind`: the same arm is run for 0 and for
-//! `CALLGRIND_CALLS` calls, and the difference is divided by the calls.
-//! (`--count ARM N` is the mode callgrind runs: count to N through ARM.)
+//! `--callgrind` also counts instructions per call of every counter arm and
+//! every C API arm with `valgrind --tool=callgrind`: the same arm is run for
+//! 0 and for `CALLGRIND_CALLS` calls, and the difference is divided by the
+//! calls. (`--count ARM N` and `--count-capi ARM N` are the modes callgrind
+//! runs: count to N through ARM.)
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use polyplug_benches::capi::{CapiArm, CapiSetup, FINDS};
 use polyplug_benches::counter::{Arm, COUNT, Setup};
 
 /// Calls per callgrind run.
@@ -114,6 +116,43 @@ fn counter_rows(instructions: &dyn Fn(Arm) -> Option<f64>) -> Vec<Row> {
         .collect()
 }
 
+fn capi_rows(instructions: &dyn Fn(CapiArm) -> Option<f64>) -> Vec<Row> {
+    let per_op = |arm: CapiArm| {
+        let (group, n) = if arm.is_call() {
+            ("capi_call", COUNT)
+        } else {
+            ("capi_find", FINDS)
+        };
+        median(group, arm.id()).map(|ns| ns / f64::from(n))
+    };
+    let dlsym = per_op(CapiArm::Dlsym);
+    let find_rust = per_op(CapiArm::FindRust);
+    CapiArm::ALL
+        .into_iter()
+        .map(|arm| {
+            let value = per_op(arm);
+            let (group, baseline, base, target) = match arm {
+                CapiArm::Dlsym => ("capi_call", "dlsym", dlsym, Target::None),
+                CapiArm::Typed => ("capi_call", "dlsym", dlsym, Target::AtMost(1.05)),
+                CapiArm::FnGet | CapiArm::Pinned => ("capi_call", "dlsym", dlsym, Target::None),
+                CapiArm::FindRust | CapiArm::FindC => {
+                    ("capi_find", "find_rust", find_rust, Target::None)
+                }
+            };
+            Row {
+                group,
+                arm: arm.id().to_owned(),
+                value,
+                unit: if arm.is_call() { "ns/call" } else { "ns/op" },
+                baseline: baseline.to_owned(),
+                ratio: ratio(value, base),
+                target,
+                instructions: instructions(arm),
+            }
+        })
+        .collect()
+}
+
 fn registry_rows() -> Vec<Row> {
     let mut rows = Vec::new();
     for op in ["find", "resolve", "find_all", "revision"] {
@@ -194,20 +233,20 @@ fn scaling_rows() -> Vec<Row> {
     rows
 }
 
-/// Instructions per call of `arm`, from two callgrind runs.
-fn callgrind(arm: Arm) -> Option<f64> {
+/// Instructions per call of the arm `id` that `mode` (`--count` or
+/// `--count-capi`) runs, from two callgrind runs.
+fn callgrind(mode: &str, id: &str) -> Option<f64> {
     let exe = std::env::current_exe().ok()?;
     let total = |calls: u32| -> Option<f64> {
         let out = std::env::temp_dir().join(format!(
-            "polyplug-callgrind-{}-{}-{calls}.out",
+            "polyplug-callgrind-{}-{id}-{calls}.out",
             std::process::id(),
-            arm.id()
         ));
         let status = Command::new("valgrind")
             .arg("--tool=callgrind")
             .arg(format!("--callgrind-out-file={}", out.display()))
             .arg(&exe)
-            .args(["--count", arm.id(), &calls.to_string()])
+            .args([mode, id, &calls.to_string()])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status()
@@ -297,25 +336,32 @@ fn cpu() -> String {
         .unwrap_or_else(|| "unknown CPU".to_owned())
 }
 
-fn count_mode(args: &[String]) -> ExitCode {
-    let (Some(arm), Some(n)) = (
-        args.first().and_then(|a| Arm::from_id(a)),
+/// Counts to N through the arm named by `args` (`<arm> <calls>`): the mode
+/// callgrind runs. `run` finds the arm by id and runs it.
+fn count_mode(
+    args: &[String],
+    usage: &str,
+    run: impl FnOnce(&str, u32) -> Option<Result<u32, String>>,
+) -> ExitCode {
+    let (Some(id), Some(n)) = (
+        args.first(),
         args.get(1).and_then(|n| n.parse::<u32>().ok()),
     ) else {
-        eprintln!("usage: report --count <arm> <calls>");
+        eprintln!("usage: report {usage} <arm> <calls>");
         return ExitCode::FAILURE;
     };
-    match Setup::new()
-        .map_err(|e| e.to_string())
-        .and_then(|s| s.run(arm, n).map_err(|e| e.to_string()))
-    {
-        Ok(counted) if counted == n => ExitCode::SUCCESS,
-        Ok(counted) => {
-            eprintln!("{} counted {counted}, not {n}", arm.id());
+    match run(id, n) {
+        None => {
+            eprintln!("usage: report {usage} <arm> <calls>: no arm {id}");
             ExitCode::FAILURE
         }
-        Err(e) => {
-            eprintln!("{}: {e}", arm.id());
+        Some(Ok(counted)) if counted == n => ExitCode::SUCCESS,
+        Some(Ok(counted)) => {
+            eprintln!("{id} counted {counted}, not {n}");
+            ExitCode::FAILURE
+        }
+        Some(Err(e)) => {
+            eprintln!("{id}: {e}");
             ExitCode::FAILURE
         }
     }
@@ -323,12 +369,46 @@ fn count_mode(args: &[String]) -> ExitCode {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("--count") {
-        return count_mode(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some("--count") => {
+            return count_mode(&args[1..], "--count", |id, n| {
+                let arm = Arm::from_id(id)?;
+                Some(
+                    Setup::new()
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| s.run(arm, n).map_err(|e| e.to_string())),
+                )
+            });
+        }
+        Some("--count-capi") => {
+            return count_mode(&args[1..], "--count-capi", |id, n| {
+                let arm = CapiArm::ALL.into_iter().find(|arm| arm.id() == id)?;
+                Some(
+                    CapiSetup::new()
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| s.run(arm, n).map_err(|e| e.to_string())),
+                )
+            });
+        }
+        _ => {}
     }
     let with_callgrind = args.iter().any(|a| a == "--callgrind");
-    let instructions = |arm: Arm| if with_callgrind { callgrind(arm) } else { None };
+    let instructions = |arm: Arm| {
+        if with_callgrind {
+            callgrind("--count", arm.id())
+        } else {
+            None
+        }
+    };
+    let capi_instructions = |arm: CapiArm| {
+        if with_callgrind {
+            callgrind("--count-capi", arm.id())
+        } else {
+            None
+        }
+    };
     let mut rows = counter_rows(&instructions);
+    rows.extend(capi_rows(&capi_instructions));
     rows.extend(registry_rows());
     rows.extend(lifecycle_rows());
     rows.extend(scaling_rows());

@@ -1,0 +1,533 @@
+/*
+ * polyplug_host.hpp: a header-only C++17 wrapper over the C API of
+ * libpolyplug (polyplug_host.h).
+ *
+ * Written by hand; it adds no behaviour of its own:
+ * - RAII types own what the C API hands out: runtime, reader, guard,
+ *   binding (a polyplug_fn), instance, subscription, listener and host
+ *   contract. They are movable, not copyable, and release in their
+ *   destructor (a guard unpins, a reader is destroyed, ...).
+ * - A failed call throws polyplug::error, carrying the status, the
+ *   plugin's code where there is one, and the runtime's message.
+ * - Typed functions are asked for by their C++ type, from which the
+ *   signature string is built and checked once:
+ *       contract.fn<uint32_t(uint32_t)>("inc")(41)
+ *   uint8_t..uint64_t, int8_t..int64_t, float, double, and void as a return
+ *   type map to u8..u64, i8..i64, f32, f64, void. size_t and ptrdiff_t are
+ *   the same C++ types as uint64_t and int64_t on LP64 platforms, so a
+ *   function registered as usize or isize is reached through the C API
+ *   (polyplug_typed) with its own spelling.
+ *
+ * The rules of the C API hold as they are: a reader, its guards and
+ * bindings stay on the thread that made them; what a guard found (a
+ * contract, a typed function) is used while the guard lives; a runtime
+ * outlives its readers. Destructors do not throw: a destroy the C API
+ * refuses (a runtime with live readers) leaves the object alive, and the
+ * refusal is the last error of the thread.
+ */
+
+#ifndef POLYPLUG_HOST_HPP
+#define POLYPLUG_HOST_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "polyplug_host.h"
+
+namespace polyplug {
+
+/** A failed call of the C API: its status, the plugin's code, the message. */
+class error : public std::runtime_error {
+public:
+    error(polyplug_status status, uint32_t code, const std::string &message)
+        : std::runtime_error(message), status_(status), code_(code) {}
+    /** The POLYPLUG_ERR_* status. */
+    polyplug_status status() const noexcept { return status_; }
+    /** The plugin's own code (POLYPLUG_ERR_CALL, POLYPLUG_ERR_INIT_FAILED), else 0. */
+    uint32_t code() const noexcept { return code_; }
+    /** The status's name, such as "POLYPLUG_ERR_STALE_CONTRACT". */
+    const char *status_name() const noexcept { return polyplug_status_name(status_); }
+
+private:
+    polyplug_status status_;
+    uint32_t code_;
+};
+
+namespace detail {
+
+/** Throws the calling thread's last error unless `status` is POLYPLUG_OK. */
+inline void check(polyplug_status status) {
+    if (status != POLYPLUG_OK) {
+        size_t len = 0;
+        const char *message = polyplug_last_error_message(&len);
+        throw error(status, polyplug_last_error_code(), std::string(message, len));
+    }
+}
+
+/** The signature spelling of a C++ type: u32 for uint32_t. */
+template <class T>
+struct abi_name;
+#define POLYPLUG_ABI_NAME(type, name) \
+    template <>                       \
+    struct abi_name<type> {           \
+        static constexpr const char *value = name; \
+    }
+POLYPLUG_ABI_NAME(void, "void");
+POLYPLUG_ABI_NAME(uint8_t, "u8");
+POLYPLUG_ABI_NAME(uint16_t, "u16");
+POLYPLUG_ABI_NAME(uint32_t, "u32");
+POLYPLUG_ABI_NAME(uint64_t, "u64");
+POLYPLUG_ABI_NAME(int8_t, "i8");
+POLYPLUG_ABI_NAME(int16_t, "i16");
+POLYPLUG_ABI_NAME(int32_t, "i32");
+POLYPLUG_ABI_NAME(int64_t, "i64");
+POLYPLUG_ABI_NAME(float, "f32");
+POLYPLUG_ABI_NAME(double, "f64");
+#undef POLYPLUG_ABI_NAME
+
+template <class Sig>
+struct signature;
+
+/** The spelling of a function type: `u32(u32,u32)` for uint32_t(uint32_t, uint32_t). */
+template <class R, class... A>
+struct signature<R(A...)> {
+    using pointer = R (*)(A...);
+    static std::string spelling() {
+        std::string text = abi_name<R>::value;
+        text += '(';
+        const char *names[] = {abi_name<A>::value..., nullptr};
+        for (size_t i = 0; i < sizeof...(A); ++i) {
+            if (i > 0) text += ',';
+            text += names[i];
+        }
+        text += ')';
+        return text;
+    }
+};
+
+/** Owns a C object; calls Destroy on it once. Movable, not copyable. */
+template <class T, polyplug_status (*Destroy)(T *)>
+class owned {
+public:
+    owned() noexcept = default;
+    explicit owned(T *ptr) noexcept : ptr_(ptr) {}
+    owned(const owned &) = delete;
+    owned &operator=(const owned &) = delete;
+    owned(owned &&other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
+    owned &operator=(owned &&other) noexcept {
+        if (this != &other) {
+            reset();
+            ptr_ = std::exchange(other.ptr_, nullptr);
+        }
+        return *this;
+    }
+    ~owned() { reset(); }
+    T *get() const noexcept { return ptr_; }
+    T *release() noexcept { return std::exchange(ptr_, nullptr); }
+    void reset() noexcept {
+        if (ptr_ != nullptr) {
+            (void)Destroy(std::exchange(ptr_, nullptr));
+        }
+    }
+
+private:
+    T *ptr_ = nullptr;
+};
+
+}  // namespace detail
+
+/** A version: `polyplug::version(1, 0)`. */
+inline PpVersion version(uint32_t major, uint32_t minor = 0, uint32_t patch = 0) {
+    PpVersion v;
+    v.major = major;
+    v.minor = minor;
+    v.patch = patch;
+    return v;
+}
+
+/** The signature spelling of a C++ function type, as the C API wants it. */
+template <class Sig>
+std::string spelling() {
+    return detail::signature<Sig>::spelling();
+}
+
+/** A typed function found under a guard: a plain C function pointer,
+ * callable while that guard lives. */
+template <class Sig>
+class typed_fn;
+
+template <class R, class... A>
+class typed_fn<R(A...)> {
+public:
+    using pointer = R (*)(A...);
+    explicit typed_fn(pointer f) noexcept : f_(f) {}
+    /** A plain indirect call. */
+    R operator()(A... args) const { return f_(args...); }
+    /** The function pointer itself. */
+    pointer get() const noexcept { return f_; }
+
+private:
+    pointer f_;
+};
+
+class guard;
+
+/** A typed function checked once against its C++ type, fetched per guard:
+ * after a reload, the new version's function. Stays on its thread. */
+template <class Sig>
+class binding {
+public:
+    explicit binding(polyplug_fn *f) noexcept : f_(f) {}
+    /** The function as it serves under `g`. */
+    typed_fn<Sig> get(const guard &g) const;
+    polyplug_fn *raw() const noexcept { return f_.get(); }
+
+private:
+    detail::owned<polyplug_fn, polyplug_fn_destroy> f_;
+};
+
+/** An instance of a stateful contract. Any thread, one call at a time. */
+class instance {
+public:
+    explicit instance(polyplug_instance *i) noexcept : i_(i) {}
+    /** Calls native function `name` on this instance. */
+    template <class Args, class Out>
+    void call(const char *name, const Args &args, Out &out) {
+        detail::check(polyplug_instance_call(i_.get(), name, &args, &out));
+    }
+    /** The version that made it. */
+    PpVersion made_by() const {
+        PpVersion v;
+        detail::check(polyplug_instance_version(i_.get(), &v));
+        return v;
+    }
+    polyplug_instance *raw() const noexcept { return i_.get(); }
+
+private:
+    detail::owned<polyplug_instance, polyplug_instance_destroy> i_;
+};
+
+/** A contract found under a guard; valid while that guard lives. Its
+ * handle() may be kept and looked up again with guard::get. */
+class contract {
+public:
+    contract(const guard &g, polyplug_contract handle) noexcept : g_(&g), handle_(handle) {}
+    polyplug_contract handle() const noexcept { return handle_; }
+    /** Name, version, provider and function counts. */
+    polyplug_contract_info info() const;
+    std::string name() const {
+        polyplug_contract_info i = info();
+        return std::string(i.name, i.name_len);
+    }
+    PpVersion serving() const { return info().version; }
+    /** Typed function `name` as the C++ type Sig, checked once. */
+    template <class Sig>
+    typed_fn<Sig> fn(const char *name) const;
+    /** Typed function `name` bound as Sig, for binding::get per guard. */
+    template <class Sig>
+    binding<Sig> bind(const char *name) const;
+    /** Native function `name`: reads an Args, writes an Out (as the contract documents). */
+    template <class Args, class Out>
+    void call_native(const char *name, const Args &args, Out &out) const;
+    /** A new instance of this stateful contract. */
+    instance create_instance() const;
+
+private:
+    const guard *g_;
+    polyplug_contract handle_;
+};
+
+/** A pinned guard; unpinned when destroyed. Stays on its reader's thread. */
+class guard {
+public:
+    explicit guard(polyplug_guard g) noexcept : g_(g) {}
+    guard(const guard &) = delete;
+    guard &operator=(const guard &) = delete;
+    guard(guard &&other) noexcept : g_(other.g_) { other.g_.reader = nullptr; }
+    guard &operator=(guard &&) = delete;
+    ~guard() {
+        if (g_.reader != nullptr) (void)polyplug_unpin(g_);
+    }
+    /** The best loaded contract `name` satisfying `min`. */
+    contract find(const char *name, PpVersion min) const {
+        polyplug_contract handle = 0;
+        detail::check(polyplug_find(g_, name, min, &handle));
+        return contract(*this, handle);
+    }
+    /** Every loaded contract `name` satisfying `min`. */
+    std::vector<contract> find_all(const char *name, PpVersion min) const {
+        size_t count = 0;
+        detail::check(polyplug_find_all(g_, name, min, nullptr, 0, &count));
+        std::vector<polyplug_contract> handles(count);
+        detail::check(polyplug_find_all(g_, name, min, handles.data(), handles.size(), &count));
+        std::vector<contract> found;
+        for (size_t i = 0; i < count && i < handles.size(); ++i) found.emplace_back(*this, handles[i]);
+        return found;
+    }
+    /** The contract behind a kept handle (after a reload: the new version). */
+    contract get(polyplug_contract handle) const {
+        polyplug_contract_info info;
+        detail::check(polyplug_contract_describe(g_, handle, &info));
+        return contract(*this, handle);
+    }
+    uint64_t revision() const {
+        uint64_t r = 0;
+        detail::check(polyplug_guard_revision(g_, &r));
+        return r;
+    }
+    /** A quiescent point: what was found before must not be used after. */
+    void repin() { detail::check(polyplug_repin(g_)); }
+    const polyplug_guard &raw() const noexcept { return g_; }
+
+private:
+    polyplug_guard g_;
+};
+
+inline polyplug_contract_info contract::info() const {
+    polyplug_contract_info i;
+    detail::check(polyplug_contract_describe(g_->raw(), handle_, &i));
+    return i;
+}
+
+template <class Sig>
+typed_fn<Sig> contract::fn(const char *name) const {
+    PpVoidFn f = nullptr;
+    detail::check(polyplug_typed(g_->raw(), handle_, name, spelling<Sig>().c_str(), &f));
+    return typed_fn<Sig>(reinterpret_cast<typename detail::signature<Sig>::pointer>(f));
+}
+
+template <class Sig>
+binding<Sig> contract::bind(const char *name) const {
+    polyplug_fn *f = nullptr;
+    detail::check(polyplug_fn_new(g_->raw(), handle_, name, spelling<Sig>().c_str(), &f));
+    return binding<Sig>(f);
+}
+
+template <class Args, class Out>
+void contract::call_native(const char *name, const Args &args, Out &out) const {
+    detail::check(polyplug_call_native(g_->raw(), handle_, name, &args, &out));
+}
+
+inline instance contract::create_instance() const {
+    polyplug_instance *i = nullptr;
+    detail::check(polyplug_instance_new(g_->raw(), handle_, &i));
+    return instance(i);
+}
+
+template <class Sig>
+typed_fn<Sig> binding<Sig>::get(const guard &g) const {
+    PpVoidFn f = nullptr;
+    detail::check(polyplug_fn_get(g.raw(), f_.get(), &f));
+    return typed_fn<Sig>(reinterpret_cast<typename detail::signature<Sig>::pointer>(f));
+}
+
+class runtime;
+
+/** One thread's registration with a runtime: make it on the thread that
+ * reads, keep it, destroy it there, before the runtime. */
+class reader {
+public:
+    explicit reader(const runtime &rt);
+    /** Pins: no lock, no allocation. */
+    guard pin() const {
+        polyplug_guard g = POLYPLUG_GUARD_NONE;
+        detail::check(polyplug_pin(r_.get(), &g));
+        return guard(g);
+    }
+    polyplug_reader *raw() const noexcept { return r_.get(); }
+
+private:
+    detail::owned<polyplug_reader, polyplug_reader_destroy> r_;
+};
+
+/** One event, copied out of the C API. */
+struct event {
+    uint32_t kind = POLYPLUG_EVENT_NONE;
+    uint32_t level = 0;
+    uint32_t unmapped = 0;
+    uint64_t bundle = POLYPLUG_NO_BUNDLE;
+    PpVersion version = {0, 0, 0};
+    PpVersion from = {0, 0, 0};
+    std::string name, path, text;
+
+    static event from_c(const polyplug_event &e) {
+        event out;
+        out.kind = e.kind;
+        out.level = e.level;
+        out.unmapped = e.unmapped;
+        out.bundle = e.bundle;
+        out.version = e.version;
+        out.from = e.from;
+        out.name.assign(e.name, e.name_len);
+        out.path.assign(e.path, e.path_len);
+        out.text.assign(e.text, e.text_len);
+        return out;
+    }
+};
+
+/** A subscription to a runtime's events, polled. */
+class subscription {
+public:
+    explicit subscription(polyplug_subscription *s) noexcept : s_(s) {}
+    /** The next queued event, if any. */
+    std::optional<event> poll() {
+        polyplug_event e;
+        detail::check(polyplug_events_poll(s_.get(), &e));
+        if (e.kind == POLYPLUG_EVENT_NONE) return std::nullopt;
+        return event::from_c(e);
+    }
+    /** The next event, waiting up to `timeout`. */
+    std::optional<event> wait(std::chrono::milliseconds timeout) {
+        polyplug_event e;
+        detail::check(polyplug_events_wait(s_.get(), static_cast<uint64_t>(timeout.count()), &e));
+        if (e.kind == POLYPLUG_EVENT_NONE) return std::nullopt;
+        return event::from_c(e);
+    }
+
+private:
+    detail::owned<polyplug_subscription, polyplug_subscription_destroy> s_;
+};
+
+/** A contract implemented by the host, built then registered. */
+class host_contract {
+public:
+    host_contract(const char *name, PpVersion v) {
+        polyplug_host_contract *c = nullptr;
+        detail::check(polyplug_host_contract_new(name, v, &c));
+        c_ = decltype(c_)(c);
+    }
+    /** Adds a native function (PpNativeFn). */
+    host_contract &native(const char *name, PpNativeFn f) {
+        detail::check(polyplug_host_contract_native(c_.get(), name, f));
+        return *this;
+    }
+    /** Adds a typed function; its signature is spelled from its type. */
+    template <class R, class... A>
+    host_contract &typed(const char *name, R (*f)(A...)) {
+        detail::check(polyplug_host_contract_typed(c_.get(), name, spelling<R(A...)>().c_str(),
+                                                   reinterpret_cast<PpVoidFn>(f)));
+        return *this;
+    }
+    polyplug_host_contract *release() noexcept { return c_.release(); }
+
+private:
+    detail::owned<polyplug_host_contract, polyplug_host_contract_destroy> c_;
+};
+
+/** A loaded bundle, copied out of the C API. */
+struct bundle_info {
+    uint64_t id;
+    std::string name;
+    PpVersion version;
+    std::string dir;
+    std::vector<std::pair<std::string, PpVersion>> contracts, requires_;
+};
+
+/** The runtime. Any thread, concurrently. */
+class runtime {
+public:
+    runtime() {
+        polyplug_runtime *rt = nullptr;
+        detail::check(polyplug_runtime_new(&rt));
+        rt_ = decltype(rt_)(rt);
+    }
+    uint64_t load_bundle(const std::string &dir) const {
+        uint64_t id = 0;
+        detail::check(polyplug_load_bundle(rt_.get(), dir.c_str(), &id));
+        return id;
+    }
+    std::vector<uint64_t> load_dir(const std::string &dir) const {
+        std::vector<uint64_t> ids(64);
+        size_t count = 0;
+        detail::check(polyplug_load_dir(rt_.get(), dir.c_str(), ids.data(), ids.size(), &count));
+        ids.resize(count < ids.size() ? count : ids.size());
+        return ids;
+    }
+    /** Reloads from `from`, or from its own directory when empty. */
+    void reload_bundle(uint64_t id, const std::string &from = std::string()) const {
+        detail::check(polyplug_reload_bundle(rt_.get(), id, from.empty() ? nullptr : from.c_str()));
+    }
+    void unload_bundle(uint64_t id) const { detail::check(polyplug_unload_bundle(rt_.get(), id)); }
+    std::vector<uint64_t> unload_cascade(uint64_t id) const {
+        std::vector<uint64_t> ids(64);
+        size_t count = 0;
+        detail::check(polyplug_unload_cascade(rt_.get(), id, ids.data(), ids.size(), &count));
+        ids.resize(count < ids.size() ? count : ids.size());
+        return ids;
+    }
+    void drain(std::chrono::milliseconds timeout) const {
+        detail::check(polyplug_drain(rt_.get(), static_cast<uint64_t>(timeout.count())));
+    }
+    size_t reclaim() const {
+        size_t closed = 0;
+        detail::check(polyplug_reclaim(rt_.get(), &closed));
+        return closed;
+    }
+    uint64_t revision() const {
+        uint64_t r = 0;
+        detail::check(polyplug_revision(rt_.get(), &r));
+        return r;
+    }
+    polyplug_library_stats library_stats() const {
+        polyplug_library_stats s;
+        detail::check(polyplug_library_stats_get(rt_.get(), &s));
+        return s;
+    }
+    uint64_t bundle_id(const std::string &name) const {
+        uint64_t id = 0;
+        detail::check(polyplug_bundle_id(rt_.get(), name.c_str(), &id));
+        return id;
+    }
+    std::vector<bundle_info> bundles() const {
+        polyplug_bundle_list *list = nullptr;
+        detail::check(polyplug_bundles(rt_.get(), &list));
+        detail::owned<polyplug_bundle_list, polyplug_bundle_list_destroy> owner(list);
+        const polyplug_bundle_info *items = nullptr;
+        size_t count = 0;
+        detail::check(polyplug_bundle_list_items(list, &items, &count));
+        std::vector<bundle_info> out;
+        for (size_t i = 0; i < count; ++i) {
+            const polyplug_bundle_info &b = items[i];
+            bundle_info info{b.id, std::string(b.name, b.name_len), b.version,
+                             std::string(b.dir, b.dir_len), {}, {}};
+            for (size_t j = 0; j < b.contract_count; ++j)
+                info.contracts.emplace_back(std::string(b.contracts[j].name, b.contracts[j].name_len),
+                                            b.contracts[j].version);
+            for (size_t j = 0; j < b.require_count; ++j)
+                info.requires_.emplace_back(std::string(b.requires[j].name, b.requires[j].name_len),
+                                            b.requires[j].version);
+            out.push_back(std::move(info));
+        }
+        return out;
+    }
+    /** Publishes a host contract; it is consumed. */
+    polyplug_contract register_host_contract(host_contract &&contract) const {
+        polyplug_contract handle = 0;
+        detail::check(polyplug_register_host_contract(rt_.get(), contract.release(), &handle));
+        return handle;
+    }
+    subscription subscribe() const {
+        polyplug_subscription *s = nullptr;
+        detail::check(polyplug_subscribe(rt_.get(), &s));
+        return subscription(s);
+    }
+    polyplug_runtime *raw() const noexcept { return rt_.get(); }
+
+private:
+    detail::owned<polyplug_runtime, polyplug_runtime_destroy> rt_;
+};
+
+inline reader::reader(const runtime &rt) {
+    polyplug_reader *r = nullptr;
+    detail::check(polyplug_reader_new(rt.raw(), &r));
+    r_ = decltype(r_)(r);
+}
+
+}  // namespace polyplug
+
+#endif  /* POLYPLUG_HOST_HPP */

@@ -1,0 +1,115 @@
+//! C and C++ hosts against libpolyplug: seed scenario 3 (six dispatchers,
+//! 80 real reloads) from C with pthreads and from C++ with std::thread, a C
+//! host loading the Rust, C and C++ fixture plugins, a C host loading a
+//! WebAssembly plugin, and the example hosts.
+#![cfg(not(any(loom, shuttle, miri)))]
+
+mod support;
+
+use polyplug_fixtures::bundle;
+use support::{build, example, run, test_source};
+
+#[test]
+fn seed_scenario_3_from_a_c_host_with_pthreads() {
+    let exe = build("seed-c", &[test_source("seed.c")], false);
+    let out = run(&exe, &[&bundle("reload-v1"), &bundle("reload-v2")]);
+    assert!(out.ends_with("ok\n"), "{out}");
+}
+
+#[test]
+fn a_c_host_uses_rust_c_and_cpp_plugins() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("polyplug-capi-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    polyplug_fixtures::copy_bundle("test-add", &dir).unwrap();
+    polyplug_fixtures::copy_bundle("consumer", &dir).unwrap();
+    let exe = build("plugins-c", &[test_source("plugins.c")], false);
+    let bundles = [
+        "test-add",
+        "c-add",
+        "test-add-cpp",
+        "c-mul",
+        "host-user",
+        "reload-v1",
+        "reload-v2",
+    ]
+    .map(bundle);
+    let mut args: Vec<&std::path::Path> = bundles.iter().map(|p| p.as_path()).collect();
+    args.push(&dir);
+    let out = run(&exe, &args);
+    assert!(out.ends_with("ok\n"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn seed_scenario_3_from_a_cpp_host_with_std_thread() {
+    let exe = build("seed-cpp", &[test_source("seed.cpp")], true);
+    let out = run(&exe, &[&bundle("reload-v1"), &bundle("reload-v2")]);
+    assert!(out.ends_with("ok\n"), "{out}");
+    assert!(out.contains("POLYPLUG_ERR_SIGNATURE_MISMATCH: contract reload.test: typed function version is u32(), not u64(u64)"), "{out}");
+}
+
+#[test]
+fn the_example_c_host_runs() {
+    let exe = build("example-host-c", &[example("host.c")], false);
+    let out = run(&exe, &[&bundle("reload-v1"), &bundle("reload-v2")]);
+    assert_eq!(
+        out,
+        "v1 answers 100\n\
+         v2 answers 200\n\
+         reload from /no/such/bundle: POLYPLUG_ERR_BUNDLE\n\
+         still v2: 200\n\
+         event: reloaded reload-test 1.0 -> 2.0\n\
+         libraries opened 2, closed 2\n"
+    );
+}
+
+#[test]
+fn the_example_cpp_host_runs() {
+    let exe = build("example-host-cpp", &[example("host.cpp")], true);
+    let out = run(
+        &exe,
+        &[
+            &bundle("test-add"),
+            &bundle("reload-v1"),
+            &bundle("reload-v2"),
+        ],
+    );
+    assert_eq!(
+        out,
+        "inc(41) = 42\n\
+         add(2, 3) = 5\n\
+         native add = 42\n\
+         host twice(21) = 42\n\
+         POLYPLUG_ERR_SIGNATURE_MISMATCH: contract test.add: typed function inc is u32(u32), not u64(u64)\n\
+         v1 answers 100\n\
+         v2 answers 200\n"
+    );
+}
+
+/// Writes the `capi.calc` WebAssembly bundle (`tests/wasm/calc.wat`,
+/// compiled here) into the tests' directory and returns its path.
+fn calc_bundle() -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("polyplug-capi-wasm-{}", std::process::id()))
+        .join("calc");
+    std::fs::create_dir_all(&dir)?;
+    let text = std::fs::read_to_string(support::capi_dir().join("tests/wasm/calc.wat"))?;
+    std::fs::write(dir.join("module.wasm"), wat::parse_str(text)?)?;
+    let manifest = format!(
+        "[bundle]\nname = \"capi-calc\"\nversion = \"1.0.0\"\nloader = \"wasm\"\n\n\
+         [library]\n{} = \"module.wasm\"\n\n[[provides]]\nname = \"capi.calc\"\nversion = \"1.0.0\"\n",
+        std::env::consts::OS
+    );
+    std::fs::write(dir.join("manifest.toml"), manifest)?;
+    Ok(dir)
+}
+
+#[test]
+fn a_c_host_loads_a_wasm_plugin_calls_it_packed_and_gets_a_trap_as_an_error() {
+    let calc = calc_bundle().unwrap();
+    let exe = build("wasm-c", &[test_source("wasm.c")], false);
+    let out = run(&exe, &[&calc, &bundle("test-add")]);
+    assert!(out.ends_with("ok\n"), "{out}");
+    std::fs::remove_dir_all(calc.parent().unwrap()).unwrap();
+}
