@@ -90,3 +90,27 @@ twin!(
     Bug::EagerReclaim,
     "Causality violation"
 );
+
+/// Lent guards: a registration of the store's pool passes between threads
+/// through its lock, and crossbeam's `LocalHandle` with it. At bound 3 the
+/// model takes minutes, and with a third thread hours (see
+/// verification/README.md); bound 2 fits the CI budget.
+const LEND_BOUND: Option<usize> = Some(2);
+
+model!(epoch_lent_get_vs_replace, LEND_BOUND, |bug| {
+    sc::lent_get_vs_replace(bug, 1, true)
+});
+twin!(
+    twin_epoch_lent_get_vs_replace_shared_lend,
+    LEND_BOUND,
+    |bug| sc::lent_get_vs_replace(bug, 1, true),
+    Bug::SharedLend,
+    "Causality violation"
+);
+twin!(
+    twin_epoch_lent_get_vs_replace_lend_keeps_pin,
+    LEND_BOUND,
+    |bug| sc::lent_get_vs_replace(bug, 1, true),
+    Bug::LendKeepsPin,
+    "v1 is reclaimed once every lent guard has ended"
+);

@@ -159,3 +159,32 @@ twin!(
     Bug::EagerReclaim,
     "Causality violation"
 );
+
+// lent guards: registrations passed between threads through the store's pool
+model!(lent_get_vs_replace, ALL, |bug| sc::lent_get_vs_replace(
+    bug, 1, true
+));
+model!(lent_get_vs_replace_two_readers, THREE_THREADS, |bug| {
+    sc::lent_get_vs_replace(bug, 2, false)
+});
+twin!(
+    twin_lent_get_vs_replace_shared_lend,
+    ALL,
+    |bug| sc::lent_get_vs_replace(bug, 1, true),
+    Bug::SharedLend,
+    "Causality violation"
+);
+twin!(
+    twin_lent_get_vs_replace_lend_keeps_pin,
+    ALL,
+    |bug| sc::lent_get_vs_replace(bug, 1, true),
+    Bug::LendKeepsPin,
+    "v1 is reclaimed once every lent guard has ended"
+);
+twin!(
+    twin_lent_get_vs_replace_two_readers_shared_lend,
+    THREE_THREADS,
+    |bug| sc::lent_get_vs_replace(bug, 2, false),
+    Bug::SharedLend,
+    "Causality violation"
+);
