@@ -1,6 +1,6 @@
 //! Loom models of every pair of concurrent store operations, with the loom
 //! reclaimer (`--cfg loom`). Two-thread models run with no preemption bound,
-//! so they explore every interleaving; the three-thread model runs at 5
+//! so they explore every interleaving; the three-thread models run at 5
 //! preemptions (`LOOM_MAX_PREEMPTIONS` overrides both). Every model has
 //! planted-bug twins that must fail.
 //!
