@@ -210,6 +210,20 @@ pub struct Guard<'r, T, K = u64, C: Config = DefaultConfig> {
 }
 
 impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
+    /// A guard holding `pin`, made without a [`Reader`]: only the planted
+    /// `Bug::SharedLend` pins that way.
+    #[cfg(any(loom, shuttle))]
+    pub(crate) fn from_pin(
+        store: &'r Store<T, K, C>,
+        pin: <ActiveReclaimer as Reclaim>::Pin<'r>,
+    ) -> Self {
+        Self {
+            store,
+            pin,
+            not_send: PhantomData,
+        }
+    }
+
     /// Resolves `handle` to its value.
     ///
     /// # Errors

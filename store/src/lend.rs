@@ -17,6 +17,7 @@ use core::hash::Hash;
 
 use crate::config::Config;
 use crate::guard::{Guard, Reader};
+use crate::planted::Bug;
 use crate::reclaim::{ActiveReclaimer, Reclaim};
 use crate::store::Store;
 use crate::sync::{Mutex, lock};
@@ -80,15 +81,50 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// # drop(outer);
     /// ```
     pub fn with_lent_guard<R>(&self, f: impl FnOnce(&Guard<'_, T, K, C>) -> R) -> R {
+        #[cfg(any(loom, shuttle))]
+        if self.planted(Bug::SharedLend) {
+            return self.with_shared_registration(f);
+        }
         let taken = lock(&self.lent().idle).pop();
         let participant = match taken {
             Some(LentParticipant(participant)) => participant,
             None => self.reclaimer().participant(),
         };
         let reader = Reader::with_participant(self, participant);
-        let result = f(&reader.pin());
+        let guard = reader.pin();
+        let result = f(&guard);
+        if self.planted(Bug::LendKeepsPin) {
+            core::mem::forget(guard);
+        } else {
+            drop(guard);
+        }
         // A panic in `f` drops the registration instead: it is not reused.
         lock(&self.lent().idle).push(LentParticipant(reader.into_participant()));
         result
+    }
+
+    /// The planted `Bug::SharedLend`: pins the pool's first registration in
+    /// place, so every lent guard of the store pins the same registration,
+    /// on whichever thread, while other pins of it may be live.
+    #[cfg(any(loom, shuttle))]
+    fn with_shared_registration<R>(&self, f: impl FnOnce(&Guard<'_, T, K, C>) -> R) -> R {
+        let shared = {
+            let mut idle = lock(&self.lent().idle);
+            if idle.is_empty() {
+                idle.push(LentParticipant(self.reclaimer().participant()));
+            }
+            match idle.first() {
+                Some(LentParticipant(participant)) => core::ptr::from_ref(participant),
+                None => unreachable!("a registration was just pushed"),
+            }
+        };
+        // The planted bug breaks [S9] on purpose: once a store carries it,
+        // only this function touches the pool until the store drops, so the
+        // registration stays where it is and the pointer stays valid, but
+        // several threads may use it at once. Model builds only.
+        // SAFETY: none; see above. Production builds never execute this.
+        let participant = unsafe { &*shared };
+        let guard = Guard::from_pin(self, self.reclaimer().pin(participant));
+        f(&guard)
     }
 }

@@ -37,4 +37,14 @@ pub enum Bug {
     RepinUnderGuard,
     /// A re-pin of crossbeam-epoch's guard skips the SeqCst fence after it.
     RepinWithoutFence,
+    /// [`Store::with_lent_guard`](crate::Store::with_lent_guard) pins a
+    /// registration where it lies in the pool instead of taking it out, so
+    /// two threads can pin one registration at once: what a pool would do
+    /// that took a registration back before the pin made from it ended, or
+    /// that handed registrations out without its lock.
+    SharedLend,
+    /// [`Store::with_lent_guard`](crate::Store::with_lent_guard) forgets its
+    /// guard instead of dropping it, so the registration goes back to the
+    /// pool still pinned.
+    LendKeepsPin,
 }

@@ -402,3 +402,78 @@ fn a_lent_guard_protects_what_it_reads_and_holds_nothing_back_after() {
         "every value dropped once"
     );
 }
+
+#[test]
+fn lent_guards_under_outer_pins_on_many_threads_keep_what_they_read() {
+    // What a plugin's lookups do: each thread reads through lent guards
+    // while it holds a pin of its own reader (the host call's guard), and
+    // registrations pass between the threads through the pool.
+    let rounds: u32 = if cfg!(miri) { 3 } else { 300 };
+    let lookups: u32 = if cfg!(miri) { 2 } else { 4 };
+    let replaces: u32 = if cfg!(miri) { 6 } else { 64 };
+    let drops = Arc::new(Mutex::new(Vec::new()));
+    let destroyed = |id: u32| drops.lock().unwrap().iter().any(|d: &(u32, _)| d.0 == id);
+    let store: Store<Probe> = Store::new();
+    let h = store.insert(1, probe(1, &drops)).unwrap();
+    let writer = thread::current().id();
+    let written = AtomicBool::new(false);
+    thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                let reader = store.reader();
+                // At least `rounds` rounds, and on until the writer is done.
+                let mut round = 0;
+                while round < rounds || !written.load(Ordering::Relaxed) {
+                    round += 1;
+                    let outer = reader.pin();
+                    let held = outer.get(h).unwrap();
+                    let seen = held.id;
+                    for _ in 0..lookups {
+                        store.with_lent_guard(|guard| {
+                            let value = guard.get(h).unwrap();
+                            assert!(value.id >= seen, "{} read after {seen}", value.id);
+                            assert!(
+                                !destroyed(value.id),
+                                "v{} destroyed under a lent guard",
+                                value.id
+                            );
+                            let nested = store.with_lent_guard(|g| g.get(h).unwrap().id);
+                            assert!(nested >= value.id);
+                            assert!(
+                                !destroyed(value.id),
+                                "v{} destroyed under a lent guard",
+                                value.id
+                            );
+                        });
+                    }
+                    assert!(outer.get(h).unwrap().id >= seen);
+                    assert!(!destroyed(held.id), "v{seen} destroyed under the outer pin");
+                }
+            });
+        }
+        for id in 2..=replaces {
+            store.replace(h, probe(id, &drops)).unwrap();
+            store.reclaim();
+        }
+        written.store(true, Ordering::Relaxed);
+    });
+    store.reclaim();
+    assert!(
+        store.is_drained(store.drain_ticket()),
+        "no lent registration stays pinned once the readers are gone"
+    );
+    {
+        let drops = drops.lock().unwrap();
+        let mut ids: Vec<u32> = drops.iter().map(|d| d.0).collect();
+        ids.sort_unstable();
+        assert_eq!(
+            ids,
+            (1..replaces).collect::<Vec<_>>(),
+            "each replaced value dropped once"
+        );
+        assert!(
+            drops.iter().all(|d| d.1 == writer),
+            "destructors run on the writer's thread, never in a lent read"
+        );
+    }
+}

@@ -269,3 +269,45 @@ pub fn session_nested_pin_keeps_borrow(bug: Bug) {
     store.reclaim();
     assert_eq!(store.pending(), 0);
 }
+
+/// Reads through lent guards while the writer replaces and reclaims
+/// (\[S9\], \[S5\]): `readers` threads each read once through
+/// [`Store::with_lent_guard`], and the model's own thread, after a lent read
+/// of its own when `writer_reads`, replaces the value and reclaims. The
+/// threads start with an empty pool, so whether a registration passes from
+/// one thread to another, and which way, is decided by the schedule, through
+/// the pool's lock alone. Every read is v1 or v2, whole and alive; after the
+/// joins a lent read gives v2, and once reclaimed nothing is held back (no
+/// registration went back to the pool pinned) or leaked (loom's leak check
+/// of every payload).
+pub fn lent_get_vs_replace(bug: Bug, readers: usize, writer_reads: bool) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let lent_read = move |store: &ModelStore| {
+        store.with_lent_guard(|guard| {
+            let v = guard.get(h).unwrap().read();
+            assert!(v == 1 || v == 2, "read {v:#x} under a lent guard");
+        });
+    };
+    let threads: Vec<_> = (0..readers)
+        .map(|_| {
+            let s = Arc::clone(&store);
+            thread::spawn(move || lent_read(&s))
+        })
+        .collect();
+    if writer_reads {
+        lent_read(&store);
+    }
+    store.replace(h, Payload::new(2)).unwrap();
+    store.reclaim();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(store.with_lent_guard(|g| g.get(h).unwrap().read()), 2);
+    store.reclaim();
+    assert_eq!(
+        store.pending(),
+        0,
+        "v1 is reclaimed once every lent guard has ended"
+    );
+}

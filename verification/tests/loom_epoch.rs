@@ -1,6 +1,7 @@
 //! The two-thread loom models again, with the real crossbeam-epoch
-//! collector under loom (`--cfg loom --cfg crossbeam_loom`). Every model has
-//! a planted-bug twin that must fail.
+//! collector under loom (`--cfg loom --cfg crossbeam_loom`), and the
+//! lent-guard model with three threads as well. Every model has a
+//! planted-bug twin that must fail.
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom --cfg crossbeam_loom" cargo test --release -p polyplug-verification --test loom_epoch -- --nocapture
@@ -88,5 +89,44 @@ twin!(
     SESSION_BOUND,
     sc::session_nested_pin_keeps_borrow,
     Bug::EagerReclaim,
+    "Causality violation"
+);
+
+/// Lent guards: a registration of the store's pool passes between threads
+/// through its lock, and crossbeam's `LocalHandle` with it. Two threads run
+/// at bound 2; at bound 3 the model takes six minutes (see
+/// verification/README.md).
+const LEND_BOUND: Option<usize> = Some(2);
+/// Two lent readers and the writer: at bound 2 this takes 40 minutes, so
+/// it runs at 1, and the two-thread model above goes deeper.
+const LEND_THREE_THREADS_BOUND: Option<usize> = Some(1);
+
+model!(epoch_lent_get_vs_replace, LEND_BOUND, |bug| {
+    sc::lent_get_vs_replace(bug, 1, true)
+});
+twin!(
+    twin_epoch_lent_get_vs_replace_shared_lend,
+    LEND_BOUND,
+    |bug| sc::lent_get_vs_replace(bug, 1, true),
+    Bug::SharedLend,
+    "Causality violation"
+);
+twin!(
+    twin_epoch_lent_get_vs_replace_lend_keeps_pin,
+    LEND_BOUND,
+    |bug| sc::lent_get_vs_replace(bug, 1, true),
+    Bug::LendKeepsPin,
+    "v1 is reclaimed once every lent guard has ended"
+);
+model!(
+    epoch_lent_get_vs_replace_two_readers,
+    LEND_THREE_THREADS_BOUND,
+    |bug| sc::lent_get_vs_replace(bug, 2, false)
+);
+twin!(
+    twin_epoch_lent_get_vs_replace_two_readers_shared_lend,
+    LEND_THREE_THREADS_BOUND,
+    |bug| sc::lent_get_vs_replace(bug, 2, false),
+    Bug::SharedLend,
     "Causality violation"
 );

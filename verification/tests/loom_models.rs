@@ -1,6 +1,6 @@
 //! Loom models of every pair of concurrent store operations, with the loom
 //! reclaimer (`--cfg loom`). Two-thread models run with no preemption bound,
-//! so they explore every interleaving; the three-thread model runs at 5
+//! so they explore every interleaving; the three-thread models run at 5
 //! preemptions (`LOOM_MAX_PREEMPTIONS` overrides both). Every model has
 //! planted-bug twins that must fail.
 //!
@@ -157,5 +157,34 @@ twin!(
     ALL,
     sc::session_quiescent_points,
     Bug::EagerReclaim,
+    "Causality violation"
+);
+
+// lent guards: registrations passed between threads through the store's pool
+model!(lent_get_vs_replace, ALL, |bug| sc::lent_get_vs_replace(
+    bug, 1, true
+));
+model!(lent_get_vs_replace_two_readers, THREE_THREADS, |bug| {
+    sc::lent_get_vs_replace(bug, 2, false)
+});
+twin!(
+    twin_lent_get_vs_replace_shared_lend,
+    ALL,
+    |bug| sc::lent_get_vs_replace(bug, 1, true),
+    Bug::SharedLend,
+    "Causality violation"
+);
+twin!(
+    twin_lent_get_vs_replace_lend_keeps_pin,
+    ALL,
+    |bug| sc::lent_get_vs_replace(bug, 1, true),
+    Bug::LendKeepsPin,
+    "v1 is reclaimed once every lent guard has ended"
+);
+twin!(
+    twin_lent_get_vs_replace_two_readers_shared_lend,
+    THREE_THREADS,
+    |bug| sc::lent_get_vs_replace(bug, 2, false),
+    Bug::SharedLend,
     "Causality violation"
 );

@@ -33,7 +33,7 @@
 use std::sync::atomic::{AtomicBool as StdAtomicBool, AtomicUsize as StdAtomicUsize};
 
 use polyplug_store::sync::{Arc, Mutex, thread};
-use polyplug_store::{Bug, DefaultConfig, GetError, Handle, Store};
+use polyplug_store::{Bug, DefaultConfig, GetError, Guard, Handle, Store};
 
 /// Iterations per scheduler for the models: `SHUTTLE_ITERATIONS`, default
 /// 10,000.
@@ -149,7 +149,7 @@ const A_REPLACES: u64 = 24;
 const A_READS: usize = 12;
 
 fn model_get_vs_replace(bug: Bug, iteration: usize) {
-    get_vs_replace(bug, iteration, false);
+    get_vs_replace(bug, iteration, Pinning::Reader);
 }
 
 /// (a) with every reader pinning per read through a [`Session`]: nested
@@ -158,45 +158,102 @@ fn model_get_vs_replace(bug: Bug, iteration: usize) {
 ///
 /// [`Session`]: polyplug_store::Session
 fn model_session_get_vs_replace(bug: Bug, iteration: usize) {
-    get_vs_replace(bug, iteration, true);
+    get_vs_replace(bug, iteration, Pinning::Session);
+}
+
+/// (a) with every read through [`Store::with_lent_guard`], as plugin
+/// lookups read (\[S9\]): registrations pass between the readers through
+/// the store's pool, a second lent guard is taken while the first holds its
+/// value, and half the readers read under an outer pin of their own reader,
+/// as a lookup runs under the guard of the host call that reached it.
+fn model_lent_get_vs_replace(bug: Bug, iteration: usize) {
+    get_vs_replace(bug, iteration, Pinning::Lent);
+}
+
+/// How the readers of (a) pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pinning {
+    /// `Reader::pin` per read.
+    Reader,
+    /// `Session::pin` per read, with a nested one while the value is held.
+    Session,
+    /// `Store::with_lent_guard` per read, with a nested one while the value
+    /// is held.
+    Lent,
+}
+
+/// Reads `h` under `guard`, holds the value across `pause` (a scheduling
+/// point, with whatever nested pin the caller takes there), and checks it
+/// is whole, alive, ever written and not older than `last`.
+#[expect(
+    clippy::expect_used,
+    reason = "a failed store operation fails the model"
+)]
+fn hold(
+    guard: &Guard<'_, Words>,
+    h: Handle,
+    last: &mut u64,
+    iteration: usize,
+    pause: impl FnOnce(),
+) {
+    let value = guard.get(h).expect("a replaced handle stays live");
+    let destroyed = std::sync::Arc::clone(&value.destroyed);
+    let first = value.words[0];
+    pause();
+    assert!(
+        !destroyed.load(std::sync::atomic::Ordering::Relaxed),
+        "value {first} destroyed while a guard holds it (iteration {iteration})"
+    );
+    assert_eq!(value.words, [first; 4], "torn value");
+    assert!(first <= A_REPLACES, "{first} was never written");
+    assert!(first >= *last, "read {first} after {last}");
+    *last = first;
 }
 
 #[expect(
     clippy::expect_used,
     reason = "a failed store operation or a dead thread fails the model"
 )]
-fn get_vs_replace(bug: Bug, iteration: usize, sessions: bool) {
+fn get_vs_replace(bug: Bug, iteration: usize, pinning: Pinning) {
     let store: Arc<Store<Words>> = Arc::new(Store::with_planted_bug(bug));
     let h = store.insert(1, Words::new(0)).expect("insert");
     let readers: Vec<_> = (0..READERS)
-        .map(|_| {
+        .map(|r| {
             let store = Arc::clone(&store);
             thread::spawn(move || {
                 let reader = store.reader();
-                let session = sessions.then(|| reader.session());
                 let mut last = 0;
-                for _ in 0..A_READS {
-                    let guard = match &session {
-                        Some(session) => session.pin(),
-                        None => reader.pin(),
-                    };
-                    let value = guard.get(h).expect("a replaced handle stays live");
-                    let destroyed = std::sync::Arc::clone(&value.destroyed);
-                    let first = value.words[0];
-                    // A quiescent point under a live guard must not end it.
-                    let nested = session.as_ref().map(|session| session.pin());
+                match pinning {
                     // Hold the value across a scheduling point, as a caller
                     // does while it calls through a table.
-                    thread::yield_now();
-                    drop(nested);
-                    assert!(
-                        !destroyed.load(std::sync::atomic::Ordering::Relaxed),
-                        "value {first} destroyed while a guard holds it (iteration {iteration})"
-                    );
-                    assert_eq!(value.words, [first; 4], "torn value");
-                    assert!(first <= A_REPLACES, "{first} was never written");
-                    assert!(first >= last, "read {first} after {last}");
-                    last = first;
+                    Pinning::Reader => {
+                        for _ in 0..A_READS {
+                            hold(&reader.pin(), h, &mut last, iteration, thread::yield_now);
+                        }
+                    }
+                    // A quiescent point under a live guard must not end it.
+                    Pinning::Session => {
+                        let session = reader.session();
+                        for _ in 0..A_READS {
+                            hold(&session.pin(), h, &mut last, iteration, || {
+                                let nested = session.pin();
+                                thread::yield_now();
+                                drop(nested);
+                            });
+                        }
+                    }
+                    // A lent guard lives while another one is lent.
+                    Pinning::Lent => {
+                        for _ in 0..A_READS {
+                            let outer = (r % 2 == 1).then(|| reader.pin());
+                            store.with_lent_guard(|guard| {
+                                hold(guard, h, &mut last, iteration, || {
+                                    store.with_lent_guard(|_nested| thread::yield_now());
+                                });
+                            });
+                            drop(outer);
+                        }
+                    }
                 }
             })
         })
@@ -238,6 +295,24 @@ twin!(
     model_session_get_vs_replace,
     Bug::EagerReclaim,
     "destroyed while a guard holds it"
+);
+
+model!(
+    lent_get_vs_replace_pct,
+    lent_get_vs_replace_random,
+    model_lent_get_vs_replace
+);
+twin!(
+    lent_get_vs_replace_twin_eager_reclaim,
+    model_lent_get_vs_replace,
+    Bug::EagerReclaim,
+    "destroyed while a guard holds it"
+);
+twin!(
+    lent_get_vs_replace_twin_lend_keeps_pin,
+    model_lent_get_vs_replace,
+    Bug::LendKeepsPin,
+    "every replaced value reclaimed"
 );
 
 // ---------------------------------------------------------------------------

@@ -21,9 +21,7 @@
 //! It can starve (readers that never all leave at once), which is fine for
 //! bounded models and is why production uses crossbeam-epoch.
 
-use core::cell::Cell;
-
-use crate::sync::{AtomicUsize, Mutex, Ordering, fence, lock};
+use crate::sync::{AtomicUsize, Mutex, Ordering, UnsafeCell, fence, lock};
 
 use super::{Deferred, Reclaim};
 
@@ -44,18 +42,45 @@ unsafe impl Send for ModelReclaimer {}
 // queue, see `Send` above).
 unsafe impl Sync for ModelReclaimer {}
 
-/// A thread's registration: how many of its pins are live. Thread-local
-/// state, so a plain `Cell` (participants are never shared).
+/// A thread's registration: how many of its pins are live.
 #[derive(Default)]
 pub(crate) struct ModelParticipant {
-    depth: Cell<usize>,
+    depth: Depth,
+}
+
+/// A participant's pin count: unsynchronized state, like crossbeam's
+/// `Local` counters, kept in a loom-checked cell. A participant may move
+/// between threads (the writer's, under the writer lock; a lent one, through
+/// the store's pool), and loom then checks that each use of it happens
+/// before the next (\[S9\]): a registration used by two threads at once is a
+/// reported causality violation, not an access loom cannot see.
+struct Depth(UnsafeCell<usize>);
+
+impl Default for Depth {
+    fn default() -> Self {
+        Self(UnsafeCell::new(0))
+    }
+}
+
+impl Depth {
+    fn get(&self) -> usize {
+        // SAFETY: [S9] a participant is used by one thread at a time, and
+        // loom checks this read against the last write.
+        self.0.with(|p| unsafe { *p })
+    }
+
+    fn set(&self, depth: usize) {
+        // SAFETY: [S9] as in `get`; loom checks this write against every
+        // earlier access.
+        self.0.with_mut(|p| unsafe { *p = depth });
+    }
 }
 
 /// A pin. The participant's outermost pin holds one count in `active`;
 /// nested pins only count in the participant.
 pub(crate) struct ModelPin<'p> {
     active: &'p AtomicUsize,
-    depth: &'p Cell<usize>,
+    depth: &'p Depth,
 }
 
 impl ModelPin<'_> {
