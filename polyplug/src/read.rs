@@ -794,6 +794,7 @@ impl NativeFnRef<'_> {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("c-add"))?;
@@ -972,6 +973,7 @@ impl Instance {
     /// # Example
     ///
     /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
     /// # use polyplug::{Runtime, Version};
     /// # let runtime = Runtime::new()?;
     /// # runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
