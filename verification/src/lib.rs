@@ -32,7 +32,7 @@
 //! | file | runs under | what |
 //! |---|---|---|
 //! | `tests/loom_models.rs` | `--cfg loom` | every pair of concurrent operations, exhaustively, with the loom reclaimer |
-//! | `tests/loom_epoch.rs` | `--cfg loom --cfg crossbeam_loom` | the 2-thread models again, with the real crossbeam-epoch |
+//! | `tests/loom_epoch.rs` | `--cfg loom --cfg crossbeam_loom` | the 2-thread models again, and lent guards with 3, with the real crossbeam-epoch |
 //! | `tests/shuttle_models.rs` | `--cfg shuttle` | 4–8 threads, dozens of operations, randomized and PCT schedules |
 //! | `tests/lifecycle_proptest.rs` | no cfg | a state machine of handle lifecycles against [`reference`](mod@reference) |
 //! | `tests/handle_proptest.rs` | no cfg | handle packing round trips at production widths |

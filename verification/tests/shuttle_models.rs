@@ -11,6 +11,7 @@
 //! |---|---|---|---|
 //! | (a) get vs replace | 1 writer, 5 readers | a read is a whole value ever written, not older than one already seen, and alive until the guard drops | `EagerReclaim` |
 //! | (a') (a) through sessions | 1 writer, 5 readers | as (a), with a nested pin (a quiescent point) under each live guard; everything reclaimed at the end | `EagerReclaim` |
+//! | (a'') (a) through lent guards | 1 writer, 5 readers | as (a), with a second lent guard under each live one, half the readers under an outer pin of their own; everything reclaimed at the end | `EagerReclaim`, `LendKeepsPin` |
 //! | (b) generation reuse | 1 writer, 5 readers | an old handle never resolves to a newer value, nor at all once removed | `NoGenerationCheck`, `NoGenerationBump` |
 //! | (c) find vs insert-then-remove | 1 writer, 5 readers | `find` is never `None` while a value is always live under the key | `NoFindRetry`, `UnindexAfterEmpty` |
 //! | (d) revision | 1 writer, 5 readers | a reader that sees revision `r` sees commit `r`'s value | `RevisionBeforePublish` |
@@ -28,6 +29,11 @@
 //! its readers hold each value across a yield, and the value's destructor
 //! raises a flag the reader checks, so the twin fails without reading freed
 //! memory.
+//!
+//! Why (a'') has no `SharedLend` twin: two threads pinning one registration
+//! at once is a missing happens-before edge, which a sequentially
+//! consistent checker cannot see; under it the nested pins keep every value
+//! alive. The loom models carry that twin.
 #![cfg(shuttle)]
 
 use std::sync::atomic::{AtomicBool as StdAtomicBool, AtomicUsize as StdAtomicUsize};
