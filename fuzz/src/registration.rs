@@ -86,9 +86,24 @@ pub enum Sig {
     Text(Text),
 }
 
-/// The 12 value types of the signature grammar.
+/// The 12 number types of the signature grammar.
 pub const VALUE_TYPES: [&str; 12] = [
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize", "f32", "f64",
+];
+
+/// What may stand as an argument besides the numbers: borrowed views.
+pub const VIEW_TYPES: [&str; 2] = ["str", "bytes"];
+
+/// What may stand as a result besides `void` and the numbers: owned
+/// buffers the host frees.
+pub const OWNED_TYPES: [&str; 2] = ["string", "buf"];
+
+/// Every type name of the grammar, in the order [`Sig::Built`] indexes
+/// them; an index past them is `void`. Each name is misplaced half the
+/// time (a view as a result, an owned buffer or `void` as an argument).
+const ALL_TYPES: [&str; 16] = [
+    "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize", "f32", "f64", "str",
+    "bytes", "string", "buf",
 ];
 
 impl Sig {
@@ -96,9 +111,9 @@ impl Sig {
     pub fn bytes(&self) -> Vec<u8> {
         match self {
             Sig::Built { ret, args, spaces } => {
-                let name = |i: u8| VALUE_TYPES.get(usize::from(i)).copied().unwrap_or("void");
-                let args: Vec<&str> = args.iter().map(|&a| name(a % 14)).collect();
-                let plain = format!("{}({})", name(ret % 13), args.join(","));
+                let name = |i: u8| ALL_TYPES.get(usize::from(i)).copied().unwrap_or("void");
+                let args: Vec<&str> = args.iter().map(|&a| name(a % 18)).collect();
+                let plain = format!("{}({})", name(ret % 17), args.join(","));
                 let mut spelled = String::new();
                 for (i, c) in plain.chars().enumerate() {
                     if let Some(&s) = spaces.get(i) {
@@ -332,7 +347,8 @@ fn function_faults(faults: &mut Vec<String>, list: &str, i: usize, names: &[&[u8
 }
 
 /// The whitespace-free form of `spelling` when it is `ret(arg,...)` with a
-/// return type of `void` or a value type and value-type arguments.
+/// return type of `void`, a number or an owned buffer, and arguments that
+/// are numbers or views.
 ///
 /// ```
 /// use polyplug_fuzz::registration::signature_grammar;
@@ -341,26 +357,29 @@ fn function_faults(faults: &mut Vec<String>, list: &str, i: usize, names: &[&[u8
 /// assert_eq!(signature_grammar("void()").as_deref(), Some("void()"));
 /// assert_eq!(signature_grammar("u32(void)"), None);
 /// assert_eq!(signature_grammar("u32(u32,)"), None);
+/// assert_eq!(signature_grammar("string(str, bytes)").as_deref(), Some("string(str,bytes)"));
+/// assert_eq!(signature_grammar("str(u32)"), None);
+/// assert_eq!(signature_grammar("u32(buf)"), None);
 /// ```
 pub fn signature_grammar(spelling: &str) -> Option<String> {
     let compact: String = spelling.chars().filter(|c| !c.is_whitespace()).collect();
-    let value_type = |rest: &str| -> Option<usize> {
-        VALUE_TYPES
+    // The longest type name `rest` starts with, from `names`.
+    let longest = |rest: &str, names: &[&str]| -> Option<usize> {
+        names
             .iter()
             .filter(|t| rest.starts_with(**t))
             .map(|t| t.len())
             .max()
     };
+    let arg = |rest: &str| longest(rest, &VALUE_TYPES).max(longest(rest, &VIEW_TYPES));
     let mut rest = compact.as_str();
-    let ret = if rest.starts_with("void") {
-        4
-    } else {
-        value_type(rest)?
-    };
+    let ret = longest(rest, &["void"])
+        .max(longest(rest, &VALUE_TYPES))
+        .max(longest(rest, &OWNED_TYPES))?;
     rest = rest.get(ret..)?.strip_prefix('(')?;
     if rest != ")" {
         loop {
-            rest = rest.get(value_type(rest)?..)?;
+            rest = rest.get(arg(rest)?..)?;
             match rest.strip_prefix(',') {
                 Some(more) => rest = more,
                 None => break,

@@ -68,8 +68,8 @@ fn check_message(bytes: &[u8]) {
         return;
     }
     assert_eq!(message.truncated_from(), Some(bytes.len()));
-    let kept = (MAX - 3..=MAX)
-        .any(|len| String::from_utf8_lossy(&bytes[..len]) == message.as_str());
+    let kept =
+        (MAX - 3..=MAX).any(|len| String::from_utf8_lossy(&bytes[..len]) == message.as_str());
     assert!(kept, "the kept text is no prefix cut near the limit");
     let note = format!("… (truncated from {} bytes)", bytes.len());
     assert!(shown.ends_with(&note), "no note of the cut");
