@@ -19,6 +19,8 @@
 //!   the lifecycle bench compares the runtime's load and reload with.
 //! - [`registry`]: a runtime holding many host contracts, for find and
 //!   resolve at 10 to 10,000 contracts.
+//! - [`wasm`]: the wasm loader against wasmi used directly on the same
+//!   module: a typed call, load and reload, two calling threads.
 //!
 //! # Running
 //!
@@ -43,3 +45,4 @@
 pub mod bare;
 pub mod counter;
 pub mod registry;
+pub mod wasm;
