@@ -24,6 +24,7 @@
 //! | [`registration`] | a `PlainInterface` to `validate` | accepted exactly when an independent oracle of the documented limits accepts; a refusal names a faulty field |
 //! | [`signature`] | signature spellings to `validate` and `Signature::matches` | a spelling matches exactly the type whose spelling it is, and every such spelling registers |
 //! | [`store_ops`] | a script of store operations to `Store` and the reference model | every result identical; reclamation and drop destroy each value exactly once |
+//! | [`wasm_module`] | bytes as a wasm module (and arguments) to the wasm loader in a scratch runtime, every typed export called | no panic; a refused module leaves nothing; calls answer or fail with a trap, budget or internal code naming the function; nothing alive after unload |
 //!
 //! # Example
 //!
@@ -38,3 +39,4 @@ pub mod registration;
 pub mod signature;
 pub mod store_ops;
 pub mod syntax;
+pub mod wasm_module;
