@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use polyplug_benches::wasm::{
-    CALLS, Direct, Shared, bundle, compile_and_instantiate, count, module_bytes, runtime,
+    CALLS, Direct, Shared, bundle, cached_runtime, compile_and_instantiate, count, module_bytes,
+    runtime,
 };
 
 const DRAIN: Duration = Duration::from_secs(10);
@@ -66,6 +67,35 @@ fn wasm_lifecycle(c: &mut Criterion) {
         b.iter(|| {
             runtime.reload_bundle(id, None).unwrap();
             runtime.drain(DRAIN).unwrap();
+        });
+    });
+    runtime.unload_bundle(id).unwrap();
+    runtime.drain(DRAIN).unwrap();
+    // The same two with the loader's module cache: compiling is skipped,
+    // instantiating, the start function, polyplug_init and registering
+    // are not.
+    let cached = cached_runtime().unwrap();
+    let id = cached.bundle_id("wasm-add").unwrap();
+    cached.unload_bundle(id).unwrap();
+    cached.drain(DRAIN).unwrap();
+    group.bench_function("load_cached", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let id = cached.load_bundle(&dir).unwrap();
+                total += start.elapsed();
+                cached.unload_bundle(id).unwrap();
+                cached.drain(DRAIN).unwrap();
+            }
+            total
+        });
+    });
+    let id = cached.load_bundle(&dir).unwrap();
+    group.bench_function("reload_cached", |b| {
+        b.iter(|| {
+            cached.reload_bundle(id, None).unwrap();
+            cached.drain(DRAIN).unwrap();
         });
     });
     group.finish();

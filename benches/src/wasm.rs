@@ -6,6 +6,7 @@
 //! | `wasm_call/polyplug` | `inc` counted 10,000 times through a resolved `Typed` | `wasm_call/wasmi` |
 //! | `wasm_call/wasmi` | the same export through wasmi's `TypedFunc::call`, fuel metering on as in the loader | floor |
 //! | `wasm_lifecycle/load`, `reload` | `load_bundle` (unload not timed), `reload_bundle` + drain | `wasm_lifecycle/wasmi` |
+//! | `wasm_lifecycle/load_cached`, `reload_cached` | the same with the loader's module cache: the module is not compiled again | `wasm_lifecycle/wasmi` |
 //! | `wasm_lifecycle/wasmi` | wasmi `Module::new` + instantiate + `polyplug_init` of the same bytes | floor |
 //! | `wasm_scaling/polyplug/N` | N threads each calling `inc` through polyplug | `wasm_scaling/polyplug/1` |
 //! | `wasm_scaling/wasmi/N` | N threads each calling `inc` through `TypedFunc` in its own store, one engine | `wasm_scaling/wasmi/1` |
@@ -247,6 +248,25 @@ impl Shared {
 pub fn runtime() -> Result<Runtime, Box<dyn std::error::Error>> {
     let runtime = Runtime::builder()
         .loader(WasmLoader::new(WasmConfig::default()))
+        .build()?;
+    runtime.load_bundle(bundle())?;
+    Ok(runtime)
+}
+
+/// [`runtime`] with the loader's module cache (`WasmLoader::module_cache`).
+///
+/// # Errors
+///
+/// The runtime or the load failed.
+///
+/// ```
+/// let runtime = polyplug_benches::wasm::cached_runtime()?;
+/// assert_eq!(runtime.bundles().len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn cached_runtime() -> Result<Runtime, Box<dyn std::error::Error>> {
+    let runtime = Runtime::builder()
+        .loader(WasmLoader::new(WasmConfig::default()).module_cache(4))
         .build()?;
     runtime.load_bundle(bundle())?;
     Ok(runtime)

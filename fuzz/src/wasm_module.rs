@@ -266,9 +266,32 @@ fn call(
     }
 }
 
+/// The stack each input runs on. wasmi's instruction handlers continue
+/// into one another by sibling calls; in an instrumented build
+/// (AddressSanitizer, as cargo-fuzz builds) those stay real calls, one
+/// native frame per executed instruction, so a guest that loops until its
+/// fuel runs out needs a deep stack. Only the pages touched are used.
+const STACK_BYTES: usize = 1 << 30;
+
 /// Loads `input.module` in a scratch runtime, calls what it declares, and
-/// checks the properties above.
+/// checks the properties above, on a thread with a [`STACK_BYTES`] stack.
+/// A failed property panics here, as it did there.
 pub fn check(input: &WasmInput) -> Outcome {
+    let joined = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("wasm_module".to_owned())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(s, || check_here(input))
+            .map(std::thread::ScopedJoinHandle::join)
+    });
+    match joined {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => panic!("spawning the checking thread: {e}"),
+    }
+}
+
+fn check_here(input: &WasmInput) -> Outcome {
     let dir = scratch();
     let loader = WasmLoader::new(WasmConfig::default().defaults(BUDGET).ceiling(BUDGET));
     let stats = loader.stats_handle();

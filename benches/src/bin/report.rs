@@ -217,6 +217,8 @@ fn wasm_rows() -> Vec<Row> {
         ("wasmi", Target::None),
         ("load", Target::AtMost(1.2)),
         ("reload", Target::AtMost(1.2)),
+        ("load_cached", Target::AtMost(1.2)),
+        ("reload_cached", Target::AtMost(1.2)),
     ] {
         let value = median("wasm_lifecycle", arm);
         rows.push(Row {

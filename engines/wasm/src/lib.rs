@@ -79,6 +79,8 @@ mod backend;
 #[cfg(not(any(loom, shuttle)))]
 mod budget;
 #[cfg(not(any(loom, shuttle)))]
+mod cache;
+#[cfg(not(any(loom, shuttle)))]
 mod guest;
 #[cfg(not(any(loom, shuttle)))]
 mod loader;

@@ -331,3 +331,41 @@ fn a_c_plugin_built_by_clang_for_wasm32_loads_and_answers() {
     drain(&runtime);
     assert_eq!(stats.get().modules_alive(), 0);
 }
+
+/// With the module cache, reloads back to a build compile nothing new,
+/// yet every load still gets its own wasm instances: state never crosses
+/// from one load to the next.
+#[test]
+fn the_module_cache_reuses_compiled_code_but_not_state() {
+    let loader = WasmLoader::new(WasmConfig::default()).module_cache(2);
+    let stats = loader.stats_handle();
+    let runtime = Runtime::builder().loader(loader).build().unwrap();
+    let id = runtime.load_bundle(bundle("wasm-reload-v1")).unwrap();
+    let reader = runtime.reader();
+    let bump_new_instance = || {
+        let mut instance = reader
+            .pin()
+            .find("reload.test", V1)
+            .unwrap()
+            .create_instance()
+            .unwrap();
+        let mut bump = instance.typed::<extern "C" fn() -> u32>("bump").unwrap();
+        (bump.call().unwrap(), bump.call().unwrap())
+    };
+    assert_eq!(bump_new_instance(), (1, 2));
+    let handle = reader.pin().find("reload.test", V1).unwrap().handle();
+    for (from, answer) in [
+        ("wasm-reload-v2", 200),
+        ("wasm-reload-v1", 100),
+        ("wasm-reload-v1", 100),
+        ("wasm-reload-v2", 200),
+    ] {
+        runtime.reload_bundle(id, Some(&bundle(from))).unwrap();
+        assert_eq!(version_of(&runtime, handle), answer, "{from}");
+        assert_eq!(bump_new_instance(), (1, 2), "{from}: a fresh state");
+    }
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!((s.modules_alive(), s.instances_alive()), (0, 0), "{s:?}");
+}
