@@ -36,7 +36,7 @@
 //! | `counter-cpp` | C++ (`abi/include/polyplug.h`) | `counter-cpp-v1` | `counter-cpp-v2` |
 //! | `counter-wasm` | Rust built for wasm32 (the same `counter.rs` as `counter-rust`) | `counter-wasm-v1` | `counter-wasm-v2` |
 //!
-//! [`PLUGINS`] are the three native ones, which [`polyplug::Runtime::new`]
+//! [`PLUGINS`] are the three native ones, which `polyplug::Runtime::new`
 //! loads; [`WASM_PLUGIN`] needs a runtime with the wasm loader
 //! (`polyplug_wasm::WasmLoader`), and has the typed functions and
 //! instances of `demo.counter` but no native functions.
