@@ -41,6 +41,8 @@ LOOPS="${TSAN_LOOPS:-3}"
 if ! rustup component list --toolchain nightly --installed | grep -q '^rust-src'; then
     rustup component add --toolchain nightly rust-src
 fi
+# The nightly build of the fixtures builds their wasm32 plugins too.
+wasm_target nightly
 
 # Builds the given tests with sanitizer $1 (thread or address) into
 # $BASE/<tsan|asan> and fills the array `exes` with their executables.

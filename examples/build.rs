@@ -7,6 +7,11 @@
 //!   flags, wrappers and target settings removed from the environment (the
 //!   outer build may run under `--cfg loom`, clippy or coverage; the
 //!   plugins must not).
+//! - Rust for WebAssembly: one `cargo build --release --target
+//!   wasm32-unknown-unknown` of the separate workspace `wasm-plugins/`,
+//!   whose members compile the same `plugins/counter-common/counter.rs`
+//!   (the target must be installed: `rustup target add
+//!   wasm32-unknown-unknown`).
 //! - C and C++: `c/counter.c` and `cpp/counter.cpp`, each compiled twice
 //!   (`-DCOUNTER_VERSION=1` and `=2`) with the compiler that the `cc` crate
 //!   finds for the target.
@@ -17,7 +22,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use polyplug_build_support::{
-    build_rust_workspace, copy, create_dir, library_file, rerun_if_changed, shared_object, var,
+    build_rust_workspace, build_wasm_workspace, copy, create_dir, library_file, rerun_if_changed,
+    shared_object, var,
 };
 
 /// How a plugin's library is built.
@@ -29,6 +35,8 @@ enum Source {
     C(&'static str),
     /// A C++ source, compiled once per version.
     Cpp(&'static str),
+    /// Members `counter-wasm-v1` and `-v2` of `wasm-plugins/`.
+    Wasm,
 }
 
 /// The example plugins: bundle name, library stem (the version is
@@ -37,6 +45,7 @@ const PLUGINS: &[(&str, &str, Source)] = &[
     ("counter-rust", "counter_rust", Source::Rust),
     ("counter-c", "counter_c", Source::C("c/counter.c")),
     ("counter-cpp", "counter_cpp", Source::Cpp("cpp/counter.cpp")),
+    ("counter-wasm", "counter_wasm", Source::Wasm),
 ];
 
 /// The versions every plugin is built in.
@@ -57,7 +66,7 @@ fn run() -> Result<(), String> {
         .to_path_buf();
     let out_dir = PathBuf::from(var("OUT_DIR")?);
     let target_os = var("CARGO_CFG_TARGET_OS")?;
-    rerun_if_changed(&root, &examples, &["c", "cpp", "bundles"])?;
+    rerun_if_changed(&root, &examples, &["c", "cpp", "bundles", "wasm-plugins"])?;
 
     let include = root.join("abi").join("include");
     if !include.join("polyplug.h").is_file() {
@@ -71,6 +80,11 @@ fn run() -> Result<(), String> {
         &out_dir,
         "cargo build of examples/plugins",
     )?;
+    let wasm_modules = build_wasm_workspace(
+        &examples.join("wasm-plugins").join("Cargo.toml"),
+        &out_dir,
+        "cargo build of examples/wasm-plugins",
+    )?;
     let c_libs = out_dir.join("c-libs");
     create_dir(&c_libs)?;
     let bundles = out_dir.join("bundles");
@@ -80,9 +94,13 @@ fn run() -> Result<(), String> {
     }
     for &(bundle, stem, source) in PLUGINS {
         for version in VERSIONS {
-            let file = library_file(&format!("{stem}_v{version}"), &target_os);
+            let file = match source {
+                Source::Wasm => format!("{stem}_v{version}.wasm"),
+                _ => library_file(&format!("{stem}_v{version}"), &target_os),
+            };
             let built = match source {
                 Source::Rust => rust_libs.join(&file),
+                Source::Wasm => wasm_modules.join(&file),
                 Source::C(path) | Source::Cpp(path) => {
                     let output = c_libs.join(&file);
                     let cpp = matches!(source, Source::Cpp(_));

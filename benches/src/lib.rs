@@ -21,6 +21,8 @@
 //!   resolve at 10 to 10,000 contracts.
 //! - [`capi`]: the C API opened as a C host links it: its typed function
 //!   pointer against `dlsym`, and `polyplug_find` against `Guard::find`.
+//! - [`wasm`]: the wasm loader against wasmi used directly on the same
+//!   module: a typed call, load and reload, two calling threads.
 //!
 //! # Running
 //!
@@ -47,3 +49,4 @@ pub mod bare;
 pub mod capi;
 pub mod counter;
 pub mod registry;
+pub mod wasm;

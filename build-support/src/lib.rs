@@ -143,6 +143,125 @@ pub fn build_rust_workspace(
     Ok(lib_dir)
 }
 
+/// The target that WebAssembly plugins are built for.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Builds the separate cargo workspace of `manifest` in release for
+/// [`WASM_TARGET`], into `out_dir/wasm-target`, with a plain environment
+/// ([`plain_environment`]); returns the directory holding the `.wasm`
+/// modules. `what` names the build in errors.
+///
+/// # Errors
+///
+/// The target's standard library is not installed (the message says
+/// `rustup target add wasm32-unknown-unknown`), or the build failed, with
+/// cargo's output.
+///
+/// ```no_run
+/// # fn main() -> Result<(), String> {
+/// let out_dir = std::path::PathBuf::from(polyplug_build_support::var("OUT_DIR")?);
+/// let modules = polyplug_build_support::build_wasm_workspace(
+///     std::path::Path::new("wasm-plugins/Cargo.toml"),
+///     &out_dir,
+///     "cargo build of fixtures/wasm-plugins",
+/// )?;
+/// # let _ = modules;
+/// # Ok(())
+/// # }
+/// ```
+pub fn build_wasm_workspace(
+    manifest: &Path,
+    out_dir: &Path,
+    what: &str,
+) -> Result<PathBuf, String> {
+    check_wasm_target(what)?;
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = out_dir.join("wasm-target");
+    let mut command = Command::new(cargo);
+    command
+        .arg("build")
+        .arg("--release")
+        .arg("--target")
+        .arg(WASM_TARGET)
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(&target_dir);
+    plain_environment(&mut command);
+    run_command(&mut command, what)?;
+    Ok(target_dir.join(WASM_TARGET).join("release"))
+}
+
+/// Fails with the command that fixes it when the toolchain that runs this
+/// build has no standard library for [`WASM_TARGET`].
+fn check_wasm_target(what: &str) -> Result<(), String> {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| {
+            format!(
+                "{what}: could not run {} --print sysroot: {e}",
+                rustc.display()
+            )
+        })?;
+    let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let lib = Path::new(&sysroot)
+        .join("lib")
+        .join("rustlib")
+        .join(WASM_TARGET)
+        .join("lib");
+    if output.status.success() && lib.is_dir() {
+        return Ok(());
+    }
+    let toolchain = env::var("RUSTUP_TOOLCHAIN")
+        .map(|t| format!(" --toolchain {t}"))
+        .unwrap_or_default();
+    Err(format!(
+        "{what}: the Rust standard library for {WASM_TARGET} is not installed ({} is missing); install it with:\n    rustup target add{toolchain} {WASM_TARGET}",
+        lib.display()
+    ))
+}
+
+/// Compiles one C source into the WebAssembly module `output` with clang
+/// (`$CLANG`, else `clang`) and wasm-ld: `--target=wasm32-unknown-unknown
+/// -O2 -nostdlib -Wl,--no-entry`, warnings as errors. The module has no
+/// libc; it exports what its source marks `export_name`.
+///
+/// # Errors
+///
+/// No clang, or a failed compile or link with its output; the message
+/// names the Debian packages (`clang lld`) when clang cannot start.
+///
+/// ```no_run
+/// use std::path::Path;
+///
+/// polyplug_build_support::wasm_module_from_c(Path::new("c/wasm_mul.c"), Path::new("wasm_c_mul.wasm"))?;
+/// # Ok::<(), String>(())
+/// ```
+pub fn wasm_module_from_c(source: &Path, output: &Path) -> Result<(), String> {
+    let clang = env::var_os("CLANG").unwrap_or_else(|| "clang".into());
+    let mut command = Command::new(&clang);
+    command
+        .arg("--target=wasm32-unknown-unknown")
+        .arg("-O2")
+        .arg("-nostdlib")
+        .arg("-std=c11")
+        .arg("-Wall")
+        .arg("-Wextra")
+        .arg("-Werror")
+        .arg("-Wl,--no-entry")
+        .arg("-o")
+        .arg(output)
+        .arg(source);
+    let what = format!("compiling {} to wasm32", source.display());
+    run_command(&mut command, &what).map_err(|error| {
+        format!(
+            "{error}\nclang and wasm-ld build the C WebAssembly plugins (Debian: apt-get install clang lld)"
+        )
+    })
+}
+
 /// Removes what the outer build would leak into a nested cargo: flags,
 /// wrappers (clippy, sanitizers, coverage), profile and target overrides,
 /// and the variables cargo sets for this build script. Keeps the toolchain

@@ -1,12 +1,15 @@
-//! `polyplug demo`: the example plugins in Rust, C and C++, hot-reloaded
-//! again and again while dispatcher threads call them.
+//! `polyplug demo`: the example plugins in Rust, C, C++ and Rust built for
+//! WebAssembly, hot-reloaded again and again while dispatcher threads call
+//! them.
 //!
 //! Each dispatcher pins a guard per round and, for every plugin, calls the
-//! typed `version()` and `step(x)` and the native `step`, all through one
-//! contract table. Within one guard the table cannot change, so the three
-//! answers must agree: `step(x) == x + version()` from both paths. Any
+//! typed `version()` and `step(x)` and, for the native plugins, the native
+//! `step`, all through one contract table (a wasm module exports no native
+//! functions). Within one guard the table cannot change, so the answers
+//! must agree: `step(x) == x + version()` from every path. Any
 //! disagreement, failed call, stale handle or failed reload is an error;
-//! so is a library left open at the end. The command exits 1 on any error.
+//! so is a library left open, or a wasm module or instance left alive, at
+//! the end. The command exits 1 on any error.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -14,7 +17,9 @@ use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use polyplug::{BundleId, ContractHandle, ContractRef, Guard, Provider, Runtime};
-use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, PLUGINS, Plugin, StepArgs};
+use polyplug_examples::{
+    Build, CONTRACT, CONTRACT_VERSION, Language, PLUGINS, Plugin, StepArgs, WASM_PLUGIN,
+};
 
 use crate::error::CliError;
 use crate::report::{self, Latencies, Progress, Table};
@@ -32,6 +37,9 @@ pub(crate) struct DemoArgs {
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
 }
+
+/// The example plugins the demo runs: the native ones, then the wasm one.
+const ALL: [Plugin; 4] = [PLUGINS[0], PLUGINS[1], PLUGINS[2], WASM_PLUGIN];
 
 /// Dispatcher rounds between two flushes of a thread's counts.
 const ROUNDS_PER_FLUSH: u32 = 256;
@@ -64,7 +72,7 @@ struct Loaded {
 /// What every thread shares.
 #[derive(Debug, Default)]
 struct Shared {
-    tallies: [Tally; 3],
+    tallies: [Tally; ALL.len()],
     /// Relaxed: only ends the dispatchers' loops; publishes no data.
     stop: AtomicBool,
     latencies: Mutex<Latencies>,
@@ -113,13 +121,13 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         (None, None) => Some(10.0),
     };
     let limit = seconds.map(Duration::from_secs_f64);
-    let runtime = Runtime::new().map_err(CliError::Runtime)?;
-    let mut loaded = Vec::with_capacity(PLUGINS.len());
-    for plugin in PLUGINS {
+    let (runtime, wasm) = crate::scratch::runtime()?;
+    let mut loaded = Vec::with_capacity(ALL.len());
+    for plugin in ALL {
         let id = runtime.load_bundle(plugin.dir(Build::V1))?;
         let handle = handle_of(&runtime, plugin.name)?;
         println!(
-            "loaded {:<12} {:<4} {}",
+            "loaded {:<12} {:<9} {}",
             plugin.name,
             plugin.language.to_string(),
             plugin.dir(Build::V1).display()
@@ -138,11 +146,14 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         (None, None) => String::new(),
     };
     println!(
-        "{threads} dispatcher threads call {CONTRACT} in all three; reloading v1 <-> v2 for {until}\n"
+        "{threads} dispatcher threads call {CONTRACT} in all four; reloading v1 <-> v2 for {until}\n"
     );
 
     let shared = Shared::default();
-    let handles: Vec<ContractHandle> = loaded.iter().map(|l| l.handle).collect();
+    let handles: Vec<(ContractHandle, bool)> = loaded
+        .iter()
+        .map(|l| (l.handle, l.plugin.language != Language::RustWasm))
+        .collect();
     let started = Instant::now();
     let mut reload_time = Duration::ZERO;
     std::thread::scope(|s| {
@@ -182,8 +193,8 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
             if done_by_time || done_by_count {
                 break;
             }
-            let target = &mut loaded[round % PLUGINS.len()];
-            let tally = &shared.tallies[round % PLUGINS.len()];
+            let target = &mut loaded[round % ALL.len()];
+            let tally = &shared.tallies[round % ALL.len()];
             round += 1;
             let next = target.serving.other();
             let begin = Instant::now();
@@ -249,6 +260,15 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
             stats.opened, stats.closed
         ));
     }
+    let modules = wasm.get();
+    if modules.modules_alive() != 0 || modules.instances_alive() != 0 {
+        errors += 1;
+        shared.note_error(format!(
+            "{} wasm modules and {} wasm instances alive after unloading everything",
+            modules.modules_alive(),
+            modules.instances_alive()
+        ));
+    }
 
     let mut table = Table::new(&[
         "plugin",
@@ -296,9 +316,18 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
     );
     println!("reload latency  {}", latencies.summary());
     println!("libraries       {}", report::libraries(&stats));
+    println!(
+        "wasm            {} modules compiled, {} dropped; {} instances made, {} dropped",
+        report::count(modules.modules_compiled),
+        report::count(modules.modules_dropped),
+        report::count(modules.instances_made),
+        report::count(modules.instances_dropped)
+    );
     println!("errors          {errors}");
     if errors == 0 {
-        println!("\nok: every call saw one whole version, every retired library was closed");
+        println!(
+            "\nok: every call saw one whole version, every retired library was closed, every wasm module dropped"
+        );
         Ok(())
     } else {
         let first = shared
@@ -342,21 +371,21 @@ fn progress_line(shared: &Shared, calls: u64, window: Duration, started: Instant
 
 /// One dispatcher: until `stop`, pins a guard per round and checks every
 /// plugin once in it.
-fn dispatch(runtime: &Runtime, handles: &[ContractHandle], shared: &Shared, thread: usize) {
+fn dispatch(runtime: &Runtime, handles: &[(ContractHandle, bool)], shared: &Shared, thread: usize) {
     let reader = runtime.reader();
-    let mut calls = [0u64; 3];
-    let mut errors = [0u64; 3];
-    let mut seen = [0u32; 3];
+    let mut calls = [0u64; ALL.len()];
+    let mut errors = [0u64; ALL.len()];
+    let mut seen = [0u32; ALL.len()];
     // Start each thread elsewhere; keep x small, so x + 2 never overflows.
     let mut x = u32::try_from(thread % 1000).unwrap_or(0) * 1000;
     // Relaxed: see `Shared::stop`.
     while !shared.stop.load(Ordering::Relaxed) {
         for _ in 0..ROUNDS_PER_FLUSH {
             let guard = reader.pin();
-            for (i, handle) in handles.iter().enumerate() {
-                match check(&guard, *handle, x) {
+            for (i, &(handle, native)) in handles.iter().enumerate() {
+                match check(&guard, handle, native, x) {
                     Ok(version) => {
-                        calls[i] += 3;
+                        calls[i] += if native { 3 } else { 2 };
                         seen[i] |= 1 << version.min(31);
                     }
                     Err(message) => {
@@ -380,28 +409,32 @@ fn dispatch(runtime: &Runtime, handles: &[ContractHandle], shared: &Shared, thre
     }
 }
 
-/// Calls `version()`, typed `step(x)` and native `step(x)` of one table;
-/// returns the version, or what disagreed.
+/// Calls `version()`, typed `step(x)` and, when the plugin is `native`,
+/// native `step(x)` of one table; returns the version, or what disagreed.
 #[expect(
     unsafe_code,
     reason = "the one native call of the command: the demo knows its contract's argument types"
 )]
-fn check(guard: &Guard<'_>, handle: ContractHandle, x: u32) -> Result<u32, String> {
+fn check(guard: &Guard<'_>, handle: ContractHandle, native: bool, x: u32) -> Result<u32, String> {
     let contract: ContractRef<'_> = guard.get(handle).map_err(|e| e.to_string())?;
     let version = contract
         .typed::<extern "C" fn() -> u32>("version")
         .map_err(|e| e.to_string())?
-        .call();
+        .try_call()
+        .map_err(|e| e.to_string())?;
     let typed = contract
         .typed::<extern "C" fn(u32) -> u32>("step")
         .map_err(|e| e.to_string())?
-        .call(x);
-    let native = contract.native("step").map_err(|e| e.to_string())?;
-    let mut out = 0u32;
-    // SAFETY: [P1] demo.counter documents native `step` as taking a
-    // `StepArgs` and writing a `u32`; both are live locals of those types.
-    unsafe { native.call(&StepArgs { x }, &mut out) }.map_err(|e| e.to_string())?;
+        .try_call(x)
+        .map_err(|e| e.to_string())?;
     let expected = x.wrapping_add(version);
+    let mut out = expected;
+    if native {
+        let native = contract.native("step").map_err(|e| e.to_string())?;
+        // SAFETY: [P1] demo.counter documents native `step` as taking a
+        // `StepArgs` and writing a `u32`; both are live locals of those types.
+        unsafe { native.call(&StepArgs { x }, &mut out) }.map_err(|e| e.to_string())?;
+    }
     if !(1..=2).contains(&version) || typed != expected || out != expected {
         return Err(format!(
             "{}: version() = {version}, step({x}) = {typed}, native step({x}) = {out}: one table gave answers of two versions",

@@ -4,7 +4,9 @@
 //! The manifests say what is declared; loading the bundles into a scratch
 //! runtime says what is really registered (native function names, typed
 //! signatures, instances). A directory is loaded with
-//! `Runtime::load_dir`, providers first, and that order is printed.
+//! `Runtime::load_dir`, providers first, and that order is printed. Native
+//! and wasm bundles alike: the scratch runtime has the wasm loader, and a
+//! wasm bundle's `module` line names its `.wasm` file.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -101,7 +103,7 @@ pub(crate) fn run(path: &Path) -> Result<(), CliError> {
     for dir in &dirs {
         bundles.push(Bundle::open(dir).map_err(polyplug::LoadError::from)?);
     }
-    let runtime = Runtime::new().map_err(CliError::Runtime)?;
+    let (runtime, _) = crate::scratch::runtime()?;
     let loaded = if is_dir_of_bundles {
         runtime.load_dir(path)
     } else {
@@ -145,7 +147,12 @@ fn describe(bundle: &Bundle, contracts: Option<&[ContractInfo]>) -> String {
     );
     if let Some(library) = bundle.library_path() {
         let file = library.strip_prefix(bundle.dir()).unwrap_or(library);
-        let _ = writeln!(out, "  library   {}", file.display());
+        let what = if manifest.loader == polyplug_loader::LoaderKind::Wasm {
+            "module "
+        } else {
+            "library"
+        };
+        let _ = writeln!(out, "  {what}   {}", file.display());
     }
     let list = |decls: &[polyplug_loader::ContractDecl]| {
         if decls.is_empty() {

@@ -9,11 +9,11 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `demo` | loads the Rust, C and C++ example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
-//! | `validate <bundle>` | checks manifest, library, digest, ABI and registrations, with compiler-style errors |
+//! | `demo` | loads the Rust, C, C++ and Rust→wasm example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
+//! | `validate <bundle>` | checks manifest, library or wasm module, digest, ABI or export names, and registrations, with compiler-style errors |
 //! | `inspect <bundle or dir>` | lists contracts, functions, dependencies and the load order |
 //! | `stress <bundle> --reload-with <bundle>` | reloads a bundle K times while N threads call every typed function it can call |
-//! | `new <name> --lang rust\|c\|cpp` | scaffolds a bundle that builds and validates as it stands |
+//! | `new <name> --lang rust\|c\|cpp\|wasm` | scaffolds a bundle that builds and validates as it stands |
 //!
 //! Every command exits 0 on success and 1 on any failure.
 #![deny(unsafe_code)]
@@ -25,6 +25,7 @@ mod error;
 mod inspect;
 mod report;
 mod scaffold;
+mod scratch;
 mod stress;
 mod validate;
 
@@ -35,8 +36,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::CliError;
 
-/// polyplug: load native plugins, call them at raw FFI cost, hot-reload
-/// them while other threads keep calling.
+/// polyplug: load native and WebAssembly plugins, call them at raw FFI
+/// cost, hot-reload them while other threads keep calling.
 #[derive(Debug, Parser)]
 #[command(name = "polyplug", version, propagate_version = true)]
 #[command(after_help = "Examples:\n  \
@@ -50,16 +51,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Load the Rust, C and C++ example plugins and hot-reload them, v1 and
-    /// v2 in turn, while dispatcher threads call them.
+    /// Load the Rust, C, C++ and Rust→wasm example plugins and hot-reload
+    /// them, v1 and v2 in turn, while dispatcher threads call them.
     #[command(after_help = "Examples:\n  \
         polyplug demo                  # 10 seconds, one dispatcher per core\n  \
         polyplug demo --reloads 500    # stop after 500 reloads\n  \
         polyplug demo --seconds 3 --threads 4")]
     Demo(demo::DemoArgs),
 
-    /// Check a bundle before it ships: manifest, library, digest, ABI
-    /// version and entry point, and the contracts it registers.
+    /// Check a bundle before it ships: manifest, library or wasm module,
+    /// digest, ABI version and entry point or export names, and the
+    /// contracts it registers.
     #[command(after_help = "Examples:\n  \
         polyplug validate plugins/my-plugin\n  \
         polyplug validate plugins/consumer --with plugins/provider")]
@@ -91,7 +93,8 @@ enum Command {
     /// Create a plugin bundle that builds and validates as it stands.
     #[command(after_help = "Examples:\n  \
         polyplug new my-plugin --lang rust\n  \
-        polyplug new my-plugin --lang c --dir plugins")]
+        polyplug new my-plugin --lang c --dir plugins\n  \
+        polyplug new my-plugin --lang wasm")]
     New {
         /// The bundle name: a lowercase letter, then [a-z0-9_-].
         name: String,
@@ -101,7 +104,7 @@ enum Command {
         /// Where to create the bundle directory `<DIR>/<NAME>`.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
-        /// The polyplug-guest crate a Rust plugin depends on (by path).
+        /// The polyplug-guest crate a Rust or wasm plugin depends on (by path).
         #[arg(long, value_name = "PATH", default_value = scaffold::GUEST_PATH)]
         guest_path: PathBuf,
     },
@@ -116,6 +119,9 @@ enum Lang {
     C,
     /// A C++ source with the generated header and a build script for g++.
     Cpp,
+    /// A cargo cdylib using the polyplug-guest SDK, built for
+    /// wasm32-unknown-unknown: a module for the wasm loader.
+    Wasm,
 }
 
 fn main() -> ExitCode {

@@ -9,6 +9,11 @@
 //! | Rust | `Cargo.toml` (a cdylib using `polyplug-guest` by path), `src/lib.rs` | `cargo build --release --target-dir target` | `target/release/lib<name>.so` |
 //! | C | `<name>.c`, `polyplug.h`, `build.sh` (gcc) | `sh build.sh` | `lib<name>.so` |
 //! | C++ | `<name>.cpp`, `polyplug.h`, `polyplug.hpp`, `build.sh` (g++) | `sh build.sh` | `lib<name>.so` |
+//! | wasm | `Cargo.toml` (a cdylib using `polyplug-guest` by path, `panic = "abort"`), `src/lib.rs` | `cargo build --release --target wasm32-unknown-unknown --target-dir target` | `target/wasm32-unknown-unknown/release/<name>.wasm` |
+//!
+//! The wasm bundle is a Rust crate with the same `plugin!` declaration as a
+//! native one, built for `wasm32-unknown-unknown` (`rustup target add
+//! wasm32-unknown-unknown` once); its manifest says `loader = "wasm"`.
 //!
 //! `polyplug.h` is this polyplug's generated header, copied in, so a C or
 //! C++ bundle builds with nothing but the compiler. A C++ bundle also gets
@@ -37,6 +42,9 @@ const RUST_CARGO: &str = include_str!("../templates/rust/Cargo.toml");
 const RUST_LIB: &str = include_str!("../templates/rust/lib.rs");
 const C_SOURCE: &str = include_str!("../templates/c/plugin.c");
 const CPP_SOURCE: &str = include_str!("../templates/cpp/plugin.cpp");
+const WASM_CARGO: &str = include_str!("../templates/wasm/Cargo.toml");
+const WASM_LIB: &str = include_str!("../templates/wasm/lib.rs");
+const WASM_MANIFEST: &str = include_str!("../templates/wasm/manifest.toml");
 
 /// Replaces every `{{key}}` in `template`.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -75,6 +83,23 @@ pub(crate) fn files(
                 (PathBuf::from("Cargo.toml"), fill(RUST_CARGO, &values)),
                 (PathBuf::from("src/lib.rs"), fill(RUST_LIB, &values)),
                 (PathBuf::from("manifest.toml"), fill(MANIFEST, &values)),
+            ];
+            (files, build)
+        }
+        Lang::Wasm => {
+            let build = "cargo build --release --target wasm32-unknown-unknown --target-dir target";
+            let guest = toml_escape(&guest_path.display().to_string());
+            let values = [
+                ("name", name),
+                ("stem", stem.as_str()),
+                ("guest_path", guest.as_str()),
+                ("dir", "target/wasm32-unknown-unknown/release/"),
+                ("build", build),
+            ];
+            let files = vec![
+                (PathBuf::from("Cargo.toml"), fill(WASM_CARGO, &values)),
+                (PathBuf::from("src/lib.rs"), fill(WASM_LIB, &values)),
+                (PathBuf::from("manifest.toml"), fill(WASM_MANIFEST, &values)),
             ];
             (files, build)
         }
@@ -120,7 +145,7 @@ pub(crate) fn run(name: &str, lang: Lang, dir: &Path, guest_path: &Path) -> Resu
             bundle.display()
         )));
     }
-    let guest = if lang == Lang::Rust {
+    let guest = if matches!(lang, Lang::Rust | Lang::Wasm) {
         let canonical = fs::canonicalize(guest_path).map_err(io_error(guest_path))?;
         if !canonical.join("Cargo.toml").is_file() {
             return Err(CliError::Argument(format!(
@@ -149,6 +174,7 @@ pub(crate) fn run(name: &str, lang: Lang, dir: &Path, guest_path: &Path) -> Resu
             Lang::Rust => "a Rust",
             Lang::C => "a C",
             Lang::Cpp => "a C++",
+            Lang::Wasm => "a WebAssembly (Rust, wasm32-unknown-unknown)",
         },
         bundle.display()
     );
@@ -184,7 +210,7 @@ mod tests {
 
     #[test]
     fn templates_are_filled_completely() {
-        for lang in [Lang::Rust, Lang::C, Lang::Cpp] {
+        for lang in [Lang::Rust, Lang::C, Lang::Cpp, Lang::Wasm] {
             let (files, _) = files("my-plugin", lang, Path::new("/g"));
             for (path, text) in files {
                 if path != Path::new("polyplug.h") && path != Path::new("polyplug.hpp") {

@@ -82,7 +82,7 @@ pub(crate) fn run(args: &StressArgs) -> Result<(), CliError> {
         )));
     }
     let versions = [first.manifest().version, second.manifest().version];
-    let runtime = Runtime::new().map_err(CliError::Runtime)?;
+    let (runtime, _) = crate::scratch::runtime()?;
     let id = runtime.load_bundle(&args.bundle)?;
 
     let mut targets = Vec::new();

@@ -8,13 +8,19 @@
 //! contracts its manifest declares. Then it is unloaded, and the command
 //! reports whether its image left memory. The first failure is printed
 //! like a compiler error and the command exits 1.
+//!
+//! A wasm bundle (`loader = "wasm"`) goes through the same steps with its
+//! module in place of the library: the wasm loader compiles it, checks its
+//! imports and export names, instantiates it (start function and
+//! `polyplug_init` under its budget), and registers its contracts; after
+//! the unload every module and wasm instance must be dropped.
 
 use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use polyplug::{LoadError, Runtime};
+use polyplug::LoadError;
 use polyplug_loader::{Bundle, BundleError, LoaderKind, NativeError, platform_key};
 use sha2::{Digest, Sha256};
 
@@ -46,27 +52,28 @@ fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
     let text = manifest_text(&manifest_path);
     let bundle = Bundle::open(dir).map_err(|e| bundle_error(&manifest_path, &text, &e))?;
     let manifest = bundle.manifest();
-    if manifest.loader != LoaderKind::Native {
+    let wasm = manifest.loader == LoaderKind::Wasm;
+    if manifest.loader != LoaderKind::Native && !wasm {
         return Err(Diagnostic::field(
             &manifest_path,
             &text,
             "bundle.loader",
             locate(&text, "bundle", None, "loader"),
             &format!(
-                "expected \"native\", the only loader this runtime has, found {:?}",
+                "expected \"native\" or \"wasm\", the loaders this command has, found {:?}",
                 manifest.loader.name()
             ),
         ));
     }
     let Some(library) = bundle.library_path() else {
-        return Err(Diagnostic::at(dir, "a native bundle without a library"));
+        return Err(Diagnostic::at(dir, "a bundle without a library or module"));
     };
     let bytes = bundle
         .library_bytes()
         .ok_or_else(|| Diagnostic::at(library, "the library was not read"))?;
     let digest = hex(&Sha256::digest(bytes));
 
-    let runtime = Runtime::new().map_err(|e| {
+    let (runtime, modules) = crate::scratch::runtime().map_err(|e| {
         Diagnostic::at(
             dir,
             format!("cannot create a scratch runtime to load it: {e}"),
@@ -131,16 +138,39 @@ fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
         || library.display().to_string(),
         |f| f.to_string_lossy().into_owned(),
     );
+    let counts = contracts
+        .iter()
+        .map(ContractInfo::counts)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if wasm {
+        let engine = modules.get();
+        let dropped = engine.modules_alive() == 0 && engine.instances_alive() == 0;
+        let mut lines = vec![format!(
+            "ok: {} {}: {} ({counts}), wasm module {file} sha256 {}, {}",
+            manifest.name.as_str(),
+            manifest.version,
+            plural(contracts.len(), "contract"),
+            &digest[..16],
+            if dropped {
+                "unloads cleanly (module and instances dropped)"
+            } else {
+                "unloads, but wasm engine objects stayed alive"
+            }
+        )];
+        if manifest.library.as_ref().is_none_or(|l| l.sha256.is_none()) {
+            lines.push(format!(
+                "note: library.sha256 is not set; to pin this exact module, add to [library]:\n  sha256 = \"{digest}\""
+            ));
+        }
+        return Ok(lines);
+    }
     let mut ok = format!(
         "ok: {} {}: {} ({}), ABI {}, library {file} sha256 {}",
         manifest.name.as_str(),
         manifest.version,
         plural(contracts.len(), "contract"),
-        contracts
-            .iter()
-            .map(ContractInfo::counts)
-            .collect::<Vec<_>>()
-            .join("; "),
+        counts,
         polyplug_abi::ABI_VERSION,
         &digest[..16],
     );
@@ -295,6 +325,19 @@ fn load_error(bundle: &Bundle, manifest_path: &Path, text: &str, error: &LoadErr
         LoadError::InitFailed { .. }
         | LoadError::InvalidContract { .. }
         | LoadError::DuplicateContract { .. } => Diagnostic::at(library, error.to_string()),
+        LoadError::Code { error: code, .. } => {
+            let diagnostic = Diagnostic::at(&code.file, error.to_string());
+            if code.field.starts_with("limits.") {
+                diagnostic.note(format!(
+                    "raise {} in the manifest's [limits], or make the module need less",
+                    code.field
+                ))
+            } else {
+                diagnostic.note(
+                    "a wasm module declares its contracts by export names, <contract>@<version>/<function>:<signature>; see docs/wasm-plugins.md",
+                )
+            }
+        }
         _ => Diagnostic::at(bundle.dir(), error.to_string()),
     }
 }

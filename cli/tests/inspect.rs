@@ -6,7 +6,7 @@ pub mod common;
 use std::path::Path;
 
 use common::polyplug;
-use polyplug_examples::{Build, PLUGINS, build_dir};
+use polyplug_examples::{Build, PLUGINS, WASM_PLUGIN, build_dir};
 
 #[test]
 fn inspect_lists_the_contracts_of_a_directory_in_load_order() {
@@ -20,22 +20,37 @@ fn inspect_lists_the_contracts_of_a_directory_in_load_order() {
             run.stdout
         );
     }
+    assert!(
+        run.stdout.contains("counter-wasm 2.0.0 (wasm)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  module    counter_wasm_v2.wasm"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(
         run.stdout
             .matches("  contract  demo.counter 1.0.0 (instances)")
             .count(),
-        3
+        4
     );
     assert_eq!(run.stdout.matches("    native  2 step, count").count(), 3);
     assert_eq!(
+        run.stdout.matches("    native  0 -").count(),
+        1,
+        "the wasm one"
+    );
+    assert_eq!(
+        run.stdout.matches("    typed   2 ").count(),
+        4,
+        "{}",
         run.stdout
-            .matches("    typed   2 version: u32(), step: u32(u32)")
-            .count(),
-        3
     );
     assert!(
         run.stdout
-            .contains("load order: counter-c, counter-cpp, counter-rust"),
+            .contains("load order: counter-c, counter-cpp, counter-rust, counter-wasm"),
         "{}",
         run.stdout
     );
@@ -66,4 +81,28 @@ fn inspect_of_a_directory_without_bundles_fails() {
     ]);
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("expected a bundle"), "{}", run.stderr);
+}
+
+#[test]
+fn inspect_of_a_wasm_bundle_lists_its_exports_as_typed_functions() {
+    let run = polyplug(&[Path::new("inspect"), &WASM_PLUGIN.dir(Build::V1)]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.starts_with("counter-wasm 1.0.0 (wasm)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  module    counter_wasm_v1.wasm"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("  contract  demo.counter 1.0.0 (instances)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("    native  0 -"), "{}", run.stdout);
+    assert!(run.stdout.contains("step: u32(u32)"), "{}", run.stdout);
 }

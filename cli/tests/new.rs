@@ -83,6 +83,27 @@ fn a_new_rust_plugin_builds_and_validates() {
     );
 }
 
+/// A Rust crate built for wasm32-unknown-unknown (compiles the guest SDK
+/// for that target in the bundle's own target directory), then validated
+/// through the wasm loader.
+#[test]
+fn a_new_wasm_plugin_builds_and_validates() {
+    let run = new_builds_and_validates("hello-wasm", "wasm");
+    assert!(
+        run.stdout.starts_with(
+            "ok: hello-wasm 1.0.0: 1 contract (hello-wasm 1.0.0: 0 native, 2 typed), wasm module hello_wasm.wasm sha256 "
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("unloads cleanly (module and instances dropped)"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn new_refuses_a_bad_name_and_an_existing_directory() {
     let tmp = TempDir::new("new-refuses");

@@ -11,7 +11,7 @@ pub mod common;
 use std::path::Path;
 
 use common::{TempDir, copy_bundle, polyplug};
-use polyplug_examples::{Build, PLUGINS, bundle};
+use polyplug_examples::{Build, PLUGINS, WASM_PLUGIN, bundle};
 
 /// The number after `label` on the summary line that starts with it.
 fn number_after(text: &str, label: &str) -> u64 {
@@ -32,7 +32,7 @@ fn demo_runs_for_a_second_with_no_errors() {
     assert_eq!(number_after(&run.stdout, "errors"), 0, "{}", run.stdout);
     assert!(number_after(&run.stdout, "reloads ") > 0, "{}", run.stdout);
     assert!(number_after(&run.stdout, "calls ") > 0, "{}", run.stdout);
-    for plugin in PLUGINS {
+    for plugin in PLUGINS.iter().chain([&WASM_PLUGIN]) {
         let row = run
             .stdout
             .lines()
@@ -40,6 +40,12 @@ fn demo_runs_for_a_second_with_no_errors() {
             .unwrap();
         assert!(row.contains("v1"), "{row}");
     }
+    let wasm_row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("counter-wasm"))
+        .unwrap();
+    assert!(wasm_row.contains("Rust→wasm"), "{wasm_row}");
     // Every library the demo opened was closed.
     let libraries = run
         .stdout
@@ -71,8 +77,15 @@ fn demo_stops_after_the_reloads_asked_for() {
     let run = polyplug(&["demo", "--reloads", "7"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(number_after(&run.stdout, "reloads "), 7, "{}", run.stdout);
+    // Round robin over four plugins: Rust, C, C++, wasm, Rust, C, C++.
     assert!(
-        run.stdout.contains("libraries       10 opened, 10 closed"),
+        run.stdout.contains("libraries       9 opened, 9 closed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("wasm            2 modules compiled, 2 dropped; "),
         "{}",
         run.stdout
     );

@@ -7,7 +7,7 @@ pub mod common;
 use std::path::Path;
 
 use common::{TempDir, copy_bundle, edit_manifest, polyplug};
-use polyplug_examples::{BUNDLES, bundle};
+use polyplug_examples::{BUNDLES, WASM_BUNDLES, bundle};
 
 /// Asserts that validating `dir` fails with exit code 1 and that stderr
 /// holds every one of `expected`.
@@ -219,4 +219,68 @@ fn a_fifo_manifest_is_refused_without_blocking() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn wasm_bundles_validate_through_the_wasm_loader() {
+    for name in WASM_BUNDLES
+        .iter()
+        .map(|n| bundle(n))
+        .chain(["wasm-add", "wasm-c-mul"].map(polyplug_fixtures::bundle))
+    {
+        let run = polyplug(&[Path::new("validate"), &name]);
+        assert_eq!(run.code, Some(0), "{}: {run:?}", name.display());
+        assert!(run.stdout.contains(", wasm module "), "{}", run.stdout);
+        assert!(
+            run.stdout
+                .contains("unloads cleanly (module and instances dropped)"),
+            "{}",
+            run.stdout
+        );
+    }
+    let run = polyplug(&[Path::new("validate"), &bundle("counter-wasm-v2")]);
+    assert!(
+        run.stdout.starts_with(
+            "ok: counter-wasm 2.0.0: 1 contract (demo.counter 1.0.0: 0 native, 2 typed, instances), wasm module counter_wasm_v2.wasm sha256 "
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn bad_wasm_modules_are_refused_with_the_loaders_reason() {
+    let tmp = TempDir::new("validate-wasm");
+    let good = bundle("counter-wasm-v1");
+    let file = "counter_wasm_v1.wasm";
+
+    let dir = copy_bundle(&good, tmp.path(), "not-wasm");
+    std::fs::write(dir.join(file), b"#!/bin/sh\n").unwrap();
+    refused(
+        &dir,
+        &[
+            file,
+            "not a WebAssembly module",
+            "= note: a wasm module declares its contracts by export names",
+        ],
+    );
+
+    let dir = copy_bundle(&good, tmp.path(), "small-budget");
+    edit_manifest(
+        &dir,
+        "[[provides]]",
+        "[limits]\nmemory_pages = 1\n\n[[provides]]",
+    );
+    refused(
+        &dir,
+        &[
+            file,
+            "limits.memory_pages",
+            "= note: raise limits.memory_pages",
+        ],
+    );
+
+    let dir = copy_bundle(&good, tmp.path(), "undeclared");
+    edit_manifest(&dir, "name = \"demo.counter\"", "name = \"demo.other\"");
+    refused(&dir, &["demo.counter", "[[provides]]"]);
 }

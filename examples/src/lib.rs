@@ -34,6 +34,12 @@
 //! | `counter-rust` | Rust (`polyplug_guest::plugin!`) | `counter-rust-v1` | `counter-rust-v2` |
 //! | `counter-c` | C (`abi/include/polyplug.h`) | `counter-c-v1` | `counter-c-v2` |
 //! | `counter-cpp` | C++ (`abi/include/polyplug.h`) | `counter-cpp-v1` | `counter-cpp-v2` |
+//! | `counter-wasm` | Rust built for wasm32 (the same `counter.rs` as `counter-rust`) | `counter-wasm-v1` | `counter-wasm-v2` |
+//!
+//! [`PLUGINS`] are the three native ones, which `polyplug::Runtime::new`
+//! loads; [`WASM_PLUGIN`] needs a runtime with the wasm loader
+//! (`polyplug_wasm::WasmLoader`), and has the typed functions and
+//! instances of `demo.counter` but no native functions.
 //!
 //! Both versions of a plugin carry the same bundle name (`counter-c`), so
 //! one reloads into the other. [`build_dir`] holds one version of every
@@ -224,10 +230,11 @@ impl Build {
     }
 }
 
-/// The language a plugin is written in.
+/// The language a plugin is written in, and what it is built into.
 ///
 /// ```
 /// assert_eq!(polyplug_examples::Language::Cpp.to_string(), "C++");
+/// assert_eq!(polyplug_examples::Language::RustWasm.to_string(), "Rust→wasm");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Language {
@@ -237,6 +244,9 @@ pub enum Language {
     C,
     /// C++, with the generated header.
     Cpp,
+    /// Rust, with the `polyplug-guest` SDK, built for wasm32: a module for
+    /// the wasm loader.
+    RustWasm,
 }
 
 impl fmt::Display for Language {
@@ -245,6 +255,7 @@ impl fmt::Display for Language {
             Language::Rust => "Rust",
             Language::C => "C",
             Language::Cpp => "C++",
+            Language::RustWasm => "Rust→wasm",
         })
     }
 }
@@ -321,7 +332,43 @@ pub const PLUGINS: [Plugin; 3] = [
     },
 ];
 
-/// The name of every example bundle: `<plugin>-v<N>`.
+/// The example plugin built for WebAssembly: `counter-wasm`, the Rust
+/// counter's source compiled for wasm32-unknown-unknown.
+///
+/// # Example
+///
+/// It loads in a runtime with the wasm loader, and steps like the others:
+///
+/// ```
+/// use polyplug::Runtime;
+/// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, WASM_PLUGIN};
+/// use polyplug_wasm::{WasmConfig, WasmLoader};
+///
+/// let runtime = Runtime::builder().loader(WasmLoader::new(WasmConfig::default())).build()?;
+/// runtime.load_bundle(WASM_PLUGIN.dir(Build::V2))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let counter = guard.find(CONTRACT, CONTRACT_VERSION)?;
+/// assert_eq!(counter.typed::<extern "C" fn(u32) -> u32>("step")?.try_call(10)?, 12);
+/// assert_eq!(counter.native_names().count(), 0); // typed functions only
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const WASM_PLUGIN: Plugin = Plugin {
+    name: "counter-wasm",
+    language: Language::RustWasm,
+};
+
+/// The bundles of [`WASM_PLUGIN`]: `counter-wasm-v1`, `counter-wasm-v2`.
+///
+/// ```
+/// for name in polyplug_examples::WASM_BUNDLES {
+///     assert!(polyplug_examples::bundle(name).join("manifest.toml").is_file());
+/// }
+/// ```
+pub const WASM_BUNDLES: [&str; 2] = ["counter-wasm-v1", "counter-wasm-v2"];
+
+/// The name of every native example bundle: `<plugin>-v<N>`
+/// ([`WASM_BUNDLES`] are the others).
 ///
 /// # Example
 ///
@@ -341,8 +388,9 @@ pub const BUNDLES: [&str; 6] = [
     "counter-cpp-v2",
 ];
 
-/// The directory holding build `build` of every plugin, one bundle
-/// directory each: a directory to load whole (`Runtime::load_dir`).
+/// The directory holding build `build` of every plugin, [`WASM_PLUGIN`]
+/// too, one bundle directory each: a directory to load whole
+/// (`Runtime::load_dir`, in a runtime with the wasm loader).
 ///
 /// ```
 /// let dir = polyplug_examples::build_dir(polyplug_examples::Build::V1);
@@ -352,12 +400,12 @@ pub fn build_dir(build: Build) -> PathBuf {
     PathBuf::from(BUNDLES_DIR).join(format!("v{}", build.number()))
 }
 
-/// The built directory of bundle `name` (one of [`BUNDLES`]), holding
-/// `manifest.toml` and the library.
+/// The built directory of bundle `name` (one of [`BUNDLES`] or
+/// [`WASM_BUNDLES`]), holding `manifest.toml` and the library or module.
 ///
 /// # Panics
 ///
-/// When `name` is not in [`BUNDLES`]; the message lists the names. The
+/// When `name` is in neither list; the message lists the names. The
 /// names are fixed, so an unknown one is a bug in the caller.
 ///
 /// ```
@@ -369,7 +417,7 @@ pub fn build_dir(build: Build) -> PathBuf {
     reason = "the names are fixed: an unknown one is a bug in the caller, documented above"
 )]
 pub fn bundle(name: &str) -> PathBuf {
-    for plugin in &PLUGINS {
+    for plugin in PLUGINS.iter().chain([&WASM_PLUGIN]) {
         for build in Build::ALL {
             if name == format!("{}-v{}", plugin.name, build.number()) {
                 return plugin.dir(build);
@@ -377,7 +425,8 @@ pub fn bundle(name: &str) -> PathBuf {
         }
     }
     panic!(
-        "no example bundle named {name:?}; the bundles are: {}",
-        BUNDLES.join(", ")
+        "no example bundle named {name:?}; the bundles are: {}, {}",
+        BUNDLES.join(", "),
+        WASM_BUNDLES.join(", ")
     );
 }

@@ -25,6 +25,7 @@
 //! | [`signature`] | signature spellings to `validate` and `Signature::matches` | a spelling matches exactly the type whose spelling it is, and every such spelling registers |
 //! | [`text`] | bytes, as text, to `Escaped`, which every error message shows plugin and file text through | no control or bidi character comes out, whole or in pieces; printable text comes out unchanged |
 //! | [`store_ops`] | a script of store operations to `Store` and the reference model | every result identical; reclamation and drop destroy each value exactly once |
+//! | [`wasm_module`] | bytes as a wasm module (and arguments) to the wasm loader in a scratch runtime, every typed export called | no panic; a refused module leaves nothing; calls answer or fail with a trap, budget or internal code naming the function; nothing alive after unload |
 //!
 //! # Example
 //!
@@ -40,3 +41,4 @@ pub mod signature;
 pub mod store_ops;
 pub mod syntax;
 pub mod text;
+pub mod wasm_module;

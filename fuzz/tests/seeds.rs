@@ -109,3 +109,33 @@ fn registration_seeds_mean_what_they_say() {
         assert_eq!(accepted, sound.contains(&name), "{name}: {input:?}");
     }
 }
+
+/// Each `wasm_module` seed through its check: the good modules load and
+/// have their functions called (so the target reaches the calls), the bad
+/// ones are refused.
+#[test]
+fn wasm_module_seeds_hold() {
+    use polyplug_fuzz::wasm_module::{WasmInput, check};
+    for (path, bytes) in seeds("wasm_module") {
+        let input: WasmInput = decode(&path, &bytes);
+        let outcome = check(&input);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let good = [
+            "rust-",
+            "c-mul",
+            "wat-add",
+            "wat-budget",
+            "wat-reload",
+            "wat-two-contracts",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p));
+        assert_eq!(outcome.loaded, good, "{name}: {outcome:?}");
+        if good {
+            assert!(outcome.calls > 0, "{name}: {outcome:?}");
+        }
+        if name == "wat-budget" || name == "rust-add" {
+            assert!(outcome.failed > 0, "{name} traps or runs out: {outcome:?}");
+        }
+    }
+}

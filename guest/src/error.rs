@@ -4,12 +4,16 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use polyplug_abi::{AbiError, ERR_INTERNAL, ERR_PLUGIN, ERROR_FLAG_HOST_ALLOCATED, OK, StrView};
+#[cfg(not(target_family = "wasm"))]
+use polyplug_abi::{AbiError, ERROR_FLAG_HOST_ALLOCATED, StrView};
+use polyplug_abi::{ERR_INTERNAL, ERR_PLUGIN, OK};
 
+#[cfg(not(target_family = "wasm"))]
 use crate::host::Host;
 
 /// The message sent instead of an owned one when no host allocator is
 /// available to carry it.
+#[cfg(not(target_family = "wasm"))]
 pub(crate) const LOST_MESSAGE: &str =
     "polyplug-guest: the error message was lost (no host allocator to carry it)";
 
@@ -108,7 +112,8 @@ impl Error {
         }
     }
 
-    /// The [`AbiError`] for this error: the message in host memory when
+    #[cfg(not(target_family = "wasm"))]
+    /// The `AbiError` for this error: the message in host memory when
     /// `host` can allocate it (flag [`ERROR_FLAG_HOST_ALLOCATED`]), else
     /// static text.
     pub(crate) fn to_abi(&self, host: Option<&Host>) -> AbiError {
@@ -134,6 +139,7 @@ impl Error {
         AbiError::new(code, text)
     }
 
+    #[cfg(not(target_family = "wasm"))]
     /// Writes this error to `*err` (when `err` is not null) and returns the
     /// code to return alongside it.
     ///
@@ -146,6 +152,7 @@ impl Error {
         unsafe { self.write_with(Host::current().as_ref(), err) }
     }
 
+    #[cfg(not(target_family = "wasm"))]
     /// [`Error::write_to`] with an explicit host table (none while the
     /// table is not yet checked).
     ///

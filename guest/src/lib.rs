@@ -68,6 +68,22 @@
 //!   unload (SAFETY.md, "The guest SDK"). An init function that sets its
 //!   own hook takes that on.
 //!
+//! # WebAssembly
+//!
+//! The same crate, and the same [`plugin!`] declaration, build a plugin
+//! for polyplug's wasm loader: only the target changes (`cargo build
+//! --release --target wasm32-unknown-unknown`, with `panic = "abort"` in
+//! the release profile). In a `target_family = "wasm"` build, `plugin!`
+//! exports each typed function under the name the loader reads
+//! (`test.add@1.0.0/add:u32(u32,u32)`), a stateful contract's
+//! `+instance`, and `polyplug_init`; native functions are not exported
+//! (they take C structs by pointer). `instance typed` functions work on an
+//! instance's state, which lives in that instance's own wasm memory.
+//! [`Host`] can log, through the import `polyplug.log`; finding and
+//! resolving contracts ([`ResolvedContract`], [`Typed`]) are native-only.
+//! A panic is logged with its place and traps (\[G9\]).
+//! `docs/wasm-plugins.md` has the whole guide.
+//!
 //! What plugin authors and hosts must keep in turn is stated on
 //! [`Host::with`], [`ResolvedContract`] and in the ABI's docs.
 //!
@@ -113,33 +129,54 @@
 //! # fn main() {}
 //! ```
 
+#[cfg(not(target_family = "wasm"))]
 mod boundary;
 mod error;
+#[cfg(not(target_family = "wasm"))]
 mod host;
 mod macros;
+#[cfg(not(target_family = "wasm"))]
 mod resolved;
 mod signature;
 mod table;
+#[cfg(target_family = "wasm")]
+mod wasm;
+mod wasm_macros;
 
 pub use polyplug_abi as abi;
 
+#[cfg(not(target_family = "wasm"))]
 pub use boundary::InitFn;
 pub use error::Error;
+#[cfg(not(target_family = "wasm"))]
 pub use host::{Host, log};
+#[cfg(not(target_family = "wasm"))]
 pub use resolved::{ResolvedContract, Typed};
 pub use signature::{AbiArg, AbiType, TypedFnPtr, erase};
 pub use table::StaticTable;
+#[cfg(target_family = "wasm")]
+pub use wasm::{Host, InitFn, log};
 
 /// What [`plugin!`] expands to. Not a public API: it changes without
 /// notice.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(not(target_family = "wasm"))]
     pub use crate::boundary::{
         FreeNative, StateImpl, StatefulNative, create_instance, default_state, destroy_instance,
         entry, native_free, native_stateful, typed_call,
     };
     pub use crate::signature::{Packed, arg_name, signature_bytes, signature_len, signature_str};
     pub use crate::table::{count_u32, parse_version};
+
+    /// The WebAssembly build's thunks and compile-time checks.
+    #[cfg(target_family = "wasm")]
+    pub mod wasm {
+        pub use crate::wasm::{
+            StateCell, WasmArg, WasmRet, arg, check_signature, create_instance, init,
+            instance_call, ret, typed_call,
+        };
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 ///         stateless native <ident>(<Args>) -> <Out> = <expr>;
 ///         typed <ident>(<arg>: <T>, ...) -> <R> = <expr>;
 ///         typed <ident>(<arg>: <T>, ...) = <expr>;    // returns void
+///         instance typed <ident>(<arg>: <T>, ...) -> <R> = <expr>;  // WebAssembly only
 ///     }
 /// }
 /// ```
@@ -42,6 +43,17 @@
 ///   derived from the types (`u32(u32,u32)`). A typed function cannot
 ///   report errors, so a panic is logged at `LOG_ERROR` and the wrapper
 ///   returns the type's default (0).
+/// - **In a WebAssembly build** (`target_family = "wasm"`) the same
+///   declaration exports what the wasm loader reads (`docs/wasm-plugins.md`):
+///   `polyplug_init` (the panic hook, then `init`), each typed function as
+///   `<name>@<version>/<fn>:<signature>`, and `<name>@<version>/+instance`
+///   for a stateful contract, whose state lives in the instance's own wasm
+///   memory. `native` functions are not exported. `instance typed`
+///   functions, `fn(&mut State, args..) -> R`, run on that state; without
+///   an instance they trap. The name and version must be string literals,
+///   and typed functions' types `u32`, `i32`, `u64`, `i64`, `f32` or `f64`
+///   written as such; both are checked at compile time. A native build
+///   refuses `instance typed` with a compile error.
 ///
 /// # Example
 ///
@@ -96,6 +108,19 @@
 /// ```
 #[macro_export]
 macro_rules! plugin {
+    ($($declaration:tt)*) => {
+        #[cfg(not(target_family = "wasm"))]
+        $crate::__native_plugin! { $($declaration)* }
+        #[cfg(target_family = "wasm")]
+        $crate::__wasm_plugin! { $($declaration)* }
+    };
+}
+
+/// [`plugin!`] in a native build: the ABI version, the entry point and the
+/// static tables.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __native_plugin {
     (
         $(init = $init:expr;)?
         $(contract $name:tt $version:tt { $($body:tt)* })*
@@ -189,6 +214,14 @@ macro_rules! __contract {
         stateless native $fname:ident ($args:ty) -> $out:ty = $f:expr; $($rest:tt)*) => {
         $crate::__contract!(@parse $head $st
             [$($nat)* [free $fname [$args] [$out] [$f]]] [$($typ)*] $($rest)*)
+    };
+    (@parse $head:tt $st:tt [$($nat:tt)*] [$($typ:tt)*]
+        instance typed $fname:ident $($rest:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "plugin!: `instance typed ",
+            ::core::stringify!($fname),
+            "` exists in WebAssembly builds only; a native plugin works on its instances with `native` functions"
+        ))
     };
     (@parse $head:tt $st:tt [$($nat:tt)*] [$($typ:tt)*]
         typed $fname:ident ($($arg:ident : $aty:ty),* $(,)?) $(-> $ret:ty)? = $f:expr;

@@ -304,6 +304,7 @@ pub const fn erase<F: TypedFnPtr>(f: F) -> polyplug_abi::VoidFn {
 ///
 /// \[G7\]: `f` must have been erased from a function of type `F`, which the
 /// caller shows by a signature string that [`TypedFnPtr::matches`] accepted.
+#[cfg(not(target_family = "wasm"))]
 pub(crate) unsafe fn restore<F: TypedFnPtr>(f: VoidFn) -> F {
     const {
         assert!(size_of::<F>() == size_of::<VoidFn>());

@@ -233,6 +233,71 @@ fn scaling_rows() -> Vec<Row> {
     rows
 }
 
+fn wasm_rows() -> Vec<Row> {
+    let calls = f64::from(polyplug_benches::wasm::CALLS);
+    let per_call = |arm: &str| median("wasm_call", arm).map(|ns| ns / calls);
+    let mut rows = Vec::new();
+    let wasmi = per_call("wasmi");
+    for (arm, target) in [("wasmi", Target::None), ("polyplug", Target::AtMost(1.1))] {
+        let value = per_call(arm);
+        rows.push(Row {
+            group: "wasm_call",
+            arm: arm.to_owned(),
+            value,
+            unit: "ns/call",
+            baseline: "wasmi".to_owned(),
+            ratio: ratio(value, wasmi),
+            target,
+            instructions: None,
+        });
+    }
+    let base = median("wasm_lifecycle", "wasmi");
+    for (arm, target) in [
+        ("wasmi", Target::None),
+        ("load", Target::AtMost(1.2)),
+        ("reload", Target::AtMost(1.2)),
+        ("load_cached", Target::AtMost(1.2)),
+        ("reload_cached", Target::AtMost(1.2)),
+    ] {
+        let value = median("wasm_lifecycle", arm);
+        rows.push(Row {
+            group: "wasm_lifecycle",
+            arm: arm.to_owned(),
+            value: value.map(|ns| ns / 1_000.0),
+            unit: "µs/op",
+            baseline: "wasmi".to_owned(),
+            ratio: ratio(value, base),
+            target,
+            instructions: None,
+        });
+    }
+    // One criterion iteration is one call on each thread.
+    let rate = |kind: &str, threads: u32| {
+        median("wasm_scaling", &format!("{kind}/{threads}")).map(|ns| f64::from(threads) / ns * 1e9)
+    };
+    for kind in ["polyplug", "wasmi"] {
+        let one = rate(kind, 1);
+        for threads in [1, 2] {
+            let value = rate(kind, threads);
+            rows.push(Row {
+                group: "wasm_scaling",
+                arm: format!("{kind}/{threads}"),
+                value: value.map(|r| r / 1e6),
+                unit: "Mcalls/s",
+                baseline: format!("{kind}/1"),
+                ratio: ratio(value, one),
+                target: if kind == "polyplug" && threads == 2 {
+                    Target::AtLeast(1.8)
+                } else {
+                    Target::None
+                },
+                instructions: None,
+            });
+        }
+    }
+    rows
+}
+
 /// Instructions per call of the arm `id` that `mode` (`--count` or
 /// `--count-capi`) runs, from two callgrind runs.
 fn callgrind(mode: &str, id: &str) -> Option<f64> {
@@ -412,6 +477,7 @@ fn main() -> ExitCode {
     rows.extend(registry_rows());
     rows.extend(lifecycle_rows());
     rows.extend(scaling_rows());
+    rows.extend(wasm_rows());
     let nproc = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
         "polyplug benchmarks: {} ({nproc} cores); criterion medians from {}",

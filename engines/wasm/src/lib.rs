@@ -76,6 +76,7 @@
 
 mod backend;
 mod budget;
+mod cache;
 mod guest;
 mod loader;
 mod wasmi_engine;

@@ -96,7 +96,7 @@ fn bump(counter: &AtomicU64) {
 /// ```
 pub struct WasmLoader {
     config: WasmConfig,
-    backend: Arc<dyn Backend>,
+    pub(crate) backend: Arc<dyn Backend>,
     counters: Arc<Counters>,
 }
 

@@ -1,8 +1,10 @@
 // The demo.counter contract in Rust, the source of both counter-rust
-// builds. counter-rust-v1/src/lib.rs and counter-rust-v2/src/lib.rs define,
-// before they include this file:
+// builds, and, built for wasm32-unknown-unknown, of both counter-wasm
+// builds (../../wasm-plugins/). Each crate's src/lib.rs defines, before it
+// includes this file:
 //
 //     const VERSION: u32;   // 1 or 2
+//     const PLUGIN: &str;   // "counter-rust" or "counter-wasm"
 //
 // Contract `demo.counter` 1.0.0, the same in Rust, C and C++:
 //
@@ -14,7 +16,9 @@
 // | `count` | native `StepArgs -> u32`, needs an instance | total += x + VERSION; returns total; error 1001 on overflow |
 //
 // Instances hold a running total. The plugin logs at LOG_INFO when it is
-// loaded and when an instance is created or destroyed.
+// loaded and when an instance is created or destroyed. A wasm32 build
+// exports the typed functions and the instance constructor; its native
+// functions are not exported (they take C structs by pointer).
 
 use polyplug_guest::abi::LOG_INFO;
 use polyplug_guest::{Error, Host};
@@ -37,7 +41,7 @@ impl Counter {
     fn create(host: &Host) -> Result<Counter, Error> {
         host.log(
             LOG_INFO,
-            &format!("counter-rust v{VERSION}: instance created"),
+            &format!("{PLUGIN} v{VERSION}: instance created"),
         );
         Ok(Counter { total: 0 })
     }
@@ -47,13 +51,13 @@ impl Drop for Counter {
     fn drop(&mut self) {
         polyplug_guest::log(
             LOG_INFO,
-            &format!("counter-rust v{VERSION}: instance destroyed"),
+            &format!("{PLUGIN} v{VERSION}: instance destroyed"),
         );
     }
 }
 
 fn init(host: &Host) -> Result<(), Error> {
-    host.log(LOG_INFO, &format!("counter-rust v{VERSION} loaded"));
+    host.log(LOG_INFO, &format!("{PLUGIN} v{VERSION} loaded"));
     Ok(())
 }
 

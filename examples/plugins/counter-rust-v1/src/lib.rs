@@ -6,4 +6,7 @@
 /// `step` adds it.
 const VERSION: u32 = 1;
 
+/// The plugin's name in its log messages.
+const PLUGIN: &str = "counter-rust";
+
 include!("../../counter-common/counter.rs");

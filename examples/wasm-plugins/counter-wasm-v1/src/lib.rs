@@ -1,0 +1,13 @@
+//! Example plugin `counter-wasm` 1.0.0: contract `demo.counter` 1.0.0,
+//! stepping by 1, built for wasm32-unknown-unknown. The code is the native
+//! Rust counter's, `../../plugins/counter-common/counter.rs`: only the
+//! target differs.
+
+/// Which build of the shared source this is: `version()` answers it and
+/// `step` adds it.
+const VERSION: u32 = 1;
+
+/// The plugin's name in its log messages.
+const PLUGIN: &str = "counter-wasm";
+
+include!("../../../plugins/counter-common/counter.rs");

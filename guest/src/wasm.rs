@@ -1,0 +1,254 @@
+//! The SDK in a WebAssembly build (`target_family = "wasm"`): the host is
+//! the wasm loader, reached through its one import, and
+//! [`plugin!`](crate::plugin) declares contracts by export names
+//! (`docs/wasm-plugins.md`).
+//!
+//! What differs from a native build, and why:
+//!
+//! - There is no host table: [`Host`] logs through the import
+//!   `polyplug.log`, and that is all it can do. Finding and resolving other
+//!   contracts is native-only.
+//! - A contract's state lives in the module's own memory: the loader gives
+//!   each `polyplug::Instance` its own wasm instance, and the
+//!   `+instance` export makes the state there. `instance typed` functions
+//!   borrow it. The state is dropped with the wasm instance's memory: its
+//!   `Drop` does not run.
+//! - A panic cannot unwind out of a wasm32 module (it is built with
+//!   `panic = "abort"`): the panic hook that `polyplug_init` installs logs
+//!   `panic at file:line:col: message` at `LOG_ERROR`, then the module
+//!   traps, and the host's call fails with `ERR_TRAP`. The loader drops
+//!   the trapped wasm instance.
+
+use core::marker::PhantomData;
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use polyplug_abi::{LOG_ERROR, OK};
+
+use crate::error::Error;
+use crate::signature::AbiType;
+
+#[link(wasm_import_module = "polyplug")]
+unsafe extern "C" {
+    /// The loader's log import: `len` bytes of this module's memory at
+    /// `ptr`, at `level`. The types are wasm's `(i32, i32, i32) -> ()`.
+    #[link_name = "log"]
+    fn polyplug_log(level: u32, ptr: *const u8, len: usize);
+}
+
+/// The optional init function of [`plugin!`](crate::plugin): runs in the
+/// export `polyplug_init` of every new wasm instance; an error fails the
+/// load (or the call that needed the instance).
+pub type InitFn = fn(&Host) -> Result<(), Error>;
+
+/// The host's services in a WebAssembly build: logging.
+///
+/// A `Host` is only ever lent ([`Host::with`], and to the init function
+/// and state constructors), as in a native build. It is not `Send`.
+#[derive(Debug)]
+pub struct Host {
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Host {
+    /// Lends the host to `f`. In a WebAssembly build the host is always
+    /// there: the import is linked before any code of the module runs.
+    pub fn with<R>(f: impl FnOnce(&Host) -> Result<R, Error>) -> Result<R, Error> {
+        f(&Host {
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Logs `message` at `level`, one of the `LOG_*` constants; the host
+    /// keeps at most its first 4 KiB.
+    pub fn log(&self, level: u32, message: &str) {
+        log(level, message);
+    }
+}
+
+/// Logs through the loader's `polyplug.log` import.
+pub fn log(level: u32, message: &str) {
+    // SAFETY: [G10] the import reads `len` bytes at `ptr` of this module's
+    // memory, bounds-checked by the engine; `message` is live for the call.
+    unsafe { polyplug_log(level, message.as_ptr(), message.len()) };
+}
+
+/// The panic hook: `panic at file:line:col: message` at `LOG_ERROR`,
+/// before the module traps.
+fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = info
+        .payload_as_str()
+        .unwrap_or("a panic payload that is not a string");
+    let text = match info.location() {
+        Some(at) => format!(
+            "panic at {}:{}:{}: {message}",
+            at.file(),
+            at.line(),
+            at.column()
+        ),
+        None => format!("panic: {message}"),
+    };
+    log(LOG_ERROR, &text);
+}
+
+/// An error as the wasm guest ABI returns it: logged at `LOG_ERROR` with
+/// `what`, then its code as an `i32` (never 0).
+fn status(what: &str, result: Result<(), Error>) -> i32 {
+    match result {
+        Ok(()) => OK.cast_signed(),
+        Err(error) => {
+            log(
+                LOG_ERROR,
+                &format!("{what}: {} (code {})", error.message(), error.abi_code()),
+            );
+            error.abi_code().cast_signed()
+        }
+    }
+}
+
+/// The body of the export `polyplug_init`: installs the panic hook, then
+/// runs `init`.
+pub fn init(init: Option<InitFn>) -> i32 {
+    std::panic::set_hook(Box::new(log_panic));
+    match init {
+        Some(init) => status("init", Host::with(init)),
+        None => OK.cast_signed(),
+    }
+}
+
+/// A typed function's body. A panic that unwinds (a module built with
+/// `panic = "unwind"`) is logged and gives `R::default()`, as in a native
+/// build; with `panic = "abort"` the hook has logged it and the module
+/// traps.
+pub fn typed_call<R: AbiType>(contract: &str, name: &str, f: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(value) => value,
+        Err(payload) => {
+            let text = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("a panic payload that is not a string");
+            log(
+                LOG_ERROR,
+                &format!(
+                    "typed {contract}/{name} panicked: {text}; returning the default {}",
+                    R::C_NAME
+                ),
+            );
+            R::default()
+        }
+    }
+}
+
+/// The state of one stateful contract in this wasm instance: `None` until
+/// its `+instance` export ran. The loader runs `+instance` only in the
+/// wasm instance of a `polyplug::Instance`, so a stateless call's
+/// instance never has one.
+pub type StateCell<S> = RefCell<Option<S>>;
+
+/// The body of a contract's `+instance` export: makes the state with
+/// `create` and keeps it in `cell`.
+pub fn create_instance<S>(
+    cell: &'static std::thread::LocalKey<StateCell<S>>,
+    contract: &str,
+    create: fn(&Host) -> Result<S, Error>,
+) -> i32 {
+    let made = Host::with(create);
+    status(
+        &format!("{contract}/+instance"),
+        made.map(|state| cell.with(|cell| *cell.borrow_mut() = Some(state))),
+    )
+}
+
+/// The body of an `instance typed` function: `f` with this wasm
+/// instance's state. Without one (the function was called without an
+/// instance) it logs why and traps, the only failure a typed function can
+/// report.
+pub fn instance_call<S, R: AbiType>(
+    cell: &'static std::thread::LocalKey<StateCell<S>>,
+    contract: &str,
+    name: &str,
+    f: impl FnOnce(&mut S) -> R,
+) -> R {
+    let result = cell.with(|cell| {
+        let mut state = cell.try_borrow_mut().ok()?;
+        let state = state.as_mut()?;
+        Some(typed_call(contract, name, || f(state)))
+    });
+    match result {
+        Some(value) => value,
+        None => {
+            log(
+                LOG_ERROR,
+                &format!("{contract}/{name} needs an instance: call it through Instance::typed"),
+            );
+            // A trap: the call fails with ERR_TRAP.
+            std::process::abort()
+        }
+    }
+}
+
+/// The types a wasm typed function takes: those with a wasm value type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot cross into WebAssembly",
+    label = "a wasm typed function takes u32, i32, u64, i64, f32 or f64",
+    note = "the wasm loader carries u32 and i32 as wasm i32, u64 and i64 as i64, f32 and f64"
+)]
+pub trait WasmArg: AbiType {}
+
+/// The types a wasm typed function returns: [`WasmArg`] and `()`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot cross out of WebAssembly",
+    label = "a wasm typed function returns u32, i32, u64, i64, f32, f64 or nothing"
+)]
+pub trait WasmRet: AbiType {}
+
+macro_rules! wasm_types {
+    ($($ty:ty),*) => {
+        $(
+            impl WasmArg for $ty {}
+            impl WasmRet for $ty {}
+        )*
+    };
+}
+
+wasm_types!(u32, i32, u64, i64, f32, f64);
+impl WasmRet for () {}
+
+/// Compile-time check of an argument type.
+pub const fn arg<T: WasmArg>() {}
+
+/// Compile-time check of a return type.
+pub const fn ret<T: WasmRet>() {}
+
+/// Whether two strings are equal, in a constant.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Checks at compile time that the signature spelled from the written type
+/// names (which becomes the export name) is the one derived from the
+/// types themselves.
+#[expect(
+    clippy::panic,
+    reason = "evaluated in a constant: a panic is a compile error"
+)]
+pub const fn check_signature(spelled: &str, derived: &str) {
+    if !same(spelled, derived) {
+        panic!(
+            "plugin!: in a WebAssembly build, write a typed function's types as plain u32, i32, u64, i64, f32 or f64 (no alias, no path): they are spelled into its export name"
+        );
+    }
+}
