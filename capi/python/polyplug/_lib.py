@@ -100,6 +100,12 @@ class Options(Structure):
     _fields_ = [("loaders", c_uint32)]
 
 
+class View(Structure):
+    """PpStrView / PpBytesView: a borrowed (pointer, length) argument."""
+
+    _fields_ = [("ptr", c_void_p), ("len", c_size_t)]
+
+
 class OwnedBuf(Structure):
     """PpOwnedBuf: a string or buf result, freed with polyplug_buf_free."""
 
