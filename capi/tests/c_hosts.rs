@@ -1,7 +1,8 @@
 //! C and C++ hosts against libpolyplug: seed scenario 3 (six dispatchers,
 //! 80 real reloads) from C with pthreads and from C++ with std::thread, a C
 //! host loading the Rust, C and C++ fixture plugins, a C host loading a
-//! WebAssembly plugin, and the example hosts.
+//! WebAssembly plugin, a C++ host calling typed functions packed (views,
+//! owned results, WebAssembly), and the example hosts.
 #![cfg(not(any(loom, shuttle, miri)))]
 
 mod support;
@@ -107,7 +108,9 @@ fn calc_bundle() -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
         ("module.wasm", wat::parse_str(text)?),
         ("manifest.toml", manifest.into_bytes()),
     ] {
-        let temp = dir.join(format!("{name}.{}", std::process::id()));
+        static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = dir.join(format!("{name}.{}.{n}", std::process::id()));
         std::fs::write(&temp, bytes)?;
         std::fs::rename(&temp, dir.join(name))?;
     }
@@ -120,4 +123,13 @@ fn a_c_host_loads_a_wasm_plugin_calls_it_packed_and_gets_a_trap_as_an_error() {
     let exe = build("wasm-c", &[test_source("wasm.c")], false);
     let out = run(&exe, &[&calc, &bundle("test-add")]);
     assert!(out.ends_with("ok\n"), "{out}");
+}
+
+#[test]
+fn a_cpp_host_calls_views_owned_results_and_wasm_packed() {
+    let calc = calc_bundle().unwrap();
+    let exe = build("packed-cpp", &[test_source("packed.cpp")], true);
+    let out = run(&exe, &[&bundle("c-text"), &calc, &bundle("test-add")]);
+    assert!(out.ends_with("ok\n"), "{out}");
+    assert!(out.contains("wasm trap: "), "{out}");
 }
