@@ -128,25 +128,24 @@ mod tests {
     #[test]
     fn a_result_is_freed_once_and_a_second_free_is_refused() {
         let buf = result(b"abc");
-        // SAFETY: a value handed over just now.
+        // SAFETY: [C9] a value handed over just now.
         assert_eq!(unsafe { polyplug_buf_free(buf) }, POLYPLUG_OK);
-        // SAFETY: refused before anything is freed.
-        assert_eq!(
-            unsafe { polyplug_buf_free(buf) },
-            POLYPLUG_ERR_INVALID_HANDLE
-        );
+        // SAFETY: [C9] refused before anything is freed.
+        let again = unsafe { polyplug_buf_free(buf) };
+        assert_eq!(again, POLYPLUG_ERR_INVALID_HANDLE);
     }
 
     #[test]
     fn a_wrong_length_frees_nothing_and_the_right_one_then_frees() {
         let buf = result(b"abcd");
-        let wrong = OwnedBuf { ptr: buf.ptr, len: 3 };
-        // SAFETY: refused before anything is freed.
-        assert_eq!(
-            unsafe { polyplug_buf_free(wrong) },
-            POLYPLUG_ERR_INVALID_HANDLE
-        );
-        // SAFETY: the recorded value, still outstanding.
+        let wrong = OwnedBuf {
+            ptr: buf.ptr,
+            len: 3,
+        };
+        // SAFETY: [C9] refused before anything is freed.
+        let refused = unsafe { polyplug_buf_free(wrong) };
+        assert_eq!(refused, POLYPLUG_ERR_INVALID_HANDLE);
+        // SAFETY: [C9] the recorded value, still outstanding.
         assert_eq!(unsafe { polyplug_buf_free(buf) }, POLYPLUG_OK);
     }
 }

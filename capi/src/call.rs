@@ -88,6 +88,10 @@ pub struct polyplug_fn {
     tag: Tag,
     thread: usize,
     binding: ErasedBinding,
+    /// The result is `string` or `buf`: `polyplug_fn_call` records it for
+    /// `polyplug_buf_free` (\[C9\]). Fixed by the checked signature, which
+    /// every later version's function must have too.
+    owned_result: bool,
 }
 
 // SAFETY: [C1] `#[repr(C)]` with the tag first; the tag value is unique.
@@ -147,10 +151,13 @@ pub unsafe extern "C" fn polyplug_fn_new(
                 Ok((binding, reader.thread))
             })
         }?;
+        let sig = binding.signature();
+        let owned_result = sig.starts_with("string(") || sig.starts_with("buf(");
         let object = hand_out(polyplug_fn {
             tag: Tag::new(polyplug_fn::TAG),
             thread,
             binding,
+            owned_result,
         });
         // SAFETY: [C4] checked non-NULL above.
         unsafe { put(out, "out", object) }
@@ -264,8 +271,7 @@ pub unsafe extern "C" fn polyplug_fn_call(
             // SAFETY: [R6] the host's promise on `args` and `out` for the
             // checked signature; [C5] the guard is pinned across the call.
             unsafe { func.call_packed(std::ptr::null_mut(), args, out) }?;
-            let sig = func.signature();
-            if !out.is_null() && (sig.starts_with("string(") || sig.starts_with("buf(")) {
+            if f.owned_result && !out.is_null() {
                 // SAFETY: [R6] for a `string` or `buf` result the host's
                 // `out` holds a PpOwnedBuf, which the call just wrote.
                 let buf = unsafe { out.cast::<OwnedBuf>().read_unaligned() };
