@@ -263,8 +263,7 @@ class _Packed:
                 keep.append(data)
                 # A view of the bytes object's own buffer, NULs included;
                 # {NULL, 0} when empty.
-                pointer = ctypes.cast(ctypes.c_char_p(data), c_void_p) if data else None
-                packed.append(_lib.View(pointer, len(data)))
+                packed.append(_lib.View(data or None, len(data)))
             else:
                 packed.append(value)
         return self.struct(*packed), keep

@@ -101,9 +101,11 @@ class Options(Structure):
 
 
 class View(Structure):
-    """PpStrView / PpBytesView: a borrowed (pointer, length) argument."""
+    """PpStrView / PpBytesView: a borrowed (pointer, length) argument. The
+    pointer is set from a ``bytes`` object (its own buffer, NULs included,
+    kept alive by the structure) or None."""
 
-    _fields_ = [("ptr", c_void_p), ("len", c_size_t)]
+    _fields_ = [("ptr", c_char_p), ("len", c_size_t)]
 
 
 class OwnedBuf(Structure):
