@@ -6,11 +6,15 @@
 #    and runs its tests:
 #    unit tests, the header staleness check, and the C and C++ programs of
 #    capi/tests (seed scenario 3 from C and C++, the fixture plugins from C,
-#    every error path, the example hosts), compiled with gcc/g++;
+#    every error path, polyplug_buf_free misused, a WebAssembly plugin from
+#    C, packed calls with views and owned results from C++, the example
+#    hosts), compiled with gcc/g++;
 # 2. runs those C and C++ programs again compiled with AddressSanitizer
 #    (LeakSanitizer on) and with ThreadSanitizer (POLYPLUG_C_SANITIZE);
 # 3. runs the pytest suite of the Python package (capi/python/tests) with
-#    the machine's python3, installing pytest first if it is missing.
+#    the machine's python3, installing pytest first if it is missing; it
+#    loads the WebAssembly bundle that step 1's c_hosts test writes to
+#    target/tmp/polyplug-capi-wasm.
 #
 # What the sanitizers cover: the hosts' own code and every access it makes
 # to memory the library hands out (event strings, bundle lists, out-values),

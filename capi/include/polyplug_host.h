@@ -955,6 +955,35 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Frees a `string` or `buf` result of `polyplug_fn_call` (a `PpOwnedBuf`
+ * the caller owns), on any thread, before or after the runtime that made
+ * it is destroyed: results belong to no runtime. `{NULL, 0}` (an empty
+ * result), and any value with `len` 0, is nothing to free: `POLYPLUG_OK`.
+ *
+ * Checked: the library records every non-empty result it hands out and
+ * frees only a recorded one, of its recorded length. A second free of the
+ * same value, a pointer that no `polyplug_fn_call` returned, or a wrong
+ * `len` is refused with `POLYPLUG_ERR_INVALID_HANDLE` and frees nothing.
+ * Not detectable: once a buffer is freed, the allocator may reuse its
+ * address for a later result; a second free of the old value while that
+ * later result (of the same length) is outstanding frees the later one.
+ *
+ * # Safety
+ *
+ * None beyond passing the value by copy: what it frees is only what the
+ * library handed out and has not taken back (\[C9\], \[R12\]).
+ *
+ * ```c
+ * PpOwnedBuf greeting;
+ * polyplug_fn_call(guard, greet, &(PpStrView){"ada", 3}, &greeting);
+ * printf("%.*s\n", (int)greeting.len, (const char *)greeting.ptr);
+ * polyplug_buf_free(greeting);                  // POLYPLUG_OK
+ * polyplug_buf_free(greeting);                  // POLYPLUG_ERR_INVALID_HANDLE
+ * ```
+ */
+polyplug_status polyplug_buf_free(PpOwnedBuf buf);
+
+/**
  * Writes a snapshot of the loaded bundles, by id, to `*out`.
  *
  * Ownership: the caller owns the list and destroys it with
@@ -1111,6 +1140,9 @@ polyplug_status polyplug_fn_get(struct polyplug_guard guard,
  * registered no packed form: plugin code `PP_ERR_UNSUPPORTED`), with its
  * code in `polyplug_last_error_code` and its message.
  *
+ * A non-empty `string` or `buf` result is recorded as handed out, so
+ * that `polyplug_buf_free` can refuse a second free (\[C9\]).
+ *
  * # Safety
  *
  * `args` and `out` are laid out as the function's checked signature says
@@ -1127,23 +1159,6 @@ polyplug_status polyplug_fn_call(struct polyplug_guard guard,
                                  const polyplug_fn *function,
                                  const void *args,
                                  void *out);
-
-/**
- * Frees a `string` or `buf` result of `polyplug_fn_call` (a `PpOwnedBuf`
- * the caller owns): once, on any thread. `{NULL, 0}` is nothing to free.
- *
- * # Safety
- *
- * `buf` is such a result, not yet freed (\[R12\]).
- *
- * ```c
- * PpOwnedBuf greeting;
- * polyplug_fn_call(guard, greet, &(PpStrView){"ada", 3}, &greeting);
- * printf("%.*s\n", (int)greeting.len, (const char *)greeting.ptr);
- * polyplug_buf_free(greeting);
- * ```
- */
-polyplug_status polyplug_buf_free(PpOwnedBuf buf);
 
 /**
  * Destroys a function handle, on the thread that made it.

@@ -17,6 +17,18 @@
  *   the same C++ types as uint64_t and int64_t on LP64 platforms, so a
  *   function registered as usize or isize is reached through the C API
  *   (polyplug_typed) with its own spelling.
+ * - Views and owned results: std::string_view is `str`, polyplug::bytes_view
+ *   is `bytes` (arguments, borrowed for the call); std::string is `string`
+ *   and std::vector<uint8_t> is `buf` (results). A signature with any of
+ *   them is called packed, through polyplug_fn_call, and so is any function
+ *   asked for with contract::packed (a WebAssembly function has no C
+ *   pointer):
+ *       contract.fn<std::string(std::string_view)>("upper")("abc")
+ *       contract.packed<uint32_t(uint32_t, uint32_t)>("add")(2, 3)
+ *   An owned result is copied into the std::string or std::vector and the
+ *   library's buffer freed with polyplug_buf_free once, by RAII, also when
+ *   the copy throws. A `string` result's bytes are copied as they are: this
+ *   wrapper does not check that they are UTF-8.
  *
  * The rules of the C API hold as they are: a reader, its guards and
  * bindings stay on the thread that made them; what a guard found (a
@@ -31,9 +43,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -56,6 +71,15 @@ public:
 private:
     polyplug_status status_;
     uint32_t code_;
+};
+
+/** A borrowed run of bytes, the C++ side of a `bytes` argument (PpBytesView). */
+struct bytes_view {
+    const uint8_t *data = nullptr;
+    size_t size = 0;
+    bytes_view() noexcept = default;
+    bytes_view(const uint8_t *d, size_t n) noexcept : data(d), size(n) {}
+    bytes_view(const std::vector<uint8_t> &v) noexcept : data(v.data()), size(v.size()) {}
 };
 
 namespace detail {
@@ -88,7 +112,108 @@ POLYPLUG_ABI_NAME(int32_t, "i32");
 POLYPLUG_ABI_NAME(int64_t, "i64");
 POLYPLUG_ABI_NAME(float, "f32");
 POLYPLUG_ABI_NAME(double, "f64");
+POLYPLUG_ABI_NAME(std::string_view, "str");
+POLYPLUG_ABI_NAME(bytes_view, "bytes");
+POLYPLUG_ABI_NAME(std::string, "string");
+POLYPLUG_ABI_NAME(std::vector<uint8_t>, "buf");
 #undef POLYPLUG_ABI_NAME
+
+/** Whether T crosses packed only: a view argument or an owned result. */
+template <class T>
+struct is_packed_only
+    : std::bool_constant<std::is_same_v<T, std::string_view> || std::is_same_v<T, bytes_view> ||
+                         std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<uint8_t>>> {};
+
+/** The C type a C++ argument is packed as. */
+inline PpStrView to_abi(std::string_view v) noexcept {
+    PpStrView out;
+    out.ptr = v.empty() ? nullptr : reinterpret_cast<const uint8_t *>(v.data());
+    out.len = v.size();
+    return out;
+}
+inline PpBytesView to_abi(bytes_view v) noexcept {
+    PpBytesView out;
+    out.ptr = v.size == 0 ? nullptr : v.data;
+    out.len = v.size;
+    return out;
+}
+template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+T to_abi(T v) noexcept {
+    return v;
+}
+
+/** An owned result: freed with polyplug_buf_free once, when it goes. */
+class owned_buf {
+public:
+    owned_buf() noexcept {
+        buf_.ptr = nullptr;
+        buf_.len = 0;
+    }
+    owned_buf(const owned_buf &) = delete;
+    owned_buf &operator=(const owned_buf &) = delete;
+    ~owned_buf() { (void)polyplug_buf_free(buf_); }
+    PpOwnedBuf *out() noexcept { return &buf_; }
+    const char *chars() const noexcept { return reinterpret_cast<const char *>(buf_.ptr); }
+    const uint8_t *bytes() const noexcept { return buf_.ptr; }
+    size_t size() const noexcept { return buf_.len; }
+
+private:
+    PpOwnedBuf buf_;
+};
+
+/** The result of a packed call as the C++ type R: room for what the
+ * function writes, and the conversion. */
+template <class R>
+struct packed_result {
+    R value{};
+    void *out() noexcept { return &value; }
+    R take() { return value; }
+};
+template <>
+struct packed_result<void> {
+    void *out() noexcept { return nullptr; }
+    void take() {}
+};
+template <>
+struct packed_result<std::string> {
+    owned_buf buf;
+    void *out() noexcept { return buf.out(); }
+    std::string take() { return buf.size() == 0 ? std::string() : std::string(buf.chars(), buf.size()); }
+};
+template <>
+struct packed_result<std::vector<uint8_t>> {
+    owned_buf buf;
+    void *out() noexcept { return buf.out(); }
+    std::vector<uint8_t> take() {
+        return buf.size() == 0 ? std::vector<uint8_t>()
+                               : std::vector<uint8_t>(buf.bytes(), buf.bytes() + buf.size());
+    }
+};
+
+/** Arguments laid out as the C struct of a signature: each at the next
+ * multiple of its alignment, in order. */
+template <class... C>
+struct packed_args {
+    alignas(16) unsigned char bytes[(sizeof(C) + ... + 0) + (alignof(C) + ... + 0) + 1];
+    size_t at = 0;
+    template <class T>
+    void put(const T &v) noexcept {
+        at = (at + alignof(T) - 1) / alignof(T) * alignof(T);
+        std::memcpy(bytes + at, &v, sizeof v);
+        at += sizeof v;
+    }
+    const void *get() const noexcept { return sizeof...(C) == 0 ? nullptr : bytes; }
+};
+
+/** One packed call of `f` under `g`: the arguments' views live until it returns. */
+template <class R, class... A>
+R call_packed(const polyplug_guard &g, polyplug_fn *f, A... args) {
+    packed_args<decltype(to_abi(args))...> packed;
+    (packed.put(to_abi(args)), ...);
+    packed_result<R> result;
+    check(polyplug_fn_call(g, f, packed.get(), result.out()));
+    return result.take();
+}
 
 template <class Sig>
 struct signature;
@@ -97,6 +222,8 @@ struct signature;
 template <class R, class... A>
 struct signature<R(A...)> {
     using pointer = R (*)(A...);
+    /** Views or owned results: no plain C call from C++, packed only. */
+    static constexpr bool packed_only = (is_packed_only<R>::value || ... || is_packed_only<A>::value);
     static std::string spelling() {
         std::string text = abi_name<R>::value;
         text += '(';
@@ -177,14 +304,45 @@ private:
 
 class guard;
 
+/** A typed function called packed (polyplug_fn_call) under the guard it
+ * was found under, valid while that guard lives: any typed function,
+ * native or run by an engine, with views and owned results. Checked once
+ * against its C++ type; owns its polyplug_fn. Stays on its thread. */
+template <class Sig>
+class packed_fn;
+
+template <class R, class... A>
+class packed_fn<R(A...)> {
+public:
+    packed_fn(const polyplug_guard &g, polyplug_fn *f) noexcept : g_(&g), f_(f) {}
+    /** One call; an owned result is copied out and its buffer freed. */
+    R operator()(A... args) const { return detail::call_packed<R, A...>(*g_, f_.get(), args...); }
+    polyplug_fn *raw() const noexcept { return f_.get(); }
+
+private:
+    const polyplug_guard *g_;
+    detail::owned<polyplug_fn, polyplug_fn_destroy> f_;
+};
+
+/** What contract::fn<Sig> returns: a plain C pointer (typed_fn), or a
+ * packed_fn when Sig has views or owned results. */
+template <class Sig>
+using fn_for = std::conditional_t<detail::signature<Sig>::packed_only, packed_fn<Sig>, typed_fn<Sig>>;
+
 /** A typed function checked once against its C++ type, fetched per guard:
  * after a reload, the new version's function. Stays on its thread. */
 template <class Sig>
-class binding {
+class binding;
+
+template <class R, class... A>
+class binding<R(A...)> {
 public:
     explicit binding(polyplug_fn *f) noexcept : f_(f) {}
-    /** The function as it serves under `g`. */
-    typed_fn<Sig> get(const guard &g) const;
+    /** The function as it serves under `g`, as a plain C pointer. */
+    typed_fn<R(A...)> get(const guard &g) const;
+    /** One packed call under `g` (polyplug_fn_call): for any typed
+     * function, with views and owned results, native or engine-run. */
+    R call(const guard &g, A... args) const;
     polyplug_fn *raw() const noexcept { return f_.get(); }
 
 private:
@@ -225,9 +383,14 @@ public:
         return std::string(i.name, i.name_len);
     }
     PpVersion serving() const { return info().version; }
-    /** Typed function `name` as the C++ type Sig, checked once. */
+    /** Typed function `name` as the C++ type Sig, checked once: a plain C
+     * pointer, or a packed_fn when Sig has views or owned results. */
     template <class Sig>
-    typed_fn<Sig> fn(const char *name) const;
+    fn_for<Sig> fn(const char *name) const;
+    /** Typed function `name` as Sig, checked once, always called packed:
+     * the form for a function an engine runs (WebAssembly). */
+    template <class Sig>
+    packed_fn<Sig> packed(const char *name) const;
     /** Typed function `name` bound as Sig, for binding::get per guard. */
     template <class Sig>
     binding<Sig> bind(const char *name) const;
@@ -295,10 +458,21 @@ inline polyplug_contract_info contract::info() const {
 }
 
 template <class Sig>
-typed_fn<Sig> contract::fn(const char *name) const {
-    PpVoidFn f = nullptr;
-    detail::check(polyplug_typed(g_->raw(), handle_, name, spelling<Sig>().c_str(), &f));
-    return typed_fn<Sig>(reinterpret_cast<typename detail::signature<Sig>::pointer>(f));
+fn_for<Sig> contract::fn(const char *name) const {
+    if constexpr (detail::signature<Sig>::packed_only) {
+        return packed<Sig>(name);
+    } else {
+        PpVoidFn f = nullptr;
+        detail::check(polyplug_typed(g_->raw(), handle_, name, spelling<Sig>().c_str(), &f));
+        return typed_fn<Sig>(reinterpret_cast<typename detail::signature<Sig>::pointer>(f));
+    }
+}
+
+template <class Sig>
+packed_fn<Sig> contract::packed(const char *name) const {
+    polyplug_fn *f = nullptr;
+    detail::check(polyplug_fn_new(g_->raw(), handle_, name, spelling<Sig>().c_str(), &f));
+    return packed_fn<Sig>(g_->raw(), f);
 }
 
 template <class Sig>
@@ -319,11 +493,16 @@ inline instance contract::create_instance() const {
     return instance(i);
 }
 
-template <class Sig>
-typed_fn<Sig> binding<Sig>::get(const guard &g) const {
+template <class R, class... A>
+typed_fn<R(A...)> binding<R(A...)>::get(const guard &g) const {
     PpVoidFn f = nullptr;
     detail::check(polyplug_fn_get(g.raw(), f_.get(), &f));
-    return typed_fn<Sig>(reinterpret_cast<typename detail::signature<Sig>::pointer>(f));
+    return typed_fn<R(A...)>(reinterpret_cast<R (*)(A...)>(f));
+}
+
+template <class R, class... A>
+R binding<R(A...)>::call(const guard &g, A... args) const {
+    return detail::call_packed<R, A...>(g.raw(), f_.get(), args...);
 }
 
 class runtime;
@@ -434,6 +613,14 @@ public:
     runtime() {
         polyplug_runtime *rt = nullptr;
         detail::check(polyplug_runtime_new(&rt));
+        rt_ = decltype(rt_)(rt);
+    }
+    /** With the loaders `loaders` (POLYPLUG_LOADER_WASM) beside the native one. */
+    explicit runtime(uint32_t loaders) {
+        polyplug_options options;
+        options.loaders = loaders;
+        polyplug_runtime *rt = nullptr;
+        detail::check(polyplug_runtime_new_with(&options, &rt));
         rt_ = decltype(rt_)(rt);
     }
     uint64_t load_bundle(const std::string &dir) const {

@@ -88,6 +88,10 @@ pub struct polyplug_fn {
     tag: Tag,
     thread: usize,
     binding: ErasedBinding,
+    /// The result is `string` or `buf`: `polyplug_fn_call` records it for
+    /// `polyplug_buf_free` (\[C9\]). Fixed by the checked signature, which
+    /// every later version's function must have too.
+    owned_result: bool,
 }
 
 // SAFETY: [C1] `#[repr(C)]` with the tag first; the tag value is unique.
@@ -147,10 +151,13 @@ pub unsafe extern "C" fn polyplug_fn_new(
                 Ok((binding, reader.thread))
             })
         }?;
+        let sig = binding.signature();
+        let owned_result = sig.starts_with("string(") || sig.starts_with("buf(");
         let object = hand_out(polyplug_fn {
             tag: Tag::new(polyplug_fn::TAG),
             thread,
             binding,
+            owned_result,
         });
         // SAFETY: [C4] checked non-NULL above.
         unsafe { put(out, "out", object) }
@@ -232,6 +239,9 @@ fn not_native(name: &str) -> Failure {
 /// registered no packed form: plugin code `PP_ERR_UNSUPPORTED`), with its
 /// code in `polyplug_last_error_code` and its message.
 ///
+/// A non-empty `string` or `buf` result is recorded as handed out, so
+/// that `polyplug_buf_free` can refuse a second free (\[C9\]).
+///
 /// # Safety
 ///
 /// `args` and `out` are laid out as the function's checked signature says
@@ -260,38 +270,17 @@ pub unsafe extern "C" fn polyplug_fn_call(
             let func: ErasedFn<'_> = g.bound_erased(&f.binding)?;
             // SAFETY: [R6] the host's promise on `args` and `out` for the
             // checked signature; [C5] the guard is pinned across the call.
-            Ok(unsafe { func.call_packed(std::ptr::null_mut(), args, out) }?)
+            unsafe { func.call_packed(std::ptr::null_mut(), args, out) }?;
+            if f.owned_result && !out.is_null() {
+                // SAFETY: [R6] for a `string` or `buf` result the host's
+                // `out` holds a PpOwnedBuf, which the call just wrote.
+                let buf = unsafe { out.cast::<OwnedBuf>().read_unaligned() };
+                crate::buf::hand_over(buf);
+            }
+            Ok(())
         };
         // SAFETY: [C1] as documented.
         unsafe { with_guard(guard, call) }
-    })
-}
-
-/// Frees a `string` or `buf` result of `polyplug_fn_call` (a `PpOwnedBuf`
-/// the caller owns): once, on any thread. `{NULL, 0}` is nothing to free.
-///
-/// # Safety
-///
-/// `buf` is such a result, not yet freed (\[R12\]).
-///
-/// ```c
-/// PpOwnedBuf greeting;
-/// polyplug_fn_call(guard, greet, &(PpStrView){"ada", 3}, &greeting);
-/// printf("%.*s\n", (int)greeting.len, (const char *)greeting.ptr);
-/// polyplug_buf_free(greeting);
-/// ```
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn polyplug_buf_free(buf: OwnedBuf) -> polyplug_status {
-    guarded(|| {
-        if buf.ptr.is_null() || buf.len == 0 {
-            return Ok(());
-        }
-        // SAFETY: [R12][R9] an owned result is allocated by the host
-        // allocator (the global allocator) with layout (len, 1), that of a
-        // Vec<u8> of capacity len, and handed over once (the caller's
-        // promise).
-        drop(unsafe { Vec::from_raw_parts(buf.ptr, buf.len, buf.len) });
-        Ok(())
     })
 }
 

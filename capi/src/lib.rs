@@ -93,6 +93,7 @@
     reason = "the C API's types carry the names C hosts write: polyplug_runtime, polyplug_guard"
 )]
 
+mod buf;
 mod bundles;
 mod call;
 mod error;
@@ -103,6 +104,7 @@ mod read;
 mod runtime;
 mod status;
 
+pub use buf::*;
 pub use bundles::*;
 pub use call::*;
 pub use error::*;

@@ -1,5 +1,6 @@
 //! Every error path of the C API, from a C program (`tests/c/errors.c`):
-//! each call returns its status and a message naming the thing.
+//! each call returns its status and a message naming the thing; and
+//! `polyplug_buf_free` misused (`tests/c/buffers.c`).
 #![cfg(not(any(loom, shuttle, miri)))]
 
 #[expect(dead_code, reason = "this file builds no example")]
@@ -26,5 +27,12 @@ fn every_error_path_returns_its_status_and_names_the_thing() {
     let mut args: Vec<&std::path::Path> = bundles.iter().map(|p| p.as_path()).collect();
     args.push(&missing);
     let out = run(&exe, &args);
+    assert!(out.ends_with("ok\n"), "{out}");
+}
+
+#[test]
+fn buf_free_of_nothing_is_a_no_op_and_a_double_or_foreign_free_is_refused() {
+    let exe = build("buffers-c", &[test_source("buffers.c")], false);
+    let out = run(&exe, &[&bundle("c-text")]);
     assert!(out.ends_with("ok\n"), "{out}");
 }

@@ -1,7 +1,8 @@
 //! C and C++ hosts against libpolyplug: seed scenario 3 (six dispatchers,
 //! 80 real reloads) from C with pthreads and from C++ with std::thread, a C
 //! host loading the Rust, C and C++ fixture plugins, a C host loading a
-//! WebAssembly plugin, and the example hosts.
+//! WebAssembly plugin, a C++ host calling typed functions packed (views,
+//! owned results, WebAssembly), and the example hosts.
 #![cfg(not(any(loom, shuttle, miri)))]
 
 mod support;
@@ -88,20 +89,31 @@ fn the_example_cpp_host_runs() {
 }
 
 /// Writes the `capi.calc` WebAssembly bundle (`tests/wasm/calc.wat`,
-/// compiled here) into the tests' directory and returns its path.
+/// compiled here) to `target/tmp/polyplug-capi-wasm/calc` and returns its
+/// path. The directory stays: the Python tests load it too (ci/capi.sh runs
+/// them after these). Each file is written whole and renamed into place, so
+/// tests writing it at once each leave a complete bundle.
 fn calc_bundle() -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("polyplug-capi-wasm-{}", std::process::id()))
+        .join("polyplug-capi-wasm")
         .join("calc");
     std::fs::create_dir_all(&dir)?;
     let text = std::fs::read_to_string(support::capi_dir().join("tests/wasm/calc.wat"))?;
-    std::fs::write(dir.join("module.wasm"), wat::parse_str(text)?)?;
     let manifest = format!(
         "[bundle]\nname = \"capi-calc\"\nversion = \"1.0.0\"\nloader = \"wasm\"\n\n\
          [library]\n{} = \"module.wasm\"\n\n[[provides]]\nname = \"capi.calc\"\nversion = \"1.0.0\"\n",
         std::env::consts::OS
     );
-    std::fs::write(dir.join("manifest.toml"), manifest)?;
+    for (name, bytes) in [
+        ("module.wasm", wat::parse_str(text)?),
+        ("manifest.toml", manifest.into_bytes()),
+    ] {
+        static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = dir.join(format!("{name}.{}.{n}", std::process::id()));
+        std::fs::write(&temp, bytes)?;
+        std::fs::rename(&temp, dir.join(name))?;
+    }
     Ok(dir)
 }
 
@@ -111,5 +123,13 @@ fn a_c_host_loads_a_wasm_plugin_calls_it_packed_and_gets_a_trap_as_an_error() {
     let exe = build("wasm-c", &[test_source("wasm.c")], false);
     let out = run(&exe, &[&calc, &bundle("test-add")]);
     assert!(out.ends_with("ok\n"), "{out}");
-    std::fs::remove_dir_all(calc.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_cpp_host_calls_views_owned_results_and_wasm_packed() {
+    let calc = calc_bundle().unwrap();
+    let exe = build("packed-cpp", &[test_source("packed.cpp")], true);
+    let out = run(&exe, &[&bundle("c-text"), &calc, &bundle("test-add")]);
+    assert!(out.ends_with("ok\n"), "{out}");
+    assert!(out.contains("wasm trap: "), "{out}");
 }

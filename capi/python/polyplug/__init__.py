@@ -16,9 +16,14 @@ in the cargo target directory of the repository it sits in.
 
 Typed functions take and return ints and floats as their signature says
 (``u8``..``u64``, ``i8``..``i64``, ``usize``, ``isize``, ``f32``, ``f64``,
-``void``). The signature language has no strings or byte buffers yet, so
-neither does this package: pass them through native functions
-(``Contract.call_native`` with a ctypes structure).
+``void``), and text and bytes: a ``str`` argument takes a Python ``str``
+(passed as UTF-8), a ``bytes`` argument a ``bytes``-like value; a ``string``
+result comes back as a ``str`` (``NotUtf8Error``, naming the function, when
+the plugin returned bytes that are not UTF-8) and a ``buf`` result as
+``bytes``; the library's buffer is freed with ``polyplug_buf_free`` once,
+after it is copied. Such functions, and functions an engine runs
+(WebAssembly: ``Runtime(loaders=polyplug.LOADER_WASM)``), are called packed
+through ``polyplug_fn_call``; the others through their plain C pointer.
 
 Threads: reads go through a reader per thread, made on first use. A thread
 that is done with a runtime calls ``runtime.release_thread()``, which
@@ -59,12 +64,15 @@ __all__ = [
     "CallError",
     "LoadError",
     "DrainTimeoutError",
+    "NotUtf8Error",
+    "LOADER_WASM",
     "prototype",
     "library",
 ]
 
 _LIB = None
 _KEYS = itertools.count()
+LOADER_WASM = _lib.LOADER_WASM
 
 
 def library():
@@ -127,6 +135,16 @@ class DrainTimeoutError(Error):
     """Readers still hold retired tables."""
 
 
+class NotUtf8Error(Error):
+    """A typed function's ``string`` result is not UTF-8 (status
+    ``POLYPLUG_ERR_UTF8``); the message names the function. Its bytes are in
+    ``data``; the library's buffer was freed."""
+
+    def __init__(self, message, data):
+        super().__init__(2, 0, message)
+        self.data = data
+
+
 def _error_class(status):
     if status < 20:
         return MisuseError
@@ -184,19 +202,71 @@ _TYPES = {
 }
 
 
-def prototype(signature):
-    """The ctypes function type a signature such as ``"u32(u32,u32)"`` spells."""
+# Views (arguments) and owned results: passed packed only.
+_VIEWS = ("str", "bytes")
+_OWNED = ("string", "buf")
+
+
+def _split(signature):
+    """``(ret, [args])`` of a signature such as ``"u32(u32,u32)"``."""
     compact = "".join(signature.split())
     ret, _, rest = compact.partition("(")
     if not rest.endswith(")"):
         raise ValueError(f"expected `ret(args)`, found {signature!r}")
-    args = [a for a in rest[:-1].split(",") if a]
+    return ret, [a for a in rest[:-1].split(",") if a]
+
+
+def prototype(signature):
+    """The ctypes function type a signature such as ``"u32(u32,u32)"`` spells.
+    Signatures with ``str``, ``bytes``, ``string`` or ``buf`` have none here:
+    ``Contract.function`` calls those packed."""
+    ret, args = _split(signature)
     try:
         restype = None if ret == "void" else _TYPES[ret]
         argtypes = [_TYPES[a] for a in args]
     except KeyError as missing:
         raise ValueError(f"unknown type {missing} in {signature!r}") from None
     return ctypes.CFUNCTYPE(restype, *argtypes)
+
+
+class _Packed:
+    """How one signature is called with ``polyplug_fn_call``: its arguments
+    as a ctypes structure laid out as the C struct of the signature, and
+    room for its result."""
+
+    def __init__(self, signature):
+        ret, args = _split(signature)
+        try:
+            fields = [
+                (f"a{i}", _lib.View if a in _VIEWS else _TYPES[a]) for i, a in enumerate(args)
+            ]
+            self.restype = None if ret == "void" else _lib.OwnedBuf if ret in _OWNED else _TYPES[ret]
+        except KeyError as missing:
+            raise ValueError(f"unknown type {missing} in {signature!r}") from None
+        self.ret = ret
+        self.args = args
+        self.struct = type("Args", (ctypes.Structure,), {"_fields_": fields}) if fields else None
+
+    def pack(self, name, values):
+        """The argument structure (or None) and what keeps its views alive."""
+        if len(values) != len(self.args):
+            raise TypeError(f"{name} takes {len(self.args)} arguments, {len(values)} given")
+        if self.struct is None:
+            return None, ()
+        packed, keep = [], []
+        for ty, value in zip(self.args, values):
+            if ty in _VIEWS:
+                if (ty == "str") != isinstance(value, str):
+                    want = "str" if ty == "str" else "bytes-like"
+                    raise TypeError(f"{name}: a {ty} argument takes a {want} value, not {type(value).__name__}")
+                data = value.encode("utf-8") if ty == "str" else bytes(value)
+                keep.append(data)
+                # A view of the bytes object's own buffer, NULs included;
+                # {NULL, 0} when empty.
+                packed.append(_lib.View(data or None, len(data)))
+            else:
+                packed.append(value)
+        return self.struct(*packed), keep
 
 
 # ---- reading --------------------------------------------------------------
@@ -311,14 +381,21 @@ class Contract:
 class Function:
     """A typed function bound by name and signature. Each call pins this
     thread's reader, fetches the serving version's function (a handle check
-    and a compare), calls it, and unpins: safe across reloads."""
+    and a compare), calls it, and unpins: safe across reloads.
+
+    A function whose signature has ``str``, ``bytes``, ``string`` or
+    ``buf``, and one an engine runs, is called packed
+    (``polyplug_fn_call``): views of the arguments' bytes, borrowed for the
+    call; an owned result copied into a ``str`` or ``bytes`` and freed."""
 
     def __init__(self, contract, name, signature):
         self._runtime = contract._runtime
         self._contract = contract
         self.name = name
         self.signature = signature
-        self._prototype = prototype(signature)
+        ret, args = _split(signature)
+        self._packed = _Packed(signature) if ret in _OWNED or any(a in _VIEWS for a in args) else None
+        self._prototype = None if self._packed else prototype(signature)
         self._key = next(_KEYS)
         self._calls()  # check the signature now, on this thread
 
@@ -366,12 +443,18 @@ class Function:
         return calls
 
     def __call__(self, *args):
+        if self._packed is not None:
+            return self._call_packed(args)
         reader, handle, pin, fn_get, unpin, guard, guard_ref, pointer, pointer_ref, made = self._calls()
         status = pin(reader, guard_ref)
         if status:
             _check(status)
         try:
             status = fn_get(guard, handle, pointer_ref)
+            if status == _NOT_NATIVE:
+                # Run by an engine: packed from now on.
+                self._packed = _Packed(self.signature)
+                return self._call_packed(args, guard)
             if status:
                 _check(status)
             address = pointer.value
@@ -383,6 +466,50 @@ class Function:
             return function(*args)
         finally:
             unpin(guard)
+
+    def _call_packed(self, args, pinned=None):
+        """One call through ``polyplug_fn_call``, under ``pinned`` or a
+        guard pinned for it."""
+        packed = self._packed
+        values, keep = packed.pack(self.name, args)
+        out = packed.restype() if packed.restype is not None else None
+        reader, handle, pin, _fn_get, unpin, guard, guard_ref, *_ = self._calls()
+        lib = library()
+        if pinned is None:
+            _check(pin(reader, guard_ref))
+        try:
+            _check(
+                lib.polyplug_fn_call(
+                    pinned if pinned is not None else guard,
+                    handle,
+                    None if values is None else byref(values),
+                    None if out is None else byref(out),
+                )
+            )
+        finally:
+            if pinned is None:
+                unpin(guard)
+        del keep  # the views were borrowed for the call only
+        if out is None:
+            return None
+        if packed.ret not in _OWNED:
+            return out.value
+        try:
+            data = ctypes.string_at(out.ptr, out.len) if out.len else b""
+        finally:
+            _check(lib.polyplug_buf_free(out))
+        if packed.ret == "buf":
+            return data
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise NotUtf8Error(
+                f"typed function {self.name} ({self.signature}) returned a string that is not UTF-8: {e}",
+                data,
+            ) from None
+
+
+_NOT_NATIVE = 25
 
 
 class Instance:
@@ -508,11 +635,14 @@ class _ThreadState:
 
 
 class Runtime:
-    """A polyplug runtime. Use it as a context manager, or call ``close()``."""
+    """A polyplug runtime. Use it as a context manager, or call ``close()``.
+    ``loaders`` adds loaders to the native one: ``LOADER_WASM`` loads
+    WebAssembly bundles."""
 
-    def __init__(self):
+    def __init__(self, loaders=0):
         self._pointer = c_void_p()
-        _check(library().polyplug_runtime_new(byref(self._pointer)))
+        options = _lib.Options(loaders)
+        _check(library().polyplug_runtime_new_with(byref(options), byref(self._pointer)))
         self._local = threading.local()
         self._host_functions = []  # ctypes callbacks of host contracts, kept alive
 

@@ -100,6 +100,14 @@ class Options(Structure):
     _fields_ = [("loaders", c_uint32)]
 
 
+class View(Structure):
+    """PpStrView / PpBytesView: a borrowed (pointer, length) argument. The
+    pointer is set from a ``bytes`` object (its own buffer, NULs included,
+    kept alive by the structure) or None."""
+
+    _fields_ = [("ptr", c_char_p), ("len", c_size_t)]
+
+
 class OwnedBuf(Structure):
     """PpOwnedBuf: a string or buf result, freed with polyplug_buf_free."""
 

@@ -58,3 +58,16 @@ def copy_bundles(bundles, tmp_path):
         return tmp_path
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def calc_bundle():
+    """The capi.calc WebAssembly bundle (capi/tests/wasm/calc.wat), which the
+    Rust test c_hosts writes to target/tmp/polyplug-capi-wasm/calc."""
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    calc = target / "tmp" / "polyplug-capi-wasm" / "calc"
+    if not (calc / "module.wasm").is_file():
+        raise RuntimeError(
+            f"no {calc}: write it with `cargo test -p polyplug-capi --test c_hosts`"
+        )
+    return str(calc)

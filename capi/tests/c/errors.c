@@ -89,9 +89,11 @@ static uint32_t unpin_caller(void *instance, const void *args, void *out, PpAbiE
     return PP_OK;
 }
 
-/* A listener that tries to destroy itself from its callback. */
+/* A listener that tries to destroy itself from its callback. NOT_YET until
+   the callback has stored what its destroy returned. */
+#define NOT_YET UINT32_MAX
 static polyplug_listener *listener;
-static atomic_uint self_destroy = POLYPLUG_OK;
+static atomic_uint self_destroy = NOT_YET;
 static atomic_int callbacks;
 
 static void on_event(void *user_data, const polyplug_event *event) {
@@ -370,7 +372,7 @@ int main(int argc, char **argv) {
     CHECK(polyplug_events_listen(runtime, on_event, NULL, &listener));
     CHECK(polyplug_reclaim(runtime, NULL));
     CHECK(polyplug_load_bundle(runtime, test_add, NULL)); /* an event for the callback */
-    for (int waited = 0; atomic_load(&callbacks) == 0 && waited < 10000; waited += 10) {
+    for (int waited = 0; atomic_load(&self_destroy) == NOT_YET && waited < 10000; waited += 10) {
         struct timespec ten_ms = {0, 10000000L};
         nanosleep(&ten_ms, NULL);
     }

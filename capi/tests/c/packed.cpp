@@ -1,0 +1,93 @@
+// A C++ host calling typed functions packed through polyplug_host.hpp:
+// contract test.text (the C fixture c-text) with std::string_view and
+// polyplug::bytes_view arguments and std::string and std::vector<uint8_t>
+// results, freed by RAII (AddressSanitizer's leak check sees a missed
+// free: the library's allocations are the program's); a WebAssembly
+// plugin (capi.calc) beside a native one (test-add), whose plain-pointer
+// `fn` keeps working.
+//
+// Usage: packed_cpp <c-text dir> <capi.calc dir> <test-add dir>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <polyplug_host.hpp>
+
+#include "check.h"
+
+namespace {
+
+// Stops the program unless `body` throws a polyplug::error with `status`;
+// returns its plugin code.
+template <class F>
+uint32_t expect_error(F body, polyplug_status status, const char *what) {
+    try {
+        body();
+    } catch (const polyplug::error &e) {
+        if (e.status() != status) {
+            std::fprintf(stderr, "%s: %s, expected %s: %s\n", what, e.status_name(),
+                         polyplug_status_name(status), e.what());
+            std::exit(1);
+        }
+        std::printf("%s: %s\n", what, e.what());
+        return e.code();
+    }
+    std::fprintf(stderr, "%s: no error\n", what);
+    std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    EXPECT(argc == 4);
+    polyplug::runtime rt(POLYPLUG_LOADER_WASM);
+    rt.load_bundle(argv[1]);
+    uint64_t calc_id = rt.load_bundle(argv[2]);
+    rt.load_bundle(argv[3]);
+    {
+        polyplug::reader reader(rt);
+        polyplug::guard g = reader.pin();
+        polyplug::contract text = g.find("test.text", polyplug::version(1));
+
+        // Views in, owned results out.
+        auto upper = text.fn<std::string(std::string_view)>("upper");
+        EXPECT(upper("hello") == "HELLO");
+        using namespace std::string_literals;
+        EXPECT(upper("a\0b"s) == "A\0B"s);  // NUL inside: the length counts
+        EXPECT(upper("") == "");
+        auto reverse = text.fn<std::vector<uint8_t>(polyplug::bytes_view)>("reverse");
+        std::vector<uint8_t> data = {0, 1, 2, 0, 0xff};
+        EXPECT((reverse(data) == std::vector<uint8_t>{0xff, 0, 2, 1, 0}));
+        EXPECT(reverse(polyplug::bytes_view()).empty());
+        EXPECT(text.fn<uint64_t(polyplug::bytes_view)>("len")(data) == 5);
+        // A `string` result's bytes come back as they are.
+        EXPECT(text.fn<std::string()>("bad_utf8")() == "\xff\xfe");
+
+        // Checked once, against the C++ type.
+        expect_error([&] { text.fn<std::string(polyplug::bytes_view)>("upper"); },
+                     POLYPLUG_ERR_SIGNATURE_MISMATCH, "upper as string(bytes)");
+
+        // A binding: fetched per guard, called packed.
+        auto bound = text.bind<std::string(std::string_view)>("upper");
+        EXPECT(bound.call(g, "bound") == "BOUND");
+
+        // WebAssembly: no C pointer, so `fn` is refused and `packed` calls it.
+        polyplug::contract calc = g.find("capi.calc", polyplug::version(1));
+        expect_error([&] { calc.fn<uint32_t(uint32_t, uint32_t)>("add"); },
+                     POLYPLUG_ERR_NOT_NATIVE, "wasm add as a pointer");
+        auto add = calc.packed<uint32_t(uint32_t, uint32_t)>("add");
+        EXPECT(add(2, 3) == 5);
+        EXPECT(add(UINT32_MAX, 1) == 0);
+        auto fail = calc.packed<uint32_t(uint32_t)>("fail");
+        EXPECT(expect_error([&] { fail(7); }, POLYPLUG_ERR_CALL, "wasm trap") == PP_ERR_TRAP);
+        EXPECT(add(40, 2) == 42);
+
+        // Native functions: the plain pointer as before, or packed.
+        polyplug::contract native = g.find("test.add", polyplug::version(1));
+        EXPECT(native.fn<uint32_t(uint32_t)>("inc")(41) == 42);
+        EXPECT(native.packed<uint32_t(uint32_t)>("inc")(41) == 42);
+    }
+    rt.unload_bundle(calc_id);
+    std::printf("ok\n");
+    return 0;
+}
