@@ -52,7 +52,8 @@ pub(crate) fn to_lua(lua: &Lua, value: &Value<'_>) -> Result<LuaValue, String> {
 fn integer(value: &LuaValue) -> Option<i64> {
     match *value {
         LuaValue::Integer(i) => Some(i),
-        LuaValue::Number(n) if n.fract() == 0.0 && n >= -(2f64.powi(63)) && n < 2f64.powi(63) => {
+        LuaValue::Number(n) if n.fract() == 0.0 && n >= -(2f64.powi(63)) && n < 2f64.powi(63) =>
+        {
             #[expect(
                 clippy::cast_possible_truncation,
                 reason = "integral and within i64 (checked)"
@@ -86,11 +87,13 @@ pub(crate) fn from_lua(value: &LuaValue, ty: Option<ValueType>) -> Result<Value<
         return Ok(Value::Void);
     };
     let int = |value: &LuaValue| {
-        integer(value).ok_or_else(|| format!("expected an integer for {}, got {}", ty.name(), kind(value)))
+        integer(value)
+            .ok_or_else(|| format!("expected an integer for {}, got {}", ty.name(), kind(value)))
     };
     let range = |v: i64| format!("{v} does not fit {}", ty.name());
     let number = |value: &LuaValue| match *value {
-        LuaValue::Integer(i) => {
+        LuaValue::Integer(i) =>
+        {
             #[expect(
                 clippy::cast_precision_loss,
                 reason = "Lua's own integer-to-float conversion"
@@ -98,11 +101,19 @@ pub(crate) fn from_lua(value: &LuaValue, ty: Option<ValueType>) -> Result<Value<
             Ok(i as f64)
         }
         LuaValue::Number(n) => Ok(n),
-        _ => Err(format!("expected a number for {}, got {}", ty.name(), kind(value))),
+        _ => Err(format!(
+            "expected a number for {}, got {}",
+            ty.name(),
+            kind(value)
+        )),
     };
     let bytes = |value: &LuaValue| match value {
         LuaValue::String(s) => Ok(s.as_bytes().to_vec()),
-        _ => Err(format!("expected a string for {}, got {}", ty.name(), kind(value))),
+        _ => Err(format!(
+            "expected a string for {}, got {}",
+            ty.name(),
+            kind(value)
+        )),
     };
     Ok(match ty {
         ValueType::U8 => Value::U8(int(value).and_then(|v| u8::try_from(v).map_err(|_| range(v)))?),
@@ -129,7 +140,8 @@ pub(crate) fn from_lua(value: &LuaValue, ty: Option<ValueType>) -> Result<Value<
         ValueType::Isize => {
             Value::Isize(int(value).and_then(|v| isize::try_from(v).map_err(|_| range(v)))?)
         }
-        ValueType::F32 => {
+        ValueType::F32 =>
+        {
             #[expect(
                 clippy::cast_possible_truncation,
                 reason = "f32 results round as a C cast does"
@@ -150,13 +162,22 @@ mod tests {
 
     #[test]
     fn results_out_of_range_are_refused_not_wrapped() {
-        assert_eq!(from_lua(&LuaValue::Integer(7), Some(ValueType::U32)), Ok(Value::U32(7)));
-        assert_eq!(from_lua(&LuaValue::Number(7.0), Some(ValueType::U8)), Ok(Value::U8(7)));
+        assert_eq!(
+            from_lua(&LuaValue::Integer(7), Some(ValueType::U32)),
+            Ok(Value::U32(7))
+        );
+        assert_eq!(
+            from_lua(&LuaValue::Number(7.0), Some(ValueType::U8)),
+            Ok(Value::U8(7))
+        );
         assert!(from_lua(&LuaValue::Integer(-1), Some(ValueType::U32)).is_err());
         assert!(from_lua(&LuaValue::Integer(256), Some(ValueType::U8)).is_err());
         assert!(from_lua(&LuaValue::Integer(1 << 40), Some(ValueType::I32)).is_err());
         assert!(from_lua(&LuaValue::Number(1.5), Some(ValueType::I64)).is_err());
         assert!(from_lua(&LuaValue::Nil, Some(ValueType::F64)).is_err());
-        assert_eq!(from_lua(&LuaValue::Integer(2), Some(ValueType::F64)), Ok(Value::F64(2.0)));
+        assert_eq!(
+            from_lua(&LuaValue::Integer(2), Some(ValueType::F64)),
+            Ok(Value::F64(2.0))
+        );
     }
 }

@@ -45,9 +45,9 @@ pub(crate) fn install(lua: &Lua, recipe: &Recipe) -> mlua::Result<()> {
     table.set(
         "find",
         lua.create_function(move |_, (name, min): (String, LuaValue)| {
-            let handle = contracts
-                .find(&name, version(&min)?)
-                .map_err(|fault| mlua::Error::runtime(format!("polyplug.find {name}: {}", fault.message)))?;
+            let handle = contracts.find(&name, version(&min)?).map_err(|fault| {
+                mlua::Error::runtime(format!("polyplug.find {name}: {}", fault.message))
+            })?;
             Ok(handle.to_raw().cast_signed())
         })?,
     )?;

@@ -230,13 +230,22 @@ impl Load {
     }
 
     /// Calls function `index` in this thread's state of this load.
-    fn call(&self, index: usize, args: &[Value<'_>], ret: &TypedSignature) -> Result<Value<'static>, Failure> {
+    fn call(
+        &self,
+        index: usize,
+        args: &[Value<'_>],
+        ret: &TypedSignature,
+    ) -> Result<Value<'static>, Failure> {
         threads::free_pending();
         let state = match threads::find(self.generation) {
             Some(state) => state,
             None => {
                 let state = Rc::new(self.make_state()?);
-                threads::keep(self.generation, Arc::downgrade(&self.alive), Rc::clone(&state));
+                threads::keep(
+                    self.generation,
+                    Arc::downgrade(&self.alive),
+                    Rc::clone(&state),
+                );
                 state
             }
         };
@@ -304,14 +313,15 @@ impl EngineFn for LuaFn {
         let Some(load) = self.load.upgrade() else {
             return Err(Fault::new(ERR_INTERNAL, "the script was unloaded"));
         };
-        load.call(self.index, args, &self.signature).map_err(|failure| {
-            let message = format!(
-                "bundle {}: contract {}: function {}: {}",
-                load.recipe.bundle, self.contract, self.name, failure.what
-            );
-            load.recipe.logger.log(LogLevel::Warn, &message);
-            Fault::new(failure.code, message)
-        })
+        load.call(self.index, args, &self.signature)
+            .map_err(|failure| {
+                let message = format!(
+                    "bundle {}: contract {}: function {}: {}",
+                    load.recipe.bundle, self.contract, self.name, failure.what
+                );
+                load.recipe.logger.log(LogLevel::Warn, &message);
+                Fault::new(failure.code, message)
+            })
     }
 }
 
@@ -345,52 +355,105 @@ fn parse_version(text: &str) -> Option<Version> {
 
 /// Reads `{ contracts = { { name =, version =, functions = { f = { sig =,
 /// fn = } } } } }`, by contract name, functions sorted by name.
-fn read_contracts(chunk: &str, table: &Table) -> Result<BTreeMap<String, DeclaredContract>, Failure> {
-    let lua_err = |what: &str, e: mlua::Error| bad(chunk, format!("{what}: {}", sandbox::describe(&e)));
-    let list: LuaValue = table.get("contracts").map_err(|e| lua_err("contracts", e))?;
+fn read_contracts(
+    chunk: &str,
+    table: &Table,
+) -> Result<BTreeMap<String, DeclaredContract>, Failure> {
+    let lua_err =
+        |what: &str, e: mlua::Error| bad(chunk, format!("{what}: {}", sandbox::describe(&e)));
+    let list: LuaValue = table
+        .get("contracts")
+        .map_err(|e| lua_err("contracts", e))?;
     let LuaValue::Table(list) = list else {
-        return Err(bad(chunk, format!("`contracts` is a {}, expected a list of contracts", list.type_name())));
+        return Err(bad(
+            chunk,
+            format!(
+                "`contracts` is a {}, expected a list of contracts",
+                list.type_name()
+            ),
+        ));
     };
     let mut out = BTreeMap::new();
     for (position, entry) in list.sequence_values::<LuaValue>().enumerate() {
         let entry = entry.map_err(|e| lua_err("contracts", e))?;
         let at = format!("contracts[{}]", position + 1);
         let LuaValue::Table(entry) = entry else {
-            return Err(bad(chunk, format!("{at} is a {}, expected a table", entry.type_name())));
+            return Err(bad(
+                chunk,
+                format!("{at} is a {}, expected a table", entry.type_name()),
+            ));
         };
-        let name: Option<String> = entry.get("name").map_err(|e| lua_err(&format!("{at}.name"), e))?;
+        let name: Option<String> = entry
+            .get("name")
+            .map_err(|e| lua_err(&format!("{at}.name"), e))?;
         let Some(name) = name else {
             return Err(bad(chunk, format!("{at} has no `name`")));
         };
-        let version: Option<String> =
-            entry.get("version").map_err(|e| lua_err(&format!("contract {name}: version"), e))?;
+        let version: Option<String> = entry
+            .get("version")
+            .map_err(|e| lua_err(&format!("contract {name}: version"), e))?;
         let Some(version) = version.as_deref().and_then(parse_version) else {
-            return Err(bad(chunk, format!("contract {name}: `version` must be \"major.minor.patch\", found {version:?}")));
+            return Err(bad(
+                chunk,
+                format!(
+                    "contract {name}: `version` must be \"major.minor.patch\", found {version:?}"
+                ),
+            ));
         };
-        let functions: LuaValue = entry.get("functions").map_err(|e| lua_err(&format!("contract {name}: functions"), e))?;
+        let functions: LuaValue = entry
+            .get("functions")
+            .map_err(|e| lua_err(&format!("contract {name}: functions"), e))?;
         let LuaValue::Table(functions) = functions else {
-            return Err(bad(chunk, format!("contract {name}: `functions` is a {}, expected a table of name = {{ sig = ..., fn = ... }}", functions.type_name())));
+            return Err(bad(
+                chunk,
+                format!(
+                    "contract {name}: `functions` is a {}, expected a table of name = {{ sig = ..., fn = ... }}",
+                    functions.type_name()
+                ),
+            ));
         };
         let mut declared = Vec::new();
         for pair in functions.pairs::<String, LuaValue>() {
-            let (fname, spec) = pair.map_err(|e| lua_err(&format!("contract {name}: functions"), e))?;
-            let here = |what: String| bad(chunk, format!("contract {name}: function {fname}: {what}"));
+            let (fname, spec) =
+                pair.map_err(|e| lua_err(&format!("contract {name}: functions"), e))?;
+            let here =
+                |what: String| bad(chunk, format!("contract {name}: function {fname}: {what}"));
             let LuaValue::Table(spec) = spec else {
-                return Err(here(format!("is a {}, expected {{ sig = \"u32(u32)\", fn = function ... end }}", spec.type_name())));
+                return Err(here(format!(
+                    "is a {}, expected {{ sig = \"u32(u32)\", fn = function ... end }}",
+                    spec.type_name()
+                )));
             };
             let sig: Option<String> = spec.get("sig").map_err(|e| here(sandbox::describe(&e)))?;
             let Some(sig) = sig else {
                 return Err(here("has no `sig`".to_owned()));
             };
-            let signature = TypedSignature::parse(&sig).map_err(|e| here(format!("signature {sig:?}: {e}")))?;
+            let signature =
+                TypedSignature::parse(&sig).map_err(|e| here(format!("signature {sig:?}: {e}")))?;
             let function: LuaValue = spec.get("fn").map_err(|e| here(sandbox::describe(&e)))?;
             let LuaValue::Function(function) = function else {
-                return Err(here(format!("`fn` is a {}, expected a function", function.type_name())));
+                return Err(here(format!(
+                    "`fn` is a {}, expected a function",
+                    function.type_name()
+                )));
             };
-            declared.push(Declared { name: fname.clone(), signature, function });
+            declared.push(Declared {
+                name: fname.clone(),
+                signature,
+                function,
+            });
         }
         declared.sort_by(|a, b| a.name.cmp(&b.name));
-        if out.insert(name.clone(), DeclaredContract { version, functions: declared }).is_some() {
+        if out
+            .insert(
+                name.clone(),
+                DeclaredContract {
+                    version,
+                    functions: declared,
+                },
+            )
+            .is_some()
+        {
             return Err(bad(chunk, format!("contract {name} is registered twice")));
         }
     }
@@ -409,9 +472,10 @@ impl Loader for LuaLoader {
     ) -> Result<Box<dyn LoadedCode>, CodeError> {
         let file = code.path().to_owned();
         let budget: Budget = Budget::of(code, &self.config.defaults, &self.config.ceiling);
-        let chunk = file
-            .file_name()
-            .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let chunk = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let recipe = Recipe {
             bundle: code.name().to_owned(),
             file: file.clone(),

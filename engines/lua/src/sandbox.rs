@@ -66,7 +66,12 @@ pub(crate) struct Recipe {
 
 /// The libraries a script gets: no `io`, `os`, `debug`, nor C modules.
 fn libraries() -> StdLib {
-    StdLib::COROUTINE | StdLib::TABLE | StdLib::STRING | StdLib::UTF8 | StdLib::MATH | StdLib::PACKAGE
+    StdLib::COROUTINE
+        | StdLib::TABLE
+        | StdLib::STRING
+        | StdLib::UTF8
+        | StdLib::MATH
+        | StdLib::PACKAGE
 }
 
 /// The text of an mlua error, without Lua's traceback: for a raised
@@ -162,7 +167,8 @@ pub(crate) fn open(recipe: &Recipe) -> Result<(Lua, Rc<Meter>, Table), Failure> 
     let lua = Lua::new_with(libraries(), LuaOptions::default())
         .map_err(|e| internal("opening a Lua state", &e))?;
     confine(&lua, &recipe.dir).map_err(|e| internal("confining the Lua state", &e))?;
-    crate::host::install(&lua, recipe).map_err(|e| internal("installing the polyplug table", &e))?;
+    crate::host::install(&lua, recipe)
+        .map_err(|e| internal("installing the polyplug table", &e))?;
     let meter = Rc::new(Meter::default());
     let hook_meter = Rc::clone(&meter);
     lua.set_hook(
@@ -173,8 +179,12 @@ pub(crate) fn open(recipe: &Recipe) -> Result<(Lua, Rc<Meter>, Table), Failure> 
                 hook_meter.tripped.set(true);
                 let source = debug.source();
                 let at = source.short_src.as_deref().unwrap_or("?").to_owned();
-                let line = debug.current_line().map_or(String::new(), |l| format!(":{l}"));
-                return Err(mlua::Error::runtime(format!("{at}{line}: instruction budget exhausted")));
+                let line = debug
+                    .current_line()
+                    .map_or(String::new(), |l| format!(":{l}"));
+                return Err(mlua::Error::runtime(format!(
+                    "{at}{line}: instruction budget exhausted"
+                )));
             }
             hook_meter.left.set(left - u64::from(FUEL_STEP));
             Ok(VmState::Continue)
