@@ -1,0 +1,191 @@
+//! Per-thread Lua states: each calling thread gets its own state of a
+//! load, made on its first call, kept in a thread-local list, so threads
+//! never share a state and never queue on a lock.
+//!
+//! A state is `!Send`: only its thread can free it. When a load is
+//! dropped (reload, unload), its states on other threads become
+//! *pending*; each thread frees its pending states at its next call into
+//! any Lua load, or when it exits. [`LuaStats`](crate::LuaStats) counts
+//! both.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use mlua::{Function, Lua};
+
+use crate::sandbox::{Failure, Meter};
+
+/// The counters behind [`LuaStats`](crate::LuaStats). Relaxed loads and
+/// stores: statistics; the pending count is changed under a load's
+/// [`Tally`] lock.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) loads: AtomicU64,
+    pub(crate) loads_dropped: AtomicU64,
+    pub(crate) states_made: AtomicU64,
+    pub(crate) states_dropped: AtomicU64,
+    pub(crate) pending: AtomicU64,
+}
+
+pub(crate) fn bump(counter: &AtomicU64) {
+    // Relaxed: a statistic.
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The live states of one load, and whether the load is gone.
+#[derive(Debug, Default)]
+struct TallyInner {
+    live: u64,
+    gone: bool,
+}
+
+/// The states of one load, counted under a lock taken only when a state
+/// is made or freed and when the load is dropped: never on a call.
+#[derive(Debug)]
+pub(crate) struct Tally {
+    inner: Mutex<TallyInner>,
+    counters: Arc<Counters>,
+}
+
+impl Tally {
+    pub(crate) fn new(counters: Arc<Counters>) -> Tally {
+        Tally {
+            inner: Mutex::new(TallyInner::default()),
+            counters,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TallyInner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a new state, or refuses it past `limit` live states.
+    pub(crate) fn admit(self: &Arc<Tally>, limit: u64) -> Result<Counted, Failure> {
+        let mut inner = self.lock();
+        if inner.live >= limit {
+            return Err(Failure {
+                code: polyplug_abi::ERR_BUDGET,
+                what: format!(
+                    "{} Lua states are live, the bundle's limit (limits.instances)",
+                    inner.live
+                ),
+            });
+        }
+        inner.live += 1;
+        bump(&self.counters.states_made);
+        Ok(Counted(Arc::clone(self)))
+    }
+
+    /// The load is dropped: its live states become pending.
+    pub(crate) fn load_gone(&self) {
+        let mut inner = self.lock();
+        inner.gone = true;
+        // Relaxed: a statistic, changed under the tally lock.
+        self.counters
+            .pending
+            .fetch_add(inner.live, Ordering::Relaxed);
+        bump(&self.counters.loads_dropped);
+    }
+}
+
+/// One state's place in its load's tally, given back on drop.
+#[derive(Debug)]
+pub(crate) struct Counted(Arc<Tally>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.live = inner.live.saturating_sub(1);
+        bump(&self.0.counters.states_dropped);
+        if inner.gone {
+            // Relaxed: a statistic, changed under the tally lock.
+            self.0.counters.pending.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One thread's state of one load. Fields drop in order: the functions,
+/// then the state, then its count.
+pub(crate) struct ThreadState {
+    pub(crate) functions: Vec<Function>,
+    pub(crate) lua: Lua,
+    pub(crate) meter: Rc<Meter>,
+    pub(crate) _counted: Counted,
+}
+
+struct Entry {
+    generation: u64,
+    /// The load's liveness: dead once the load is dropped.
+    alive: Weak<()>,
+    state: Rc<ThreadState>,
+}
+
+thread_local! {
+    /// This thread's states, of every load of every Lua loader. Dropped
+    /// at thread exit, which frees the states still here.
+    static STATES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Frees this thread's states of dropped loads. Called at every call into
+/// the engine. The states are dropped after the list is released: their
+/// finalizers may run Lua code that calls back in.
+pub(crate) fn free_pending() {
+    let dead: Vec<Entry> = STATES.with(|states| {
+        let Ok(mut states) = states.try_borrow_mut() else {
+            return Vec::new();
+        };
+        if states.iter().all(|e| e.alive.strong_count() > 0) {
+            return Vec::new();
+        }
+        let (dead, live) = std::mem::take(&mut *states)
+            .into_iter()
+            .partition(|e| e.alive.strong_count() == 0);
+        *states = live;
+        dead
+    });
+    drop(dead);
+}
+
+/// This thread's state of load `generation`, if it has one.
+pub(crate) fn find(generation: u64) -> Option<Rc<ThreadState>> {
+    STATES.with(|states| {
+        states.try_borrow().ok().and_then(|states| {
+            states
+                .iter()
+                .find(|e| e.generation == generation)
+                .map(|e| Rc::clone(&e.state))
+        })
+    })
+}
+
+/// Keeps `state` as this thread's state of load `generation`.
+pub(crate) fn keep(generation: u64, alive: Weak<()>, state: Rc<ThreadState>) {
+    STATES.with(|states| {
+        if let Ok(mut states) = states.try_borrow_mut() {
+            states.push(Entry {
+                generation,
+                alive,
+                state,
+            });
+        }
+    });
+}
+
+/// Forgets this thread's state of load `generation` (after a failure, so
+/// the next call gets a fresh one); it is freed when the last call using
+/// it returns.
+pub(crate) fn forget(generation: u64) {
+    let gone: Vec<Entry> = STATES.with(|states| {
+        let Ok(mut states) = states.try_borrow_mut() else {
+            return Vec::new();
+        };
+        let (gone, kept) = std::mem::take(&mut *states)
+            .into_iter()
+            .partition(|e| e.generation == generation);
+        *states = kept;
+        gone
+    });
+    drop(gone);
+}
