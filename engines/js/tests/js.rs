@@ -47,16 +47,15 @@ fn js(file: &str) -> String {
     std::fs::read_to_string(&path).unwrap()
 }
 
-/// Writes a JavaScript bundle `name` into `dir/label`, its module as
-/// `file`.
+/// Writes a JavaScript bundle `name` into `dir/label`, its module
+/// `(file name, source)`.
 fn bundle(
     dir: &Path,
     label: &str,
     name: &str,
     version: &str,
     provides: &[(&str, &str)],
-    file: &str,
-    source: &str,
+    (file, source): (&str, &str),
     limits: &str,
 ) -> PathBuf {
     let path = dir.join(label);
@@ -94,8 +93,7 @@ fn reload_bundle(dir: &Path, label: &str, answer: u32) -> PathBuf {
         "reload-test",
         bundle_version,
         &[("reload.test", version)],
-        "reload.js",
-        &reload_source(answer, version),
+        ("reload.js", &reload_source(answer, version)),
         "",
     )
 }
@@ -107,8 +105,7 @@ fn add_bundle(dir: &Path, label: &str, source: &str) -> PathBuf {
         "js-add",
         "1.0.0",
         &[("test.add", "1.0.0")],
-        "add.js",
-        source,
+        ("add.js", source),
         "",
     )
 }
@@ -317,8 +314,7 @@ fn runaway_scripts_return_typed_errors_and_the_runtime_keeps_serving() {
             "js-faults",
             "1.0.0",
             &[("test.faults", "1.0.0")],
-            "faults.js",
-            &js("faults.js"),
+            ("faults.js", &js("faults.js")),
             "memory_pages = 64\nfuel = 20000000\n",
         ))
         .unwrap();
@@ -415,8 +411,7 @@ fn edit_in_place_reload_and_failed_reloads_leave_v1_serving() {
             "reload-test",
             "3.0.0",
             &[("reload.test", "1.2.0")],
-            "reload.js",
-            &source,
+            ("reload.js", &source),
             "",
         );
         let err = runtime.reload_bundle(id, Some(&bad)).unwrap_err();
@@ -458,7 +453,7 @@ fn states_of_an_unloaded_load_are_freed_by_their_threads() {
     let other = runtime
         .load_bundle(add_bundle(&tmp.0, "add", &js("add.js")))
         .unwrap();
-    let handle = handle_of(&runtime);
+    let handle = handle_of(runtime);
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|s| {
@@ -485,7 +480,7 @@ fn states_of_an_unloaded_load_are_freed_by_their_threads() {
             .unwrap();
         done_rx.recv_timeout(Duration::from_secs(60)).unwrap();
         runtime.unload_bundle(id).unwrap();
-        drain(&runtime);
+        drain(runtime);
         let s = stats.get();
         assert_eq!(s.states_pending, 1, "the waiting thread's state: {s:?}");
         go_tx.send(()).unwrap();
@@ -588,8 +583,7 @@ fn a_script_calls_a_native_contract_and_reentry_is_an_error() {
             "js-chain",
             "1.0.0",
             &[("test.chain", "1.0.0")],
-            "host.js",
-            &js("host.js"),
+            ("host.js", &js("host.js")),
             "",
         ))
         .unwrap();
