@@ -462,7 +462,7 @@ fn states_of_an_unloaded_load_are_freed_by_their_threads() {
         s.spawn(move || {
             assert_eq!(version_of(runtime, handle), 100);
             done_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(Duration::from_secs(60)).unwrap();
             let reader = runtime.reader();
             let guard = reader.pin();
             let inc = guard
@@ -472,7 +472,7 @@ fn states_of_an_unloaded_load_are_freed_by_their_threads() {
                 .unwrap();
             assert_eq!(inc.try_call(1).unwrap(), 2);
             done_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(Duration::from_secs(60)).unwrap();
         });
         // A thread that calls once and exits.
         s.spawn(move || assert_eq!(version_of(runtime, handle), 100))
