@@ -1,0 +1,607 @@
+//! JavaScript bundles end to end: load, typed calls with numbers, strings
+//! and bytes, registration errors, budgets, reload under six dispatchers,
+//! failed reloads, per-thread states after unload, and calls to a native
+//! contract. The modules are the `.js` files beside this one.
+#![cfg(not(any(loom, shuttle, miri)))]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: a failed step fails the test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use polyplug::{Bytes, CallError, ContractHandle, FindError, LoadError, Runtime, Str, Version};
+use polyplug_abi::{ERR_BUDGET, ERR_INVALID, ERR_TRAP};
+use polyplug_js::{JsConfig, JsLoader, JsStatsHandle};
+
+const V1: Version = Version::new(1, 0, 0);
+
+/// A temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "polyplug-js-{label}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn js(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/js")
+        .join(file);
+    std::fs::read_to_string(&path).unwrap()
+}
+
+/// Writes a JavaScript bundle `name` into `dir/label`, its module
+/// `(file name, source)`.
+fn bundle(
+    dir: &Path,
+    label: &str,
+    name: &str,
+    version: &str,
+    provides: &[(&str, &str)],
+    (file, source): (&str, &str),
+    limits: &str,
+) -> PathBuf {
+    let path = dir.join(label);
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::write(path.join(file), source).unwrap();
+    let mut manifest = format!(
+        "[bundle]\nname = \"{name}\"\nversion = \"{version}\"\nloader = \"javascript\"\n\n\
+         [library]\n{} = \"{file}\"\n",
+        std::env::consts::OS
+    );
+    for (contract, v) in provides {
+        manifest.push_str(&format!(
+            "\n[[provides]]\nname = \"{contract}\"\nversion = \"{v}\"\n"
+        ));
+    }
+    if !limits.is_empty() {
+        manifest.push_str(&format!("\n[limits]\n{limits}\n"));
+    }
+    std::fs::write(path.join("manifest.toml"), manifest).unwrap();
+    path
+}
+
+fn reload_source(answer: u32, version: &str) -> String {
+    js("reload.js")
+        .replace("ANSWER", &answer.to_string())
+        .replace("VERSION", version)
+}
+
+fn reload_bundle(dir: &Path, label: &str, answer: u32) -> PathBuf {
+    let version = if answer == 100 { "1.0.0" } else { "1.1.0" };
+    let bundle_version = if answer == 100 { "1.0.0" } else { "2.0.0" };
+    bundle(
+        dir,
+        label,
+        "reload-test",
+        bundle_version,
+        &[("reload.test", version)],
+        ("reload.js", &reload_source(answer, version)),
+        "",
+    )
+}
+
+fn add_bundle(dir: &Path, label: &str, source: &str) -> PathBuf {
+    bundle(
+        dir,
+        label,
+        "js-add",
+        "1.0.0",
+        &[("test.add", "1.0.0")],
+        ("add.js", source),
+        "",
+    )
+}
+
+fn runtime() -> (Runtime, JsStatsHandle) {
+    let loader = JsLoader::new(JsConfig::default());
+    let stats = loader.stats_handle();
+    (Runtime::builder().loader(loader).build().unwrap(), stats)
+}
+
+fn drain(runtime: &Runtime) {
+    runtime.drain(Duration::from_secs(30)).unwrap();
+}
+
+fn version_of(runtime: &Runtime, handle: ContractHandle) -> u32 {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    guard
+        .get(handle)
+        .unwrap()
+        .typed::<extern "C" fn() -> u32>("version")
+        .unwrap()
+        .try_call()
+        .unwrap()
+}
+
+fn handle_of(runtime: &Runtime) -> ContractHandle {
+    runtime
+        .reader()
+        .pin()
+        .find("reload.test", V1)
+        .unwrap()
+        .handle()
+}
+
+/// Waits until no JavaScript state is alive, or a minute passes. A scope
+/// ends when its threads' closures return; their thread-local states are
+/// freed as the threads exit, just after.
+fn wait_for_thread_exits(stats: &JsStatsHandle) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while stats.get().states_alive() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The load error's text, for a bundle that must not load.
+fn load_error(runtime: &Runtime, path: &Path) -> String {
+    let err = runtime.load_bundle(path).unwrap_err();
+    assert!(matches!(err, LoadError::Code { .. }), "{err}");
+    err.to_string()
+}
+
+#[test]
+fn a_javascript_bundle_loads_and_is_called_typed() {
+    let tmp = TempDir::new("load");
+    let (runtime, stats) = runtime();
+    runtime
+        .load_bundle(add_bundle(&tmp.0, "add", &js("add.js")))
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let add = guard.find("test.add", V1).unwrap();
+    let sum = add.typed::<extern "C" fn(u32, u32) -> u32>("add").unwrap();
+    assert_eq!(sum.try_call(2, 3).unwrap(), 5);
+    assert_eq!(
+        sum.try_call(u32::MAX, 1).unwrap(),
+        0,
+        "the script's >>> 0 wraps"
+    );
+    let add64 = add
+        .typed::<extern "C" fn(u64, u64) -> u64>("add64")
+        .unwrap();
+    assert_eq!(
+        add64.try_call(u64::MAX - 5, 5).unwrap(),
+        u64::MAX,
+        "BigInt, exact"
+    );
+    let neg64 = add.typed::<extern "C" fn(i64) -> i64>("neg64").unwrap();
+    assert_eq!(neg64.try_call(i64::MAX).unwrap(), -i64::MAX);
+    let neg = add.typed::<extern "C" fn(i32) -> i32>("neg").unwrap();
+    assert_eq!(neg.try_call(7).unwrap(), -7);
+    let half = add.typed::<extern "C" fn(f64) -> f64>("half").unwrap();
+    assert_eq!(half.try_call(3.0).unwrap(), 1.5);
+    let touch = add.typed::<extern "C" fn(u32)>("touch").unwrap();
+    touch.try_call(5).unwrap();
+    assert!(matches!(
+        add.typed::<extern "C" fn(u64) -> u64>("inc"),
+        Err(FindError::SignatureMismatch { .. })
+    ));
+    let inc = add.bind::<extern "C" fn(u32) -> u32>("inc").unwrap();
+    let mut x = 0;
+    for _ in 0..100 {
+        x = guard.bound(&inc).unwrap().call(x);
+    }
+    assert_eq!(x, 100);
+    // A state at load to read the registration, freed; one for this thread.
+    let s = stats.get();
+    assert_eq!(
+        (s.loads, s.states_made, s.states_alive()),
+        (1, 2, 1),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn strings_and_bytes_cross_both_ways() {
+    let tmp = TempDir::new("strings");
+    let (runtime, _stats) = runtime();
+    runtime
+        .load_bundle(add_bundle(&tmp.0, "add", &js("add.js")))
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let add = guard.find("test.add", V1).unwrap();
+    let greet = add.typed::<extern "C" fn(Str) -> String>("greet").unwrap();
+    assert_eq!(greet.try_call("wörld").unwrap(), "hello, wörld");
+    assert_eq!(greet.try_call("").unwrap(), "hello, ");
+    let reverse = add
+        .typed::<extern "C" fn(Bytes) -> Vec<u8>>("reverse")
+        .unwrap();
+    let bytes = [1u8, 2, 3, 250];
+    assert_eq!(reverse.try_call(&bytes).unwrap(), [250, 3, 2, 1]);
+    let sum = add.typed::<extern "C" fn(Bytes) -> u32>("sum").unwrap();
+    assert_eq!(sum.try_call(&bytes).unwrap(), 256);
+}
+
+#[test]
+fn a_result_that_does_not_fit_is_a_fault_naming_the_function() {
+    let tmp = TempDir::new("misfit");
+    let (runtime, _stats) = runtime();
+    runtime
+        .load_bundle(add_bundle(&tmp.0, "add", &js("add.js")))
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let add = guard.find("test.add", V1).unwrap();
+    for (function, what) in [("frac", "1.5"), ("wide", "out of the range of u32")] {
+        let f = add.typed::<extern "C" fn(u32) -> u32>(function).unwrap();
+        let err = f.try_call(1).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(&format!("function {function}")), "{text}");
+        assert!(text.contains(what), "{text}");
+        assert_eq!(err.code, ERR_TRAP, "{text}");
+    }
+    let small = add.typed::<extern "C" fn(u8) -> u8>("small").unwrap();
+    assert_eq!(small.try_call(100).unwrap(), 200);
+    assert!(
+        small
+            .try_call(200)
+            .unwrap_err()
+            .to_string()
+            .contains("out of the range of u8")
+    );
+    let text = add.typed::<extern "C" fn(u32) -> String>("text").unwrap();
+    let err = text.try_call(1).unwrap_err().to_string();
+    assert!(
+        err.contains("function text") && err.contains("not a string"),
+        "{err}"
+    );
+}
+
+#[test]
+fn registration_errors_name_the_function_file_and_line() {
+    let tmp = TempDir::new("bad");
+    let (runtime, stats) = runtime();
+    let mismatch = add_bundle(&tmp.0, "mismatch", &js("mismatch.js"));
+    let text = load_error(&runtime, &mismatch);
+    assert!(
+        text.contains("function add") && text.contains("takes 2 arguments"),
+        "{text}"
+    );
+    let missing = add_bundle(&tmp.0, "missing", &js("missing.js"));
+    let text = load_error(&runtime, &missing);
+    assert!(
+        text.contains("function inc") && text.contains("not a function"),
+        "{text}"
+    );
+    let syntax = add_bundle(&tmp.0, "syntax", &js("syntax.js"));
+    let text = load_error(&runtime, &syntax);
+    assert!(
+        text.contains("SyntaxError") && text.contains("add.js:4"),
+        "{text}"
+    );
+    let throws = add_bundle(&tmp.0, "throws", &js("throws.js"));
+    let text = load_error(&runtime, &throws);
+    assert!(
+        text.contains("TypeError") && text.contains("add.js:3"),
+        "{text}"
+    );
+    let import = add_bundle(&tmp.0, "import", &js("import.js"));
+    let text = load_error(&runtime, &import);
+    assert!(text.contains("helper.js"), "{text}");
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!((s.loads_alive(), s.states_alive()), (0, 0), "{s:?}");
+}
+
+#[test]
+fn runaway_scripts_return_typed_errors_and_the_runtime_keeps_serving() {
+    let tmp = TempDir::new("faults");
+    let (runtime, stats) = runtime();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "faults",
+            "js-faults",
+            "1.0.0",
+            &[("test.faults", "1.0.0")],
+            ("faults.js", &js("faults.js")),
+            "memory_pages = 64\nfuel = 20000000\n",
+        ))
+        .unwrap();
+    let reader = runtime.reader();
+    let call0 = |function: &str| -> Result<u32, CallError> {
+        let guard = reader.pin();
+        let f = guard.find("test.faults", V1).unwrap();
+        f.typed::<extern "C" fn() -> u32>(function)
+            .unwrap()
+            .try_call()
+    };
+    let ok = |x: u32| -> u32 {
+        let guard = reader.pin();
+        let f = guard.find("test.faults", V1).unwrap();
+        f.typed::<extern "C" fn(u32) -> u32>("ok")
+            .unwrap()
+            .try_call(x)
+            .unwrap()
+    };
+    let named = |err: &CallError, function: &str| {
+        let text = err.to_string();
+        assert!(
+            text.contains("bundle js-faults")
+                && text.contains("contract test.faults")
+                && text.contains(&format!("function {function}")),
+            "{text}"
+        );
+        text
+    };
+    assert_eq!(ok(2), 6);
+    let err = call0("spin").unwrap_err();
+    let text = named(&err, "spin");
+    assert_eq!(err.code, ERR_BUDGET, "{text}");
+    assert!(
+        text.contains("fuel") && text.contains("faults.js:"),
+        "{text}"
+    );
+    assert_eq!(ok(3), 9);
+    let err = call0("deep").unwrap_err();
+    let text = named(&err, "deep");
+    assert_eq!(err.code, ERR_BUDGET, "{text}");
+    assert!(text.contains("stack"), "{text}");
+    assert_eq!(ok(4), 12);
+    let err = call0("hoard").unwrap_err();
+    let text = named(&err, "hoard");
+    assert_eq!(err.code, ERR_BUDGET, "{text}");
+    assert!(text.contains("memory"), "{text}");
+    assert_eq!(ok(5), 15);
+    let fail = {
+        let guard = reader.pin();
+        let f = guard.find("test.faults", V1).unwrap();
+        f.typed::<extern "C" fn(u32) -> u32>("fail")
+            .unwrap()
+            .try_call(7)
+            .unwrap_err()
+    };
+    let text = named(&fail, "fail");
+    assert_eq!(fail.code, ERR_TRAP, "{text}");
+    assert!(
+        text.contains("Error: no good: 7") && text.contains("faults.js:11"),
+        "{text}"
+    );
+    // Another thread serves while this one's budgets ran out.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let reader = runtime.reader();
+            let guard = reader.pin();
+            let f = guard.find("test.faults", V1).unwrap();
+            let ok = f.typed::<extern "C" fn(u32) -> u32>("ok").unwrap();
+            assert_eq!(ok.try_call(10).unwrap(), 30);
+        });
+    });
+    assert_eq!(ok(6), 18);
+    let _ = stats;
+}
+
+#[test]
+fn edit_in_place_reload_and_failed_reloads_leave_v1_serving() {
+    let tmp = TempDir::new("reload");
+    let (runtime, stats) = runtime();
+    let dir = reload_bundle(&tmp.0, "live", 100);
+    let id = runtime.load_bundle(&dir).unwrap();
+    let handle = handle_of(&runtime);
+    assert_eq!(version_of(&runtime, handle), 100);
+    // Edit in place: the same directory, a new module.
+    std::fs::write(dir.join("reload.js"), reload_source(150, "1.0.0")).unwrap();
+    runtime.reload_bundle(id, None).unwrap();
+    assert_eq!(version_of(&runtime, handle), 150);
+    let revision = runtime.revision();
+    for (label, source) in [("syntax", js("syntax.js")), ("throws", js("throws.js"))] {
+        let bad = bundle(
+            &tmp.0,
+            label,
+            "reload-test",
+            "3.0.0",
+            &[("reload.test", "1.2.0")],
+            ("reload.js", &source),
+            "",
+        );
+        let err = runtime.reload_bundle(id, Some(&bad)).unwrap_err();
+        assert!(matches!(err, LoadError::Code { .. }), "{err}");
+        assert!(err.to_string().contains("reload.js:"), "{err}");
+        assert_eq!(runtime.revision(), revision);
+        assert_eq!(
+            version_of(&runtime, handle),
+            150,
+            "the old load keeps serving"
+        );
+    }
+    runtime.unload_bundle(id).unwrap();
+    assert!(matches!(
+        runtime.reader().pin().get(handle),
+        Err(FindError::Stale { .. })
+    ));
+    drain(&runtime);
+    // This thread's state of the unloaded load is pending until its next
+    // call into the engine.
+    let s = stats.get();
+    assert_eq!(s.loads_alive(), 0, "{s:?}");
+    assert_eq!((s.states_alive(), s.states_pending), (1, 1), "{s:?}");
+    assert_eq!(polyplug_js::collect_this_thread(), 1);
+    let s = stats.get();
+    assert_eq!((s.states_alive(), s.states_pending), (0, 0), "{s:?}");
+}
+
+/// After unload, states of other threads are pending until those threads
+/// call into the engine again or exit; then none is left.
+#[test]
+fn states_of_an_unloaded_load_are_freed_by_their_threads() {
+    let tmp = TempDir::new("states");
+    let (runtime, stats) = runtime();
+    let runtime = &runtime;
+    let id = runtime
+        .load_bundle(reload_bundle(&tmp.0, "v1", 100))
+        .unwrap();
+    let other = runtime
+        .load_bundle(add_bundle(&tmp.0, "add", &js("add.js")))
+        .unwrap();
+    let handle = handle_of(runtime);
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        // A thread that calls, waits while the load goes away, then calls
+        // another JavaScript contract: that call frees its pending state.
+        s.spawn(move || {
+            assert_eq!(version_of(runtime, handle), 100);
+            done_tx.send(()).unwrap();
+            go_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+            let reader = runtime.reader();
+            let guard = reader.pin();
+            let inc = guard
+                .find("test.add", V1)
+                .unwrap()
+                .typed::<extern "C" fn(u32) -> u32>("inc")
+                .unwrap();
+            assert_eq!(inc.try_call(1).unwrap(), 2);
+            done_tx.send(()).unwrap();
+            go_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        });
+        // A thread that calls once and exits.
+        s.spawn(move || assert_eq!(version_of(runtime, handle), 100))
+            .join()
+            .unwrap();
+        done_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        runtime.unload_bundle(id).unwrap();
+        drain(runtime);
+        let s = stats.get();
+        assert_eq!(s.states_pending, 1, "the waiting thread's state: {s:?}");
+        go_tx.send(()).unwrap();
+        done_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        let s = stats.get();
+        assert_eq!(s.states_pending, 0, "freed at its next call: {s:?}");
+        go_tx.send(()).unwrap();
+    });
+    runtime.unload_bundle(other).unwrap();
+    drain(runtime);
+    polyplug_js::collect_this_thread();
+    wait_for_thread_exits(&stats);
+    let s = stats.get();
+    assert_eq!(
+        (s.loads_alive(), s.states_alive(), s.states_pending),
+        (0, 0, 0),
+        "{s:?}"
+    );
+}
+
+/// Seed scenario 3 in JavaScript: six dispatcher threads call
+/// `reload.test` through a kept handle while 80 real reloads alternate v1
+/// (100) and v2 (200); every call answers 100 or 200.
+#[test]
+fn six_dispatchers_during_eighty_javascript_reloads() {
+    let tmp = TempDir::new("seed3");
+    let (runtime, stats) = runtime();
+    let (v1, v2) = (
+        reload_bundle(&tmp.0, "v1", 100),
+        reload_bundle(&tmp.0, "v2", 200),
+    );
+    let id = runtime.load_bundle(&v1).unwrap();
+    let handle = handle_of(&runtime);
+    let stop = AtomicBool::new(false);
+    let (ones, twos, torn, errors) = (
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+    );
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| {
+                let reader = runtime.reader();
+                // Relaxed: counters and a stop flag, read after the join.
+                while !stop.load(Ordering::Relaxed) {
+                    let guard = reader.pin();
+                    let contract = guard.get(handle).unwrap();
+                    let version = contract.typed::<extern "C" fn() -> u32>("version").unwrap();
+                    match version.try_call() {
+                        Ok(100) => ones.fetch_add(1, Ordering::Relaxed),
+                        Ok(200) => twos.fetch_add(1, Ordering::Relaxed),
+                        Ok(_) => torn.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            });
+        }
+        while ones.load(Ordering::Relaxed) < 600 {
+            std::thread::yield_now();
+        }
+        for i in 0..80 {
+            let from = if i % 2 == 0 { &v2 } else { &v1 };
+            runtime.reload_bundle(id, Some(from)).unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    let (ones, twos) = (ones.into_inner(), twos.into_inner());
+    assert_eq!((torn.into_inner(), errors.into_inner()), (0, 0));
+    assert!(
+        ones > 0 && twos > 0,
+        "both versions answered: {ones} {twos}"
+    );
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    // The dispatchers exited: their states went with them.
+    wait_for_thread_exits(&stats);
+    let s = stats.get();
+    assert_eq!(s.loads, 81);
+    assert_eq!(
+        (s.loads_alive(), s.states_alive(), s.states_pending),
+        (0, 0, 0),
+        "{s:?}"
+    );
+}
+
+/// A script calls a native contract through the `polyplug` global; a call
+/// back into the module running on this thread is refused, not re-entered.
+#[test]
+fn a_script_calls_a_native_contract_and_reentry_is_an_error() {
+    let tmp = TempDir::new("host");
+    let (runtime, _stats) = runtime();
+    runtime
+        .load_bundle(polyplug_fixtures::bundle("test-add"))
+        .unwrap();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "chain",
+            "js-chain",
+            "1.0.0",
+            &[("test.chain", "1.0.0")],
+            ("host.js", &js("host.js")),
+            "",
+        ))
+        .unwrap();
+    let reader = runtime.reader();
+    let call = |function: &str, x: u32| {
+        let guard = reader.pin();
+        guard
+            .find("test.chain", V1)
+            .unwrap()
+            .typed::<extern "C" fn(u32) -> u32>(function)
+            .unwrap()
+            .try_call(x)
+    };
+    assert_eq!(call("via_native", 41).unwrap(), 42);
+    let err = call("again", 1).unwrap_err().to_string();
+    assert!(err.contains("re-entrant"), "{err}");
+    let err = call("missing", 1).unwrap_err().to_string();
+    assert!(err.contains("no.such"), "{err}");
+    assert_eq!(call("via_native", 1).unwrap(), 2, "still serving");
+    let _ = ERR_INVALID;
+}
