@@ -23,6 +23,8 @@
 //!   pointer against `dlsym`, and `polyplug_find` against `Guard::find`.
 //! - [`wasm`]: the wasm loader against wasmi used directly on the same
 //!   module: a typed call, load and reload, two calling threads.
+//! - [`script`]: the Lua and JavaScript loaders against mlua and rquickjs
+//!   used directly on the same script: a typed call, two calling threads.
 //!
 //! # Running
 //!
@@ -49,4 +51,5 @@ pub mod bare;
 pub mod capi;
 pub mod counter;
 pub mod registry;
+pub mod script;
 pub mod wasm;

@@ -19,6 +19,7 @@ use std::process::{Command, ExitCode};
 
 use polyplug_benches::capi::{CapiArm, CapiSetup, FINDS};
 use polyplug_benches::counter::{Arm, COUNT, Setup};
+use polyplug_benches::script::Language;
 
 /// Calls per callgrind run.
 const CALLGRIND_CALLS: u32 = 200_000;
@@ -298,6 +299,66 @@ fn wasm_rows() -> Vec<Row> {
     rows
 }
 
+/// Per language: the typed call through polyplug against the engine's own
+/// `Function::call` on the same script, and two calling threads against
+/// one.
+fn script_rows() -> Vec<Row> {
+    let calls = f64::from(polyplug_benches::script::CALLS);
+    let mut rows = Vec::new();
+    for language in Language::ALL {
+        let call_group: &'static str = match language {
+            Language::Lua => "lua_call",
+            Language::Js => "js_call",
+        };
+        let scaling_group: &'static str = match language {
+            Language::Lua => "lua_scaling",
+            Language::Js => "js_scaling",
+        };
+        let direct = language.baseline();
+        let per_call = |arm: &str| median(call_group, arm).map(|ns| ns / calls);
+        let base = per_call(direct);
+        for (arm, target) in [(direct, Target::None), ("polyplug", Target::AtMost(1.1))] {
+            let value = per_call(arm);
+            rows.push(Row {
+                group: call_group,
+                arm: arm.to_owned(),
+                value,
+                unit: "ns/call",
+                baseline: direct.to_owned(),
+                ratio: ratio(value, base),
+                target,
+                instructions: None,
+            });
+        }
+        // One criterion iteration is one call on each thread.
+        let rate = |kind: &str, threads: u32| {
+            median(scaling_group, &format!("{kind}/{threads}"))
+                .map(|ns| f64::from(threads) / ns * 1e9)
+        };
+        for kind in ["polyplug", direct] {
+            let one = rate(kind, 1);
+            for threads in [1, 2] {
+                let value = rate(kind, threads);
+                rows.push(Row {
+                    group: scaling_group,
+                    arm: format!("{kind}/{threads}"),
+                    value: value.map(|r| r / 1e6),
+                    unit: "Mcalls/s",
+                    baseline: format!("{kind}/1"),
+                    ratio: ratio(value, one),
+                    target: if kind == "polyplug" && threads == 2 {
+                        Target::AtLeast(1.8)
+                    } else {
+                        Target::None
+                    },
+                    instructions: None,
+                });
+            }
+        }
+    }
+    rows
+}
+
 /// Instructions per call of the arm `id` that `mode` (`--count` or
 /// `--count-capi`) runs, from two callgrind runs.
 fn callgrind(mode: &str, id: &str) -> Option<f64> {
@@ -478,6 +539,7 @@ fn main() -> ExitCode {
     rows.extend(lifecycle_rows());
     rows.extend(scaling_rows());
     rows.extend(wasm_rows());
+    rows.extend(script_rows());
     let nproc = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
         "polyplug benchmarks: {} ({nproc} cores); criterion medians from {}",
