@@ -17,7 +17,7 @@ use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_TRAP};
 
 use crate::budget::{Budget, LuaConfig};
 use crate::convert::{from_lua, to_lua};
-use crate::sandbox::{self, Failure, Recipe};
+use crate::sandbox::{self, Failure, Meter, Recipe};
 use crate::threads::{self, Counters, Tally, ThreadState, bump};
 
 /// Counts of what a [`LuaLoader`] made and freed.
@@ -255,21 +255,51 @@ impl Load {
                 what: format!("no function at index {index}"),
             });
         };
-        let mut lua_args = Vec::with_capacity(args.len());
-        for arg in args {
-            lua_args.push(to_lua(&state.lua, arg).map_err(|what| Failure {
-                code: ERR_BAD_ARGUMENT,
-                what,
-            })?);
-        }
         let meter = &state.meter;
         let depth = meter.depth.get();
-        if depth == 0 {
-            meter.refuel(self.recipe.budget.fuel);
-        }
-        meter.depth.set(depth + 1);
-        let result = function.call::<LuaValue>(mlua::MultiValue::from_vec(lua_args));
-        meter.depth.set(depth);
+        let fuel = self.recipe.budget.fuel;
+        let arg = |value: &Value<'_>| {
+            to_lua(&state.lua, value).map_err(|what| Failure {
+                code: ERR_BAD_ARGUMENT,
+                what,
+            })
+        };
+        // Up to six arguments (what a typed signature takes) are pushed
+        // onto the Lua stack as a tuple: no `MultiValue`, a heap-allocated
+        // deque, per call.
+        let result = match args {
+            [] => metered(meter, fuel, || function.call(())),
+            [a] => {
+                let a = arg(a)?;
+                metered(meter, fuel, || function.call(a))
+            }
+            [a, b] => {
+                let (a, b) = (arg(a)?, arg(b)?);
+                metered(meter, fuel, || function.call((a, b)))
+            }
+            [a, b, c] => {
+                let (a, b, c) = (arg(a)?, arg(b)?, arg(c)?);
+                metered(meter, fuel, || function.call((a, b, c)))
+            }
+            [a, b, c, d] => {
+                let (a, b, c, d) = (arg(a)?, arg(b)?, arg(c)?, arg(d)?);
+                metered(meter, fuel, || function.call((a, b, c, d)))
+            }
+            [a, b, c, d, e] => {
+                let (a, b, c, d, e) = (arg(a)?, arg(b)?, arg(c)?, arg(d)?, arg(e)?);
+                metered(meter, fuel, || function.call((a, b, c, d, e)))
+            }
+            [a, b, c, d, e, f] => {
+                let (a, b, c, d, e, f) = (arg(a)?, arg(b)?, arg(c)?, arg(d)?, arg(e)?, arg(f)?);
+                metered(meter, fuel, || function.call((a, b, c, d, e, f)))
+            }
+            more => {
+                let values = more.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
+                metered(meter, fuel, || {
+                    function.call(mlua::MultiValue::from_vec(values))
+                })
+            }
+        };
         let value = match result {
             Ok(value) => value,
             Err(error) => {
@@ -287,6 +317,23 @@ impl Load {
             what: format!("the result does not fit {ret}: {what}"),
         })
     }
+}
+
+/// Runs `call` under `meter`: the outermost call on this thread's state
+/// is refuelled with `fuel`, nested ones share what is left.
+fn metered(
+    meter: &Meter,
+    fuel: u64,
+    call: impl FnOnce() -> mlua::Result<LuaValue>,
+) -> mlua::Result<LuaValue> {
+    let depth = meter.depth.get();
+    if depth == 0 {
+        meter.refuel(fuel);
+    }
+    meter.depth.set(depth + 1);
+    let result = call();
+    meter.depth.set(depth);
+    result
 }
 
 /// One function of a script's contract.
