@@ -7,11 +7,12 @@
 //! cargo run --release -p polyplug-benches --bin report -- [--callgrind]
 //! ```
 //!
-//! `--callgrind` also counts instructions per call of every counter arm and
-//! every C API arm with `valgrind --tool=callgrind`: the same arm is run for
-//! 0 and for `CALLGRIND_CALLS` calls, and the difference is divided by the
-//! calls. (`--count ARM N` and `--count-capi ARM N` are the modes callgrind
-//! runs: count to N through ARM.)
+//! `--callgrind` also counts instructions per call of every counter arm,
+//! every C API arm and every Lua and JavaScript call arm with
+//! `valgrind --tool=callgrind`: the same arm is run for 0 and for
+//! `CALLGRIND_CALLS` calls, and the difference is divided by the calls.
+//! (`--count ARM N`, `--count-capi ARM N` and `--count-script LANG/ARM N`
+//! are the modes callgrind runs: count to N through ARM.)
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use std::process::{Command, ExitCode};
 
 use polyplug_benches::capi::{CapiArm, CapiSetup, FINDS};
 use polyplug_benches::counter::{Arm, COUNT, Setup};
-use polyplug_benches::script::Language;
+use polyplug_benches::script::{self, Language};
 
 /// Calls per callgrind run.
 const CALLGRIND_CALLS: u32 = 200_000;
@@ -302,7 +303,7 @@ fn wasm_rows() -> Vec<Row> {
 /// Per language: the typed call through polyplug against the engine's own
 /// `Function::call` on the same script, and two calling threads against
 /// one.
-fn script_rows() -> Vec<Row> {
+fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
     let calls = f64::from(polyplug_benches::script::CALLS);
     let mut rows = Vec::new();
     for language in Language::ALL {
@@ -327,7 +328,7 @@ fn script_rows() -> Vec<Row> {
                 baseline: direct.to_owned(),
                 ratio: ratio(value, base),
                 target,
-                instructions: None,
+                instructions: instructions(&format!("{}/{arm}", language.id())),
             });
         }
         // One criterion iteration is one call on each thread.
@@ -359,8 +360,38 @@ fn script_rows() -> Vec<Row> {
     rows
 }
 
-/// Instructions per call of the arm `id` that `mode` (`--count` or
-/// `--count-capi`) runs, from two callgrind runs.
+/// Counts to `n` through script arm `id` (`lua/polyplug`, `lua/mlua`,
+/// `js/polyplug`, `js/rquickjs`), after one call that makes the thread's
+/// state, so that the difference of two runs is the calls alone.
+fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
+    let (language, arm) = id.split_once('/')?;
+    let language = Language::ALL.into_iter().find(|l| l.id() == language)?;
+    let error = |e: &dyn std::fmt::Display| e.to_string();
+    if arm == "polyplug" {
+        return Some(
+            script::runtime(language)
+                .map_err(|e| error(&e))
+                .and_then(|loaded| {
+                    script::count(loaded.runtime(), 1).map_err(|e| error(&e))?;
+                    script::count(loaded.runtime(), n).map_err(|e| error(&e))
+                }),
+        );
+    }
+    if arm != language.baseline() {
+        return None;
+    }
+    Some(match language {
+        Language::Lua => script::LuaDirect::new()
+            .and_then(|d| d.count(1).and_then(|_| d.count(n)))
+            .map_err(|e| error(&e)),
+        Language::Js => script::JsDirect::new()
+            .and_then(|d| d.count(1).and_then(|_| d.count(n)))
+            .map_err(|e| error(&e)),
+    })
+}
+
+/// Instructions per call of the arm `id` that `mode` (`--count`,
+/// `--count-capi` or `--count-script`) runs, from two callgrind runs.
 fn callgrind(mode: &str, id: &str) -> Option<f64> {
     let exe = std::env::current_exe().ok()?;
     let total = |calls: u32| -> Option<f64> {
@@ -506,6 +537,9 @@ fn main() -> ExitCode {
                 )
             });
         }
+        Some("--count-script") => {
+            return count_mode(&args[1..], "--count-script", count_script);
+        }
         Some("--count-capi") => {
             return count_mode(&args[1..], "--count-capi", |id, n| {
                 let arm = CapiArm::ALL.into_iter().find(|arm| arm.id() == id)?;
@@ -539,7 +573,13 @@ fn main() -> ExitCode {
     rows.extend(lifecycle_rows());
     rows.extend(scaling_rows());
     rows.extend(wasm_rows());
-    rows.extend(script_rows());
+    rows.extend(script_rows(&|id: &str| {
+        if with_callgrind {
+            callgrind("--count-script", id)
+        } else {
+            None
+        }
+    }));
     let nproc = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
         "polyplug benchmarks: {} ({nproc} cores); criterion medians from {}",
