@@ -121,7 +121,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         (None, None) => Some(10.0),
     };
     let limit = seconds.map(Duration::from_secs_f64);
-    let (runtime, wasm) = crate::scratch::runtime()?;
+    let (runtime, engines) = crate::scratch::runtime()?;
     let mut loaded = Vec::with_capacity(ALL.len());
     for plugin in ALL {
         let id = runtime.load_bundle(plugin.dir(Build::V1))?;
@@ -260,7 +260,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
             stats.opened, stats.closed
         ));
     }
-    let modules = wasm.get();
+    let modules = engines.wasm.get();
     if modules.modules_alive() != 0 || modules.instances_alive() != 0 {
         errors += 1;
         shared.note_error(format!(

@@ -10,7 +10,7 @@
 //! | command | what it does |
 //! |---|---|
 //! | `demo` | loads the Rust, C, C++ and Rust→wasm example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
-//! | `validate <bundle>` | checks manifest, library or wasm module, digest, ABI or export names, and registrations, with compiler-style errors |
+//! | `validate <bundle>` | checks manifest, library, wasm module or Lua or JavaScript script, digest, ABI or export names, and registrations, with compiler-style errors |
 //! | `inspect <bundle or dir>` | lists contracts, functions, dependencies and the load order |
 //! | `stress <bundle> --reload-with <bundle>` | reloads a bundle K times while N threads call every typed function it can call |
 //! | `new <name> --lang rust\|c\|cpp\|wasm` | scaffolds a bundle that builds and validates as it stands |
@@ -36,8 +36,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::CliError;
 
-/// polyplug: load native and WebAssembly plugins, call them at raw FFI
-/// cost, hot-reload them while other threads keep calling.
+/// polyplug: load native, WebAssembly, Lua and JavaScript plugins, call
+/// them through one typed call path, hot-reload them while other threads
+/// keep calling.
 #[derive(Debug, Parser)]
 #[command(name = "polyplug", version, propagate_version = true)]
 #[command(after_help = "Examples:\n  \
@@ -59,9 +60,9 @@ enum Command {
         polyplug demo --seconds 3 --threads 4")]
     Demo(demo::DemoArgs),
 
-    /// Check a bundle before it ships: manifest, library or wasm module,
-    /// digest, ABI version and entry point or export names, and the
-    /// contracts it registers.
+    /// Check a bundle before it ships: manifest, library, wasm module or
+    /// Lua or JavaScript script, digest, ABI version and entry point or
+    /// export names, and the contracts it registers.
     #[command(after_help = "Examples:\n  \
         polyplug validate plugins/my-plugin\n  \
         polyplug validate plugins/consumer --with plugins/provider")]
