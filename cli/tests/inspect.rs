@@ -30,27 +30,47 @@ fn inspect_lists_the_contracts_of_a_directory_in_load_order() {
         "{}",
         run.stdout
     );
+    for expected in [
+        "counter-lua 2.0.0 (lua)",
+        "  script    counter.lua",
+        "counter-js 2.0.0 (javascript)",
+        "  module    counter.js",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "{expected:?} not in:\n{}",
+            run.stdout
+        );
+    }
     assert_eq!(
         run.stdout
             .matches("  contract  demo.counter 1.0.0 (instances)")
             .count(),
         4
     );
+    assert_eq!(
+        run.stdout
+            .matches("  contract  demo.counter 1.0.0\n")
+            .count(),
+        2,
+        "the Lua and JavaScript ones"
+    );
     assert_eq!(run.stdout.matches("    native  2 step, count").count(), 3);
     assert_eq!(
         run.stdout.matches("    native  0 -").count(),
-        1,
-        "the wasm one"
+        3,
+        "the wasm, Lua and JavaScript ones"
     );
     assert_eq!(
         run.stdout.matches("    typed   2 ").count(),
-        4,
+        6,
         "{}",
         run.stdout
     );
     assert!(
-        run.stdout
-            .contains("load order: counter-c, counter-cpp, counter-rust, counter-wasm"),
+        run.stdout.contains(
+            "load order: counter-c, counter-cpp, counter-js, counter-lua, counter-rust, counter-wasm"
+        ),
         "{}",
         run.stdout
     );

@@ -9,7 +9,7 @@ use std::path::Path;
 use common::{
     JS_COUNTER, LUA_COUNTER, TempDir, copy_bundle, edit_manifest, polyplug, script_bundle,
 };
-use polyplug_examples::{BUNDLES, WASM_BUNDLES, bundle};
+use polyplug_examples::{BUNDLES, SCRIPT_BUNDLES, WASM_BUNDLES, bundle};
 
 /// Asserts that validating `dir` fails with exit code 1 and that stderr
 /// holds every one of `expected`.
@@ -323,6 +323,29 @@ fn lua_and_javascript_bundles_validate_through_their_engines() {
             run.stdout
         );
         assert!(run.stdout.contains(freed), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn the_lua_and_javascript_example_bundles_validate() {
+    for name in SCRIPT_BUNDLES {
+        let run = polyplug(&[Path::new("validate"), &bundle(name)]);
+        assert_eq!(run.code, Some(0), "{name}: {run:?}");
+        let (plugin, build) = name.rsplit_once('-').unwrap();
+        let code = if plugin == "counter-lua" {
+            "Lua script counter.lua"
+        } else {
+            "JavaScript module counter.js"
+        };
+        assert!(
+            run.stdout.starts_with(&format!(
+                "ok: {plugin} {}.0.0: 1 contract (demo.counter 1.0.0: 0 native, 2 typed), {code} sha256 ",
+                &build[1..]
+            )),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("unloads cleanly ("), "{}", run.stdout);
     }
 }
 
