@@ -9,7 +9,7 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `demo` | loads the Rust, C, C++ and Rust→wasm example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
+//! | `demo` | loads the Rust, C, C++, Rust→wasm, Lua and JavaScript example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
 //! | `validate <bundle>` | checks manifest, library, wasm module or Lua or JavaScript script, digest, ABI or export names, and registrations, with compiler-style errors |
 //! | `inspect <bundle or dir>` | lists contracts, functions, dependencies and the load order |
 //! | `stress <bundle> --reload-with <bundle>` | reloads a bundle K times while N threads call every typed function it can call |
@@ -52,8 +52,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Load the Rust, C, C++ and Rust→wasm example plugins and hot-reload
-    /// them, v1 and v2 in turn, while dispatcher threads call them.
+    /// Load the Rust, C, C++, Rust→wasm, Lua and JavaScript example plugins
+    /// and hot-reload them, v1 and v2 in turn, while dispatcher threads
+    /// call them.
     #[command(after_help = "Examples:\n  \
         polyplug demo                  # 10 seconds, one dispatcher per core\n  \
         polyplug demo --reloads 500    # stop after 500 reloads\n  \
