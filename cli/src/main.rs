@@ -13,7 +13,7 @@
 //! | `validate <bundle>` | checks manifest, library, wasm module or Lua or JavaScript script, digest, ABI or export names, and registrations, with compiler-style errors |
 //! | `inspect <bundle or dir>` | lists contracts, functions, dependencies and the load order |
 //! | `stress <bundle> --reload-with <bundle>` | reloads a bundle K times while N threads call every typed function it can call |
-//! | `new <name> --lang rust\|c\|cpp\|wasm` | scaffolds a bundle that builds and validates as it stands |
+//! | `new <name> --lang rust\|c\|cpp\|wasm\|lua\|js` | scaffolds a bundle that builds and validates as it stands |
 //!
 //! Every command exits 0 on success and 1 on any failure.
 #![deny(unsafe_code)]
@@ -96,7 +96,8 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         polyplug new my-plugin --lang rust\n  \
         polyplug new my-plugin --lang c --dir plugins\n  \
-        polyplug new my-plugin --lang wasm")]
+        polyplug new my-plugin --lang wasm\n  \
+        polyplug new my-plugin --lang lua")]
     New {
         /// The bundle name: a lowercase letter, then [a-z0-9_-].
         name: String,
@@ -124,6 +125,10 @@ enum Lang {
     /// A cargo cdylib using the polyplug-guest SDK, built for
     /// wasm32-unknown-unknown: a module for the wasm loader.
     Wasm,
+    /// A Lua script for the Lua loader; nothing to build.
+    Lua,
+    /// A JavaScript ES module for the JavaScript loader; nothing to build.
+    Js,
 }
 
 fn main() -> ExitCode {
