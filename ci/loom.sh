@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # loom, as users type it: `RUSTFLAGS="--cfg loom" cargo test --release` at
-# the workspace root (every crate's unit, integration and doc tests; the
-# models run, everything else is compiled out or returns at once in a model
-# build), then the crossbeam-epoch models with crossbeam-epoch on loom.
+# the workspace root (the default members, the core: every core crate's
+# unit, integration and doc tests; the models run, everything else is
+# compiled out or returns at once in a model build; the engines and what
+# embeds them stay out of model builds), then the crossbeam-epoch models with crossbeam-epoch on loom.
 # Each model prints its executions and time (--nocapture).
 #
 # rustdoc does not see RUSTFLAGS: a doc example is compiled without the

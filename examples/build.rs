@@ -15,6 +15,9 @@
 //! - C and C++: `c/counter.c` and `cpp/counter.cpp`, each compiled twice
 //!   (`-DCOUNTER_VERSION=1` and `=2`) with the compiler that the `cc` crate
 //!   finds for the target.
+//! - Lua and JavaScript: nothing to build; each version's script lies in
+//!   its bundle directory (`bundles/v<N>/counter-lua/counter.lua`) and is
+//!   copied next to its manifest.
 //!
 //! Any failure prints the compiler's or cargo's output and fails the build.
 
@@ -37,15 +40,20 @@ enum Source {
     Cpp(&'static str),
     /// Members `counter-wasm-v1` and `-v2` of `wasm-plugins/`.
     Wasm,
+    /// A script in each version's bundle directory, named by the stem
+    /// column in full: `counter.lua`.
+    Script,
 }
 
 /// The example plugins: bundle name, library stem (the version is
-/// appended: `counter_c_v1`) and source.
+/// appended: `counter_c_v1`; a script's file name as it is) and source.
 const PLUGINS: &[(&str, &str, Source)] = &[
     ("counter-rust", "counter_rust", Source::Rust),
     ("counter-c", "counter_c", Source::C("c/counter.c")),
     ("counter-cpp", "counter_cpp", Source::Cpp("cpp/counter.cpp")),
     ("counter-wasm", "counter_wasm", Source::Wasm),
+    ("counter-lua", "counter.lua", Source::Script),
+    ("counter-js", "counter.js", Source::Script),
 ];
 
 /// The versions every plugin is built in.
@@ -94,13 +102,19 @@ fn run() -> Result<(), String> {
     }
     for &(bundle, stem, source) in PLUGINS {
         for version in VERSIONS {
+            let from = examples
+                .join("bundles")
+                .join(format!("v{version}"))
+                .join(bundle);
             let file = match source {
                 Source::Wasm => format!("{stem}_v{version}.wasm"),
+                Source::Script => stem.to_owned(),
                 _ => library_file(&format!("{stem}_v{version}"), &target_os),
             };
             let built = match source {
                 Source::Rust => rust_libs.join(&file),
                 Source::Wasm => wasm_modules.join(&file),
+                Source::Script => from.join(&file),
                 Source::C(path) | Source::Cpp(path) => {
                     let output = c_libs.join(&file);
                     let cpp = matches!(source, Source::Cpp(_));
@@ -114,10 +128,6 @@ fn run() -> Result<(), String> {
                     output
                 }
             };
-            let from = examples
-                .join("bundles")
-                .join(format!("v{version}"))
-                .join(bundle);
             let dir = bundles.join(format!("v{version}")).join(bundle);
             create_dir(&dir)?;
             let manifest = from.join("manifest.toml");

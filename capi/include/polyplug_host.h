@@ -281,6 +281,29 @@ typedef struct polyplug_listener polyplug_listener;
 #define POLYPLUG_LOADER_WASM 1
 
 /**
+ * `polyplug_options.loaders`: add the Lua loader (bundles with
+ * `loader = "lua"`, run by Lua 5.4 with one state per calling thread,
+ * the default budgets of polyplug-lua and each bundle's `[limits]`).
+ *
+ * ```c
+ * polyplug_options options = {POLYPLUG_LOADER_LUA | POLYPLUG_LOADER_JS};
+ * ```
+ */
+#define POLYPLUG_LOADER_LUA 2
+
+/**
+ * `polyplug_options.loaders`: add the JavaScript loader (bundles with
+ * `loader = "javascript"`, one ES module run by QuickJS with one context
+ * per calling thread, the default budgets of polyplug-js and each
+ * bundle's `[limits]`).
+ *
+ * ```c
+ * polyplug_options options = {POLYPLUG_LOADER_JS};
+ * ```
+ */
+#define POLYPLUG_LOADER_JS 4
+
+/**
  * What a call of the C API did: `POLYPLUG_OK` or one `POLYPLUG_ERR_*`.
  *
  * ```c
@@ -1717,7 +1740,8 @@ polyplug_status polyplug_runtime_new(polyplug_runtime **out);
 /**
  * Makes a runtime as `options` say (NULL: the defaults, as
  * `polyplug_runtime_new`), and writes it to `*out`. With
- * `POLYPLUG_LOADER_WASM` it loads WebAssembly bundles beside native ones;
+ * `POLYPLUG_LOADER_WASM`, `POLYPLUG_LOADER_LUA` and `POLYPLUG_LOADER_JS`
+ * it loads WebAssembly, Lua and JavaScript bundles beside native ones;
  * their typed functions are called with `polyplug_fn_call`.
  *
  * Ownership: as for `polyplug_runtime_new`.

@@ -615,7 +615,7 @@ public:
         detail::check(polyplug_runtime_new(&rt));
         rt_ = decltype(rt_)(rt);
     }
-    /** With the loaders `loaders` (POLYPLUG_LOADER_WASM) beside the native one. */
+    /** With the loaders `loaders` (POLYPLUG_LOADER_WASM, _LUA, _JS) beside the native one. */
     explicit runtime(uint32_t loaders) {
         polyplug_options options;
         options.loaders = loaders;

@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use engine::{BundleId, Runtime};
+
+use polyplug_js::{JsConfig, JsLoader};
+use polyplug_lua::{LuaConfig, LuaLoader};
 use polyplug_wasm::{WasmConfig, WasmLoader};
 
 use crate::error::guarded;
@@ -124,6 +127,28 @@ pub unsafe extern "C" fn polyplug_runtime_new(out: *mut *mut polyplug_runtime) -
 /// ```
 pub const POLYPLUG_LOADER_WASM: u32 = 1;
 
+/// `polyplug_options.loaders`: add the Lua loader (bundles with
+/// `loader = "lua"`, run by Lua 5.4 with one state per calling thread,
+/// the default budgets of polyplug-lua and each bundle's `[limits]`).
+///
+/// ```c
+/// polyplug_options options = {POLYPLUG_LOADER_LUA | POLYPLUG_LOADER_JS};
+/// ```
+pub const POLYPLUG_LOADER_LUA: u32 = 2;
+
+/// `polyplug_options.loaders`: add the JavaScript loader (bundles with
+/// `loader = "javascript"`, one ES module run by QuickJS with one context
+/// per calling thread, the default budgets of polyplug-js and each
+/// bundle's `[limits]`).
+///
+/// ```c
+/// polyplug_options options = {POLYPLUG_LOADER_JS};
+/// ```
+pub const POLYPLUG_LOADER_JS: u32 = 4;
+
+/// Every `POLYPLUG_LOADER_*` flag this library knows.
+const KNOWN_LOADERS: u32 = POLYPLUG_LOADER_WASM | POLYPLUG_LOADER_LUA | POLYPLUG_LOADER_JS;
+
 /// How `polyplug_runtime_new_with` makes a runtime. All zero is what
 /// `polyplug_runtime_new` makes: native bundles only.
 ///
@@ -140,7 +165,8 @@ pub struct polyplug_options {
 
 /// Makes a runtime as `options` say (NULL: the defaults, as
 /// `polyplug_runtime_new`), and writes it to `*out`. With
-/// `POLYPLUG_LOADER_WASM` it loads WebAssembly bundles beside native ones;
+/// `POLYPLUG_LOADER_WASM`, `POLYPLUG_LOADER_LUA` and `POLYPLUG_LOADER_JS`
+/// it loads WebAssembly, Lua and JavaScript bundles beside native ones;
 /// their typed functions are called with `polyplug_fn_call`.
 ///
 /// Ownership: as for `polyplug_runtime_new`.
@@ -174,7 +200,7 @@ pub unsafe extern "C" fn polyplug_runtime_new_with(
             // the caller's promise; unaligned is allowed.
             unsafe { options.read_unaligned() }
         };
-        let unknown = options.loaders & !POLYPLUG_LOADER_WASM;
+        let unknown = options.loaders & !KNOWN_LOADERS;
         if unknown != 0 {
             return Err(Failure::new(
                 POLYPLUG_ERR_UNSUPPORTED_LOADER,
@@ -184,6 +210,12 @@ pub unsafe extern "C" fn polyplug_runtime_new_with(
         let mut builder = Runtime::builder();
         if options.loaders & POLYPLUG_LOADER_WASM != 0 {
             builder = builder.loader(WasmLoader::new(WasmConfig::default()));
+        }
+        if options.loaders & POLYPLUG_LOADER_LUA != 0 {
+            builder = builder.loader(LuaLoader::new(LuaConfig::default()));
+        }
+        if options.loaders & POLYPLUG_LOADER_JS != 0 {
+            builder = builder.loader(JsLoader::new(JsConfig::default()));
         }
         let runtime = builder
             .build()

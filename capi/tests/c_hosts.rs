@@ -1,7 +1,8 @@
 //! C and C++ hosts against libpolyplug: seed scenario 3 (six dispatchers,
 //! 80 real reloads) from C with pthreads and from C++ with std::thread, a C
 //! host loading the Rust, C and C++ fixture plugins, a C host loading a
-//! WebAssembly plugin, a C++ host calling typed functions packed (views,
+//! WebAssembly plugin, a C host loading Lua and JavaScript plugins, a C++
+//! host calling typed functions packed (views,
 //! owned results, WebAssembly), and the example hosts.
 #![cfg(not(any(loom, shuttle, miri)))]
 
@@ -115,6 +116,46 @@ fn calc_bundle() -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
         std::fs::rename(&temp, dir.join(name))?;
     }
     Ok(dir)
+}
+
+/// Writes a script bundle of loader `loader` whose code is
+/// `tests/scripts/<script>` and which provides `contract` 1.0.0 to
+/// `target/tmp/polyplug-capi-scripts/<loader>` and returns its path; whole
+/// files renamed into place, as `calc_bundle`.
+fn script_bundle(
+    loader: &str,
+    script: &str,
+    contract: &str,
+) -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("polyplug-capi-scripts")
+        .join(loader);
+    std::fs::create_dir_all(&dir)?;
+    let code = std::fs::read(support::capi_dir().join("tests/scripts").join(script))?;
+    let manifest = format!(
+        "[bundle]\nname = \"capi-{loader}\"\nversion = \"1.0.0\"\nloader = \"{loader}\"\n\n\
+         [library]\n{} = \"{script}\"\n\n[[provides]]\nname = \"{contract}\"\nversion = \"1.0.0\"\n",
+        std::env::consts::OS
+    );
+    for (name, bytes) in [(script, code), ("manifest.toml", manifest.into_bytes())] {
+        static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = dir.join(format!("{name}.{}.{n}", std::process::id()));
+        std::fs::write(&temp, bytes)?;
+        std::fs::rename(&temp, dir.join(name))?;
+    }
+    Ok(dir)
+}
+
+#[test]
+fn a_c_host_loads_lua_and_javascript_plugins_and_calls_them_as_any_other() {
+    let lua = script_bundle("lua", "calc.lua", "capi.lua").unwrap();
+    let js = script_bundle("javascript", "calc.js", "capi.js").unwrap();
+    let exe = build("scripts-c", &[test_source("scripts.c")], false);
+    let out = run(&exe, &[&lua, &js, &bundle("test-add")]);
+    assert!(out.ends_with("ok\n"), "{out}");
+    assert!(out.contains("capi.lua raised: "), "{out}");
+    assert!(out.contains("capi.js raised: "), "{out}");
 }
 
 #[test]

@@ -1,15 +1,16 @@
-//! `polyplug demo`: the example plugins in Rust, C, C++ and Rust built for
-//! WebAssembly, hot-reloaded again and again while dispatcher threads call
-//! them.
+//! `polyplug demo`: the example plugins in Rust, C, C++, Rust built for
+//! WebAssembly, Lua and JavaScript, hot-reloaded again and again while
+//! dispatcher threads call them.
 //!
 //! Each dispatcher pins a guard per round and, for every plugin, calls the
 //! typed `version()` and `step(x)` and, for the native plugins, the native
-//! `step`, all through one contract table (a wasm module exports no native
-//! functions). Within one guard the table cannot change, so the answers
-//! must agree: `step(x) == x + version()` from every path. Any
+//! `step`, all through one contract table (a wasm module or a script has
+//! no native functions). Within one guard the table cannot change, so the
+//! answers must agree: `step(x) == x + version()` from every path. Any
 //! disagreement, failed call, stale handle or failed reload is an error;
-//! so is a library left open, or a wasm module or instance left alive, at
-//! the end. The command exits 1 on any error.
+//! so is a library left open, or a wasm module or instance, a script load
+//! or a Lua or JavaScript state left alive, at the end. The command exits
+//! 1 on any error.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -18,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use polyplug::{BundleId, ContractHandle, ContractRef, Guard, Provider, Runtime};
 use polyplug_examples::{
-    Build, CONTRACT, CONTRACT_VERSION, Language, PLUGINS, Plugin, StepArgs, WASM_PLUGIN,
+    Build, CONTRACT, CONTRACT_VERSION, JS_PLUGIN, LUA_PLUGIN, Language, PLUGINS, Plugin, StepArgs,
+    WASM_PLUGIN,
 };
 
 use crate::error::CliError;
@@ -38,8 +40,16 @@ pub(crate) struct DemoArgs {
     threads: Option<usize>,
 }
 
-/// The example plugins the demo runs: the native ones, then the wasm one.
-const ALL: [Plugin; 4] = [PLUGINS[0], PLUGINS[1], PLUGINS[2], WASM_PLUGIN];
+/// The example plugins the demo runs: the native ones, the wasm one, then
+/// the Lua and JavaScript ones.
+const ALL: [Plugin; 6] = [
+    PLUGINS[0],
+    PLUGINS[1],
+    PLUGINS[2],
+    WASM_PLUGIN,
+    LUA_PLUGIN,
+    JS_PLUGIN,
+];
 
 /// Dispatcher rounds between two flushes of a thread's counts.
 const ROUNDS_PER_FLUSH: u32 = 256;
@@ -105,6 +115,11 @@ impl Shared {
             + self.reload_failures.load(Ordering::Relaxed)
     }
 
+    /// The calls of each plugin so far.
+    fn calls(&self) -> [u64; ALL.len()] {
+        std::array::from_fn(|i| self.tallies[i].calls.load(Ordering::Relaxed))
+    }
+
     fn total_reloads(&self) -> u64 {
         self.tallies
             .iter()
@@ -121,13 +136,13 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         (None, None) => Some(10.0),
     };
     let limit = seconds.map(Duration::from_secs_f64);
-    let (runtime, wasm) = crate::scratch::runtime()?;
+    let (runtime, engines) = crate::scratch::runtime()?;
     let mut loaded = Vec::with_capacity(ALL.len());
     for plugin in ALL {
         let id = runtime.load_bundle(plugin.dir(Build::V1))?;
         let handle = handle_of(&runtime, plugin.name)?;
         println!(
-            "loaded {:<12} {:<9} {}",
+            "loaded {:<12} {:<10} {}",
             plugin.name,
             plugin.language.to_string(),
             plugin.dir(Build::V1).display()
@@ -146,13 +161,14 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         (None, None) => String::new(),
     };
     println!(
-        "{threads} dispatcher threads call {CONTRACT} in all four; reloading v1 <-> v2 for {until}\n"
+        "{threads} dispatcher threads call {CONTRACT} in all {}; reloading v1 <-> v2 for {until}\n",
+        ALL.len()
     );
 
     let shared = Shared::default();
     let handles: Vec<(ContractHandle, bool)> = loaded
         .iter()
-        .map(|l| (l.handle, l.plugin.language != Language::RustWasm))
+        .map(|l| (l.handle, l.plugin.language.is_native()))
         .collect();
     let started = Instant::now();
     let mut reload_time = Duration::ZERO;
@@ -165,11 +181,12 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         let shared_ref = &shared;
         s.spawn(move || {
             let mut progress = Progress::new();
-            let mut last = (Instant::now(), 0u64);
+            let mut last = (Instant::now(), [0u64; ALL.len()]);
             while let Err(RecvTimeoutError::Timeout) = tick_rx.recv_timeout(progress.interval()) {
                 let now = Instant::now();
-                let calls = shared_ref.total_calls();
-                let line = progress_line(shared_ref, calls - last.1, now - last.0, started);
+                let calls = shared_ref.calls();
+                let window: [u64; ALL.len()] = std::array::from_fn(|i| calls[i] - last.1[i]);
+                let line = progress_line(shared_ref, &window, now - last.0, started);
                 progress.show(&line);
                 last = (now, calls);
             }
@@ -224,26 +241,15 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
     });
     let elapsed = started.elapsed();
 
-    // Every plugin serves the build the reloads left it on.
-    let mut errors = shared.total_errors();
-    {
-        let reader = runtime.reader();
-        let guard = reader.pin();
-        for l in &loaded {
-            let answer = guard
-                .get(l.handle)
-                .map_err(CliError::from)
-                .and_then(|c| Ok(c.typed::<extern "C" fn() -> u32>("version")?.call()));
-            if answer.ok() != Some(l.serving.number()) {
-                errors += 1;
-                shared.note_error(format!(
-                    "{} does not serve v{} after the last reload",
-                    l.plugin.name,
-                    l.serving.number()
-                ));
-            }
-        }
-    }
+    // Every plugin serves the build the reloads left it on. Asked from a
+    // thread of its own: the Lua and JavaScript states that thread makes
+    // are freed when it exits, so none is left for the checks below.
+    let stale = std::thread::scope(|s| {
+        s.spawn(|| serving_errors(&runtime, &loaded, &shared))
+            .join()
+            .unwrap_or(1)
+    });
+    let mut errors = shared.total_errors() + stale;
     for l in &loaded {
         runtime.unload_bundle(l.id)?;
     }
@@ -260,13 +266,31 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
             stats.opened, stats.closed
         ));
     }
-    let modules = wasm.get();
+    let modules = engines.wasm.get();
     if modules.modules_alive() != 0 || modules.instances_alive() != 0 {
         errors += 1;
         shared.note_error(format!(
             "{} wasm modules and {} wasm instances alive after unloading everything",
             modules.modules_alive(),
             modules.instances_alive()
+        ));
+    }
+    let lua = engines.lua.get();
+    if lua.loads_alive() != 0 || lua.states_alive() != 0 {
+        errors += 1;
+        shared.note_error(format!(
+            "{} Lua loads and {} Lua states alive after unloading everything",
+            lua.loads_alive(),
+            lua.states_alive()
+        ));
+    }
+    let js = engines.js.get();
+    if js.loads_alive() != 0 || js.states_alive() != 0 {
+        errors += 1;
+        shared.note_error(format!(
+            "{} JavaScript loads and {} JavaScript states alive after unloading everything",
+            js.loads_alive(),
+            js.states_alive()
         ));
     }
 
@@ -323,10 +347,24 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         report::count(modules.instances_made),
         report::count(modules.instances_dropped)
     );
+    println!(
+        "lua             {} loads, {} dropped; {} states made, {} freed",
+        report::count(lua.loads),
+        report::count(lua.loads_dropped),
+        report::count(lua.states_made),
+        report::count(lua.states_dropped)
+    );
+    println!(
+        "javascript      {} loads, {} dropped; {} states made, {} freed",
+        report::count(js.loads),
+        report::count(js.loads_dropped),
+        report::count(js.states_made),
+        report::count(js.states_freed)
+    );
     println!("errors          {errors}");
     if errors == 0 {
         println!(
-            "\nok: every call saw one whole version, every retired library was closed, every wasm module dropped"
+            "\nok: every call saw one whole version, every retired library was closed, every wasm module and script state dropped"
         );
         Ok(())
     } else {
@@ -343,6 +381,33 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
     }
 }
 
+/// How many plugins do not serve the build the reloads left them on.
+fn serving_errors(runtime: &Runtime, loaded: &[Loaded], shared: &Shared) -> u64 {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let mut errors = 0;
+    for l in loaded {
+        let answer = guard
+            .get(l.handle)
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                c.typed::<extern "C" fn() -> u32>("version")
+                    .map_err(|e| e.to_string())?
+                    .try_call()
+                    .map_err(|e| e.to_string())
+            });
+        if answer.as_ref().ok() != Some(&l.serving.number()) {
+            errors += 1;
+            shared.note_error(format!(
+                "{} does not serve v{} after the last reload: {answer:?}",
+                l.plugin.name,
+                l.serving.number()
+            ));
+        }
+    }
+    errors
+}
+
 /// The handle of `demo.counter` as bundle `bundle` provides it.
 fn handle_of(runtime: &Runtime, bundle: &str) -> Result<ContractHandle, CliError> {
     let reader = runtime.reader();
@@ -354,16 +419,33 @@ fn handle_of(runtime: &Runtime, bundle: &str) -> Result<ContractHandle, CliError
         .ok_or_else(|| CliError::Argument(format!("bundle {bundle} does not provide {CONTRACT}")))
 }
 
-fn progress_line(shared: &Shared, calls: u64, window: Duration, started: Instant) -> String {
+/// The live line: every plugin's calls over the last `window` (`calls`,
+/// one count per plugin of [`ALL`]) as one rate, and the script plugins'
+/// share of them by language.
+fn progress_line(
+    shared: &Shared,
+    calls: &[u64; ALL.len()],
+    window: Duration,
+    started: Instant,
+) -> String {
     let latencies = shared
         .latencies
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .short();
+    let of = |language: Language| -> u64 {
+        ALL.iter()
+            .zip(calls)
+            .filter(|(p, _)| p.language == language)
+            .map(|(_, c)| c)
+            .sum()
+    };
     format!(
-        "{:>5.1} s  calls {:>9}  reloads {:>6}  reload {latencies}  errors {}",
+        "{:>5.1} s  calls {:>9} (lua {}, js {})  reloads {:>6}  reload {latencies}  errors {}",
         started.elapsed().as_secs_f64(),
-        report::rate(calls, window),
+        report::rate(calls.iter().sum(), window),
+        report::rate(of(Language::Lua), window),
+        report::rate(of(Language::JavaScript), window),
         report::count(shared.total_reloads()),
         shared.total_errors()
     )
@@ -442,4 +524,27 @@ fn check(guard: &Guard<'_>, handle: ContractHandle, native: bool, x: u32) -> Res
         ));
     }
     Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_shows_the_script_plugins_calls() {
+        // Rust, C, C++, wasm, Lua, JavaScript, as in `ALL`.
+        let calls = [1000, 1000, 1000, 2000, 300, 40];
+        let line = progress_line(
+            &Shared::default(),
+            &calls,
+            Duration::from_secs(1),
+            Instant::now(),
+        );
+        assert!(
+            line.contains("calls    5.3k/s (lua 300/s, js 40/s)  reloads      0"),
+            "{line}"
+        );
+        assert_eq!(ALL[4], LUA_PLUGIN);
+        assert_eq!(ALL[5], JS_PLUGIN);
+    }
 }

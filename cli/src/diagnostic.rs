@@ -99,6 +99,24 @@ impl Diagnostic {
         }
     }
 
+    /// An error about script `file`, whose text is `text`: when `message`
+    /// names a line of it as `<file name>:<line>:`, as the Lua and
+    /// JavaScript engines do (`<file name>:<line>:<column>` too), the
+    /// arrow points at that line and shows it.
+    pub(crate) fn script(file: &Path, text: &str, message: String) -> Diagnostic {
+        let position = file
+            .file_name()
+            .map(|name| format!("{}:", name.to_string_lossy()))
+            .and_then(|prefix| script_position(&message, &prefix));
+        Diagnostic {
+            message,
+            location: file.to_owned(),
+            position,
+            source_line: position.and_then(|p| text.lines().nth(p.line - 1).map(str::to_owned)),
+            notes: Vec::new(),
+        }
+    }
+
     /// Adds a `= note:` line.
     pub(crate) fn note(mut self, note: impl Into<String>) -> Diagnostic {
         self.notes.push(note.into());
@@ -172,6 +190,24 @@ pub(crate) fn locate(text: &str, table: &str, index: Option<usize>, key: &str) -
     None
 }
 
+/// The first position `message` gives after `prefix` (`counter.lua:`):
+/// `<line>`, or `<line>:<column>`; column 1 when it gives none.
+fn script_position(message: &str, prefix: &str) -> Option<Position> {
+    let number = |text: &str| -> (Option<usize>, usize) {
+        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+        (digits.parse().ok().filter(|&n| n > 0), digits.len())
+    };
+    message.match_indices(prefix).find_map(|(at, _)| {
+        let rest = &message[at + prefix.len()..];
+        let (line, len) = number(rest);
+        let column = rest[len..].strip_prefix(':').and_then(|r| number(r).0);
+        line.map(|line| Position {
+            line,
+            column: column.unwrap_or(1),
+        })
+    })
+}
+
 /// The index of the `[[provides]]` entry whose `name` is `contract`.
 pub(crate) fn provides_index(text: &str, contract: &str) -> Option<usize> {
     let quoted = format!("\"{contract}\"");
@@ -213,6 +249,35 @@ mod tests {
         assert_eq!(locate(TEXT, "library", None, "sha256"), None);
         assert_eq!(provides_index(TEXT, "c.d"), Some(1));
         assert_eq!(provides_index(TEXT, "e.f"), None);
+    }
+
+    #[test]
+    fn a_script_error_points_at_the_line_it_names() {
+        let text = "return {\n  contracts = {\n    ) }\n";
+        let message =
+            "bundle b: counter.lua: unexpected symbol near ')' (counter.lua:3:)".to_owned();
+        let d = Diagnostic::script(Path::new("dir/counter.lua"), text, message);
+        assert!(
+            d.to_string()
+                .ends_with("  --> dir/counter.lua:3:1\n   |\n 3 |     ) }\n   | ^\n"),
+            "{d}"
+        );
+        let d = Diagnostic::script(Path::new("a.js"), text, "a.js: no line".to_owned());
+        assert_eq!(d.to_string(), "error: a.js: no line\n  --> a.js\n");
+        assert_eq!(
+            script_position("x.lua: y x.lua:0: x.lua:12:", "x.lua:"),
+            Some(Position {
+                line: 12,
+                column: 1
+            })
+        );
+        assert_eq!(
+            script_position("threw at /d/a.js:3:39", "a.js:"),
+            Some(Position {
+                line: 3,
+                column: 39
+            })
+        );
     }
 
     #[test]

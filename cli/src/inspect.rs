@@ -4,16 +4,18 @@
 //! The manifests say what is declared; loading the bundles into a scratch
 //! runtime says what is really registered (native function names, typed
 //! signatures, instances). A directory is loaded with
-//! `Runtime::load_dir`, providers first, and that order is printed. Native
-//! and wasm bundles alike: the scratch runtime has the wasm loader, and a
-//! wasm bundle's `module` line names its `.wasm` file.
+//! `Runtime::load_dir`, providers first, and that order is printed. Native,
+//! wasm, Lua and JavaScript bundles alike: the scratch runtime has those
+//! loaders; a wasm bundle's `module` line names its `.wasm` file, a Lua
+//! bundle's `script` line its `.lua` file, a JavaScript bundle's `module`
+//! line its ES module.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use polyplug::{BundleId, ContractHandle, Provider, Runtime, Version};
-use polyplug_loader::{Bundle, MANIFEST_FILE};
+use polyplug_loader::{Bundle, LoaderKind, MANIFEST_FILE};
 
 use crate::error::{CliError, io_error};
 
@@ -147,10 +149,10 @@ fn describe(bundle: &Bundle, contracts: Option<&[ContractInfo]>) -> String {
     );
     if let Some(library) = bundle.library_path() {
         let file = library.strip_prefix(bundle.dir()).unwrap_or(library);
-        let what = if manifest.loader == polyplug_loader::LoaderKind::Wasm {
-            "module "
-        } else {
-            "library"
+        let what = match manifest.loader {
+            LoaderKind::Wasm | LoaderKind::JavaScript => "module ",
+            LoaderKind::Lua => "script ",
+            _ => "library",
         };
         let _ = writeln!(out, "  {what}   {}", file.display());
     }

@@ -9,11 +9,11 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `demo` | loads the Rust, C, C++ and Rust→wasm example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
-//! | `validate <bundle>` | checks manifest, library or wasm module, digest, ABI or export names, and registrations, with compiler-style errors |
+//! | `demo` | loads the Rust, C, C++, Rust→wasm, Lua and JavaScript example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
+//! | `validate <bundle>` | checks manifest, library, wasm module or Lua or JavaScript script, digest, ABI or export names, and registrations, with compiler-style errors |
 //! | `inspect <bundle or dir>` | lists contracts, functions, dependencies and the load order |
 //! | `stress <bundle> --reload-with <bundle>` | reloads a bundle K times while N threads call every typed function it can call |
-//! | `new <name> --lang rust\|c\|cpp\|wasm` | scaffolds a bundle that builds and validates as it stands |
+//! | `new <name> --lang rust\|c\|cpp\|wasm\|lua\|js` | scaffolds a bundle that builds and validates as it stands |
 //!
 //! Every command exits 0 on success and 1 on any failure.
 #![deny(unsafe_code)]
@@ -36,8 +36,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::CliError;
 
-/// polyplug: load native and WebAssembly plugins, call them at raw FFI
-/// cost, hot-reload them while other threads keep calling.
+/// polyplug: load native, WebAssembly, Lua and JavaScript plugins, call
+/// them through one typed call path, hot-reload them while other threads
+/// keep calling.
 #[derive(Debug, Parser)]
 #[command(name = "polyplug", version, propagate_version = true)]
 #[command(after_help = "Examples:\n  \
@@ -51,17 +52,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Load the Rust, C, C++ and Rust→wasm example plugins and hot-reload
-    /// them, v1 and v2 in turn, while dispatcher threads call them.
+    /// Load the Rust, C, C++, Rust→wasm, Lua and JavaScript example plugins
+    /// and hot-reload them, v1 and v2 in turn, while dispatcher threads
+    /// call them.
     #[command(after_help = "Examples:\n  \
         polyplug demo                  # 10 seconds, one dispatcher per core\n  \
         polyplug demo --reloads 500    # stop after 500 reloads\n  \
         polyplug demo --seconds 3 --threads 4")]
     Demo(demo::DemoArgs),
 
-    /// Check a bundle before it ships: manifest, library or wasm module,
-    /// digest, ABI version and entry point or export names, and the
-    /// contracts it registers.
+    /// Check a bundle before it ships: manifest, library, wasm module or
+    /// Lua or JavaScript script, digest, ABI version and entry point or
+    /// export names, and the contracts it registers.
     #[command(after_help = "Examples:\n  \
         polyplug validate plugins/my-plugin\n  \
         polyplug validate plugins/consumer --with plugins/provider")]
@@ -94,7 +96,8 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         polyplug new my-plugin --lang rust\n  \
         polyplug new my-plugin --lang c --dir plugins\n  \
-        polyplug new my-plugin --lang wasm")]
+        polyplug new my-plugin --lang wasm\n  \
+        polyplug new my-plugin --lang lua")]
     New {
         /// The bundle name: a lowercase letter, then [a-z0-9_-].
         name: String,
@@ -122,6 +125,10 @@ enum Lang {
     /// A cargo cdylib using the polyplug-guest SDK, built for
     /// wasm32-unknown-unknown: a module for the wasm loader.
     Wasm,
+    /// A Lua script for the Lua loader; nothing to build.
+    Lua,
+    /// A JavaScript ES module for the JavaScript loader; nothing to build.
+    Js,
 }
 
 fn main() -> ExitCode {

@@ -10,10 +10,15 @@
 //! | C | `<name>.c`, `polyplug.h`, `build.sh` (gcc) | `sh build.sh` | `lib<name>.so` |
 //! | C++ | `<name>.cpp`, `polyplug.h`, `polyplug.hpp`, `build.sh` (g++) | `sh build.sh` | `lib<name>.so` |
 //! | wasm | `Cargo.toml` (a cdylib using `polyplug-guest` by path, `panic = "abort"`), `src/lib.rs` | `cargo build --release --target wasm32-unknown-unknown --target-dir target` | `target/wasm32-unknown-unknown/release/<name>.wasm` |
+//! | lua | `<name>.lua` | none | `<name>.lua` |
+//! | js | `<name>.js` (an ES module) | none | `<name>.js` |
 //!
 //! The wasm bundle is a Rust crate with the same `plugin!` declaration as a
 //! native one, built for `wasm32-unknown-unknown` (`rustup target add
 //! wasm32-unknown-unknown` once); its manifest says `loader = "wasm"`.
+//! A Lua or JavaScript bundle is its script and its manifest
+//! (`loader = "lua"`, `loader = "javascript"`): nothing to build, so the
+//! only next step printed is `validate`.
 //!
 //! `polyplug.h` is this polyplug's generated header, copied in, so a C or
 //! C++ bundle builds with nothing but the compiler. A C++ bundle also gets
@@ -45,6 +50,10 @@ const CPP_SOURCE: &str = include_str!("../templates/cpp/plugin.cpp");
 const WASM_CARGO: &str = include_str!("../templates/wasm/Cargo.toml");
 const WASM_LIB: &str = include_str!("../templates/wasm/lib.rs");
 const WASM_MANIFEST: &str = include_str!("../templates/wasm/manifest.toml");
+const LUA_SOURCE: &str = include_str!("../templates/lua/plugin.lua");
+const LUA_MANIFEST: &str = include_str!("../templates/lua/manifest.toml");
+const JS_SOURCE: &str = include_str!("../templates/js/plugin.js");
+const JS_MANIFEST: &str = include_str!("../templates/js/manifest.toml");
 
 /// Replaces every `{{key}}` in `template`.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -61,12 +70,12 @@ fn toml_escape(text: &str) -> String {
 }
 
 /// The files of a new bundle, by path relative to its directory, and the
-/// command that builds it there.
+/// command that builds it there, if it needs building.
 pub(crate) fn files(
     name: &str,
     lang: Lang,
     guest_path: &Path,
-) -> (Vec<(PathBuf, String)>, &'static str) {
+) -> (Vec<(PathBuf, String)>, Option<&'static str>) {
     let stem = name.replace('-', "_");
     match lang {
         Lang::Rust => {
@@ -84,7 +93,7 @@ pub(crate) fn files(
                 (PathBuf::from("src/lib.rs"), fill(RUST_LIB, &values)),
                 (PathBuf::from("manifest.toml"), fill(MANIFEST, &values)),
             ];
-            (files, build)
+            (files, Some(build))
         }
         Lang::Wasm => {
             let build = "cargo build --release --target wasm32-unknown-unknown --target-dir target";
@@ -101,7 +110,20 @@ pub(crate) fn files(
                 (PathBuf::from("src/lib.rs"), fill(WASM_LIB, &values)),
                 (PathBuf::from("manifest.toml"), fill(WASM_MANIFEST, &values)),
             ];
-            (files, build)
+            (files, Some(build))
+        }
+        Lang::Lua | Lang::Js => {
+            let (source, text, manifest) = if lang == Lang::Lua {
+                (format!("{stem}.lua"), LUA_SOURCE, LUA_MANIFEST)
+            } else {
+                (format!("{stem}.js"), JS_SOURCE, JS_MANIFEST)
+            };
+            let values = [("name", name), ("source", source.as_str())];
+            let files = vec![
+                (PathBuf::from(&source), fill(text, &values)),
+                (PathBuf::from("manifest.toml"), fill(manifest, &values)),
+            ];
+            (files, None)
         }
         Lang::C | Lang::Cpp => {
             let build = "sh build.sh";
@@ -129,7 +151,7 @@ pub(crate) fn files(
             }
             files.push((PathBuf::from("build.sh"), fill(BUILD_SH, &values)));
             files.push((PathBuf::from("manifest.toml"), fill(MANIFEST, &values)));
-            (files, build)
+            (files, Some(build))
         }
     }
 }
@@ -175,6 +197,8 @@ pub(crate) fn run(name: &str, lang: Lang, dir: &Path, guest_path: &Path) -> Resu
             Lang::C => "a C",
             Lang::Cpp => "a C++",
             Lang::Wasm => "a WebAssembly (Rust, wasm32-unknown-unknown)",
+            Lang::Lua => "a Lua",
+            Lang::Js => "a JavaScript",
         },
         bundle.display()
     );
@@ -182,7 +206,9 @@ pub(crate) fn run(name: &str, lang: Lang, dir: &Path, guest_path: &Path) -> Resu
         println!("  {}", path.display());
     }
     println!("next:");
-    println!("  cd {} && {build}", shell_quote(&bundle));
+    if let Some(build) = build {
+        println!("  cd {} && {build}", shell_quote(&bundle));
+    }
     println!(
         "  {} validate {}",
         shell_quote(Path::new(&exe)),
@@ -210,7 +236,14 @@ mod tests {
 
     #[test]
     fn templates_are_filled_completely() {
-        for lang in [Lang::Rust, Lang::C, Lang::Cpp, Lang::Wasm] {
+        for lang in [
+            Lang::Rust,
+            Lang::C,
+            Lang::Cpp,
+            Lang::Wasm,
+            Lang::Lua,
+            Lang::Js,
+        ] {
             let (files, _) = files("my-plugin", lang, Path::new("/g"));
             for (path, text) in files {
                 if path != Path::new("polyplug.h") && path != Path::new("polyplug.hpp") {
@@ -238,6 +271,20 @@ mod tests {
             .1;
         assert!(source.contains("#include \"polyplug.hpp\""));
         assert!(files.iter().any(|(p, _)| p == Path::new("polyplug.hpp")));
+        for (lang, script) in [(Lang::Lua, "my_plugin.lua"), (Lang::Js, "my_plugin.js")] {
+            let (files, build) = super::files("my-plugin", lang, Path::new("/g"));
+            assert_eq!(build, None, "a script is not built");
+            let manifest = &files
+                .iter()
+                .find(|(p, _)| p == Path::new("manifest.toml"))
+                .unwrap()
+                .1;
+            assert!(
+                manifest.contains(&format!("linux = \"{script}\"")),
+                "{manifest}"
+            );
+            assert!(files.iter().any(|(p, _)| p == Path::new(script)));
+        }
     }
 
     #[test]

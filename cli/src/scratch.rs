@@ -1,19 +1,40 @@
 //! The runtime every command loads bundles into: native bundles and, with
-//! polyplug's wasm loader, WebAssembly ones.
+//! polyplug's engines, WebAssembly, Lua and JavaScript ones.
 
 use polyplug::Runtime;
-use polyplug_wasm::{StatsHandle, WasmConfig, WasmLoader};
+use polyplug_js::{JsConfig, JsLoader, JsStatsHandle};
+use polyplug_lua::{LuaConfig, LuaLoader};
+use polyplug_wasm::{WasmConfig, WasmLoader};
 
 use crate::error::CliError;
 
-/// A runtime that loads native and wasm bundles, and the counters of its
-/// wasm engine objects.
-pub(crate) fn runtime() -> Result<(Runtime, StatsHandle), CliError> {
-    let loader = WasmLoader::new(WasmConfig::default());
-    let stats = loader.stats_handle();
+/// The counters of the engine objects a runtime's loaders made and freed.
+#[derive(Debug, Clone)]
+pub(crate) struct Engines {
+    /// Wasm modules and instances.
+    pub(crate) wasm: polyplug_wasm::StatsHandle,
+    /// Lua loads and states.
+    pub(crate) lua: polyplug_lua::StatsHandle,
+    /// JavaScript loads and states.
+    pub(crate) js: JsStatsHandle,
+}
+
+/// A runtime that loads native, wasm, Lua and JavaScript bundles, and the
+/// counters of its engines.
+pub(crate) fn runtime() -> Result<(Runtime, Engines), CliError> {
+    let wasm = WasmLoader::new(WasmConfig::default());
+    let lua = LuaLoader::new(LuaConfig::default());
+    let js = JsLoader::new(JsConfig::default());
+    let engines = Engines {
+        wasm: wasm.stats_handle(),
+        lua: lua.stats_handle(),
+        js: js.stats_handle(),
+    };
     let runtime = Runtime::builder()
-        .loader(loader)
+        .loader(wasm)
+        .loader(lua)
+        .loader(js)
         .build()
         .map_err(CliError::Runtime)?;
-    Ok((runtime, stats))
+    Ok((runtime, engines))
 }

@@ -14,6 +14,13 @@
 //! imports and export names, instantiates it (start function and
 //! `polyplug_init` under its budget), and registers its contracts; after
 //! the unload every module and wasm instance must be dropped.
+//!
+//! A Lua bundle (`loader = "lua"`) and a JavaScript one
+//! (`loader = "javascript"`) go through them with their script in place of
+//! the library: the engine runs it once under its budget and registers
+//! the contracts it returns or exports; a script that does not parse or
+//! fails while it runs is reported at the file and line the engine names.
+//! After the unload every load and every script state must be freed.
 
 use std::fmt::Write as _;
 use std::io::Read as _;
@@ -28,6 +35,7 @@ use crate::diagnostic::{Diagnostic, locate, provides_index};
 use crate::error::CliError;
 use crate::inspect::{ContractInfo, contracts_of};
 use crate::report;
+use crate::scratch::Engines;
 
 pub(crate) fn run(dir: &Path, with: &[PathBuf]) -> Result<(), CliError> {
     match check(dir, with) {
@@ -52,15 +60,16 @@ fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
     let text = manifest_text(&manifest_path);
     let bundle = Bundle::open(dir).map_err(|e| bundle_error(&manifest_path, &text, &e))?;
     let manifest = bundle.manifest();
-    let wasm = manifest.loader == LoaderKind::Wasm;
-    if manifest.loader != LoaderKind::Native && !wasm {
+    if !LOADERS.contains(&manifest.loader) {
+        let names: Vec<String> = LOADERS.iter().map(|l| format!("{:?}", l.name())).collect();
         return Err(Diagnostic::field(
             &manifest_path,
             &text,
             "bundle.loader",
             locate(&text, "bundle", None, "loader"),
             &format!(
-                "expected \"native\" or \"wasm\", the loaders this command has, found {:?}",
+                "expected one of {}, the loaders this command has, found {:?}",
+                names.join(", "),
                 manifest.loader.name()
             ),
         ));
@@ -73,7 +82,7 @@ fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
         .ok_or_else(|| Diagnostic::at(library, "the library was not read"))?;
     let digest = hex(&Sha256::digest(bytes));
 
-    let (runtime, modules) = crate::scratch::runtime().map_err(|e| {
+    let (runtime, engines) = crate::scratch::runtime().map_err(|e| {
         Diagnostic::at(
             dir,
             format!("cannot create a scratch runtime to load it: {e}"),
@@ -143,24 +152,24 @@ fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
         .map(ContractInfo::counts)
         .collect::<Vec<_>>()
         .join("; ");
-    if wasm {
-        let engine = modules.get();
-        let dropped = engine.modules_alive() == 0 && engine.instances_alive() == 0;
+    if let Some(engine) = engine_report(manifest.loader, &engines) {
         let mut lines = vec![format!(
-            "ok: {} {}: {} ({counts}), wasm module {file} sha256 {}, {}",
+            "ok: {} {}: {} ({counts}), {} {file} sha256 {}, {}",
             manifest.name.as_str(),
             manifest.version,
             plural(contracts.len(), "contract"),
+            engine.code,
             &digest[..16],
-            if dropped {
-                "unloads cleanly (module and instances dropped)"
+            if engine.clean {
+                engine.clean_text
             } else {
-                "unloads, but wasm engine objects stayed alive"
+                engine.leak_text
             }
         )];
         if manifest.library.as_ref().is_none_or(|l| l.sha256.is_none()) {
             lines.push(format!(
-                "note: library.sha256 is not set; to pin this exact module, add to [library]:\n  sha256 = \"{digest}\""
+                "note: library.sha256 is not set; to pin this exact {}, add to [library]:\n  sha256 = \"{digest}\"",
+                engine.noun
             ));
         }
         return Ok(lines);
@@ -199,6 +208,64 @@ fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
         ));
     }
     Ok(lines)
+}
+
+/// The loaders this command's runtime has.
+const LOADERS: [LoaderKind; 4] = [
+    LoaderKind::Native,
+    LoaderKind::Wasm,
+    LoaderKind::Lua,
+    LoaderKind::JavaScript,
+];
+
+/// How an engine's bundle is reported, and whether its engine freed
+/// everything the bundle made.
+struct EngineReport {
+    /// What its code is: `wasm module`.
+    code: &'static str,
+    /// The short name of that: `module`.
+    noun: &'static str,
+    clean: bool,
+    clean_text: &'static str,
+    leak_text: &'static str,
+}
+
+/// The report of a bundle of an engine's `loader`, after its unload;
+/// `None` for a native bundle.
+fn engine_report(loader: LoaderKind, engines: &Engines) -> Option<EngineReport> {
+    match loader {
+        LoaderKind::Wasm => {
+            let stats = engines.wasm.get();
+            Some(EngineReport {
+                code: "wasm module",
+                noun: "module",
+                clean: stats.modules_alive() == 0 && stats.instances_alive() == 0,
+                clean_text: "unloads cleanly (module and instances dropped)",
+                leak_text: "unloads, but wasm engine objects stayed alive",
+            })
+        }
+        LoaderKind::Lua => {
+            let stats = engines.lua.get();
+            Some(EngineReport {
+                code: "Lua script",
+                noun: "script",
+                clean: stats.loads_alive() == 0 && stats.states_alive() == 0,
+                clean_text: "unloads cleanly (script and Lua states freed)",
+                leak_text: "unloads, but Lua states stayed alive",
+            })
+        }
+        LoaderKind::JavaScript => {
+            let stats = engines.js.get();
+            Some(EngineReport {
+                code: "JavaScript module",
+                noun: "module",
+                clean: stats.loads_alive() == 0 && stats.states_alive() == 0,
+                clean_text: "unloads cleanly (module and JavaScript states freed)",
+                leak_text: "unloads, but JavaScript states stayed alive",
+            })
+        }
+        _ => None,
+    }
 }
 
 /// `1 contract`, `2 contracts`.
@@ -326,16 +393,32 @@ fn load_error(bundle: &Bundle, manifest_path: &Path, text: &str, error: &LoadErr
         | LoadError::InvalidContract { .. }
         | LoadError::DuplicateContract { .. } => Diagnostic::at(library, error.to_string()),
         LoadError::Code { error: code, .. } => {
-            let diagnostic = Diagnostic::at(&code.file, error.to_string());
+            let loader = bundle.manifest().loader;
+            let script = String::from_utf8_lossy(bundle.library_bytes().unwrap_or_default());
+            let diagnostic = match loader {
+                LoaderKind::Lua | LoaderKind::JavaScript => {
+                    Diagnostic::script(&code.file, &script, error.to_string())
+                }
+                _ => Diagnostic::at(&code.file, error.to_string()),
+            };
             if code.field.starts_with("limits.") {
                 diagnostic.note(format!(
-                    "raise {} in the manifest's [limits], or make the module need less",
-                    code.field
+                    "raise {} in the manifest's [limits], or make the {} need less",
+                    code.field,
+                    if loader == LoaderKind::Wasm { "module" } else { "script" }
                 ))
             } else {
-                diagnostic.note(
-                    "a wasm module declares its contracts by export names, <contract>@<version>/<function>:<signature>; see docs/wasm-plugins.md",
-                )
+                diagnostic.note(match loader {
+                    LoaderKind::Lua => {
+                        "a Lua script returns its contracts: return { contracts = { { name = ..., version = ..., functions = { f = { sig = \"u32(u32)\", fn = ... } } } } }; see README.md, \"Plugins in Lua and JavaScript\""
+                    }
+                    LoaderKind::JavaScript => {
+                        "a JavaScript module exports its contracts: export const contracts = [{ name, version, functions: { f: { sig: \"u32(u32)\", fn } } }]; see README.md, \"Plugins in Lua and JavaScript\""
+                    }
+                    _ => {
+                        "a wasm module declares its contracts by export names, <contract>@<version>/<function>:<signature>; see docs/wasm-plugins.md"
+                    }
+                })
             }
         }
         _ => Diagnostic::at(bundle.dir(), error.to_string()),

@@ -5,7 +5,7 @@ pub mod common;
 
 use std::path::Path;
 
-use common::polyplug;
+use common::{JS_COUNTER, LUA_COUNTER, TempDir, polyplug, script_bundle};
 use polyplug_examples::{Build, PLUGINS, WASM_PLUGIN, build_dir};
 
 #[test]
@@ -30,27 +30,47 @@ fn inspect_lists_the_contracts_of_a_directory_in_load_order() {
         "{}",
         run.stdout
     );
+    for expected in [
+        "counter-lua 2.0.0 (lua)",
+        "  script    counter.lua",
+        "counter-js 2.0.0 (javascript)",
+        "  module    counter.js",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "{expected:?} not in:\n{}",
+            run.stdout
+        );
+    }
     assert_eq!(
         run.stdout
             .matches("  contract  demo.counter 1.0.0 (instances)")
             .count(),
         4
     );
+    assert_eq!(
+        run.stdout
+            .matches("  contract  demo.counter 1.0.0\n")
+            .count(),
+        2,
+        "the Lua and JavaScript ones"
+    );
     assert_eq!(run.stdout.matches("    native  2 step, count").count(), 3);
     assert_eq!(
         run.stdout.matches("    native  0 -").count(),
-        1,
-        "the wasm one"
+        3,
+        "the wasm, Lua and JavaScript ones"
     );
     assert_eq!(
         run.stdout.matches("    typed   2 ").count(),
-        4,
+        6,
         "{}",
         run.stdout
     );
     assert!(
-        run.stdout
-            .contains("load order: counter-c, counter-cpp, counter-rust, counter-wasm"),
+        run.stdout.contains(
+            "load order: counter-c, counter-cpp, counter-js, counter-lua, counter-rust, counter-wasm"
+        ),
         "{}",
         run.stdout
     );
@@ -105,4 +125,43 @@ fn inspect_of_a_wasm_bundle_lists_its_exports_as_typed_functions() {
     );
     assert!(run.stdout.contains("    native  0 -"), "{}", run.stdout);
     assert!(run.stdout.contains("step: u32(u32)"), "{}", run.stdout);
+}
+
+#[test]
+fn inspect_lists_lua_and_javascript_bundles_with_their_scripts() {
+    let tmp = TempDir::new("inspect-scripts");
+    script_bundle(
+        tmp.path(),
+        "counter-js",
+        "javascript",
+        "counter.js",
+        JS_COUNTER,
+    );
+    script_bundle(tmp.path(), "counter-lua", "lua", "counter.lua", LUA_COUNTER);
+    let run = polyplug(&[Path::new("inspect"), tmp.path()]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    for expected in [
+        "counter-lua 1.0.0 (lua)",
+        "  script    counter.lua",
+        "counter-js 1.0.0 (javascript)",
+        "  module    counter.js",
+        "load order: counter-js, counter-lua",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "{expected:?} not in:\n{}",
+            run.stdout
+        );
+    }
+    assert_eq!(
+        run.stdout
+            .matches("  contract  demo.counter 1.0.0\n")
+            .count(),
+        2,
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.stdout.matches("    native  0 -").count(), 2);
+    assert_eq!(run.stdout.matches("    typed   2 ").count(), 2);
+    assert_eq!(run.stdout.matches("step: u32(u32)").count(), 2);
 }

@@ -1,5 +1,6 @@
-//! `polyplug new`: for Rust, C and C++, the bundle it makes builds with the
-//! command it prints, and then validates.
+//! `polyplug new`: for Rust, C, C++ and wasm, the bundle it makes builds
+//! with the command it prints, and then validates; a Lua or JavaScript
+//! bundle validates as it is made.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
     clippy::unwrap_used,
@@ -27,8 +28,13 @@ fn new_builds_and_validates(name: &str, lang: &str) -> Run {
         .lines()
         .map(str::trim)
         .collect();
-    assert_eq!(next.len(), 2, "a build and a validate command: {next:?}");
-    assert!(next[1].contains(" validate "), "{}", next[1]);
+    let expected = if matches!(lang, "lua" | "js") { 1 } else { 2 };
+    assert_eq!(
+        next.len(),
+        expected,
+        "a build command unless a script, then validate: {next:?}"
+    );
+    assert!(next[expected - 1].contains(" validate "), "{next:?}");
     let mut last = None;
     for line in next {
         // A plain environment: no flags of an outer build leak into the
@@ -102,6 +108,32 @@ fn a_new_wasm_plugin_builds_and_validates() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn a_new_lua_plugin_validates_as_it_is_made() {
+    let run = new_builds_and_validates("hello-lua", "lua");
+    assert!(
+        run.stdout.starts_with(
+            "ok: hello-lua 1.0.0: 1 contract (hello-lua 1.0.0: 0 native, 2 typed), Lua script hello_lua.lua sha256 "
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("unloads cleanly ("), "{}", run.stdout);
+}
+
+#[test]
+fn a_new_javascript_plugin_validates_as_it_is_made() {
+    let run = new_builds_and_validates("hello-js", "js");
+    assert!(
+        run.stdout.starts_with(
+            "ok: hello-js 1.0.0: 1 contract (hello-js 1.0.0: 0 native, 2 typed), JavaScript module hello_js.js sha256 "
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("unloads cleanly ("), "{}", run.stdout);
 }
 
 #[test]

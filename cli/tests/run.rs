@@ -11,7 +11,7 @@ pub mod common;
 use std::path::Path;
 
 use common::{TempDir, copy_bundle, polyplug};
-use polyplug_examples::{Build, PLUGINS, WASM_PLUGIN, bundle};
+use polyplug_examples::{Build, JS_PLUGIN, LUA_PLUGIN, PLUGINS, WASM_PLUGIN, bundle};
 
 /// The number after `label` on the summary line that starts with it.
 fn number_after(text: &str, label: &str) -> u64 {
@@ -32,7 +32,10 @@ fn demo_runs_for_a_second_with_no_errors() {
     assert_eq!(number_after(&run.stdout, "errors"), 0, "{}", run.stdout);
     assert!(number_after(&run.stdout, "reloads ") > 0, "{}", run.stdout);
     assert!(number_after(&run.stdout, "calls ") > 0, "{}", run.stdout);
-    for plugin in PLUGINS.iter().chain([&WASM_PLUGIN]) {
+    for plugin in PLUGINS
+        .iter()
+        .chain([&WASM_PLUGIN, &LUA_PLUGIN, &JS_PLUGIN])
+    {
         let row = run
             .stdout
             .lines()
@@ -46,6 +49,10 @@ fn demo_runs_for_a_second_with_no_errors() {
         .find(|l| l.starts_with("counter-wasm"))
         .unwrap();
     assert!(wasm_row.contains("Rust→wasm"), "{wasm_row}");
+    for (name, language) in [("counter-lua", "Lua"), ("counter-js", "JavaScript")] {
+        let row = run.stdout.lines().find(|l| l.starts_with(name)).unwrap();
+        assert!(row.contains(language), "{row}");
+    }
     // Every library the demo opened was closed.
     let libraries = run
         .stdout
@@ -74,21 +81,57 @@ fn common_count(n: u64) -> String {
 
 #[test]
 fn demo_stops_after_the_reloads_asked_for() {
-    let run = polyplug(&["demo", "--reloads", "7"]);
+    let run = polyplug(&["demo", "--reloads", "13"]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(number_after(&run.stdout, "reloads "), 7, "{}", run.stdout);
-    // Round robin over four plugins: Rust, C, C++, wasm, Rust, C, C++.
+    assert_eq!(number_after(&run.stdout, "reloads "), 13, "{}", run.stdout);
+    // Round robin over six plugins: Rust, C, C++, wasm, Lua, JavaScript,
+    // twice, then Rust once more.
     assert!(
-        run.stdout.contains("libraries       9 opened, 9 closed"),
+        run.stdout.contains("libraries       10 opened, 10 closed"),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout
-            .contains("wasm            2 modules compiled, 2 dropped; "),
+            .contains("wasm            3 modules compiled, 3 dropped; "),
         "{}",
         run.stdout
     );
+    // The first load and two reloads of each script, every one dropped,
+    // and every Lua and JavaScript state freed.
+    for engine in ["lua             ", "javascript      "] {
+        let line = run.stdout.lines().find(|l| l.starts_with(engine)).unwrap();
+        assert!(
+            line.starts_with(&format!("{engine}3 loads, 3 dropped; ")),
+            "{line}"
+        );
+        let made = number_after(line, &format!("{engine}3 loads, 3 dropped;"));
+        assert!(made > 0, "{line}");
+        assert!(
+            line.ends_with(&format!(
+                "{} states made, {} freed",
+                common_count(made),
+                common_count(made)
+            )),
+            "{line}"
+        );
+    }
+    // Each script plugin was called, and reloaded twice.
+    for name in ["counter-lua", "counter-js"] {
+        let row: Vec<&str> = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert!(
+            row[2].replace(',', "").parse::<u64>().unwrap() > 0,
+            "{row:?}"
+        );
+        assert_eq!(row[3], "2", "{row:?}");
+        assert_eq!(row.last(), Some(&"0"), "{row:?}");
+    }
 }
 
 #[test]

@@ -6,8 +6,10 @@ pub mod common;
 
 use std::path::Path;
 
-use common::{TempDir, copy_bundle, edit_manifest, polyplug};
-use polyplug_examples::{BUNDLES, WASM_BUNDLES, bundle};
+use common::{
+    JS_COUNTER, LUA_COUNTER, TempDir, copy_bundle, edit_manifest, polyplug, script_bundle,
+};
+use polyplug_examples::{BUNDLES, SCRIPT_BUNDLES, WASM_BUNDLES, bundle};
 
 /// Asserts that validating `dir` fails with exit code 1 and that stderr
 /// holds every one of `expected`.
@@ -283,4 +285,114 @@ fn bad_wasm_modules_are_refused_with_the_loaders_reason() {
     let dir = copy_bundle(&good, tmp.path(), "undeclared");
     edit_manifest(&dir, "name = \"demo.counter\"", "name = \"demo.other\"");
     refused(&dir, &["demo.counter", "[[provides]]"]);
+}
+
+#[test]
+fn lua_and_javascript_bundles_validate_through_their_engines() {
+    let tmp = TempDir::new("validate-scripts");
+    for (loader, file, script, code, freed) in [
+        (
+            "lua",
+            "counter.lua",
+            LUA_COUNTER,
+            "Lua script",
+            "unloads cleanly (script and Lua states freed)",
+        ),
+        (
+            "javascript",
+            "counter.js",
+            JS_COUNTER,
+            "JavaScript module",
+            "unloads cleanly (module and JavaScript states freed)",
+        ),
+    ] {
+        let dir = script_bundle(
+            tmp.path(),
+            &format!("counter-{loader}"),
+            loader,
+            file,
+            script,
+        );
+        let run = polyplug(&[Path::new("validate"), &dir]);
+        assert_eq!(run.code, Some(0), "{loader}: {run:?}");
+        assert!(
+            run.stdout.starts_with(&format!(
+                "ok: counter-{loader} 1.0.0: 1 contract (demo.counter 1.0.0: 0 native, 2 typed), {code} {file} sha256 "
+            )),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(freed), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn the_lua_and_javascript_example_bundles_validate() {
+    for name in SCRIPT_BUNDLES {
+        let run = polyplug(&[Path::new("validate"), &bundle(name)]);
+        assert_eq!(run.code, Some(0), "{name}: {run:?}");
+        let (plugin, build) = name.rsplit_once('-').unwrap();
+        let code = if plugin == "counter-lua" {
+            "Lua script counter.lua"
+        } else {
+            "JavaScript module counter.js"
+        };
+        assert!(
+            run.stdout.starts_with(&format!(
+                "ok: {plugin} {}.0.0: 1 contract (demo.counter 1.0.0: 0 native, 2 typed), {code} sha256 ",
+                &build[1..]
+            )),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("unloads cleanly ("), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn a_lua_script_that_does_not_parse_is_refused_at_its_line() {
+    let tmp = TempDir::new("validate-lua-syntax");
+    let broken = LUA_COUNTER.replacen("fn = function(x)", "fn = function(x))", 1);
+    let dir = script_bundle(tmp.path(), "broken", "lua", "counter.lua", &broken);
+    let script = dir.join("counter.lua");
+    refused(
+        &dir,
+        &[
+            "counter.lua:3:",
+            &format!("  --> {}:3:1", script.display()),
+            " 3 |   step = { sig = \"u32(u32)\", fn = function(x))",
+            "= note: a Lua script returns its contracts",
+        ],
+    );
+}
+
+#[test]
+fn a_javascript_module_that_does_not_parse_is_refused_at_its_line() {
+    let tmp = TempDir::new("validate-js-syntax");
+    let broken = JS_COUNTER.replacen("(x) =>", "(x) => )", 1);
+    let dir = script_bundle(tmp.path(), "broken", "javascript", "counter.js", &broken);
+    let script = dir.join("counter.js");
+    refused(
+        &dir,
+        &[
+            "counter.js:3:",
+            &format!("  --> {}:3:", script.display()),
+            " 3 |   step: { sig: \"u32(u32)\", fn: (x) => ) (x + 1) >>> 0 },",
+            "   |                                       ^",
+            "= note: a JavaScript module exports its contracts",
+        ],
+    );
+}
+
+#[test]
+fn a_loader_this_command_lacks_is_refused_at_the_field() {
+    let tmp = TempDir::new("validate-python");
+    let dir = script_bundle(tmp.path(), "snake", "python", "counter.py", "x = 1\n");
+    refused(
+        &dir,
+        &[
+            "field `bundle.loader`",
+            "expected one of \"native\", \"wasm\", \"lua\", \"javascript\", the loaders this command has, found \"python\"",
+        ],
+    );
 }

@@ -1,5 +1,6 @@
-//! Example plugins for polyplug, in Rust, C and C++, each built in two
-//! versions so that a hot reload shows, and the paths of their bundles.
+//! Example plugins for polyplug, in Rust, C, C++, WebAssembly, Lua and
+//! JavaScript, each in two versions so that a hot reload shows, and the
+//! paths of their bundles.
 //!
 //! # The problem
 //!
@@ -8,12 +9,13 @@
 //! crate's build script builds every example bundle with nothing but cargo
 //! and the C and C++ compilers that the `cc` crate finds: the Rust plugins
 //! in the separate workspace `examples/plugins/`, the C and C++ ones from
-//! `examples/c/` and `examples/cpp/`. This crate tells a host where they
-//! are.
+//! `examples/c/` and `examples/cpp/`; the Lua and JavaScript scripts are
+//! copied from their bundle directories. This crate tells a host where
+//! they are.
 //!
 //! # The contract
 //!
-//! All three plugins implement contract `demo.counter` 1.0.0; build `N`
+//! Every plugin implements contract `demo.counter` 1.0.0; build `N`
 //! (1 or 2) steps by `N`:
 //!
 //! | function | kind | behaviour |
@@ -25,7 +27,9 @@
 //!
 //! An instance holds a running total and keeps calling the version that
 //! made it. Each plugin logs at `LOG_INFO` when it is loaded and when an
-//! instance is created.
+//! instance is created. The Lua and JavaScript counters have the typed
+//! functions only: a script contract offers no native functions and no
+//! instances, and does not log (its script runs once per calling thread).
 //!
 //! # The bundles
 //!
@@ -35,11 +39,15 @@
 //! | `counter-c` | C (`abi/include/polyplug.h`) | `counter-c-v1` | `counter-c-v2` |
 //! | `counter-cpp` | C++ (`abi/include/polyplug.h`) | `counter-cpp-v1` | `counter-cpp-v2` |
 //! | `counter-wasm` | Rust built for wasm32 (the same `counter.rs` as `counter-rust`) | `counter-wasm-v1` | `counter-wasm-v2` |
+//! | `counter-lua` | Lua (`bundles/v<N>/counter-lua/counter.lua`) | `counter-lua-v1` | `counter-lua-v2` |
+//! | `counter-js` | JavaScript (`bundles/v<N>/counter-js/counter.js`) | `counter-js-v1` | `counter-js-v2` |
 //!
 //! [`PLUGINS`] are the three native ones, which `polyplug::Runtime::new`
 //! loads; [`WASM_PLUGIN`] needs a runtime with the wasm loader
 //! (`polyplug_wasm::WasmLoader`), and has the typed functions and
-//! instances of `demo.counter` but no native functions.
+//! instances of `demo.counter` but no native functions. [`LUA_PLUGIN`]
+//! and [`JS_PLUGIN`] need the Lua and JavaScript loaders
+//! (`polyplug_lua::LuaLoader`, `polyplug_js::JsLoader`).
 //!
 //! Both versions of a plugin carry the same bundle name (`counter-c`), so
 //! one reloads into the other. [`build_dir`] holds one version of every
@@ -233,8 +241,11 @@ impl Build {
 /// The language a plugin is written in, and what it is built into.
 ///
 /// ```
-/// assert_eq!(polyplug_examples::Language::Cpp.to_string(), "C++");
-/// assert_eq!(polyplug_examples::Language::RustWasm.to_string(), "Rust→wasm");
+/// use polyplug_examples::Language;
+///
+/// assert_eq!(Language::Cpp.to_string(), "C++");
+/// assert_eq!(Language::RustWasm.to_string(), "Rust→wasm");
+/// assert!(Language::C.is_native() && !Language::Lua.is_native());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Language {
@@ -247,6 +258,27 @@ pub enum Language {
     /// Rust, with the `polyplug-guest` SDK, built for wasm32: a module for
     /// the wasm loader.
     RustWasm,
+    /// A Lua script, for the Lua loader.
+    Lua,
+    /// A JavaScript ES module, for the JavaScript loader.
+    JavaScript,
+}
+
+impl Language {
+    /// Whether its plugins are native libraries, whose contracts have
+    /// native functions (the wasm and script ones have typed functions
+    /// only).
+    ///
+    /// ```
+    /// use polyplug_examples::Language;
+    ///
+    /// assert!(Language::Rust.is_native());
+    /// assert!(!Language::RustWasm.is_native());
+    /// assert!(!Language::JavaScript.is_native());
+    /// ```
+    pub const fn is_native(self) -> bool {
+        matches!(self, Language::Rust | Language::C | Language::Cpp)
+    }
 }
 
 impl fmt::Display for Language {
@@ -256,6 +288,8 @@ impl fmt::Display for Language {
             Language::C => "C",
             Language::Cpp => "C++",
             Language::RustWasm => "Rust→wasm",
+            Language::Lua => "Lua",
+            Language::JavaScript => "JavaScript",
         })
     }
 }
@@ -358,6 +392,81 @@ pub const WASM_PLUGIN: Plugin = Plugin {
     language: Language::RustWasm,
 };
 
+/// The example plugin in Lua: `counter-lua`, a script that returns its
+/// contracts.
+///
+/// # Example
+///
+/// It loads in a runtime with the Lua loader, and steps like the others:
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use polyplug::Runtime;
+/// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, LUA_PLUGIN};
+/// use polyplug_lua::{LuaConfig, LuaLoader};
+///
+/// let runtime = Runtime::builder().loader(LuaLoader::new(LuaConfig::default())).build()?;
+/// runtime.load_bundle(LUA_PLUGIN.dir(Build::V2))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let counter = guard.find(CONTRACT, CONTRACT_VERSION)?;
+/// let step = counter.typed::<extern "C" fn(u32) -> u32>("step")?;
+/// assert_eq!(step.try_call(10)?, 12);
+/// assert_eq!(step.try_call(u32::MAX)?, 1); // wrapping, as the others do
+/// assert_eq!(counter.native_names().count(), 0); // typed functions only
+/// assert!(!counter.is_stateful()); // and no instances
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const LUA_PLUGIN: Plugin = Plugin {
+    name: "counter-lua",
+    language: Language::Lua,
+};
+
+/// The example plugin in JavaScript: `counter-js`, an ES module that
+/// exports its contracts.
+///
+/// # Example
+///
+/// It loads in a runtime with the JavaScript loader, and steps like the
+/// others:
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use polyplug::Runtime;
+/// use polyplug_examples::{Build, CONTRACT, CONTRACT_VERSION, JS_PLUGIN};
+/// use polyplug_js::{JsConfig, JsLoader};
+///
+/// let runtime = Runtime::builder().loader(JsLoader::new(JsConfig::default())).build()?;
+/// runtime.load_bundle(JS_PLUGIN.dir(Build::V1))?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let counter = guard.find(CONTRACT, CONTRACT_VERSION)?;
+/// let step = counter.typed::<extern "C" fn(u32) -> u32>("step")?;
+/// assert_eq!(step.try_call(10)?, 11);
+/// assert_eq!(step.try_call(u32::MAX)?, 0); // wrapping, as the others do
+/// assert_eq!(counter.typed::<extern "C" fn() -> u32>("version")?.try_call()?, 1);
+/// assert!(!counter.is_stateful()); // no instances
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const JS_PLUGIN: Plugin = Plugin {
+    name: "counter-js",
+    language: Language::JavaScript,
+};
+
+/// The bundles of [`LUA_PLUGIN`] and [`JS_PLUGIN`].
+///
+/// ```
+/// for name in polyplug_examples::SCRIPT_BUNDLES {
+///     assert!(polyplug_examples::bundle(name).join("manifest.toml").is_file());
+/// }
+/// ```
+pub const SCRIPT_BUNDLES: [&str; 4] = [
+    "counter-lua-v1",
+    "counter-lua-v2",
+    "counter-js-v1",
+    "counter-js-v2",
+];
+
 /// The bundles of [`WASM_PLUGIN`]: `counter-wasm-v1`, `counter-wasm-v2`.
 ///
 /// ```
@@ -368,7 +477,7 @@ pub const WASM_PLUGIN: Plugin = Plugin {
 pub const WASM_BUNDLES: [&str; 2] = ["counter-wasm-v1", "counter-wasm-v2"];
 
 /// The name of every native example bundle: `<plugin>-v<N>`
-/// ([`WASM_BUNDLES`] are the others).
+/// ([`WASM_BUNDLES`] and [`SCRIPT_BUNDLES`] are the others).
 ///
 /// # Example
 ///
@@ -388,9 +497,10 @@ pub const BUNDLES: [&str; 6] = [
     "counter-cpp-v2",
 ];
 
-/// The directory holding build `build` of every plugin, [`WASM_PLUGIN`]
-/// too, one bundle directory each: a directory to load whole
-/// (`Runtime::load_dir`, in a runtime with the wasm loader).
+/// The directory holding build `build` of every plugin, [`WASM_PLUGIN`],
+/// [`LUA_PLUGIN`] and [`JS_PLUGIN`] too, one bundle directory each: a
+/// directory to load whole (`Runtime::load_dir`, in a runtime with the
+/// wasm, Lua and JavaScript loaders).
 ///
 /// ```
 /// let dir = polyplug_examples::build_dir(polyplug_examples::Build::V1);
@@ -400,8 +510,9 @@ pub fn build_dir(build: Build) -> PathBuf {
     PathBuf::from(BUNDLES_DIR).join(format!("v{}", build.number()))
 }
 
-/// The built directory of bundle `name` (one of [`BUNDLES`] or
-/// [`WASM_BUNDLES`]), holding `manifest.toml` and the library or module.
+/// The built directory of bundle `name` (one of [`BUNDLES`],
+/// [`WASM_BUNDLES`] or [`SCRIPT_BUNDLES`]), holding `manifest.toml` and
+/// the library, module or script.
 ///
 /// # Panics
 ///
@@ -417,7 +528,10 @@ pub fn build_dir(build: Build) -> PathBuf {
     reason = "the names are fixed: an unknown one is a bug in the caller, documented above"
 )]
 pub fn bundle(name: &str) -> PathBuf {
-    for plugin in PLUGINS.iter().chain([&WASM_PLUGIN]) {
+    for plugin in PLUGINS
+        .iter()
+        .chain([&WASM_PLUGIN, &LUA_PLUGIN, &JS_PLUGIN])
+    {
         for build in Build::ALL {
             if name == format!("{}-v{}", plugin.name, build.number()) {
                 return plugin.dir(build);
@@ -425,8 +539,9 @@ pub fn bundle(name: &str) -> PathBuf {
         }
     }
     panic!(
-        "no example bundle named {name:?}; the bundles are: {}, {}",
+        "no example bundle named {name:?}; the bundles are: {}, {}, {}",
         BUNDLES.join(", "),
-        WASM_BUNDLES.join(", ")
+        WASM_BUNDLES.join(", "),
+        SCRIPT_BUNDLES.join(", ")
     );
 }

@@ -22,7 +22,8 @@ result comes back as a ``str`` (``NotUtf8Error``, naming the function, when
 the plugin returned bytes that are not UTF-8) and a ``buf`` result as
 ``bytes``; the library's buffer is freed with ``polyplug_buf_free`` once,
 after it is copied. Such functions, and functions an engine runs
-(WebAssembly: ``Runtime(loaders=polyplug.LOADER_WASM)``), are called packed
+(WebAssembly, Lua, JavaScript: ``Runtime(loaders=polyplug.LOADER_WASM |
+polyplug.LOADER_LUA | polyplug.LOADER_JS)``), are called packed
 through ``polyplug_fn_call``; the others through their plain C pointer.
 
 Threads: reads go through a reader per thread, made on first use. A thread
@@ -66,6 +67,8 @@ __all__ = [
     "DrainTimeoutError",
     "NotUtf8Error",
     "LOADER_WASM",
+    "LOADER_LUA",
+    "LOADER_JS",
     "prototype",
     "library",
 ]
@@ -73,6 +76,8 @@ __all__ = [
 _LIB = None
 _KEYS = itertools.count()
 LOADER_WASM = _lib.LOADER_WASM
+LOADER_LUA = _lib.LOADER_LUA
+LOADER_JS = _lib.LOADER_JS
 
 
 def library():
@@ -637,7 +642,8 @@ class _ThreadState:
 class Runtime:
     """A polyplug runtime. Use it as a context manager, or call ``close()``.
     ``loaders`` adds loaders to the native one: ``LOADER_WASM`` loads
-    WebAssembly bundles."""
+    WebAssembly bundles, ``LOADER_LUA`` Lua ones, ``LOADER_JS`` JavaScript
+    ones; combine them with ``|``."""
 
     def __init__(self, loaders=0):
         self._pointer = c_void_p()

@@ -84,6 +84,8 @@ UNMAPPED = {0: "unknown", 1: "yes", 2: "no"}
 NO_BUNDLE = 2**64 - 1
 MAX_GUARDS = 16
 LOADER_WASM = 1
+LOADER_LUA = 2
+LOADER_JS = 4
 
 # ---- types ---------------------------------------------------------------
 

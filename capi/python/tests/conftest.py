@@ -71,3 +71,18 @@ def calc_bundle():
             f"no {calc}: write it with `cargo test -p polyplug-capi --test c_hosts`"
         )
     return str(calc)
+
+
+@pytest.fixture(scope="session")
+def script_bundles():
+    """The capi.lua and capi.js script bundles (capi/tests/scripts), which
+    the Rust test c_hosts writes to target/tmp/polyplug-capi-scripts."""
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    root = target / "tmp" / "polyplug-capi-scripts"
+    found = {"lua": root / "lua", "javascript": root / "javascript"}
+    for kind, path in found.items():
+        if not (path / "manifest.toml").is_file():
+            raise RuntimeError(
+                f"no {path}: write it with `cargo test -p polyplug-capi --test c_hosts`"
+            )
+    return {kind: str(path) for kind, path in found.items()}

@@ -25,4 +25,8 @@ def test_constants_have_the_header_values():
 
 def test_loader_flags_have_the_header_values():
     defines = dict(re.findall(r"#define (POLYPLUG_LOADER_\w+) (\d+)\n", HEADER))
-    assert defines == {"POLYPLUG_LOADER_WASM": str(_lib.LOADER_WASM)}
+    assert defines == {
+        "POLYPLUG_LOADER_WASM": str(_lib.LOADER_WASM),
+        "POLYPLUG_LOADER_LUA": str(_lib.LOADER_LUA),
+        "POLYPLUG_LOADER_JS": str(_lib.LOADER_JS),
+    }

@@ -104,3 +104,32 @@ def test_a_wasm_plugin_is_called_packed(calc_bundle, bundle):
         runtime.unload_bundle(bundle_id)
         with pytest.raises(polyplug.StaleContractError):
             add(1, 2)
+
+
+@pytest.mark.parametrize(
+    "kind, contract, flag",
+    [("lua", "capi.lua", "LOADER_LUA"), ("javascript", "capi.js", "LOADER_JS")],
+)
+def test_script_plugins_are_called_as_any_other(script_bundles, kind, contract, flag, frees):
+    path = script_bundles[kind]
+    with pytest.raises(polyplug.LoadError):
+        with polyplug.Runtime() as plain:
+            plain.load_bundle(path)
+    with polyplug.Runtime(loaders=getattr(polyplug, flag)) as runtime:
+        bundle_id = runtime.load_bundle(path)
+        calc = runtime.find(contract, (1, 0))
+        add = calc.function("add", "u32(u32,u32)")
+        assert add(2, 3) == 5
+        assert add(2**32 - 1, 1) == 0
+        assert calc.function("upper", "string(str)")("hello") == "HELLO"
+        assert len(frees) == 1 and all(frees)
+        with pytest.raises(polyplug.CallError, match="refused 7") as raised:
+            calc.function("fail", "u32(u32)")(7)
+        assert raised.value.code == 12  # PP_ERR_TRAP
+        assert contract in str(raised.value)
+        assert add(40, 2) == 42
+        runtime.reload_bundle(bundle_id)
+        assert add(1, 1) == 2
+        runtime.unload_bundle(bundle_id)
+        with pytest.raises(polyplug.StaleContractError):
+            add(1, 2)

@@ -84,3 +84,39 @@ pub fn edit_manifest(dir: &Path, old: &str, new: &str) {
     assert!(text.contains(old), "{} has no {old:?}", path.display());
     std::fs::write(&path, text.replacen(old, new, 1)).unwrap();
 }
+
+/// Writes bundle `to/<name>` of engine `loader` (`lua`, `javascript`):
+/// its script `file` holding `script`, and a manifest naming it and
+/// declaring `demo.counter` 1.0.0.
+pub fn script_bundle(to: &Path, name: &str, loader: &str, file: &str, script: &str) -> PathBuf {
+    let dir = to.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(file), script).unwrap();
+    std::fs::write(
+        dir.join("manifest.toml"),
+        format!(
+            "[bundle]\nname = \"{name}\"\nversion = \"1.0.0\"\nloader = \"{loader}\"\n\n\
+             [library]\nlinux = \"{file}\"\nmacos = \"{file}\"\nwindows = \"{file}\"\n\n\
+             [[provides]]\nname = \"demo.counter\"\nversion = \"1.0.0\"\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// A Lua script registering `demo.counter` 1.0.0 with typed `version`
+/// and `step`.
+pub const LUA_COUNTER: &str = "\
+return { contracts = { { name = \"demo.counter\", version = \"1.0.0\", functions = {
+  version = { sig = \"u32()\", fn = function() return 1 end },
+  step = { sig = \"u32(u32)\", fn = function(x) return (x + 1) & 0xffffffff end },
+} } } }
+";
+
+/// The same contract as an ES module.
+pub const JS_COUNTER: &str = "\
+export const contracts = [{ name: \"demo.counter\", version: \"1.0.0\", functions: {
+  version: { sig: \"u32()\", fn: () => 1 },
+  step: { sig: \"u32(u32)\", fn: (x) => (x + 1) >>> 0 },
+} }];
+";
