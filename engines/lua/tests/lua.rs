@@ -855,7 +855,7 @@ fn bad_lua_constructors_are_load_errors() {
     let tmp = TempDir::new("constructors");
     let (runtime, stats) = runtime();
     let good = script("counter.lua").replace("TAG", "100");
-    for (from, to, function, problem) in [
+    for (case, (from, to, function, problem)) in [
         (
             "new = Counter.new",
             "new = 4.5",
@@ -886,9 +886,12 @@ fn bad_lua_constructors_are_load_errors() {
             "function bump",
             "give only `sig`",
         ),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         assert!(good.contains(from));
-        let dir = counter_bundle_from(&tmp.0, function, &good.replace(from, to), "");
+        let dir = counter_bundle_from(&tmp.0, &format!("case{case}"), &good.replace(from, to), "");
         let err = runtime.load_bundle(&dir).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, LoadError::Code { .. }), "{to}: {err:?}");
