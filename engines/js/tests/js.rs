@@ -801,9 +801,9 @@ fn a_javascript_instance_belongs_to_the_thread_that_made_it() {
     assert_eq!(stats.get().loads_alive(), 0);
 }
 
-/// Instance calls run under the bundle's budgets: fuel per call (the
-/// instance that ran out is unusable, its sibling in the same state
-/// keeps counting) and `limits.instances` live instances.
+/// Instance calls run under the bundle's budgets: fuel per call and the
+/// state's memory (an instance that ran out is unusable, its sibling in
+/// the same state keeps counting), and `limits.instances` live instances.
 #[test]
 fn javascript_instance_calls_run_under_the_budgets() {
     let tmp = TempDir::new("instance-budgets");
@@ -813,7 +813,7 @@ fn javascript_instance_calls_run_under_the_budgets() {
             &tmp.0,
             "v1",
             100,
-            "fuel = 100000\ninstances = 2",
+            "fuel = 100000\nmemory_pages = 64\ninstances = 2",
         ))
         .unwrap();
     let (mut a, mut b) = (counter(&runtime), counter(&runtime));
@@ -847,8 +847,16 @@ fn javascript_instance_calls_run_under_the_budgets() {
     // The instance that ran out was freed: there is room for another.
     let mut c = counter(&runtime);
     assert_eq!(method(&mut c, "bump").unwrap(), 1);
+    let err = method(&mut c, "grow").unwrap_err();
+    assert_eq!(err.code, ERR_BUDGET, "{err}");
+    assert!(err.to_string().contains("limits.memory_pages"), "{err}");
+    assert_eq!(
+        method(&mut b, "bump").unwrap(),
+        3,
+        "the sibling keeps its state"
+    );
     let s = stats.get();
-    assert_eq!((s.instances_made, s.instances_alive()), (3, 2), "{s:?}");
+    assert_eq!((s.instances_made, s.instances_alive()), (3, 1), "{s:?}");
 }
 
 /// A `class` that is not a class, or lacks a method, a method whose

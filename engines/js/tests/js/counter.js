@@ -16,6 +16,12 @@ class Counter {
   tag() {
     return TAG;
   }
+  grow() {
+    const kept = [];
+    for (;;) {
+      kept.push(new Array(100000).fill(this.n));
+    }
+  }
   spin() {
     let i = 0;
     for (;;) {
@@ -34,6 +40,7 @@ export const contracts = [
       add: { sig: "u32(u32)" },
       tag: { sig: "u32()" },
       spin: { sig: "u32()" },
+      grow: { sig: "u32()" },
     },
   },
 ];

@@ -22,6 +22,11 @@ function Counter:tag()
   return TAG
 end
 
+function Counter:grow()
+  local s = "x"
+  while true do s = s .. s end
+end
+
 function Counter:spin()
   local i = 0
   while true do i = i + 1 end
@@ -38,6 +43,7 @@ return {
         add = { sig = "u32(u32)" },
         tag = { sig = "u32()" },
         spin = { sig = "u32()" },
+        grow = { sig = "u32()" },
       },
     },
   },
