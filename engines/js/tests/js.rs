@@ -909,3 +909,61 @@ fn bad_javascript_classes_are_load_errors() {
     let s = stats.get();
     assert_eq!((s.loads_alive(), s.instances_made), (0, 0), "{s:?}");
 }
+
+/// As a native instance does, an instance keeps its load after an unload:
+/// it still answers; the load goes when the instance is dropped and the
+/// runtime reclaims, and the thread's state of it when the thread exits.
+#[test]
+fn a_javascript_instance_keeps_its_load_after_unload() {
+    let tmp = TempDir::new("instance-unload");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(counter_bundle(&tmp.0, "v1", 100, ""))
+        .unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut one = counter(&runtime);
+            assert_eq!(method(&mut one, "bump").unwrap(), 1);
+            runtime.unload_bundle(id).unwrap();
+            drain(&runtime);
+            assert_eq!(
+                method(&mut one, "bump").unwrap(),
+                2,
+                "the instance keeps its load"
+            );
+            assert_eq!(stats.get().loads_alive(), 1);
+            assert_eq!(runtime.code_stats().alive(), 1);
+            drop(one);
+            runtime.reclaim().unwrap();
+            assert_eq!(
+                runtime.code_stats().alive(),
+                0,
+                "the load goes with its last instance"
+            );
+            let s = stats.get();
+            assert_eq!(
+                (
+                    s.loads_alive(),
+                    s.instances_alive(),
+                    s.states_alive(),
+                    s.states_pending
+                ),
+                (0, 0, 1, 1),
+                "this thread's state of the load waits for the thread: {s:?}"
+            );
+        });
+    });
+    wait_for_thread_exits(&stats);
+    let s = stats.get();
+    assert_eq!(
+        (
+            s.loads_alive(),
+            s.states_alive(),
+            s.states_pending,
+            s.instances_alive(),
+            s.instances_pending
+        ),
+        (0, 0, 0, 0, 0),
+        "{s:?}"
+    );
+}
