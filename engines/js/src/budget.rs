@@ -35,7 +35,8 @@ pub struct Budget {
     /// times [`STACK_BYTES_PER_FRAME`].
     pub recursion_depth: u64,
     /// Live JavaScript states of one load, one per calling thread
-    /// (`limits.instances`).
+    /// (`limits.instances`); and, counted apart, live instances of its
+    /// stateful contracts.
     pub instances: u64,
 }
 

@@ -67,13 +67,58 @@
 //!   `ERR_BUDGET`, as the wasm engine does. The message names bundle,
 //!   contract, function, the script's message and its file:line. The
 //!   thread gets control back; after a budget fault its next call runs in
-//!   a fresh state.
+//!   a fresh state (unless instances live in it: see below).
 //! - A syntax error or an exception while the module evaluates fails the
 //!   load with a [`CodeError`](polyplug::loader::CodeError) naming the
 //!   file and line; a reload that fails leaves the old load serving.
-//! - Stateful contracts (instances) are not supported: a JavaScript
-//!   contract is stateless to the host; a script keeps per-thread state in
-//!   its module scope.
+//!
+//! # Stateful contracts
+//!
+//! A contract entry with a `class` is stateful:
+//! [`create_instance`](polyplug::ContractRef::create_instance) makes
+//! `new Class()`, and each of the contract's functions is a *method* of
+//! the class, called with the instance as `this`. Its function entries
+//! give only `sig`:
+//!
+//! ```js
+//! class Counter {
+//!   constructor() { this.n = 0; }
+//!   bump() { this.n += 1; return this.n; }
+//! }
+//! export const contracts = [{ name: "demo.counter", version: "1.0.0", class: Counter,
+//!   functions: { bump: { sig: "u32()" } } }];
+//! ```
+//!
+//! At load, a `class` that is not a constructor, a prototype lacking one
+//! of the methods, a method whose `length` differs from its signature's
+//! arguments, or a `fn` in a stateful contract is a
+//! [`CodeError`](polyplug::loader::CodeError) naming the file, the
+//! contract and the function. A constructor that throws fails
+//! `create_instance` with a `CallError`. A method called without an
+//! instance is an `ERR_BAD_ARGUMENT` fault.
+//!
+//! An instance belongs to the QuickJS state that made it: the object lives
+//! in its thread's state of the load, and the
+//! [`Instance`](polyplug::Instance) the host holds is plain data (the
+//! thread, the load, a key). So:
+//!
+//! - A call on another thread is a [`CallError`](polyplug::CallError)
+//!   (`ERR_BAD_ARGUMENT`) naming bundle, contract and function and saying
+//!   the instance belongs to another thread.
+//! - Dropped on its own thread, the object is freed at once. Dropped on
+//!   another thread, it is *pending* ([`JsStats::instances_pending`]): its
+//!   thread frees it at its next call into the engine
+//!   ([`collect_this_thread`]), or when the state goes (the thread exits).
+//! - As for native and WebAssembly instances, an instance keeps the
+//!   version that made it: after a reload its calls still run the old
+//!   module, in the old load's state.
+//! - Budgets hold as for plain calls: each method call gets the fuel of a
+//!   call, the object counts against its state's heap, and at most
+//!   `limits.instances` instances of one load live at once. A method that
+//!   fails (throws, runs out of fuel, memory or stack) frees its object:
+//!   the instance is unusable (`ERR_TRAP`) and a new one must be made. A
+//!   state holding instances is kept after a budget fault rather than
+//!   replaced.
 //!
 //! # Example
 //!
@@ -107,6 +152,7 @@
 
 mod budget;
 mod host;
+mod instance;
 mod loader;
 mod state;
 mod values;

@@ -6,13 +6,14 @@ use std::sync::{Arc, Weak};
 
 use polyplug::LogLevel;
 use polyplug::loader::{
-    CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, Fault, LoadedCode, Loader,
-    Registrar, TypedSignature, Value,
+    CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, EngineInstances, Fault,
+    LoadedCode, Loader, Registrar, TypedSignature, Value,
 };
-use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL};
+use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_TRAP};
 
 use crate::budget::{Budget, JsConfig};
-use crate::state::{self, CONTRACTS_EXPORT, Counters, Engine, Load, Mark, bump};
+use crate::instance::{InstanceTally, JsInstance};
+use crate::state::{self, CONTRACTS_EXPORT, Counters, Engine, Failure, Load, Mark, bump};
 
 /// Counts of the loads and JavaScript states a [`JsLoader`] made and
 /// freed.
@@ -36,6 +37,18 @@ pub struct JsStats {
     /// Live states of loads that are gone: each waits for its thread's next
     /// call into the engine, or its exit.
     pub states_pending: u64,
+    /// Instances of stateful contracts made (the class constructed and
+    /// the object kept).
+    pub instances_made: u64,
+    /// Instance objects freed: when the host dropped the instance on the
+    /// thread that made it, at that thread's next call into the engine
+    /// after a drop on another thread, after a failed call on it, or
+    /// with their state.
+    pub instances_dropped: u64,
+    /// Instances the host dropped on another thread than their own,
+    /// whose objects wait for that thread's next call into the engine
+    /// (or for their state to go).
+    pub instances_pending: u64,
 }
 
 impl JsStats {
@@ -57,6 +70,16 @@ impl JsStats {
     /// ```
     pub fn states_alive(&self) -> u64 {
         self.states_made.saturating_sub(self.states_freed)
+    }
+
+    /// Instance objects made and not yet freed, pending ones included.
+    ///
+    /// ```
+    /// let stats = polyplug_js::JsStats { instances_made: 2, instances_dropped: 1, ..Default::default() };
+    /// assert_eq!(stats.instances_alive(), 1);
+    /// ```
+    pub fn instances_alive(&self) -> u64 {
+        self.instances_made.saturating_sub(self.instances_dropped)
     }
 }
 
@@ -86,6 +109,9 @@ impl JsStatsHandle {
             states_made: c.states_made.load(Ordering::Relaxed),
             states_freed: c.states_freed.load(Ordering::Relaxed),
             states_pending: c.states_pending.load(Ordering::Relaxed),
+            instances_made: c.instances_made.load(Ordering::Relaxed),
+            instances_dropped: c.instances_dropped.load(Ordering::Relaxed),
+            instances_pending: c.instances_pending.load(Ordering::Relaxed),
         }
     }
 }
@@ -177,6 +203,20 @@ struct JsFn {
     contract: String,
     name: String,
     signature: TypedSignature,
+    /// A method of the contract's class, called on an instance.
+    method: bool,
+}
+
+impl JsFn {
+    /// `failure` as a fault naming bundle, contract and function, logged.
+    fn fault(&self, load: &Load, failure: &Failure) -> Fault {
+        let message = format!(
+            "bundle {}: contract {}: function {}: {}",
+            load.bundle, self.contract, self.name, failure.what
+        );
+        load.logger.log(LogLevel::Warn, &message);
+        Fault::new(failure.code, message)
+    }
 }
 
 impl EngineFn for JsFn {
@@ -188,20 +228,78 @@ impl EngineFn for JsFn {
         let Some(load) = self.load.upgrade() else {
             return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
         };
-        if instance.is_some() {
-            return Err(Fault::new(
+        let refused = |code: u32, what: &str| Err(self.fault(&load, &Failure::new(code, what)));
+        let Some(instance) = instance else {
+            if self.method {
+                return refused(
+                    ERR_BAD_ARGUMENT,
+                    "the contract is stateful: call its functions on an instance (create_instance)",
+                );
+            }
+            return state::call_on_thread(&load, self.index, &self.signature, args)
+                .map_err(|failure| self.fault(&load, &failure));
+        };
+        let Some(instance) = instance.downcast_mut::<JsInstance>() else {
+            return refused(ERR_BAD_ARGUMENT, "not an instance of a JavaScript contract");
+        };
+        if instance.owner != std::thread::current().id() {
+            return refused(
                 ERR_BAD_ARGUMENT,
-                "JavaScript contracts are stateless: call them without an instance",
-            ));
-        }
-        state::call_on_thread(&load, self.index, &self.signature, args).map_err(|failure| {
-            let message = format!(
-                "bundle {}: contract {}: function {}: {}",
-                load.bundle, self.contract, self.name, failure.what
+                &format!(
+                    "the instance belongs to another thread ({:?}): a JavaScript instance lives in the QuickJS state of the thread that created it, and is called on that thread only",
+                    instance.owner
+                ),
             );
-            load.logger.log(LogLevel::Warn, &message);
-            Fault::new(failure.code, message)
+        }
+        if instance.generation != load.generation {
+            return refused(
+                ERR_BAD_ARGUMENT,
+                "the instance was made by another load of the bundle",
+            );
+        }
+        if let Some(why) = &instance.poisoned {
+            return refused(
+                ERR_TRAP,
+                &format!(
+                    "the instance is unusable after an earlier failure ({why}); create a new instance"
+                ),
+            );
+        }
+        state::with_engine(&load, |engine| {
+            engine.call_method(instance, &self.name, &self.signature, args)
         })
+        .map_err(|failure| self.fault(&load, &failure))
+    }
+}
+
+/// Makes the instances of one stateful contract.
+struct JsInstances {
+    load: Weak<Load>,
+    /// The contract's index among the load's stateful contracts.
+    stateful: usize,
+    contract: String,
+}
+
+impl EngineInstances for JsInstances {
+    fn create(&self) -> Result<EngineInstance, Fault> {
+        let Some(load) = self.load.upgrade() else {
+            return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
+        };
+        let made = state::with_engine(&load, |engine| {
+            let count = load.instances.admit(load.budget.instances)?;
+            engine.construct(self.stateful, count, load.generation)
+        });
+        match made {
+            Ok(instance) => Ok(Box::new(instance)),
+            Err(failure) => {
+                let message = format!(
+                    "bundle {}: contract {}: making an instance: {}",
+                    load.bundle, self.contract, failure.what
+                );
+                load.logger.log(LogLevel::Warn, &message);
+                Err(Fault::new(failure.code, message))
+            }
+        }
     }
 }
 
@@ -225,6 +323,8 @@ impl Loader for JsLoader {
             budget,
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             functions: Vec::new(),
+            stateful: Vec::new(),
+            instances: Arc::new(InstanceTally::new(Arc::clone(&self.counters))),
             mark: Arc::new(Mark::default()),
             counters: Arc::clone(&self.counters),
             logger: registrar.logger(),
@@ -271,9 +371,12 @@ impl Loader for JsLoader {
                 }
                 functions.push((name.clone(), spelling.clone(), signature));
             }
-            declared.push((contract.name.clone(), version, functions));
+            declared.push((contract.name.clone(), version, functions, contract.stateful));
         }
-        for (contract, _, functions) in &declared {
+        for (contract, _, functions, stateful) in &declared {
+            if *stateful {
+                load.stateful.push(contract.clone());
+            }
             for (name, _, signature) in functions {
                 load.functions
                     .push((contract.clone(), name.clone(), signature.clone()));
@@ -281,8 +384,17 @@ impl Loader for JsLoader {
         }
         let load = Arc::new(load);
         let mut index = 0;
-        for (contract, version, functions) in declared {
+        let mut stateful_index = 0;
+        for (contract, version, functions, stateful) in declared {
             let mut engine_contract = EngineContract::new(contract.clone(), version);
+            if stateful {
+                engine_contract = engine_contract.stateful(Arc::new(JsInstances {
+                    load: Arc::downgrade(&load),
+                    stateful: stateful_index,
+                    contract: contract.clone(),
+                }));
+                stateful_index += 1;
+            }
             for (name, spelling, signature) in functions {
                 let func = JsFn {
                     load: Arc::downgrade(&load),
@@ -290,6 +402,7 @@ impl Loader for JsLoader {
                     contract: contract.clone(),
                     name: name.clone(),
                     signature,
+                    method: stateful,
                 };
                 index += 1;
                 engine_contract = engine_contract.function(name, spelling, Arc::new(func));

@@ -15,9 +15,10 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use polyplug::loader::{Contracts, Logger, TypedSignature, Value};
 use polyplug_abi::{ERR_BUDGET, ERR_INTERNAL, ERR_INVALID, ERR_TRAP};
 use rquickjs::convert::Coerced;
-use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Runtime};
+use rquickjs::{Constructor, Context, Ctx, Function, Module, Object, Persistent, Runtime};
 
 use crate::budget::Budget;
+use crate::instance::{Graves, InstanceTally, JsInstance, ObjectCount, Objects};
 use crate::values;
 
 /// Why a state could not be made or a call failed: an ABI code
@@ -30,7 +31,7 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    fn new(code: u32, what: impl Into<String>) -> Failure {
+    pub(crate) fn new(code: u32, what: impl Into<String>) -> Failure {
         Failure {
             code,
             what: what.into(),
@@ -47,6 +48,9 @@ pub(crate) struct Counters {
     pub(crate) states_made: AtomicU64,
     pub(crate) states_freed: AtomicU64,
     pub(crate) states_pending: AtomicU64,
+    pub(crate) instances_made: AtomicU64,
+    pub(crate) instances_dropped: AtomicU64,
+    pub(crate) instances_pending: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -116,6 +120,9 @@ pub(crate) struct Load {
     pub(crate) generation: u64,
     /// `(contract, function, signature)` by the index calls use.
     pub(crate) functions: Vec<(String, String, TypedSignature)>,
+    /// The stateful contracts, by the index their instance makers use.
+    pub(crate) stateful: Vec<String>,
+    pub(crate) instances: Arc<InstanceTally>,
     pub(crate) mark: Arc<Mark>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) logger: Logger,
@@ -139,11 +146,15 @@ impl Drop for Load {
     }
 }
 
-/// A QuickJS runtime and context with the module evaluated, and its
-/// functions. Field order is drop order: the functions before the context
-/// before the runtime.
+/// A QuickJS runtime and context with the module evaluated, its functions,
+/// and the objects of the instances made in it. Values go before the
+/// context, before the runtime.
 pub(crate) struct Engine {
+    pub(crate) objects: Objects,
     functions: Vec<Option<Persistent<Function<'static>>>>,
+    /// The class of each stateful contract, by the index its instance
+    /// maker uses.
+    constructors: Vec<Option<Persistent<Constructor<'static>>>>,
     context: Option<Context>,
     runtime: Option<Runtime>,
     fuel: Rc<Cell<u64>>,
@@ -154,7 +165,9 @@ pub(crate) struct Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        self.objects.close();
         self.functions.clear();
+        self.constructors.clear();
         self.context = None;
         self.runtime = None;
         self.mark.leave(&self.counters);
@@ -169,8 +182,11 @@ pub(crate) type Exports = Vec<ExportedContract>;
 pub(crate) struct ExportedContract {
     pub(crate) name: String,
     pub(crate) version: String,
-    /// `(function, signature, the function's declared parameter count)`.
+    /// `(function, signature, the function's declared parameter count)`;
+    /// in a stateful contract, the function is a method of its class.
     pub(crate) functions: Vec<(String, String, usize)>,
+    /// The contract exports a `class`: it is stateful.
+    pub(crate) stateful: bool,
 }
 
 /// The name of the module's export that registers its contracts.
@@ -184,7 +200,9 @@ impl Engine {
         load.mark.enter(load.budget.instances)?;
         bump(&load.counters.states_made);
         let mut engine = Engine {
+            objects: Objects::new(Arc::clone(&load.counters)),
             functions: Vec::new(),
+            constructors: Vec::new(),
             context: None,
             runtime: None,
             fuel: Rc::new(Cell::new(0)),
@@ -209,7 +227,7 @@ impl Engine {
         engine.runtime = Some(runtime);
         engine.fuel.set(engine.checks);
         let module_name = load.file.display().to_string();
-        let (functions, exports) = context.with(|ctx| -> Result<_, Failure> {
+        let (functions, constructors, exports) = context.with(|ctx| -> Result<_, Failure> {
             crate::host::install(&ctx, load).map_err(|e| engine.failure(&ctx, e))?;
             let declared =
                 Module::declare(ctx.clone(), module_name.as_str(), load.source.as_slice())
@@ -227,9 +245,17 @@ impl Engine {
                     lookup(&namespace, contract, function).map(|f| Persistent::save(&ctx, f))
                 })
                 .collect::<Vec<_>>();
-            Ok((functions, exports))
+            let constructors = load
+                .stateful
+                .iter()
+                .map(|contract| {
+                    lookup_class(&namespace, contract).map(|c| Persistent::save(&ctx, c))
+                })
+                .collect::<Vec<_>>();
+            Ok((functions, constructors, exports))
         })?;
         engine.functions = functions;
+        engine.constructors = constructors;
         engine.context = Some(context);
         Ok((engine, exports))
     }
@@ -301,6 +327,107 @@ impl Engine {
         })
     }
 }
+
+impl Engine {
+    /// A new instance of stateful contract `stateful`: `new` of its class,
+    /// the object kept in this state under `count`.
+    pub(crate) fn construct(
+        &self,
+        stateful: usize,
+        count: ObjectCount,
+        generation: u64,
+    ) -> Result<JsInstance, Failure> {
+        let (Some(context), Some(Some(constructor))) =
+            (&self.context, self.constructors.get(stateful))
+        else {
+            return Err(Failure::new(
+                ERR_INVALID,
+                "this thread's evaluation of the module did not export the class",
+            ));
+        };
+        self.fuel.set(self.checks);
+        let object = context.with(|ctx| {
+            let constructor = constructor
+                .clone()
+                .restore(&ctx)
+                .map_err(|e| self.failure(&ctx, e))?;
+            let made: rquickjs::Value<'_> = constructor
+                .construct(())
+                .map_err(|e| self.failure(&ctx, e))?;
+            let Some(object) = made.into_object() else {
+                return Err(Failure::new(ERR_TRAP, "the class made no object"));
+            };
+            Ok(Persistent::save(&ctx, object))
+        })?;
+        self.objects.insert(object, count, generation)
+    }
+
+    /// Calls method `name` of `instance`'s object with `args`; its result
+    /// as `signature` says. A failure leaves the instance unusable, its
+    /// object freed: it may be half-updated.
+    pub(crate) fn call_method(
+        &self,
+        instance: &mut JsInstance,
+        name: &str,
+        signature: &TypedSignature,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Failure> {
+        let (Some(context), Some(object)) = (&self.context, self.objects.get(instance.key)) else {
+            return Err(Failure::new(
+                ERR_INTERNAL,
+                "the instance's object is gone from its thread's state",
+            ));
+        };
+        self.fuel.set(self.checks);
+        let result = context.with(|ctx| {
+            let object = object.restore(&ctx).map_err(|e| self.failure(&ctx, e))?;
+            let method: rquickjs::Value<'_> =
+                object.get(name).map_err(|e| self.failure(&ctx, e))?;
+            let Some(method) = method.as_function() else {
+                return Err(Failure::new(
+                    ERR_TRAP,
+                    format!(
+                        "the instance has no method {name} (found {})",
+                        method.type_of().as_str()
+                    ),
+                ));
+            };
+            let mut js_args = rquickjs::function::Args::new(ctx.clone(), args.len());
+            js_args.this(object).map_err(|e| self.failure(&ctx, e))?;
+            for arg in args {
+                let value = values::to_js(&ctx, arg).map_err(|e| self.failure(&ctx, e))?;
+                js_args.push_arg(value).map_err(|e| self.failure(&ctx, e))?;
+            }
+            let result: rquickjs::Value<'_> = method
+                .call_arg(js_args)
+                .map_err(|e| self.failure(&ctx, e))?;
+            values::from_js(&result, signature.ret).map_err(|e| Failure::new(ERR_TRAP, e))
+        });
+        if let Err(failure) = &result {
+            instance.poisoned = Some(failure.what.clone());
+            self.objects.remove(instance.key);
+        }
+        result
+    }
+}
+
+/// The class of stateful contract `contract` in the module's `contracts`
+/// export.
+fn lookup_class<'js>(namespace: &Object<'js>, contract: &str) -> Option<Constructor<'js>> {
+    let list: rquickjs::Array<'js> = namespace.get(CONTRACTS_EXPORT).ok()?;
+    for entry in list.iter::<Object<'js>>() {
+        let entry = entry.ok()?;
+        let name: String = entry.get("name").ok()?;
+        if name == contract {
+            return entry.get(CLASS_FIELD).ok();
+        }
+    }
+    None
+}
+
+/// The field of a contract entry that names its class: the contract is
+/// stateful.
+pub(crate) const CLASS_FIELD: &str = "class";
 
 /// `(message, file:line)` of a thrown value.
 fn describe_thrown(thrown: &rquickjs::Value<'_>) -> (String, Option<String>) {
@@ -387,6 +514,24 @@ fn read_exports(namespace: &Object<'_>) -> Result<Exports, String> {
                 "contract {name}: {at}.functions must be an object of {{ sig, fn }}"
             ));
         };
+        let class: rquickjs::Value<'_> = entry.get(CLASS_FIELD).map_err(|e| e.to_string())?;
+        let prototype = if class.is_undefined() {
+            None
+        } else {
+            let Some(class) = class.as_constructor() else {
+                return Err(format!(
+                    "contract {name}: class: `{CLASS_FIELD}` must be a class whose methods are the contract's functions, found {}",
+                    class.type_of().as_str()
+                ));
+            };
+            let prototype: Option<Object<'_>> = class.get("prototype").ok();
+            let Some(prototype) = prototype else {
+                return Err(format!(
+                    "contract {name}: class: `{CLASS_FIELD}` has no prototype object"
+                ));
+            };
+            Some(prototype)
+        };
         let mut functions = Vec::new();
         for key in functions_object.keys::<String>() {
             let key = key.map_err(|e| e.to_string())?;
@@ -405,8 +550,27 @@ fn read_exports(namespace: &Object<'_>) -> Result<Exports, String> {
                     format!("{field}: `sig` must be a signature string such as \"u32(u32)\"")
                 })?;
             let func: rquickjs::Value<'_> = spec.get("fn").map_err(|e| e.to_string())?;
-            let Some(func) = func.as_function() else {
-                return Err(format!("{field}: `fn` is missing or not a function"));
+            let func = match (&prototype, func.is_undefined()) {
+                (None, _) => func.as_function().cloned().ok_or_else(|| {
+                    format!(
+                        "{field}: `fn` is missing or not a function (or give the contract a `{CLASS_FIELD}` whose methods are its functions)"
+                    )
+                })?,
+                (Some(_), false) => {
+                    return Err(format!(
+                        "{field}: has a `fn`, but the contract has a `{CLASS_FIELD}`: its functions are the methods of the class; give only `sig`"
+                    ));
+                }
+                (Some(prototype), true) => {
+                    let method: rquickjs::Value<'_> =
+                        prototype.get(key.as_str()).map_err(|e| e.to_string())?;
+                    method.as_function().cloned().ok_or_else(|| {
+                        format!(
+                            "{field}: the class has no method {key} (found {})",
+                            method.type_of().as_str()
+                        )
+                    })?
+                }
             };
             let length: usize = func.get("length").unwrap_or(0);
             functions.push((key, sig, length));
@@ -415,6 +579,7 @@ fn read_exports(namespace: &Object<'_>) -> Result<Exports, String> {
             name,
             version,
             functions,
+            stateful: prototype.is_some(),
         });
     }
     Ok(exports)
@@ -436,8 +601,9 @@ thread_local! {
 }
 
 /// Frees this thread's states of loads that are gone, and returns how
-/// many it freed. Every call into a JavaScript function does this first;
-/// a thread that stops calling frees them when it exits.
+/// many it freed; also frees the objects of this thread's instances that
+/// were dropped on other threads. Every call into a JavaScript function
+/// does this first; a thread that stops calling frees them when it exits.
 ///
 /// ```
 /// assert_eq!(polyplug_js::collect_this_thread(), 0); // this thread called nothing
@@ -450,9 +616,43 @@ pub fn collect_this_thread() -> usize {
             };
             let before = states.len();
             states.retain(|s| s.load.strong_count() > 0);
+            for state in states.iter() {
+                if let Ok(engine) = state.engine.try_borrow()
+                    && let Some(engine) = engine.as_ref()
+                    && engine.objects.has_graves()
+                {
+                    engine.objects.sweep();
+                }
+            }
             before - states.len()
         })
         .unwrap_or(0)
+}
+
+/// Frees instance `key` of this thread's state of load `generation`, the
+/// state whose graves are `graves`; false if that state is not here or
+/// busy (the caller leaves the key in `graves`).
+pub(crate) fn free_instance(generation: u64, graves: &Arc<Graves>, key: u64) -> bool {
+    let state = STATES
+        .try_with(|states| {
+            let states = states.try_borrow().ok()?;
+            states
+                .iter()
+                .find(|s| s.generation == generation)
+                .map(Rc::clone)
+        })
+        .ok()
+        .flatten();
+    let Some(state) = state else {
+        return false;
+    };
+    let Ok(engine) = state.engine.try_borrow() else {
+        return false;
+    };
+    match engine.as_ref() {
+        Some(engine) if engine.objects.owns(graves) => engine.objects.remove(key),
+        _ => false,
+    }
 }
 
 /// Clears `busy` when a call ends, also when it unwinds.
@@ -473,6 +673,16 @@ pub(crate) fn call_on_thread(
     signature: &TypedSignature,
     args: &[Value<'_>],
 ) -> Result<Value<'static>, Failure> {
+    with_engine(load, |engine| engine.call(index, signature, args))
+}
+
+/// Runs `run` on this thread's state of `load`, making it on first use; a
+/// state that ran out of a budget is replaced at the next call, unless
+/// instances live in it (they belong to it; QuickJS unwound cleanly).
+pub(crate) fn with_engine<T>(
+    load: &Arc<Load>,
+    run: impl FnOnce(&Engine) -> Result<T, Failure>,
+) -> Result<T, Failure> {
     collect_this_thread();
     let state = STATES
         .try_with(|states| -> Result<Rc<ThreadState>, Failure> {
@@ -510,8 +720,8 @@ pub(crate) fn call_on_thread(
     let Some(engine) = slot.as_ref() else {
         return Err(Failure::new(ERR_INTERNAL, "no state"));
     };
-    let result = engine.call(index, signature, args);
-    if matches!(&result, Err(f) if f.code == ERR_BUDGET) {
+    let result = run(engine);
+    if matches!(&result, Err(f) if f.code == ERR_BUDGET) && engine.objects.is_empty() {
         // Out of fuel, memory or stack: the script stopped mid-way; the
         // next call gets a fresh state.
         *slot = None;

@@ -10,10 +10,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use polyplug::{Bytes, CallError, ContractHandle, FindError, LoadError, Runtime, Str, Version};
-use polyplug_abi::{ERR_BUDGET, ERR_INVALID, ERR_TRAP};
+use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_INVALID, ERR_TRAP};
 use polyplug_js::{JsConfig, JsLoader, JsStatsHandle};
 
 const V1: Version = Version::new(1, 0, 0);
@@ -604,4 +605,365 @@ fn a_script_calls_a_native_contract_and_reentry_is_an_error() {
     assert!(err.contains("no.such"), "{err}");
     assert_eq!(call("via_native", 1).unwrap(), 2, "still serving");
     let _ = ERR_INVALID;
+}
+
+/// `counter.js` answering `tag` with `tag`, under `limits`.
+fn counter_bundle(dir: &Path, label: &str, tag: u32, limits: &str) -> PathBuf {
+    counter_bundle_from(
+        dir,
+        label,
+        &js("counter.js").replace("TAG", &tag.to_string()),
+        limits,
+    )
+}
+
+fn counter_bundle_from(dir: &Path, label: &str, source: &str, limits: &str) -> PathBuf {
+    bundle(
+        dir,
+        label,
+        "counter",
+        "1.0.0",
+        &[("js.counter", "1.0.0")],
+        ("counter.js", source),
+        limits,
+    )
+}
+
+fn counter(runtime: &Runtime) -> polyplug::Instance {
+    runtime
+        .reader()
+        .pin()
+        .find("js.counter", V1)
+        .unwrap()
+        .create_instance()
+        .unwrap()
+}
+
+/// Calls method `name`, of type `u32()`, on `instance`.
+fn method(instance: &mut polyplug::Instance, name: &str) -> Result<u32, CallError> {
+    instance
+        .typed::<extern "C" fn() -> u32>(name)
+        .unwrap()
+        .call()
+}
+
+/// A stateful JavaScript contract: each instance is its own object,
+/// counts on its own, and keeps the version that made it across a
+/// reload; a method called without an instance is refused; everything is
+/// freed after unload.
+#[test]
+fn javascript_instances_keep_their_state_and_their_version() {
+    let tmp = TempDir::new("instances");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(counter_bundle(&tmp.0, "v1", 100, ""))
+        .unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let (mut one, mut two) = (counter(&runtime), counter(&runtime));
+            let bumps: Vec<u32> = (0..3).map(|_| method(&mut one, "bump").unwrap()).collect();
+            assert_eq!(bumps, [1, 2, 3]);
+            assert_eq!(
+                method(&mut two, "bump").unwrap(),
+                1,
+                "two instances are independent"
+            );
+            let mut add = two.typed::<extern "C" fn(u32) -> u32>("add").unwrap();
+            assert_eq!(add.call(10).unwrap(), 11);
+            let reader = runtime.reader();
+            let guard = reader.pin();
+            let err = guard
+                .find("js.counter", V1)
+                .unwrap()
+                .typed::<extern "C" fn() -> u32>("bump")
+                .unwrap()
+                .try_call()
+                .unwrap_err();
+            assert_eq!(err.code, ERR_BAD_ARGUMENT, "{err}");
+            assert!(err.to_string().contains("create_instance"), "{err}");
+            drop(guard);
+            runtime
+                .reload_bundle(id, Some(&counter_bundle(&tmp.0, "v2", 200, "")))
+                .unwrap();
+            assert_eq!(
+                method(&mut one, "tag").unwrap(),
+                100,
+                "the instance keeps v1"
+            );
+            assert_eq!(method(&mut one, "bump").unwrap(), 4);
+            let mut three = counter(&runtime);
+            assert_eq!(method(&mut three, "tag").unwrap(), 200);
+            assert_eq!(method(&mut three, "bump").unwrap(), 1);
+            let s = stats.get();
+            assert_eq!(
+                (s.instances_made, s.instances_alive(), s.instances_pending),
+                (3, 3, 0),
+                "{s:?}"
+            );
+            drop((one, two, three));
+            let s = stats.get();
+            assert_eq!(
+                (s.instances_alive(), s.instances_pending),
+                (0, 0),
+                "dropped on their own thread, freed at once: {s:?}"
+            );
+        });
+    });
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    wait_for_thread_exits(&stats);
+    let s = stats.get();
+    assert_eq!(
+        (
+            s.loads_alive(),
+            s.states_alive(),
+            s.states_pending,
+            s.instances_alive(),
+            s.instances_pending
+        ),
+        (0, 0, 0, 0, 0),
+        "{s:?}"
+    );
+}
+
+/// An instance moved to another thread: a call there is a typed error
+/// naming bundle, contract and function; a drop there leaves its object
+/// pending, freed at the owner's next call, or when the owner exits.
+#[test]
+fn a_javascript_instance_belongs_to_the_thread_that_made_it() {
+    let tmp = TempDir::new("instance-threads");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(counter_bundle(&tmp.0, "v1", 100, ""))
+        .unwrap();
+    let (ask, asked) = mpsc::channel::<&'static str>();
+    let (give, given) = mpsc::channel::<polyplug::Instance>();
+    let (answer, answers) = mpsc::channel::<u32>();
+    let timeout = Duration::from_secs(60);
+    let shared = &runtime;
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for what in asked {
+                let mut instance = counter(shared);
+                let value = method(&mut instance, "bump").unwrap();
+                if what == "make" {
+                    give.send(instance).unwrap();
+                } else {
+                    drop(instance);
+                    answer.send(value).unwrap();
+                }
+            }
+        });
+        ask.send("make").unwrap();
+        let mut moved = given.recv_timeout(timeout).unwrap();
+        let err = method(&mut moved, "bump").unwrap_err();
+        assert_eq!(
+            (err.contract.as_str(), err.function.as_str(), err.code),
+            ("js.counter", "bump", ERR_BAD_ARGUMENT),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("bundle counter") && text.contains("belongs to another thread"),
+            "{text}"
+        );
+        let s = stats.get();
+        assert_eq!((s.instances_alive(), s.instances_pending), (1, 0), "{s:?}");
+        drop(moved);
+        let s = stats.get();
+        assert_eq!(
+            (s.instances_alive(), s.instances_pending),
+            (1, 1),
+            "dropped here, its object waits for its thread: {s:?}"
+        );
+        // The owner's next call frees it (the new instance it makes for
+        // the call is dropped there, at once).
+        ask.send("call").unwrap();
+        assert_eq!(answers.recv_timeout(timeout).unwrap(), 1);
+        let s = stats.get();
+        assert_eq!((s.instances_alive(), s.instances_pending), (0, 0), "{s:?}");
+        // Once more; this time the owner exits without calling again.
+        ask.send("make").unwrap();
+        drop(given.recv_timeout(timeout).unwrap());
+        let s = stats.get();
+        assert_eq!((s.instances_alive(), s.instances_pending), (1, 1), "{s:?}");
+        drop(ask);
+    });
+    wait_for_thread_exits(&stats);
+    let s = stats.get();
+    assert_eq!(
+        (s.states_alive(), s.instances_alive(), s.instances_pending),
+        (0, 0, 0),
+        "the owner exited, its state and the object with it: {s:?}"
+    );
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    assert_eq!(stats.get().loads_alive(), 0);
+}
+
+/// Instance calls run under the bundle's budgets: fuel per call and the
+/// state's memory (an instance that ran out is unusable, its sibling in
+/// the same state keeps counting), and `limits.instances` live instances.
+#[test]
+fn javascript_instance_calls_run_under_the_budgets() {
+    let tmp = TempDir::new("instance-budgets");
+    let (runtime, stats) = runtime();
+    runtime
+        .load_bundle(counter_bundle(
+            &tmp.0,
+            "v1",
+            100,
+            "fuel = 100000\nmemory_pages = 64\ninstances = 2",
+        ))
+        .unwrap();
+    let (mut a, mut b) = (counter(&runtime), counter(&runtime));
+    let err = runtime
+        .reader()
+        .pin()
+        .find("js.counter", V1)
+        .unwrap()
+        .create_instance()
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, polyplug::InstanceError::Call(e) if e.code == ERR_BUDGET)
+            && text.contains("limits.instances")
+            && text.contains("js.counter"),
+        "{text}"
+    );
+    assert_eq!(method(&mut a, "bump").unwrap(), 1);
+    let err = method(&mut a, "spin").unwrap_err();
+    assert_eq!(err.code, ERR_BUDGET, "{err}");
+    assert!(err.to_string().contains("limits.fuel"), "{err}");
+    let err = method(&mut a, "bump").unwrap_err();
+    assert_eq!(err.code, ERR_TRAP, "{err}");
+    assert!(err.to_string().contains("unusable"), "{err}");
+    assert_eq!(
+        method(&mut b, "bump").unwrap(),
+        1,
+        "the sibling keeps its state"
+    );
+    assert_eq!(method(&mut b, "bump").unwrap(), 2);
+    // The instance that ran out was freed: there is room for another.
+    let mut c = counter(&runtime);
+    assert_eq!(method(&mut c, "bump").unwrap(), 1);
+    let err = method(&mut c, "grow").unwrap_err();
+    assert_eq!(err.code, ERR_BUDGET, "{err}");
+    assert!(err.to_string().contains("limits.memory_pages"), "{err}");
+    assert_eq!(
+        method(&mut b, "bump").unwrap(),
+        3,
+        "the sibling keeps its state"
+    );
+    let s = stats.get();
+    assert_eq!((s.instances_made, s.instances_alive()), (3, 1), "{s:?}");
+}
+
+/// A `class` that is not a class, or lacks a method, a method whose
+/// parameters do not match its signature, and a `fn` in a stateful
+/// contract, are load errors naming the file, the contract and the
+/// function.
+#[test]
+fn bad_javascript_classes_are_load_errors() {
+    let tmp = TempDir::new("classes");
+    let (runtime, stats) = runtime();
+    let good = js("counter.js").replace("TAG", "100");
+    for (case, (from, to, function, problem)) in [
+        ("class: Counter", "class: 42", "class", "must be a class"),
+        (
+            "class: Counter",
+            "class: () => ({})",
+            "class",
+            "must be a class",
+        ),
+        (
+            "class: Counter",
+            "class: class { bump() { return 1; } }",
+            "function add",
+            "the class has no method add",
+        ),
+        (
+            "  add(x) {",
+            "  add() {",
+            "function add",
+            "the function declares 0 parameters",
+        ),
+        (
+            "bump: { sig: \"u32()\" }",
+            "bump: { sig: \"u32()\", fn: () => 1 }",
+            "function bump",
+            "give only `sig`",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert!(good.contains(from));
+        let dir = counter_bundle_from(&tmp.0, &format!("case{case}"), &good.replace(from, to), "");
+        let text = load_error(&runtime, &dir);
+        for part in ["counter.js", "js.counter", function, problem] {
+            assert!(text.contains(part), "{to}: {text} lacks {part}");
+        }
+    }
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!((s.loads_alive(), s.instances_made), (0, 0), "{s:?}");
+}
+
+/// As a native instance does, an instance keeps its load after an unload:
+/// it still answers; the load goes when the instance is dropped and the
+/// runtime reclaims, and the thread's state of it when the thread exits.
+#[test]
+fn a_javascript_instance_keeps_its_load_after_unload() {
+    let tmp = TempDir::new("instance-unload");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(counter_bundle(&tmp.0, "v1", 100, ""))
+        .unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut one = counter(&runtime);
+            assert_eq!(method(&mut one, "bump").unwrap(), 1);
+            runtime.unload_bundle(id).unwrap();
+            drain(&runtime);
+            assert_eq!(
+                method(&mut one, "bump").unwrap(),
+                2,
+                "the instance keeps its load"
+            );
+            assert_eq!(stats.get().loads_alive(), 1);
+            assert_eq!(runtime.code_stats().alive(), 1);
+            drop(one);
+            runtime.reclaim().unwrap();
+            assert_eq!(
+                runtime.code_stats().alive(),
+                0,
+                "the load goes with its last instance"
+            );
+            let s = stats.get();
+            assert_eq!(
+                (
+                    s.loads_alive(),
+                    s.instances_alive(),
+                    s.states_alive(),
+                    s.states_pending
+                ),
+                (0, 0, 1, 1),
+                "this thread's state of the load waits for the thread: {s:?}"
+            );
+        });
+    });
+    wait_for_thread_exits(&stats);
+    let s = stats.get();
+    assert_eq!(
+        (
+            s.loads_alive(),
+            s.states_alive(),
+            s.states_pending,
+            s.instances_alive(),
+            s.instances_pending
+        ),
+        (0, 0, 0, 0, 0),
+        "{s:?}"
+    );
 }

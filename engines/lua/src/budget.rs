@@ -31,7 +31,8 @@ pub struct Budget {
     /// the script when a state is made gets the same budget.
     pub fuel: u64,
     /// Live Lua states of one load: one per calling thread
-    /// (`limits.instances`).
+    /// (`limits.instances`); and, counted apart, live instances of its
+    /// stateful contracts.
     pub instances: u64,
 }
 

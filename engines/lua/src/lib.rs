@@ -55,7 +55,8 @@
 //!   defaults and the host's ceilings ([`LuaConfig`]): `memory_pages`
 //!   (64 KiB pages) is each state's memory limit, `fuel` the VM
 //!   instructions one call may run (an instruction hook every
-//!   [`FUEL_STEP`]), `instances` the live states of one load.
+//!   [`FUEL_STEP`]), `instances` the live states of one load, and
+//!   separately its live instances of stateful contracts.
 //!
 //! # Threads
 //!
@@ -74,7 +75,8 @@
 //!   memory returns a [`CallError`](polyplug::CallError) (`ERR_TRAP`,
 //!   `ERR_BUDGET`, as the WebAssembly engine does) naming bundle,
 //!   contract, function, and the script's `file:line` and message; the
-//!   thread gets control back and its next call runs in a fresh state.
+//!   thread gets control back and its next call runs in a fresh state
+//!   (unless instances live in it: see below).
 //! - A script that does not parse, raises, or loops while loading is a
 //!   [`LoadError`](polyplug::LoadError) naming the file and line; a failed
 //!   reload leaves the old version serving.
@@ -83,7 +85,52 @@
 //!   code, not this crate's.
 //! - No `unsafe` here: `forbid(unsafe_code)`.
 //!
-//! Stateful contracts (instances) are not offered by Lua bundles yet.
+//! # Stateful contracts
+//!
+//! A contract with a `new` function is stateful:
+//! [`create_instance`](polyplug::ContractRef::create_instance) calls
+//! `new()`, which returns the instance's object (a table, usually with a
+//! metatable), and each of the contract's functions is a *method* of that
+//! object, called as `object:name(...)`. Its function entries give only
+//! `sig`:
+//!
+//! ```lua
+//! local Counter = {}
+//! Counter.__index = Counter
+//! function Counter.new() return setmetatable({ n = 0 }, Counter) end
+//! function Counter:bump() self.n = self.n + 1; return self.n end
+//! return { contracts = { { name = "demo.counter", version = "1.0.0", new = Counter.new,
+//!     functions = { bump = { sig = "u32()" } } } } }
+//! ```
+//!
+//! At load, `new` runs once in the load's own state: a `new` that is not
+//! a function, raises, returns no table, or returns an object lacking one
+//! of the methods is a [`LoadError`](polyplug::LoadError) naming the
+//! file, the contract and the function; so is a `fn` in a stateful
+//! contract. A method called without an instance is an `ERR_BAD_ARGUMENT`
+//! fault.
+//!
+//! An instance belongs to the Lua state that made it: the object lives in
+//! its thread's state of the load, and the [`Instance`](polyplug::Instance)
+//! the host holds is plain data (the thread, the load, a key). So:
+//!
+//! - A call on another thread is a [`CallError`](polyplug::CallError)
+//!   (`ERR_BAD_ARGUMENT`) naming bundle, contract and function and saying
+//!   the instance belongs to another thread.
+//! - Dropped on its own thread, the object is freed at once. Dropped on
+//!   another thread, it is *pending* ([`LuaStats::instances_pending`]):
+//!   its thread frees it at its next call into a Lua load, or when the
+//!   state goes (the thread exits).
+//! - As for native and WebAssembly instances, an instance keeps the
+//!   version that made it: after a reload its calls still run the old
+//!   script, in the old load's state.
+//! - Budgets hold as for plain calls: each method call gets the fuel of a
+//!   call, the object counts against its state's memory, and at most
+//!   `limits.instances` instances of one load live at once. A method that
+//!   fails (raises, runs out of fuel or memory) frees its object: the
+//!   instance is unusable (`ERR_TRAP`) and a new one must be made. Its
+//!   thread's state, holding other instances, is kept rather than
+//!   replaced.
 //!
 //! # Example
 //!
@@ -118,6 +165,7 @@
 mod budget;
 mod convert;
 mod host;
+mod instance;
 mod loader;
 mod sandbox;
 mod threads;

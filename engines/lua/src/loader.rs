@@ -10,13 +10,14 @@ use mlua::{Function, Table, Value as LuaValue};
 use polyplug::LogLevel;
 use polyplug::Version;
 use polyplug::loader::{
-    CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, Fault, LoadedCode, Loader,
-    Registrar, TypedSignature, Value,
+    CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, EngineInstances, Fault,
+    LoadedCode, Loader, Registrar, TypedSignature, Value,
 };
 use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_TRAP};
 
 use crate::budget::{Budget, LuaConfig};
 use crate::convert::{from_lua, to_lua};
+use crate::instance::{InstanceTally, LuaInstance, Objects};
 use crate::sandbox::{self, Failure, Meter, Recipe};
 use crate::threads::{self, Counters, Tally, ThreadState, bump};
 
@@ -42,6 +43,18 @@ pub struct LuaStats {
     /// each goes at its thread's next call into a Lua load, or when the
     /// thread exits.
     pub states_pending: u64,
+    /// Instances of stateful contracts made (`new` called and its object
+    /// kept), the one `new` made at load to check it not counted.
+    pub instances_made: u64,
+    /// Instance objects freed: when the host dropped the instance on the
+    /// thread that made it, at that thread's next call into a Lua load
+    /// after a drop on another thread, after a failed call on it, or
+    /// with their state.
+    pub instances_dropped: u64,
+    /// Instances the host dropped on another thread than their own,
+    /// whose objects wait for that thread's next call into a Lua load (or
+    /// for their state to go).
+    pub instances_pending: u64,
 }
 
 impl LuaStats {
@@ -63,6 +76,16 @@ impl LuaStats {
     /// ```
     pub fn states_alive(&self) -> u64 {
         self.states_made.saturating_sub(self.states_dropped)
+    }
+
+    /// Instance objects made and not yet freed, pending ones included.
+    ///
+    /// ```
+    /// let stats = polyplug_lua::LuaStats { instances_made: 2, instances_dropped: 1, ..Default::default() };
+    /// assert_eq!(stats.instances_alive(), 1);
+    /// ```
+    pub fn instances_alive(&self) -> u64 {
+        self.instances_made.saturating_sub(self.instances_dropped)
     }
 }
 
@@ -93,6 +116,9 @@ impl StatsHandle {
             states_made: c.states_made.load(Ordering::Relaxed),
             states_dropped: c.states_dropped.load(Ordering::Relaxed),
             states_pending: c.pending.load(Ordering::Relaxed),
+            instances_made: c.instances_made.load(Ordering::Relaxed),
+            instances_dropped: c.instances_dropped.load(Ordering::Relaxed),
+            instances_pending: c.instances_pending.load(Ordering::Relaxed),
         }
     }
 }
@@ -167,9 +193,12 @@ struct Load {
     recipe: Recipe,
     /// `(contract, function)` by the index calls use.
     functions: Vec<(String, String)>,
+    /// The stateful contracts, by the index their instance makers use.
+    stateful: Vec<String>,
     generation: u64,
     alive: Arc<()>,
     tally: Arc<Tally>,
+    instances: Arc<InstanceTally>,
 }
 
 impl Drop for Load {
@@ -197,64 +226,96 @@ struct LoadedScript {
 
 impl LoadedCode for LoadedScript {}
 
+/// What a call runs: a function of the script's table, or a method of an
+/// instance's object.
+enum Callee<'i> {
+    Function(usize),
+    Method {
+        instance: &'i mut LuaInstance,
+        name: &'i str,
+    },
+}
+
 impl Load {
     /// A new state on this thread: the script run, its functions looked
     /// up by this load's index.
     fn make_state(&self) -> Result<ThreadState, Failure> {
         let counted = self.tally.admit(self.recipe.budget.instances)?;
         let (lua, meter, table) = sandbox::open(&self.recipe)?;
-        let declared = read_contracts(&self.recipe.chunk, &table)?;
+        let mut declared = read_contracts(&self.recipe.chunk, &table)?;
+        let again = |what: String| Failure {
+            code: ERR_INTERNAL,
+            what: format!(
+                "{}: running the script again did not register {what}",
+                self.recipe.chunk
+            ),
+        };
         let mut functions = Vec::with_capacity(self.functions.len());
         for (contract, name) in &self.functions {
             let found = declared
                 .get(contract)
                 .and_then(|c| c.functions.iter().find(|f| &f.name == name));
             let Some(found) = found else {
-                return Err(Failure {
-                    code: ERR_INTERNAL,
-                    what: format!(
-                        "{}: running the script again did not register function {name} of contract {contract}",
-                        self.recipe.chunk
-                    ),
-                });
+                return Err(again(format!("function {name} of contract {contract}")));
             };
             functions.push(found.function.clone());
         }
+        let mut constructors = Vec::with_capacity(self.stateful.len());
+        for contract in &self.stateful {
+            let found = declared
+                .get_mut(contract)
+                .and_then(|c| c.constructor.take());
+            let Some(found) = found else {
+                return Err(again(format!(
+                    "the constructor `new` of contract {contract}"
+                )));
+            };
+            constructors.push(found);
+        }
         drop(table);
         Ok(ThreadState {
+            objects: Objects::new(Arc::clone(&self.tally.counters)),
             functions,
+            constructors,
             lua,
             meter,
             _counted: counted,
         })
     }
 
-    /// Calls function `index` in this thread's state of this load.
+    /// This thread's state of this load, made on first use. Frees what
+    /// waits to be freed on this thread first.
+    fn state(&self) -> Result<Rc<ThreadState>, Failure> {
+        threads::free_pending();
+        if let Some(state) = threads::find(self.generation) {
+            return Ok(state);
+        }
+        let state = Rc::new(self.make_state()?);
+        threads::keep(
+            self.generation,
+            Arc::downgrade(&self.alive),
+            Rc::clone(&state),
+        );
+        Ok(state)
+    }
+
+    /// After a failed top-level call, the state may be half-updated: the
+    /// next call on this thread gets a fresh one, unless instances live in
+    /// it (they belong to it, and Lua's error unwinding left it usable).
+    fn after_failure(&self, state: &ThreadState, depth: u32) {
+        if depth == 0 && state.objects.is_empty() {
+            threads::forget(self.generation);
+        }
+    }
+
+    /// Calls `callee` in this thread's state of this load.
     fn call(
         &self,
-        index: usize,
+        callee: Callee<'_>,
         args: &[Value<'_>],
         ret: &TypedSignature,
     ) -> Result<Value<'static>, Failure> {
-        threads::free_pending();
-        let state = match threads::find(self.generation) {
-            Some(state) => state,
-            None => {
-                let state = Rc::new(self.make_state()?);
-                threads::keep(
-                    self.generation,
-                    Arc::downgrade(&self.alive),
-                    Rc::clone(&state),
-                );
-                state
-            }
-        };
-        let Some(function) = state.functions.get(index) else {
-            return Err(Failure {
-                code: ERR_INTERNAL,
-                what: format!("no function at index {index}"),
-            });
-        };
+        let state = self.state()?;
         let meter = &state.meter;
         let depth = meter.depth.get();
         let fuel = self.recipe.budget.fuel;
@@ -264,51 +325,103 @@ impl Load {
                 what,
             })
         };
-        // Up to six arguments (what a typed signature takes) are pushed
-        // onto the Lua stack as a tuple: no `MultiValue`, a heap-allocated
-        // deque, per call.
-        let result = match args {
-            [] => metered(meter, fuel, || function.call(())),
-            [a] => {
-                let a = arg(a)?;
-                metered(meter, fuel, || function.call(a))
+        let result = match callee {
+            Callee::Function(index) => {
+                let function = match state.functions.get(index) {
+                    Some(Some(function)) => function,
+                    Some(None) => {
+                        return Err(Failure {
+                            code: ERR_BAD_ARGUMENT,
+                            what: "the contract is stateful: call its functions on an instance (create_instance)".to_owned(),
+                        });
+                    }
+                    None => {
+                        return Err(Failure {
+                            code: ERR_INTERNAL,
+                            what: format!("no function at index {index}"),
+                        });
+                    }
+                };
+                // Up to six arguments (what a typed signature takes) are
+                // pushed onto the Lua stack as a tuple: no `MultiValue`, a
+                // heap-allocated deque, per call.
+                match args {
+                    [] => metered(meter, fuel, || function.call(())),
+                    [a] => {
+                        let a = arg(a)?;
+                        metered(meter, fuel, || function.call(a))
+                    }
+                    [a, b] => {
+                        let (a, b) = (arg(a)?, arg(b)?);
+                        metered(meter, fuel, || function.call((a, b)))
+                    }
+                    [a, b, c] => {
+                        let (a, b, c) = (arg(a)?, arg(b)?, arg(c)?);
+                        metered(meter, fuel, || function.call((a, b, c)))
+                    }
+                    [a, b, c, d] => {
+                        let (a, b, c, d) = (arg(a)?, arg(b)?, arg(c)?, arg(d)?);
+                        metered(meter, fuel, || function.call((a, b, c, d)))
+                    }
+                    [a, b, c, d, e] => {
+                        let (a, b, c, d, e) = (arg(a)?, arg(b)?, arg(c)?, arg(d)?, arg(e)?);
+                        metered(meter, fuel, || function.call((a, b, c, d, e)))
+                    }
+                    [a, b, c, d, e, f] => {
+                        let (a, b, c, d, e, f) =
+                            (arg(a)?, arg(b)?, arg(c)?, arg(d)?, arg(e)?, arg(f)?);
+                        metered(meter, fuel, || function.call((a, b, c, d, e, f)))
+                    }
+                    more => {
+                        let values = more.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
+                        metered(meter, fuel, || {
+                            function.call(mlua::MultiValue::from_vec(values))
+                        })
+                    }
+                }
             }
-            [a, b] => {
-                let (a, b) = (arg(a)?, arg(b)?);
-                metered(meter, fuel, || function.call((a, b)))
-            }
-            [a, b, c] => {
-                let (a, b, c) = (arg(a)?, arg(b)?, arg(c)?);
-                metered(meter, fuel, || function.call((a, b, c)))
-            }
-            [a, b, c, d] => {
-                let (a, b, c, d) = (arg(a)?, arg(b)?, arg(c)?, arg(d)?);
-                metered(meter, fuel, || function.call((a, b, c, d)))
-            }
-            [a, b, c, d, e] => {
-                let (a, b, c, d, e) = (arg(a)?, arg(b)?, arg(c)?, arg(d)?, arg(e)?);
-                metered(meter, fuel, || function.call((a, b, c, d, e)))
-            }
-            [a, b, c, d, e, f] => {
-                let (a, b, c, d, e, f) = (arg(a)?, arg(b)?, arg(c)?, arg(d)?, arg(e)?, arg(f)?);
-                metered(meter, fuel, || function.call((a, b, c, d, e, f)))
-            }
-            more => {
-                let values = more.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
-                metered(meter, fuel, || {
-                    function.call(mlua::MultiValue::from_vec(values))
-                })
+            Callee::Method { instance, name } => {
+                let Some(object) = state.objects.get(instance.key) else {
+                    return Err(Failure {
+                        code: ERR_INTERNAL,
+                        what: "the instance's object is gone from its thread's state".to_owned(),
+                    });
+                };
+                let method: LuaValue = object.get(name).map_err(|e| Failure {
+                    code: ERR_TRAP,
+                    what: sandbox::describe(&e),
+                })?;
+                let LuaValue::Function(method) = method else {
+                    return Err(Failure {
+                        code: ERR_TRAP,
+                        what: format!(
+                            "the instance has no method {name} (found a {})",
+                            method.type_name()
+                        ),
+                    });
+                };
+                let mut values = Vec::with_capacity(args.len() + 1);
+                values.push(LuaValue::Table(object));
+                for value in args {
+                    values.push(arg(value)?);
+                }
+                let result = metered(meter, fuel, || {
+                    method.call(mlua::MultiValue::from_vec(values))
+                });
+                if let Err(error) = &result {
+                    // The object may be half-updated: the instance is
+                    // unusable from now on, its object freed.
+                    instance.poisoned = Some(sandbox::describe(error));
+                    state.objects.remove(instance.key);
+                }
+                result
             }
         };
         let value = match result {
             Ok(value) => value,
             Err(error) => {
                 let failure = sandbox::failure(&error, meter, &self.recipe.budget);
-                if depth == 0 {
-                    // The state may be half-updated: the next call on
-                    // this thread gets a fresh one.
-                    threads::forget(self.generation);
-                }
+                self.after_failure(&state, depth);
                 return Err(failure);
             }
         };
@@ -317,6 +430,63 @@ impl Load {
             what: format!("the result does not fit {ret}: {what}"),
         })
     }
+
+    /// A new instance of stateful contract `stateful` on this thread: its
+    /// `new` called, the object checked and kept in this thread's state.
+    fn create(&self, stateful: usize, methods: &[String]) -> Result<LuaInstance, Failure> {
+        let state = self.state()?;
+        let Some(constructor) = state.constructors.get(stateful) else {
+            return Err(Failure {
+                code: ERR_INTERNAL,
+                what: format!("no constructor at index {stateful}"),
+            });
+        };
+        let count = self.instances.admit(self.recipe.budget.instances)?;
+        let meter = &state.meter;
+        let depth = meter.depth.get();
+        let made = metered(meter, self.recipe.budget.fuel, || constructor.call(()));
+        let made = match made {
+            Ok(made) => made,
+            Err(error) => {
+                let failure = sandbox::failure(&error, meter, &self.recipe.budget);
+                self.after_failure(&state, depth);
+                return Err(failure);
+            }
+        };
+        let object = instance_object(made, methods)?;
+        state.objects.insert(object, count, self.generation)
+    }
+}
+
+/// The value `new` returned, checked: a table with a method for each of
+/// the contract's `methods` (looked up as Lua would, metatables
+/// included).
+fn instance_object(made: LuaValue, methods: &[String]) -> Result<Table, Failure> {
+    let LuaValue::Table(object) = made else {
+        return Err(Failure {
+            code: ERR_TRAP,
+            what: format!(
+                "function new: returned a {}, expected a table whose methods are the contract's functions",
+                made.type_name()
+            ),
+        });
+    };
+    for name in methods {
+        let method: LuaValue = object.get(name.as_str()).map_err(|e| Failure {
+            code: ERR_TRAP,
+            what: format!("function {name}: {}", sandbox::describe(&e)),
+        })?;
+        if !matches!(method, LuaValue::Function(_)) {
+            return Err(Failure {
+                code: ERR_TRAP,
+                what: format!(
+                    "function {name}: the object `new` returned has a {} for method {name}, expected a function",
+                    method.type_name()
+                ),
+            });
+        }
+    }
+    Ok(object)
 }
 
 /// Runs `call` under `meter`: the outermost call on this thread's state
@@ -345,30 +515,97 @@ struct LuaFn {
     signature: TypedSignature,
 }
 
+impl LuaFn {
+    /// `failure` as a fault naming bundle, contract and function, logged.
+    fn fault(&self, load: &Load, failure: &Failure) -> Fault {
+        let message = format!(
+            "bundle {}: contract {}: function {}: {}",
+            load.recipe.bundle, self.contract, self.name, failure.what
+        );
+        load.recipe.logger.log(LogLevel::Warn, &message);
+        Fault::new(failure.code, message)
+    }
+}
+
 impl EngineFn for LuaFn {
     fn call(
         &self,
         instance: Option<&mut EngineInstance>,
         args: &[Value<'_>],
     ) -> Result<Value<'static>, Fault> {
-        if instance.is_some() {
-            return Err(Fault::new(
-                ERR_BAD_ARGUMENT,
-                "Lua contracts have no instances",
-            ));
-        }
         let Some(load) = self.load.upgrade() else {
             return Err(Fault::new(ERR_INTERNAL, "the script was unloaded"));
         };
-        load.call(self.index, args, &self.signature)
-            .map_err(|failure| {
+        let callee = match instance {
+            None => Callee::Function(self.index),
+            Some(instance) => {
+                let Some(instance) = instance.downcast_mut::<LuaInstance>() else {
+                    return Err(Fault::new(
+                        ERR_BAD_ARGUMENT,
+                        "not an instance of a Lua contract",
+                    ));
+                };
+                let refused =
+                    |code: u32, what: String| Err(self.fault(&load, &Failure { code, what }));
+                if instance.owner != std::thread::current().id() {
+                    return refused(
+                        ERR_BAD_ARGUMENT,
+                        format!(
+                            "the instance belongs to another thread ({:?}): a Lua instance lives in the Lua state of the thread that created it, and is called on that thread only",
+                            instance.owner
+                        ),
+                    );
+                }
+                if instance.generation != load.generation {
+                    return refused(
+                        ERR_BAD_ARGUMENT,
+                        "the instance was made by another load of the bundle".to_owned(),
+                    );
+                }
+                if let Some(why) = &instance.poisoned {
+                    return refused(
+                        ERR_TRAP,
+                        format!(
+                            "the instance is unusable after an earlier failure ({why}); create a new instance"
+                        ),
+                    );
+                }
+                Callee::Method {
+                    instance,
+                    name: &self.name,
+                }
+            }
+        };
+        load.call(callee, args, &self.signature)
+            .map_err(|failure| self.fault(&load, &failure))
+    }
+}
+
+/// Makes the instances of one stateful contract.
+struct LuaInstances {
+    load: Weak<Load>,
+    /// The contract's index among the load's stateful contracts.
+    stateful: usize,
+    contract: String,
+    methods: Vec<String>,
+}
+
+impl EngineInstances for LuaInstances {
+    fn create(&self) -> Result<EngineInstance, Fault> {
+        let Some(load) = self.load.upgrade() else {
+            return Err(Fault::new(ERR_INTERNAL, "the script was unloaded"));
+        };
+        match load.create(self.stateful, &self.methods) {
+            Ok(instance) => Ok(Box::new(instance)),
+            Err(failure) => {
                 let message = format!(
-                    "bundle {}: contract {}: function {}: {}",
-                    load.recipe.bundle, self.contract, self.name, failure.what
+                    "bundle {}: contract {}: making an instance: {}",
+                    load.recipe.bundle, self.contract, failure.what
                 );
                 load.recipe.logger.log(LogLevel::Warn, &message);
-                Fault::new(failure.code, message)
-            })
+                Err(Fault::new(failure.code, message))
+            }
+        }
     }
 }
 
@@ -376,12 +613,16 @@ impl EngineFn for LuaFn {
 struct Declared {
     name: String,
     signature: TypedSignature,
-    function: Function,
+    /// `None` in a stateful contract: the function is a method of the
+    /// object `new` returns.
+    function: Option<Function>,
 }
 
 /// A contract as the script's table registers it.
 struct DeclaredContract {
     version: Version,
+    /// `new`: the contract is stateful.
+    constructor: Option<Function>,
     functions: Vec<Declared>,
 }
 
@@ -459,6 +700,22 @@ fn read_contracts(
                 ),
             ));
         };
+        let constructor: LuaValue = entry
+            .get("new")
+            .map_err(|e| lua_err(&format!("contract {name}: function new"), e))?;
+        let constructor = match constructor {
+            LuaValue::Nil => None,
+            LuaValue::Function(constructor) => Some(constructor),
+            other => {
+                return Err(bad(
+                    chunk,
+                    format!(
+                        "contract {name}: function new: `new` is a {}, expected a function that returns an instance",
+                        other.type_name()
+                    ),
+                ));
+            }
+        };
         let mut declared = Vec::new();
         for pair in functions.pairs::<String, LuaValue>() {
             let (fname, spec) =
@@ -478,11 +735,21 @@ fn read_contracts(
             let signature =
                 TypedSignature::parse(&sig).map_err(|e| here(format!("signature {sig:?}: {e}")))?;
             let function: LuaValue = spec.get("fn").map_err(|e| here(sandbox::describe(&e)))?;
-            let LuaValue::Function(function) = function else {
-                return Err(here(format!(
-                    "`fn` is a {}, expected a function",
-                    function.type_name()
-                )));
+            let function = match (function, &constructor) {
+                (LuaValue::Function(function), None) => Some(function),
+                (LuaValue::Nil, Some(_)) => None,
+                (other, None) => {
+                    return Err(here(format!(
+                        "`fn` is a {}, expected a function (or give the contract a `new` that returns an object with this method)",
+                        other.type_name()
+                    )));
+                }
+                (other, Some(_)) => {
+                    return Err(here(format!(
+                        "has a `fn` ({}), but the contract has `new`: its functions are the methods of the object `new` returns; give only `sig`",
+                        other.type_name()
+                    )));
+                }
             };
             declared.push(Declared {
                 name: fname.clone(),
@@ -496,6 +763,7 @@ fn read_contracts(
                 name.clone(),
                 DeclaredContract {
                     version,
+                    constructor,
                     functions: declared,
                 },
             )
@@ -546,17 +814,49 @@ impl Loader for LuaLoader {
         // does not parse, raises or loops is refused now, and its table
         // says what to register.
         let counted = tally.admit(budget.instances).map_err(refused)?;
-        let (lua, _meter, table) = sandbox::open(&recipe).map_err(refused)?;
+        let (lua, meter, table) = sandbox::open(&recipe).map_err(refused)?;
         let declared = read_contracts(&recipe.chunk, &table).map_err(refused)?;
         let mut functions = Vec::new();
         let mut contracts = Vec::new();
+        let mut stateful = Vec::new();
         for (contract, declared) in declared {
             let mut fns = Vec::new();
-            for f in declared.functions {
-                fns.push((f.name.clone(), f.signature, functions.len()));
-                functions.push((contract.clone(), f.name));
+            for f in &declared.functions {
+                fns.push((f.name.clone(), f.signature.clone(), functions.len()));
+                functions.push((contract.clone(), f.name.clone()));
             }
-            contracts.push((contract, declared.version, fns));
+            let maker = match &declared.constructor {
+                Some(constructor) => {
+                    // `new` runs once here: a constructor that raises, or
+                    // whose object lacks a method, is refused at load.
+                    let methods: Vec<String> =
+                        declared.functions.iter().map(|f| f.name.clone()).collect();
+                    let in_contract = |failure: Failure| {
+                        refused(Failure {
+                            what: format!(
+                                "{}: contract {contract}: {}",
+                                recipe.chunk, failure.what
+                            ),
+                            ..failure
+                        })
+                        .in_contract(&contract)
+                    };
+                    let made = metered(&meter, budget.fuel, || constructor.call(()))
+                        .map_err(|e| {
+                            let failure = sandbox::failure(&e, &meter, &budget);
+                            Failure {
+                                what: format!("function new: {}", failure.what),
+                                ..failure
+                            }
+                        })
+                        .map_err(in_contract)?;
+                    instance_object(made, &methods).map_err(in_contract)?;
+                    stateful.push(contract.clone());
+                    Some((stateful.len() - 1, methods))
+                }
+                None => None,
+            };
+            contracts.push((contract, declared.version, fns, maker));
         }
         drop(table);
         drop(lua);
@@ -565,11 +865,13 @@ impl Loader for LuaLoader {
         let load = Arc::new(Load {
             recipe,
             functions,
+            stateful,
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
             tally,
+            instances: Arc::new(InstanceTally::new(Arc::clone(&self.counters))),
         });
-        for (contract, version, fns) in contracts {
+        for (contract, version, fns, maker) in contracts {
             let mut engine = EngineContract::new(contract.clone(), version);
             for (name, signature, index) in fns {
                 engine = engine.function(
@@ -583,6 +885,14 @@ impl Loader for LuaLoader {
                         signature,
                     }),
                 );
+            }
+            if let Some((stateful, methods)) = maker {
+                engine = engine.stateful(Arc::new(LuaInstances {
+                    load: Arc::downgrade(&load),
+                    stateful,
+                    contract: contract.clone(),
+                    methods,
+                }));
             }
             registrar
                 .register(engine)

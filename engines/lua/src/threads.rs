@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use mlua::{Function, Lua};
 
+use crate::instance::{Graves, Objects};
 use crate::sandbox::{Failure, Meter};
 
 /// The counters behind [`LuaStats`](crate::LuaStats). Relaxed loads and
@@ -27,6 +28,9 @@ pub(crate) struct Counters {
     pub(crate) states_made: AtomicU64,
     pub(crate) states_dropped: AtomicU64,
     pub(crate) pending: AtomicU64,
+    pub(crate) instances_made: AtomicU64,
+    pub(crate) instances_dropped: AtomicU64,
+    pub(crate) instances_pending: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -46,7 +50,7 @@ struct TallyInner {
 #[derive(Debug)]
 pub(crate) struct Tally {
     inner: Mutex<TallyInner>,
-    counters: Arc<Counters>,
+    pub(crate) counters: Arc<Counters>,
 }
 
 impl Tally {
@@ -106,10 +110,16 @@ impl Drop for Counted {
     }
 }
 
-/// One thread's state of one load. Fields drop in order: the functions,
-/// then the state, then its count.
+/// One thread's state of one load. Fields drop in order: the instance
+/// objects, the functions, then the state, then its count.
 pub(crate) struct ThreadState {
-    pub(crate) functions: Vec<Function>,
+    pub(crate) objects: Objects,
+    /// By the index calls use; `None` for the methods of a stateful
+    /// contract, which are called on an instance's object.
+    pub(crate) functions: Vec<Option<Function>>,
+    /// The `new` of each stateful contract, by the index its instance
+    /// maker uses.
+    pub(crate) constructors: Vec<Function>,
     pub(crate) lua: Lua,
     pub(crate) meter: Rc<Meter>,
     pub(crate) _counted: Counted,
@@ -128,24 +138,53 @@ thread_local! {
     static STATES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Frees this thread's states of dropped loads. Called at every call into
-/// the engine. The states are dropped after the list is released: their
-/// finalizers may run Lua code that calls back in.
+/// Frees this thread's states of dropped loads, and the objects of its
+/// instances dropped on other threads. Called at every call into the
+/// engine. Both are dropped after the list is released: their finalizers
+/// may run Lua code that calls back in.
 pub(crate) fn free_pending() {
-    let dead: Vec<Entry> = STATES.with(|states| {
+    let (dead, graves): (Vec<Entry>, Vec<Rc<ThreadState>>) = STATES.with(|states| {
         let Ok(mut states) = states.try_borrow_mut() else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
+        let graves = states
+            .iter()
+            .filter(|e| e.state.objects.has_graves())
+            .map(|e| Rc::clone(&e.state))
+            .collect();
         if states.iter().all(|e| e.alive.strong_count() > 0) {
-            return Vec::new();
+            return (Vec::new(), graves);
         }
         let (dead, live) = std::mem::take(&mut *states)
             .into_iter()
             .partition(|e| e.alive.strong_count() == 0);
         *states = live;
-        dead
+        (dead, graves)
     });
     drop(dead);
+    for state in graves {
+        state.objects.sweep();
+    }
+}
+
+/// Frees instance `key` of this thread's state of load `generation`, the
+/// state whose graves are `graves`; false if that state is not here or
+/// busy (the caller leaves the key in `graves`).
+pub(crate) fn free_instance(generation: u64, graves: &Arc<Graves>, key: u64) -> bool {
+    let state = STATES
+        .try_with(|states| {
+            let states = states.try_borrow().ok()?;
+            states
+                .iter()
+                .find(|e| e.generation == generation && e.state.objects.owns(graves))
+                .map(|e| Rc::clone(&e.state))
+        })
+        .ok()
+        .flatten();
+    let Some(state) = state else {
+        return false;
+    };
+    state.objects.remove(key)
 }
 
 /// This thread's state of load `generation`, if it has one.
