@@ -447,10 +447,13 @@ fn describe_thrown(thrown: &rquickjs::Value<'_>) -> (String, Option<String>) {
         if location.is_none() {
             location = exception.stack().and_then(|stack| {
                 stack.lines().find_map(|line| {
+                    // `at name (file:line:col)` or `at file:line:col`; the
+                    // file's path may hold parentheses of its own.
                     let line = line.trim().strip_prefix("at ")?;
                     let inner = line
-                        .rsplit_once('(')
-                        .map_or(line, |(_, rest)| rest.trim_end_matches(')'));
+                        .strip_suffix(')')
+                        .and_then(|framed| framed.split_once(" ("))
+                        .map_or(line, |(_, at)| at);
                     Some(inner.to_owned())
                 })
             });

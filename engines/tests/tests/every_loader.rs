@@ -210,6 +210,13 @@ fn a_missing_link_anywhere_is_a_typed_error_at_the_head() {
             Some(_) => {
                 let missing = links[at].1;
                 assert!(text.contains(missing), "{missing} is named: {text}");
+                if missing == "chain.wasm" {
+                    // JavaScript threw: its file and line, whole, even in
+                    // a directory whose name holds parentheses.
+                    let file = links[1].0.join("chain.js");
+                    let at = format!("{}:3:", file.display());
+                    assert!(text.contains(&at), "{at} is named: {text}");
+                }
             }
             // The native end is missing: the wasm link traps.
             None => assert!(
