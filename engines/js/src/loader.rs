@@ -196,9 +196,11 @@ impl LoadedCode for LoadedScript {}
 
 /// One exported function of a contract.
 struct JsFn {
-    /// Weak: only the runtime's owner keeps the load, so it is dropped
-    /// where the runtime drops the owner, on the writer side.
-    load: Weak<Load>,
+    /// Held, not weak: the runtime drops the function with the table it
+    /// belongs to, on the writer side (after the owner), and a call then
+    /// reads the load without a shared atomic write (no cache line bounced
+    /// between calling threads).
+    load: Arc<Load>,
     index: usize,
     contract: String,
     name: String,
@@ -225,10 +227,8 @@ impl EngineFn for JsFn {
         instance: Option<&mut EngineInstance>,
         args: &[Value<'_>],
     ) -> Result<Value<'static>, Fault> {
-        let Some(load) = self.load.upgrade() else {
-            return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
-        };
-        let refused = |code: u32, what: &str| Err(self.fault(&load, &Failure::new(code, what)));
+        let load = &self.load;
+        let refused = |code: u32, what: &str| Err(self.fault(load, &Failure::new(code, what)));
         let Some(instance) = instance else {
             if self.method {
                 return refused(
@@ -236,8 +236,8 @@ impl EngineFn for JsFn {
                     "the contract is stateful: call its functions on an instance (create_instance)",
                 );
             }
-            return state::call_on_thread(&load, self.index, &self.signature, args)
-                .map_err(|failure| self.fault(&load, &failure));
+            return state::call_on_thread(load, self.index, &self.signature, args)
+                .map_err(|failure| self.fault(load, &failure));
         };
         let Some(instance) = instance.downcast_mut::<JsInstance>() else {
             return refused(ERR_BAD_ARGUMENT, "not an instance of a JavaScript contract");
@@ -265,10 +265,10 @@ impl EngineFn for JsFn {
                 ),
             );
         }
-        state::with_engine(&load, |engine| {
+        state::with_engine(load, |engine| {
             engine.call_method(instance, &self.name, &self.signature, args)
         })
-        .map_err(|failure| self.fault(&load, &failure))
+        .map_err(|failure| self.fault(load, &failure))
     }
 }
 
@@ -397,7 +397,7 @@ impl Loader for JsLoader {
             }
             for (name, spelling, signature) in functions {
                 let func = JsFn {
-                    load: Arc::downgrade(&load),
+                    load: Arc::clone(&load),
                     index,
                     contract: contract.clone(),
                     name: name.clone(),

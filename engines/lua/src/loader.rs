@@ -508,7 +508,11 @@ fn metered(
 
 /// One function of a script's contract.
 struct LuaFn {
-    load: Weak<Load>,
+    /// Held, not weak: the runtime drops the function with the table it
+    /// belongs to, on the writer side, and a call then reads the load
+    /// without a shared atomic write (no cache line bounced between
+    /// calling threads).
+    load: Arc<Load>,
     index: usize,
     contract: String,
     name: String,
@@ -533,9 +537,7 @@ impl EngineFn for LuaFn {
         instance: Option<&mut EngineInstance>,
         args: &[Value<'_>],
     ) -> Result<Value<'static>, Fault> {
-        let Some(load) = self.load.upgrade() else {
-            return Err(Fault::new(ERR_INTERNAL, "the script was unloaded"));
-        };
+        let load = &self.load;
         let callee = match instance {
             None => Callee::Function(self.index),
             Some(instance) => {
@@ -546,7 +548,7 @@ impl EngineFn for LuaFn {
                     ));
                 };
                 let refused =
-                    |code: u32, what: String| Err(self.fault(&load, &Failure { code, what }));
+                    |code: u32, what: String| Err(self.fault(load, &Failure { code, what }));
                 if instance.owner != std::thread::current().id() {
                     return refused(
                         ERR_BAD_ARGUMENT,
@@ -577,7 +579,7 @@ impl EngineFn for LuaFn {
             }
         };
         load.call(callee, args, &self.signature)
-            .map_err(|failure| self.fault(&load, &failure))
+            .map_err(|failure| self.fault(load, &failure))
     }
 }
 
@@ -878,7 +880,7 @@ impl Loader for LuaLoader {
                     name.clone(),
                     signature.to_string(),
                     Arc::new(LuaFn {
-                        load: Arc::downgrade(&load),
+                        load: Arc::clone(&load),
                         index,
                         contract: contract.clone(),
                         name,

@@ -405,9 +405,11 @@ struct StatefulInstance {
 
 /// One exported function of a contract.
 struct WasmFn {
-    /// Weak: only the runtime's owner keeps the load, so it is dropped
-    /// where the runtime drops the owner, on the writer side ([W2]).
-    state: Weak<ModuleState>,
+    /// Held, not weak: a call reads the load without a shared atomic write
+    /// (no cache line bounced between calling threads). The function lives
+    /// in the load's tables, which the store reclaims before the runtime
+    /// drops the owner, so the owner's drop stays the last ([W2]).
+    state: Arc<ModuleState>,
     index: usize,
     contract: String,
     name: String,
@@ -456,9 +458,7 @@ impl EngineFn for WasmFn {
         instance: Option<&mut EngineInstance>,
         args: &[Value<'_>],
     ) -> Result<Value<'static>, Fault> {
-        let Some(state) = self.state.upgrade() else {
-            return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
-        };
+        let state = &self.state;
         let mut wasm = [WasmValue::I32(0); 6];
         for (slot, arg) in wasm.iter_mut().zip(args) {
             *slot = to_wasm(arg).ok_or_else(|| {
@@ -495,7 +495,7 @@ impl EngineFn for WasmFn {
                 result
             }
         };
-        let value = result.map_err(|failure| self.fault(&state, &failure))?;
+        let value = result.map_err(|failure| self.fault(state, &failure))?;
         from_wasm(value, self.signature.ret).ok_or_else(|| {
             Fault::new(
                 ERR_INTERNAL,
@@ -625,7 +625,7 @@ impl Loader for WasmLoader {
                     name.clone(),
                     spelling,
                     Arc::new(WasmFn {
-                        state: Arc::downgrade(&state),
+                        state: Arc::clone(&state),
                         index,
                         contract: contract.clone(),
                         name,
