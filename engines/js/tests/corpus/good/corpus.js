@@ -1,0 +1,15 @@
+// corpus.test 1.0.0: the version that serves while each bad case is tried.
+const version = () => 1;
+
+const greet = (name) => `hello, ${name}`;
+
+export const contracts = [
+  {
+    name: "corpus.test",
+    version: "1.0.0",
+    functions: {
+      version: { sig: "u32()", fn: version },
+      greet: { sig: "string(str)", fn: greet },
+    },
+  },
+];
