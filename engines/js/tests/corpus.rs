@@ -27,7 +27,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use polyplug::{BundleId, ContractHandle, LoadError, Runtime, Version};
+use polyplug::{BundleId, ContractHandle, Event, LoadError, LogLevel, Runtime, Str, Version};
 use polyplug_abi::{ERR_BUDGET, ERR_INVALID, ERR_TRAP};
 use polyplug_js::{JsConfig, JsLoader, JsStatsHandle as StatsHandle};
 
@@ -365,4 +365,27 @@ fn every_bad_javascript_bundle_is_refused_as_load_and_reload_and_changes_nothing
         });
         check(&error, &case.expect, &label, "corpus-js");
     }
+}
+
+/// The good bundle serves: `greet` answers and logs through `polyplug.log`
+/// as an `Event::Log` of the bundle.
+#[test]
+fn the_good_bundle_greets_and_logs() {
+    let tmp = TempDir::new("good");
+    let (runtime, _stats, _id, handle) = serving(&tmp.0);
+    let events = runtime.subscribe();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let greet = guard
+        .get(handle)
+        .unwrap()
+        .typed::<extern "C" fn(Str) -> String>("greet")
+        .unwrap();
+    assert_eq!(greet.try_call("js").unwrap(), "hello, js");
+    let logged =
+        std::iter::from_fn(|| events.recv_timeout(Duration::from_millis(100)).ok()).any(|event| {
+            matches!(event, Event::Log { bundle, level: LogLevel::Info, message }
+                if bundle == "corpus-js" && message == "greeting js")
+        });
+    assert!(logged, "greet logged");
 }

@@ -27,7 +27,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use polyplug::{BundleId, ContractHandle, LoadError, Runtime, Version};
+use polyplug::{BundleId, ContractHandle, Event, LoadError, LogLevel, Runtime, Str, Version};
 use polyplug_abi::{ERR_BUDGET, ERR_INVALID, ERR_TRAP};
 use polyplug_lua::{LuaConfig, LuaLoader, StatsHandle};
 
@@ -426,4 +426,27 @@ fn every_bad_lua_bundle_is_refused_as_load_and_reload_and_changes_nothing() {
         });
         check(&error, &case.expect, &label, "corpus-lua");
     }
+}
+
+/// The good bundle serves: `greet` answers and logs through `polyplug.log`
+/// as an `Event::Log` of the bundle.
+#[test]
+fn the_good_bundle_greets_and_logs() {
+    let tmp = TempDir::new("good");
+    let (runtime, _stats, _id, handle) = serving(&tmp.0);
+    let events = runtime.subscribe();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let greet = guard
+        .get(handle)
+        .unwrap()
+        .typed::<extern "C" fn(Str) -> String>("greet")
+        .unwrap();
+    assert_eq!(greet.try_call("lua").unwrap(), "hello, lua");
+    let logged =
+        std::iter::from_fn(|| events.recv_timeout(Duration::from_millis(100)).ok()).any(|event| {
+            matches!(event, Event::Log { bundle, level: LogLevel::Info, message }
+                if bundle == "corpus-lua" && message == "greeting lua")
+        });
+    assert!(logged, "greet logged");
 }

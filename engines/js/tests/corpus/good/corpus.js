@@ -1,7 +1,10 @@
 // corpus.test 1.0.0: the version that serves while each bad case is tried.
 const version = () => 1;
 
-const greet = (name) => `hello, ${name}`;
+function greet(name) {
+  polyplug.log("info", `greeting ${name}`);
+  return `hello, ${name}`;
+}
 
 export const contracts = [
   {

@@ -4,6 +4,7 @@ local function version()
 end
 
 local function greet(name)
+  polyplug.log("info", "greeting " .. name)
   return "hello, " .. name
 end
 
