@@ -181,7 +181,10 @@ fn cases() -> Vec<Case> {
             "version_not_semver",
             in_contract("contracts: version", &["1.0"]),
         ),
-        script_case("registered_twice", Expect::Other(&["corpus.test"])),
+        script_case(
+            "registered_twice",
+            in_contract("contracts: name", &["exported twice"]),
+        ),
         Case {
             label: "imports_outside",
             // `outside.js` lies next to the bundle directory, where the
@@ -388,4 +391,40 @@ fn the_good_bundle_greets_and_logs() {
                 if bundle == "corpus-js" && message == "greeting js")
         });
     assert!(logged, "greet logged");
+}
+
+/// A module that exports one contract at two versions, both declared, is
+/// refused: a bundle offers one version of a contract (as the Lua and
+/// WebAssembly loaders require), and each function must resolve to its
+/// own entry, never to the other version's.
+#[test]
+fn a_contract_exported_at_two_versions_is_refused() {
+    let tmp = TempDir::new("two-versions");
+    let loader = JsLoader::new(JsConfig::default());
+    let runtime = Runtime::builder().loader(loader).build().unwrap();
+    let dir = tmp.0.join("two");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("corpus.js"), read("bad/two_versions.js")).unwrap();
+    let manifest = read("good/manifest.toml")
+        + "\n[[provides]]\nname = \"corpus.test\"\nversion = \"2.0.0\"\n";
+    std::fs::write(dir.join("manifest.toml"), manifest).unwrap();
+    let result = runtime.load_bundle(&dir);
+    if result.is_ok() {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        let two = guard
+            .find("corpus.test", Version::new(2, 0, 0))
+            .unwrap()
+            .typed::<extern "C" fn() -> u32>("version")
+            .unwrap()
+            .try_call();
+        panic!("loaded both versions; 2.0.0's version() answers {two:?}");
+    }
+    let error = result.unwrap_err();
+    let LoadError::Code { error, .. } = &error else {
+        panic!("expected LoadError::Code, got {error:?}");
+    };
+    assert_eq!(error.contract.as_deref(), Some("corpus.test"), "{error}");
+    assert!(error.problem.contains("exported twice"), "{error}");
+    assert!(runtime.bundles().is_empty());
 }
