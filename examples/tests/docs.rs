@@ -1,7 +1,10 @@
-//! The code in README.md and docs/c-cpp-plugins.md is the code the
-//! examples compile: every `rust`, `c`, `cpp`, `python` and `toml` block of
-//! those files appears, line for line, in one of the example sources (the
-//! example hosts of the C API included, which its own tests build and run).
+//! The code in README.md, docs/c-cpp-plugins.md, docs/lua-plugins.md and
+//! docs/js-plugins.md is the code the examples and tests compile or load:
+//! every `rust`, `c`, `cpp`, `python` and `toml` block of those files, and
+//! every `lua` and `js` block of the Lua and JavaScript guides, appears,
+//! line for line, in one of the sources (the example hosts of the C API
+//! included, which its own tests build and run; the example bundles; the
+//! engines' test scripts and the tests that load them).
 #![expect(
     clippy::unwrap_used,
     reason = "test support: an unreadable file fails the test"
@@ -10,7 +13,7 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 8] = [
+const SOURCES: [&str; 29] = [
     "c/counter.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
@@ -19,7 +22,35 @@ const SOURCES: [&str; 8] = [
     "../capi/examples/host.c",
     "../capi/examples/host.cpp",
     "../capi/examples/host.py",
+    "bundles/v1/counter-lua/manifest.toml",
+    "bundles/v1/counter-lua/counter.lua",
+    "bundles/v1/counter-js/manifest.toml",
+    "bundles/v1/counter-js/counter.js",
+    "../engines/lua/tests/corpus.rs",
+    "../engines/lua/tests/corpus/good/manifest.toml",
+    "../engines/lua/tests/corpus/good/corpus.lua",
+    "../engines/lua/tests/corpus/bad/raises.lua",
+    "../engines/lua/tests/corpus/bad/loops_at_load.lua",
+    "../engines/lua/tests/bundles/calc.lua",
+    "../engines/lua/tests/bundles/budget.lua",
+    "../engines/lua/tests/bundles/chain.lua",
+    "../engines/js/tests/corpus.rs",
+    "../engines/js/tests/corpus/good/manifest.toml",
+    "../engines/js/tests/corpus/good/corpus.js",
+    "../engines/js/tests/corpus/bad/throws.js",
+    "../engines/js/tests/corpus/bad/loops_at_load.js",
+    "../engines/js/tests/corpus/bad/imports_outside.js",
+    "../engines/js/tests/js/add.js",
+    "../engines/js/tests/js/faults.js",
+    "../engines/js/tests/js/host.js",
 ];
+
+/// The languages whose blocks are checked everywhere.
+const CHECKED: [&str; 5] = ["rust", "c", "cpp", "python", "toml"];
+
+/// The languages whose blocks are checked in the Lua and JavaScript
+/// guides, which quote scripts too.
+const CHECKED_SCRIPT_GUIDES: [&str; 4] = ["rust", "toml", "lua", "js"];
 
 /// The fenced blocks of `markdown` whose language is one of `languages`,
 /// with the line each starts on.
@@ -46,7 +77,7 @@ fn blocks<'a>(markdown: &'a str, languages: &[&str]) -> Vec<(usize, String)> {
     found
 }
 
-fn check(markdown_file: &str) {
+fn check(markdown_file: &str, languages: &[&str]) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let path = root.join("..").join(markdown_file);
     let markdown = std::fs::read_to_string(&path).unwrap();
@@ -54,7 +85,7 @@ fn check(markdown_file: &str) {
         .iter()
         .map(|s| std::fs::read_to_string(root.join(s)).unwrap())
         .collect();
-    let quoted = blocks(&markdown, &["rust", "c", "cpp", "python", "toml"]);
+    let quoted = blocks(&markdown, languages);
     assert!(!quoted.is_empty(), "{markdown_file} quotes no code");
     for (line, block) in quoted {
         assert!(
@@ -66,12 +97,22 @@ fn check(markdown_file: &str) {
 
 #[test]
 fn the_readme_quotes_the_examples() {
-    check("README.md");
+    check("README.md", &CHECKED);
 }
 
 #[test]
 fn the_c_and_cpp_guide_quotes_the_examples() {
-    check("docs/c-cpp-plugins.md");
+    check("docs/c-cpp-plugins.md", &CHECKED);
+}
+
+#[test]
+fn the_lua_guide_quotes_the_examples_and_tests() {
+    check("docs/lua-plugins.md", &CHECKED_SCRIPT_GUIDES);
+}
+
+#[test]
+fn the_javascript_guide_quotes_the_examples_and_tests() {
+    check("docs/js-plugins.md", &CHECKED_SCRIPT_GUIDES);
 }
 
 #[test]

@@ -347,8 +347,19 @@ impl Loader for JsLoader {
             }
         };
         let mut declared = Vec::new();
-        for contract in &exports {
+        for (index, contract) in exports.iter().enumerate() {
             let field = |f: &str| format!("{CONTRACTS_EXPORT}: {f}");
+            // One entry per contract: functions are resolved by contract
+            // name, so a second entry (another version) would call the
+            // first one's functions.
+            if exports[..index].iter().any(|c| c.name == contract.name) {
+                return Err(CodeError::new(
+                    &file,
+                    field("name"),
+                    "the contract is exported twice; a bundle offers one version of it",
+                )
+                .in_contract(&contract.name));
+            }
             let version = polyplug_loader::parse_version(&contract.version).map_err(|e| {
                 CodeError::new(&file, field("version"), e.to_string()).in_contract(&contract.name)
             })?;

@@ -148,17 +148,64 @@ fn confine(lua: &Lua, dir: &Path) -> mlua::Result<()> {
     globals.set("dofile", mlua::Value::Nil)?;
     globals.set("loadfile", mlua::Value::Nil)?;
     let package: Table = globals.get("package")?;
+    let dir_path = dir;
     let dir = dir.to_string_lossy();
     package.set("path", format!("{dir}/?.lua;{dir}/?/init.lua"))?;
     package.set("cpath", "")?;
     package.set("loadlib", mlua::Value::Nil)?;
     let searchers: Table = package.get("searchers")?;
-    // Keep the preload and Lua-file searchers; drop the C ones.
+    // Keep the preload searcher; replace the Lua-file one by one confined
+    // to the directory; drop the C ones.
     let lua_only = lua.create_table()?;
     lua_only.raw_set(1, searchers.raw_get::<mlua::Value>(1)?)?;
-    lua_only.raw_set(2, searchers.raw_get::<mlua::Value>(2)?)?;
+    lua_only.raw_set(2, confined_searcher(lua, dir_path)?)?;
     package.set("searchers", lua_only)?;
     Ok(())
+}
+
+/// The Lua-file searcher of `require`, confined to `dir`: `name.lua` or
+/// `name/init.lua` (dots in `name` as `/`) whose canonical path lies in
+/// the canonical `dir`, so a link out of the bundle is refused as the
+/// manifest's `[library]` entry is; a file that is not a regular file is
+/// refused rather than read.
+fn confined_searcher(lua: &Lua, dir: &Path) -> mlua::Result<mlua::Function> {
+    let root = dir.canonicalize().map_err(mlua::Error::external)?;
+    lua.create_function(move |lua, name: String| {
+        let relative = name.replace('.', "/");
+        for candidate in [format!("{relative}.lua"), format!("{relative}/init.lua")] {
+            let Ok(real) = root.join(&candidate).canonicalize() else {
+                continue;
+            };
+            if !real.starts_with(&root) || !real.is_file() {
+                // The `require` call's place: the first frame with a line.
+                let at = (1..16)
+                    .find_map(|level| {
+                        lua.inspect_stack(level, |debug| {
+                            let line = debug.current_line()?;
+                            let source = debug.source();
+                            Some(format!("{}:{line}: ", source.short_src.as_deref()?))
+                        })
+                        .flatten()
+                    })
+                    .unwrap_or_default();
+                return Err(mlua::Error::runtime(format!(
+                    "{at}module '{name}': {candidate} is not a file inside the bundle directory"
+                )));
+            }
+            let bytes = std::fs::read(&real).map_err(mlua::Error::external)?;
+            let loader = lua
+                .load(bytes)
+                .set_name(format!("@{candidate}"))
+                .into_function()?;
+            return Ok((mlua::Value::Function(loader), candidate));
+        }
+        Ok((
+            mlua::Value::String(lua.create_string(format!(
+                "\n\tno file '{relative}.lua' or '{relative}/init.lua' in the bundle directory"
+            ))?),
+            String::new(),
+        ))
+    })
 }
 
 /// A fresh state of `recipe`: sandboxed, limited, metered, with the

@@ -1,0 +1,2 @@
+// `contracts` is a boolean.
+export const contracts = true;

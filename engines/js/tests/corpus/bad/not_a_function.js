@@ -1,0 +1,5 @@
+// `version` has a number where its function belongs.
+export const contracts = [
+  { name: "corpus.test", version: "1.0.0",
+    functions: { version: { sig: "u32()", fn: 1 } } },
+];

@@ -1,0 +1,5 @@
+// `version` has a signature the grammar refuses: `str` is an argument type.
+export const contracts = [
+  { name: "corpus.test", version: "1.0.0",
+    functions: { version: { sig: "str()", fn: () => "1" } } },
+];

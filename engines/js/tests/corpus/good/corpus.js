@@ -1,0 +1,18 @@
+// corpus.test 1.0.0: the version that serves while each bad case is tried.
+const version = () => 1;
+
+function greet(name) {
+  polyplug.log("info", `greeting ${name}`);
+  return `hello, ${name}`;
+}
+
+export const contracts = [
+  {
+    name: "corpus.test",
+    version: "1.0.0",
+    functions: {
+      version: { sig: "u32()", fn: version },
+      greet: { sig: "string(str)", fn: greet },
+    },
+  },
+];

@@ -1,0 +1,2 @@
+-- `contracts` is a boolean.
+return { contracts = true }

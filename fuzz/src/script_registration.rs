@@ -1,0 +1,718 @@
+//! A structured registration, rendered as a Lua script's returned table and
+//! as a JavaScript module's `contracts` export, loaded through the Lua and
+//! JavaScript loaders in a scratch runtime.
+//!
+//! Each field of the registration (contract name, version, the functions
+//! table, a function's name, `sig` and `fn`, the `contracts` list itself)
+//! is either a value the engines document as good or an odd one: `nil`
+//! (`undefined`), a boolean, an integer, a float (NaN and infinities
+//! included), a string of arbitrary bytes, a nested table, or a malformed
+//! signature. The manifest declares the contracts whose `declared` flag is
+//! set, and maybe one the script does not register.
+//!
+//! Properties, for each language:
+//!
+//! - nothing panics or hangs (the script is straight-line code);
+//! - a registration whose every field is good, every registered contract
+//!   declared and every declared contract registered, loads with exactly
+//!   those contracts; one with a field of the wrong type (a boolean, nil or
+//!   a table where a string is expected, a non-function `fn`, a non-table
+//!   `functions`), a malformed signature, a contract registered twice, a
+//!   JavaScript function whose parameters do not match its signature, an
+//!   undeclared or an unregistered contract, is refused with a
+//!   [`LoadError`]; odd strings and numbers (which Lua may coerce) may go
+//!   either way, but what loads is what the script registered;
+//! - the runtime is usable after: it is empty after a refusal, a good
+//!   bundle then loads, answers and unloads, and after a drain and the
+//!   checking thread's exit no load or interpreter state is left alive.
+//!
+//! ```
+//! use polyplug_fuzz::script_registration::{Contract, Function, Pick, ScriptInput, check};
+//!
+//! let input = ScriptInput {
+//!     contracts: vec![Contract {
+//!         name: Pick::Good(0),
+//!         version: Pick::Good(0),
+//!         functions: Pick::Good(vec![Function {
+//!             name: Pick::Good(0),
+//!             sig: Pick::Good(0),
+//!             body: Pick::Good(true),
+//!         }]),
+//!         declared: true,
+//!     }],
+//!     list: None,
+//!     declare_missing: false,
+//! };
+//! assert_eq!(check(&input), [true, true]);
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use arbitrary::Arbitrary;
+use polyplug::{LoadError, Runtime, Version};
+use polyplug_js::{JsConfig, JsLoader};
+use polyplug_lua::{LuaConfig, LuaLoader};
+
+/// Contracts rendered at most.
+pub const MAX_CONTRACTS: usize = 4;
+/// Functions rendered per contract at most.
+pub const MAX_FUNCTIONS: usize = 6;
+/// Nesting of odd tables rendered at most.
+pub const MAX_DEPTH: usize = 3;
+
+/// Good contract names (valid, distinct).
+const NAMES: [&str; 4] = ["demo.alpha", "demo.beta", "test.add", "x.y.z"];
+/// Good versions.
+const VERSIONS: [&str; 3] = ["1.0.0", "2.3.4", "0.0.1"];
+/// Good function names.
+const FUNCTIONS: [&str; 4] = ["f", "step", "version", "add_two"];
+/// Good signatures, with their number of arguments and a body that returns
+/// a fitting value in Lua and in JavaScript.
+const SIGNATURES: [(&str, usize, &str, &str); 7] = [
+    ("u32(u32)", 1, "return a", "a"),
+    ("u32()", 0, "return 7", "7"),
+    ("string(str)", 1, "return a", "a"),
+    ("buf(bytes)", 1, "return a", "a"),
+    ("f64(f64,f64)", 2, "return a + b", "a + b"),
+    ("void(u32)", 1, "", "undefined"),
+    ("i64(i64)", 1, "return a", "a"),
+];
+/// Malformed signatures.
+const BAD_SIGNATURES: [&str; 6] = ["str(u32)", "u32(", "", "u33()", "u32(u32", "u32(void)"];
+/// Parameter names.
+const PARAMS: [&str; 6] = ["a", "b", "c", "d", "e", "g"];
+
+/// A field: a good value (an index into the good ones, or the good value
+/// itself), or an odd value.
+#[derive(Debug, Clone, Arbitrary)]
+pub enum Pick<T> {
+    /// The documented kind of value.
+    Good(T),
+    /// Anything else.
+    Odd(Odd),
+}
+
+/// An odd value in a registration field.
+#[derive(Debug, Clone, Arbitrary)]
+pub enum Odd {
+    /// Lua `nil`, JavaScript `undefined`.
+    Nil,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float, NaN and infinities included.
+    Float(f64),
+    /// A string of arbitrary bytes.
+    Text(Vec<u8>),
+    /// A table (object) of odd values under string keys.
+    Table(Vec<(Vec<u8>, Odd)>),
+    /// A list (array) of odd values.
+    List(Vec<Odd>),
+    /// A malformed signature string (an index into the malformed ones).
+    BadSignature(u8),
+}
+
+/// One function of a contract.
+#[derive(Debug, Clone, Arbitrary)]
+pub struct Function {
+    /// Its name; an odd one becomes a string key of arbitrary bytes.
+    pub name: Pick<u8>,
+    /// Its `sig`.
+    pub sig: Pick<u8>,
+    /// Its `fn`: `Good(true)` a function taking the signature's arguments,
+    /// `Good(false)` one taking one more.
+    pub body: Pick<bool>,
+}
+
+/// One contract of the registration.
+#[derive(Debug, Clone, Arbitrary)]
+pub struct Contract {
+    /// Its `name`.
+    pub name: Pick<u8>,
+    /// Its `version`.
+    pub version: Pick<u8>,
+    /// Its `functions` table.
+    pub functions: Pick<Vec<Function>>,
+    /// Whether the manifest declares it.
+    pub declared: bool,
+}
+
+/// The whole input.
+#[derive(Debug, Clone, Arbitrary)]
+pub struct ScriptInput {
+    /// The contracts registered.
+    pub contracts: Vec<Contract>,
+    /// `Some`: the `contracts` field (the export) is this odd value instead.
+    pub list: Option<Odd>,
+    /// Whether the manifest also declares a contract nobody registers.
+    pub declare_missing: bool,
+}
+
+/// What the oracle expects of a load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expect {
+    /// Loads with exactly these contracts.
+    Loads(BTreeSet<(String, Version)>),
+    /// Refused.
+    Refused,
+    /// Either; if it loads, with a subset of these.
+    Either(BTreeSet<(String, Version)>),
+}
+
+/// The two script languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Lua: the script returns `{ contracts = { ... } }`.
+    Lua,
+    /// JavaScript: the module exports `contracts`.
+    Js,
+}
+
+fn pick<T: Copy>(list: &[T], index: u8) -> T {
+    list[usize::from(index) % list.len()]
+}
+
+/// Whether an odd value in a string field must be refused: only values no
+/// engine coerces to a string (numbers may be, and strings are strings).
+fn refused_as_string(odd: &Odd) -> bool {
+    !matches!(
+        odd,
+        Odd::Int(_) | Odd::Float(_) | Odd::Text(_) | Odd::BadSignature(_)
+    )
+}
+
+fn version_of(text: &str) -> Version {
+    let mut parts = text.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut next = || parts.next().unwrap_or(0);
+    Version::new(next(), next(), next())
+}
+
+/// The oracle: what loading `input` in `lang` must do.
+fn expect(input: &ScriptInput, lang: Lang) -> Expect {
+    if input.list.is_some() {
+        // An odd list: refused, unless it is an empty list or table, which
+        // registers nothing (and then the manifest's declarations decide).
+        return Expect::Either(BTreeSet::new());
+    }
+    let mut refused = false;
+    let mut unsure = false;
+    let mut registered = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    for contract in input.contracts.iter().take(MAX_CONTRACTS) {
+        let name = match &contract.name {
+            Pick::Good(i) => Some(pick(&NAMES, *i)),
+            Pick::Odd(odd) => {
+                if refused_as_string(odd) {
+                    refused = true;
+                } else {
+                    unsure = true;
+                }
+                None
+            }
+        };
+        let version = match &contract.version {
+            Pick::Good(i) => Some(pick(&VERSIONS, *i)),
+            Pick::Odd(odd) => {
+                if refused_as_string(odd) {
+                    refused = true;
+                } else {
+                    unsure = true;
+                }
+                None
+            }
+        };
+        match &contract.functions {
+            Pick::Good(functions) => {
+                // Later keys replace earlier ones, in a Lua table
+                // constructor as in an object literal.
+                // An odd name (a string, which may equal a good one)
+                // makes every function's verdict unsure.
+                let mut last = std::collections::BTreeMap::new();
+                let mut odd_name = false;
+                for function in functions.iter().take(MAX_FUNCTIONS) {
+                    match &function.name {
+                        Pick::Good(i) => {
+                            last.insert(pick(&FUNCTIONS, *i).to_owned(), function);
+                        }
+                        Pick::Odd(_) => odd_name = true,
+                    }
+                }
+                if odd_name {
+                    unsure = true;
+                    last.clear();
+                }
+                for function in last.values() {
+                    match &function.sig {
+                        Pick::Good(_) => {}
+                        Pick::Odd(Odd::BadSignature(_)) => refused = true,
+                        Pick::Odd(odd) => {
+                            if refused_as_string(odd) {
+                                refused = true;
+                            } else {
+                                unsure = true;
+                            }
+                        }
+                    }
+                    match &function.body {
+                        Pick::Good(true) => {}
+                        Pick::Good(false) => {
+                            // JavaScript checks `fn.length`, Lua does not.
+                            if lang == Lang::Js && matches!(function.sig, Pick::Good(_)) {
+                                refused = true;
+                            }
+                        }
+                        Pick::Odd(_) => refused = true,
+                    }
+                }
+            }
+            Pick::Odd(odd) => {
+                // A table or list is a table in Lua and an object in
+                // JavaScript (empty, it registers no function); anything
+                // else is refused.
+                if matches!(odd, Odd::Table(_) | Odd::List(_)) {
+                    unsure = true;
+                } else {
+                    refused = true;
+                }
+            }
+        }
+        if let Some(name) = name
+            && !names.insert(name)
+        {
+            refused = true;
+        }
+        if let (Some(name), Some(version)) = (name, version) {
+            registered.insert((name.to_owned(), version_of(version)));
+            if !contract.declared {
+                refused = true;
+            }
+        }
+        // A contract without a good name and version is not declared (the
+        // manifest cannot spell it): `unsure` or `refused` covers it.
+    }
+    if input.declare_missing {
+        refused = true;
+    }
+    if refused {
+        Expect::Refused
+    } else if unsure {
+        Expect::Either(registered)
+    } else {
+        Expect::Loads(registered)
+    }
+}
+
+/// A Lua string literal of `bytes`.
+fn lua_string(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for b in bytes {
+        let _ = write!(out, "\\{b:03}");
+    }
+    out.push('"');
+    out
+}
+
+/// A JavaScript string literal of `bytes`, one UTF-16 unit per byte.
+fn js_string(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for b in bytes {
+        let _ = write!(out, "\\x{b:02x}");
+    }
+    out.push('"');
+    out
+}
+
+fn render_odd(odd: &Odd, lang: Lang, depth: usize, out: &mut String) {
+    let string = |bytes: &[u8]| match lang {
+        Lang::Lua => lua_string(bytes),
+        Lang::Js => js_string(bytes),
+    };
+    match odd {
+        Odd::Nil => out.push_str(if lang == Lang::Lua {
+            "nil"
+        } else {
+            "undefined"
+        }),
+        Odd::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Odd::Int(i) => match lang {
+            Lang::Lua if *i == i64::MIN => out.push_str("math.mininteger"),
+            Lang::Lua => {
+                let _ = write!(out, "{i}");
+            }
+            // An integer beyond 2^53 is a float in JavaScript, as written.
+            Lang::Js => {
+                let _ = write!(out, "({i})");
+            }
+        },
+        Odd::Float(f) => {
+            let text = if f.is_nan() {
+                if lang == Lang::Lua { "(0/0)" } else { "NaN" }.to_owned()
+            } else if f.is_infinite() {
+                let sign = if *f < 0.0 { "-" } else { "" };
+                let inf = if lang == Lang::Lua {
+                    "math.huge"
+                } else {
+                    "Infinity"
+                };
+                format!("({sign}{inf})")
+            } else {
+                format!("({f:?})")
+            };
+            out.push_str(&text);
+        }
+        Odd::Text(bytes) => out.push_str(&string(bytes)),
+        Odd::BadSignature(i) => out.push_str(&string(pick(&BAD_SIGNATURES, *i).as_bytes())),
+        Odd::Table(entries) => {
+            out.push('{');
+            if depth < MAX_DEPTH {
+                for (key, value) in entries.iter().take(MAX_FUNCTIONS) {
+                    match lang {
+                        Lang::Lua => {
+                            let _ = write!(out, "[{}] = ", lua_string(key));
+                        }
+                        Lang::Js => {
+                            let _ = write!(out, "[{}]: ", js_string(key));
+                        }
+                    }
+                    render_odd(value, lang, depth + 1, out);
+                    out.push_str(", ");
+                }
+            }
+            out.push('}');
+        }
+        Odd::List(items) => {
+            out.push(if lang == Lang::Lua { '{' } else { '[' });
+            if depth < MAX_DEPTH {
+                for item in items.iter().take(MAX_FUNCTIONS) {
+                    render_odd(item, lang, depth + 1, out);
+                    out.push_str(", ");
+                }
+            }
+            out.push(if lang == Lang::Lua { '}' } else { ']' });
+        }
+    }
+}
+
+fn render_string_field(field: &Pick<u8>, list: &[&str], lang: Lang, out: &mut String) {
+    match field {
+        Pick::Good(i) => {
+            let _ = write!(out, "\"{}\"", pick(list, *i));
+        }
+        Pick::Odd(odd) => render_odd(odd, lang, 0, out),
+    }
+}
+
+fn render_function(function: &Function, lang: Lang, out: &mut String) {
+    match &function.name {
+        Pick::Good(i) => out.push_str(pick(&FUNCTIONS, *i)),
+        Pick::Odd(odd) => {
+            let key = match odd {
+                Odd::Text(bytes) => bytes.clone(),
+                other => format!("{other:?}").into_bytes(),
+            };
+            match lang {
+                Lang::Lua => {
+                    let _ = write!(out, "[{}]", lua_string(&key));
+                }
+                Lang::Js => {
+                    let _ = write!(out, "[{}]", js_string(&key));
+                }
+            }
+        }
+    }
+    out.push_str(if lang == Lang::Lua {
+        " = { sig = "
+    } else {
+        ": { sig: "
+    });
+    let (arity, lua_body, js_body) = match &function.sig {
+        Pick::Good(i) => {
+            let (sig, arity, lua_body, js_body) = pick(&SIGNATURES, *i);
+            let _ = write!(out, "\"{sig}\"");
+            (arity, lua_body, js_body)
+        }
+        Pick::Odd(odd) => {
+            render_odd(odd, lang, 0, out);
+            (1, "return a", "a")
+        }
+    };
+    out.push_str(if lang == Lang::Lua {
+        ", fn = "
+    } else {
+        ", fn: "
+    });
+    match &function.body {
+        Pick::Good(exact) => {
+            let n = if *exact { arity } else { arity + 1 };
+            let params = PARAMS[..n.min(PARAMS.len())].join(", ");
+            match lang {
+                Lang::Lua => {
+                    let _ = write!(out, "function({params}) {lua_body} end");
+                }
+                Lang::Js => {
+                    let _ = write!(out, "({params}) => {js_body}");
+                }
+            }
+        }
+        Pick::Odd(odd) => render_odd(odd, lang, 0, out),
+    }
+    out.push_str(" }");
+}
+
+/// The script of `input` in `lang`.
+pub fn render(input: &ScriptInput, lang: Lang) -> String {
+    let mut out = match lang {
+        Lang::Lua => String::from("return { contracts = "),
+        Lang::Js => String::from("export const contracts = "),
+    };
+    if let Some(odd) = &input.list {
+        render_odd(odd, lang, 0, &mut out);
+    } else {
+        out.push(if lang == Lang::Lua { '{' } else { '[' });
+        for contract in input.contracts.iter().take(MAX_CONTRACTS) {
+            out.push_str(if lang == Lang::Lua {
+                "\n  { name = "
+            } else {
+                "\n  { name: "
+            });
+            render_string_field(&contract.name, &NAMES, lang, &mut out);
+            out.push_str(if lang == Lang::Lua {
+                ", version = "
+            } else {
+                ", version: "
+            });
+            render_string_field(&contract.version, &VERSIONS, lang, &mut out);
+            out.push_str(if lang == Lang::Lua {
+                ", functions = "
+            } else {
+                ", functions: "
+            });
+            match &contract.functions {
+                Pick::Good(functions) => {
+                    out.push('{');
+                    for function in functions.iter().take(MAX_FUNCTIONS) {
+                        out.push_str("\n    ");
+                        render_function(function, lang, &mut out);
+                        out.push(',');
+                    }
+                    out.push('}');
+                }
+                Pick::Odd(odd) => render_odd(odd, lang, 0, &mut out),
+            }
+            out.push_str(" },");
+        }
+        out.push(if lang == Lang::Lua { '}' } else { ']' });
+    }
+    out.push_str(match lang {
+        Lang::Lua => " }\n",
+        Lang::Js => ";\n",
+    });
+    out
+}
+
+/// The scratch directory of this process.
+fn scratch() -> PathBuf {
+    std::env::temp_dir().join(format!("polyplug-fuzz-script-{}", std::process::id()))
+}
+
+/// Writes bundle `name` to `dir`: `script` as `file`, and the manifest
+/// declaring `provides`.
+fn write_bundle(dir: &Path, name: &str, lang: Lang, script: &str, provides: &[(String, Version)]) {
+    let (loader, file) = match lang {
+        Lang::Lua => ("lua", "script.lua"),
+        Lang::Js => ("javascript", "script.js"),
+    };
+    let mut manifest = format!(
+        "[bundle]\nname = \"{name}\"\nversion = \"1.0.0\"\nloader = \"{loader}\"\n\n\
+         [library]\n{} = \"{file}\"\n\n[limits]\nfuel = 1000000\nmemory_pages = 64\n",
+        polyplug_loader::platform_key()
+    );
+    for (contract, version) in provides {
+        let _ = write!(
+            manifest,
+            "\n[[provides]]\nname = \"{contract}\"\nversion = \"{version}\"\n"
+        );
+    }
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(dir.join(file), script))
+        .and_then(|()| std::fs::write(dir.join("manifest.toml"), manifest));
+    if let Err(e) = written {
+        panic!("writing the scratch bundle {}: {e}", dir.display());
+    }
+}
+
+/// What the manifest declares for `input`.
+fn provides(input: &ScriptInput) -> Vec<(String, Version)> {
+    let mut out = Vec::new();
+    if input.list.is_none() {
+        for contract in input.contracts.iter().take(MAX_CONTRACTS) {
+            if let (true, Pick::Good(name), Pick::Good(version)) =
+                (contract.declared, &contract.name, &contract.version)
+            {
+                out.push((
+                    pick(&NAMES, *name).to_owned(),
+                    version_of(pick(&VERSIONS, *version)),
+                ));
+            }
+        }
+    }
+    if input.declare_missing {
+        out.push(("never.registered".to_owned(), Version::new(1, 0, 0)));
+    }
+    out
+}
+
+/// The good bundle loaded after each attempt: `good.answer` 1.0.0, whose
+/// `answer` is 42.
+fn good_script(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Lua => {
+            "return { contracts = { { name = \"good.answer\", version = \"1.0.0\",\n\
+             functions = { answer = { sig = \"u32()\", fn = function() return 42 end } } } } }\n"
+        }
+        Lang::Js => {
+            "export const contracts = [{ name: \"good.answer\", version: \"1.0.0\",\n\
+             functions: { answer: { sig: \"u32()\", fn: () => 42 } } }];\n"
+        }
+    }
+}
+
+/// Loads `input` in `lang` into `runtime`, checks the oracle, then checks
+/// that the runtime still loads, calls and unloads a good bundle. Returns
+/// whether `input` loaded.
+fn check_lang(input: &ScriptInput, lang: Lang, runtime: &Runtime) -> bool {
+    let root = scratch();
+    let dir = root.join(format!("{lang:?}-fuzzed"));
+    let script = render(input, lang);
+    write_bundle(&dir, "fuzzed", lang, &script, &provides(input));
+    let expected = expect(input, lang);
+    let loaded = match runtime.load_bundle(&dir) {
+        Ok(id) => {
+            let got: BTreeSet<(String, Version)> = runtime
+                .bundles()
+                .into_iter()
+                .flat_map(|b| b.contracts)
+                .collect();
+            match &expected {
+                Expect::Loads(want) => assert_eq!(&got, want, "{lang:?}:\n{script}"),
+                Expect::Either(allowed) => assert!(
+                    got.is_subset(allowed),
+                    "{lang:?}: loaded {got:?}, registered {allowed:?}:\n{script}"
+                ),
+                Expect::Refused => {
+                    panic!("{lang:?}: loaded {got:?}, expected a refusal:\n{script}")
+                }
+            }
+            if let Err(e) = runtime.unload_bundle(id) {
+                panic!("{lang:?}: unloading the fuzzed bundle: {e}");
+            }
+            true
+        }
+        Err(error) => {
+            assert!(
+                !matches!(expected, Expect::Loads(_)),
+                "{lang:?}: refused with {error}, expected to load:\n{script}"
+            );
+            assert!(!error.to_string().is_empty(), "{lang:?}: {error:?}");
+            if let LoadError::Code { bundle, error } = &error {
+                assert_eq!(bundle, "fuzzed", "{lang:?}: {error}");
+                assert!(
+                    error.file.ends_with("script.lua") || error.file.ends_with("script.js"),
+                    "{lang:?}: names {}",
+                    error.file.display()
+                );
+            }
+            assert!(
+                runtime.bundles().is_empty(),
+                "{lang:?}: a refused script left a bundle"
+            );
+            false
+        }
+    };
+    // The runtime is usable after.
+    let good = root.join(format!("{lang:?}-good"));
+    let answer = Version::new(1, 0, 0);
+    write_bundle(
+        &good,
+        "good",
+        lang,
+        good_script(lang),
+        &[("good.answer".to_owned(), answer)],
+    );
+    let id = match runtime.load_bundle(&good) {
+        Ok(id) => id,
+        Err(e) => panic!("{lang:?}: the good bundle after the fuzzed one: {e}"),
+    };
+    {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        let called = guard
+            .find("good.answer", answer)
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                c.typed::<extern "C" fn() -> u32>("answer")
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| f.try_call().map_err(|e| e.to_string()))
+            });
+        assert_eq!(called, Ok(42), "{lang:?}: the good bundle answers");
+    }
+    if let Err(e) = runtime.unload_bundle(id) {
+        panic!("{lang:?}: unloading the good bundle: {e}");
+    }
+    loaded
+}
+
+/// The stack of the checking thread: more than the default, as
+/// instrumented builds of the interpreters take deep frames.
+const STACK_BYTES: usize = 16 << 20;
+
+/// Renders `input` in Lua and in JavaScript, loads each and checks the
+/// properties above, on a thread of its own whose exit frees its
+/// interpreter states. Returns whether each loaded, `[lua, js]`.
+pub fn check(input: &ScriptInput) -> [bool; 2] {
+    let lua = LuaLoader::new(LuaConfig::default());
+    let js = JsLoader::new(JsConfig::default());
+    let (lua_stats, js_stats) = (lua.stats_handle(), js.stats_handle());
+    let runtime = match Runtime::builder().loader(lua).loader(js).build() {
+        Ok(runtime) => runtime,
+        Err(e) => panic!("a scratch runtime: {e}"),
+    };
+    let joined = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("script_registration".to_owned())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(s, || {
+                [
+                    check_lang(input, Lang::Lua, &runtime),
+                    check_lang(input, Lang::Js, &runtime),
+                ]
+            })
+            .map(std::thread::ScopedJoinHandle::join)
+    });
+    let loaded = match joined {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => panic!("spawning the checking thread: {e}"),
+    };
+    if let Err(e) = runtime.drain(Duration::from_secs(10)) {
+        panic!("draining: {e}");
+    }
+    assert_eq!(runtime.code_stats().alive(), 0, "a load left alive");
+    drop(runtime);
+    let (l, j) = (lua_stats.get(), js_stats.get());
+    assert_eq!(
+        (l.loads_alive(), l.states_alive()),
+        (0, 0),
+        "Lua loads or states left alive: {l:?}"
+    );
+    assert_eq!(
+        (j.loads_alive(), j.states_alive()),
+        (0, 0),
+        "JavaScript loads or states left alive: {j:?}"
+    );
+    loaded
+}
