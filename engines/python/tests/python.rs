@@ -209,6 +209,25 @@ fn a_python_bundle_loads_and_is_called_typed() {
         0,
         "a module beside the bundle directory is not importable"
     );
+    // One thread state per calling thread, kept across calls: a
+    // `threading.local` keeps its value; another thread has its own.
+    let calls = calc
+        .typed::<extern "C" fn() -> u32>("calls_on_this_thread")
+        .unwrap();
+    assert_eq!((calls.call(), calls.call(), calls.call()), (1, 2, 3));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let reader = runtime.reader();
+            let guard = reader.pin();
+            let calls = guard
+                .find("demo.calc", V1)
+                .unwrap()
+                .typed::<extern "C" fn() -> u32>("calls_on_this_thread")
+                .unwrap();
+            assert_eq!((calls.call(), calls.call()), (1, 2));
+        });
+    });
+    assert_eq!(calls.call(), 4);
     // The script's module and `helper`, made once for every thread.
     let s = stats.get();
     assert_eq!(

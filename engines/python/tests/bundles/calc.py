@@ -1,7 +1,18 @@
 # demo.calc 1.0.0: typed calls of every kind, registered with the
 # decorator and with CONTRACTS, and a module from the bundle directory.
+import threading
+
 import polyplug
 import helper
+
+# Per-thread state: lives as long as the calling thread's thread state.
+local = threading.local()
+
+
+@polyplug.export("demo.calc", "1.0.0", "u32()")
+def calls_on_this_thread():
+    local.calls = getattr(local, "calls", 0) + 1
+    return local.calls
 
 
 @polyplug.export("demo.calc", "1.0.0", "u32(u32)")
