@@ -12,10 +12,11 @@
 )]
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use polyplug::{Bytes, ContractHandle, FindError, LoadError, Runtime, Str, Version};
+use polyplug::{Bytes, ContractHandle, FindError, HostContract, LoadError, Runtime, Str, Version};
 use polyplug_abi::{ERR_BUDGET, ERR_TRAP, ERR_UNSUPPORTED};
 use polyplug_python::{PythonConfig, PythonLoader, StatsHandle};
 
@@ -592,4 +593,64 @@ fn calls_cross_native_and_python_both_ways() {
             && err.message.as_str().contains("chain.py:17:"),
         "{err}"
     );
+}
+
+/// The runtime and bundle of `a_load_from_inside_a_python_call_is_refused`,
+/// for the host function the script calls.
+static INSIDE: OnceLock<(Runtime, PathBuf)> = OnceLock::new();
+
+/// `test.loader` `load`: loads the bundle from inside the calling
+/// script's call; the load's error code, 0 when it loaded.
+extern "C" fn load_from_inside() -> u32 {
+    let Some((runtime, dir)) = INSIDE.get() else {
+        return u32::MAX;
+    };
+    match runtime.load_bundle(dir) {
+        Ok(_) => 0,
+        Err(LoadError::Code { error, .. }) => error.code,
+        Err(_) => u32::MAX - 1,
+    }
+}
+
+/// A Python call that makes the host load a Python bundle on the same
+/// thread gets a typed error back (`ERR_UNSUPPORTED`), and the host
+/// keeps serving; the same load from outside a call succeeds.
+#[test]
+fn a_load_from_inside_a_python_call_is_refused() {
+    let tmp = TempDir::new("reenter");
+    let dir = reload_bundle(&tmp.0, "v1", 100);
+    let (runtime, _stats) = runtime();
+    let (runtime, _) = INSIDE.get_or_init(|| (runtime, dir));
+    runtime
+        .register_host_contract(
+            HostContract::new("test.loader", V1)
+                .typed("load", load_from_inside as extern "C" fn() -> u32),
+        )
+        .unwrap();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "reenter",
+            "reenter",
+            &[("reenter.test", "1.0.0")],
+            &[("reenter.py", &script("reenter.py"))],
+            "",
+        ))
+        .unwrap();
+    let call = || {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        guard
+            .find("reenter.test", V1)
+            .unwrap()
+            .typed::<extern "C" fn() -> u32>("load_inside")
+            .unwrap()
+            .try_call()
+            .unwrap()
+    };
+    assert_eq!(call(), ERR_UNSUPPORTED);
+    assert!(runtime.bundle_id("reload-test").is_none());
+    // From the host's own thread, outside any call, the same load works.
+    assert_eq!(load_from_inside(), 0);
+    assert_eq!(version_of(runtime, handle_of(runtime)), 100);
 }
