@@ -654,3 +654,42 @@ fn a_load_from_inside_a_python_call_is_refused() {
     assert_eq!(load_from_inside(), 0);
     assert_eq!(version_of(runtime, handle_of(runtime)), 100);
 }
+
+/// The example bundles `examples/bundles/v{1,2}/counter-python` load,
+/// step (wrapping at 2^32 as `u32` does), and reload from v1 to v2 under
+/// the same handle.
+#[test]
+fn the_example_counter_loads_steps_and_reloads() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/bundles");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(examples.join("v1/counter-python"))
+        .unwrap();
+    let reader = runtime.reader();
+    let handle = reader.pin().find("demo.counter", V1).unwrap().handle();
+    let step = |x: u32| {
+        let guard = reader.pin();
+        guard
+            .get(handle)
+            .unwrap()
+            .typed::<extern "C" fn(u32) -> u32>("step")
+            .unwrap()
+            .try_call(x)
+            .unwrap()
+    };
+    assert_eq!((version_of(&runtime, handle), step(41)), (1, 42));
+    assert_eq!(step(u32::MAX), 0);
+    runtime
+        .reload_bundle(id, Some(&examples.join("v2/counter-python")))
+        .unwrap();
+    assert_eq!((version_of(&runtime, handle), step(40)), (2, 42));
+    assert_eq!(step(u32::MAX), 1);
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!(
+        (s.loads, s.loads_alive(), s.modules_alive()),
+        (2, 0, 0),
+        "{s:?}"
+    );
+}
