@@ -1,0 +1,124 @@
+# The engine's Python side: runs a bundle's script in a fresh module,
+# gives it the `polyplug` module, reads what it registers, and describes
+# exceptions with the script's file:line. Loaded once per interpreter.
+import builtins
+import inspect
+import os
+import traceback
+import types
+
+
+class BudgetExceeded(BaseException):
+    """Raised in a call that ran past its time limit (limits.fuel)."""
+
+
+def where(exc, tb=None):
+    """`file:line: Type: message` of an exception, at its innermost frame."""
+    if isinstance(exc, SyntaxError):
+        name = os.path.basename(exc.filename or "?")
+        return f"{name}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"
+    frames = traceback.extract_tb(tb or exc.__traceback__)
+    text = f"{type(exc).__name__}: {exc}"
+    if frames:
+        last = frames[-1]
+        return f"{os.path.basename(last.filename)}:{last.lineno}: {text}"
+    return text
+
+
+def host(find, call, log):
+    """The `polyplug` module one load's script sees."""
+    module = types.ModuleType("polyplug")
+    module.find = find
+    module.call = call
+    module.log = log
+    module.BudgetExceeded = BudgetExceeded
+    exports = []
+    module._exports = exports
+
+    def export(contract, version, sig, name=None):
+        def register(fn):
+            exports.append((contract, version, name or fn.__name__, sig, fn))
+            return fn
+        return register
+
+    module.export = export
+    return module
+
+
+def run(path, source, bundle_dir, polyplug, name):
+    """Runs `source` (from `path`) as a new module `name`; `import x`
+    finds `x.py` in `bundle_dir` first, then the standard library."""
+    cache = {"polyplug": polyplug}
+    namespace = dict(vars(builtins))
+    real_import = builtins.__import__
+
+    def load_local(top):
+        file = os.path.join(bundle_dir, top + ".py")
+        if not os.path.isfile(file):
+            return None
+        with open(file, "rb") as f:
+            text = f.read()
+        module = types.ModuleType(top)
+        module.__file__ = file
+        module.__builtins__ = namespace
+        cache[top] = module
+        exec(compile(text, file, "exec"), module.__dict__)
+        return module
+
+    def bundle_import(wanted, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0:
+            top = wanted.partition(".")[0]
+            module = cache.get(top) or load_local(top)
+            if module is not None and top == wanted:
+                return module
+        return real_import(wanted, globals, locals, fromlist, level)
+
+    namespace["__import__"] = bundle_import
+    module = types.ModuleType(name)
+    module.__file__ = path
+    module.__builtins__ = namespace
+    module.polyplug = polyplug
+    exec(compile(source, path, "exec"), module.__dict__)
+    return module, cache
+
+
+def registered(module, polyplug):
+    """(contract, version, function, sig, fn) for each function the
+    script registers, from `CONTRACTS` and `@polyplug.export`."""
+    out = list(polyplug._exports)
+    contracts = getattr(module, "CONTRACTS", None)
+    if contracts is not None:
+        if not isinstance(contracts, (list, tuple)):
+            raise TypeError(f"CONTRACTS is a {type(contracts).__name__}, expected a list of contracts")
+        for position, entry in enumerate(contracts):
+            if not isinstance(entry, dict):
+                raise TypeError(f"CONTRACTS[{position}] is a {type(entry).__name__}, expected a dict")
+            name = entry.get("name")
+            if not isinstance(name, str):
+                raise TypeError(f"CONTRACTS[{position}] has no `name`")
+            functions = entry.get("functions")
+            if not isinstance(functions, dict):
+                raise TypeError(f"contract {name}: `functions` must be a dict of name: {{'sig': ..., 'fn': ...}}")
+            for fname, spec in functions.items():
+                if not isinstance(spec, dict) or "sig" not in spec or "fn" not in spec:
+                    raise TypeError(f"contract {name}: function {fname}: expected {{'sig': 'u32(u32)', 'fn': f}}")
+                out.append((name, entry.get("version"), fname, spec["sig"], spec["fn"]))
+    checked = []
+    for contract, version, fname, sig, fn in out:
+        if not callable(fn):
+            raise TypeError(f"contract {contract}: function {fname}: `fn` is a {type(fn).__name__}, not callable")
+        if not isinstance(sig, str) or not isinstance(version, str):
+            raise TypeError(f"contract {contract}: function {fname}: `sig` and `version` must be strings")
+        checked.append((contract, version, str(fname), sig, fn))
+    return checked
+
+
+def takes(fn, count):
+    """Whether `fn` can be called with `count` positional arguments."""
+    try:
+        inspect.signature(fn).bind(*([None] * count))
+        return True
+    except TypeError:
+        return False
+    except ValueError:
+        return True

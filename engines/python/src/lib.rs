@@ -1,0 +1,158 @@
+//! polyplug-python: plugins written in Python, loaded by polyplug like
+//! native ones, run by the machine's CPython 3.11 (through pyo3) under a
+//! time limit per call.
+//!
+//! # The problem
+//!
+//! Some plugins are best written in Python: small, changed often, written
+//! by people who do not ship native code, using Python's standard
+//! library. The host still wants what polyplug gives native plugins:
+//! versioned contracts, typed calls from any thread, hot reload while
+//! threads call, unload with stale handles, and a plugin that loops must
+//! not stall the host.
+//!
+//! # The concepts
+//!
+//! - [`PythonLoader`] is a [`polyplug::loader::Loader`] for bundles with
+//!   `loader = "python"`; a host adds it with
+//!   `Runtime::builder().loader(PythonLoader::new(PythonConfig::default()))`.
+//!   The manifest's `[library]` entry names the script, which the runtime
+//!   reads and checks against `library.sha256` as for any bundle.
+//! - The script runs once per load, in a module of its own, and registers
+//!   its contracts with a module-level `CONTRACTS` list (the shape of the
+//!   Lua engine's table), with the `@polyplug.export` decorator, or both:
+//!
+//!   ```python
+//!   import polyplug
+//!
+//!   @polyplug.export("demo.counter", "1.0.0", "u32(u32)")
+//!   def inc(x):
+//!       return x + 1
+//!
+//!   CONTRACTS = [
+//!       {"name": "demo.counter", "version": "1.0.0",
+//!        "functions": {"greet": {"sig": "string(str)", "fn": lambda name: "hello " + name}}},
+//!   ]
+//!   ```
+//!
+//!   `export(contract, version, sig, name=None)` registers the function
+//!   under its own name unless `name` is given. Each contract must be
+//!   declared in the manifest's `[[provides]]`; signatures use polyplug's
+//!   typed grammar, and each function must accept the number of arguments
+//!   its signature gives, else the load fails naming the function.
+//! - **Values.** Integers arrive as `int`, floats as `float`, `str` as
+//!   `str`, `bytes` as `bytes`; a `string` result is a `str`, a `buf`
+//!   result `bytes` or `bytearray`. A result that does not fit its
+//!   declared type (`-1` for `u32`, `1.5` for `i64`, a `str` for `u32`) is
+//!   an `ERR_TRAP` naming the function, never wrapped.
+//! - **Imports.** `import name` finds `name.py` in the bundle directory
+//!   first (a fresh module per load, so a reload picks up edits), then
+//!   the standard library and whatever the interpreter's `sys.path`
+//!   holds. Files imported are not covered by `library.sha256`.
+//! - **The `polyplug` module.** `polyplug.find(name, "1.0.0")` (or a
+//!   major number) gives a handle to any loaded contract of any language,
+//!   `polyplug.call(handle, "fn", "u32(u32)", ...)` calls one of its typed
+//!   functions (releasing the GIL meanwhile), `polyplug.log(level,
+//!   message)` logs for the bundle. A failed find or call raises
+//!   `RuntimeError`.
+//! - [`Budget`]: from the manifest's `[limits]`, with the loader's
+//!   defaults and the host's ceilings ([`PythonConfig`]). `limits.fuel` is
+//!   read as time, [`FUEL_PER_MS`] to the millisecond: a call, and the
+//!   script's run at load, that runs longer gets `polyplug.BudgetExceeded`
+//!   raised in it by a watchdog (`PyThreadState_SetAsyncExc`), raised
+//!   again every few milliseconds if the script catches it. The recursion
+//!   limit is the interpreter's (`sys.setrecursionlimit`, from
+//!   [`PythonConfig::recursion_limit`]); a `RecursionError` is a budget
+//!   fault.
+//!
+//! # What Python cannot enforce
+//!
+//! Python plugins are **trusted code**. There is no sandbox: a script can
+//! import `os`, open files, start processes, and change the interpreter
+//! every Python plugin shares. CPython 3.11 cannot bound one plugin's
+//! memory, and its recursion limit is one for the whole interpreter. So
+//! a manifest asking for `limits.memory_pages`, `limits.recursion_depth`
+//! or `limits.table_elements` is refused (`ERR_UNSUPPORTED`, the error
+//! names the field) rather than silently ignored. The time limit stops
+//! Python code between bytecodes: a call blocked inside C code (a
+//! `time.sleep`, a read) is stopped only when it returns to Python.
+//!
+//! # Threads and the GIL
+//!
+//! CPython 3.11 runs one thread's Python code at a time: calls into
+//! Python plugins from many threads are **serialised on the GIL**, the
+//! only lock on the call path. Each load is one module, shared by every
+//! thread. Each calling thread keeps one CPython thread state for its
+//! life (made on its first call, freed when it exits), so a call only
+//! takes and releases the GIL. [`PythonStats`] counts loads, modules and
+//! thread states.
+//!
+//! # Linking
+//!
+//! pyo3 builds against the interpreter `PYO3_PYTHON` names, else the
+//! `python3` on `PATH`; the process must load that interpreter's
+//! `libpython3.11.so`. This crate's build script adds an rpath to that
+//! library's directory to its own tests, examples and benches, and
+//! exports it to the build scripts of crates that declare this one as a
+//! dependency (`DEP_POLYPLUG_PYTHON_LIB_DIR`), which add the same rpath
+//! to their binaries (`cargo:rustc-link-arg=-Wl,-rpath,<dir>`). Without
+//! it, a machine with two CPython 3.11 builds (pyenv's and the system's)
+//! may load the other one. Check with `ldd` on the binary.
+//!
+//! # Guarantees
+//!
+//! - A script that raises, recurses too deep or runs past its time limit
+//!   returns a [`CallError`](polyplug::CallError) (`ERR_TRAP`,
+//!   `ERR_BUDGET`) naming bundle, contract, function, and the script's
+//!   `file:line` and message; the host keeps serving.
+//! - A script that does not parse, raises, or runs past its time while
+//!   loading is a [`LoadError`](polyplug::LoadError) naming the file and
+//!   line; a failed reload leaves the old version serving.
+//! - A bundle load started from inside a call into Python, on the same
+//!   thread, is refused with `ERR_UNSUPPORTED`.
+//! - Everything the runtime guarantees for native bundles holds: the
+//!   registration checks, publish, reload and unload are the runtime's own
+//!   code, not this crate's.
+//!
+//! Stateful contracts (instances) are not offered by Python bundles.
+//!
+//! # Example
+//!
+//! ```
+//! # if polyplug::MODEL_BUILD { return Ok(()); }
+//! use polyplug::{Runtime, Version};
+//! use polyplug_python::{PythonConfig, PythonLoader};
+//!
+//! let dir = std::env::temp_dir().join(format!("polyplug-python-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! std::fs::write(dir.join("answer.py"), r#"
+//! import polyplug
+//!
+//! @polyplug.export("demo.answer", "1.0.0", "u32()")
+//! def answer():
+//!     return 42
+//! "#)?;
+//! std::fs::write(dir.join("manifest.toml"), format!(
+//!     "[bundle]\nname = \"answer\"\nversion = \"1.0.0\"\nloader = \"python\"\n\
+//!      [library]\n{} = \"answer.py\"\n[[provides]]\nname = \"demo.answer\"\nversion = \"1.0.0\"\n",
+//!     std::env::consts::OS,
+//! ))?;
+//! let runtime = Runtime::builder().loader(PythonLoader::new(PythonConfig::default())).build()?;
+//! runtime.load_bundle(&dir)?;
+//! let reader = runtime.reader();
+//! let guard = reader.pin();
+//! let answer = guard.find("demo.answer", Version::new(1, 0, 0))?.typed::<extern "C" fn() -> u32>("answer")?;
+//! assert_eq!(answer.try_call()?, 42);
+//! # drop(guard);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod budget;
+mod convert;
+mod host;
+mod loader;
+mod threads;
+
+pub use budget::{Budget, FUEL_PER_MS, PythonConfig};
+pub use loader::{PythonLoader, PythonStats, StatsHandle};

@@ -1,0 +1,4 @@
+# Does not parse: line 4 has a stray `)`.
+CONTRACTS = [
+    {
+    ) }

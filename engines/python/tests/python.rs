@@ -1,0 +1,695 @@
+//! Python bundles end to end: load, typed calls of every kind, modules
+//! from the bundle directory, signatures, syntax and load errors, the
+//! time limit and the recursion limit broken, limits refused by name,
+//! reload under six dispatchers, edit-in-place and failed reloads,
+//! modules freed after unload, and calls across Python, Rust and C. The
+//! scripts are the `.py` files in `bundles/`, copied into a bundle
+//! directory per test.
+#![cfg(not(any(loom, shuttle, miri)))]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: a failed step fails the test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use polyplug::{Bytes, ContractHandle, FindError, HostContract, LoadError, Runtime, Str, Version};
+use polyplug_abi::{ERR_BUDGET, ERR_TRAP, ERR_UNSUPPORTED};
+use polyplug_python::{PythonConfig, PythonLoader, StatsHandle};
+
+const V1: Version = Version::new(1, 0, 0);
+
+/// A temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "polyplug-python-{label}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn script(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bundles")
+        .join(file);
+    std::fs::read_to_string(&path).unwrap()
+}
+
+/// Writes a Python bundle `name` into `dir/label`: `files` (name, text),
+/// the first being the script the manifest names.
+fn bundle(
+    dir: &Path,
+    label: &str,
+    name: &str,
+    provides: &[(&str, &str)],
+    files: &[(&str, &str)],
+    limits: &str,
+) -> PathBuf {
+    let path = dir.join(label);
+    std::fs::create_dir_all(&path).unwrap();
+    for (file, text) in files {
+        std::fs::write(path.join(file), text).unwrap();
+    }
+    let mut manifest = format!(
+        "[bundle]\nname = \"{name}\"\nversion = \"1.0.0\"\nloader = \"python\"\n\n\
+         [library]\n{} = \"{}\"\n",
+        std::env::consts::OS,
+        files[0].0
+    );
+    for (contract, v) in provides {
+        manifest.push_str(&format!(
+            "\n[[provides]]\nname = \"{contract}\"\nversion = \"{v}\"\n"
+        ));
+    }
+    if !limits.is_empty() {
+        manifest.push_str(&format!("\n[limits]\n{limits}\n"));
+    }
+    std::fs::write(path.join("manifest.toml"), manifest).unwrap();
+    path
+}
+
+fn reload_script(answer: u32) -> String {
+    let version = if answer == 100 { "1.0.0" } else { "1.1.0" };
+    script("reload.py")
+        .replace("VERSION", version)
+        .replace("ANSWER", &answer.to_string())
+}
+
+fn reload_bundle(dir: &Path, label: &str, answer: u32) -> PathBuf {
+    let version = if answer == 100 { "1.0.0" } else { "1.1.0" };
+    bundle(
+        dir,
+        label,
+        "reload-test",
+        &[("reload.test", version)],
+        &[("reload.py", &reload_script(answer))],
+        "",
+    )
+}
+
+fn runtime() -> (Runtime, StatsHandle) {
+    let loader = PythonLoader::new(PythonConfig::default());
+    let stats = loader.stats_handle();
+    (Runtime::builder().loader(loader).build().unwrap(), stats)
+}
+
+fn drain(runtime: &Runtime) {
+    runtime.drain(Duration::from_secs(30)).unwrap();
+}
+
+fn version_of(runtime: &Runtime, handle: ContractHandle) -> u32 {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    guard
+        .get(handle)
+        .unwrap()
+        .typed::<extern "C" fn() -> u32>("version")
+        .unwrap()
+        .try_call()
+        .unwrap()
+}
+
+fn handle_of(runtime: &Runtime) -> ContractHandle {
+    runtime
+        .reader()
+        .pin()
+        .find("reload.test", V1)
+        .unwrap()
+        .handle()
+}
+
+#[test]
+fn a_python_bundle_loads_and_is_called_typed() {
+    let tmp = TempDir::new("calc");
+    let (runtime, stats) = runtime();
+    std::fs::write(tmp.0.join("outside.py"), script("outside.py")).unwrap();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "calc",
+            "calc",
+            &[("demo.calc", "1.0.0")],
+            &[
+                ("calc.py", &script("calc.py")),
+                ("helper.py", &script("helper.py")),
+            ],
+            "",
+        ))
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let calc = guard.find("demo.calc", V1).unwrap();
+    let inc = calc.typed::<extern "C" fn(u32) -> u32>("inc").unwrap();
+    assert_eq!(inc.call(41), 42);
+    let add64 = calc
+        .typed::<extern "C" fn(i64, i64) -> i64>("add64")
+        .unwrap();
+    assert_eq!(add64.try_call(1 << 40, -2).unwrap(), (1 << 40) - 2);
+    let half = calc.typed::<extern "C" fn(f64) -> f64>("half").unwrap();
+    assert_eq!(half.try_call(3.0).unwrap(), 1.5);
+    let small = calc.typed::<extern "C" fn(u16) -> u8>("small").unwrap();
+    assert_eq!(small.try_call(255).unwrap(), 255);
+    let err = small.try_call(256).unwrap_err();
+    assert_eq!(
+        (err.code, err.function.as_str()),
+        (ERR_TRAP, "small"),
+        "{err}"
+    );
+    assert!(
+        err.message.as_str().contains("int 256 does not fit u8"),
+        "{err}"
+    );
+    for function in ["negative", "wrong_kind"] {
+        let err = calc
+            .typed::<extern "C" fn() -> u32>(function)
+            .unwrap()
+            .try_call()
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.function.as_str()),
+            (ERR_TRAP, function),
+            "{err}"
+        );
+        assert!(err.message.as_str().contains("does not fit u32"), "{err}");
+    }
+    let err = calc
+        .typed::<extern "C" fn() -> i64>("fraction")
+        .unwrap()
+        .try_call()
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.function.as_str()),
+        (ERR_TRAP, "fraction"),
+        "{err}"
+    );
+    let greet = calc.typed::<extern "C" fn(Str) -> String>("greet").unwrap();
+    assert_eq!(greet.try_call("python").unwrap(), "hello python");
+    let reverse = calc
+        .typed::<extern "C" fn(Bytes) -> Vec<u8>>("reverse")
+        .unwrap();
+    assert_eq!(reverse.try_call(b"a\0b").unwrap(), b"b\0a");
+    let imports = calc.typed::<extern "C" fn() -> u32>("imports").unwrap();
+    assert_eq!(
+        imports.try_call().unwrap(),
+        0,
+        "a module beside the bundle directory is not importable"
+    );
+    // One thread state per calling thread, kept across calls: a
+    // `threading.local` keeps its value; another thread has its own.
+    let calls = calc
+        .typed::<extern "C" fn() -> u32>("calls_on_this_thread")
+        .unwrap();
+    assert_eq!((calls.call(), calls.call(), calls.call()), (1, 2, 3));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let reader = runtime.reader();
+            let guard = reader.pin();
+            let calls = guard
+                .find("demo.calc", V1)
+                .unwrap()
+                .typed::<extern "C" fn() -> u32>("calls_on_this_thread")
+                .unwrap();
+            assert_eq!((calls.call(), calls.call()), (1, 2));
+        });
+    });
+    assert_eq!(calls.call(), 4);
+    // The script's module and `helper`, made once for every thread.
+    let s = stats.get();
+    assert_eq!(
+        (s.loads, s.modules_made, s.modules_alive()),
+        (1, 2, 2),
+        "{s:?}"
+    );
+}
+
+/// A signature the grammar refuses, or a function that cannot take the
+/// arguments of its signature, is a load error naming the function; a
+/// typed lookup with other types is the runtime's signature mismatch.
+#[test]
+fn signatures_are_checked_and_errors_name_the_function() {
+    let tmp = TempDir::new("signatures");
+    let (runtime, stats) = runtime();
+    for (file, function, problem) in [
+        ("bad_signature.py", "mix", "signature \"str(u32)\""),
+        (
+            "wrong_arity.py",
+            "version",
+            "cannot be called with the 0 arguments",
+        ),
+    ] {
+        let dir = bundle(
+            &tmp.0,
+            file,
+            "reload-test",
+            &[("reload.test", "1.0.0")],
+            &[(file, &script(file))],
+            "",
+        );
+        let err = runtime.load_bundle(&dir).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, LoadError::Code { .. }), "{file}: {err:?}");
+        for part in [file, &format!("function {function}"), problem] {
+            assert!(text.contains(part), "{file}: {text} lacks {part}");
+        }
+    }
+    runtime
+        .load_bundle(reload_bundle(&tmp.0, "v1", 100))
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let contract = guard.find("reload.test", V1).unwrap();
+    assert!(matches!(
+        contract.typed::<extern "C" fn(u32) -> u32>("version"),
+        Err(FindError::SignatureMismatch { .. })
+    ));
+    drop(guard);
+    drain(&runtime);
+    assert_eq!(stats.get().loads_alive(), 1, "refused loads are freed");
+}
+
+/// A script that does not parse, or raises while loading, is a load error
+/// naming its file and line.
+#[test]
+fn syntax_and_load_errors_name_file_and_line() {
+    let tmp = TempDir::new("syntax");
+    let (runtime, _stats) = runtime();
+    for (file, at, what) in [
+        ("broken.py", "broken.py:4:", "SyntaxError"),
+        ("raises.py", "raises.py:3:", "init failed with 200"),
+    ] {
+        let dir = bundle(
+            &tmp.0,
+            file,
+            "reload-test",
+            &[("reload.test", "1.0.0")],
+            &[(file, &script(file))],
+            "",
+        );
+        let text = runtime.load_bundle(&dir).unwrap_err().to_string();
+        assert!(text.contains(at) && text.contains(what), "{file}: {text}");
+    }
+}
+
+/// Limits CPython cannot enforce are refused, naming the field, not
+/// ignored.
+#[test]
+fn limits_python_cannot_enforce_are_refused_by_name() {
+    let tmp = TempDir::new("refused");
+    let (runtime, stats) = runtime();
+    for (label, limits, field) in [
+        ("memory", "memory_pages = 16", "limits.memory_pages"),
+        ("depth", "recursion_depth = 100", "limits.recursion_depth"),
+        ("tables", "table_elements = 100", "limits.table_elements"),
+    ] {
+        let dir = bundle(
+            &tmp.0,
+            label,
+            "reload-test",
+            &[("reload.test", "1.0.0")],
+            &[("reload.py", &reload_script(100))],
+            limits,
+        );
+        let err = runtime.load_bundle(&dir).unwrap_err();
+        let LoadError::Code { error: code, .. } = &err else {
+            panic!("{label}: {err:?}");
+        };
+        assert_eq!(
+            (code.field.as_str(), code.code),
+            (field, ERR_UNSUPPORTED),
+            "{err}"
+        );
+    }
+    assert_eq!(stats.get().loads, 0, "refused before the script runs");
+}
+
+/// Each budget, broken on purpose: the call returns a `CallError` naming
+/// bundle, contract, function, reason and the script's file:line; the
+/// next call works, and another thread keeps serving meanwhile.
+#[test]
+fn each_budget_broken_gives_a_typed_error_and_the_host_keeps_serving() {
+    let tmp = TempDir::new("budgets");
+    let (runtime, _stats) = runtime();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "budget",
+            "budget-test",
+            &[("budget.test", "1.0.0")],
+            &[("budget.py", &script("budget.py"))],
+            // 2_000_000 fuel: 40 ms per call.
+            "fuel = 2000000",
+        ))
+        .unwrap();
+    let call = |name: &str| {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        let contract = guard.find("budget.test", V1).unwrap();
+        contract
+            .typed::<extern "C" fn() -> u32>(name)
+            .unwrap()
+            .try_call()
+    };
+    let done = AtomicBool::new(false);
+    let served = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Relaxed: a flag and a counter, read after the join.
+            while !done.load(Ordering::Relaxed) {
+                assert_eq!(call("ok").unwrap(), 7);
+                served.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        /// Stops the serving thread also when an assertion fails.
+        struct Done<'a>(&'a AtomicBool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _done = Done(&done);
+        for (function, code, reason) in [
+            (
+                "spin",
+                ERR_BUDGET,
+                "time limit of 40 ms (limits.fuel): budget.py:1",
+            ),
+            (
+                "stubborn",
+                ERR_BUDGET,
+                "time limit of 40 ms (limits.fuel): budget.py:3",
+            ),
+            ("recurse", ERR_BUDGET, "budget.py:7: RecursionError"),
+            ("raise", ERR_TRAP, "budget.py:28: ValueError: boom"),
+        ] {
+            let start = Instant::now();
+            let err = call(function).unwrap_err();
+            println!("{function}: {err} after {:?}", start.elapsed());
+            assert_eq!(err.code, code, "{function}: {err}");
+            assert_eq!(
+                (err.contract.as_str(), err.function.as_str()),
+                ("budget.test", function)
+            );
+            for part in [
+                "bundle budget-test",
+                "contract budget.test",
+                function,
+                reason,
+            ] {
+                assert!(
+                    err.message.as_str().contains(part),
+                    "{function}: {err} lacks {part}"
+                );
+            }
+            assert!(start.elapsed() < Duration::from_secs(5), "{function}");
+            assert_eq!(call("ok").unwrap(), 7, "{function}: the next call works");
+        }
+        while served.load(Ordering::Relaxed) < 10 {
+            std::thread::yield_now();
+        }
+    });
+}
+
+/// Seed scenario 3 with Python: six dispatcher threads call
+/// `reload.test` through a kept handle while 80 real reloads alternate
+/// v1 (100) and v2 (200); every call answers 100 or 200. Each thread
+/// keeps one thread state for all its calls. After unload no module is
+/// left.
+#[test]
+fn six_dispatchers_during_eighty_python_reloads() {
+    let tmp = TempDir::new("seed3");
+    let (runtime, stats) = runtime();
+    let (v1, v2) = (
+        reload_bundle(&tmp.0, "v1", 100),
+        reload_bundle(&tmp.0, "v2", 200),
+    );
+    let id = runtime.load_bundle(&v1).unwrap();
+    let handle = handle_of(&runtime);
+    let before = stats.get();
+    let stop = AtomicBool::new(false);
+    let (ones, twos, torn, errors) = (
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+    );
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| {
+                let reader = runtime.reader();
+                // Relaxed: counters and a stop flag, read after the join.
+                while !stop.load(Ordering::Relaxed) {
+                    let guard = reader.pin();
+                    let contract = guard.get(handle).unwrap();
+                    let version = contract.typed::<extern "C" fn() -> u32>("version").unwrap();
+                    match version.try_call() {
+                        Ok(100) => ones.fetch_add(1, Ordering::Relaxed),
+                        Ok(200) => twos.fetch_add(1, Ordering::Relaxed),
+                        Ok(_) => torn.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            });
+        }
+        while ones.load(Ordering::Relaxed) < 600 {
+            std::thread::yield_now();
+        }
+        for i in 0..80 {
+            let from = if i % 2 == 0 { &v2 } else { &v1 };
+            runtime.reload_bundle(id, Some(from)).unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(torn.load(Ordering::Relaxed), 0);
+    assert_eq!(errors.load(Ordering::Relaxed), 0);
+    let calls = ones.load(Ordering::Relaxed) + twos.load(Ordering::Relaxed);
+    assert!(ones.load(Ordering::Relaxed) > 0 && twos.load(Ordering::Relaxed) > 0);
+    assert_eq!(version_of(&runtime, handle), 100, "80 reloads end on v1");
+    // Thread states are the process's (other tests run beside this one):
+    // the calls here made at most a few dozen, not one per call.
+    let made = stats.get().thread_states_made - before.thread_states_made;
+    assert!(
+        made <= 64 && calls > 10 * made,
+        "{made} thread states for {calls} calls"
+    );
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!(s.loads, 81);
+    assert_eq!(
+        (s.loads_alive(), s.modules_alive()),
+        (1, 1),
+        "only the serving load: {s:?}"
+    );
+    assert_eq!(runtime.code_stats().alive(), 1);
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!((s.loads_alive(), s.modules_alive()), (0, 0), "{s:?}");
+    assert_eq!(runtime.code_stats().alive(), 0);
+}
+
+/// Reload from the same directory after editing the script in place, and
+/// failed reloads (a v2 that does not parse, a v2 that raises while
+/// loading) that leave v1 serving.
+#[test]
+fn edit_in_place_reloads_and_failed_reloads_leave_v1_serving() {
+    let tmp = TempDir::new("edit");
+    let (runtime, stats) = runtime();
+    let dir = reload_bundle(&tmp.0, "v1", 100);
+    let id = runtime.load_bundle(&dir).unwrap();
+    let handle = handle_of(&runtime);
+    assert_eq!(version_of(&runtime, handle), 100);
+    for (bad, at) in [("broken.py", "reload.py:4:"), ("raises.py", "reload.py:3:")] {
+        std::fs::write(dir.join("reload.py"), script(bad)).unwrap();
+        let err = runtime.reload_bundle(id, None).unwrap_err();
+        assert!(err.to_string().contains(at), "{bad}: {err}");
+        assert_eq!(version_of(&runtime, handle), 100, "{bad}: v1 still serves");
+    }
+    std::fs::write(dir.join("reload.py"), reload_script(200)).unwrap();
+    // The manifest still declares 1.0.0; 1.1.0 must be declared to register.
+    let manifest = std::fs::read_to_string(dir.join("manifest.toml")).unwrap();
+    std::fs::write(
+        dir.join("manifest.toml"),
+        manifest.replace(
+            "name = \"reload.test\"\nversion = \"1.0.0\"",
+            "name = \"reload.test\"\nversion = \"1.1.0\"",
+        ),
+    )
+    .unwrap();
+    runtime.reload_bundle(id, None).unwrap();
+    assert_eq!(version_of(&runtime, handle), 200);
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!((s.loads_alive(), s.modules_alive()), (1, 1), "{s:?}");
+}
+
+/// One call path for every language: a C plugin calls a Python contract
+/// through the host table, which calls a Rust plugin through
+/// `polyplug.call`; a Python function calls the C plugin, which calls
+/// back into Python on the same thread; a failed find raises a typed
+/// error.
+#[test]
+fn calls_cross_native_and_python_both_ways() {
+    let tmp = TempDir::new("chain");
+    let (runtime, _stats) = runtime();
+    runtime
+        .load_bundle(polyplug_fixtures::bundle("test-add"))
+        .unwrap();
+    runtime
+        .load_bundle(polyplug_fixtures::bundle("c-caller"))
+        .unwrap();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "chain",
+            "chain-python",
+            &[("chain.wasm", "1.0.0")],
+            &[("chain.py", &script("chain.py"))],
+            "",
+        ))
+        .unwrap();
+    let reader = runtime.reader();
+    let call = |contract: &str, function: &str, x: u32| {
+        let guard = reader.pin();
+        guard
+            .find(contract, V1)
+            .unwrap()
+            .typed::<extern "C" fn(u32) -> u32>(function)
+            .unwrap()
+            .try_call(x)
+    };
+    // Python -> Rust plugin.
+    assert_eq!(call("chain.wasm", "inc_via_native", 41).unwrap(), 42);
+    // C plugin -> Python -> Rust plugin.
+    assert_eq!(call("test.caller", "call_wasm", 41).unwrap(), 42);
+    // Python -> C plugin -> Python (nested, same thread) -> Rust plugin.
+    assert_eq!(call("chain.wasm", "via_c", 9).unwrap(), 10);
+    let guard = reader.pin();
+    let err = guard
+        .find("chain.wasm", V1)
+        .unwrap()
+        .typed::<extern "C" fn() -> u32>("missing")
+        .unwrap()
+        .try_call()
+        .unwrap_err();
+    assert_eq!(err.code, ERR_TRAP, "{err}");
+    assert!(
+        err.message.as_str().contains("polyplug.find no.such")
+            && err.message.as_str().contains("chain.py:17:"),
+        "{err}"
+    );
+}
+
+/// The runtime and bundle of `a_load_from_inside_a_python_call_is_refused`,
+/// for the host function the script calls.
+static INSIDE: OnceLock<(Runtime, PathBuf)> = OnceLock::new();
+
+/// `test.loader` `load`: loads the bundle from inside the calling
+/// script's call; the load's error code, 0 when it loaded.
+extern "C" fn load_from_inside() -> u32 {
+    let Some((runtime, dir)) = INSIDE.get() else {
+        return u32::MAX;
+    };
+    match runtime.load_bundle(dir) {
+        Ok(_) => 0,
+        Err(LoadError::Code { error, .. }) => error.code,
+        Err(_) => u32::MAX - 1,
+    }
+}
+
+/// A Python call that makes the host load a Python bundle on the same
+/// thread gets a typed error back (`ERR_UNSUPPORTED`), and the host
+/// keeps serving; the same load from outside a call succeeds.
+#[test]
+fn a_load_from_inside_a_python_call_is_refused() {
+    let tmp = TempDir::new("reenter");
+    let dir = reload_bundle(&tmp.0, "v1", 100);
+    let (runtime, _stats) = runtime();
+    let (runtime, _) = INSIDE.get_or_init(|| (runtime, dir));
+    runtime
+        .register_host_contract(
+            HostContract::new("test.loader", V1)
+                .typed("load", load_from_inside as extern "C" fn() -> u32),
+        )
+        .unwrap();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "reenter",
+            "reenter",
+            &[("reenter.test", "1.0.0")],
+            &[("reenter.py", &script("reenter.py"))],
+            "",
+        ))
+        .unwrap();
+    let call = || {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        guard
+            .find("reenter.test", V1)
+            .unwrap()
+            .typed::<extern "C" fn() -> u32>("load_inside")
+            .unwrap()
+            .try_call()
+            .unwrap()
+    };
+    assert_eq!(call(), ERR_UNSUPPORTED);
+    assert!(runtime.bundle_id("reload-test").is_none());
+    // From the host's own thread, outside any call, the same load works.
+    assert_eq!(load_from_inside(), 0);
+    assert_eq!(version_of(runtime, handle_of(runtime)), 100);
+}
+
+/// The example bundles `examples/bundles/v{1,2}/counter-python` load,
+/// step (wrapping at 2^32 as `u32` does), and reload from v1 to v2 under
+/// the same handle.
+#[test]
+fn the_example_counter_loads_steps_and_reloads() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/bundles");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(examples.join("v1/counter-python"))
+        .unwrap();
+    let reader = runtime.reader();
+    let handle = reader.pin().find("demo.counter", V1).unwrap().handle();
+    let step = |x: u32| {
+        let guard = reader.pin();
+        guard
+            .get(handle)
+            .unwrap()
+            .typed::<extern "C" fn(u32) -> u32>("step")
+            .unwrap()
+            .try_call(x)
+            .unwrap()
+    };
+    assert_eq!((version_of(&runtime, handle), step(41)), (1, 42));
+    assert_eq!(step(u32::MAX), 0);
+    runtime
+        .reload_bundle(id, Some(&examples.join("v2/counter-python")))
+        .unwrap();
+    assert_eq!((version_of(&runtime, handle), step(40)), (2, 42));
+    assert_eq!(step(u32::MAX), 1);
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!(
+        (s.loads, s.loads_alive(), s.modules_alive()),
+        (2, 0, 0),
+        "{s:?}"
+    );
+}
