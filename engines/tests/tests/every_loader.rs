@@ -1,6 +1,7 @@
 //! One call chain that crosses every loader once: the host calls a Lua
-//! contract, which calls a JavaScript contract, which calls a wasm
-//! contract, which calls the native fixture `test-add`. The host sees one
+//! contract, which calls a JavaScript contract, which calls a Python
+//! contract, which calls a wasm contract, which calls the native fixture
+//! `test-add`. The host sees one
 //! typed `u32(u32)` function and cannot tell how many languages answer it;
 //! every link keeps serving while any bundle of the chain is reloaded, and
 //! a broken link anywhere comes back to the host as a typed error.
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use polyplug::{BundleId, CallError, Runtime, Version};
 use polyplug_js::{JsConfig, JsLoader};
 use polyplug_lua::{LuaConfig, LuaLoader};
+use polyplug_python::{PythonConfig, PythonLoader};
 use polyplug_wasm::{WasmConfig, WasmLoader};
 
 const V1: Version = Version::new(1, 0, 0);
@@ -101,6 +103,17 @@ fn chain(dir: &Path) -> Vec<(PathBuf, &'static str)> {
         (
             bundle(
                 dir,
+                "chain-python",
+                "python",
+                "chain.python",
+                "chain.py",
+                source("chain.py").as_bytes(),
+            ),
+            "chain.python",
+        ),
+        (
+            bundle(
+                dir,
                 "chain-wasm",
                 "wasm",
                 "chain.wasm",
@@ -116,6 +129,7 @@ fn runtime() -> Runtime {
     Runtime::builder()
         .loader(LuaLoader::new(LuaConfig::default()))
         .loader(JsLoader::new(JsConfig::default()))
+        .loader(PythonLoader::new(PythonConfig::default()))
         .loader(WasmLoader::new(WasmConfig::default()))
         .build()
         .unwrap()
@@ -148,7 +162,7 @@ fn call_head(runtime: &Runtime, x: u32) -> Result<u32, CallError> {
 }
 
 #[test]
-fn a_call_crosses_lua_javascript_wasm_and_native_and_back() {
+fn a_call_crosses_lua_javascript_python_wasm_and_native_and_back() {
     let tmp = TempDir::new("cross");
     let runtime = runtime();
     let links = chain(&tmp.0);
@@ -174,7 +188,7 @@ fn a_call_crosses_lua_javascript_wasm_and_native_and_back() {
     }
     runtime.drain(Duration::from_secs(30)).unwrap();
     let code = runtime.code_stats();
-    assert_eq!(code.loaded, 3, "{code:?}");
+    assert_eq!(code.loaded, 4, "{code:?}");
     assert_eq!(
         code.released, code.loaded,
         "no engine code outlives its unload: {code:?}"
@@ -210,18 +224,23 @@ fn a_missing_link_anywhere_is_a_typed_error_at_the_head() {
             Some(_) => {
                 let missing = links[at].1;
                 assert!(text.contains(missing), "{missing} is named: {text}");
-                if missing == "chain.wasm" {
-                    // JavaScript threw: its file and line, whole, even in
-                    // a directory whose name holds parentheses.
-                    let file = links[1].0.join("chain.js");
-                    let at = format!("{}:3:", file.display());
-                    assert!(text.contains(&at), "{at} is named: {text}");
-                }
+                // The link that failed to find it raised: its file and
+                // line (JavaScript's whole, even in a directory whose name
+                // holds parentheses).
+                let at = match missing {
+                    "chain.python" => format!("{}:3:", links[1].0.join("chain.js").display()),
+                    // Python names its file as Lua does: by the name.
+                    "chain.wasm" => {
+                        "chain-python: contract chain.python: function inc: chain.py:6:".to_owned()
+                    }
+                    _ => String::new(),
+                };
+                assert!(text.contains(&at), "{at} is named: {text}");
             }
             // The native end is missing: the wasm link traps.
             None => assert!(
-                text.contains("chain.js"),
-                "the error came up through JS: {text}"
+                text.contains("chain.js") && text.contains("chain.python"),
+                "the error came up through JS and Python: {text}"
             ),
         }
         let mended = match path {
@@ -290,7 +309,7 @@ fn the_chain_keeps_answering_while_every_link_is_reloaded() {
     }
     runtime.drain(Duration::from_secs(30)).unwrap();
     let code = runtime.code_stats();
-    assert_eq!(code.loaded, 3 * (ROUNDS as u64 + 1), "{code:?}");
+    assert_eq!(code.loaded, 4 * (ROUNDS as u64 + 1), "{code:?}");
     assert_eq!(code.released, code.loaded, "{code:?}");
     let libraries = runtime.library_stats();
     assert_eq!(libraries.opened, libraries.closed, "{libraries:?}");

@@ -1,6 +1,6 @@
-// chain.js 1.0.0: the second link. inc(x) asks chain.wasm.
+// chain.js 1.0.0: the second link. inc(x) asks chain.python.
 function inc(x) {
-  const next = polyplug.find("chain.wasm", 1);
+  const next = polyplug.find("chain.python", 1);
   return polyplug.call(next, "inc", "u32(u32)", x);
 }
 
