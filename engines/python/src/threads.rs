@@ -109,7 +109,7 @@ fn watchdog() {
                         continue;
                     };
                     let class = class.bind(py).as_ptr();
-                    // SAFETY: the GIL is held (inside `attach`); `class`
+                    // SAFETY: [Y1] the GIL is held (inside `attach`); `class`
                     // is a live exception class kept by `BUDGET_EXCEEDED`;
                     // CPython takes its own reference. An ident with no
                     // thread state is ignored by CPython (returns 0).
@@ -136,12 +136,12 @@ impl Drop for Pin {
         self.slot.deadline.store(0, Ordering::Relaxed);
         if let Some(state) = self.state {
             if !self.saved.is_null() {
-                // SAFETY: `saved` is this thread's state, saved by
+                // SAFETY: [Y1] `saved` is this thread's state, saved by
                 // `PyEval_SaveThread` in `Pin::new` and not restored
                 // since (every `attach` in between was balanced).
                 unsafe { ffi::PyEval_RestoreThread(self.saved) };
             }
-            // SAFETY: balances the `PyGILState_Ensure` of `Pin::new`, on
+            // SAFETY: [Y1] balances the `PyGILState_Ensure` of `Pin::new`, on
             // the same thread, holding the GIL; the count falls to zero
             // and CPython frees the thread state.
             unsafe { ffi::PyGILState_Release(state) };
@@ -159,7 +159,7 @@ thread_local! {
 impl Pin {
     fn new() -> Pin {
         Python::initialize();
-        // SAFETY: the interpreter is initialized; balanced in `drop`.
+        // SAFETY: [Y1] the interpreter is initialized; balanced in `drop`.
         let state = unsafe { ffi::PyGILState_Ensure() };
         let ident = Python::attach(|py| {
             py.import("threading")
@@ -177,7 +177,7 @@ impl Pin {
             .push(Arc::downgrade(&slot));
         bump(&THREAD_STATES_MADE);
         if state == ffi::PyGILState_STATE::PyGILState_UNLOCKED {
-            // SAFETY: this thread holds the GIL, taken by the
+            // SAFETY: [Y1] this thread holds the GIL, taken by the
             // `PyGILState_Ensure` above; saved, restored in `drop`.
             let saved = unsafe { ffi::PyEval_SaveThread() };
             Pin {
@@ -188,7 +188,7 @@ impl Pin {
         } else {
             // The thread held the GIL already (pinned from inside another
             // embedder's `attach`): give the count back, hold nothing.
-            // SAFETY: balances the `PyGILState_Ensure` above.
+            // SAFETY: [Y1] balances the `PyGILState_Ensure` above.
             unsafe { ffi::PyGILState_Release(state) };
             Pin {
                 state: None,
@@ -240,7 +240,7 @@ pub(crate) fn timed<R>(time: Duration, f: impl FnOnce() -> R) -> R {
         {
             // The watchdog may have raised in this thread as the call
             // returned: the exception must not fire in the next call.
-            // SAFETY: this thread holds the GIL (`timed` runs inside
+            // SAFETY: [Y1] this thread holds the GIL (`timed` runs inside
             // `attach`); a null exception clears the pending one.
             let _ = unsafe { ffi::PyThreadState_SetAsyncExc(ident, std::ptr::null_mut()) };
         }
