@@ -304,6 +304,22 @@ typedef struct polyplug_listener polyplug_listener;
 #define POLYPLUG_LOADER_JS 4
 
 /**
+ * `polyplug_options.loaders`: add the Python loader (bundles with
+ * `loader = "python"`, run by the CPython 3.11 libpolyplug was built
+ * against, one thread state per calling thread, calls serialised on the
+ * GIL; Python plugins are trusted code, with no sandbox). libpolyplug
+ * starts the interpreter on the first Python load. In a process that
+ * already runs a Python interpreter (a Python host), a Python bundle's
+ * load is refused with `POLYPLUG_ERR_CODE`, naming the loader:
+ * Python owns that interpreter's thread states.
+ *
+ * ```c
+ * polyplug_options options = {POLYPLUG_LOADER_PYTHON};
+ * ```
+ */
+#define POLYPLUG_LOADER_PYTHON 8
+
+/**
  * What a call of the C API did: `POLYPLUG_OK` or one `POLYPLUG_ERR_*`.
  *
  * ```c
@@ -1740,8 +1756,9 @@ polyplug_status polyplug_runtime_new(polyplug_runtime **out);
 /**
  * Makes a runtime as `options` say (NULL: the defaults, as
  * `polyplug_runtime_new`), and writes it to `*out`. With
- * `POLYPLUG_LOADER_WASM`, `POLYPLUG_LOADER_LUA` and `POLYPLUG_LOADER_JS`
- * it loads WebAssembly, Lua and JavaScript bundles beside native ones;
+ * `POLYPLUG_LOADER_WASM`, `POLYPLUG_LOADER_LUA`, `POLYPLUG_LOADER_JS` and
+ * `POLYPLUG_LOADER_PYTHON` it loads WebAssembly, Lua, JavaScript and
+ * Python bundles beside native ones;
  * their typed functions are called with `polyplug_fn_call`.
  *
  * Ownership: as for `polyplug_runtime_new`.

@@ -14,6 +14,7 @@ use engine::{BundleId, Runtime};
 
 use polyplug_js::{JsConfig, JsLoader};
 use polyplug_lua::{LuaConfig, LuaLoader};
+use polyplug_python::{PythonConfig, PythonLoader};
 use polyplug_wasm::{WasmConfig, WasmLoader};
 
 use crate::error::guarded;
@@ -146,8 +147,23 @@ pub const POLYPLUG_LOADER_LUA: u32 = 2;
 /// ```
 pub const POLYPLUG_LOADER_JS: u32 = 4;
 
+/// `polyplug_options.loaders`: add the Python loader (bundles with
+/// `loader = "python"`, run by the CPython 3.11 libpolyplug was built
+/// against, one thread state per calling thread, calls serialised on the
+/// GIL; Python plugins are trusted code, with no sandbox). libpolyplug
+/// starts the interpreter on the first Python load. In a process that
+/// already runs a Python interpreter (a Python host), a Python bundle's
+/// load is refused with `POLYPLUG_ERR_CODE`, naming the loader:
+/// Python owns that interpreter's thread states.
+///
+/// ```c
+/// polyplug_options options = {POLYPLUG_LOADER_PYTHON};
+/// ```
+pub const POLYPLUG_LOADER_PYTHON: u32 = 8;
+
 /// Every `POLYPLUG_LOADER_*` flag this library knows.
-const KNOWN_LOADERS: u32 = POLYPLUG_LOADER_WASM | POLYPLUG_LOADER_LUA | POLYPLUG_LOADER_JS;
+const KNOWN_LOADERS: u32 =
+    POLYPLUG_LOADER_WASM | POLYPLUG_LOADER_LUA | POLYPLUG_LOADER_JS | POLYPLUG_LOADER_PYTHON;
 
 /// How `polyplug_runtime_new_with` makes a runtime. All zero is what
 /// `polyplug_runtime_new` makes: native bundles only.
@@ -165,8 +181,9 @@ pub struct polyplug_options {
 
 /// Makes a runtime as `options` say (NULL: the defaults, as
 /// `polyplug_runtime_new`), and writes it to `*out`. With
-/// `POLYPLUG_LOADER_WASM`, `POLYPLUG_LOADER_LUA` and `POLYPLUG_LOADER_JS`
-/// it loads WebAssembly, Lua and JavaScript bundles beside native ones;
+/// `POLYPLUG_LOADER_WASM`, `POLYPLUG_LOADER_LUA`, `POLYPLUG_LOADER_JS` and
+/// `POLYPLUG_LOADER_PYTHON` it loads WebAssembly, Lua, JavaScript and
+/// Python bundles beside native ones;
 /// their typed functions are called with `polyplug_fn_call`.
 ///
 /// Ownership: as for `polyplug_runtime_new`.
@@ -216,6 +233,9 @@ pub unsafe extern "C" fn polyplug_runtime_new_with(
         }
         if options.loaders & POLYPLUG_LOADER_JS != 0 {
             builder = builder.loader(JsLoader::new(JsConfig::default()));
+        }
+        if options.loaders & POLYPLUG_LOADER_PYTHON != 0 {
+            builder = builder.loader(PythonLoader::new(PythonConfig::default()));
         }
         let runtime = builder
             .build()

@@ -148,14 +148,16 @@ fn script_bundle(
 }
 
 #[test]
-fn a_c_host_loads_lua_and_javascript_plugins_and_calls_them_as_any_other() {
+fn a_c_host_loads_lua_javascript_and_python_plugins_and_calls_them_as_any_other() {
     let lua = script_bundle("lua", "calc.lua", "capi.lua").unwrap();
     let js = script_bundle("javascript", "calc.js", "capi.js").unwrap();
+    let python = script_bundle("python", "calc.py", "capi.python").unwrap();
     let exe = build("scripts-c", &[test_source("scripts.c")], false);
-    let out = run(&exe, &[&lua, &js, &bundle("test-add")]);
+    let out = run(&exe, &[&lua, &js, &bundle("test-add"), &python]);
     assert!(out.ends_with("ok\n"), "{out}");
     assert!(out.contains("capi.lua raised: "), "{out}");
     assert!(out.contains("capi.js raised: "), "{out}");
+    assert!(out.contains("capi.python raised: "), "{out}");
 }
 
 #[test]

@@ -69,6 +69,7 @@ __all__ = [
     "LOADER_WASM",
     "LOADER_LUA",
     "LOADER_JS",
+    "LOADER_PYTHON",
     "prototype",
     "library",
 ]
@@ -78,6 +79,7 @@ _KEYS = itertools.count()
 LOADER_WASM = _lib.LOADER_WASM
 LOADER_LUA = _lib.LOADER_LUA
 LOADER_JS = _lib.LOADER_JS
+LOADER_PYTHON = _lib.LOADER_PYTHON
 
 
 def library():
@@ -643,7 +645,11 @@ class Runtime:
     """A polyplug runtime. Use it as a context manager, or call ``close()``.
     ``loaders`` adds loaders to the native one: ``LOADER_WASM`` loads
     WebAssembly bundles, ``LOADER_LUA`` Lua ones, ``LOADER_JS`` JavaScript
-    ones; combine them with ``|``."""
+    ones; combine them with ``|``. ``LOADER_PYTHON`` exists for
+    completeness: a Python bundle's load is refused in a Python host
+    (``LoadError`` naming the loader), because the interpreter running the
+    host owns the thread states a Python plugin would need; C and C++ hosts
+    load Python plugins."""
 
     def __init__(self, loaders=0):
         self._pointer = c_void_p()

@@ -86,6 +86,7 @@ MAX_GUARDS = 16
 LOADER_WASM = 1
 LOADER_LUA = 2
 LOADER_JS = 4
+LOADER_PYTHON = 8
 
 # ---- types ---------------------------------------------------------------
 

@@ -75,11 +75,11 @@ def calc_bundle():
 
 @pytest.fixture(scope="session")
 def script_bundles():
-    """The capi.lua and capi.js script bundles (capi/tests/scripts), which
+    """The capi.lua, capi.js and capi.python script bundles (capi/tests/scripts), which
     the Rust test c_hosts writes to target/tmp/polyplug-capi-scripts."""
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     root = target / "tmp" / "polyplug-capi-scripts"
-    found = {"lua": root / "lua", "javascript": root / "javascript"}
+    found = {"lua": root / "lua", "javascript": root / "javascript", "python": root / "python"}
     for kind, path in found.items():
         if not (path / "manifest.toml").is_file():
             raise RuntimeError(

@@ -29,4 +29,5 @@ def test_loader_flags_have_the_header_values():
         "POLYPLUG_LOADER_WASM": str(_lib.LOADER_WASM),
         "POLYPLUG_LOADER_LUA": str(_lib.LOADER_LUA),
         "POLYPLUG_LOADER_JS": str(_lib.LOADER_JS),
+        "POLYPLUG_LOADER_PYTHON": str(_lib.LOADER_PYTHON),
     }

@@ -133,3 +133,16 @@ def test_script_plugins_are_called_as_any_other(script_bundles, kind, contract, 
         runtime.unload_bundle(bundle_id)
         with pytest.raises(polyplug.StaleContractError):
             add(1, 2)
+
+
+def test_a_python_host_is_refused_python_plugins_by_name(script_bundles):
+    # This process's interpreter is the host's: libpolyplug does not run
+    # plugins on it. The refusal is a typed error naming the loader, and
+    # the runtime keeps serving what it had.
+    with polyplug.Runtime(loaders=polyplug.LOADER_PYTHON | polyplug.LOADER_LUA) as runtime:
+        lua_id = runtime.load_bundle(script_bundles["lua"])
+        with pytest.raises(polyplug.LoadError, match="Python interpreter polyplug did not start") as refused:
+            runtime.load_bundle(script_bundles["python"])
+        assert "loader" in str(refused.value)
+        assert runtime.find("capi.lua", (1, 0)).function("add", "u32(u32,u32)")(40, 2) == 42
+        runtime.unload_bundle(lua_id)

@@ -1,7 +1,7 @@
 /*
- * A C host loading script plugins: a Lua bundle (argv[1], capi.lua) and a
- * JavaScript bundle (argv[2], capi.js) beside a native one (argv[3],
- * test-add). Each script contract is found like any other, its typed
+ * A C host loading script plugins: a Lua bundle (argv[1], capi.lua), a
+ * JavaScript bundle (argv[2], capi.js) and a Python bundle (argv[4],
+ * capi.python) beside a native one (argv[3], test-add). Each script contract is found like any other, its typed
  * functions are called packed with polyplug_fn_call (numbers, a string
  * view in, an owned string out), a raised error is a typed error naming
  * the contract, and an unloaded contract goes stale: the language does
@@ -107,17 +107,18 @@ static void exercise(polyplug_runtime *runtime, polyplug_reader *reader, const c
 }
 
 int main(int argc, char **argv) {
-    EXPECT(argc == 4);
-    const char *lua = argv[1], *js = argv[2], *native = argv[3];
+    EXPECT(argc == 5);
+    const char *lua = argv[1], *js = argv[2], *native = argv[3], *python = argv[4];
 
     /* Without the loaders, script bundles are refused by kind. */
     polyplug_runtime *plain;
     CHECK(polyplug_runtime_new(&plain));
     EXPECT_STATUS(polyplug_load_bundle(plain, lua, NULL), POLYPLUG_ERR_UNSUPPORTED_LOADER);
     EXPECT_STATUS(polyplug_load_bundle(plain, js, NULL), POLYPLUG_ERR_UNSUPPORTED_LOADER);
+    EXPECT_STATUS(polyplug_load_bundle(plain, python, NULL), POLYPLUG_ERR_UNSUPPORTED_LOADER);
     CHECK(polyplug_runtime_destroy(plain));
 
-    polyplug_options options = {POLYPLUG_LOADER_LUA | POLYPLUG_LOADER_JS};
+    polyplug_options options = {POLYPLUG_LOADER_LUA | POLYPLUG_LOADER_JS | POLYPLUG_LOADER_PYTHON};
     polyplug_runtime *runtime;
     CHECK(polyplug_runtime_new_with(&options, &runtime));
     CHECK(polyplug_load_bundle(runtime, native, NULL));
@@ -126,6 +127,7 @@ int main(int argc, char **argv) {
 
     exercise(runtime, reader, lua, "capi.lua");
     exercise(runtime, reader, js, "capi.js");
+    exercise(runtime, reader, python, "capi.python");
 
     CHECK(polyplug_reader_destroy(reader));
     CHECK(polyplug_runtime_destroy(runtime));

@@ -110,6 +110,12 @@
 //!   line; a failed reload leaves the old version serving.
 //! - A bundle load started from inside a call into Python, on the same
 //!   thread, is refused with `ERR_UNSUPPORTED`.
+//! - The interpreter is this crate's own: the first load starts it. In a
+//!   process whose interpreter was already running (a Python program that
+//!   uses polyplug through its C API, a host that embeds CPython itself),
+//!   every Python load is refused with `ERR_UNSUPPORTED` naming the
+//!   loader, since that interpreter frees its threads' states on its own
+//!   schedule.
 //! - Everything the runtime guarantees for native bundles holds: the
 //!   registration checks, publish, reload and unload are the runtime's own
 //!   code, not this crate's.

@@ -483,6 +483,16 @@ impl Loader for PythonLoader {
             )
             .with_code(ERR_UNSUPPORTED));
         }
+        if !threads::interpreter_is_ours() {
+            return Err(CodeError::new(
+                &file,
+                "loader",
+                "a Python bundle cannot be loaded in a process whose Python interpreter \
+                 polyplug did not start (a Python host, or a host that embeds CPython): \
+                 that interpreter owns the thread states a Python plugin needs",
+            )
+            .with_code(ERR_UNSUPPORTED));
+        }
         let budget = Budget::of(code, &self.config.defaults, &self.config.ceiling)
             .map_err(|(field, why)| CodeError::new(&file, field, why).with_code(ERR_UNSUPPORTED))?;
         let chunk = file.file_name().map_or_else(

@@ -120,6 +120,29 @@ fn watchdog() {
     }
 }
 
+/// Whether the interpreter is this crate's own: started here by the first
+/// load, not found running. Decided once, by the first load.
+///
+/// A process whose interpreter someone else started (a Python program
+/// that loaded polyplug through ctypes, a host that embeds CPython) owns
+/// that interpreter's thread states: it frees a thread's state when the
+/// thread ends, and finalizes the interpreter before the process's
+/// thread-local destructors run, which would leave a [`Pin`] holding
+/// freed states. So Python bundles load only where this crate started the
+/// interpreter.
+pub(crate) fn interpreter_is_ours() -> bool {
+    static OURS: OnceLock<bool> = OnceLock::new();
+    *OURS.get_or_init(|| {
+        // SAFETY: [Y1] `Py_IsInitialized` may be called before the
+        // interpreter is initialized and without the GIL.
+        let running = unsafe { ffi::Py_IsInitialized() } != 0;
+        if !running {
+            Python::initialize();
+        }
+        !running
+    })
+}
+
 /// This thread's hold on its thread state; released at thread exit.
 struct Pin {
     /// What `PyGILState_Ensure` returned, given back at drop; `None` when
