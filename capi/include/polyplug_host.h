@@ -1200,6 +1200,42 @@ polyplug_status polyplug_fn_call(struct polyplug_guard guard,
                                  void *out);
 
 /**
+ * Pins `reader`, calls `function` packed as `polyplug_fn_call` does, and
+ * unpins: one crossing of the boundary for a call that must follow
+ * reloads, where a pin, a fetch, the call and an unpin would be four.
+ * For hosts that pay per crossing (a Python host through ctypes); a C
+ * host calling in a loop pins once per batch and calls the pointer.
+ *
+ * The guard lives only inside this call: the function's library stays
+ * loaded until it returns, and nothing of it may be used afterwards but
+ * the result (an owned `string` or `buf` result is the caller's, freed
+ * with `polyplug_buf_free`). Takes no guard slot, so it works with every
+ * slot of the reader pinned, and inside a call made under one;
+ * `polyplug_reader_destroy` is refused (`POLYPLUG_ERR_BUSY`) while it
+ * runs.
+ *
+ * Errors: `POLYPLUG_ERR_NULL`, `POLYPLUG_ERR_INVALID_HANDLE` (reader or
+ * function), `POLYPLUG_ERR_WRONG_THREAD` (the reader or the function is
+ * another thread's), and those of `polyplug_fn_call`.
+ *
+ * # Safety
+ *
+ * `reader` NULL or from `polyplug_reader_new`; `function` NULL or from
+ * `polyplug_fn_new` (\[C1\]); `args` and `out` as for `polyplug_fn_call`
+ * (\[R6\]).
+ *
+ * ```c
+ * uint32_t y;
+ * uint32_t x = 41;
+ * polyplug_fn_call_pinned(reader, inc, &x, &y); // pin, call, unpin
+ * ```
+ */
+polyplug_status polyplug_fn_call_pinned(polyplug_reader *reader,
+                                        const polyplug_fn *function,
+                                        const void *args,
+                                        void *out);
+
+/**
  * Destroys a function handle, on the thread that made it.
  *
  * # Safety

@@ -18,7 +18,9 @@ use polyplug_abi::{OwnedBuf, Version, VoidFn};
 
 use crate::error::guarded;
 use crate::object::{Tag, Tagged, c_str, hand_out, live, put, take_back, this_thread};
-use crate::read::{contract, polyplug_contract, polyplug_guard, polyplug_reader, with_guard};
+use crate::read::{
+    contract, polyplug_contract, polyplug_guard, polyplug_reader, with_guard, with_pinned,
+};
 use crate::status::{
     Failure, POLYPLUG_ERR_BUSY, POLYPLUG_ERR_NOT_NATIVE, POLYPLUG_ERR_WRONG_THREAD, polyplug_status,
 };
@@ -263,25 +265,89 @@ pub unsafe extern "C" fn polyplug_fn_call(
     guarded(|| {
         // SAFETY: [C1] as documented.
         let f = unsafe { live::<polyplug_fn>(function, "function") }?;
-        let call = |g: &Guard<'static>, reader: &polyplug_reader| -> Result<(), Failure> {
-            if f.thread != reader.thread {
-                return Err(fn_elsewhere(f));
-            }
-            let func: ErasedFn<'_> = g.bound_erased(&f.binding)?;
-            // SAFETY: [R6] the host's promise on `args` and `out` for the
-            // checked signature; [C5] the guard is pinned across the call.
-            unsafe { func.call_packed(std::ptr::null_mut(), args, out) }?;
-            if f.owned_result && !out.is_null() {
-                // SAFETY: [R6] for a `string` or `buf` result the host's
-                // `out` holds a PpOwnedBuf, which the call just wrote.
-                let buf = unsafe { out.cast::<OwnedBuf>().read_unaligned() };
-                crate::buf::hand_over(buf);
-            }
-            Ok(())
+        let call = |g: &Guard<'_>, reader: &polyplug_reader| {
+            // SAFETY: [R6] `args` and `out` as the caller promised.
+            unsafe { call_packed_under(g, reader, f, args, out) }
         };
         // SAFETY: [C1] as documented.
         unsafe { with_guard(guard, call) }
     })
+}
+
+/// Pins `reader`, calls `function` packed as `polyplug_fn_call` does, and
+/// unpins: one crossing of the boundary for a call that must follow
+/// reloads, where a pin, a fetch, the call and an unpin would be four.
+/// For hosts that pay per crossing (a Python host through ctypes); a C
+/// host calling in a loop pins once per batch and calls the pointer.
+///
+/// The guard lives only inside this call: the function's library stays
+/// loaded until it returns, and nothing of it may be used afterwards but
+/// the result (an owned `string` or `buf` result is the caller's, freed
+/// with `polyplug_buf_free`). Takes no guard slot, so it works with every
+/// slot of the reader pinned, and inside a call made under one;
+/// `polyplug_reader_destroy` is refused (`POLYPLUG_ERR_BUSY`) while it
+/// runs.
+///
+/// Errors: `POLYPLUG_ERR_NULL`, `POLYPLUG_ERR_INVALID_HANDLE` (reader or
+/// function), `POLYPLUG_ERR_WRONG_THREAD` (the reader or the function is
+/// another thread's), and those of `polyplug_fn_call`.
+///
+/// # Safety
+///
+/// `reader` NULL or from `polyplug_reader_new`; `function` NULL or from
+/// `polyplug_fn_new` (\[C1\]); `args` and `out` as for `polyplug_fn_call`
+/// (\[R6\]).
+///
+/// ```c
+/// uint32_t y;
+/// uint32_t x = 41;
+/// polyplug_fn_call_pinned(reader, inc, &x, &y); // pin, call, unpin
+/// ```
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn polyplug_fn_call_pinned(
+    reader: *mut polyplug_reader,
+    function: *const polyplug_fn,
+    args: *const c_void,
+    out: *mut c_void,
+) -> polyplug_status {
+    guarded(|| {
+        // SAFETY: [C1] as documented.
+        let f = unsafe { live::<polyplug_fn>(function, "function") }?;
+        let call = |g: &Guard<'_>, r: &polyplug_reader| {
+            // SAFETY: [R6] `args` and `out` as the caller promised.
+            unsafe { call_packed_under(g, r, f, args, out) }
+        };
+        // SAFETY: [C1] as documented.
+        unsafe { with_pinned(reader, call) }
+    })
+}
+
+/// `f` called packed under `g`, a guard of `reader`.
+///
+/// # Safety
+///
+/// `args` and `out` laid out as `f`'s checked signature says (\[R6\]).
+unsafe fn call_packed_under(
+    g: &Guard<'_>,
+    reader: &polyplug_reader,
+    f: &polyplug_fn,
+    args: *const c_void,
+    out: *mut c_void,
+) -> Result<(), Failure> {
+    if f.thread != reader.thread {
+        return Err(fn_elsewhere(f));
+    }
+    let func: ErasedFn<'_> = g.bound_erased(&f.binding)?;
+    // SAFETY: [R6] the host's promise on `args` and `out` for the checked
+    // signature; [C5] the guard is pinned across the call.
+    unsafe { func.call_packed(std::ptr::null_mut(), args, out) }?;
+    if f.owned_result && !out.is_null() {
+        // SAFETY: [R6] for a `string` or `buf` result the host's `out`
+        // holds a PpOwnedBuf, which the call just wrote.
+        let buf = unsafe { out.cast::<OwnedBuf>().read_unaligned() };
+        crate::buf::hand_over(buf);
+    }
+    Ok(())
 }
 
 /// A function used under a guard of another thread.

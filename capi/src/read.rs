@@ -81,6 +81,9 @@ pub struct polyplug_reader {
     runtime: *const polyplug_runtime,
     /// Bit `i` set: slot `i` is free.
     free: Cell<u32>,
+    /// Calls of `polyplug_fn_call_pinned` running on this reader (nested
+    /// through plugin code calling back): each holds a guard of its own.
+    pinned_calls: Cell<u32>,
     slots: [Slot; SLOTS],
     /// Declared after `slots`, so dropped after every guard. Borrows the
     /// runtime (\[C2\]).
@@ -220,6 +223,49 @@ pub(crate) unsafe fn with_guard<R>(
     result
 }
 
+/// Runs `body` under a guard of `reader` pinned for it alone, and unpinned
+/// when it returns: the guard never reaches the host, so no slot is used;
+/// the reader cannot be destroyed meanwhile.
+///
+/// # Safety
+///
+/// `reader` NULL or from `polyplug_reader_new` (\[C1\]).
+pub(crate) unsafe fn with_pinned<R>(
+    reader: *mut polyplug_reader,
+    body: impl FnOnce(&Guard<'_>, &polyplug_reader) -> Result<R, Failure>,
+) -> Result<R, Failure> {
+    // SAFETY: [C1] forwarded.
+    let r = unsafe { live::<polyplug_reader>(reader, "reader") }?;
+    if r.thread != this_thread() {
+        return Err(Failure::new(
+            POLYPLUG_ERR_WRONG_THREAD,
+            "reader pinned on a thread other than the one that made it",
+        ));
+    }
+    // [C2] `polyplug_reader_destroy` refuses while `pinned_calls > 0`, so
+    // the reader outlives this guard even if plugin code called back into
+    // the library on this thread (the reader's own, checked above).
+    r.pinned_calls.set(r.pinned_calls.get().saturating_add(1));
+    let counted = PinnedCall(r);
+    let pinned = r.reader.pin();
+    let result = body(&pinned, r);
+    drop(pinned);
+    drop(counted);
+    result
+}
+
+/// One running `polyplug_fn_call_pinned` on a reader; uncounted on drop,
+/// an unwind included.
+struct PinnedCall<'a>(&'a polyplug_reader);
+
+impl Drop for PinnedCall<'_> {
+    fn drop(&mut self) {
+        self.0
+            .pinned_calls
+            .set(self.0.pinned_calls.get().saturating_sub(1));
+    }
+}
+
 /// The contract handle `raw`, or an error naming it.
 pub(crate) fn handle(raw: polyplug_contract) -> Result<ContractHandle, Failure> {
     ContractHandle::from_raw(raw).ok_or_else(|| {
@@ -278,6 +324,7 @@ pub unsafe extern "C" fn polyplug_reader_new(
             thread: this_thread(),
             runtime,
             free: Cell::new(ALL_FREE),
+            pinned_calls: Cell::new(0),
             slots: std::array::from_fn(|_| Slot {
                 generation: Cell::new(1),
                 uses: Cell::new(0),
@@ -314,7 +361,7 @@ pub unsafe extern "C" fn polyplug_reader_destroy(reader: *mut polyplug_reader) -
                 "reader destroyed on a thread other than the one that made it",
             ));
         }
-        let pinned = POLYPLUG_MAX_GUARDS - r.free.get().count_ones();
+        let pinned = POLYPLUG_MAX_GUARDS - r.free.get().count_ones() + r.pinned_calls.get();
         if pinned > 0 {
             return Err(Failure::new(
                 POLYPLUG_ERR_BUSY,

@@ -475,27 +475,20 @@ class Function:
             unpin(guard)
 
     def _call_packed(self, args, pinned=None):
-        """One call through ``polyplug_fn_call``, under ``pinned`` or a
-        guard pinned for it."""
+        """One call through ``polyplug_fn_call`` under ``pinned``, or
+        through ``polyplug_fn_call_pinned`` (pin, call and unpin in one
+        crossing)."""
         packed = self._packed
         values, keep = packed.pack(self.name, args)
         out = packed.restype() if packed.restype is not None else None
-        reader, handle, pin, _fn_get, unpin, guard, guard_ref, *_ = self._calls()
+        reader, handle, *_ = self._calls()
         lib = library()
+        values_ref = None if values is None else byref(values)
+        out_ref = None if out is None else byref(out)
         if pinned is None:
-            _check(pin(reader, guard_ref))
-        try:
-            _check(
-                lib.polyplug_fn_call(
-                    pinned if pinned is not None else guard,
-                    handle,
-                    None if values is None else byref(values),
-                    None if out is None else byref(out),
-                )
-            )
-        finally:
-            if pinned is None:
-                unpin(guard)
+            _check(lib.polyplug_fn_call_pinned(reader, handle, values_ref, out_ref))
+        else:
+            _check(lib.polyplug_fn_call(pinned, handle, values_ref, out_ref))
         del keep  # the views were borrowed for the call only
         if out is None:
             return None

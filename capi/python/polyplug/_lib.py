@@ -238,6 +238,7 @@ FUNCTIONS = {
     "polyplug_fn_get": (u32, [Guard, p, POINTER(VOID_FN)]),
     "polyplug_fn_destroy": (u32, [p]),
     "polyplug_fn_call": (u32, [Guard, p, c_void_p, c_void_p]),
+    "polyplug_fn_call_pinned": (u32, [p, p, c_void_p, c_void_p]),
     "polyplug_buf_free": (u32, [OwnedBuf]),
     "polyplug_call_native": (u32, [Guard, u64, c_char_p, c_void_p, c_void_p]),
     "polyplug_instance_new": (u32, [Guard, u64, POINTER(p)]),

@@ -65,9 +65,15 @@ static void *other_thread(void *unused) {
     EXPECT_ERR(polyplug_unpin(main_guard), POLYPLUG_ERR_WRONG_THREAD, "thread other than");
     EXPECT_ERR(polyplug_reader_destroy(main_reader), POLYPLUG_ERR_WRONG_THREAD, "thread other than");
     EXPECT_ERR(polyplug_fn_destroy(main_fn), POLYPLUG_ERR_WRONG_THREAD, "thread other than");
+    uint32_t x = 1, y = 0;
+    EXPECT_ERR(polyplug_fn_call_pinned(main_reader, main_fn, &x, &y), POLYPLUG_ERR_WRONG_THREAD,
+               "thread other than");
     /* A guard of this thread, a function of the main thread. */
     polyplug_reader *mine;
     CHECK(polyplug_reader_new(runtime, &mine));
+    EXPECT_ERR(polyplug_fn_call_pinned(mine, main_fn, &x, &y), POLYPLUG_ERR_WRONG_THREAD,
+               "thread other than");
+    EXPECT(y == 0);
     CHECK(polyplug_pin(mine, &g));
     EXPECT_ERR(polyplug_fn_get(g, main_fn, &f), POLYPLUG_ERR_WRONG_THREAD, "thread other than");
     CHECK(polyplug_unpin(g));
@@ -282,6 +288,14 @@ int main(int argc, char **argv) {
     EXPECT_ERR(polyplug_fn_get(guard, fn, NULL), POLYPLUG_ERR_NULL, "out is NULL");
     EXPECT_ERR(polyplug_fn_get(guard, (polyplug_fn *)reader, &f), POLYPLUG_ERR_INVALID_HANDLE,
                "not a live polyplug_fn");
+    uint32_t x = 41, y = 0;
+    EXPECT_ERR(polyplug_fn_call_pinned(NULL, fn, &x, &y), POLYPLUG_ERR_NULL, "reader is NULL");
+    EXPECT_ERR(polyplug_fn_call_pinned(reader, NULL, &x, &y), POLYPLUG_ERR_NULL, "function is NULL");
+    EXPECT_ERR(polyplug_fn_call_pinned(reader, (polyplug_fn *)reader, &x, &y),
+               POLYPLUG_ERR_INVALID_HANDLE, "not a live polyplug_fn");
+    EXPECT_ERR(polyplug_fn_call_pinned((polyplug_reader *)fn, fn, &x, &y),
+               POLYPLUG_ERR_INVALID_HANDLE, "not a live polyplug_reader");
+    EXPECT(y == 0);
 
     /* ---- native calls ---- */
     AddArgs args = {1, 2};

@@ -60,6 +60,10 @@ static void exercise(polyplug_runtime *runtime, polyplug_reader *reader, const c
     uint32_t sum = 0;
     CHECK(polyplug_fn_call(guard, add, &args, &sum));
     EXPECT(sum == 5);
+    /* Pin, call and unpin in one call: the same function, the same answer. */
+    sum = 0;
+    CHECK(polyplug_fn_call_pinned(reader, add, &args, &sum));
+    EXPECT(sum == 5);
     args.a = UINT32_MAX;
     args.b = 1;
     CHECK(polyplug_fn_call(guard, add, &args, &sum));
@@ -90,6 +94,9 @@ static void exercise(polyplug_runtime *runtime, polyplug_reader *reader, const c
 
     /* Reloaded from the same directory: the function follows the new load. */
     CHECK(polyplug_reload_bundle(runtime, id, NULL));
+    sum = 0;
+    CHECK(polyplug_fn_call_pinned(reader, add, &args, &sum));
+    EXPECT(sum == 42);
     CHECK(polyplug_pin(reader, &guard));
     CHECK(polyplug_fn_call(guard, add, &args, &sum));
     EXPECT(sum == 42);
@@ -100,6 +107,7 @@ static void exercise(polyplug_runtime *runtime, polyplug_reader *reader, const c
     CHECK(polyplug_pin(reader, &guard));
     EXPECT_STATUS(polyplug_fn_call(guard, add, &args, &sum), POLYPLUG_ERR_STALE_CONTRACT);
     CHECK(polyplug_unpin(guard));
+    EXPECT_STATUS(polyplug_fn_call_pinned(reader, add, &args, &sum), POLYPLUG_ERR_STALE_CONTRACT);
 
     CHECK(polyplug_fn_destroy(add));
     CHECK(polyplug_fn_destroy(upper));
