@@ -115,6 +115,16 @@ fn dispatch(
     }
 }
 
+/// Sets its flag when dropped, on a panic too.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        // Relaxed: see the load in `dispatch`.
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Runs `dispatchers` calling threads while `changes` runs on this thread.
 fn under_load(
     runtime: &Runtime,
@@ -129,12 +139,13 @@ fn under_load(
         for _ in 0..dispatchers {
             s.spawn(|| dispatch(runtime, handle, &stop, &expect, &tally));
         }
+        // Stops the dispatchers however `changes` ends: a failed assertion
+        // in it fails the test instead of leaving the scope waiting.
+        let _stop = StopOnDrop(&stop);
         while tally.calls.load(Ordering::Relaxed) < 1000 {
             std::thread::yield_now();
         }
         changes(&expect, &tally);
-        // Relaxed: see the load in `dispatch`.
-        stop.store(true, Ordering::Relaxed);
     });
     assert_eq!(
         tally.errors.load(Ordering::Relaxed),
