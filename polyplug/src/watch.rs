@@ -529,6 +529,12 @@ mod tests {
     }
 
     #[test]
+    fn a_watch_can_move_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Watch>();
+    }
+
+    #[test]
     fn reading_a_file_is_no_change() {
         let read = [
             EventKind::Access(AccessKind::Open(notify::event::AccessMode::Any)),

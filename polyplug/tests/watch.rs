@@ -161,6 +161,15 @@ fn under_load(
     tally
 }
 
+/// A long quiet period, for the tests whose dispatchers compete with the
+/// writing thread for the cores: a copy preempted between its truncation
+/// and its write must not look finished.
+fn patient() -> WatchOptions {
+    WatchOptions {
+        quiet: Duration::from_secs(1),
+    }
+}
+
 /// A short quiet period, for the tests that wait for nothing to happen.
 fn fast() -> WatchOptions {
     WatchOptions {
@@ -182,7 +191,7 @@ fn a_library_rebuilt_in_place_is_reloaded_while_dispatchers_call_it() {
     let runtime = Runtime::new().unwrap();
     let id = runtime.load_bundle(&bundle).unwrap();
     let events = runtime.subscribe();
-    let _watch = runtime.watch(dir.path()).unwrap();
+    let _watch = runtime.watch_with(dir.path(), patient()).unwrap();
     let (v1, v2) = (library("reload-v1"), library("reload-v2"));
     let tally = under_load(&runtime, 4, |expect, _| {
         for round in 0..4 {
@@ -220,7 +229,7 @@ fn a_garbage_library_is_a_failed_reload_and_v1_keeps_serving() {
     let runtime = Runtime::new().unwrap();
     let id = runtime.load_bundle(&bundle).unwrap();
     let events = runtime.subscribe();
-    let _watch = runtime.watch(dir.path()).unwrap();
+    let _watch = runtime.watch_with(dir.path(), patient()).unwrap();
     let tally = under_load(&runtime, 4, |expect, _| {
         expect.set(100);
         std::fs::write(&target, b"\x7fELF but not a library at all").unwrap();
