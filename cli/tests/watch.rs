@@ -31,7 +31,7 @@ impl Watching {
         let mut child = Command::new(POLYPLUG)
             .arg("watch")
             .arg(dir)
-            .args(["--quiet-ms", "100"])
+            .args(["--quiet-ms", "300"])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();

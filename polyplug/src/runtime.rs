@@ -62,7 +62,7 @@ impl Shared {
     }
 
     /// Whether the calling thread is inside a write of this runtime, where
-    /// waiting for another writer would deadlock (\[R11\]).
+    /// waiting for another writer would deadlock (\[R12\]).
     #[cfg(feature = "watch")]
     pub(crate) fn in_write(&self) -> bool {
         self.writer.check(Operation::ReloadBundle).is_err()
