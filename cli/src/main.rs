@@ -14,6 +14,7 @@
 //! | `inspect <bundle or dir>` | lists contracts, functions, dependencies and the load order |
 //! | `stress <bundle> --reload-with <bundle>` | reloads a bundle K times while N threads call every typed function it can call |
 //! | `new <name> --lang rust\|c\|cpp\|wasm\|lua\|js` | scaffolds a bundle that builds and validates as it stands |
+//! | `watch <dir>` | loads a bundle or a directory of bundles and reloads each when its files change, printing every reload |
 //!
 //! Every command exits 0 on success and 1 on any failure.
 #![deny(unsafe_code)]
@@ -28,6 +29,7 @@ mod scaffold;
 mod scratch;
 mod stress;
 mod validate;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,6 +113,13 @@ enum Command {
         #[arg(long, value_name = "PATH", default_value = scaffold::GUEST_PATH)]
         guest_path: PathBuf,
     },
+
+    /// Load a bundle, or every bundle in a directory, and reload each when
+    /// its manifest or its files change; print every reload and failure.
+    #[command(after_help = "Examples:\n  \
+        polyplug watch plugins/                 # until Ctrl-C\n  \
+        polyplug watch plugins/ --seconds 60 --quiet-ms 500")]
+    Watch(watch::WatchArgs),
 }
 
 /// A language `polyplug new` can scaffold.
@@ -144,6 +153,7 @@ fn main() -> ExitCode {
             dir,
             guest_path,
         } => scaffold::run(&name, lang, &dir, &guest_path),
+        Command::Watch(args) => watch::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

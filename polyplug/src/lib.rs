@@ -35,6 +35,9 @@
 //!   swaps its tables in with one commit. Old tables are destroyed, and old
 //!   libraries closed, on the writer side once no guard can reach them
 //!   ([`Runtime::reclaim`], [`Runtime::drain`], [`Event::LibraryClosed`]).
+//! - A [`Watch`] ([`Runtime::watch`], the `watch` feature, on by default)
+//!   reloads a bundle when its files change, once they have been quiet for
+//!   a while, so a library still being written is never read.
 //!
 //! # Guarantees
 //!
@@ -126,6 +129,8 @@ mod message;
 mod read;
 mod runtime;
 mod signature;
+#[cfg(feature = "watch")]
+mod watch;
 mod writer;
 
 pub use binding::Binding;
@@ -149,4 +154,6 @@ pub use polyplug_store::sync::MODEL_BUILD;
 pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
 pub use signature::{AbiType, Bytes, InstanceFn, Param, RawSignature, Ret, Signature, Str, Typed};
+#[cfg(feature = "watch")]
+pub use watch::{Watch, WatchError, WatchOptions};
 pub use writer::{CalledFrom, InProgress, Operation};

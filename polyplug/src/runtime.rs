@@ -60,6 +60,13 @@ impl Shared {
     pub(crate) fn note_host_call(&self, bundle: &str) {
         self.writer.note_host_call(bundle);
     }
+
+    /// Whether the calling thread is inside a write of this runtime, where
+    /// waiting for another writer would deadlock (\[R12\]).
+    #[cfg(feature = "watch")]
+    pub(crate) fn in_write(&self) -> bool {
+        self.writer.check(Operation::ReloadBundle).is_err()
+    }
 }
 
 /// A contract a bundle or the host has published.
@@ -165,6 +172,10 @@ pub struct BundleInfo {
     pub version: Version,
     /// The directory it was (re)loaded from.
     pub dir: PathBuf,
+    /// The path the host gave for it, made absolute but not resolved:
+    /// what [`Runtime::reload_bundle`] without a path opens again (a
+    /// symlink there is followed afresh at each reload).
+    pub source: PathBuf,
     /// The contracts it provides, `(name, version)`.
     pub contracts: Vec<(String, Version)>,
     /// The contracts it requires, `(name, minimum version)`.
@@ -405,6 +416,20 @@ fn view(text: &str) -> StrView {
 }
 
 impl Runtime {
+    /// The state a watch thread reaches this runtime through, weakly.
+    #[cfg(feature = "watch")]
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Another handle on the runtime `shared` belongs to, for a watch
+    /// thread's reloads. `Runtime` has no `Drop` of its own: dropping this
+    /// handle only releases its reference.
+    #[cfg(feature = "watch")]
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Runtime {
+        Runtime { shared }
+    }
+
     /// A runtime with no bundles, with its own private directory for
     /// library copies.
     ///
@@ -1384,6 +1409,7 @@ impl Runtime {
                 name: r.name.clone(),
                 version: r.version,
                 dir: r.dir.clone(),
+                source: r.source.clone(),
                 contracts: r
                     .contracts
                     .iter()
