@@ -619,7 +619,7 @@ impl Runtime {
     /// ```
     pub fn load_bundle(&self, dir: impl AsRef<Path>) -> Result<BundleId, LoadError> {
         let dir = dir.as_ref();
-        // [R12] a re-entrant call is refused before it announces anything.
+        // [R14] a re-entrant call is refused before it announces anything.
         self.shared.writer.check(Operation::LoadBundle)?;
         self.shared.events.emit(Event::Loading {
             dir: dir.to_owned(),
@@ -1005,7 +1005,7 @@ impl Runtime {
     fn maintain(&self, registry: &mut Registry) -> usize {
         let shared = &self.shared;
         shared.store.reclaim();
-        // [R12] `dlclose` runs the libraries' finalisers on this thread.
+        // [R14] `dlclose` runs the libraries' finalisers on this thread.
         let closed = shared.writer.closing(|| shared.graveyard.close_all());
         let count = closed.len();
         for c in closed {
@@ -1154,7 +1154,7 @@ impl Runtime {
         // protects what the plugin resolves during init.
         let reader = self.shared.store.reader();
         let guard = reader.pin();
-        // [R12] the entry point (or the loader, which runs the guest's
+        // [R14] the entry point (or the loader, which runs the guest's
         // init) runs marked as such: what it calls back is refused, not
         // deadlocked.
         let (code, loaded) = match native {

@@ -196,7 +196,7 @@ impl Drop for Watch {
         let Some(thread) = self.thread.take() else {
             return;
         };
-        // [R12] dropped from plugin code inside a write of this runtime, the
+        // [R14] dropped from plugin code inside a write of this runtime, the
         // thread may be waiting for that write's lock: joining it would wait
         // for ever. It stops on its own once it gets the lock and returns.
         let inside_write = self.runtime.upgrade().is_some_and(|s| s.in_write());
@@ -268,7 +268,7 @@ impl Runtime {
     /// still waiting for its quiet period is not reloaded, and the drop
     /// waits for a reload in progress. (Dropped from plugin code that a
     /// write of this runtime runs, it does not wait, since that reload
-    /// waits for the write: \[R12\].) A watch does not keep its runtime
+    /// waits for the write: \[R14\].) A watch does not keep its runtime
     /// alive; once the runtime is dropped, the watch does nothing.
     ///
     /// ```
