@@ -48,6 +48,10 @@ pub struct PythonStats {
     pub thread_states_made: u64,
     /// Thread states freed, at their threads' exit.
     pub thread_states_dropped: u64,
+    /// Times the watchdog that enforces the time limit parked because no
+    /// call was timed (it sleeps until the next call rather than polling):
+    /// one watchdog for the process, so counted for the whole process.
+    pub watchdog_rests: u64,
     /// Instances of stateful contracts made (`new` called and its object
     /// kept).
     pub instances_made: u64,
@@ -103,6 +107,10 @@ pub(crate) struct Counters {
 pub(crate) static THREAD_STATES_MADE: AtomicU64 = AtomicU64::new(0);
 pub(crate) static THREAD_STATES_DROPPED: AtomicU64 = AtomicU64::new(0);
 
+/// Times the watchdog parked, no call being timed; one watchdog for the
+/// process.
+pub(crate) static WATCHDOG_RESTS: AtomicU64 = AtomicU64::new(0);
+
 pub(crate) fn bump(counter: &AtomicU64) {
     bump_by(counter, 1);
 }
@@ -140,6 +148,7 @@ impl StatsHandle {
             modules_dropped: c.modules_dropped.load(Ordering::Relaxed),
             thread_states_made: THREAD_STATES_MADE.load(Ordering::Relaxed),
             thread_states_dropped: THREAD_STATES_DROPPED.load(Ordering::Relaxed),
+            watchdog_rests: WATCHDOG_RESTS.load(Ordering::Relaxed),
             instances_made: c.instances.made(),
             instances_dropped: c.instances.dropped(),
         }

@@ -423,6 +423,54 @@ fn each_budget_broken_gives_a_typed_error_and_the_host_keeps_serving() {
     });
 }
 
+/// The watchdog parks when no call is timed, and the next call wakes it:
+/// a call that runs past its time limit after the watchdog rested is
+/// still stopped.
+#[test]
+fn the_watchdog_rests_between_calls_and_wakes_for_the_next() {
+    let tmp = TempDir::new("watchdog");
+    let (runtime, stats) = runtime();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "budget",
+            "budget-test",
+            &[("budget.test", "1.0.0")],
+            &[("budget.py", &script("budget.py"))],
+            // 2_000_000 fuel: 40 ms per call.
+            "fuel = 2000000",
+        ))
+        .unwrap();
+    let call = move |name: &str| {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        let contract = guard.find("budget.test", V1).unwrap();
+        contract
+            .typed::<extern "C" fn() -> u32>(name)
+            .unwrap()
+            .try_call()
+    };
+    assert_eq!(call("ok").unwrap(), 7);
+    let before = stats.get().watchdog_rests;
+    // A deadlock guard, not a time bound: the watchdog parks at its next
+    // look at no timed call.
+    let rested = (0..6000).any(|_| {
+        std::thread::sleep(Duration::from_millis(10));
+        stats.get().watchdog_rests > before
+    });
+    assert!(rested, "the watchdog never parked: {:?}", stats.get());
+    let (answer, answered) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = answer.send(call("spin").map_err(|e| (e.code, e.to_string())));
+    });
+    let result = answered.recv_timeout(Duration::from_secs(60));
+    let Ok(Err((code, text))) = result else {
+        panic!("a spinning call was not stopped: {result:?}");
+    };
+    assert_eq!(code, ERR_BUDGET, "{text}");
+    assert!(text.contains("time limit of 40 ms (limits.fuel)"), "{text}");
+}
+
 /// Seed scenario 3 with Python: six dispatcher threads call
 /// `reload.test` through a kept handle while 80 real reloads alternate
 /// v1 (100) and v2 (200); every call answers 100 or 200. Each thread
