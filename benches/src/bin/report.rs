@@ -8,7 +8,7 @@
 //! ```
 //!
 //! `--callgrind` also counts instructions per call of every counter arm,
-//! every C API arm and every Lua and JavaScript call arm with
+//! every C API arm and every Lua, JavaScript and Python call arm with
 //! `valgrind --tool=callgrind`: the same arm is run for 0 and for
 //! `CALLGRIND_CALLS` calls, and the difference is divided by the calls.
 //! (`--count ARM N`, `--count-capi ARM N` and `--count-script LANG/ARM N`
@@ -301,8 +301,8 @@ fn wasm_rows() -> Vec<Row> {
 }
 
 /// Per language: the typed call through polyplug against the engine's own
-/// `Function::call` on the same script, and two calling threads against
-/// one.
+/// call (`Function::call`, pyo3's `call1`) on the same script, and, for
+/// Lua and JavaScript, two calling threads against one.
 fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
     let calls = f64::from(polyplug_benches::script::CALLS);
     let mut rows = Vec::new();
@@ -310,10 +310,7 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
         let call_group: &'static str = match language {
             Language::Lua => "lua_call",
             Language::Js => "js_call",
-        };
-        let scaling_group: &'static str = match language {
-            Language::Lua => "lua_scaling",
-            Language::Js => "js_scaling",
+            Language::Py => "py_call",
         };
         let direct = language.baseline();
         let per_call = |arm: &str| median(call_group, arm).map(|ns| ns / calls);
@@ -331,6 +328,12 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
                 instructions: instructions(&format!("{}/{arm}", language.id())),
             });
         }
+        let scaling_group: &'static str = match language {
+            Language::Lua => "lua_scaling",
+            Language::Js => "js_scaling",
+            // Python's calls serialise on the GIL: no scaling arms.
+            Language::Py => continue,
+        };
         // One criterion iteration is one call on each thread.
         let rate = |kind: &str, threads: u32| {
             median(scaling_group, &format!("{kind}/{threads}"))
@@ -361,7 +364,7 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
 }
 
 /// Counts to `n` through script arm `id` (`lua/polyplug`, `lua/mlua`,
-/// `js/polyplug`, `js/rquickjs`), after one call that makes the thread's
+/// `js/polyplug`, `js/rquickjs`, `py/polyplug`, `py/pyo3`), after one call that makes the thread's
 /// state, so that the difference of two runs is the calls alone.
 fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
     let (language, arm) = id.split_once('/')?;
@@ -385,6 +388,9 @@ fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
             .and_then(|d| d.count(1).and_then(|_| d.count(n)))
             .map_err(|e| error(&e)),
         Language::Js => script::JsDirect::new()
+            .and_then(|d| d.count(1).and_then(|_| d.count(n)))
+            .map_err(|e| error(&e)),
+        Language::Py => script::PyDirect::new()
             .and_then(|d| d.count(1).and_then(|_| d.count(n)))
             .map_err(|e| error(&e)),
     })
