@@ -44,6 +44,10 @@ pub(crate) struct Slot {
     /// [`epoch`] (never 0); 0 when no call runs. Written by its thread
     /// holding the GIL.
     deadline: AtomicU64,
+    /// The watchdog raised in the running call: the call's end clears a
+    /// pending exception (which may not have fired yet). Written and read
+    /// holding the GIL, which orders it: Relaxed.
+    raised: AtomicBool,
 }
 
 /// The time deadlines count from.
@@ -186,6 +190,8 @@ fn watchdog() {
                         continue;
                     };
                     let class = class.bind(py).as_ptr();
+                    // Relaxed: under the GIL, see `Slot::raised`.
+                    slot.raised.store(true, Ordering::Relaxed);
                     // SAFETY: [Y1] the GIL is held (inside `attach`); `class`
                     // is a live exception class kept by `BUDGET_EXCEEDED`;
                     // CPython takes its own reference. An ident with no
@@ -247,6 +253,7 @@ impl Pin {
         let slot = Arc::new(Slot {
             ident,
             deadline: AtomicU64::new(0),
+            raised: AtomicBool::new(false),
         });
         slots()
             .lock()
@@ -307,12 +314,15 @@ pub(crate) fn timed<R>(time: Duration, f: impl FnOnce() -> R) -> R {
     if depth == 0
         && let Some(slot) = &slot
     {
-        // Relaxed: as above.
-        let deadline = slot.deadline.swap(0, Ordering::Relaxed);
-        if deadline <= now_nanos()
+        // Relaxed: the watchdog reads it holding the GIL, which this
+        // thread holds now.
+        slot.deadline.store(0, Ordering::Relaxed);
+        // Relaxed: under the GIL, see `Slot::raised`. A flag, not a
+        // second look at the clock: a call pays one clock read.
+        if slot.raised.swap(false, Ordering::Relaxed)
             && let Ok(ident) = std::ffi::c_long::try_from(slot.ident)
         {
-            // The watchdog may have raised in this thread as the call
+            // The watchdog raised in this thread, maybe as the call
             // returned: the exception must not fire in the next call.
             // SAFETY: [Y1] this thread holds the GIL (`timed` runs inside
             // `attach`); a null exception clears the pending one.
