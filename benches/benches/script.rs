@@ -51,6 +51,11 @@ fn script_call(c: &mut Criterion) {
         group.bench_function(language.baseline(), |b| {
             b.iter(|| direct.count(black_box(CALLS)));
         });
+        if let Direct::Py(direct) = &direct {
+            group.bench_function("pyo3_attach", |b| {
+                b.iter(|| direct.count_attached(black_box(CALLS)).unwrap());
+            });
+        }
         group.bench_function("polyplug", |b| {
             b.iter(|| count(runtime, black_box(CALLS)).unwrap());
         });

@@ -16,6 +16,7 @@
 //! | `js_call/rquickjs` | the same JavaScript function through rquickjs's `Function::call`, inside one `Context::with` per count | floor |
 //! | `py_call/polyplug` | `inc` counted 10,000 times through a resolved `Typed` | `py_call/pyo3` |
 //! | `py_call/pyo3` | the same Python function through pyo3's `call1`, inside one `Python::attach` per count | floor |
+//! | `py_call/pyo3_attach` | the same, with a `Python::attach` (the GIL taken and given back) per call, as a host calling from several threads must | `py_call/pyo3` |
 //! | `{lua,js}_scaling/polyplug/N` | N threads each calling `inc` through polyplug | `polyplug/1` |
 //! | `lua_scaling/mlua/N`, `js_scaling/rquickjs/N` | N threads each calling `inc` in its own state | `…/1` |
 //!
@@ -635,5 +636,31 @@ impl PyDirect {
             }
             Ok(x)
         })
+    }
+
+    /// Counts to `n` with `x = inc(x)`, each call in its own
+    /// `Python::attach`: the GIL taken and released per call, as polyplug
+    /// does so that other threads can call between.
+    ///
+    /// # Errors
+    ///
+    /// An exception, or a result that is not a `u32`.
+    ///
+    /// ```
+    /// # let direct = polyplug_benches::script::PyDirect::new()?;
+    /// assert_eq!(direct.count_attached(10)?, 10);
+    /// # Ok::<(), pyo3::PyErr>(())
+    /// ```
+    pub fn count_attached(&self, n: u32) -> PyResult<u32> {
+        let mut x = 0u32;
+        for _ in 0..n {
+            x = Python::attach(|py| {
+                self.inc
+                    .bind(py)
+                    .call1((std::hint::black_box(x),))?
+                    .extract()
+            })?;
+        }
+        Ok(x)
     }
 }

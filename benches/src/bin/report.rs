@@ -315,7 +315,13 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
         let direct = language.baseline();
         let per_call = |arm: &str| median(call_group, arm).map(|ns| ns / calls);
         let base = per_call(direct);
-        for (arm, target) in [(direct, Target::None), ("polyplug", Target::AtMost(1.1))] {
+        let mut arms = vec![(direct, Target::None)];
+        if language == Language::Py {
+            // The GIL taken per call, as polyplug must: what that alone costs.
+            arms.push(("pyo3_attach", Target::None));
+        }
+        arms.push(("polyplug", Target::AtMost(1.1)));
+        for (arm, target) in arms {
             let value = per_call(arm);
             rows.push(Row {
                 group: call_group,
@@ -364,7 +370,8 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
 }
 
 /// Counts to `n` through script arm `id` (`lua/polyplug`, `lua/mlua`,
-/// `js/polyplug`, `js/rquickjs`, `py/polyplug`, `py/pyo3`), after one call that makes the thread's
+/// `js/polyplug`, `js/rquickjs`, `py/polyplug`, `py/pyo3`,
+/// `py/pyo3_attach`), after one call that makes the thread's
 /// state, so that the difference of two runs is the calls alone.
 fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
     let (language, arm) = id.split_once('/')?;
@@ -378,6 +385,13 @@ fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
                     script::count(loaded.runtime(), 1).map_err(|e| error(&e))?;
                     script::count(loaded.runtime(), n).map_err(|e| error(&e))
                 }),
+        );
+    }
+    if language == Language::Py && arm == "pyo3_attach" {
+        return Some(
+            script::PyDirect::new()
+                .and_then(|d| d.count_attached(1).and_then(|_| d.count_attached(n)))
+                .map_err(|e| error(&e)),
         );
     }
     if arm != language.baseline() {
