@@ -1,6 +1,6 @@
-//! Lua and JavaScript through polyplug against mlua and rquickjs used
-//! directly on the same script, in one run: a typed call, and two calling
-//! threads against one. See `polyplug_benches::script` for the arms.
+//! Lua, JavaScript and Python through polyplug against mlua, rquickjs and
+//! pyo3 used directly on the same script, in one run: a typed call, and
+//! (Lua and JavaScript) two calling threads against one. See `polyplug_benches::script` for the arms.
 #![expect(
     clippy::unwrap_used,
     reason = "a benchmark whose setup fails must stop"
@@ -11,13 +11,14 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use polyplug_benches::script::{CALLS, JsDirect, Language, LuaDirect, count, runtime};
+use polyplug_benches::script::{CALLS, JsDirect, Language, LuaDirect, PyDirect, count, runtime};
 
 /// A language's baseline counter, made on the thread that uses it (the
 /// states are not `Send`).
 enum Direct {
     Lua(LuaDirect),
     Js(JsDirect),
+    Py(PyDirect),
 }
 
 impl Direct {
@@ -25,6 +26,7 @@ impl Direct {
         match language {
             Language::Lua => Direct::Lua(LuaDirect::new().unwrap()),
             Language::Js => Direct::Js(JsDirect::new().unwrap()),
+            Language::Py => Direct::Py(PyDirect::new().unwrap()),
         }
     }
 
@@ -32,6 +34,7 @@ impl Direct {
         match self {
             Direct::Lua(direct) => direct.count(n).unwrap(),
             Direct::Js(direct) => direct.count(n).unwrap(),
+            Direct::Py(direct) => direct.count(n).unwrap(),
         }
     }
 }
@@ -48,6 +51,11 @@ fn script_call(c: &mut Criterion) {
         group.bench_function(language.baseline(), |b| {
             b.iter(|| direct.count(black_box(CALLS)));
         });
+        if let Direct::Py(direct) = &direct {
+            group.bench_function("pyo3_attach", |b| {
+                b.iter(|| direct.count_attached(black_box(CALLS)).unwrap());
+            });
+        }
         group.bench_function("polyplug", |b| {
             b.iter(|| count(runtime, black_box(CALLS)).unwrap());
         });
@@ -81,7 +89,7 @@ fn threaded<C: FnMut(u32)>(threads: usize, iters: u64, make: impl Fn() -> C + Sy
 }
 
 fn script_scaling(c: &mut Criterion) {
-    for language in Language::ALL {
+    for language in Language::SCALING {
         let loaded = runtime(language).unwrap();
         let runtime = loaded.runtime();
         let mut group = c.benchmark_group(format!("{}_scaling", language.id()));

@@ -1,4 +1,4 @@
-//! Lua and JavaScript: polyplug's script engines against the same
+//! Lua, JavaScript and Python: polyplug's script engines against the same
 //! function of the same script called through the engine's own Rust API.
 //!
 //! Each language has one script, [`Language::source`], registering
@@ -14,6 +14,9 @@
 //! | `lua_call/mlua` | the same Lua function through mlua's `Function::call`, instruction hook on | floor |
 //! | `js_call/polyplug` | `inc` counted 10,000 times through a resolved `Typed` | `js_call/rquickjs` |
 //! | `js_call/rquickjs` | the same JavaScript function through rquickjs's `Function::call`, inside one `Context::with` per count | floor |
+//! | `py_call/polyplug` | `inc` counted 10,000 times through a resolved `Typed` | `py_call/pyo3` |
+//! | `py_call/pyo3` | the same Python function through pyo3's `call1`, inside one `Python::attach` per count | floor |
+//! | `py_call/pyo3_attach` | the same, with a `Python::attach` (the GIL taken and given back) per call, as a host calling from several threads must | `py_call/pyo3` |
 //! | `{lua,js}_scaling/polyplug/N` | N threads each calling `inc` through polyplug | `polyplug/1` |
 //! | `lua_scaling/mlua/N`, `js_scaling/rquickjs/N` | N threads each calling `inc` in its own state | `…/1` |
 //!
@@ -25,6 +28,7 @@
 //!
 //! assert_eq!(LuaDirect::new()?.count(100)?, 100);
 //! assert_eq!(JsDirect::new()?.count(100)?, 100);
+//! assert_eq!(polyplug_benches::script::PyDirect::new()?.count(100)?, 100);
 //! for language in Language::ALL {
 //!     let loaded = runtime(language)?;
 //!     assert_eq!(count(loaded.runtime(), 100)?, 100, "{language:?}");
@@ -41,6 +45,9 @@ use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table, VmState};
 use polyplug::{Runtime, Version};
 use polyplug_js::{JsConfig, JsLoader};
 use polyplug_lua::{LuaConfig, LuaLoader};
+use polyplug_python::{PythonConfig, PythonLoader};
+use pyo3::prelude::*;
+use pyo3::types::PyModule;
 use rquickjs::{Context, Function, Module, Object, Persistent};
 
 /// Calls per measured iteration of the call arms.
@@ -90,6 +97,18 @@ export const contracts = [
 ];
 "#;
 
+/// The Python script: `inc` returns `x + 1`.
+///
+/// ```
+/// assert!(polyplug_benches::script::PY_SOURCE.contains("u32(u32)"));
+/// ```
+pub const PY_SOURCE: &str = r#"# bench.counter 1.0.0: the function the script benches call.
+CONTRACTS = [
+    {"name": "bench.counter", "version": "1.0.0",
+     "functions": {"inc": {"sig": "u32(u32)", "fn": lambda x: x + 1}}},
+]
+"#;
+
 /// Lua VM instructions the Lua baseline's meter is given before each
 /// count: what the loader gives each call by default.
 const LUA_FUEL: u64 = polyplug_lua::Budget::DEFAULT.fuel;
@@ -118,15 +137,27 @@ pub enum Language {
     Lua,
     /// JavaScript, through polyplug-js and rquickjs (QuickJS).
     Js,
+    /// Python, through polyplug-python and pyo3 (the machine's CPython
+    /// 3.11).
+    Py,
 }
 
 impl Language {
-    /// Both, in the order the report prints them.
+    /// Every one, in the order the report prints them.
     ///
     /// ```
-    /// assert_eq!(polyplug_benches::script::Language::ALL.len(), 2);
+    /// assert_eq!(polyplug_benches::script::Language::ALL.len(), 3);
     /// ```
-    pub const ALL: [Language; 2] = [Language::Lua, Language::Js];
+    pub const ALL: [Language; 3] = [Language::Lua, Language::Js, Language::Py];
+
+    /// The ones whose calls from two threads run in parallel, measured by
+    /// the scaling arms: not Python, whose calls serialise on the GIL.
+    ///
+    /// ```
+    /// use polyplug_benches::script::Language;
+    /// assert!(!Language::SCALING.contains(&Language::Py));
+    /// ```
+    pub const SCALING: [Language; 2] = [Language::Lua, Language::Js];
 
     /// The prefix of the language's criterion groups (`lua_call`,
     /// `js_scaling`).
@@ -138,6 +169,7 @@ impl Language {
         match self {
             Language::Lua => "lua",
             Language::Js => "js",
+            Language::Py => "py",
         }
     }
 
@@ -150,6 +182,7 @@ impl Language {
         match self {
             Language::Lua => "mlua",
             Language::Js => "rquickjs",
+            Language::Py => "pyo3",
         }
     }
 
@@ -164,6 +197,7 @@ impl Language {
         match self {
             Language::Lua => LUA_SOURCE,
             Language::Js => JS_SOURCE,
+            Language::Py => PY_SOURCE,
         }
     }
 
@@ -171,6 +205,7 @@ impl Language {
         match self {
             Language::Lua => "lua",
             Language::Js => "javascript",
+            Language::Py => "python",
         }
     }
 
@@ -178,6 +213,7 @@ impl Language {
         match self {
             Language::Lua => "counter.lua",
             Language::Js => "counter.js",
+            Language::Py => "counter.py",
         }
     }
 }
@@ -306,6 +342,7 @@ pub fn runtime(language: Language) -> Result<Loaded, Box<dyn std::error::Error>>
     let builder = match language {
         Language::Lua => builder.loader(LuaLoader::new(LuaConfig::default())),
         Language::Js => builder.loader(JsLoader::new(JsConfig::default())),
+        Language::Py => builder.loader(PythonLoader::new(PythonConfig::default())),
     };
     let runtime = builder.build()?;
     runtime.load_bundle(bundle.path())?;
@@ -532,5 +569,98 @@ impl JsDirect {
             }
             Ok(x)
         })
+    }
+}
+
+/// The Python script run with pyo3 alone into a module of its own, `inc`
+/// taken from its `CONTRACTS`. The baseline of the Python arm: no time
+/// limit (polyplug's watchdog has no counterpart here) and the GIL taken
+/// once per count, where polyplug takes it for each call so that other
+/// threads can call between.
+///
+/// ```
+/// let direct = polyplug_benches::script::PyDirect::new()?;
+/// assert_eq!(direct.count(10)?, 10);
+/// # Ok::<(), pyo3::PyErr>(())
+/// ```
+#[derive(Debug)]
+pub struct PyDirect {
+    inc: Py<PyAny>,
+}
+
+impl PyDirect {
+    /// The interpreter started if it was not, the script run.
+    ///
+    /// # Errors
+    ///
+    /// The script raised, or has no `inc`.
+    ///
+    /// ```
+    /// let direct = polyplug_benches::script::PyDirect::new()?;
+    /// # let _ = direct;
+    /// # Ok::<(), pyo3::PyErr>(())
+    /// ```
+    pub fn new() -> PyResult<PyDirect> {
+        Python::initialize();
+        Python::attach(|py| {
+            let source = std::ffi::CString::new(PY_SOURCE)
+                .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+            let module = PyModule::from_code(py, &source, c"counter.py", c"bench_counter")?;
+            let inc = module
+                .getattr("CONTRACTS")?
+                .get_item(0)?
+                .get_item("functions")?
+                .get_item("inc")?
+                .get_item("fn")?;
+            Ok(PyDirect { inc: inc.unbind() })
+        })
+    }
+
+    /// Counts to `n` with `x = inc(x)` inside one `Python::attach`.
+    ///
+    /// # Errors
+    ///
+    /// An exception, or a result that is not a `u32`.
+    ///
+    /// ```
+    /// # let direct = polyplug_benches::script::PyDirect::new()?;
+    /// assert_eq!(direct.count(10)?, 10);
+    /// # Ok::<(), pyo3::PyErr>(())
+    /// ```
+    pub fn count(&self, n: u32) -> PyResult<u32> {
+        Python::attach(|py| {
+            let inc = self.inc.bind(py);
+            let mut x = 0u32;
+            for _ in 0..n {
+                x = inc.call1((std::hint::black_box(x),))?.extract()?;
+            }
+            Ok(x)
+        })
+    }
+
+    /// Counts to `n` with `x = inc(x)`, each call in its own
+    /// `Python::attach`: the GIL taken and released per call, as polyplug
+    /// does so that other threads can call between.
+    ///
+    /// # Errors
+    ///
+    /// An exception, or a result that is not a `u32`.
+    ///
+    /// ```
+    /// # let direct = polyplug_benches::script::PyDirect::new()?;
+    /// assert_eq!(direct.count_attached(10)?, 10);
+    /// # Ok::<(), pyo3::PyErr>(())
+    /// ```
+    pub fn count_attached(&self, n: u32) -> PyResult<u32> {
+        let mut x = 0u32;
+        for _ in 0..n {
+            x = Python::attach(|py| {
+                self.inc
+                    .bind(py)
+                    .call1((std::hint::black_box(x),))?
+                    .extract()
+            })?;
+        }
+        Ok(x)
     }
 }

@@ -39,6 +39,23 @@ pub fn var(key: &str) -> Result<String, String> {
     env::var(key).map_err(|e| format!("environment variable {key}: {e}"))
 }
 
+/// Links the binaries of the calling crate (one with `polyplug-python` as
+/// a normal dependency) to the libpython polyplug-python was built
+/// against: an rpath to the directory it exports as
+/// `DEP_POLYPLUG_PYTHON_LIB_DIR`, so the process does not load another
+/// CPython 3.11 the system finds first. Call it from `build.rs`.
+///
+/// ```
+/// // Outside a build script the variable is unset: nothing is linked.
+/// polyplug_build_support::python_rpath();
+/// ```
+pub fn python_rpath() {
+    if let Ok(dir) = env::var("DEP_POLYPLUG_PYTHON_LIB_DIR") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+    }
+    println!("cargo:rerun-if-env-changed=DEP_POLYPLUG_PYTHON_LIB_DIR");
+}
+
 /// The library file name of `stem` on `target_os`, as rustc names a cdylib
 /// and as every manifest's `[library]` table spells it.
 ///

@@ -42,7 +42,10 @@
 //!   same context entries and calls them the same way (\[R11\]).
 //!
 //! The runtime itself holds no engine-specific code: an engine lives in a
-//! crate of its own (`engines/wasm` for WebAssembly).
+//! crate of its own (`engines/wasm` for WebAssembly). What every script
+//! engine needs for the instances of stateful contracts (counting them
+//! against `limits.instances`, refusing a stale or failed instance, keeping
+//! the objects of an engine bound to one thread) is in [`instances`].
 //!
 //! # Example
 //!
@@ -105,6 +108,8 @@
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+pub mod instances;
 
 use std::any::Any;
 use std::ffi::c_void;

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! `--callgrind` also counts instructions per call of every counter arm,
-//! every C API arm and every Lua and JavaScript call arm with
+//! every C API arm and every Lua, JavaScript and Python call arm with
 //! `valgrind --tool=callgrind`: the same arm is run for 0 and for
 //! `CALLGRIND_CALLS` calls, and the difference is divided by the calls.
 //! (`--count ARM N`, `--count-capi ARM N` and `--count-script LANG/ARM N`
@@ -301,8 +301,8 @@ fn wasm_rows() -> Vec<Row> {
 }
 
 /// Per language: the typed call through polyplug against the engine's own
-/// `Function::call` on the same script, and two calling threads against
-/// one.
+/// call (`Function::call`, pyo3's `call1`) on the same script, and, for
+/// Lua and JavaScript, two calling threads against one.
 fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
     let calls = f64::from(polyplug_benches::script::CALLS);
     let mut rows = Vec::new();
@@ -310,15 +310,18 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
         let call_group: &'static str = match language {
             Language::Lua => "lua_call",
             Language::Js => "js_call",
-        };
-        let scaling_group: &'static str = match language {
-            Language::Lua => "lua_scaling",
-            Language::Js => "js_scaling",
+            Language::Py => "py_call",
         };
         let direct = language.baseline();
         let per_call = |arm: &str| median(call_group, arm).map(|ns| ns / calls);
         let base = per_call(direct);
-        for (arm, target) in [(direct, Target::None), ("polyplug", Target::AtMost(1.1))] {
+        let mut arms = vec![(direct, Target::None)];
+        if language == Language::Py {
+            // The GIL taken per call, as polyplug must: what that alone costs.
+            arms.push(("pyo3_attach", Target::None));
+        }
+        arms.push(("polyplug", Target::AtMost(1.1)));
+        for (arm, target) in arms {
             let value = per_call(arm);
             rows.push(Row {
                 group: call_group,
@@ -331,6 +334,12 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
                 instructions: instructions(&format!("{}/{arm}", language.id())),
             });
         }
+        let scaling_group: &'static str = match language {
+            Language::Lua => "lua_scaling",
+            Language::Js => "js_scaling",
+            // Python's calls serialise on the GIL: no scaling arms.
+            Language::Py => continue,
+        };
         // One criterion iteration is one call on each thread.
         let rate = |kind: &str, threads: u32| {
             median(scaling_group, &format!("{kind}/{threads}"))
@@ -361,7 +370,8 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
 }
 
 /// Counts to `n` through script arm `id` (`lua/polyplug`, `lua/mlua`,
-/// `js/polyplug`, `js/rquickjs`), after one call that makes the thread's
+/// `js/polyplug`, `js/rquickjs`, `py/polyplug`, `py/pyo3`,
+/// `py/pyo3_attach`), after one call that makes the thread's
 /// state, so that the difference of two runs is the calls alone.
 fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
     let (language, arm) = id.split_once('/')?;
@@ -377,6 +387,13 @@ fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
                 }),
         );
     }
+    if language == Language::Py && arm == "pyo3_attach" {
+        return Some(
+            script::PyDirect::new()
+                .and_then(|d| d.count_attached(1).and_then(|_| d.count_attached(n)))
+                .map_err(|e| error(&e)),
+        );
+    }
     if arm != language.baseline() {
         return None;
     }
@@ -385,6 +402,9 @@ fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
             .and_then(|d| d.count(1).and_then(|_| d.count(n)))
             .map_err(|e| error(&e)),
         Language::Js => script::JsDirect::new()
+            .and_then(|d| d.count(1).and_then(|_| d.count(n)))
+            .map_err(|e| error(&e)),
+        Language::Py => script::PyDirect::new()
             .and_then(|d| d.count(1).and_then(|_| d.count(n)))
             .map_err(|e| error(&e)),
     })

@@ -5,14 +5,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use polyplug::LogLevel;
+use polyplug::loader::instances::InstanceTally;
 use polyplug::loader::{
     CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, EngineInstances, Fault,
     LoadedCode, Loader, Registrar, TypedSignature, Value,
 };
-use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_TRAP};
+use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL};
 
 use crate::budget::{Budget, JsConfig};
-use crate::instance::{InstanceTally, JsInstance};
+use crate::instance::JsInstance;
 use crate::state::{self, CONTRACTS_EXPORT, Counters, Engine, Failure, Load, Mark, bump};
 
 /// Counts of the loads and JavaScript states a [`JsLoader`] made and
@@ -109,9 +110,9 @@ impl JsStatsHandle {
             states_made: c.states_made.load(Ordering::Relaxed),
             states_freed: c.states_freed.load(Ordering::Relaxed),
             states_pending: c.states_pending.load(Ordering::Relaxed),
-            instances_made: c.instances_made.load(Ordering::Relaxed),
-            instances_dropped: c.instances_dropped.load(Ordering::Relaxed),
-            instances_pending: c.instances_pending.load(Ordering::Relaxed),
+            instances_made: c.instances.made(),
+            instances_dropped: c.instances.dropped(),
+            instances_pending: c.instances.pending(),
         }
     }
 }
@@ -242,28 +243,8 @@ impl EngineFn for JsFn {
         let Some(instance) = instance.downcast_mut::<JsInstance>() else {
             return refused(ERR_BAD_ARGUMENT, "not an instance of a JavaScript contract");
         };
-        if instance.owner != std::thread::current().id() {
-            return refused(
-                ERR_BAD_ARGUMENT,
-                &format!(
-                    "the instance belongs to another thread ({:?}): a JavaScript instance lives in the QuickJS state of the thread that created it, and is called on that thread only",
-                    instance.owner
-                ),
-            );
-        }
-        if instance.generation != load.generation {
-            return refused(
-                ERR_BAD_ARGUMENT,
-                "the instance was made by another load of the bundle",
-            );
-        }
-        if let Some(why) = &instance.poisoned {
-            return refused(
-                ERR_TRAP,
-                &format!(
-                    "the instance is unusable after an earlier failure ({why}); create a new instance"
-                ),
-            );
+        if let Err(fault) = instance.check(load.generation) {
+            return Err(self.fault(load, &Failure::from(fault)));
         }
         state::with_engine(load, |engine| {
             engine.call_method(instance, &self.name, &self.signature, args)
@@ -324,7 +305,7 @@ impl Loader for JsLoader {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             functions: Vec::new(),
             stateful: Vec::new(),
-            instances: Arc::new(InstanceTally::new(Arc::clone(&self.counters))),
+            instances: Arc::new(InstanceTally::new(Arc::clone(&self.counters.instances))),
             mark: Arc::new(Mark::default()),
             counters: Arc::clone(&self.counters),
             logger: registrar.logger(),

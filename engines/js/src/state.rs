@@ -12,13 +12,14 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use polyplug::loader::{Contracts, Logger, TypedSignature, Value};
+use polyplug::loader::instances::{Graves, InstanceCounters, InstanceTally, ObjectCount};
+use polyplug::loader::{Contracts, Fault, Logger, TypedSignature, Value};
 use polyplug_abi::{ERR_BUDGET, ERR_INTERNAL, ERR_INVALID, ERR_TRAP};
 use rquickjs::convert::Coerced;
 use rquickjs::{Constructor, Context, Ctx, Function, Module, Object, Persistent, Runtime};
 
 use crate::budget::Budget;
-use crate::instance::{Graves, InstanceTally, JsInstance, ObjectCount, Objects};
+use crate::instance::{JsInstance, Objects};
 use crate::values;
 
 /// Why a state could not be made or a call failed: an ABI code
@@ -28,6 +29,15 @@ use crate::values;
 pub(crate) struct Failure {
     pub(crate) code: u32,
     pub(crate) what: String,
+}
+
+impl From<Fault> for Failure {
+    fn from(fault: Fault) -> Failure {
+        Failure {
+            code: fault.code,
+            what: fault.message,
+        }
+    }
 }
 
 impl Failure {
@@ -48,9 +58,7 @@ pub(crate) struct Counters {
     pub(crate) states_made: AtomicU64,
     pub(crate) states_freed: AtomicU64,
     pub(crate) states_pending: AtomicU64,
-    pub(crate) instances_made: AtomicU64,
-    pub(crate) instances_dropped: AtomicU64,
-    pub(crate) instances_pending: AtomicU64,
+    pub(crate) instances: Arc<InstanceCounters>,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -200,7 +208,7 @@ impl Engine {
         load.mark.enter(load.budget.instances)?;
         bump(&load.counters.states_made);
         let mut engine = Engine {
-            objects: Objects::new(Arc::clone(&load.counters)),
+            objects: Objects::new(Arc::clone(&load.counters.instances)),
             functions: Vec::new(),
             constructors: Vec::new(),
             context: None,
@@ -359,7 +367,7 @@ impl Engine {
             };
             Ok(Persistent::save(&ctx, object))
         })?;
-        self.objects.insert(object, count, generation)
+        Ok(self.objects.insert(object, count, generation)?)
     }
 
     /// Calls method `name` of `instance`'s object with `args`; its result
@@ -372,7 +380,8 @@ impl Engine {
         signature: &TypedSignature,
         args: &[Value<'_>],
     ) -> Result<Value<'static>, Failure> {
-        let (Some(context), Some(object)) = (&self.context, self.objects.get(instance.key)) else {
+        let (Some(context), Some(object)) = (&self.context, self.objects.get(instance.key()))
+        else {
             return Err(Failure::new(
                 ERR_INTERNAL,
                 "the instance's object is gone from its thread's state",
@@ -404,8 +413,8 @@ impl Engine {
             values::from_js(&result, signature.ret).map_err(|e| Failure::new(ERR_TRAP, e))
         });
         if let Err(failure) = &result {
-            instance.poisoned = Some(failure.what.clone());
-            self.objects.remove(instance.key);
+            instance.poison(failure.what.clone());
+            self.objects.remove(instance.key());
         }
         result
     }

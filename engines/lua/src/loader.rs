@@ -9,6 +9,7 @@ use std::sync::{Arc, Weak};
 use mlua::{Function, Table, Value as LuaValue};
 use polyplug::LogLevel;
 use polyplug::Version;
+use polyplug::loader::instances::InstanceTally;
 use polyplug::loader::{
     CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, EngineInstances, Fault,
     LoadedCode, Loader, Registrar, TypedSignature, Value,
@@ -17,7 +18,7 @@ use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_TRAP};
 
 use crate::budget::{Budget, LuaConfig};
 use crate::convert::{from_lua, to_lua};
-use crate::instance::{InstanceTally, LuaInstance, Objects};
+use crate::instance::{LuaInstance, Objects};
 use crate::sandbox::{self, Failure, Meter, Recipe};
 use crate::threads::{self, Counters, Tally, ThreadState, bump};
 
@@ -116,9 +117,9 @@ impl StatsHandle {
             states_made: c.states_made.load(Ordering::Relaxed),
             states_dropped: c.states_dropped.load(Ordering::Relaxed),
             states_pending: c.pending.load(Ordering::Relaxed),
-            instances_made: c.instances_made.load(Ordering::Relaxed),
-            instances_dropped: c.instances_dropped.load(Ordering::Relaxed),
-            instances_pending: c.instances_pending.load(Ordering::Relaxed),
+            instances_made: c.instances.made(),
+            instances_dropped: c.instances.dropped(),
+            instances_pending: c.instances.pending(),
         }
     }
 }
@@ -274,7 +275,7 @@ impl Load {
         }
         drop(table);
         Ok(ThreadState {
-            objects: Objects::new(Arc::clone(&self.tally.counters)),
+            objects: Objects::new(Arc::clone(&self.tally.counters.instances)),
             functions,
             constructors,
             lua,
@@ -381,7 +382,7 @@ impl Load {
                 }
             }
             Callee::Method { instance, name } => {
-                let Some(object) = state.objects.get(instance.key) else {
+                let Some(object) = state.objects.get(instance.key()) else {
                     return Err(Failure {
                         code: ERR_INTERNAL,
                         what: "the instance's object is gone from its thread's state".to_owned(),
@@ -411,8 +412,8 @@ impl Load {
                 if let Err(error) = &result {
                     // The object may be half-updated: the instance is
                     // unusable from now on, its object freed.
-                    instance.poisoned = Some(sandbox::describe(error));
-                    state.objects.remove(instance.key);
+                    instance.poison(sandbox::describe(error));
+                    state.objects.remove(instance.key());
                 }
                 result
             }
@@ -454,7 +455,7 @@ impl Load {
             }
         };
         let object = instance_object(made, methods)?;
-        state.objects.insert(object, count, self.generation)
+        Ok(state.objects.insert(object, count, self.generation)?)
     }
 }
 
@@ -547,30 +548,8 @@ impl EngineFn for LuaFn {
                         "not an instance of a Lua contract",
                     ));
                 };
-                let refused =
-                    |code: u32, what: String| Err(self.fault(load, &Failure { code, what }));
-                if instance.owner != std::thread::current().id() {
-                    return refused(
-                        ERR_BAD_ARGUMENT,
-                        format!(
-                            "the instance belongs to another thread ({:?}): a Lua instance lives in the Lua state of the thread that created it, and is called on that thread only",
-                            instance.owner
-                        ),
-                    );
-                }
-                if instance.generation != load.generation {
-                    return refused(
-                        ERR_BAD_ARGUMENT,
-                        "the instance was made by another load of the bundle".to_owned(),
-                    );
-                }
-                if let Some(why) = &instance.poisoned {
-                    return refused(
-                        ERR_TRAP,
-                        format!(
-                            "the instance is unusable after an earlier failure ({why}); create a new instance"
-                        ),
-                    );
+                if let Err(fault) = instance.check(load.generation) {
+                    return Err(self.fault(load, &Failure::from(fault)));
                 }
                 Callee::Method {
                     instance,
@@ -871,7 +850,7 @@ impl Loader for LuaLoader {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
             tally,
-            instances: Arc::new(InstanceTally::new(Arc::clone(&self.counters))),
+            instances: Arc::new(InstanceTally::new(Arc::clone(&self.counters.instances))),
         });
         for (contract, version, fns, maker) in contracts {
             let mut engine = EngineContract::new(contract.clone(), version);

@@ -28,6 +28,15 @@ pub(crate) struct Failure {
     pub(crate) what: String,
 }
 
+impl From<polyplug::loader::Fault> for Failure {
+    fn from(fault: polyplug::loader::Fault) -> Failure {
+        Failure {
+            code: fault.code,
+            what: fault.message,
+        }
+    }
+}
+
 /// The instruction meter of one state: the fuel left for the running
 /// top-level call, and whether the hook stopped it.
 #[derive(Debug, Default)]

@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use mlua::{Function, Lua};
+use polyplug::loader::instances::{Graves, InstanceCounters};
 
-use crate::instance::{Graves, Objects};
+use crate::instance::Objects;
 use crate::sandbox::{Failure, Meter};
 
 /// The counters behind [`LuaStats`](crate::LuaStats). Relaxed loads and
@@ -28,9 +29,7 @@ pub(crate) struct Counters {
     pub(crate) states_made: AtomicU64,
     pub(crate) states_dropped: AtomicU64,
     pub(crate) pending: AtomicU64,
-    pub(crate) instances_made: AtomicU64,
-    pub(crate) instances_dropped: AtomicU64,
-    pub(crate) instances_pending: AtomicU64,
+    pub(crate) instances: Arc<InstanceCounters>,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {

@@ -84,8 +84,11 @@ def run(path, source, bundle_dir, polyplug, name):
 
 def registered(module, polyplug):
     """(contract, version, function, sig, fn) for each function the
-    script registers, from `CONTRACTS` and `@polyplug.export`."""
+    script registers, from `CONTRACTS` and `@polyplug.export`; `fn` is
+    None for a method of a stateful contract. Also {contract: new} for
+    each stateful contract (one whose entry gives `new`)."""
     out = list(polyplug._exports)
+    constructors = {}
     contracts = getattr(module, "CONTRACTS", None)
     if contracts is not None:
         if not isinstance(contracts, (list, tuple)):
@@ -99,18 +102,40 @@ def registered(module, polyplug):
             functions = entry.get("functions")
             if not isinstance(functions, dict):
                 raise TypeError(f"contract {name}: `functions` must be a dict of name: {{'sig': ..., 'fn': ...}}")
+            stateful = "new" in entry
+            if stateful:
+                new = entry["new"]
+                if not callable(new):
+                    raise TypeError(f"contract {name}: function new: `new` is a {type(new).__name__}, expected a callable that returns an instance")
+                constructors[name] = new
             for fname, spec in functions.items():
+                if stateful:
+                    if not isinstance(spec, dict) or "sig" not in spec or "fn" in spec:
+                        raise TypeError(f"contract {name}: function {fname}: the contract is stateful (it gives `new`): its functions are methods of the object `new` returns and give only `sig`, as {{'sig': 'u32()'}}")
+                    out.append((name, entry.get("version"), fname, spec["sig"], None))
+                    continue
                 if not isinstance(spec, dict) or "sig" not in spec or "fn" not in spec:
                     raise TypeError(f"contract {name}: function {fname}: expected {{'sig': 'u32(u32)', 'fn': f}}")
                 out.append((name, entry.get("version"), fname, spec["sig"], spec["fn"]))
     checked = []
     for contract, version, fname, sig, fn in out:
-        if not callable(fn):
-            raise TypeError(f"contract {contract}: function {fname}: `fn` is a {type(fn).__name__}, not callable")
+        if fn is not None or contract not in constructors:
+            if not callable(fn):
+                raise TypeError(f"contract {contract}: function {fname}: `fn` is a {type(fn).__name__}, not callable")
+        elif any(c == contract and f is not None for c, _, _, _, f in out):
+            raise TypeError(f"contract {contract}: the contract is stateful (it gives `new`): @polyplug.export cannot add functions to it")
         if not isinstance(sig, str) or not isinstance(version, str):
             raise TypeError(f"contract {contract}: function {fname}: `sig` and `version` must be strings")
         checked.append((contract, version, str(fname), sig, fn))
-    return checked
+    return checked, constructors
+
+
+def method(obj, name):
+    """Method `name` of an instance's object, or why it has none."""
+    found = getattr(obj, name, None)
+    if not callable(found):
+        raise TypeError(f"the object `new` returned has a {type(found).__name__} for method {name}, expected a method")
+    return found
 
 
 def takes(fn, count):

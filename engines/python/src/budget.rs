@@ -16,12 +16,16 @@ pub const FUEL_PER_MS: u64 = 50_000;
 ///
 /// let defaults = Budget::DEFAULT;
 /// assert_eq!(defaults.time_ms, 1_000); // a call may run a second
+/// assert_eq!(defaults.instances, 256); // live instances of one load
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     /// Wall time one call may run, in milliseconds: `limits.fuel` divided
     /// by [`FUEL_PER_MS`]. Loading the script gets the same time.
     pub time_ms: u64,
+    /// Live instances of stateful contracts of one load at once
+    /// (`limits.instances`).
+    pub instances: u64,
 }
 
 impl Budget {
@@ -30,7 +34,10 @@ impl Budget {
     /// ```
     /// assert_eq!(polyplug_python::Budget::DEFAULT.time_ms, 1_000);
     /// ```
-    pub const DEFAULT: Budget = Budget { time_ms: 1_000 };
+    pub const DEFAULT: Budget = Budget {
+        time_ms: 1_000,
+        instances: 256,
+    };
 
     /// The budget of a bundle: its manifest's limits where it gives them,
     /// else `defaults`, each capped by `ceiling`.
@@ -70,6 +77,10 @@ impl Budget {
             .map_or(defaults.time_ms, |fuel| fuel.div_ceil(FUEL_PER_MS).max(1));
         Ok(Budget {
             time_ms: time_ms.min(ceiling.time_ms),
+            instances: limits
+                .instances
+                .unwrap_or(defaults.instances)
+                .min(ceiling.instances),
         })
     }
 }
@@ -81,7 +92,7 @@ impl Budget {
 /// ```
 /// use polyplug_python::{Budget, PythonConfig};
 ///
-/// let config = PythonConfig::default().ceiling(Budget { time_ms: 50 });
+/// let config = PythonConfig::default().ceiling(Budget { time_ms: 50, instances: 8 });
 /// assert_eq!(config.ceiling.time_ms, 50); // a manifest asking for more gets this
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +111,10 @@ impl Default for PythonConfig {
     fn default() -> PythonConfig {
         PythonConfig {
             defaults: Budget::DEFAULT,
-            ceiling: Budget { time_ms: 60_000 },
+            ceiling: Budget {
+                time_ms: 60_000,
+                instances: 4096,
+            },
             recursion_limit: 1000,
         }
     }
@@ -112,7 +126,7 @@ impl PythonConfig {
     /// ```
     /// use polyplug_python::{Budget, PythonConfig};
     ///
-    /// let config = PythonConfig::default().defaults(Budget { time_ms: 10 });
+    /// let config = PythonConfig::default().defaults(Budget { time_ms: 10, ..Budget::DEFAULT });
     /// assert_eq!(config.defaults.time_ms, 10);
     /// ```
     #[must_use]

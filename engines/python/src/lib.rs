@@ -120,7 +120,47 @@
 //!   registration checks, publish, reload and unload are the runtime's own
 //!   code, not this crate's.
 //!
-//! Stateful contracts (instances) are not offered by Python bundles.
+//! # Stateful contracts
+//!
+//! A contract whose `CONTRACTS` entry gives `new` is stateful:
+//! [`create_instance`](polyplug::ContractRef::create_instance) calls
+//! `new()` (a class, usually), whose result is the instance's object, and
+//! each of the contract's functions is a *method* of that object. Its
+//! function entries give only `sig`:
+//!
+//! ```python
+//! class Counter:
+//!     def __init__(self):
+//!         self.n = 0
+//!
+//!     def bump(self):
+//!         self.n += 1
+//!         return self.n
+//!
+//! CONTRACTS = [{"name": "demo.counter", "version": "1.0.0", "new": Counter,
+//!               "functions": {"bump": {"sig": "u32()"}}}]
+//! ```
+//!
+//! At load, `new` runs once (under the time limit): a `new` that is not
+//! callable or raises, an object lacking one of the methods or with one
+//! that cannot take its signature's arguments, and an `fn` in a stateful
+//! contract are a [`LoadError`](polyplug::LoadError) naming the file, the
+//! contract and the function. A method called without an instance is an
+//! `ERR_BAD_ARGUMENT` fault.
+//!
+//! - Each method call gets the time limit of a call; at most
+//!   `limits.instances` instances of one load live at once
+//!   ([`Budget::instances`]). A method that fails (raises, runs past its
+//!   time) frees its object: the instance is unusable (`ERR_TRAP`) and a
+//!   new one must be made.
+//! - As for every engine, an instance keeps the version that made it:
+//!   after a reload its calls still run the old script's object, and
+//!   after an unload the load stays until its last instance is dropped.
+//! - Unlike a Lua or JavaScript instance, which lives in its thread's
+//!   state, a Python instance holds its object: the interpreter is one
+//!   for the process, so the instance is called and dropped on any
+//!   thread, and a drop frees the object at once (taking the GIL).
+//!   [`PythonStats`] counts instances made and freed.
 //!
 //! # Example
 //!
@@ -157,6 +197,7 @@
 mod budget;
 mod convert;
 mod host;
+mod instance;
 mod loader;
 mod threads;
 

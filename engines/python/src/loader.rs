@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
+use polyplug::loader::instances::{InstanceCounters, InstanceTally};
 use polyplug::loader::{
-    CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, Fault, LoadedCode, Loader,
-    Logger, Registrar, TypedSignature, Value,
+    CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, EngineInstances, Fault,
+    LoadedCode, Loader, Logger, Registrar, TypedSignature, Value,
 };
 use polyplug::{LogLevel, Version};
 use polyplug_abi::{
@@ -21,6 +22,7 @@ use pyo3::types::{PyBytes, PyModule, PyTuple};
 
 use crate::budget::{Budget, PythonConfig};
 use crate::convert::{from_py, to_py};
+use crate::instance::PyInstance;
 use crate::threads::{self, BUDGET_EXCEEDED};
 
 /// Counts of what a [`PythonLoader`] made and freed.
@@ -46,6 +48,16 @@ pub struct PythonStats {
     pub thread_states_made: u64,
     /// Thread states freed, at their threads' exit.
     pub thread_states_dropped: u64,
+    /// Times the watchdog that enforces the time limit parked because no
+    /// call was timed (it sleeps until the next call rather than polling):
+    /// one watchdog for the process, so counted for the whole process.
+    pub watchdog_rests: u64,
+    /// Instances of stateful contracts made (`new` called and its object
+    /// kept).
+    pub instances_made: u64,
+    /// Instance objects freed: when the host dropped the instance (on any
+    /// thread), or when a call on it failed.
+    pub instances_dropped: u64,
 }
 
 impl PythonStats {
@@ -68,6 +80,16 @@ impl PythonStats {
     pub fn modules_alive(&self) -> u64 {
         self.modules_made.saturating_sub(self.modules_dropped)
     }
+
+    /// Instance objects made and not yet freed.
+    ///
+    /// ```
+    /// let stats = polyplug_python::PythonStats { instances_made: 2, instances_dropped: 1, ..Default::default() };
+    /// assert_eq!(stats.instances_alive(), 1);
+    /// ```
+    pub fn instances_alive(&self) -> u64 {
+        self.instances_made.saturating_sub(self.instances_dropped)
+    }
 }
 
 /// The counters behind [`PythonStats`]. Relaxed: statistics.
@@ -77,12 +99,17 @@ pub(crate) struct Counters {
     loads_dropped: AtomicU64,
     modules_made: AtomicU64,
     modules_dropped: AtomicU64,
+    instances: Arc<InstanceCounters>,
 }
 
 /// Thread states kept and freed, by every loader of the process: a thread
 /// state is the thread's, shared by every load.
 pub(crate) static THREAD_STATES_MADE: AtomicU64 = AtomicU64::new(0);
 pub(crate) static THREAD_STATES_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Times the watchdog parked, no call being timed; one watchdog for the
+/// process.
+pub(crate) static WATCHDOG_RESTS: AtomicU64 = AtomicU64::new(0);
 
 pub(crate) fn bump(counter: &AtomicU64) {
     bump_by(counter, 1);
@@ -121,6 +148,9 @@ impl StatsHandle {
             modules_dropped: c.modules_dropped.load(Ordering::Relaxed),
             thread_states_made: THREAD_STATES_MADE.load(Ordering::Relaxed),
             thread_states_dropped: THREAD_STATES_DROPPED.load(Ordering::Relaxed),
+            watchdog_rests: WATCHDOG_RESTS.load(Ordering::Relaxed),
+            instances_made: c.instances.made(),
+            instances_dropped: c.instances.dropped(),
         }
     }
 }
@@ -208,15 +238,26 @@ fn c_str(text: &str) -> std::ffi::CString {
     std::ffi::CString::new(text).unwrap_or_default()
 }
 
-/// One load: the module its script ran in, and its functions by the
-/// index calls use.
+/// The next load's generation: never reused, so an instance names the
+/// load that made it.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// One load: the module its script ran in, its functions by the index
+/// calls use, and the constructors of its stateful contracts.
 struct Load {
     bundle: String,
     budget: Budget,
     logger: Logger,
     /// The script's module and the modules it imported from the bundle.
     modules: Vec<Py<PyAny>>,
-    functions: Vec<Py<PyAny>>,
+    /// `None` for a method of a stateful contract, called on an
+    /// instance's object.
+    functions: Vec<Option<Py<PyAny>>>,
+    /// The `new` of each stateful contract, by the index its instance
+    /// maker uses.
+    constructors: Vec<Py<PyAny>>,
+    generation: u64,
+    instances: Arc<InstanceTally>,
     counters: Arc<Counters>,
 }
 
@@ -224,10 +265,12 @@ impl Drop for Load {
     fn drop(&mut self) {
         let modules = std::mem::take(&mut self.modules);
         let functions = std::mem::take(&mut self.functions);
+        let constructors = std::mem::take(&mut self.constructors);
         let count = u64::try_from(modules.len()).unwrap_or(u64::MAX);
         threads::with_pin(|| {
             Python::attach(|py| {
                 drop(functions);
+                drop(constructors);
                 for module in modules {
                     // Clearing the namespace breaks the cycles between a
                     // module's functions and its globals, so they go now.
@@ -265,6 +308,25 @@ struct Failure {
     what: String,
 }
 
+impl From<Fault> for Failure {
+    fn from(fault: Fault) -> Failure {
+        Failure {
+            code: fault.code,
+            what: fault.message,
+        }
+    }
+}
+
+/// What a call runs: a function of the script, or a method of an
+/// instance's object.
+enum Callee<'i> {
+    Function(usize),
+    Method {
+        instance: &'i mut PyInstance,
+        name: &'i str,
+    },
+}
+
 /// A Python exception as a failure: the budget's, or the script's with
 /// its `file:line`.
 fn failure(py: Python<'_>, error: &PyErr, budget: &Budget) -> Failure {
@@ -295,28 +357,67 @@ fn failure(py: Python<'_>, error: &PyErr, budget: &Budget) -> Failure {
 }
 
 impl Load {
+    /// Calls `callee` on this thread, under the load's time limit.
     fn call(
         &self,
-        index: usize,
+        callee: Callee<'_>,
         args: &[Value<'_>],
         ret: &TypedSignature,
     ) -> Result<Value<'static>, Failure> {
         threads::with_pin(|| {
             Python::attach(|py| {
-                let Some(function) = self.functions.get(index) else {
-                    return Err(Failure {
-                        code: ERR_INTERNAL,
-                        what: format!("no function at index {index}"),
-                    });
-                };
                 let tuple =
                     PyTuple::new(py, args.iter().map(|a| to_py(py, a))).map_err(|e| Failure {
                         code: ERR_BAD_ARGUMENT,
                         what: e.to_string(),
                     })?;
                 let time = Duration::from_millis(self.budget.time_ms);
-                let result = threads::timed(time, || function.bind(py).call1(tuple));
-                let value = result.map_err(|error| failure(py, &error, &self.budget))?;
+                let value = match callee {
+                    Callee::Function(index) => {
+                        let function = match self.functions.get(index) {
+                            Some(Some(function)) => function,
+                            Some(None) => {
+                                return Err(Failure {
+                                    code: ERR_BAD_ARGUMENT,
+                                    what: "the contract is stateful: call its functions on an instance (create_instance)".to_owned(),
+                                });
+                            }
+                            None => {
+                                return Err(Failure {
+                                    code: ERR_INTERNAL,
+                                    what: format!("no function at index {index}"),
+                                });
+                            }
+                        };
+                        threads::timed(time, || function.bind(py).call1(tuple))
+                            .map_err(|error| failure(py, &error, &self.budget))?
+                    }
+                    Callee::Method { instance, name } => {
+                        let Some(object) = instance.object(py) else {
+                            return Err(Failure {
+                                code: ERR_INTERNAL,
+                                what: "the instance's object is gone".to_owned(),
+                            });
+                        };
+                        let result = threads::timed(time, || {
+                            engine(py)
+                                .and_then(|e| e.call_method1("method", (&object, name)))
+                                .and_then(|method| method.call1(tuple))
+                        });
+                        match result {
+                            Ok(value) => value,
+                            Err(error) => {
+                                // The object may be half-updated: the
+                                // instance is unusable from now on, its
+                                // object freed.
+                                let failure = failure(py, &error, &self.budget);
+                                drop(object);
+                                instance.fail(py, failure.what.clone());
+                                return Err(failure);
+                            }
+                        }
+                    }
+                };
                 from_py(&value, ret.ret).map_err(|what| Failure {
                     code: ERR_TRAP,
                     what: format!("the result does not fit {ret}: {what}"),
@@ -324,6 +425,50 @@ impl Load {
             })
         })
     }
+
+    /// A new instance of stateful contract `stateful`: its `new` called
+    /// under the time limit, the object checked to have `methods`.
+    fn create(&self, stateful: usize, methods: &[String]) -> Result<PyInstance, Failure> {
+        let count = self.instances.admit(self.budget.instances)?;
+        threads::with_pin(|| {
+            Python::attach(|py| {
+                let Some(constructor) = self.constructors.get(stateful) else {
+                    return Err(Failure {
+                        code: ERR_INTERNAL,
+                        what: format!("no constructor at index {stateful}"),
+                    });
+                };
+                let time = Duration::from_millis(self.budget.time_ms);
+                let made = threads::timed(time, || constructor.bind(py).call0())
+                    .map_err(|error| failure(py, &error, &self.budget))?;
+                instance_object(py, &made, methods, &self.budget)?;
+                Ok(PyInstance::new(made.unbind(), count, self.generation))
+            })
+        })
+    }
+}
+
+/// Checks that the object `new` returned has a method for each of
+/// `methods`.
+fn instance_object(
+    py: Python<'_>,
+    made: &Bound<'_, PyAny>,
+    methods: &[String],
+    budget: &Budget,
+) -> Result<(), Failure> {
+    let engine = engine(py).map_err(|error| failure(py, &error, budget))?;
+    for name in methods {
+        engine
+            .call_method1("method", (made, name))
+            .map_err(|error| {
+                let failure = failure(py, &error, budget);
+                Failure {
+                    what: format!("function {name}: {}", failure.what),
+                    ..failure
+                }
+            })?;
+    }
+    Ok(())
 }
 
 /// One function of a script's contract.
@@ -335,30 +480,75 @@ struct PyFn {
     signature: TypedSignature,
 }
 
+impl PyFn {
+    /// `failure` as a fault naming bundle, contract and function, logged.
+    fn fault(&self, load: &Load, failure: &Failure) -> Fault {
+        let message = format!(
+            "bundle {}: contract {}: function {}: {}",
+            load.bundle, self.contract, self.name, failure.what
+        );
+        load.logger.log(LogLevel::Warn, &message);
+        Fault::new(failure.code, message)
+    }
+}
+
 impl EngineFn for PyFn {
     fn call(
         &self,
         instance: Option<&mut EngineInstance>,
         args: &[Value<'_>],
     ) -> Result<Value<'static>, Fault> {
-        if instance.is_some() {
-            return Err(Fault::new(
-                ERR_BAD_ARGUMENT,
-                "Python contracts have no instances",
-            ));
-        }
         let Some(load) = self.load.upgrade() else {
             return Err(Fault::new(ERR_INTERNAL, "the script was unloaded"));
         };
-        load.call(self.index, args, &self.signature)
-            .map_err(|failure| {
+        let callee = match instance {
+            None => Callee::Function(self.index),
+            Some(instance) => {
+                let Some(instance) = instance.downcast_mut::<PyInstance>() else {
+                    return Err(Fault::new(
+                        ERR_BAD_ARGUMENT,
+                        "not an instance of a Python contract",
+                    ));
+                };
+                if let Err(fault) = instance.check(load.generation) {
+                    return Err(self.fault(&load, &Failure::from(fault)));
+                }
+                Callee::Method {
+                    instance,
+                    name: &self.name,
+                }
+            }
+        };
+        load.call(callee, args, &self.signature)
+            .map_err(|failure| self.fault(&load, &failure))
+    }
+}
+
+/// Makes the instances of one stateful contract.
+struct PyInstances {
+    load: Weak<Load>,
+    /// The contract's index among the load's stateful contracts.
+    stateful: usize,
+    contract: String,
+    methods: Vec<String>,
+}
+
+impl EngineInstances for PyInstances {
+    fn create(&self) -> Result<EngineInstance, Fault> {
+        let Some(load) = self.load.upgrade() else {
+            return Err(Fault::new(ERR_INTERNAL, "the script was unloaded"));
+        };
+        match load.create(self.stateful, &self.methods) {
+            Ok(instance) => Ok(Box::new(instance)),
+            Err(failure) => {
                 let message = format!(
-                    "bundle {}: contract {}: function {}: {}",
-                    load.bundle, self.contract, self.name, failure.what
+                    "bundle {}: contract {}: making an instance: {}",
+                    load.bundle, self.contract, failure.what
                 );
                 load.logger.log(LogLevel::Warn, &message);
-                Fault::new(failure.code, message)
-            })
+                Err(Fault::new(failure.code, message))
+            }
+        }
     }
 }
 
@@ -370,9 +560,16 @@ fn parse_version(text: &str) -> Option<Version> {
     }
 }
 
-/// A contract as the script registers it: its version, and its functions
-/// (name, signature, function) sorted by name.
-type Declared = BTreeMap<String, (Version, Vec<(String, TypedSignature, Py<PyAny>)>)>;
+/// A contract as the script registers it: its version, its functions
+/// sorted by name, and its constructor if it is stateful.
+struct Contract {
+    version: Version,
+    /// (name, signature, function); the function is `None` for a method.
+    functions: Vec<(String, TypedSignature, Option<Py<PyAny>>)>,
+    constructor: Option<Py<PyAny>>,
+}
+
+type Declared = BTreeMap<String, Contract>;
 
 /// What one run of a script gives: its modules, and what it registers.
 struct Ran {
@@ -423,7 +620,8 @@ fn run(
     let registered = engine
         .call_method1("registered", (&module, &host))
         .map_err(python)?;
-    let entries: Vec<(String, String, String, String, Bound<'_, PyAny>)> =
+    type Entry<'py> = (String, String, String, String, Option<Bound<'py, PyAny>>);
+    let (entries, mut constructors): (Vec<Entry<'_>>, BTreeMap<String, Bound<'_, PyAny>>) =
         registered.extract().map_err(python)?;
     let mut declared = Declared::new();
     for (contract, version_text, fname, sig, function) in entries {
@@ -435,11 +633,15 @@ fn run(
         };
         let signature =
             TypedSignature::parse(&sig).map_err(|e| here(format!("signature {sig:?}: {e}")))?;
-        let fits: bool = engine
-            .call_method1("takes", (&function, signature.args.len()))
-            .and_then(|t| t.extract())
-            .map_err(python)?;
-        if !fits {
+        let fits = |function: &Bound<'_, PyAny>| {
+            engine
+                .call_method1("takes", (function, signature.args.len()))
+                .and_then(|t| t.extract::<bool>())
+                .map_err(python)
+        };
+        if let Some(function) = &function
+            && !fits(function)?
+        {
             return Err(here(format!(
                 "cannot be called with the {} arguments of {signature}",
                 signature.args.len()
@@ -447,21 +649,82 @@ fn run(
         }
         let entry = declared
             .entry(contract.clone())
-            .or_insert_with(|| (version, Vec::new()));
-        if entry.0 != version {
+            .or_insert_with(|| Contract {
+                version,
+                functions: Vec::new(),
+                constructor: constructors.remove(&contract).map(Bound::unbind),
+            });
+        if entry.version != version {
             return Err(bad(format!(
                 "contract {contract} is registered with two versions"
             )));
         }
-        if entry.1.iter().any(|(n, _, _)| *n == fname) {
+        if entry.functions.iter().any(|(n, _, _)| *n == fname) {
             return Err(here("is registered twice".to_owned()));
         }
-        entry.1.push((fname, signature, function.unbind()));
+        entry
+            .functions
+            .push((fname, signature, function.map(Bound::unbind)));
     }
-    for (_, functions) in declared.values_mut() {
-        functions.sort_by(|a, b| a.0.cmp(&b.0));
+    for contract in declared.values_mut() {
+        contract.functions.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    for (name, contract) in &declared {
+        if let Some(constructor) = &contract.constructor {
+            probe(
+                py,
+                &engine,
+                constructor.bind(py),
+                &contract.functions,
+                budget,
+            )
+            .map_err(|failure| Failure {
+                what: format!("{chunk}: contract {name}: {}", failure.what),
+                ..failure
+            })?;
+        }
     }
     Ok(Ran { modules, declared })
+}
+
+/// Runs a stateful contract's `new` once, at load: a `new` that raises
+/// or runs past its time, or whose object lacks one of the contract's
+/// methods or has one that cannot take its signature's arguments, is
+/// refused now rather than at each `create_instance`. The object is then
+/// dropped: it is no instance.
+fn probe(
+    py: Python<'_>,
+    engine: &Bound<'_, PyAny>,
+    constructor: &Bound<'_, PyAny>,
+    methods: &[(String, TypedSignature, Option<Py<PyAny>>)],
+    budget: &Budget,
+) -> Result<(), Failure> {
+    let in_function = |name: &str, failure: Failure| Failure {
+        what: format!("function {name}: {}", failure.what),
+        ..failure
+    };
+    let time = Duration::from_millis(budget.time_ms);
+    let made = threads::timed(time, || constructor.call0())
+        .map_err(|error| in_function("new", failure(py, &error, budget)))?;
+    for (name, signature, _) in methods {
+        let method = engine
+            .call_method1("method", (&made, name))
+            .map_err(|error| in_function(name, failure(py, &error, budget)))?;
+        let fits: bool = engine
+            .call_method1("takes", (&method, signature.args.len()))
+            .and_then(|t| t.extract())
+            .map_err(|error| in_function(name, failure(py, &error, budget)))?;
+        if !fits {
+            return Err(Failure {
+                code: ERR_INVALID,
+                what: format!(
+                    "function {name}: the method cannot be called with the {} arguments of {signature}",
+                    signature.args.len()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Loader for PythonLoader {
@@ -529,14 +792,20 @@ impl Loader for PythonLoader {
         );
         bump(&self.counters.loads);
         let mut functions = Vec::new();
+        let mut constructors = Vec::new();
         let mut contracts = Vec::new();
-        for (contract, (version, declared)) in ran.declared {
+        for (contract, declared) in ran.declared {
             let mut fns = Vec::new();
-            for (name, signature, function) in declared {
+            for (name, signature, function) in declared.functions {
                 fns.push((name, signature, functions.len()));
                 functions.push(function);
             }
-            contracts.push((contract, version, fns));
+            let maker = declared.constructor.map(|constructor| {
+                constructors.push(constructor);
+                let methods: Vec<String> = fns.iter().map(|(name, _, _)| name.clone()).collect();
+                (constructors.len() - 1, methods)
+            });
+            contracts.push((contract, declared.version, fns, maker));
         }
         let load = Arc::new(Load {
             bundle: code.name().to_owned(),
@@ -544,9 +813,13 @@ impl Loader for PythonLoader {
             logger: registrar.logger(),
             modules: ran.modules,
             functions,
+            constructors,
+            // Relaxed: a unique number; it orders no memory.
+            generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+            instances: Arc::new(InstanceTally::new(Arc::clone(&self.counters.instances))),
             counters: Arc::clone(&self.counters),
         });
-        for (contract, version, fns) in contracts {
+        for (contract, version, fns, maker) in contracts {
             let mut engine = EngineContract::new(contract.clone(), version);
             for (name, signature, index) in fns {
                 engine = engine.function(
@@ -560,6 +833,14 @@ impl Loader for PythonLoader {
                         signature,
                     }),
                 );
+            }
+            if let Some((stateful, methods)) = maker {
+                engine = engine.stateful(Arc::new(PyInstances {
+                    load: Arc::downgrade(&load),
+                    stateful,
+                    contract: contract.clone(),
+                    methods,
+                }));
             }
             registrar
                 .register(engine)

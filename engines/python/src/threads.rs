@@ -12,21 +12,24 @@
 //!
 //! The watchdog enforces the time limit: each pinned thread has a
 //! [`Slot`] with the deadline of its running call, set and cleared while
-//! the thread holds the GIL; a watchdog thread looks at the slots every
-//! [`TICK`] and, holding the GIL, raises `polyplug.BudgetExceeded` in a
-//! thread past its deadline (`PyThreadState_SetAsyncExc`). The call path
+//! the thread holds the GIL; while some call is timed, a watchdog thread
+//! looks at the slots every [`TICK`] and, holding the GIL, raises
+//! `polyplug.BudgetExceeded` in a thread past its deadline
+//! (`PyThreadState_SetAsyncExc`). When no call is timed it parks, and the
+//! next call to set a deadline unparks it ([`rest`], [`arm`]): an idle
+//! process has no thread waking every few milliseconds. The call path
 //! takes no lock: the slot list's lock is taken when a thread is pinned
 //! and by the watchdog.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use pyo3::ffi;
 use pyo3::prelude::*;
 
-use crate::loader::{THREAD_STATES_DROPPED, THREAD_STATES_MADE, bump};
+use crate::loader::{THREAD_STATES_DROPPED, THREAD_STATES_MADE, WATCHDOG_RESTS, bump};
 
 /// How often the watchdog looks at the calls running.
 pub(crate) const TICK: Duration = Duration::from_millis(2);
@@ -41,6 +44,10 @@ pub(crate) struct Slot {
     /// [`epoch`] (never 0); 0 when no call runs. Written by its thread
     /// holding the GIL.
     deadline: AtomicU64,
+    /// The watchdog raised in the running call: the call's end clears a
+    /// pending exception (which may not have fired yet). Written and read
+    /// holding the GIL, which orders it: Relaxed.
+    raised: AtomicBool,
 }
 
 /// The time deadlines count from.
@@ -55,6 +62,13 @@ fn now_nanos() -> u64 {
         .max(1)
 }
 
+/// The watchdog thread, to unpark; set once it is spawned.
+static WATCHDOG: OnceLock<std::thread::Thread> = OnceLock::new();
+
+/// The watchdog is parked, or about to park: a thread that sets a
+/// deadline unparks it. Every access is SeqCst: see [`rest`].
+static RESTING: AtomicBool = AtomicBool::new(false);
+
 /// Every pinned thread's slot.
 fn slots() -> &'static Mutex<Vec<Weak<Slot>>> {
     static SLOTS: OnceLock<Mutex<Vec<Weak<Slot>>>> = OnceLock::new();
@@ -63,9 +77,75 @@ fn slots() -> &'static Mutex<Vec<Weak<Slot>>> {
         let spawned = std::thread::Builder::new()
             .name("polyplug-python-watchdog".to_owned())
             .spawn(watchdog);
-        drop(spawned);
+        if let Ok(handle) = spawned {
+            let _ = WATCHDOG.set(handle.thread().clone());
+        }
         Mutex::new(Vec::new())
     })
+}
+
+/// Whether some pinned thread's call is timed.
+fn any_armed() -> bool {
+    let mut slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+    slots.retain(|slot| slot.strong_count() > 0);
+    slots.iter().filter_map(Weak::upgrade).any(|slot| {
+        // SeqCst: the load of the store/load pair in `rest`.
+        slot.deadline.load(Ordering::SeqCst) != 0
+    })
+}
+
+/// Parks the watchdog until some call is timed.
+///
+/// No wakeup is lost. The watchdog stores `RESTING` then loads every
+/// deadline; a calling thread ([`arm`]) stores its deadline then loads
+/// `RESTING`; all four are SeqCst, so in their single total order one
+/// store comes first, and the other side's load sees it:
+///
+/// 1. The deadline's store first: the watchdog's scan sees it and does
+///    not park.
+/// 2. `RESTING`'s store first: the caller sees `RESTING`, takes it
+///    (`swap`, so only one caller unparks) and unparks the watchdog; an
+///    unpark before the park leaves a token, and the park returns at
+///    once.
+///
+/// A spurious or stale wake (a token left by a call that has ended) only
+/// loops: the watchdog stores `RESTING` again and scans again before it
+/// parks, so a caller that saw `RESTING` false (case 2 of an earlier
+/// round, taken by another caller) is never left unseen: its deadline's
+/// store came before its load of `RESTING`, so before this round's store
+/// of it, so this round's scan sees the deadline (case 1).
+fn rest() {
+    let mut parked = false;
+    loop {
+        // SeqCst: the store of the pair; see above.
+        RESTING.store(true, Ordering::SeqCst);
+        if any_armed() {
+            break;
+        }
+        if !parked {
+            bump(&WATCHDOG_RESTS);
+            parked = true;
+        }
+        std::thread::park();
+    }
+    // SeqCst: as above. A caller that took `RESTING` meanwhile left a
+    // token, which only makes a later park loop once.
+    RESTING.store(false, Ordering::SeqCst);
+}
+
+/// Sets `slot`'s deadline and wakes the watchdog if it rests; the half of
+/// the pair in [`rest`] on the calling side.
+fn arm(slot: &Slot, deadline: u64) {
+    // SeqCst: the store of the pair; see `rest`.
+    slot.deadline.store(deadline, Ordering::SeqCst);
+    // SeqCst: the load of the pair. The load first, so a call while the
+    // watchdog is awake writes no shared line.
+    if RESTING.load(Ordering::SeqCst)
+        && RESTING.swap(false, Ordering::SeqCst)
+        && let Some(watchdog) = WATCHDOG.get()
+    {
+        watchdog.unpark();
+    }
 }
 
 /// The `polyplug.BudgetExceeded` class, raised by the watchdog.
@@ -73,6 +153,7 @@ pub(crate) static BUDGET_EXCEEDED: OnceLock<Py<PyAny>> = OnceLock::new();
 
 fn watchdog() {
     loop {
+        rest();
         std::thread::sleep(TICK);
         let now = now_nanos();
         let late: Vec<Arc<Slot>> = {
@@ -109,6 +190,8 @@ fn watchdog() {
                         continue;
                     };
                     let class = class.bind(py).as_ptr();
+                    // Relaxed: under the GIL, see `Slot::raised`.
+                    slot.raised.store(true, Ordering::Relaxed);
                     // SAFETY: [Y1] the GIL is held (inside `attach`); `class`
                     // is a live exception class kept by `BUDGET_EXCEEDED`;
                     // CPython takes its own reference. An ident with no
@@ -193,6 +276,7 @@ impl Pin {
         let slot = Arc::new(Slot {
             ident,
             deadline: AtomicU64::new(0),
+            raised: AtomicBool::new(false),
         });
         slots()
             .lock()
@@ -245,10 +329,7 @@ pub(crate) fn timed<R>(time: Duration, f: impl FnOnce() -> R) -> R {
         && let Some(slot) = &slot
     {
         let nanos = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
-        // Relaxed: read by the watchdog holding the GIL, which this
-        // thread holds now.
-        slot.deadline
-            .store(now_nanos().saturating_add(nanos), Ordering::Relaxed);
+        arm(slot, now_nanos().saturating_add(nanos));
     }
     DEPTH.with(|d| d.set(depth + 1));
     let result = f();
@@ -256,12 +337,15 @@ pub(crate) fn timed<R>(time: Duration, f: impl FnOnce() -> R) -> R {
     if depth == 0
         && let Some(slot) = &slot
     {
-        // Relaxed: as above.
-        let deadline = slot.deadline.swap(0, Ordering::Relaxed);
-        if deadline <= now_nanos()
+        // Relaxed: the watchdog reads it holding the GIL, which this
+        // thread holds now.
+        slot.deadline.store(0, Ordering::Relaxed);
+        // Relaxed: under the GIL, see `Slot::raised`. A flag, not a
+        // second look at the clock: a call pays one clock read.
+        if slot.raised.swap(false, Ordering::Relaxed)
             && let Ok(ident) = std::ffi::c_long::try_from(slot.ident)
         {
-            // The watchdog may have raised in this thread as the call
+            // The watchdog raised in this thread, maybe as the call
             // returned: the exception must not fire in the next call.
             // SAFETY: [Y1] this thread holds the GIL (`timed` runs inside
             // `attach`); a null exception clears the pending one.

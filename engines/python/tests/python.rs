@@ -2,8 +2,9 @@
 //! from the bundle directory, signatures, syntax and load errors, the
 //! time limit and the recursion limit broken, limits refused by name,
 //! reload under six dispatchers, edit-in-place and failed reloads,
-//! modules freed after unload, and calls across Python, Rust and C. The
-//! scripts are the `.py` files in `bundles/`, copied into a bundle
+//! modules freed after unload, calls across Python, Rust and C, and the
+//! instances of stateful contracts (their state, version, threads, limits
+//! and constructors). The scripts are the `.py` files in `bundles/`, copied into a bundle
 //! directory per test.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
@@ -17,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use polyplug::{Bytes, ContractHandle, FindError, HostContract, LoadError, Runtime, Str, Version};
-use polyplug_abi::{ERR_BUDGET, ERR_TRAP, ERR_UNSUPPORTED};
+use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_TRAP, ERR_UNSUPPORTED};
 use polyplug_python::{PythonConfig, PythonLoader, StatsHandle};
 
 const V1: Version = Version::new(1, 0, 0);
@@ -422,6 +423,54 @@ fn each_budget_broken_gives_a_typed_error_and_the_host_keeps_serving() {
     });
 }
 
+/// The watchdog parks when no call is timed, and the next call wakes it:
+/// a call that runs past its time limit after the watchdog rested is
+/// still stopped.
+#[test]
+fn the_watchdog_rests_between_calls_and_wakes_for_the_next() {
+    let tmp = TempDir::new("watchdog");
+    let (runtime, stats) = runtime();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "budget",
+            "budget-test",
+            &[("budget.test", "1.0.0")],
+            &[("budget.py", &script("budget.py"))],
+            // 2_000_000 fuel: 40 ms per call.
+            "fuel = 2000000",
+        ))
+        .unwrap();
+    let call = move |name: &str| {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        let contract = guard.find("budget.test", V1).unwrap();
+        contract
+            .typed::<extern "C" fn() -> u32>(name)
+            .unwrap()
+            .try_call()
+    };
+    assert_eq!(call("ok").unwrap(), 7);
+    let before = stats.get().watchdog_rests;
+    // A deadlock guard, not a time bound: the watchdog parks at its next
+    // look at no timed call.
+    let rested = (0..6000).any(|_| {
+        std::thread::sleep(Duration::from_millis(10));
+        stats.get().watchdog_rests > before
+    });
+    assert!(rested, "the watchdog never parked: {:?}", stats.get());
+    let (answer, answered) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = answer.send(call("spin").map_err(|e| (e.code, e.to_string())));
+    });
+    let result = answered.recv_timeout(Duration::from_secs(60));
+    let Ok(Err((code, text))) = result else {
+        panic!("a spinning call was not stopped: {result:?}");
+    };
+    assert_eq!(code, ERR_BUDGET, "{text}");
+    assert!(text.contains("time limit of 40 ms (limits.fuel)"), "{text}");
+}
+
 /// Seed scenario 3 with Python: six dispatcher threads call
 /// `reload.test` through a kept handle while 80 real reloads alternate
 /// v1 (100) and v2 (200); every call answers 100 or 200. Each thread
@@ -687,6 +736,306 @@ fn the_example_counter_loads_steps_and_reloads() {
     assert_eq!(
         (s.loads, s.loads_alive(), s.modules_alive()),
         (2, 0, 0),
+        "{s:?}"
+    );
+}
+
+/// `counter.py` answering `tag` with `tag`, under `limits`.
+fn counter_bundle(dir: &Path, label: &str, tag: u32, limits: &str) -> PathBuf {
+    counter_bundle_from(
+        dir,
+        label,
+        &script("counter.py").replace("TAG", &tag.to_string()),
+        limits,
+    )
+}
+
+fn counter_bundle_from(dir: &Path, label: &str, text: &str, limits: &str) -> PathBuf {
+    bundle(
+        dir,
+        label,
+        "counter",
+        &[("py.counter", "1.0.0")],
+        &[("counter.py", text)],
+        limits,
+    )
+}
+
+fn counter(runtime: &Runtime) -> polyplug::Instance {
+    runtime
+        .reader()
+        .pin()
+        .find("py.counter", V1)
+        .unwrap()
+        .create_instance()
+        .unwrap()
+}
+
+/// Calls method `name`, of type `u32()`, on `instance`.
+fn method(instance: &mut polyplug::Instance, name: &str) -> Result<u32, polyplug::CallError> {
+    instance
+        .typed::<extern "C" fn() -> u32>(name)
+        .unwrap()
+        .call()
+}
+
+/// A stateful Python contract: each instance is its own object, counts on
+/// its own, and keeps the version that made it across a reload; a method
+/// called without an instance is refused; everything is freed after
+/// unload.
+#[test]
+fn python_instances_keep_their_state_and_their_version() {
+    let tmp = TempDir::new("instances");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(counter_bundle(&tmp.0, "v1", 100, ""))
+        .unwrap();
+    let (mut one, mut two) = (counter(&runtime), counter(&runtime));
+    let bumps: Vec<u32> = (0..3).map(|_| method(&mut one, "bump").unwrap()).collect();
+    assert_eq!(bumps, [1, 2, 3]);
+    assert_eq!(
+        method(&mut two, "bump").unwrap(),
+        1,
+        "two instances are independent"
+    );
+    let mut add = two.typed::<extern "C" fn(u32) -> u32>("add").unwrap();
+    assert_eq!(add.call(10).unwrap(), 11);
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let err = guard
+        .find("py.counter", V1)
+        .unwrap()
+        .typed::<extern "C" fn() -> u32>("bump")
+        .unwrap()
+        .try_call()
+        .unwrap_err();
+    assert_eq!(err.code, ERR_BAD_ARGUMENT, "{err}");
+    assert!(err.to_string().contains("create_instance"), "{err}");
+    drop(guard);
+    runtime
+        .reload_bundle(id, Some(&counter_bundle(&tmp.0, "v2", 200, "")))
+        .unwrap();
+    assert_eq!(
+        method(&mut one, "tag").unwrap(),
+        100,
+        "the instance keeps v1"
+    );
+    assert_eq!(method(&mut one, "bump").unwrap(), 4);
+    let mut three = counter(&runtime);
+    assert_eq!(method(&mut three, "tag").unwrap(), 200);
+    assert_eq!(method(&mut three, "bump").unwrap(), 1);
+    let s = stats.get();
+    assert_eq!((s.instances_made, s.instances_alive()), (3, 3), "{s:?}");
+    drop((one, two, three));
+    let s = stats.get();
+    assert_eq!(s.instances_alive(), 0, "dropped, freed at once: {s:?}");
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!(
+        (s.loads_alive(), s.modules_alive(), s.instances_alive()),
+        (0, 0, 0),
+        "{s:?}"
+    );
+}
+
+/// A Python object is the interpreter's, not a thread's: an instance made
+/// on one thread is called on another, and dropped there, its object freed
+/// at once.
+#[test]
+fn a_python_instance_is_called_and_dropped_on_any_thread() {
+    let tmp = TempDir::new("instance-threads");
+    let (runtime, stats) = runtime();
+    runtime
+        .load_bundle(counter_bundle(&tmp.0, "v1", 100, ""))
+        .unwrap();
+    let mut instance = std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut made = counter(&runtime);
+            assert_eq!(method(&mut made, "bump").unwrap(), 1);
+            made
+        })
+        .join()
+        .unwrap()
+    });
+    assert_eq!(method(&mut instance, "bump").unwrap(), 2);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            assert_eq!(method(&mut instance, "bump").unwrap(), 3);
+            drop(instance);
+        });
+    });
+    let s = stats.get();
+    assert_eq!((s.instances_made, s.instances_alive()), (1, 0), "{s:?}");
+}
+
+/// Instance calls run under the bundle's limits: the time limit per call
+/// (an instance that ran out, or raised, is unusable and its object
+/// freed; its sibling keeps counting), and `limits.instances` live
+/// instances.
+#[test]
+fn python_instance_calls_run_under_the_limits() {
+    let tmp = TempDir::new("instance-limits");
+    let (runtime, stats) = runtime();
+    runtime
+        .load_bundle(counter_bundle(
+            &tmp.0,
+            "v1",
+            100,
+            "fuel = 2500000\ninstances = 2",
+        ))
+        .unwrap();
+    let (mut a, mut b) = (counter(&runtime), counter(&runtime));
+    let err = runtime
+        .reader()
+        .pin()
+        .find("py.counter", V1)
+        .unwrap()
+        .create_instance()
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, polyplug::InstanceError::Call(e) if e.code == ERR_BUDGET)
+            && text.contains("limits.instances")
+            && text.contains("py.counter"),
+        "{text}"
+    );
+    assert_eq!(method(&mut a, "bump").unwrap(), 1);
+    let err = method(&mut a, "spin").unwrap_err();
+    assert_eq!(
+        (err.code, err.function.as_str()),
+        (ERR_BUDGET, "spin"),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("limits.fuel") && text.contains("counter.py:"),
+        "{text}"
+    );
+    let err = method(&mut a, "bump").unwrap_err();
+    assert_eq!(err.code, ERR_TRAP, "{err}");
+    assert!(err.to_string().contains("unusable"), "{err}");
+    assert_eq!(
+        method(&mut b, "bump").unwrap(),
+        1,
+        "the sibling keeps its state"
+    );
+    // The instance that ran out was freed: there is room for another.
+    let mut c = counter(&runtime);
+    assert_eq!(method(&mut c, "bump").unwrap(), 1);
+    let err = method(&mut c, "fail").unwrap_err();
+    assert_eq!(err.code, ERR_TRAP, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("counter.py:") && text.contains("no count today"),
+        "{text}"
+    );
+    assert!(
+        method(&mut c, "bump")
+            .unwrap_err()
+            .to_string()
+            .contains("unusable")
+    );
+    assert_eq!(
+        method(&mut b, "bump").unwrap(),
+        2,
+        "the sibling keeps its state"
+    );
+    let s = stats.get();
+    assert_eq!((s.instances_made, s.instances_alive()), (3, 1), "{s:?}");
+}
+
+/// A `new` that is not callable, raises, or makes an object lacking a
+/// method or with one of the wrong arity, and an `fn` in a stateful
+/// contract, are load errors naming the file, the contract and the
+/// function.
+#[test]
+fn bad_python_constructors_are_load_errors() {
+    let tmp = TempDir::new("constructors");
+    let (runtime, stats) = runtime();
+    let good = script("counter.py").replace("TAG", "100");
+    for (case, (from, to, function, problem)) in [
+        (
+            "\"new\": Counter",
+            "\"new\": 4.5",
+            "function new",
+            "`new` is a float",
+        ),
+        (
+            "\"new\": Counter",
+            "\"new\": lambda: 1 / 0",
+            "function new",
+            "ZeroDivisionError",
+        ),
+        (
+            "    def add(self, x):",
+            "    def add_(self, x):",
+            "function add",
+            "NoneType for method add",
+        ),
+        (
+            "    def add(self, x):",
+            "    def add(self):",
+            "function add",
+            "cannot be called with the 1 arguments",
+        ),
+        (
+            "\"bump\": {\"sig\": \"u32()\"}",
+            "\"bump\": {\"sig\": \"u32()\", \"fn\": Counter.bump}",
+            "function bump",
+            "give only `sig`",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert!(good.contains(from), "{from}");
+        let dir = counter_bundle_from(&tmp.0, &format!("case{case}"), &good.replace(from, to), "");
+        let err = runtime.load_bundle(&dir).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, LoadError::Code { .. }), "{to}: {err:?}");
+        for part in ["counter.py", "py.counter", function, problem] {
+            assert!(text.contains(part), "{to}: {text} lacks {part}");
+        }
+    }
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!((s.loads_alive(), s.instances_made), (0, 0), "{s:?}");
+}
+
+/// As a native instance does, an instance keeps its load after an unload:
+/// it still answers, off the read path (the contract is no longer found);
+/// the load goes when the instance is dropped and the runtime reclaims.
+#[test]
+fn a_python_instance_keeps_its_load_after_unload() {
+    let tmp = TempDir::new("instance-unload");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(counter_bundle(&tmp.0, "v1", 100, ""))
+        .unwrap();
+    let mut one = counter(&runtime);
+    assert_eq!(method(&mut one, "bump").unwrap(), 1);
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    assert!(runtime.reader().pin().find("py.counter", V1).is_err());
+    assert_eq!(
+        method(&mut one, "bump").unwrap(),
+        2,
+        "the instance keeps its load"
+    );
+    assert_eq!(stats.get().loads_alive(), 1);
+    assert_eq!(runtime.code_stats().alive(), 1);
+    drop(one);
+    runtime.reclaim().unwrap();
+    assert_eq!(
+        runtime.code_stats().alive(),
+        0,
+        "the load goes with its last instance"
+    );
+    let s = stats.get();
+    assert_eq!(
+        (s.loads_alive(), s.modules_alive(), s.instances_alive()),
+        (0, 0, 0),
         "{s:?}"
     );
 }
