@@ -47,6 +47,25 @@ pub(crate) fn to_lua(lua: &Lua, value: &Value<'_>) -> Result<LuaValue, String> {
     })
 }
 
+/// An integer argument as the Lua integer it becomes, for calls that push
+/// it as one, without a [`LuaValue`]; `None` for every other value (and
+/// for a `u64` or `usize` above `i64::MAX`, which [`to_lua`] refuses).
+pub(crate) fn integer_arg(value: &Value<'_>) -> Option<i64> {
+    match *value {
+        Value::U8(v) => Some(i64::from(v)),
+        Value::U16(v) => Some(i64::from(v)),
+        Value::U32(v) => Some(i64::from(v)),
+        Value::I8(v) => Some(i64::from(v)),
+        Value::I16(v) => Some(i64::from(v)),
+        Value::I32(v) => Some(i64::from(v)),
+        Value::I64(v) => Some(v),
+        Value::U64(v) => i64::try_from(v).ok(),
+        Value::Usize(v) => i64::try_from(v).ok(),
+        Value::Isize(v) => i64::try_from(v).ok(),
+        _ => None,
+    }
+}
+
 /// The integer a Lua value holds exactly: a Lua integer, or a float with
 /// no fraction within `i64`.
 fn integer(value: &LuaValue) -> Option<i64> {
@@ -159,6 +178,26 @@ pub(crate) fn from_lua(value: &LuaValue, ty: Option<ValueType>) -> Result<Value<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_arguments_are_pushed_as_the_lua_integer_to_lua_makes() {
+        let lua = Lua::new();
+        for value in [
+            Value::U8(7),
+            Value::U32(u32::MAX),
+            Value::I32(-5),
+            Value::I64(i64::MIN),
+            Value::U64(1 << 40),
+            Value::Usize(3),
+            Value::Isize(-3),
+        ] {
+            let pushed = integer_arg(&value).map(LuaValue::Integer);
+            assert_eq!(pushed, to_lua(&lua, &value).ok(), "{value:?}");
+        }
+        assert_eq!(integer_arg(&Value::U64(u64::MAX)), None);
+        assert_eq!(integer_arg(&Value::F64(1.0)), None);
+        assert_eq!(integer_arg(&Value::Str("1")), None);
+    }
 
     #[test]
     fn results_out_of_range_are_refused_not_wrapped() {
