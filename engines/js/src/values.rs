@@ -66,6 +66,15 @@ fn describe(value: &rquickjs::Value<'_>) -> String {
 
 /// `n` as an integer, when it is integral and within ±2^64.
 pub(crate) fn integral(n: f64) -> Option<i128> {
+    // Within ±2^63 an `i64` conversion is exact and one instruction; the
+    // `i128` one is a library call.
+    if n.fract() == 0.0 && n.abs() < 9.2e18 {
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "integral and within i64, checked"
+        )]
+        return Some(i128::from(n as i64));
+    }
     if n.is_finite() && n.fract() == 0.0 && n.abs() <= 1.9e19 {
         #[expect(
             clippy::cast_possible_truncation,
@@ -78,6 +87,10 @@ pub(crate) fn integral(n: f64) -> Option<i128> {
 
 /// An integer result: an integral number or a `BigInt`, exactly.
 fn integer(value: &rquickjs::Value<'_>) -> Option<i128> {
+    // QuickJS tags small integers as ints: exact as they are, no float.
+    if let Some(i) = value.as_int() {
+        return Some(i128::from(i));
+    }
     if let Some(n) = value.as_number() {
         return integral(n);
     }
