@@ -83,6 +83,24 @@ fn integer(value: &LuaValue) -> Option<i64> {
     }
 }
 
+/// `i` as a value of integer type `ty`, if it fits; `None` for a value
+/// out of range or a type that is not an integer.
+fn exact_integer(i: i64, ty: ValueType) -> Option<Value<'static>> {
+    Some(match ty {
+        ValueType::U8 => Value::U8(u8::try_from(i).ok()?),
+        ValueType::U16 => Value::U16(u16::try_from(i).ok()?),
+        ValueType::U32 => Value::U32(u32::try_from(i).ok()?),
+        ValueType::U64 => Value::U64(u64::try_from(i).ok()?),
+        ValueType::Usize => Value::Usize(usize::try_from(i).ok()?),
+        ValueType::I8 => Value::I8(i8::try_from(i).ok()?),
+        ValueType::I16 => Value::I16(i16::try_from(i).ok()?),
+        ValueType::I32 => Value::I32(i32::try_from(i).ok()?),
+        ValueType::I64 => Value::I64(i),
+        ValueType::Isize => Value::Isize(isize::try_from(i).ok()?),
+        _ => return None,
+    })
+}
+
 /// What a Lua value is, for messages.
 fn kind(value: &LuaValue) -> String {
     match value {
@@ -105,6 +123,14 @@ pub(crate) fn from_lua(value: &LuaValue, ty: Option<ValueType>) -> Result<Value<
     let Some(ty) = ty else {
         return Ok(Value::Void);
     };
+    // The common case first: a Lua integer in range of an integer type.
+    // Anything else takes the path below, which also says why a value
+    // does not fit.
+    if let LuaValue::Integer(i) = *value
+        && let Some(exact) = exact_integer(i, ty)
+    {
+        return Ok(exact);
+    }
     let int = |value: &LuaValue| {
         integer(value)
             .ok_or_else(|| format!("expected an integer for {}, got {}", ty.name(), kind(value)))
