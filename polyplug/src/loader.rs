@@ -1310,15 +1310,13 @@ unsafe extern "C" fn call_slot(
             // signature's arguments as a C struct of `size` bytes.
             unsafe { std::slice::from_raw_parts(args.cast::<u8>(), slot.size) }
         };
-        let mut values = [const { Value::Void }; MAX_ARGS];
-        for ((value, ty), offset) in values
-            .iter_mut()
-            .zip(&slot.signature.args)
-            .zip(&slot.offsets)
-        {
+        let read = |i: usize| -> Result<Value<'_>, Fault> {
+            let (Some(ty), Some(offset)) = (slot.signature.args.get(i), slot.offsets.get(i)) else {
+                return Err(Fault::new(ERR_INTERNAL, format!("no argument {i}")));
+            };
             // SAFETY: [R11][P1] `args` holds this signature's arguments.
-            *value = unsafe { read_arg(args.cast::<u8>(), packed, *ty, *offset) }?;
-        }
+            unsafe { read_arg(args.cast::<u8>(), packed, *ty, *offset) }
+        };
         let instance = if instance.is_null() {
             None
         } else {
@@ -1326,7 +1324,24 @@ unsafe extern "C" fn call_slot(
             // (a boxed EngineInstance) and is used by one call at a time.
             Some(unsafe { &mut *instance.cast::<EngineInstance>() })
         };
-        let value = slot.func.call(instance, &values[..count])?;
+        let call = |values: &[Value<'_>]| slot.func.call(instance, values);
+        // One array of exactly the arguments: nothing to fill or drop
+        // beyond them.
+        let value = match count {
+            0 => call(&[]),
+            1 => call(&[read(0)?]),
+            2 => call(&[read(0)?, read(1)?]),
+            3 => call(&[read(0)?, read(1)?, read(2)?]),
+            4 => call(&[read(0)?, read(1)?, read(2)?, read(3)?]),
+            5 => call(&[read(0)?, read(1)?, read(2)?, read(3)?, read(4)?]),
+            MAX_ARGS => call(&[read(0)?, read(1)?, read(2)?, read(3)?, read(4)?, read(5)?]),
+            more => {
+                return Err(Fault::new(
+                    ERR_INTERNAL,
+                    format!("{more} arguments; a typed function takes at most {MAX_ARGS}"),
+                ));
+            }
+        }?;
         if value.value_type() != slot.signature.ret {
             return Err(Fault::new(
                 ERR_INTERNAL,

@@ -5,6 +5,11 @@
 //! A state of a load that is gone (reloaded, unloaded) is *pending*: only
 //! its thread may free it, which it does at its next call into the engine
 //! ([`collect_this_thread`]) or when it exits.
+//!
+//! A call looks for pending states only when a load was dropped since its
+//! thread last looked, or an instance waits: drops are counted in one
+//! global counter ([`DROPPED`]), which a call compares with the count its
+//! thread last collected at, one atomic load, no lock.
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
@@ -147,10 +152,19 @@ impl std::fmt::Debug for Load {
     }
 }
 
+/// Loads dropped so far, of every JavaScript loader of the process,
+/// bumped as each drops: a thread that reads a new count collects.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
 impl Drop for Load {
     fn drop(&mut self) {
         self.mark.close(&self.counters);
         bump(&self.counters.loads_dropped);
+        // Release: a `Load` drops once its last `Arc` is gone, so its
+        // states' `Weak`s are dead by now; pairs with the Acquire loads
+        // in `quiet_state` and `collect_this_thread`, after which a
+        // thread sees them dead.
+        DROPPED.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -607,25 +621,71 @@ struct ThreadState {
     engine: RefCell<Option<Engine>>,
 }
 
+/// One thread's states, and the [`DROPPED`] count it last collected at.
+struct Local {
+    states: RefCell<Vec<Rc<ThreadState>>>,
+    collected: Cell<u64>,
+}
+
 thread_local! {
     /// This thread's states, of every load it called.
-    static STATES: RefCell<Vec<Rc<ThreadState>>> = const { RefCell::new(Vec::new()) };
+    static LOCAL: Local = const {
+        Local {
+            states: RefCell::new(Vec::new()),
+            collected: Cell::new(0),
+        }
+    };
+}
+
+/// This thread's state of load `generation` when nothing waits to be
+/// collected on this thread (no load dropped since it last collected, no
+/// instance dropped elsewhere), else `None`: the call path's lookup, one
+/// atomic load, no lock, no allocation.
+fn quiet_state(generation: u64) -> Option<Rc<ThreadState>> {
+    LOCAL
+        .try_with(|local| {
+            // Acquire: pairs with the Release bump in `Load::drop`.
+            if DROPPED.load(Ordering::Acquire) != local.collected.get() {
+                return None;
+            }
+            let states = local.states.try_borrow().ok()?;
+            let mut found = None;
+            for state in states.iter() {
+                if let Ok(engine) = state.engine.try_borrow()
+                    && let Some(engine) = engine.as_ref()
+                    && engine.objects.has_graves()
+                {
+                    return None;
+                }
+                if state.generation == generation {
+                    found = Some(state);
+                }
+            }
+            found.map(Rc::clone)
+        })
+        .ok()
+        .flatten()
 }
 
 /// Frees this thread's states of loads that are gone, and returns how
 /// many it freed; also frees the objects of this thread's instances that
 /// were dropped on other threads. Every call into a JavaScript function
-/// does this first; a thread that stops calling frees them when it exits.
+/// does this first when there is something to free; a thread that stops
+/// calling frees them when it exits.
 ///
 /// ```
 /// assert_eq!(polyplug_js::collect_this_thread(), 0); // this thread called nothing
 /// ```
 pub fn collect_this_thread() -> usize {
-    STATES
-        .try_with(|states| {
-            let Ok(mut states) = states.try_borrow_mut() else {
+    LOCAL
+        .try_with(|local| {
+            let Ok(mut states) = local.states.try_borrow_mut() else {
                 return 0;
             };
+            // Acquire: pairs with the Release bump in `Load::drop`: every
+            // load counted here is seen dead below. Read before the scan,
+            // so a load dropped during it is collected at the next call.
+            local.collected.set(DROPPED.load(Ordering::Acquire));
             let before = states.len();
             states.retain(|s| s.load.strong_count() > 0);
             for state in states.iter() {
@@ -645,9 +705,9 @@ pub fn collect_this_thread() -> usize {
 /// state whose graves are `graves`; false if that state is not here or
 /// busy (the caller leaves the key in `graves`).
 pub(crate) fn free_instance(generation: u64, graves: &Arc<Graves>, key: u64) -> bool {
-    let state = STATES
-        .try_with(|states| {
-            let states = states.try_borrow().ok()?;
+    let state = LOCAL
+        .try_with(|local| {
+            let states = local.states.try_borrow().ok()?;
             states
                 .iter()
                 .find(|s| s.generation == generation)
@@ -688,17 +748,14 @@ pub(crate) fn call_on_thread(
     with_engine(load, |engine| engine.call(index, signature, args))
 }
 
-/// Runs `run` on this thread's state of `load`, making it on first use; a
-/// state that ran out of a budget is replaced at the next call, unless
-/// instances live in it (they belong to it; QuickJS unwound cleanly).
-pub(crate) fn with_engine<T>(
-    load: &Arc<Load>,
-    run: impl FnOnce(&Engine) -> Result<T, Failure>,
-) -> Result<T, Failure> {
+/// This thread's state of `load`, after collecting what waits here; a
+/// new, empty one (made at its first use) if the thread has none.
+fn fresh_state(load: &Arc<Load>) -> Result<Rc<ThreadState>, Failure> {
     collect_this_thread();
-    let state = STATES
-        .try_with(|states| -> Result<Rc<ThreadState>, Failure> {
-            let mut states = states
+    LOCAL
+        .try_with(|local| -> Result<Rc<ThreadState>, Failure> {
+            let mut states = local
+                .states
                 .try_borrow_mut()
                 .map_err(|_| Failure::new(ERR_INTERNAL, "re-entrant call on this thread"))?;
             if let Some(state) = states.iter().find(|s| s.generation == load.generation) {
@@ -713,7 +770,20 @@ pub(crate) fn with_engine<T>(
             states.push(Rc::clone(&state));
             Ok(state)
         })
-        .map_err(|_| Failure::new(ERR_INTERNAL, "the thread is exiting"))??;
+        .map_err(|_| Failure::new(ERR_INTERNAL, "the thread is exiting"))?
+}
+
+/// Runs `run` on this thread's state of `load`, making it on first use; a
+/// state that ran out of a budget is replaced at the next call, unless
+/// instances live in it (they belong to it; QuickJS unwound cleanly).
+pub(crate) fn with_engine<T>(
+    load: &Arc<Load>,
+    run: impl FnOnce(&Engine) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let state = match quiet_state(load.generation) {
+        Some(state) => state,
+        None => fresh_state(load)?,
+    };
     if state.busy.replace(true) {
         return Err(Failure::new(
             ERR_INTERNAL,

@@ -22,6 +22,9 @@ pub(crate) fn to_js<'js>(
     value: &Value<'_>,
 ) -> rquickjs::Result<rquickjs::Value<'js>> {
     let number = |n: f64| rquickjs::Value::new_number(ctx.clone(), n);
+    // What `new_number` makes of an integer that fits `i32`, without the
+    // round trip through `f64`.
+    let int = |n: i32| rquickjs::Value::new_int(ctx.clone(), n);
     let big = |n: i128| -> rquickjs::Result<rquickjs::Value<'js>> {
         let big = match i64::try_from(n) {
             Ok(v) => BigInt::from_i64(ctx.clone(), v)?,
@@ -31,12 +34,15 @@ pub(crate) fn to_js<'js>(
     };
     Ok(match *value {
         Value::Void => rquickjs::Value::new_undefined(ctx.clone()),
-        Value::U8(v) => number(f64::from(v)),
-        Value::U16(v) => number(f64::from(v)),
-        Value::U32(v) => number(f64::from(v)),
-        Value::I8(v) => number(f64::from(v)),
-        Value::I16(v) => number(f64::from(v)),
-        Value::I32(v) => number(f64::from(v)),
+        Value::U8(v) => int(i32::from(v)),
+        Value::U16(v) => int(i32::from(v)),
+        Value::U32(v) => match i32::try_from(v) {
+            Ok(v) => int(v),
+            Err(_) => number(f64::from(v)),
+        },
+        Value::I8(v) => int(i32::from(v)),
+        Value::I16(v) => int(i32::from(v)),
+        Value::I32(v) => int(v),
         Value::F32(v) => number(f64::from(v)),
         Value::F64(v) => number(v),
         Value::U64(v) => big(i128::from(v))?,
@@ -66,6 +72,15 @@ fn describe(value: &rquickjs::Value<'_>) -> String {
 
 /// `n` as an integer, when it is integral and within ±2^64.
 pub(crate) fn integral(n: f64) -> Option<i128> {
+    // Within ±2^63 an `i64` conversion is exact and one instruction; the
+    // `i128` one is a library call.
+    if n.fract() == 0.0 && n.abs() < 9.2e18 {
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "integral and within i64, checked"
+        )]
+        return Some(i128::from(n as i64));
+    }
     if n.is_finite() && n.fract() == 0.0 && n.abs() <= 1.9e19 {
         #[expect(
             clippy::cast_possible_truncation,
@@ -78,6 +93,10 @@ pub(crate) fn integral(n: f64) -> Option<i128> {
 
 /// An integer result: an integral number or a `BigInt`, exactly.
 fn integer(value: &rquickjs::Value<'_>) -> Option<i128> {
+    // QuickJS tags small integers as ints: exact as they are, no float.
+    if let Some(i) = value.as_int() {
+        return Some(i128::from(i));
+    }
     if let Some(n) = value.as_number() {
         return integral(n);
     }
@@ -86,6 +105,24 @@ fn integer(value: &rquickjs::Value<'_>) -> Option<i128> {
         return text.parse::<i128>().ok();
     }
     None
+}
+
+/// `i` as a value of integer type `ty`, if it fits; `None` for a value
+/// out of range or a type that is not an integer.
+fn exact_integer(i: i32, ty: ValueType) -> Option<Value<'static>> {
+    Some(match ty {
+        ValueType::U8 => Value::U8(u8::try_from(i).ok()?),
+        ValueType::U16 => Value::U16(u16::try_from(i).ok()?),
+        ValueType::U32 => Value::U32(u32::try_from(i).ok()?),
+        ValueType::U64 => Value::U64(u64::try_from(i).ok()?),
+        ValueType::Usize => Value::Usize(usize::try_from(i).ok()?),
+        ValueType::I8 => Value::I8(i8::try_from(i).ok()?),
+        ValueType::I16 => Value::I16(i16::try_from(i).ok()?),
+        ValueType::I32 => Value::I32(i),
+        ValueType::I64 => Value::I64(i64::from(i)),
+        ValueType::Isize => Value::Isize(isize::try_from(i).ok()?),
+        _ => return None,
+    })
 }
 
 /// `value`, returned by a function whose result type is `ty` (`None`:
@@ -97,6 +134,14 @@ pub(crate) fn from_js(
     let Some(ty) = ty else {
         return Ok(Value::Void);
     };
+    // The common case first: an integer QuickJS tags int, in range of an
+    // integer type. Anything else takes the path below, which also says
+    // why a value does not fit.
+    if let Some(i) = value.as_int()
+        && let Some(exact) = exact_integer(i, ty)
+    {
+        return Ok(exact);
+    }
     let misfit = || format!("returned {}, which is not a {}", describe(value), ty.name());
     let range = || {
         format!(
@@ -169,4 +214,43 @@ pub(crate) fn bytes_of(value: &rquickjs::Value<'_>) -> Option<Vec<u8>> {
     let raw = buffer.as_raw()?;
     // SAFETY: [J1] as above: the buffer's live store, copied at once.
     Some(unsafe { raw.as_ref() }.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every integer result converts as the general path converts it:
+    /// in range it is the same value, out of range it is refused.
+    #[test]
+    fn int_results_convert_exactly_or_are_refused() {
+        let runtime = rquickjs::Runtime::new().unwrap_or_else(|e| unreachable!("{e}"));
+        let context = rquickjs::Context::full(&runtime).unwrap_or_else(|e| unreachable!("{e}"));
+        context.with(|ctx| {
+            let int = |i: i32| rquickjs::Value::new_int(ctx.clone(), i);
+            let float = |n: f64| rquickjs::Value::new_float(ctx.clone(), n);
+            assert_eq!(from_js(&int(7), Some(ValueType::U32)), Ok(Value::U32(7)));
+            assert_eq!(from_js(&int(-7), Some(ValueType::I64)), Ok(Value::I64(-7)));
+            assert_eq!(from_js(&int(255), Some(ValueType::U8)), Ok(Value::U8(255)));
+            assert!(from_js(&int(256), Some(ValueType::U8)).is_err());
+            assert!(from_js(&int(-1), Some(ValueType::U32)).is_err());
+            assert!(from_js(&int(-1), Some(ValueType::U64)).is_err());
+            assert_eq!(from_js(&int(2), Some(ValueType::F64)), Ok(Value::F64(2.0)));
+            assert_eq!(
+                from_js(&float(7.0), Some(ValueType::U32)),
+                Ok(Value::U32(7))
+            );
+            assert!(from_js(&float(7.5), Some(ValueType::U32)).is_err());
+            for v in [
+                Value::U8(200),
+                Value::U32(u32::MAX),
+                Value::I32(i32::MIN),
+                Value::I16(-3),
+            ] {
+                let js = to_js(&ctx, &v).unwrap_or_else(|e| unreachable!("{e}"));
+                let ty = v.value_type();
+                assert_eq!(from_js(&js, ty), Ok(v));
+            }
+        });
+    }
 }

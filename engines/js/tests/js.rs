@@ -458,20 +458,25 @@ fn states_of_an_unloaded_load_are_freed_by_their_threads() {
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|s| {
-        // A thread that calls, waits while the load goes away, then calls
-        // another JavaScript contract: that call frees its pending state.
+        // A thread that calls both, waits while one load goes away, then
+        // calls the other again, in the state it already has: that call
+        // frees its pending state.
         s.spawn(move || {
+            let inc = || {
+                let reader = runtime.reader();
+                let guard = reader.pin();
+                let inc = guard
+                    .find("test.add", V1)
+                    .unwrap()
+                    .typed::<extern "C" fn(u32) -> u32>("inc")
+                    .unwrap();
+                inc.try_call(1).unwrap()
+            };
             assert_eq!(version_of(runtime, handle), 100);
+            assert_eq!(inc(), 2);
             done_tx.send(()).unwrap();
             go_rx.recv_timeout(Duration::from_secs(60)).unwrap();
-            let reader = runtime.reader();
-            let guard = reader.pin();
-            let inc = guard
-                .find("test.add", V1)
-                .unwrap()
-                .typed::<extern "C" fn(u32) -> u32>("inc")
-                .unwrap();
-            assert_eq!(inc.try_call(1).unwrap(), 2);
+            assert_eq!(inc(), 2);
             done_tx.send(()).unwrap();
             go_rx.recv_timeout(Duration::from_secs(60)).unwrap();
         });

@@ -47,6 +47,25 @@ pub(crate) fn to_lua(lua: &Lua, value: &Value<'_>) -> Result<LuaValue, String> {
     })
 }
 
+/// An integer argument as the Lua integer it becomes, for calls that push
+/// it as one, without a [`LuaValue`]; `None` for every other value (and
+/// for a `u64` or `usize` above `i64::MAX`, which [`to_lua`] refuses).
+pub(crate) fn integer_arg(value: &Value<'_>) -> Option<i64> {
+    match *value {
+        Value::U8(v) => Some(i64::from(v)),
+        Value::U16(v) => Some(i64::from(v)),
+        Value::U32(v) => Some(i64::from(v)),
+        Value::I8(v) => Some(i64::from(v)),
+        Value::I16(v) => Some(i64::from(v)),
+        Value::I32(v) => Some(i64::from(v)),
+        Value::I64(v) => Some(v),
+        Value::U64(v) => i64::try_from(v).ok(),
+        Value::Usize(v) => i64::try_from(v).ok(),
+        Value::Isize(v) => i64::try_from(v).ok(),
+        _ => None,
+    }
+}
+
 /// The integer a Lua value holds exactly: a Lua integer, or a float with
 /// no fraction within `i64`.
 fn integer(value: &LuaValue) -> Option<i64> {
@@ -62,6 +81,24 @@ fn integer(value: &LuaValue) -> Option<i64> {
         }
         _ => None,
     }
+}
+
+/// `i` as a value of integer type `ty`, if it fits; `None` for a value
+/// out of range or a type that is not an integer.
+fn exact_integer(i: i64, ty: ValueType) -> Option<Value<'static>> {
+    Some(match ty {
+        ValueType::U8 => Value::U8(u8::try_from(i).ok()?),
+        ValueType::U16 => Value::U16(u16::try_from(i).ok()?),
+        ValueType::U32 => Value::U32(u32::try_from(i).ok()?),
+        ValueType::U64 => Value::U64(u64::try_from(i).ok()?),
+        ValueType::Usize => Value::Usize(usize::try_from(i).ok()?),
+        ValueType::I8 => Value::I8(i8::try_from(i).ok()?),
+        ValueType::I16 => Value::I16(i16::try_from(i).ok()?),
+        ValueType::I32 => Value::I32(i32::try_from(i).ok()?),
+        ValueType::I64 => Value::I64(i),
+        ValueType::Isize => Value::Isize(isize::try_from(i).ok()?),
+        _ => return None,
+    })
 }
 
 /// What a Lua value is, for messages.
@@ -86,6 +123,14 @@ pub(crate) fn from_lua(value: &LuaValue, ty: Option<ValueType>) -> Result<Value<
     let Some(ty) = ty else {
         return Ok(Value::Void);
     };
+    // The common case first: a Lua integer in range of an integer type.
+    // Anything else takes the path below, which also says why a value
+    // does not fit.
+    if let LuaValue::Integer(i) = *value
+        && let Some(exact) = exact_integer(i, ty)
+    {
+        return Ok(exact);
+    }
     let int = |value: &LuaValue| {
         integer(value)
             .ok_or_else(|| format!("expected an integer for {}, got {}", ty.name(), kind(value)))
@@ -159,6 +204,26 @@ pub(crate) fn from_lua(value: &LuaValue, ty: Option<ValueType>) -> Result<Value<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_arguments_are_pushed_as_the_lua_integer_to_lua_makes() {
+        let lua = Lua::new();
+        for value in [
+            Value::U8(7),
+            Value::U32(u32::MAX),
+            Value::I32(-5),
+            Value::I64(i64::MIN),
+            Value::U64(1 << 40),
+            Value::Usize(3),
+            Value::Isize(-3),
+        ] {
+            let pushed = integer_arg(&value).map(LuaValue::Integer);
+            assert_eq!(pushed, to_lua(&lua, &value).ok(), "{value:?}");
+        }
+        assert_eq!(integer_arg(&Value::U64(u64::MAX)), None);
+        assert_eq!(integer_arg(&Value::F64(1.0)), None);
+        assert_eq!(integer_arg(&Value::Str("1")), None);
+    }
 
     #[test]
     fn results_out_of_range_are_refused_not_wrapped() {

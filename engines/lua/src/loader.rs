@@ -17,10 +17,10 @@ use polyplug::loader::{
 use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_TRAP};
 
 use crate::budget::{Budget, LuaConfig};
-use crate::convert::{from_lua, to_lua};
+use crate::convert::{from_lua, integer_arg, to_lua};
 use crate::instance::{LuaInstance, Objects};
 use crate::sandbox::{self, Failure, Meter, Recipe};
-use crate::threads::{self, Counters, Tally, ThreadState, bump};
+use crate::threads::{self, Counters, Liveness, Tally, ThreadState, bump};
 
 /// Counts of what a [`LuaLoader`] made and freed.
 ///
@@ -197,7 +197,7 @@ struct Load {
     /// The stateful contracts, by the index their instance makers use.
     stateful: Vec<String>,
     generation: u64,
-    alive: Arc<()>,
+    alive: Liveness,
     tally: Arc<Tally>,
     instances: Arc<InstanceTally>,
 }
@@ -287,16 +287,15 @@ impl Load {
     /// This thread's state of this load, made on first use. Frees what
     /// waits to be freed on this thread first.
     fn state(&self) -> Result<Rc<ThreadState>, Failure> {
+        if let Some(state) = threads::find_quiet(self.generation) {
+            return Ok(state);
+        }
         threads::free_pending();
         if let Some(state) = threads::find(self.generation) {
             return Ok(state);
         }
         let state = Rc::new(self.make_state()?);
-        threads::keep(
-            self.generation,
-            Arc::downgrade(&self.alive),
-            Rc::clone(&state),
-        );
+        threads::keep(self.generation, self.alive.weak(), Rc::clone(&state));
         Ok(state)
     }
 
@@ -345,9 +344,16 @@ impl Load {
                 };
                 // Up to six arguments (what a typed signature takes) are
                 // pushed onto the Lua stack as a tuple: no `MultiValue`, a
-                // heap-allocated deque, per call.
+                // heap-allocated deque, per call. One or two integers are
+                // pushed as integers, without a `LuaValue` each.
                 match args {
                     [] => metered(meter, fuel, || function.call(())),
+                    [a] if let Some(a) = integer_arg(a) => {
+                        metered(meter, fuel, || function.call(a))
+                    }
+                    [a, b] if let (Some(a), Some(b)) = (integer_arg(a), integer_arg(b)) => {
+                        metered(meter, fuel, || function.call((a, b)))
+                    }
                     [a] => {
                         let a = arg(a)?;
                         metered(meter, fuel, || function.call(a))
@@ -848,7 +854,7 @@ impl Loader for LuaLoader {
             functions,
             stateful,
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
-            alive: Arc::new(()),
+            alive: Liveness::new(),
             tally,
             instances: Arc::new(InstanceTally::new(Arc::clone(&self.counters.instances))),
         });

@@ -7,8 +7,13 @@
 //! *pending*; each thread frees its pending states at its next call into
 //! any Lua load, or when it exits. [`LuaStats`](crate::LuaStats) counts
 //! both.
+//!
+//! A call looks for pending states only when some load was dropped since
+//! this thread last looked: [`Liveness`] counts the drops in one global
+//! counter, and a call compares it with the count its thread last swept
+//! at, one atomic load, no lock.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -131,21 +136,96 @@ struct Entry {
     state: Rc<ThreadState>,
 }
 
+/// Loads dropped so far, by every Lua loader of the process: bumped once
+/// a load's liveness is gone, so a thread that sees a new count finds
+/// that load's states dead.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// A load's liveness: its states are held with a [`Weak`] of it, dead
+/// once this drops; the drop is then counted in [`DROPPED`].
+#[derive(Debug)]
+pub(crate) struct Liveness(Option<Arc<()>>);
+
+impl Liveness {
+    pub(crate) fn new() -> Liveness {
+        Liveness(Some(Arc::new(())))
+    }
+
+    /// What a state of the load holds.
+    pub(crate) fn weak(&self) -> Weak<()> {
+        self.0.as_ref().map_or_else(Weak::new, Arc::downgrade)
+    }
+}
+
+impl Drop for Liveness {
+    fn drop(&mut self) {
+        drop(self.0.take());
+        // Release: publishes the dropped liveness (strong count 0) to a
+        // thread whose Acquire load in `find_quiet` or `free_pending`
+        // reads this count; it then finds the load's states dead.
+        DROPPED.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// One thread's states, and the [`DROPPED`] count it last swept at.
+struct Local {
+    states: RefCell<Vec<Entry>>,
+    swept: Cell<u64>,
+}
+
 thread_local! {
     /// This thread's states, of every load of every Lua loader. Dropped
     /// at thread exit, which frees the states still here.
-    static STATES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+    static LOCAL: Local = const {
+        Local {
+            states: RefCell::new(Vec::new()),
+            swept: Cell::new(0),
+        }
+    };
+}
+
+/// This thread's state of load `generation`, if it has one and nothing
+/// waits to be freed on this thread: no load dropped since its last
+/// sweep, no instance dropped elsewhere. The call path: one thread-local
+/// access, one atomic load, no lock, no allocation. `None` sends the
+/// caller to [`free_pending`] and [`find`].
+pub(crate) fn find_quiet(generation: u64) -> Option<Rc<ThreadState>> {
+    LOCAL
+        .try_with(|local| {
+            // Acquire: pairs with the Release bump in `Liveness::drop`.
+            if DROPPED.load(Ordering::Acquire) != local.swept.get() {
+                return None;
+            }
+            let states = local.states.try_borrow().ok()?;
+            let mut found = None;
+            for e in states.iter() {
+                if e.state.objects.has_graves() {
+                    return None;
+                }
+                if e.generation == generation {
+                    found = Some(&e.state);
+                }
+            }
+            found.map(Rc::clone)
+        })
+        .ok()
+        .flatten()
 }
 
 /// Frees this thread's states of dropped loads, and the objects of its
-/// instances dropped on other threads. Called at every call into the
-/// engine. Both are dropped after the list is released: their finalizers
-/// may run Lua code that calls back in.
+/// instances dropped on other threads. Called by every call into the
+/// engine that [`find_quiet`] did not serve. Both are dropped after the
+/// list is released: their finalizers may run Lua code that calls back
+/// in.
 pub(crate) fn free_pending() {
-    let (dead, graves): (Vec<Entry>, Vec<Rc<ThreadState>>) = STATES.with(|states| {
-        let Ok(mut states) = states.try_borrow_mut() else {
+    let (dead, graves): (Vec<Entry>, Vec<Rc<ThreadState>>) = LOCAL.with(|local| {
+        let Ok(mut states) = local.states.try_borrow_mut() else {
             return (Vec::new(), Vec::new());
         };
+        // Acquire: pairs with the Release bump in `Liveness::drop`: every
+        // load counted here is seen dead below. Read before the scan, so
+        // a load dropped during it is looked at again at the next call.
+        local.swept.set(DROPPED.load(Ordering::Acquire));
         let graves = states
             .iter()
             .filter(|e| e.state.objects.has_graves())
@@ -170,9 +250,9 @@ pub(crate) fn free_pending() {
 /// state whose graves are `graves`; false if that state is not here or
 /// busy (the caller leaves the key in `graves`).
 pub(crate) fn free_instance(generation: u64, graves: &Arc<Graves>, key: u64) -> bool {
-    let state = STATES
-        .try_with(|states| {
-            let states = states.try_borrow().ok()?;
+    let state = LOCAL
+        .try_with(|local| {
+            let states = local.states.try_borrow().ok()?;
             states
                 .iter()
                 .find(|e| e.generation == generation && e.state.objects.owns(graves))
@@ -188,8 +268,8 @@ pub(crate) fn free_instance(generation: u64, graves: &Arc<Graves>, key: u64) -> 
 
 /// This thread's state of load `generation`, if it has one.
 pub(crate) fn find(generation: u64) -> Option<Rc<ThreadState>> {
-    STATES.with(|states| {
-        states.try_borrow().ok().and_then(|states| {
+    LOCAL.with(|local| {
+        local.states.try_borrow().ok().and_then(|states| {
             states
                 .iter()
                 .find(|e| e.generation == generation)
@@ -200,8 +280,8 @@ pub(crate) fn find(generation: u64) -> Option<Rc<ThreadState>> {
 
 /// Keeps `state` as this thread's state of load `generation`.
 pub(crate) fn keep(generation: u64, alive: Weak<()>, state: Rc<ThreadState>) {
-    STATES.with(|states| {
-        if let Ok(mut states) = states.try_borrow_mut() {
+    LOCAL.with(|local| {
+        if let Ok(mut states) = local.states.try_borrow_mut() {
             states.push(Entry {
                 generation,
                 alive,
@@ -215,8 +295,8 @@ pub(crate) fn keep(generation: u64, alive: Weak<()>, state: Rc<ThreadState>) {
 /// the next call gets a fresh one); it is freed when the last call using
 /// it returns.
 pub(crate) fn forget(generation: u64) {
-    let gone: Vec<Entry> = STATES.with(|states| {
-        let Ok(mut states) = states.try_borrow_mut() else {
+    let gone: Vec<Entry> = LOCAL.with(|local| {
+        let Ok(mut states) = local.states.try_borrow_mut() else {
             return Vec::new();
         };
         let (gone, kept) = std::mem::take(&mut *states)
