@@ -143,7 +143,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         let id = runtime.load_bundle(plugin.dir(Build::V1))?;
         let handle = handle_of(&runtime, plugin.name)?;
         println!(
-            "loaded {:<12} {:<10} {}",
+            "loaded {:<14} {:<10} {}",
             plugin.name,
             plugin.language.to_string(),
             plugin.dir(Build::V1).display()
