@@ -15,7 +15,7 @@
 //! - C and C++: `c/counter.c` and `cpp/counter.cpp`, each compiled twice
 //!   (`-DCOUNTER_VERSION=1` and `=2`) with the compiler that the `cc` crate
 //!   finds for the target.
-//! - Lua and JavaScript: nothing to build; each version's script lies in
+//! - Lua, JavaScript and Python: nothing to build; each version's script lies in
 //!   its bundle directory (`bundles/v<N>/counter-lua/counter.lua`) and is
 //!   copied next to its manifest.
 //!
@@ -54,6 +54,7 @@ const PLUGINS: &[(&str, &str, Source)] = &[
     ("counter-wasm", "counter_wasm", Source::Wasm),
     ("counter-lua", "counter.lua", Source::Script),
     ("counter-js", "counter.js", Source::Script),
+    ("counter-python", "counter.py", Source::Script),
 ];
 
 /// The versions every plugin is built in.

@@ -1,6 +1,6 @@
 //! `polyplug demo`: the example plugins in Rust, C, C++, Rust built for
-//! WebAssembly, Lua and JavaScript, hot-reloaded again and again while
-//! dispatcher threads call them.
+//! WebAssembly, Lua, JavaScript and Python, hot-reloaded again and again
+//! while dispatcher threads call them.
 //!
 //! Each dispatcher pins a guard per round and, for every plugin, calls the
 //! typed `version()` and `step(x)` and, for the native plugins, the native
@@ -8,9 +8,9 @@
 //! no native functions). Within one guard the table cannot change, so the
 //! answers must agree: `step(x) == x + version()` from every path. Any
 //! disagreement, failed call, stale handle or failed reload is an error;
-//! so is a library left open, or a wasm module or instance, a script load
-//! or a Lua or JavaScript state left alive, at the end. The command exits
-//! 1 on any error.
+//! so is a library left open, or a wasm module or instance, a script load,
+//! a Lua or JavaScript state, a Python module or a dispatcher's Python
+//! thread state left alive, at the end. The command exits 1 on any error.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use polyplug::{BundleId, ContractHandle, ContractRef, Guard, Provider, Runtime};
 use polyplug_examples::{
-    Build, CONTRACT, CONTRACT_VERSION, JS_PLUGIN, LUA_PLUGIN, Language, PLUGINS, Plugin, StepArgs,
-    WASM_PLUGIN,
+    Build, CONTRACT, CONTRACT_VERSION, JS_PLUGIN, LUA_PLUGIN, Language, PLUGINS, PYTHON_PLUGIN,
+    Plugin, StepArgs, WASM_PLUGIN,
 };
 
 use crate::error::CliError;
@@ -41,14 +41,15 @@ pub(crate) struct DemoArgs {
 }
 
 /// The example plugins the demo runs: the native ones, the wasm one, then
-/// the Lua and JavaScript ones.
-const ALL: [Plugin; 6] = [
+/// the Lua, JavaScript and Python ones.
+const ALL: [Plugin; 7] = [
     PLUGINS[0],
     PLUGINS[1],
     PLUGINS[2],
     WASM_PLUGIN,
     LUA_PLUGIN,
     JS_PLUGIN,
+    PYTHON_PLUGIN,
 ];
 
 /// Dispatcher rounds between two flushes of a thread's counts.
@@ -142,7 +143,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         let id = runtime.load_bundle(plugin.dir(Build::V1))?;
         let handle = handle_of(&runtime, plugin.name)?;
         println!(
-            "loaded {:<12} {:<10} {}",
+            "loaded {:<14} {:<10} {}",
             plugin.name,
             plugin.language.to_string(),
             plugin.dir(Build::V1).display()
@@ -165,6 +166,10 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         ALL.len()
     );
 
+    // Python thread states are the process's, one per calling thread:
+    // the loads above kept this thread's. Every one a dispatcher or the
+    // final check makes must be freed when its thread exits.
+    let python_before = engines.python.get();
     let shared = Shared::default();
     let handles: Vec<(ContractHandle, bool)> = loaded
         .iter()
@@ -173,9 +178,10 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let mut reload_time = Duration::ZERO;
     std::thread::scope(|s| {
+        let mut dispatchers = Vec::with_capacity(threads);
         for t in 0..threads {
             let (runtime, shared, handles) = (&runtime, &shared, &handles);
-            s.spawn(move || dispatch(runtime, handles, shared, t));
+            dispatchers.push(s.spawn(move || dispatch(runtime, handles, shared, t)));
         }
         let (tick_tx, tick_rx) = channel::<()>();
         let shared_ref = &shared;
@@ -238,12 +244,21 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         // Relaxed: see `Shared::stop`; the scope's join orders the rest.
         shared.stop.store(true, Ordering::Relaxed);
         drop(tick_tx);
+        // Joined one by one, not by the scope's end: a join returns once
+        // the thread has exited, its thread-local destructors (which free
+        // its Python thread state) run.
+        for dispatcher in dispatchers {
+            if dispatcher.join().is_err() {
+                shared.note_error("a dispatcher thread panicked".to_owned());
+            }
+        }
     });
     let elapsed = started.elapsed();
 
     // Every plugin serves the build the reloads left it on. Asked from a
-    // thread of its own: the Lua and JavaScript states that thread makes
-    // are freed when it exits, so none is left for the checks below.
+    // thread of its own: the Lua and JavaScript states and the Python
+    // thread state that thread makes are freed when it exits, so none is
+    // left for the checks below.
     let stale = std::thread::scope(|s| {
         s.spawn(|| serving_errors(&runtime, &loaded, &shared))
             .join()
@@ -291,6 +306,23 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
             "{} JavaScript loads and {} JavaScript states alive after unloading everything",
             js.loads_alive(),
             js.states_alive()
+        ));
+    }
+    let python = engines.python.get();
+    if python.loads_alive() != 0 || python.modules_alive() != 0 {
+        errors += 1;
+        shared.note_error(format!(
+            "{} Python loads and {} Python modules alive after unloading everything",
+            python.loads_alive(),
+            python.modules_alive()
+        ));
+    }
+    let kept = thread_states_alive(&python_before);
+    if thread_states_alive(&python) != kept {
+        errors += 1;
+        shared.note_error(format!(
+            "{} Python thread states alive after the dispatchers exited, {kept} before they started",
+            thread_states_alive(&python)
         ));
     }
 
@@ -361,10 +393,20 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         report::count(js.states_made),
         report::count(js.states_freed)
     );
+    println!(
+        "python          {} loads, {} dropped; {} modules made, {} dropped; {} thread states made, {} freed, {} kept by threads still running",
+        report::count(python.loads),
+        report::count(python.loads_dropped),
+        report::count(python.modules_made),
+        report::count(python.modules_dropped),
+        report::count(python.thread_states_made),
+        report::count(python.thread_states_dropped),
+        report::count(thread_states_alive(&python))
+    );
     println!("errors          {errors}");
     if errors == 0 {
         println!(
-            "\nok: every call saw one whole version, every retired library was closed, every wasm module and script state dropped"
+            "\nok: every call saw one whole version, every retired library was closed, every wasm module and script state dropped, every dispatcher's Python thread state freed"
         );
         Ok(())
     } else {
@@ -379,6 +421,13 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         );
         Err(CliError::Reported)
     }
+}
+
+/// Python thread states made and not yet freed, in the whole process.
+fn thread_states_alive(stats: &polyplug_python::PythonStats) -> u64 {
+    stats
+        .thread_states_made
+        .saturating_sub(stats.thread_states_dropped)
 }
 
 /// How many plugins do not serve the build the reloads left them on.
@@ -441,11 +490,12 @@ fn progress_line(
             .sum()
     };
     format!(
-        "{:>5.1} s  calls {:>9} (lua {}, js {})  reloads {:>6}  reload {latencies}  errors {}",
+        "{:>5.1} s  calls {:>9} (lua {}, js {}, python {})  reloads {:>6}  reload {latencies}  errors {}",
         started.elapsed().as_secs_f64(),
         report::rate(calls.iter().sum(), window),
         report::rate(of(Language::Lua), window),
         report::rate(of(Language::JavaScript), window),
+        report::rate(of(Language::Python), window),
         report::count(shared.total_reloads()),
         shared.total_errors()
     )
@@ -532,8 +582,8 @@ mod tests {
 
     #[test]
     fn the_progress_line_shows_the_script_plugins_calls() {
-        // Rust, C, C++, wasm, Lua, JavaScript, as in `ALL`.
-        let calls = [1000, 1000, 1000, 2000, 300, 40];
+        // Rust, C, C++, wasm, Lua, JavaScript, Python, as in `ALL`.
+        let calls = [1000, 1000, 1000, 2000, 300, 40, 7];
         let line = progress_line(
             &Shared::default(),
             &calls,
@@ -541,10 +591,11 @@ mod tests {
             Instant::now(),
         );
         assert!(
-            line.contains("calls    5.3k/s (lua 300/s, js 40/s)  reloads      0"),
+            line.contains("calls    5.3k/s (lua 300/s, js 40/s, python 7/s)  reloads      0"),
             "{line}"
         );
         assert_eq!(ALL[4], LUA_PLUGIN);
         assert_eq!(ALL[5], JS_PLUGIN);
+        assert_eq!(ALL[6], PYTHON_PLUGIN);
     }
 }

@@ -5,10 +5,10 @@
 //! runtime says what is really registered (native function names, typed
 //! signatures, instances). A directory is loaded with
 //! `Runtime::load_dir`, providers first, and that order is printed. Native,
-//! wasm, Lua and JavaScript bundles alike: the scratch runtime has those
-//! loaders; a wasm bundle's `module` line names its `.wasm` file, a Lua
-//! bundle's `script` line its `.lua` file, a JavaScript bundle's `module`
-//! line its ES module.
+//! wasm, Lua, JavaScript and Python bundles alike: the scratch runtime has
+//! those loaders; a wasm bundle's `module` line names its `.wasm` file, a
+//! Lua or Python bundle's `script` line its `.lua` or `.py` file, a
+//! JavaScript bundle's `module` line its ES module.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -151,7 +151,7 @@ fn describe(bundle: &Bundle, contracts: Option<&[ContractInfo]>) -> String {
         let file = library.strip_prefix(bundle.dir()).unwrap_or(library);
         let what = match manifest.loader {
             LoaderKind::Wasm | LoaderKind::JavaScript => "module ",
-            LoaderKind::Lua => "script ",
+            LoaderKind::Lua | LoaderKind::Python => "script ",
             _ => "library",
         };
         let _ = writeln!(out, "  {what}   {}", file.display());

@@ -9,11 +9,11 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `demo` | loads the Rust, C, C++, Rust→wasm, Lua and JavaScript example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
-//! | `validate <bundle>` | checks manifest, library, wasm module or Lua or JavaScript script, digest, ABI or export names, and registrations, with compiler-style errors |
+//! | `demo` | loads the Rust, C, C++, Rust→wasm, Lua, JavaScript and Python example plugins and hot-reloads them under dispatcher threads, with a live progress line and a summary |
+//! | `validate <bundle>` | checks manifest, library, wasm module or Lua, JavaScript or Python script, digest, ABI or export names, and registrations, with compiler-style errors |
 //! | `inspect <bundle or dir>` | lists contracts, functions, dependencies and the load order |
 //! | `stress <bundle> --reload-with <bundle>` | reloads a bundle K times while N threads call every typed function it can call |
-//! | `new <name> --lang rust\|c\|cpp\|wasm\|lua\|js` | scaffolds a bundle that builds and validates as it stands |
+//! | `new <name> --lang rust\|c\|cpp\|wasm\|lua\|js\|python` | scaffolds a bundle that builds and validates as it stands |
 //! | `watch <dir>` | loads a bundle or a directory of bundles and reloads each when its files change, printing every reload |
 //!
 //! Every command exits 0 on success and 1 on any failure.
@@ -38,9 +38,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::CliError;
 
-/// polyplug: load native, WebAssembly, Lua and JavaScript plugins, call
-/// them through one typed call path, hot-reload them while other threads
-/// keep calling.
+/// polyplug: load native, WebAssembly, Lua, JavaScript and Python
+/// plugins, call them through one typed call path, hot-reload them while
+/// other threads keep calling.
 #[derive(Debug, Parser)]
 #[command(name = "polyplug", version, propagate_version = true)]
 #[command(after_help = "Examples:\n  \
@@ -54,9 +54,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Load the Rust, C, C++, Rust→wasm, Lua and JavaScript example plugins
-    /// and hot-reload them, v1 and v2 in turn, while dispatcher threads
-    /// call them.
+    /// Load the Rust, C, C++, Rust→wasm, Lua, JavaScript and Python example
+    /// plugins and hot-reload them, v1 and v2 in turn, while dispatcher
+    /// threads call them.
     #[command(after_help = "Examples:\n  \
         polyplug demo                  # 10 seconds, one dispatcher per core\n  \
         polyplug demo --reloads 500    # stop after 500 reloads\n  \
@@ -64,8 +64,8 @@ enum Command {
     Demo(demo::DemoArgs),
 
     /// Check a bundle before it ships: manifest, library, wasm module or
-    /// Lua or JavaScript script, digest, ABI version and entry point or
-    /// export names, and the contracts it registers.
+    /// Lua, JavaScript or Python script, digest, ABI version and entry
+    /// point or export names, and the contracts it registers.
     #[command(after_help = "Examples:\n  \
         polyplug validate plugins/my-plugin\n  \
         polyplug validate plugins/consumer --with plugins/provider")]
@@ -99,7 +99,8 @@ enum Command {
         polyplug new my-plugin --lang rust\n  \
         polyplug new my-plugin --lang c --dir plugins\n  \
         polyplug new my-plugin --lang wasm\n  \
-        polyplug new my-plugin --lang lua")]
+        polyplug new my-plugin --lang lua\n  \
+        polyplug new my-plugin --lang python")]
     New {
         /// The bundle name: a lowercase letter, then [a-z0-9_-].
         name: String,
@@ -138,6 +139,8 @@ enum Lang {
     Lua,
     /// A JavaScript ES module for the JavaScript loader; nothing to build.
     Js,
+    /// A Python script for the Python loader; nothing to build.
+    Python,
 }
 
 fn main() -> ExitCode {

@@ -12,13 +12,14 @@
 //! | wasm | `Cargo.toml` (a cdylib using `polyplug-guest` by path, `panic = "abort"`), `src/lib.rs` | `cargo build --release --target wasm32-unknown-unknown --target-dir target` | `target/wasm32-unknown-unknown/release/<name>.wasm` |
 //! | lua | `<name>.lua` | none | `<name>.lua` |
 //! | js | `<name>.js` (an ES module) | none | `<name>.js` |
+//! | python | `<name>.py` | none | `<name>.py` |
 //!
 //! The wasm bundle is a Rust crate with the same `plugin!` declaration as a
 //! native one, built for `wasm32-unknown-unknown` (`rustup target add
 //! wasm32-unknown-unknown` once); its manifest says `loader = "wasm"`.
-//! A Lua or JavaScript bundle is its script and its manifest
-//! (`loader = "lua"`, `loader = "javascript"`): nothing to build, so the
-//! only next step printed is `validate`.
+//! A Lua, JavaScript or Python bundle is its script and its manifest
+//! (`loader = "lua"`, `loader = "javascript"`, `loader = "python"`):
+//! nothing to build, so the only next step printed is `validate`.
 //!
 //! `polyplug.h` is this polyplug's generated header, copied in, so a C or
 //! C++ bundle builds with nothing but the compiler. A C++ bundle also gets
@@ -54,6 +55,8 @@ const LUA_SOURCE: &str = include_str!("../templates/lua/plugin.lua");
 const LUA_MANIFEST: &str = include_str!("../templates/lua/manifest.toml");
 const JS_SOURCE: &str = include_str!("../templates/js/plugin.js");
 const JS_MANIFEST: &str = include_str!("../templates/js/manifest.toml");
+const PYTHON_SOURCE: &str = include_str!("../templates/python/plugin.py");
+const PYTHON_MANIFEST: &str = include_str!("../templates/python/manifest.toml");
 
 /// Replaces every `{{key}}` in `template`.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -112,11 +115,11 @@ pub(crate) fn files(
             ];
             (files, Some(build))
         }
-        Lang::Lua | Lang::Js => {
-            let (source, text, manifest) = if lang == Lang::Lua {
-                (format!("{stem}.lua"), LUA_SOURCE, LUA_MANIFEST)
-            } else {
-                (format!("{stem}.js"), JS_SOURCE, JS_MANIFEST)
+        Lang::Lua | Lang::Js | Lang::Python => {
+            let (source, text, manifest) = match lang {
+                Lang::Lua => (format!("{stem}.lua"), LUA_SOURCE, LUA_MANIFEST),
+                Lang::Js => (format!("{stem}.js"), JS_SOURCE, JS_MANIFEST),
+                _ => (format!("{stem}.py"), PYTHON_SOURCE, PYTHON_MANIFEST),
             };
             let values = [("name", name), ("source", source.as_str())];
             let files = vec![
@@ -199,6 +202,7 @@ pub(crate) fn run(name: &str, lang: Lang, dir: &Path, guest_path: &Path) -> Resu
             Lang::Wasm => "a WebAssembly (Rust, wasm32-unknown-unknown)",
             Lang::Lua => "a Lua",
             Lang::Js => "a JavaScript",
+            Lang::Python => "a Python",
         },
         bundle.display()
     );
@@ -243,6 +247,7 @@ mod tests {
             Lang::Wasm,
             Lang::Lua,
             Lang::Js,
+            Lang::Python,
         ] {
             let (files, _) = files("my-plugin", lang, Path::new("/g"));
             for (path, text) in files {
@@ -271,7 +276,11 @@ mod tests {
             .1;
         assert!(source.contains("#include \"polyplug.hpp\""));
         assert!(files.iter().any(|(p, _)| p == Path::new("polyplug.hpp")));
-        for (lang, script) in [(Lang::Lua, "my_plugin.lua"), (Lang::Js, "my_plugin.js")] {
+        for (lang, script) in [
+            (Lang::Lua, "my_plugin.lua"),
+            (Lang::Js, "my_plugin.js"),
+            (Lang::Python, "my_plugin.py"),
+        ] {
             let (files, build) = super::files("my-plugin", lang, Path::new("/g"));
             assert_eq!(build, None, "a script is not built");
             let manifest = &files

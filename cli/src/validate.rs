@@ -15,12 +15,16 @@
 //! `polyplug_init` under its budget), and registers its contracts; after
 //! the unload every module and wasm instance must be dropped.
 //!
-//! A Lua bundle (`loader = "lua"`) and a JavaScript one
-//! (`loader = "javascript"`) go through them with their script in place of
-//! the library: the engine runs it once under its budget and registers
-//! the contracts it returns or exports; a script that does not parse or
-//! fails while it runs is reported at the file and line the engine names.
-//! After the unload every load and every script state must be freed.
+//! A Lua bundle (`loader = "lua"`), a JavaScript one
+//! (`loader = "javascript"`) and a Python one (`loader = "python"`) go
+//! through them with their script in place of the library: the engine
+//! runs it once under its budget and registers the contracts it returns,
+//! exports or lists; a script that does not parse or fails while it runs
+//! is reported at the file and line the engine names. After the unload
+//! every load and every script state (for Python, every module the load
+//! made) must be freed. A `[limits]` field the engine cannot enforce (a
+//! Python bundle's `limits.memory_pages`) is reported at its manifest
+//! line.
 
 use std::fmt::Write as _;
 use std::io::Read as _;
@@ -211,11 +215,12 @@ fn check(dir: &Path, with: &[PathBuf]) -> Result<Vec<String>, Diagnostic> {
 }
 
 /// The loaders this command's runtime has.
-const LOADERS: [LoaderKind; 4] = [
+const LOADERS: [LoaderKind; 5] = [
     LoaderKind::Native,
     LoaderKind::Wasm,
     LoaderKind::Lua,
     LoaderKind::JavaScript,
+    LoaderKind::Python,
 ];
 
 /// How an engine's bundle is reported, and whether its engine freed
@@ -262,6 +267,16 @@ fn engine_report(loader: LoaderKind, engines: &Engines) -> Option<EngineReport> 
                 clean: stats.loads_alive() == 0 && stats.states_alive() == 0,
                 clean_text: "unloads cleanly (module and JavaScript states freed)",
                 leak_text: "unloads, but JavaScript states stayed alive",
+            })
+        }
+        LoaderKind::Python => {
+            let stats = engines.python.get();
+            Some(EngineReport {
+                code: "Python script",
+                noun: "script",
+                clean: stats.loads_alive() == 0 && stats.modules_alive() == 0,
+                clean_text: "unloads cleanly (script and its Python modules freed)",
+                leak_text: "unloads, but Python modules stayed alive",
             })
         }
         _ => None,
@@ -395,8 +410,24 @@ fn load_error(bundle: &Bundle, manifest_path: &Path, text: &str, error: &LoadErr
         LoadError::Code { error: code, .. } => {
             let loader = bundle.manifest().loader;
             let script = String::from_utf8_lossy(bundle.library_bytes().unwrap_or_default());
+            if code.code == polyplug_abi::ERR_UNSUPPORTED
+                && let Some(key) = code.field.strip_prefix("limits.")
+            {
+                return Diagnostic::field(
+                    manifest_path,
+                    text,
+                    &code.field,
+                    locate(text, "limits", None, key),
+                    &error.to_string(),
+                )
+                .note(format!(
+                    "the {} loader cannot enforce {}: remove it from [limits]",
+                    loader.name(),
+                    code.field
+                ));
+            }
             let diagnostic = match loader {
-                LoaderKind::Lua | LoaderKind::JavaScript => {
+                LoaderKind::Lua | LoaderKind::JavaScript | LoaderKind::Python => {
                     Diagnostic::script(&code.file, &script, error.to_string())
                 }
                 _ => Diagnostic::at(&code.file, error.to_string()),
@@ -414,6 +445,9 @@ fn load_error(bundle: &Bundle, manifest_path: &Path, text: &str, error: &LoadErr
                     }
                     LoaderKind::JavaScript => {
                         "a JavaScript module exports its contracts: export const contracts = [{ name, version, functions: { f: { sig: \"u32(u32)\", fn } } }]; see README.md, \"Plugins in Lua and JavaScript\""
+                    }
+                    LoaderKind::Python => {
+                        "a Python script lists its contracts, CONTRACTS = [{\"name\": ..., \"version\": ..., \"functions\": {\"f\": {\"sig\": \"u32(u32)\", \"fn\": f}}}], or marks functions with @polyplug.export(contract, version, sig); see docs/python-plugins.md"
                     }
                     _ => {
                         "a wasm module declares its contracts by export names, <contract>@<version>/<function>:<signature>; see docs/wasm-plugins.md"

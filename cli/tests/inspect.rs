@@ -5,7 +5,7 @@ pub mod common;
 
 use std::path::Path;
 
-use common::{JS_COUNTER, LUA_COUNTER, TempDir, polyplug, script_bundle};
+use common::{JS_COUNTER, LUA_COUNTER, PYTHON_COUNTER, TempDir, polyplug, script_bundle};
 use polyplug_examples::{Build, PLUGINS, WASM_PLUGIN, build_dir};
 
 #[test]
@@ -35,6 +35,8 @@ fn inspect_lists_the_contracts_of_a_directory_in_load_order() {
         "  script    counter.lua",
         "counter-js 2.0.0 (javascript)",
         "  module    counter.js",
+        "counter-python 2.0.0 (python)",
+        "  script    counter.py",
     ] {
         assert!(
             run.stdout.contains(expected),
@@ -52,24 +54,24 @@ fn inspect_lists_the_contracts_of_a_directory_in_load_order() {
         run.stdout
             .matches("  contract  demo.counter 1.0.0\n")
             .count(),
-        2,
-        "the Lua and JavaScript ones"
+        3,
+        "the Lua, JavaScript and Python ones"
     );
     assert_eq!(run.stdout.matches("    native  2 step, count").count(), 3);
     assert_eq!(
         run.stdout.matches("    native  0 -").count(),
-        3,
-        "the wasm, Lua and JavaScript ones"
+        4,
+        "the wasm, Lua, JavaScript and Python ones"
     );
     assert_eq!(
         run.stdout.matches("    typed   2 ").count(),
-        6,
+        7,
         "{}",
         run.stdout
     );
     assert!(
         run.stdout.contains(
-            "load order: counter-c, counter-cpp, counter-js, counter-lua, counter-rust, counter-wasm"
+            "load order: counter-c, counter-cpp, counter-js, counter-lua, counter-python, counter-rust, counter-wasm"
         ),
         "{}",
         run.stdout
@@ -128,7 +130,7 @@ fn inspect_of_a_wasm_bundle_lists_its_exports_as_typed_functions() {
 }
 
 #[test]
-fn inspect_lists_lua_and_javascript_bundles_with_their_scripts() {
+fn inspect_lists_lua_javascript_and_python_bundles_with_their_scripts() {
     let tmp = TempDir::new("inspect-scripts");
     script_bundle(
         tmp.path(),
@@ -138,6 +140,13 @@ fn inspect_lists_lua_and_javascript_bundles_with_their_scripts() {
         JS_COUNTER,
     );
     script_bundle(tmp.path(), "counter-lua", "lua", "counter.lua", LUA_COUNTER);
+    script_bundle(
+        tmp.path(),
+        "counter-python",
+        "python",
+        "counter.py",
+        PYTHON_COUNTER,
+    );
     let run = polyplug(&[Path::new("inspect"), tmp.path()]);
     assert_eq!(run.code, Some(0), "{run:?}");
     for expected in [
@@ -145,7 +154,9 @@ fn inspect_lists_lua_and_javascript_bundles_with_their_scripts() {
         "  script    counter.lua",
         "counter-js 1.0.0 (javascript)",
         "  module    counter.js",
-        "load order: counter-js, counter-lua",
+        "counter-python 1.0.0 (python)",
+        "  script    counter.py",
+        "load order: counter-js, counter-lua, counter-python",
     ] {
         assert!(
             run.stdout.contains(expected),
@@ -157,11 +168,11 @@ fn inspect_lists_lua_and_javascript_bundles_with_their_scripts() {
         run.stdout
             .matches("  contract  demo.counter 1.0.0\n")
             .count(),
-        2,
+        3,
         "{}",
         run.stdout
     );
-    assert_eq!(run.stdout.matches("    native  0 -").count(), 2);
-    assert_eq!(run.stdout.matches("    typed   2 ").count(), 2);
-    assert_eq!(run.stdout.matches("step: u32(u32)").count(), 2);
+    assert_eq!(run.stdout.matches("    native  0 -").count(), 3);
+    assert_eq!(run.stdout.matches("    typed   2 ").count(), 3);
+    assert_eq!(run.stdout.matches("step: u32(u32)").count(), 3);
 }

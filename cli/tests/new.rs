@@ -1,6 +1,6 @@
 //! `polyplug new`: for Rust, C, C++ and wasm, the bundle it makes builds
-//! with the command it prints, and then validates; a Lua or JavaScript
-//! bundle validates as it is made.
+//! with the command it prints, and then validates; a Lua, JavaScript or
+//! Python bundle validates as it is made.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
     clippy::unwrap_used,
@@ -28,7 +28,11 @@ fn new_builds_and_validates(name: &str, lang: &str) -> Run {
         .lines()
         .map(str::trim)
         .collect();
-    let expected = if matches!(lang, "lua" | "js") { 1 } else { 2 };
+    let expected = if matches!(lang, "lua" | "js" | "python") {
+        1
+    } else {
+        2
+    };
     assert_eq!(
         next.len(),
         expected,
@@ -134,6 +138,24 @@ fn a_new_javascript_plugin_validates_as_it_is_made() {
         run.stdout
     );
     assert!(run.stdout.contains("unloads cleanly ("), "{}", run.stdout);
+}
+
+#[test]
+fn a_new_python_plugin_validates_as_it_is_made() {
+    let run = new_builds_and_validates("hello-python", "python");
+    assert!(
+        run.stdout.starts_with(
+            "ok: hello-python 1.0.0: 1 contract (hello-python 1.0.0: 0 native, 2 typed), Python script hello_python.py sha256 "
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("unloads cleanly (script and its Python modules freed)"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -11,7 +11,9 @@ pub mod common;
 use std::path::Path;
 
 use common::{TempDir, copy_bundle, polyplug};
-use polyplug_examples::{Build, JS_PLUGIN, LUA_PLUGIN, PLUGINS, WASM_PLUGIN, bundle};
+use polyplug_examples::{
+    Build, JS_PLUGIN, LUA_PLUGIN, PLUGINS, PYTHON_PLUGIN, WASM_PLUGIN, bundle,
+};
 
 /// The number after `label` on the summary line that starts with it.
 fn number_after(text: &str, label: &str) -> u64 {
@@ -34,7 +36,7 @@ fn demo_runs_for_a_second_with_no_errors() {
     assert!(number_after(&run.stdout, "calls ") > 0, "{}", run.stdout);
     for plugin in PLUGINS
         .iter()
-        .chain([&WASM_PLUGIN, &LUA_PLUGIN, &JS_PLUGIN])
+        .chain([&WASM_PLUGIN, &LUA_PLUGIN, &JS_PLUGIN, &PYTHON_PLUGIN])
     {
         let row = run
             .stdout
@@ -49,7 +51,11 @@ fn demo_runs_for_a_second_with_no_errors() {
         .find(|l| l.starts_with("counter-wasm"))
         .unwrap();
     assert!(wasm_row.contains("Rust→wasm"), "{wasm_row}");
-    for (name, language) in [("counter-lua", "Lua"), ("counter-js", "JavaScript")] {
+    for (name, language) in [
+        ("counter-lua", "Lua"),
+        ("counter-js", "JavaScript"),
+        ("counter-python", "Python"),
+    ] {
         let row = run.stdout.lines().find(|l| l.starts_with(name)).unwrap();
         assert!(row.contains(language), "{row}");
     }
@@ -81,11 +87,11 @@ fn common_count(n: u64) -> String {
 
 #[test]
 fn demo_stops_after_the_reloads_asked_for() {
-    let run = polyplug(&["demo", "--reloads", "13"]);
+    let run = polyplug(&["demo", "--reloads", "15"]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(number_after(&run.stdout, "reloads "), 13, "{}", run.stdout);
-    // Round robin over six plugins: Rust, C, C++, wasm, Lua, JavaScript,
-    // twice, then Rust once more.
+    assert_eq!(number_after(&run.stdout, "reloads "), 15, "{}", run.stdout);
+    // Round robin over seven plugins: Rust, C, C++, wasm, Lua, JavaScript,
+    // Python, twice, then Rust once more.
     assert!(
         run.stdout.contains("libraries       10 opened, 10 closed"),
         "{}",
@@ -116,8 +122,33 @@ fn demo_stops_after_the_reloads_asked_for() {
             "{line}"
         );
     }
+    // The first load and two reloads of the Python script, each its one
+    // module, all dropped; every thread state a dispatcher made was freed
+    // at its exit, and only the thread that loaded keeps one.
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("python          "))
+        .unwrap();
+    assert!(
+        line.starts_with("python          3 loads, 3 dropped; 3 modules made, 3 dropped; "),
+        "{line}"
+    );
+    let made = number_after(
+        line,
+        "python          3 loads, 3 dropped; 3 modules made, 3 dropped;",
+    );
+    assert!(made > 1, "{line}");
+    assert!(
+        line.ends_with(&format!(
+            "{} thread states made, {} freed, 1 kept by threads still running",
+            common_count(made),
+            common_count(made - 1)
+        )),
+        "{line}"
+    );
     // Each script plugin was called, and reloaded twice.
-    for name in ["counter-lua", "counter-js"] {
+    for name in ["counter-lua", "counter-js", "counter-python"] {
         let row: Vec<&str> = run
             .stdout
             .lines()

@@ -7,7 +7,8 @@ pub mod common;
 use std::path::Path;
 
 use common::{
-    JS_COUNTER, LUA_COUNTER, TempDir, copy_bundle, edit_manifest, polyplug, script_bundle,
+    JS_COUNTER, LUA_COUNTER, PYTHON_COUNTER, TempDir, copy_bundle, edit_manifest, polyplug,
+    script_bundle,
 };
 use polyplug_examples::{BUNDLES, SCRIPT_BUNDLES, WASM_BUNDLES, bundle};
 
@@ -288,7 +289,7 @@ fn bad_wasm_modules_are_refused_with_the_loaders_reason() {
 }
 
 #[test]
-fn lua_and_javascript_bundles_validate_through_their_engines() {
+fn lua_javascript_and_python_bundles_validate_through_their_engines() {
     let tmp = TempDir::new("validate-scripts");
     for (loader, file, script, code, freed) in [
         (
@@ -304,6 +305,13 @@ fn lua_and_javascript_bundles_validate_through_their_engines() {
             JS_COUNTER,
             "JavaScript module",
             "unloads cleanly (module and JavaScript states freed)",
+        ),
+        (
+            "python",
+            "counter.py",
+            PYTHON_COUNTER,
+            "Python script",
+            "unloads cleanly (script and its Python modules freed)",
         ),
     ] {
         let dir = script_bundle(
@@ -327,15 +335,15 @@ fn lua_and_javascript_bundles_validate_through_their_engines() {
 }
 
 #[test]
-fn the_lua_and_javascript_example_bundles_validate() {
+fn the_lua_javascript_and_python_example_bundles_validate() {
     for name in SCRIPT_BUNDLES {
         let run = polyplug(&[Path::new("validate"), &bundle(name)]);
         assert_eq!(run.code, Some(0), "{name}: {run:?}");
         let (plugin, build) = name.rsplit_once('-').unwrap();
-        let code = if plugin == "counter-lua" {
-            "Lua script counter.lua"
-        } else {
-            "JavaScript module counter.js"
+        let code = match plugin {
+            "counter-lua" => "Lua script counter.lua",
+            "counter-js" => "JavaScript module counter.js",
+            _ => "Python script counter.py",
         };
         assert!(
             run.stdout.starts_with(&format!(
@@ -385,14 +393,67 @@ fn a_javascript_module_that_does_not_parse_is_refused_at_its_line() {
 }
 
 #[test]
-fn a_loader_this_command_lacks_is_refused_at_the_field() {
-    let tmp = TempDir::new("validate-python");
-    let dir = script_bundle(tmp.path(), "snake", "python", "counter.py", "x = 1\n");
+fn a_python_script_that_does_not_parse_is_refused_at_its_line() {
+    let tmp = TempDir::new("validate-python-syntax");
+    let broken = PYTHON_COUNTER.replacen("lambda x:", "lambda x::", 1);
+    let dir = script_bundle(tmp.path(), "broken", "python", "counter.py", &broken);
+    let script = dir.join("counter.py");
     refused(
         &dir,
         &[
-            "field `bundle.loader`",
-            "expected one of \"native\", \"wasm\", \"lua\", \"javascript\", the loaders this command has, found \"python\"",
+            "counter.py:5: SyntaxError",
+            &format!("  --> {}:5:1", script.display()),
+            " 5 |     \"step\": {\"sig\": \"u32(u32)\", \"fn\": lambda x:: (x + 1) & 0xFFFFFFFF},",
+            "= note: a Python script lists its contracts",
+        ],
+    );
+}
+
+#[test]
+fn a_python_script_that_raises_while_loading_is_refused_at_its_line() {
+    let tmp = TempDir::new("validate-python-raises");
+    let raising =
+        PYTHON_COUNTER.replacen("import polyplug\n", "import polyplug\n{}[\"missing\"]\n", 1);
+    let dir = script_bundle(tmp.path(), "raising", "python", "counter.py", &raising);
+    let script = dir.join("counter.py");
+    refused(
+        &dir,
+        &[
+            "counter.py:2: KeyError: 'missing'",
+            &format!("  --> {}:2:1", script.display()),
+            " 2 | {}[\"missing\"]",
+        ],
+    );
+}
+
+#[test]
+fn a_limit_python_cannot_enforce_is_refused_at_its_manifest_line() {
+    let tmp = TempDir::new("validate-python-limits");
+    let dir = script_bundle(tmp.path(), "hoard", "python", "counter.py", PYTHON_COUNTER);
+    let manifest = dir.join("manifest.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let line = text.lines().count() + 3;
+    std::fs::write(&manifest, format!("{text}\n[limits]\nmemory_pages = 64\n")).unwrap();
+    refused(
+        &dir,
+        &[
+            "field `limits.memory_pages`",
+            "CPython cannot bound one plugin's memory",
+            &format!("  --> {}:{line}:16", manifest.display()),
+            "= note: the python loader cannot enforce limits.memory_pages: remove it from [limits]",
+        ],
+    );
+}
+
+#[test]
+fn a_loader_polyplug_does_not_know_is_refused_at_the_field() {
+    let tmp = TempDir::new("validate-ruby");
+    let dir = script_bundle(tmp.path(), "gem", "ruby", "counter.rb", "x = 1\n");
+    refused(
+        &dir,
+        &[
+            "bundle.loader",
+            "expected a loader kind, one of \"native\", \"lua\", \"python\", \"javascript\", \"wasm\", found \"ruby\"",
         ],
     );
 }

@@ -1,5 +1,5 @@
-//! Example plugins for polyplug, in Rust, C, C++, WebAssembly, Lua and
-//! JavaScript, each in two versions so that a hot reload shows, and the
+//! Example plugins for polyplug, in Rust, C, C++, WebAssembly, Lua,
+//! JavaScript and Python, each in two versions so that a hot reload shows, and the
 //! paths of their bundles.
 //!
 //! # The problem
@@ -9,8 +9,8 @@
 //! crate's build script builds every example bundle with nothing but cargo
 //! and the C and C++ compilers that the `cc` crate finds: the Rust plugins
 //! in the separate workspace `examples/plugins/`, the C and C++ ones from
-//! `examples/c/` and `examples/cpp/`; the Lua and JavaScript scripts are
-//! copied from their bundle directories. This crate tells a host where
+//! `examples/c/` and `examples/cpp/`; the Lua, JavaScript and Python
+//! scripts are copied from their bundle directories. This crate tells a host where
 //! they are.
 //!
 //! # The contract
@@ -27,9 +27,10 @@
 //!
 //! An instance holds a running total and keeps calling the version that
 //! made it. Each plugin logs at `LOG_INFO` when it is loaded and when an
-//! instance is created. The Lua and JavaScript counters have the typed
-//! functions only: a script contract offers no native functions and no
-//! instances, and does not log (its script runs once per calling thread).
+//! instance is created. The Lua, JavaScript and Python counters have the
+//! typed functions only: a script contract offers no native functions and
+//! no instances, and does not log (a Lua or JavaScript script runs once
+//! per calling thread).
 //!
 //! # The bundles
 //!
@@ -41,13 +42,15 @@
 //! | `counter-wasm` | Rust built for wasm32 (the same `counter.rs` as `counter-rust`) | `counter-wasm-v1` | `counter-wasm-v2` |
 //! | `counter-lua` | Lua (`bundles/v<N>/counter-lua/counter.lua`) | `counter-lua-v1` | `counter-lua-v2` |
 //! | `counter-js` | JavaScript (`bundles/v<N>/counter-js/counter.js`) | `counter-js-v1` | `counter-js-v2` |
+//! | `counter-python` | Python (`bundles/v<N>/counter-python/counter.py`) | `counter-python-v1` | `counter-python-v2` |
 //!
 //! [`PLUGINS`] are the three native ones, which `polyplug::Runtime::new`
 //! loads; [`WASM_PLUGIN`] needs a runtime with the wasm loader
 //! (`polyplug_wasm::WasmLoader`), and has the typed functions and
-//! instances of `demo.counter` but no native functions. [`LUA_PLUGIN`]
-//! and [`JS_PLUGIN`] need the Lua and JavaScript loaders
-//! (`polyplug_lua::LuaLoader`, `polyplug_js::JsLoader`).
+//! instances of `demo.counter` but no native functions. [`LUA_PLUGIN`],
+//! [`JS_PLUGIN`] and [`PYTHON_PLUGIN`] need the Lua, JavaScript and
+//! Python loaders (`polyplug_lua::LuaLoader`, `polyplug_js::JsLoader`,
+//! `polyplug_python::PythonLoader`).
 //!
 //! Both versions of a plugin carry the same bundle name (`counter-c`), so
 //! one reloads into the other. [`build_dir`] holds one version of every
@@ -262,6 +265,8 @@ pub enum Language {
     Lua,
     /// A JavaScript ES module, for the JavaScript loader.
     JavaScript,
+    /// A Python script, for the Python loader.
+    Python,
 }
 
 impl Language {
@@ -290,6 +295,7 @@ impl fmt::Display for Language {
             Language::RustWasm => "Rust→wasm",
             Language::Lua => "Lua",
             Language::JavaScript => "JavaScript",
+            Language::Python => "Python",
         })
     }
 }
@@ -453,18 +459,44 @@ pub const JS_PLUGIN: Plugin = Plugin {
     language: Language::JavaScript,
 };
 
-/// The bundles of [`LUA_PLUGIN`] and [`JS_PLUGIN`].
+/// The example plugin in Python: `counter-python`, a script that marks
+/// its functions with `@polyplug.export`.
+///
+/// # Example
+///
+/// It loads in a runtime with the Python loader
+/// (`polyplug_python::PythonLoader`), which `engines/python/tests` and
+/// `polyplug demo` do; its bundle is a script and a manifest:
+///
+/// ```
+/// use polyplug_examples::{Build, Language, PYTHON_PLUGIN};
+///
+/// assert_eq!(PYTHON_PLUGIN.language, Language::Python);
+/// let dir = PYTHON_PLUGIN.dir(Build::V2);
+/// let manifest = std::fs::read_to_string(dir.join("manifest.toml"))?;
+/// assert!(manifest.contains("loader = \"python\""));
+/// assert!(std::fs::read_to_string(dir.join("counter.py"))?.contains("VERSION = 2"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub const PYTHON_PLUGIN: Plugin = Plugin {
+    name: "counter-python",
+    language: Language::Python,
+};
+
+/// The bundles of [`LUA_PLUGIN`], [`JS_PLUGIN`] and [`PYTHON_PLUGIN`].
 ///
 /// ```
 /// for name in polyplug_examples::SCRIPT_BUNDLES {
 ///     assert!(polyplug_examples::bundle(name).join("manifest.toml").is_file());
 /// }
 /// ```
-pub const SCRIPT_BUNDLES: [&str; 4] = [
+pub const SCRIPT_BUNDLES: [&str; 6] = [
     "counter-lua-v1",
     "counter-lua-v2",
     "counter-js-v1",
     "counter-js-v2",
+    "counter-python-v1",
+    "counter-python-v2",
 ];
 
 /// The bundles of [`WASM_PLUGIN`]: `counter-wasm-v1`, `counter-wasm-v2`.
@@ -498,9 +530,9 @@ pub const BUNDLES: [&str; 6] = [
 ];
 
 /// The directory holding build `build` of every plugin, [`WASM_PLUGIN`],
-/// [`LUA_PLUGIN`] and [`JS_PLUGIN`] too, one bundle directory each: a
-/// directory to load whole (`Runtime::load_dir`, in a runtime with the
-/// wasm, Lua and JavaScript loaders).
+/// [`LUA_PLUGIN`], [`JS_PLUGIN`] and [`PYTHON_PLUGIN`] too, one bundle
+/// directory each: a directory to load whole (`Runtime::load_dir`, in a
+/// runtime with the wasm, Lua, JavaScript and Python loaders).
 ///
 /// ```
 /// let dir = polyplug_examples::build_dir(polyplug_examples::Build::V1);
@@ -530,7 +562,7 @@ pub fn build_dir(build: Build) -> PathBuf {
 pub fn bundle(name: &str) -> PathBuf {
     for plugin in PLUGINS
         .iter()
-        .chain([&WASM_PLUGIN, &LUA_PLUGIN, &JS_PLUGIN])
+        .chain([&WASM_PLUGIN, &LUA_PLUGIN, &JS_PLUGIN, &PYTHON_PLUGIN])
     {
         for build in Build::ALL {
             if name == format!("{}-v{}", plugin.name, build.number()) {

@@ -1,7 +1,8 @@
-//! The code in README.md, docs/c-cpp-plugins.md, docs/lua-plugins.md and
-//! docs/js-plugins.md is the code the examples and tests compile or load:
-//! every `rust`, `c`, `cpp`, `python` and `toml` block of those files, and
-//! every `lua` and `js` block of the Lua and JavaScript guides, appears,
+//! The code in README.md, docs/c-cpp-plugins.md, docs/lua-plugins.md,
+//! docs/js-plugins.md and docs/python-plugins.md is the code the examples
+//! and tests compile or load: every `rust`, `c`, `cpp`, `python` and
+//! `toml` block of those files, and every `lua` and `js` block of the Lua
+//! and JavaScript guides, appears,
 //! line for line, in one of the sources (the example hosts of the C API
 //! included, which its own tests build and run; the example bundles; the
 //! engines' test scripts and the tests that load them).
@@ -13,7 +14,7 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 29] = [
+const SOURCES: [&str; 40] = [
     "c/counter.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
@@ -43,6 +44,17 @@ const SOURCES: [&str; 29] = [
     "../engines/js/tests/js/add.js",
     "../engines/js/tests/js/faults.js",
     "../engines/js/tests/js/host.js",
+    "bundles/v1/counter-python/manifest.toml",
+    "bundles/v1/counter-python/counter.py",
+    "../engines/python/tests/corpus.rs",
+    "../engines/python/tests/corpus/good/manifest.toml",
+    "../engines/python/tests/corpus/good/corpus.py",
+    "../engines/python/tests/corpus/bad/raises.py",
+    "../engines/python/tests/corpus/bad/loops_at_load.py",
+    "../engines/python/tests/corpus/bad/imports_outside.py",
+    "../engines/python/tests/bundles/calc.py",
+    "../engines/python/tests/bundles/budget.py",
+    "../engines/python/tests/bundles/chain.py",
 ];
 
 /// The languages whose blocks are checked everywhere.
@@ -51,6 +63,9 @@ const CHECKED: [&str; 5] = ["rust", "c", "cpp", "python", "toml"];
 /// The languages whose blocks are checked in the Lua and JavaScript
 /// guides, which quote scripts too.
 const CHECKED_SCRIPT_GUIDES: [&str; 4] = ["rust", "toml", "lua", "js"];
+
+/// The languages whose blocks are checked in the Python guide.
+const CHECKED_PYTHON_GUIDE: [&str; 3] = ["rust", "toml", "python"];
 
 /// The fenced blocks of `markdown` whose language is one of `languages`,
 /// with the line each starts on.
@@ -113,6 +128,11 @@ fn the_lua_guide_quotes_the_examples_and_tests() {
 #[test]
 fn the_javascript_guide_quotes_the_examples_and_tests() {
     check("docs/js-plugins.md", &CHECKED_SCRIPT_GUIDES);
+}
+
+#[test]
+fn the_python_guide_quotes_the_examples_and_tests() {
+    check("docs/python-plugins.md", &CHECKED_PYTHON_GUIDE);
 }
 
 #[test]

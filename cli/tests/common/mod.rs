@@ -85,7 +85,8 @@ pub fn edit_manifest(dir: &Path, old: &str, new: &str) {
     std::fs::write(&path, text.replacen(old, new, 1)).unwrap();
 }
 
-/// Writes bundle `to/<name>` of engine `loader` (`lua`, `javascript`):
+/// Writes bundle `to/<name>` of engine `loader` (`lua`, `javascript`,
+/// `python`):
 /// its script `file` holding `script`, and a manifest naming it and
 /// declaring `demo.counter` 1.0.0.
 pub fn script_bundle(to: &Path, name: &str, loader: &str, file: &str, script: &str) -> PathBuf {
@@ -111,6 +112,16 @@ return { contracts = { { name = \"demo.counter\", version = \"1.0.0\", functions
   version = { sig = \"u32()\", fn = function() return 1 end },
   step = { sig = \"u32(u32)\", fn = function(x) return (x + 1) & 0xffffffff end },
 } } } }
+";
+
+/// The same contract as a Python script.
+pub const PYTHON_COUNTER: &str = "\
+import polyplug
+
+CONTRACTS = [{\"name\": \"demo.counter\", \"version\": \"1.0.0\", \"functions\": {
+    \"version\": {\"sig\": \"u32()\", \"fn\": lambda: 1},
+    \"step\": {\"sig\": \"u32(u32)\", \"fn\": lambda x: (x + 1) & 0xFFFFFFFF},
+}}]
 ";
 
 /// The same contract as an ES module.

@@ -13,11 +13,17 @@ class BudgetExceeded(BaseException):
 
 
 def where(exc, tb=None):
-    """`file:line: Type: message` of an exception, at its innermost frame."""
+    """`file:line: Type: message` of an exception, at its innermost frame
+    outside this engine (an import the script made, a registration it
+    got wrong, are the script's, not the engine's)."""
     if isinstance(exc, SyntaxError):
         name = os.path.basename(exc.filename or "?")
         return f"{name}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"
-    frames = traceback.extract_tb(tb or exc.__traceback__)
+    frames = [
+        frame
+        for frame in traceback.extract_tb(tb or exc.__traceback__)
+        if os.path.basename(frame.filename) != "polyplug_engine.py"
+    ]
     text = f"{type(exc).__name__}: {exc}"
     if frames:
         last = frames[-1]

@@ -1,0 +1,2 @@
+# CONTRACTS is a bool, not a list of contracts.
+CONTRACTS = True

@@ -1,0 +1,2 @@
+# Registers nothing, though the manifest declares corpus.test.
+CONTRACTS = []
