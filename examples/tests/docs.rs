@@ -14,7 +14,7 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 40] = [
+const SOURCES: [&str; 41] = [
     "c/counter.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
@@ -47,6 +47,7 @@ const SOURCES: [&str; 40] = [
     "bundles/v1/counter-python/manifest.toml",
     "bundles/v1/counter-python/counter.py",
     "../engines/python/tests/corpus.rs",
+    "../engines/python/tests/bundles/counter.py",
     "../engines/python/tests/corpus/good/manifest.toml",
     "../engines/python/tests/corpus/good/corpus.py",
     "../engines/python/tests/corpus/bad/raises.py",
