@@ -163,8 +163,9 @@ pub use wasm::{Host, InitFn, log};
 pub mod __private {
     #[cfg(not(target_family = "wasm"))]
     pub use crate::boundary::{
-        FreeNative, StateImpl, StatefulNative, create_instance, default_state, destroy_instance,
-        entry, native_free, native_stateful, typed_call,
+        FreeNative, HandoverImpl, StateImpl, StatefulNative, create_instance, default_state,
+        destroy_instance, entry, native_free, native_stateful, restore_instance, save_instance,
+        typed_call,
     };
     pub use crate::signature::{Packed, arg_name, signature_bytes, signature_len, signature_str};
     pub use crate::table::{count_u32, parse_version};
