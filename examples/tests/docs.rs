@@ -4,7 +4,8 @@
 //! every `lua` and `js` block of the Lua and JavaScript guides, appears,
 //! line for line, in one of the sources (the example hosts of the C API
 //! included, which its own tests build and run; the example bundles; the
-//! engines' test scripts and the tests that load them).
+//! engines' test scripts and the tests that load them; the state handover
+//! test and its fixture).
 #![expect(
     clippy::unwrap_used,
     reason = "test support: an unreadable file fails the test"
@@ -13,7 +14,7 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 29] = [
+const SOURCES: [&str; 31] = [
     "c/counter.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
@@ -43,6 +44,8 @@ const SOURCES: [&str; 29] = [
     "../engines/js/tests/js/add.js",
     "../engines/js/tests/js/faults.js",
     "../engines/js/tests/js/host.js",
+    "../polyplug/tests/handover.rs",
+    "../fixtures/plugins/handover-common/handover.rs",
 ];
 
 /// The languages whose blocks are checked everywhere.

@@ -69,7 +69,7 @@
 ///
 /// ```
 /// use polyplug_guest::{Error, Host};
-/// use polyplug_guest::abi::LOG_INFO;
+/// use polyplug_guest::abi::{ERR_INVALID, LOG_INFO};
 ///
 /// #[repr(C)]
 /// #[derive(Clone, Copy)]
@@ -96,6 +96,17 @@
 ///     Ok(counter.calls)
 /// }
 ///
+/// // The state handover: bytes in this plugin's own format.
+/// fn save(counter: &Counter) -> Result<Vec<u8>, Error> {
+///     Ok(counter.calls.to_le_bytes().to_vec())
+/// }
+///
+/// fn restore(_host: &Host, bytes: &[u8]) -> Result<Counter, Error> {
+///     let calls = bytes.try_into().map(u32::from_le_bytes);
+///     let calls = calls.map_err(|_| Error::new(ERR_INVALID, format!("{} bytes, not 4", bytes.len())))?;
+///     Ok(Counter { calls })
+/// }
+///
 /// fn init(host: &Host) -> Result<(), Error> {
 ///     host.log(LOG_INFO, "example plugin loaded");
 ///     Ok(())
@@ -110,6 +121,8 @@
 ///     }
 ///     contract "test.counter" "1.2.0" {
 ///         state Counter;
+///         save = save; // optional, both or neither: Instance::upgrade
+///         restore = restore;
 ///         native bump(AddArgs) -> u32 = bump;
 ///         stateless native add(AddArgs) -> u32 = add;
 ///     }

@@ -1144,7 +1144,7 @@ impl Instance {
         let made = restore_state(entry, restore, instances, &state)
             .map_err(|e| fail(HandoverStep::Restore, Some(e)))?;
         // The new instance exists: swap it in, then destroy the old one
-        // on this thread, its owner's ([R13]).
+        // on this thread, its owner's ([R14]).
         let old = std::mem::replace(self, made);
         drop(old);
         Ok(true)
@@ -1168,7 +1168,7 @@ impl Instance {
         if code != OK {
             return Err(call_error(&self.table, "save", code, &err));
         }
-        // SAFETY: [R13][R12] on OK the plugin handed over `buf`, allocated
+        // SAFETY: [R14][R12] on OK the plugin handed over `buf`, allocated
         // with the host's alloc(len, 1); it is taken once.
         Ok(unsafe { crate::signature::take_owned(buf) })
     }
