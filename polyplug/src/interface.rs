@@ -1034,4 +1034,86 @@ mod tests {
     }
 
     unsafe extern "C" fn destroy(_: *mut std::ffi::c_void) {}
+
+    unsafe extern "C" fn create(
+        _: *const polyplug_abi::HostApi,
+        _: *mut *mut c_void,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    unsafe extern "C" fn save(
+        _: *mut c_void,
+        _: *mut polyplug_abi::OwnedBuf,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    unsafe extern "C" fn restore(
+        _: *const polyplug_abi::HostApi,
+        _: polyplug_abi::BytesView,
+        _: *mut *mut c_void,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    unsafe extern "C" fn context_save(
+        _: *mut c_void,
+        _: *mut c_void,
+        _: *mut polyplug_abi::OwnedBuf,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    unsafe extern "C" fn context_restore(
+        _: *mut c_void,
+        _: polyplug_abi::BytesView,
+        _: *mut *mut c_void,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    fn stateful() -> PlainInterface {
+        let mut p = good();
+        p.create_instance = Some(create);
+        p.destroy_instance = Some(destroy);
+        p
+    }
+
+    #[test]
+    fn a_state_handover_is_a_pair_of_the_instances_kind() {
+        let mut p = stateful();
+        p.save_instance = Some(save);
+        p.restore_instance = Some(restore);
+        let table = p.validate().unwrap();
+        assert!(matches!(table.handover, Some(Handover::Native { .. })));
+        assert!(table.abi_view().save_instance.is_some());
+        assert!(table.abi_view().restore_instance.is_some());
+        assert!(table.abi_view().save_context_instance.is_none());
+        assert!(stateful().validate().unwrap().handover.is_none());
+
+        let mut p = stateful();
+        p.save_instance = Some(save);
+        assert_eq!(field_of(p), "restore_instance");
+        let mut p = stateful();
+        p.restore_instance = Some(restore);
+        assert_eq!(field_of(p), "save_instance");
+        // A handover needs instances of its own kind.
+        let mut p = good();
+        p.save_instance = Some(save);
+        p.restore_instance = Some(restore);
+        assert_eq!(field_of(p), "save_instance");
+        let mut p = stateful();
+        p.save_context_instance = Some(context_save);
+        p.restore_context_instance = Some(context_restore);
+        assert_eq!(field_of(p), "save_context_instance");
+        let mut p = stateful();
+        p.save_context_instance = Some(context_save);
+        assert_eq!(field_of(p), "restore_context_instance");
+    }
 }
