@@ -148,6 +148,35 @@ typedef uint32_t (*PpContextCreateFn)(void *ctx, void **instance, struct PpAbiEr
 typedef void (*PpContextDestroyFn)(void *ctx, void *instance);
 
 /**
+ * Saves the state of an instance made by the matching
+ */
+typedef uint32_t (*PpSaveInstanceFn)(void *instance, struct PpOwnedBuf *out, struct PpAbiError *err);
+
+/**
+ * Makes one instance of a stateful contract from bytes that a
+ */
+typedef uint32_t (*PpRestoreInstanceFn)(const struct PpHostApi *host,
+                                        struct PpBytesView state,
+                                        void **instance,
+                                        struct PpAbiError *err);
+
+/**
+ * [`SaveInstanceFn`] for an instance made by a [`ContextCreateFn`] (or a
+ */
+typedef uint32_t (*PpContextSaveFn)(void *ctx,
+                                    void *instance,
+                                    struct PpOwnedBuf *out,
+                                    struct PpAbiError *err);
+
+/**
+ * [`RestoreInstanceFn`] for a contract whose instances are made by a
+ */
+typedef uint32_t (*PpContextRestoreFn)(void *ctx,
+                                       struct PpBytesView state,
+                                       void **instance,
+                                       struct PpAbiError *err);
+
+/**
  * Success.
  */
 #define PP_OK 0
@@ -230,7 +259,7 @@ typedef void (*PpContextDestroyFn)(void *ctx, void *instance);
 /**
  * The ABI version this crate describes.
  */
-#define PP_ABI_VERSION 3
+#define PP_ABI_VERSION 4
 
 /**
  * Log level: very detailed tracing.
@@ -457,6 +486,22 @@ typedef struct PpContractInterface {
    * Destroys an instance made by `create_context_instance`.
    */
   PpContextDestroyFn destroy_context_instance;
+  /**
+   * Saves an instance's state for a state handover (ABI 4); null when
+   */
+  PpSaveInstanceFn save_instance;
+  /**
+   * Makes an instance from saved state (ABI 4); null when the contract
+   */
+  PpRestoreInstanceFn restore_instance;
+  /**
+   * `save_instance` for instances made by `create_context_instance`,
+   */
+  PpContextSaveFn save_context_instance;
+  /**
+   * `restore_instance` for instances made by
+   */
+  PpContextRestoreFn restore_context_instance;
 } PpContractInterface;
 
 /**

@@ -2,7 +2,7 @@
 
 use core::ffi::c_void;
 
-use crate::{AbiError, ContractId, HostApi, StrView, Version};
+use crate::{AbiError, BytesView, ContractId, HostApi, OwnedBuf, StrView, Version};
 
 /// The fixed native calling convention: `fn(instance, args, out, err)`.
 ///
@@ -119,6 +119,121 @@ pub type CreateInstanceFn = unsafe extern "C" fn(
 /// unsafe { destroy(instance) };
 /// ```
 pub type DestroyInstanceFn = unsafe extern "C" fn(instance: *mut c_void);
+
+/// Saves the state of an instance made by the matching
+/// [`CreateInstanceFn`] (or [`RestoreInstanceFn`]) as bytes, for a newer
+/// version of the contract to restore: the first half of a state handover
+/// (ABI 4). Writes the bytes to `*out` as an [`OwnedBuf`] allocated with
+/// the host's `alloc(len, 1)` (or [`OwnedBuf::EMPTY`]), which the host
+/// then owns and frees; returns [`OK`](crate::OK), or an error code with
+/// `*err` filled and nothing in `*out` to free. The instance is unchanged
+/// and keeps serving either way. The bytes' format is the plugin's own:
+/// polyplug never reads them.
+///
+/// # Example
+///
+/// ```
+/// use core::ffi::c_void;
+/// use polyplug_abi::{AbiError, OK, OwnedBuf, SaveInstanceFn};
+///
+/// unsafe extern "C" fn save(_: *mut c_void, out: *mut OwnedBuf, _: *mut AbiError) -> u32 {
+///     // SAFETY: [P4] `out` is writable for one OwnedBuf; no bytes, nothing to allocate.
+///     unsafe { out.write(OwnedBuf::EMPTY) };
+///     OK
+/// }
+///
+/// let save: SaveInstanceFn = save;
+/// let (mut out, mut err) = (OwnedBuf::EMPTY, AbiError::NONE);
+/// // SAFETY: [P4] live out-pointers; this `save` ignores its instance.
+/// assert_eq!(unsafe { save(core::ptr::null_mut(), &mut out, &mut err) }, OK);
+/// ```
+pub type SaveInstanceFn =
+    unsafe extern "C" fn(instance: *mut c_void, out: *mut OwnedBuf, err: *mut AbiError) -> u32;
+
+/// Makes one instance of a stateful contract from bytes that a
+/// [`SaveInstanceFn`] of the same contract (an older version, maybe in
+/// another language) wrote, and writes it to `*instance`: the second half
+/// of a state handover (ABI 4). `state` is readable for the call only
+/// (\[P3\]). The instance is destroyed by the contract's
+/// [`DestroyInstanceFn`], like one from [`CreateInstanceFn`]. Returns
+/// [`OK`](crate::OK) or an error code with `*err` filled and no instance.
+///
+/// # Example
+///
+/// ```
+/// use core::ffi::c_void;
+/// use polyplug_abi::{AbiError, BytesView, ERR_INVALID, HostApi, OK, RestoreInstanceFn};
+///
+/// unsafe extern "C" fn restore(
+///     _: *const HostApi, state: BytesView, instance: *mut *mut c_void, _: *mut AbiError,
+/// ) -> u32 {
+///     if state.len != 8 { return ERR_INVALID; }
+///     // SAFETY: [P3] `state` is readable for the call: 8 bytes.
+///     let bytes = unsafe { core::slice::from_raw_parts(state.ptr, 8) };
+///     let count = u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]));
+///     // SAFETY: [P4] `instance` is writable for one pointer.
+///     unsafe { instance.write(Box::into_raw(Box::new(count)).cast()) };
+///     OK
+/// }
+///
+/// let restore: RestoreInstanceFn = restore;
+/// let saved = 41u64.to_le_bytes();
+/// let (mut instance, mut err) = (core::ptr::null_mut(), AbiError::NONE);
+/// // SAFETY: [P3][P4] a live view and live out-pointers; `restore` ignores the host table.
+/// assert_eq!(unsafe { restore(core::ptr::null(), BytesView::of(&saved), &mut instance, &mut err) }, OK);
+/// // SAFETY: [G3] made above as a `Box<u64>`, freed once.
+/// assert_eq!(*unsafe { Box::from_raw(instance.cast::<u64>()) }, 41);
+/// ```
+pub type RestoreInstanceFn = unsafe extern "C" fn(
+    host: *const HostApi,
+    state: BytesView,
+    instance: *mut *mut c_void,
+    err: *mut AbiError,
+) -> u32;
+
+/// [`SaveInstanceFn`] for an instance made by a [`ContextCreateFn`] (or a
+/// [`ContextRestoreFn`]), given the contract's instance context (ABI 4).
+///
+/// # Example
+///
+/// ```
+/// use core::ffi::c_void;
+/// use polyplug_abi::{AbiError, ContextSaveFn, ERR_UNSUPPORTED, OwnedBuf};
+///
+/// unsafe extern "C" fn save(_: *mut c_void, _: *mut c_void, _: *mut OwnedBuf, _: *mut AbiError) -> u32 {
+///     ERR_UNSUPPORTED // this engine cannot save, for now
+/// }
+/// let save: ContextSaveFn = save;
+/// # let _ = save;
+/// ```
+pub type ContextSaveFn = unsafe extern "C" fn(
+    ctx: *mut c_void,
+    instance: *mut c_void,
+    out: *mut OwnedBuf,
+    err: *mut AbiError,
+) -> u32;
+
+/// [`RestoreInstanceFn`] for a contract whose instances are made by a
+/// [`ContextCreateFn`], given the contract's instance context (ABI 4).
+///
+/// # Example
+///
+/// ```
+/// use core::ffi::c_void;
+/// use polyplug_abi::{AbiError, BytesView, ContextRestoreFn, ERR_UNSUPPORTED};
+///
+/// unsafe extern "C" fn restore(_: *mut c_void, _: BytesView, _: *mut *mut c_void, _: *mut AbiError) -> u32 {
+///     ERR_UNSUPPORTED
+/// }
+/// let restore: ContextRestoreFn = restore;
+/// # let _ = restore;
+/// ```
+pub type ContextRestoreFn = unsafe extern "C" fn(
+    ctx: *mut c_void,
+    state: BytesView,
+    instance: *mut *mut c_void,
+    err: *mut AbiError,
+) -> u32;
 
 /// A function run by an engine (a WebAssembly interpreter, a script
 /// runtime) rather than compiled into a library: `fn(ctx, instance, args,
@@ -371,6 +486,10 @@ pub struct TypedEntry {
 ///     instance_ctx: core::ptr::null_mut(),
 ///     create_context_instance: None,
 ///     destroy_context_instance: None,
+///     save_instance: None,
+///     restore_instance: None,
+///     save_context_instance: None,
+///     restore_context_instance: None,
 /// };
 /// assert_eq!(contract.id, ContractId::of("demo.nop", contract.version.major));
 /// ```
@@ -412,4 +531,18 @@ pub struct ContractInterface {
     pub create_context_instance: Option<ContextCreateFn>,
     /// Destroys an instance made by `create_context_instance`.
     pub destroy_context_instance: Option<ContextDestroyFn>,
+    /// Saves an instance's state for a state handover (ABI 4); null when
+    /// the contract offers none. Only with `create_instance`, and set
+    /// together with `restore_instance`.
+    pub save_instance: Option<SaveInstanceFn>,
+    /// Makes an instance from saved state (ABI 4); null when the contract
+    /// offers none. Set together with `save_instance`.
+    pub restore_instance: Option<RestoreInstanceFn>,
+    /// `save_instance` for instances made by `create_context_instance`,
+    /// given `instance_ctx` (ABI 4). Set together with
+    /// `restore_context_instance`.
+    pub save_context_instance: Option<ContextSaveFn>,
+    /// `restore_instance` for instances made by
+    /// `create_context_instance`, given `instance_ctx` (ABI 4).
+    pub restore_context_instance: Option<ContextRestoreFn>,
 }

@@ -21,15 +21,22 @@ use crate::{AbiError, ContractInterface, StrView, Version};
 /// the packed form of a typed function: [`TypedEntry::packed`](crate::TypedEntry::packed),
 /// which grew [`TypedEntry`](crate::TypedEntry) from 40 to 48 bytes.
 ///
+/// Version 4 added the state handover: [`SaveInstanceFn`](crate::SaveInstanceFn),
+/// [`RestoreInstanceFn`](crate::RestoreInstanceFn), their context forms,
+/// and the `save_*`/`restore_*` fields at the end of
+/// [`ContractInterface`], which grew from 120 to 152 bytes. A contract
+/// that leaves them null works as under version 3; the plugin is rebuilt
+/// against version 4 all the same.
+///
 /// # Example
 ///
 /// ```
 /// use polyplug_abi::ABI_VERSION;
 ///
-/// let exported: u32 = 3; // what a plugin's `polyplug_abi_version` holds
+/// let exported: u32 = 4; // what a plugin's `polyplug_abi_version` holds
 /// assert_eq!(exported, ABI_VERSION); // else the host refuses the library
 /// ```
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// Name of the exported `uint32_t` that holds the plugin's ABI version.
 ///
@@ -140,6 +147,8 @@ pub struct ContractHandle(pub u64);
 ///     create_instance: None, destroy_instance: None,
 ///     context_count: 0, context: core::ptr::null(), instance_ctx: core::ptr::null_mut(),
 ///     create_context_instance: None, destroy_context_instance: None,
+///     save_instance: None, restore_instance: None,
+///     save_context_instance: None, restore_context_instance: None,
 /// };
 /// let register: RegisterContractFn = register;
 /// // SAFETY: [P3] `empty` is a live local; this `register` ignores `ctx` and `err`.

@@ -25,7 +25,9 @@
 //!   functions with the fixed calling convention [`NativeFn`], typed function
 //!   pointers ([`TypedEntry`]), functions run by an engine with a context
 //!   pointer per function ([`ContextEntry`], [`ContextFn`]) and optional
-//!   instance constructors.
+//!   instance constructors, with an optional state handover
+//!   ([`SaveInstanceFn`], [`RestoreInstanceFn`]) that moves an instance's
+//!   state to a newer version of the contract.
 //! - Typed arguments and results beyond numbers: borrowed [`StrView`] and
 //!   [`BytesView`] arguments (`str`, `bytes`), and [`OwnedBuf`] results
 //!   (`string`, `buf`) that the caller owns and frees with the host's
@@ -90,8 +92,9 @@ mod str;
 mod version;
 
 pub use contract::{
-    ContextCreateFn, ContextDestroyFn, ContextEntry, ContextFn, ContractInterface,
-    CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn, TypedEntry, VoidFn,
+    ContextCreateFn, ContextDestroyFn, ContextEntry, ContextFn, ContextRestoreFn, ContextSaveFn,
+    ContractInterface, CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn,
+    RestoreInstanceFn, SaveInstanceFn, TypedEntry, VoidFn,
 };
 pub use error::{
     AbiError, ERR_ABI_MISMATCH, ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_DUPLICATE, ERR_INTERNAL,

@@ -27,7 +27,9 @@ use polyplug_abi::{
     LOG_INFO, LOG_TRACE, LOG_WARN, LastErrorFn, LogFn, NativeEntry, NativeFn, OK,
     RegisterContractFn, ResolveContractFn, StrView, TypedEntry, Version, VoidFn,
 };
-use polyplug_abi::{BytesView, OwnedBuf};
+use polyplug_abi::{
+    BytesView, ContextRestoreFn, ContextSaveFn, OwnedBuf, RestoreInstanceFn, SaveInstanceFn,
+};
 
 const C_FLAGS: [&str; 5] = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
 const CXX_FLAGS: [&str; 5] = ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"];
@@ -184,6 +186,10 @@ fn rust_facts() -> Facts {
         instance_ctx,
         create_context_instance,
         destroy_context_instance,
+        save_instance,
+        restore_instance,
+        save_context_instance,
+        restore_context_instance,
     );
     layout!(
         facts,
@@ -216,6 +222,10 @@ fn rust_facts() -> Facts {
     layout!(facts, "PpContextFn" = Option<ContextFn>);
     layout!(facts, "PpContextCreateFn" = Option<ContextCreateFn>);
     layout!(facts, "PpContextDestroyFn" = Option<ContextDestroyFn>);
+    layout!(facts, "PpSaveInstanceFn" = Option<SaveInstanceFn>);
+    layout!(facts, "PpRestoreInstanceFn" = Option<RestoreInstanceFn>);
+    layout!(facts, "PpContextSaveFn" = Option<ContextSaveFn>);
+    layout!(facts, "PpContextRestoreFn" = Option<ContextRestoreFn>);
 
     let constants = [
         ("PP_ABI_VERSION", ABI_VERSION),

@@ -76,7 +76,7 @@ fn run(config: cbindgen::Config) -> Vec<u8> {
 const NEWTYPES: [&str; 2] = ["ContractId", "ContractHandle"];
 
 /// The function pointer typedefs, by Rust name, in header order (pass 2).
-const FUNCTION_TYPES: [&str; 15] = [
+const FUNCTION_TYPES: [&str; 19] = [
     "NativeFn",
     "VoidFn",
     "CreateInstanceFn",
@@ -92,6 +92,10 @@ const FUNCTION_TYPES: [&str; 15] = [
     "ContextFn",
     "ContextCreateFn",
     "ContextDestroyFn",
+    "SaveInstanceFn",
+    "RestoreInstanceFn",
+    "ContextSaveFn",
+    "ContextRestoreFn",
 ];
 
 /// A pass that writes only `names`, of item type `kind`, and nothing else:
@@ -229,6 +233,10 @@ fn header_defines_every_c_name() {
         "PpContextFn",
         "PpContextCreateFn",
         "PpContextDestroyFn",
+        "PpSaveInstanceFn",
+        "PpRestoreInstanceFn",
+        "PpContextSaveFn",
+        "PpContextRestoreFn",
     ];
     for name in functions {
         assert!(

@@ -3,11 +3,13 @@
 //! it breaks a plugin. Any change here needs an `ABI_VERSION` bump.
 //!
 //! `c_header.rs` checks that C agrees with Rust; this file checks that Rust
-//! still agrees with what ABI version 3 promised. Version 2 kept every
+//! still agrees with what ABI version 4 promised. Version 2 kept every
 //! layout of version 1 and appended the `context*` fields to
 //! `ContractInterface`, and added `ContextEntry` and the context function
 //! types. Version 3 appended `packed` to `TypedEntry` and added
-//! `BytesView` and `OwnedBuf`.
+//! `BytesView` and `OwnedBuf`. Version 4 appended the `save_*` and
+//! `restore_*` fields to `ContractInterface` and added the handover
+//! function types.
 #![cfg(not(any(loom, shuttle)))]
 #![cfg(target_pointer_width = "64")]
 
@@ -19,12 +21,14 @@ use polyplug_abi::{
     EntryFn, FindContractFn, FreeFn, HostApi, LastErrorFn, LogFn, NativeEntry, NativeFn,
     RegisterContractFn, ResolveContractFn, StrView, TypedEntry, Version, VoidFn,
 };
-use polyplug_abi::{BytesView, OwnedBuf};
+use polyplug_abi::{
+    BytesView, ContextRestoreFn, ContextSaveFn, OwnedBuf, RestoreInstanceFn, SaveInstanceFn,
+};
 
-/// The layouts below are those of ABI version 3.
+/// The layouts below are those of ABI version 4.
 #[test]
-fn layouts_are_those_of_abi_version_3() {
-    assert_eq!(ABI_VERSION, 3, "a new ABI version needs new layout tests");
+fn layouts_are_those_of_abi_version_4() {
+    assert_eq!(ABI_VERSION, 4, "a new ABI version needs new layout tests");
 }
 
 #[test]
@@ -103,7 +107,7 @@ fn typed_entry() {
 
 #[test]
 fn contract_interface() {
-    assert_eq!(size_of::<ContractInterface>(), 120);
+    assert_eq!(size_of::<ContractInterface>(), 152);
     assert_eq!(align_of::<ContractInterface>(), 8);
     assert_eq!(offset_of!(ContractInterface, id), 0);
     assert_eq!(offset_of!(ContractInterface, name), 8);
@@ -121,6 +125,11 @@ fn contract_interface() {
     assert_eq!(offset_of!(ContractInterface, instance_ctx), 96);
     assert_eq!(offset_of!(ContractInterface, create_context_instance), 104);
     assert_eq!(offset_of!(ContractInterface, destroy_context_instance), 112);
+    // Version 4.
+    assert_eq!(offset_of!(ContractInterface, save_instance), 120);
+    assert_eq!(offset_of!(ContractInterface, restore_instance), 128);
+    assert_eq!(offset_of!(ContractInterface, save_context_instance), 136);
+    assert_eq!(offset_of!(ContractInterface, restore_context_instance), 144);
 }
 
 #[test]
@@ -186,5 +195,9 @@ fn function_pointers_are_nullable_pointers() {
         ContextFn,
         ContextCreateFn,
         ContextDestroyFn,
+        SaveInstanceFn,
+        RestoreInstanceFn,
+        ContextSaveFn,
+        ContextRestoreFn,
     );
 }

@@ -134,7 +134,7 @@ fn bad_plugins_are_refused_with_the_runtimes_reason() {
     refused(
         &fixture("bad-abi"),
         &[
-            "expected polyplug_abi_version 3, found 999",
+            "expected polyplug_abi_version 4, found 999",
             "= note: rebuild",
         ],
     );

@@ -5,7 +5,8 @@
 //! and JavaScript guides, appears,
 //! line for line, in one of the sources (the example hosts of the C API
 //! included, which its own tests build and run; the example bundles; the
-//! engines' test scripts and the tests that load them).
+//! engines' test scripts and the tests that load them; the state handover
+//! test and its fixture).
 #![expect(
     clippy::unwrap_used,
     reason = "test support: an unreadable file fails the test"
@@ -14,7 +15,7 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 41] = [
+const SOURCES: [&str; 43] = [
     "c/counter.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
@@ -56,6 +57,8 @@ const SOURCES: [&str; 41] = [
     "../engines/python/tests/bundles/calc.py",
     "../engines/python/tests/bundles/budget.py",
     "../engines/python/tests/bundles/chain.py",
+    "../polyplug/tests/handover.rs",
+    "../fixtures/plugins/handover-common/handover.rs",
 ];
 
 /// The languages whose blocks are checked everywhere.

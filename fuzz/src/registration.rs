@@ -244,6 +244,10 @@ pub fn build(input: &Registration) -> PlainInterface {
         instance_ctx: std::ptr::null_mut(),
         create_context_instance: None,
         destroy_context_instance: None,
+        save_instance: None,
+        restore_instance: None,
+        save_context_instance: None,
+        restore_context_instance: None,
     }
 }
 

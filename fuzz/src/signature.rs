@@ -57,6 +57,10 @@ fn registers(signature: Vec<u8>) -> bool {
         instance_ctx: std::ptr::null_mut(),
         create_context_instance: None,
         destroy_context_instance: None,
+        save_instance: None,
+        restore_instance: None,
+        save_context_instance: None,
+        restore_context_instance: None,
     };
     plain.validate().is_ok()
 }

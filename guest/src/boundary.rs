@@ -15,7 +15,8 @@ use core::ptr::NonNull;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use polyplug_abi::{
-    AbiError, BundleContext, ContractInterface, ERR_BAD_ARGUMENT, ERR_PANIC, HostApi, LOG_ERROR, OK,
+    AbiError, BundleContext, BytesView, ContractInterface, ERR_BAD_ARGUMENT, ERR_OUT_OF_MEMORY,
+    ERR_PANIC, HostApi, LOG_ERROR, OK, OwnedBuf,
 };
 
 use crate::error::Error;
@@ -206,6 +207,16 @@ pub trait StateImpl {
     fn create(host: &Host) -> Result<Self::State, Error>;
 }
 
+/// The state handover of a stateful contract: `save = ..; restore = ..;`
+/// in [`plugin!`](crate::plugin).
+pub trait HandoverImpl: StateImpl {
+    /// The state as bytes, in the contract's own format.
+    fn save(state: &Self::State) -> Result<Vec<u8>, Error>;
+    /// A state from bytes that `save` of this contract (any version, any
+    /// language) wrote.
+    fn restore(host: &Host, bytes: &[u8]) -> Result<Self::State, Error>;
+}
+
 /// The constructor of `state T;`: `T::default()`.
 pub fn default_state<T: Default>(_host: &Host) -> Result<T, Error> {
     Ok(T::default())
@@ -379,14 +390,106 @@ pub unsafe extern "C" fn create_instance<S: StateImpl>(
     }
 }
 
+/// The [`SaveInstanceFn`](polyplug_abi::SaveInstanceFn) of a stateful
+/// contract with a handover: [`HandoverImpl::save`] on the boxed state,
+/// its bytes copied into the host's memory and handed over in `*out`.
+///
+/// # Safety
+///
+/// \[G2\]: `out` and `err` are null or writable; \[G3\]: a non-null
+/// `instance` was made by this contract's `create_instance` or
+/// `restore_instance`, is not destroyed, and no other call uses it.
+pub unsafe extern "C" fn save_instance<S: HandoverImpl>(
+    instance: *mut c_void,
+    out: *mut OwnedBuf,
+    err: *mut AbiError,
+) -> u32 {
+    let site = Site(S::CONTRACT, "save_instance");
+    if instance.is_null() || out.is_null() {
+        let error = Error::new(
+            ERR_BAD_ARGUMENT,
+            format!("{site}: `instance` or `out` is null"),
+        );
+        // SAFETY: [G2] `err` is null or writable.
+        return unsafe { error.write_to(err) };
+    }
+    // SAFETY: [G3] a live `Box<S::State>` of this contract, used by this
+    // call alone.
+    let state = unsafe { &*instance.cast::<S::State>() };
+    let saved = catch(site, || {
+        let bytes = S::save(state)?;
+        Host::with(|host| {
+            host.alloc_bytes(&bytes).ok_or_else(|| {
+                Error::new(
+                    ERR_OUT_OF_MEMORY,
+                    format!("{site}: the host could not allocate {} bytes", bytes.len()),
+                )
+            })
+        })
+    });
+    match saved {
+        Ok(buf) => {
+            // SAFETY: [G2] `out` is non-null (checked above) and writable.
+            unsafe { out.write_unaligned(buf) };
+            OK
+        }
+        // SAFETY: [G2] `err` is null or writable.
+        Err(error) => unsafe { error.write_to(err) },
+    }
+}
+
+/// The [`RestoreInstanceFn`](polyplug_abi::RestoreInstanceFn) of a
+/// stateful contract with a handover: boxes the state that
+/// [`HandoverImpl::restore`] makes from `state`, as `create_instance`
+/// boxes a new one.
+///
+/// # Safety
+///
+/// \[G2\]: `instance` and `err` are null or writable; `state` is
+/// readable for the call (\[P3\]).
+pub unsafe extern "C" fn restore_instance<S: HandoverImpl>(
+    host: *const HostApi,
+    state: BytesView,
+    instance: *mut *mut c_void,
+    err: *mut AbiError,
+) -> u32 {
+    let _ = host;
+    let site = Site(S::CONTRACT, "restore_instance");
+    if instance.is_null() || (state.ptr.is_null() && state.len != 0) {
+        let error = Error::new(
+            ERR_BAD_ARGUMENT,
+            format!("{site}: `instance` or `state` is null"),
+        );
+        // SAFETY: [G2] `err` is null or writable.
+        return unsafe { error.write_to(err) };
+    }
+    let bytes: &[u8] = if state.len == 0 {
+        &[]
+    } else {
+        // SAFETY: [G2] the host's view is readable for the call.
+        unsafe { core::slice::from_raw_parts(state.ptr, state.len) }
+    };
+    match catch(site, || Host::with(|host| S::restore(host, bytes))) {
+        Ok(state) => {
+            let raw = Box::into_raw(Box::new(state)).cast::<c_void>();
+            // SAFETY: [G2] `instance` is non-null (checked above) and writable.
+            unsafe { instance.write(raw) };
+            OK
+        }
+        // SAFETY: [G2] `err` is null or writable.
+        Err(error) => unsafe { error.write_to(err) },
+    }
+}
+
 /// The [`DestroyInstanceFn`](polyplug_abi::DestroyInstanceFn) of a
 /// stateful contract: drops the boxed state. Null does nothing; a panic in
 /// the state's destructor is logged.
 ///
 /// # Safety
 ///
-/// \[G3\]: a non-null `instance` was made by [`create_instance::<S>`], is
-/// destroyed once, and no call uses it at the same time or afterwards.
+/// \[G3\]: a non-null `instance` was made by [`create_instance::<S>`] or
+/// [`restore_instance`], is destroyed once, and no call uses it at the
+/// same time or afterwards.
 pub unsafe extern "C" fn destroy_instance<S: StateImpl>(instance: *mut c_void) {
     if instance.is_null() {
         return;

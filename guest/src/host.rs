@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use polyplug_abi::{
     ABI_VERSION, AbiError, ContractHandle, ContractId, ContractInterface, ERR_ABI_MISMATCH,
-    ERR_BAD_ARGUMENT, ERR_UNSUPPORTED, ERROR_FLAG_HOST_ALLOCATED, HostApi, OK, StrView, Version,
+    ERR_BAD_ARGUMENT, ERR_UNSUPPORTED, ERROR_FLAG_HOST_ALLOCATED, HostApi, OK, OwnedBuf, StrView,
+    Version,
 };
 
 use crate::error::Error;
@@ -208,6 +209,10 @@ impl Host {
             instance_ctx: ptr::null_mut(),
             create_context_instance: None,
             destroy_context_instance: None,
+            save_instance: None,
+            restore_instance: None,
+            save_context_instance: None,
+            restore_context_instance: None,
         };
         let mut err = AbiError::NONE;
         // SAFETY: [G1] `resolve` comes from the checked host table;
@@ -233,6 +238,29 @@ impl Host {
         // SAFETY: [G1] `register` is from the checked host table; the interface
         // is a static table of this library ([G6]); `err` is null or writable.
         unsafe { register(self.api.ctx, interface, err) }
+    }
+
+    /// Copies `bytes` into memory from the host's `alloc` (alignment 1),
+    /// handed over as an [`OwnedBuf`] that the receiver frees. `None` when
+    /// the host cannot allocate; no bytes are [`OwnedBuf::EMPTY`].
+    pub(crate) fn alloc_bytes(&self, bytes: &[u8]) -> Option<OwnedBuf> {
+        if bytes.is_empty() {
+            return Some(OwnedBuf::EMPTY);
+        }
+        let alloc = self.api.alloc?;
+        // SAFETY: [G1] `alloc` comes from the checked host table; the size is
+        // non-zero and the alignment 1 is a power of two.
+        let ptr = unsafe { alloc(self.api.ctx, bytes.len(), 1) }.cast::<u8>();
+        if ptr.is_null() {
+            return None;
+        }
+        // SAFETY: [G1] `alloc` returned `bytes.len()` fresh writable bytes,
+        // so they cannot overlap `bytes`.
+        unsafe { ptr.copy_from_nonoverlapping(bytes.as_ptr(), bytes.len()) };
+        Some(OwnedBuf {
+            ptr,
+            len: bytes.len(),
+        })
     }
 
     /// Copies `text` into memory from the host's `alloc` (alignment 1), for

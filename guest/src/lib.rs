@@ -19,6 +19,14 @@
 //!   Result<Out, Error>`), typed functions (plain `fn(u32) -> u32`) and
 //!   optional per-instance state. It generates the exports, a thunk per
 //!   function and the static tables ([`StaticTable`]).
+//! - **State handover**: a stateful contract may add `save = ..;
+//!   restore = ..;` after its `state` line. `save` writes an instance's
+//!   state as bytes in the plugin's own format, `restore` makes a state
+//!   from such bytes; a host then moves a live instance to a reloaded
+//!   version with `Instance::upgrade`, and the new version may be written
+//!   in another language as long as it reads the same bytes. Either may
+//!   fail with an [`Error`]: the host's old instance keeps serving. See
+//!   [`plugin!`] and "State handover" in the README.
 //! - [`Error`]: a code and a message; returned by plugin functions and
 //!   written into the caller's `AbiError` with the message in host memory.
 //! - [`Host`]: the host's services, lent to plugin code: logging, finding
@@ -77,7 +85,9 @@
 //! exports each typed function under the name the loader reads
 //! (`test.add@1.0.0/add:u32(u32,u32)`), a stateful contract's
 //! `+instance`, and `polyplug_init`; native functions are not exported
-//! (they take C structs by pointer). `instance typed` functions work on an
+//! (they take C structs by pointer), and neither is a state handover yet
+//! (`save = ..; restore = ..;` compile, and a host's upgrade to a wasm
+//! version is refused at its restore step). `instance typed` functions work on an
 //! instance's state, which lives in that instance's own wasm memory.
 //! [`Host`] can log, through the import `polyplug.log`; finding and
 //! resolving contracts ([`ResolvedContract`], [`Typed`]) are native-only.
@@ -163,8 +173,9 @@ pub use wasm::{Host, InitFn, log};
 pub mod __private {
     #[cfg(not(target_family = "wasm"))]
     pub use crate::boundary::{
-        FreeNative, StateImpl, StatefulNative, create_instance, default_state, destroy_instance,
-        entry, native_free, native_stateful, typed_call,
+        FreeNative, HandoverImpl, StateImpl, StatefulNative, create_instance, default_state,
+        destroy_instance, entry, native_free, native_stateful, restore_instance, save_instance,
+        typed_call,
     };
     pub use crate::signature::{Packed, arg_name, signature_bytes, signature_len, signature_str};
     pub use crate::table::{count_u32, parse_version};

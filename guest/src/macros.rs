@@ -12,6 +12,7 @@
 ///     contract <name> <version> {           // any number of these
 ///         state <Type> = <expr>;            // optional: makes the contract stateful
 ///         state <Type>;                     //   (this form uses Type::default())
+///         save = <expr>; restore = <expr>;  // optional, after `state`: the state handover
 ///         native <ident>(<Args>) -> <Out> = <expr>;
 ///         stateless native <ident>(<Args>) -> <Out> = <expr>;
 ///         typed <ident>(<arg>: <T>, ...) -> <R> = <expr>;
@@ -38,6 +39,15 @@
 ///   accept any instance, null included.
 /// - The state constructor is `fn(&Host) -> Result<State, Error>`;
 ///   `create_instance` boxes its result and `destroy_instance` drops it.
+/// - `save = ..; restore = ..;` right after the `state` line opts the
+///   contract into the state handover of `Instance::upgrade`: `save` is
+///   `fn(&State) -> Result<Vec<u8>, Error>`, `restore` is `fn(&Host,
+///   &[u8]) -> Result<State, Error>`. A host that reloads the plugin moves
+///   a live instance to the new version: the old version's `save` writes
+///   the bytes, the new version's `restore` reads them. The bytes are the
+///   plugin's own format (polyplug never reads them), so the new version
+///   may be written in another language, as long as it reads that format.
+///   An error from either leaves the old instance serving.
 /// - A **typed** function is a plain Rust fn with the declared arguments;
 ///   the SDK exports an `extern "C"` wrapper with the signature string
 ///   derived from the types (`u32(u32,u32)`). A typed function cannot
@@ -59,7 +69,7 @@
 ///
 /// ```
 /// use polyplug_guest::{Error, Host};
-/// use polyplug_guest::abi::LOG_INFO;
+/// use polyplug_guest::abi::{ERR_INVALID, LOG_INFO};
 ///
 /// #[repr(C)]
 /// #[derive(Clone, Copy)]
@@ -86,6 +96,17 @@
 ///     Ok(counter.calls)
 /// }
 ///
+/// // The state handover: bytes in this plugin's own format.
+/// fn save(counter: &Counter) -> Result<Vec<u8>, Error> {
+///     Ok(counter.calls.to_le_bytes().to_vec())
+/// }
+///
+/// fn restore(_host: &Host, bytes: &[u8]) -> Result<Counter, Error> {
+///     let calls = bytes.try_into().map(u32::from_le_bytes);
+///     let calls = calls.map_err(|_| Error::new(ERR_INVALID, format!("{} bytes, not 4", bytes.len())))?;
+///     Ok(Counter { calls })
+/// }
+///
 /// fn init(host: &Host) -> Result<(), Error> {
 ///     host.log(LOG_INFO, "example plugin loaded");
 ///     Ok(())
@@ -100,6 +121,8 @@
 ///     }
 ///     contract "test.counter" "1.2.0" {
 ///         state Counter;
+///         save = save; // optional, both or neither: Instance::upgrade
+///         restore = restore;
 ///         native bump(AddArgs) -> u32 = bump;
 ///         stateless native add(AddArgs) -> u32 = add;
 ///     }
@@ -198,8 +221,12 @@ macro_rules! __state_ctor {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __contract {
+    (@start $head:tt state $state:ty $(= $ctor:expr)?;
+        save = $save:expr; restore = $restore:expr; $($rest:tt)*) => {
+        $crate::__contract!(@parse $head [stateful [$state] [$($ctor)?] [$save, $restore]] [] [] $($rest)*)
+    };
     (@start $head:tt state $state:ty $(= $ctor:expr)?; $($rest:tt)*) => {
-        $crate::__contract!(@parse $head [stateful [$state] [$($ctor)?]] [] [] $($rest)*)
+        $crate::__contract!(@parse $head [stateful [$state] [$($ctor)?] []] [] [] $($rest)*)
     };
     (@start $head:tt $($rest:tt)*) => {
         $crate::__contract!(@parse $head [stateless] [] [] $($rest)*)
@@ -258,6 +285,10 @@ macro_rules! __contract {
                 instance_ctx: ::core::ptr::null_mut(),
                 create_context_instance: ::core::option::Option::None,
                 destroy_context_instance: ::core::option::Option::None,
+                save_instance: __POLYPLUG_SAVE,
+                restore_instance: __POLYPLUG_RESTORE,
+                save_context_instance: ::core::option::Option::None,
+                restore_context_instance: ::core::option::Option::None,
             });
         &__POLYPLUG_INTERFACE
     }};
@@ -267,8 +298,9 @@ macro_rules! __contract {
             ::core::option::Option::None;
         const __POLYPLUG_DESTROY: ::core::option::Option<$crate::abi::DestroyInstanceFn> =
             ::core::option::Option::None;
+        $crate::__contract!(@handover []);
     };
-    (@state [stateful [$state:ty] [$($ctor:expr)?]]) => {
+    (@state [stateful [$state:ty] [$($ctor:expr)?] [$($handover:tt)*]]) => {
         type __PolyplugState = $state;
         struct __PolyplugStateImpl;
         impl $crate::__private::StateImpl for __PolyplugStateImpl {
@@ -289,6 +321,40 @@ macro_rules! __contract {
             ::core::option::Option::Some(
                 $crate::__private::destroy_instance::<__PolyplugStateImpl>
                     as $crate::abi::DestroyInstanceFn,
+            );
+        $crate::__contract!(@handover [$($handover)*]);
+    };
+
+    // The state handover: none, or `save = ..; restore = ..;`.
+    (@handover []) => {
+        const __POLYPLUG_SAVE: ::core::option::Option<$crate::abi::SaveInstanceFn> =
+            ::core::option::Option::None;
+        const __POLYPLUG_RESTORE: ::core::option::Option<$crate::abi::RestoreInstanceFn> =
+            ::core::option::Option::None;
+    };
+    (@handover [$save:expr, $restore:expr]) => {
+        impl $crate::__private::HandoverImpl for __PolyplugStateImpl {
+            fn save(
+                state: &__PolyplugState,
+            ) -> ::core::result::Result<::std::vec::Vec<u8>, $crate::Error> {
+                ($save)(state)
+            }
+            fn restore(
+                host: &$crate::Host,
+                bytes: &[u8],
+            ) -> ::core::result::Result<__PolyplugState, $crate::Error> {
+                ($restore)(host, bytes)
+            }
+        }
+        const __POLYPLUG_SAVE: ::core::option::Option<$crate::abi::SaveInstanceFn> =
+            ::core::option::Option::Some(
+                $crate::__private::save_instance::<__PolyplugStateImpl>
+                    as $crate::abi::SaveInstanceFn,
+            );
+        const __POLYPLUG_RESTORE: ::core::option::Option<$crate::abi::RestoreInstanceFn> =
+            ::core::option::Option::Some(
+                $crate::__private::restore_instance::<__PolyplugStateImpl>
+                    as $crate::abi::RestoreInstanceFn,
             );
     };
 

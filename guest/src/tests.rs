@@ -84,6 +84,24 @@ fn version(_args: &AddArgs) -> Result<u32, Error> {
     Ok(7)
 }
 
+/// The state handover: `calls` as 4 little-endian bytes; 99 calls refuse
+/// to save.
+fn save_counter(counter: &Counter) -> Result<Vec<u8>, Error> {
+    if counter.calls == 99 {
+        return Err(Error::plugin(2, "refusing to save 99".to_owned()));
+    }
+    Ok(counter.calls.to_le_bytes().to_vec())
+}
+
+fn restore_counter(_host: &Host, bytes: &[u8]) -> Result<Counter, Error> {
+    let calls: [u8; 4] = bytes
+        .try_into()
+        .map_err(|_| Error::new(ERR_INVALID, format!("{} bytes, not 4", bytes.len())))?;
+    Ok(Counter {
+        calls: u32::from_le_bytes(calls),
+    })
+}
+
 #[expect(
     unreachable_pub,
     reason = "plugin! exports pub symbols; here they sit in a test module"
@@ -104,6 +122,8 @@ mod plugin {
         }
         contract "guest.counter" "2.0.1" {
             state Counter = Counter::new;
+            save = save_counter;
+            restore = restore_counter;
             native bump(AddArgs) -> u32 = bump;
             stateless native version(AddArgs) -> u32 = version;
         }
@@ -513,6 +533,84 @@ fn stateful_contract_creates_uses_and_destroys_instances() {
         .map(|(_, m)| m.clone())
         .collect();
     assert_eq!(logs, ["counter create", "counter destroy"]);
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_state_handover_saves_into_host_memory_and_restores_from_a_view() {
+    let _lock = lock();
+    let (api, fake) = load(true);
+    let iface = contract(fake, "guest.counter");
+    let (create, destroy) = (
+        iface.create_instance.unwrap(),
+        iface.destroy_instance.unwrap(),
+    );
+    let (save, restore) = (
+        iface.save_instance.unwrap(),
+        iface.restore_instance.unwrap(),
+    );
+    assert!(contract(fake, "guest.test").save_instance.is_none());
+    let mut old = core::ptr::null_mut();
+    let mut err = AbiError::NONE;
+    // SAFETY: [G1] valid host table and out pointers.
+    assert_eq!(unsafe { create(api, &mut old, &mut err) }, OK);
+    let bump = native(&iface, "bump");
+    let args = AddArgs { a: 0, b: 0 };
+    call::<_, u32>(bump, old, &args);
+    call::<_, u32>(bump, old, &args);
+
+    let mut buf = OwnedBuf::EMPTY;
+    // SAFETY: [G3] `old` is a live instance; the out pointers are live.
+    assert_eq!(unsafe { save(old, &mut buf, &mut err) }, OK);
+    assert_eq!(buf.len, 4);
+    assert_eq!(fake.live.load(Ordering::SeqCst), 1); // the bytes, in host memory
+    // SAFETY: [R9] `buf` was allocated by the fake host's alloc, 4 bytes.
+    let saved = unsafe { core::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec();
+    assert_eq!(saved, 2u32.to_le_bytes());
+
+    let mut new = core::ptr::null_mut();
+    let view = BytesView {
+        ptr: buf.ptr,
+        len: buf.len,
+    };
+    // SAFETY: [P3] `buf` is readable for the call; live out pointers.
+    assert_eq!(unsafe { restore(api, view, &mut new, &mut err) }, OK);
+    // SAFETY: [R9] freed once, with the layout it was allocated with.
+    unsafe { fake_free(api.ctx, buf.ptr.cast(), buf.len, 1) };
+    assert_eq!(call::<_, u32>(bump, new, &args).1, 3); // the old count, on
+    assert_eq!(call::<_, u32>(bump, old, &args).1, 3); // the old one is untouched
+
+    // A refused restore makes no instance and says why.
+    let mut none = core::ptr::null_mut();
+    let short = BytesView::of(&[1, 2, 3]);
+    // SAFETY: [P3] a live view and live out pointers.
+    let code = unsafe { restore(api, short, &mut none, &mut err) };
+    assert_eq!(code, ERR_INVALID);
+    assert!(none.is_null());
+    assert!(take_message(fake, api, err).contains("3 bytes, not 4"));
+
+    // A refused save hands over nothing; null pointers are bad arguments.
+    let mut err = AbiError::NONE;
+    for _ in 3..99 {
+        call::<_, u32>(bump, new, &args);
+    }
+    let mut refused = OwnedBuf::EMPTY;
+    // SAFETY: [G3] a live instance; live out pointers.
+    assert_eq!(unsafe { save(new, &mut refused, &mut err) }, ERR_PLUGIN + 2);
+    assert!(refused.ptr.is_null());
+    assert!(take_message(fake, api, err).contains("refusing to save 99"));
+    let mut err = AbiError::NONE;
+    assert_eq!(
+        // SAFETY: [G2] null `out` is checked before anything is read.
+        unsafe { save(new, core::ptr::null_mut(), &mut err) },
+        ERR_BAD_ARGUMENT
+    );
+    let _ = take_message(fake, api, err);
+
+    // SAFETY: [G3] each made once above, destroyed once.
+    unsafe { destroy(old) };
+    // SAFETY: as above.
+    unsafe { destroy(new) };
     assert_eq!(fake.live.load(Ordering::SeqCst), 0);
 }
 

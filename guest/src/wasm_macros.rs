@@ -6,6 +6,7 @@
 //! |---|---|
 //! | (always) | `polyplug_init`: installs the panic hook, runs `init = ..;` if given |
 //! | `contract "c" "1.0.0" { state S = ctor; .. }` | `c@1.0.0/+instance`: makes the instance's `S` |
+//! | `save = ..; restore = ..;` | none yet: the contract offers no state handover in WebAssembly |
 //! | `typed f(x: u32) -> u32 = g;` | `c@1.0.0/f:u32(u32)` |
 //! | `instance typed f(x: u32) -> u32 = g;` | `c@1.0.0/f:u32(u32)`, `g(&mut S, x)` on the instance's state |
 //! | `native ..;`, `stateless native ..;` | none: native functions take C structs by pointer |
@@ -66,6 +67,17 @@ macro_rules! __wasm_join {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __wasm_contract {
+    // A WebAssembly build exports no state handover yet: the contract is
+    // stateful without one, and `Instance::upgrade` to it is refused at
+    // its restore step. Naming the functions keeps them used.
+    (@start $head:tt state $state:ty $(= $ctor:expr)?;
+        save = $save:expr; restore = $restore:expr; $($rest:tt)*) => {
+        const _: () = {
+            let _ = $save;
+            let _ = $restore;
+        };
+        $crate::__wasm_contract!(@start $head state $state $(= $ctor)?; $($rest)*);
+    };
     (@start [$name:literal $version:literal] state $state:ty $(= $ctor:expr)?; $($rest:tt)*) => {
         const _: () = {
             const __POLYPLUG_NAME: &str = $name;

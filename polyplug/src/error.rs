@@ -486,6 +486,144 @@ pub enum InstanceError {
     Call(#[from] CallError),
 }
 
+/// The step of a state handover ([`Instance::upgrade`](crate::Instance::upgrade)).
+///
+/// ```
+/// assert_eq!(polyplug::HandoverStep::Save.to_string(), "save");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HandoverStep {
+    /// Finding the version to hand over to.
+    Find,
+    /// The old version's `save`: the instance's state as bytes.
+    Save,
+    /// The new version's `restore`: a new instance from those bytes.
+    Restore,
+}
+
+impl fmt::Display for HandoverStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HandoverStep::Find => "find",
+            HandoverStep::Save => "save",
+            HandoverStep::Restore => "restore",
+        })
+    }
+}
+
+/// A state handover that did not happen: the instance is exactly as it
+/// was, made by its old version and serving. Each variant names the
+/// step, the contract, and the bundle and version of each side.
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use polyplug::{HandoverError, HandoverStep, Runtime, Version};
+///
+/// let runtime = Runtime::new()?;
+/// let id = runtime.load_bundle(polyplug_fixtures::bundle("reload-v1"))?;
+/// let reader = runtime.reader();
+/// let mut instance = reader.pin().find("reload.test", Version::new(1, 0, 0))?.create_instance()?;
+/// runtime.reload_bundle(id, Some(&polyplug_fixtures::bundle("reload-v2")))?;
+/// let err = instance.upgrade(&reader.pin()).unwrap_err(); // reload.test offers no save
+/// assert!(matches!(err, HandoverError::NotSupported { step: HandoverStep::Save, .. }));
+/// assert_eq!(instance.version(), Version::new(1, 0, 0)); // still v1, still serving
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandoverError {
+    /// No loaded contract of the instance's name and major to hand over
+    /// to.
+    #[error(
+        "state handover of {} {from} (bundle {}) failed at find: {source}",
+        Escaped(contract),
+        Escaped(from_bundle)
+    )]
+    NotFound {
+        /// The contract.
+        contract: String,
+        /// The instance's version.
+        from: Version,
+        /// The bundle that made the instance.
+        from_bundle: String,
+        /// What the lookup said.
+        #[source]
+        source: Box<FindError>,
+    },
+    /// One side offers no handover: the old version no `save`, or the new
+    /// one no `restore`.
+    #[error(
+        "state handover of {} from {from} (bundle {}) to {to} (bundle {}) failed at {step}: \
+         the {} version offers no {step} (a contract opts in with save and restore)",
+        Escaped(contract),
+        Escaped(from_bundle),
+        Escaped(to_bundle),
+        if matches!(step, HandoverStep::Save) { "old" } else { "new" }
+    )]
+    NotSupported {
+        /// The step that is missing.
+        step: HandoverStep,
+        /// The contract.
+        contract: String,
+        /// The instance's version.
+        from: Version,
+        /// The bundle that made the instance.
+        from_bundle: String,
+        /// The version it was to move to.
+        to: Version,
+        /// The bundle of that version.
+        to_bundle: String,
+    },
+    /// The plugin's `save` or `restore` returned an error.
+    #[error(
+        "state handover of {} from {from} (bundle {}) to {to} (bundle {}) failed at {step}: {source}",
+        Escaped(contract),
+        Escaped(from_bundle),
+        Escaped(to_bundle)
+    )]
+    Failed {
+        /// The step that failed.
+        step: HandoverStep,
+        /// The contract.
+        contract: String,
+        /// The instance's version.
+        from: Version,
+        /// The bundle that made the instance.
+        from_bundle: String,
+        /// The version it was to move to.
+        to: Version,
+        /// The bundle of that version.
+        to_bundle: String,
+        /// The plugin's code and message.
+        #[source]
+        source: Box<CallError>,
+    },
+}
+
+impl HandoverError {
+    /// The step that failed.
+    ///
+    /// ```
+    /// use polyplug::{FindError, HandoverError, HandoverStep, Version};
+    ///
+    /// let err = HandoverError::NotFound {
+    ///     contract: "demo.counter".to_owned(),
+    ///     from: Version::new(1, 0, 0),
+    ///     from_bundle: "counter".to_owned(),
+    ///     source: Box::new(FindError::NotFound {
+    ///         contract: "demo.counter".to_owned(),
+    ///         min_version: Version::new(1, 0, 0),
+    ///     }),
+    /// };
+    /// assert_eq!(err.step(), HandoverStep::Find);
+    /// ```
+    pub fn step(&self) -> HandoverStep {
+        match self {
+            HandoverError::NotFound { .. } => HandoverStep::Find,
+            HandoverError::NotSupported { step, .. } | HandoverError::Failed { step, .. } => *step,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

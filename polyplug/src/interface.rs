@@ -21,6 +21,8 @@
 //!     create_instance: None, destroy_instance: None,
 //!     context_count: 0, context: std::ptr::null(), instance_ctx: std::ptr::null_mut(),
 //!     create_context_instance: None, destroy_context_instance: None,
+//!     save_instance: None, restore_instance: None,
+//!     save_context_instance: None, restore_context_instance: None,
 //! };
 //! // SAFETY: [P3] `raw` and the static name it points to are readable.
 //! let plain = unsafe { PlainInterface::copy_from_abi(&raw) }?;
@@ -34,9 +36,9 @@ use std::ffi::c_void;
 use std::fmt;
 
 use polyplug_abi::{
-    ContextCreateFn, ContextDestroyFn, ContextEntry, ContextFn, ContractId, ContractInterface,
-    CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn, StrView, TypedEntry, Version,
-    VoidFn,
+    ContextCreateFn, ContextDestroyFn, ContextEntry, ContextFn, ContextRestoreFn, ContextSaveFn,
+    ContractId, ContractInterface, CreateInstanceFn, DestroyInstanceFn, NativeEntry, NativeFn,
+    RestoreInstanceFn, SaveInstanceFn, StrView, TypedEntry, Version, VoidFn,
 };
 
 use polyplug_loader::Escaped;
@@ -53,6 +55,7 @@ use crate::signature;
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
 /// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
 /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
+/// #         save_instance: None, restore_instance: None, save_context_instance: None, restore_context_instance: None,
 /// #     }
 /// # }
 /// use polyplug::interface::MAX_FUNCTIONS;
@@ -75,6 +78,7 @@ pub const MAX_FUNCTIONS: u32 = 256;
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
 /// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
 /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
+/// #         save_instance: None, restore_instance: None, save_context_instance: None, restore_context_instance: None,
 /// #     }
 /// # }
 /// use polyplug::interface::MAX_NAME_BYTES;
@@ -97,6 +101,7 @@ pub const MAX_NAME_BYTES: usize = 128;
 ///     version: Version::new(1, 0, 0),
 ///     native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
 ///     context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
+///     save_instance: None, restore_instance: None, save_context_instance: None, restore_context_instance: None,
 /// };
 /// let err = wrong_id.validate().unwrap_err();
 /// assert_eq!((err.contract.as_str(), err.field.as_str()), ("demo.x", "id"));
@@ -144,6 +149,10 @@ pub type ContextPlain = (Vec<u8>, Vec<u8>, *mut c_void, Option<ContextFn>);
 ///     instance_ctx: std::ptr::null_mut(),
 ///     create_context_instance: None,
 ///     destroy_context_instance: None,
+///     save_instance: None,
+///     restore_instance: None,
+///     save_context_instance: None,
+///     restore_context_instance: None,
 /// };
 /// assert!(plain.validate().is_ok()); // the signature is normalised to `u32(u32)`
 /// ```
@@ -174,6 +183,14 @@ pub struct PlainInterface {
     pub create_context_instance: Option<ContextCreateFn>,
     /// The `destroy_context_instance` field.
     pub destroy_context_instance: Option<ContextDestroyFn>,
+    /// The `save_instance` field (ABI 4).
+    pub save_instance: Option<SaveInstanceFn>,
+    /// The `restore_instance` field (ABI 4).
+    pub restore_instance: Option<RestoreInstanceFn>,
+    /// The `save_context_instance` field (ABI 4).
+    pub save_context_instance: Option<ContextSaveFn>,
+    /// The `restore_context_instance` field (ABI 4).
+    pub restore_context_instance: Option<ContextRestoreFn>,
 }
 
 fn invalid(
@@ -337,6 +354,10 @@ impl PlainInterface {
             instance_ctx: raw.instance_ctx,
             create_context_instance: raw.create_context_instance,
             destroy_context_instance: raw.destroy_context_instance,
+            save_instance: raw.save_instance,
+            restore_instance: raw.restore_instance,
+            save_context_instance: raw.save_context_instance,
+            restore_context_instance: raw.restore_context_instance,
         })
     }
 
@@ -351,6 +372,7 @@ impl PlainInterface {
     /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
     /// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
     /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
+    /// #         save_instance: None, restore_instance: None, save_context_instance: None, restore_context_instance: None,
     /// #     }
     /// # }
     /// let mut null_fn = plain("demo.null");
@@ -513,14 +535,68 @@ impl PlainInterface {
             }
             (native, context) => native.or(context),
         };
-        Ok(Table::new(
-            name,
-            self.version,
-            native_names,
-            native,
-            typed,
+        let handover = handover_of(
+            &name,
             instances,
-        ))
+            (self.save_instance, self.restore_instance),
+            (self.save_context_instance, self.restore_context_instance),
+        )?;
+        let mut table = Table::new(name, self.version, native_names, native, typed, instances);
+        table.handover = handover;
+        Ok(table)
+    }
+}
+
+/// The state handover of a contract whose instances are `instances`: the
+/// `save_*`/`restore_*` pair of the same kind, both set or both null, and
+/// none on a contract without instances of that kind.
+fn handover_of(
+    contract: &str,
+    instances: Option<Instances>,
+    native: (Option<SaveInstanceFn>, Option<RestoreInstanceFn>),
+    context: (Option<ContextSaveFn>, Option<ContextRestoreFn>),
+) -> Result<Option<Handover>, InvalidContract> {
+    let pair = |save: bool, restore: bool, names: (&str, &str)| match (save, restore) {
+        (true, false) => Err(invalid(
+            contract,
+            names.1,
+            format!("null while {} is set", names.0),
+        )),
+        (false, true) => Err(invalid(
+            contract,
+            names.0,
+            format!("null while {} is set", names.1),
+        )),
+        _ => Ok(()),
+    };
+    pair(
+        native.0.is_some(),
+        native.1.is_some(),
+        ("save_instance", "restore_instance"),
+    )?;
+    pair(
+        context.0.is_some(),
+        context.1.is_some(),
+        ("save_context_instance", "restore_context_instance"),
+    )?;
+    match (instances, native, context) {
+        (_, (None, None), (None, None)) => Ok(None),
+        (Some(Instances::Native(..)), (Some(save), Some(restore)), (None, None)) => {
+            Ok(Some(Handover::Native { save, restore }))
+        }
+        (Some(Instances::Context { ctx, .. }), (None, None), (Some(save), Some(restore))) => {
+            Ok(Some(Handover::Context { ctx, save, restore }))
+        }
+        (_, (Some(_), _), _) => Err(invalid(
+            contract,
+            "save_instance",
+            "set on a contract whose instances are not made by create_instance",
+        )),
+        _ => Err(invalid(
+            contract,
+            "save_context_instance",
+            "set on a contract whose instances are not made by create_context_instance",
+        )),
     }
 }
 
@@ -601,6 +677,25 @@ pub(crate) enum Instances {
     },
 }
 
+/// How a stateful contract saves an instance's state and makes an
+/// instance from saved state: its state handover (ABI 4), of the same
+/// kind as its [`Instances`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Handover {
+    /// `save_instance` and `restore_instance`.
+    Native {
+        save: SaveInstanceFn,
+        restore: RestoreInstanceFn,
+    },
+    /// `save_context_instance` and `restore_context_instance`, with the
+    /// contract's instance context.
+    Context {
+        ctx: Ctx,
+        save: ContextSaveFn,
+        restore: ContextRestoreFn,
+    },
+}
+
 /// One typed function of a [`Table`]: a typed entry or a context entry.
 #[derive(Debug)]
 pub(crate) struct TypedSlot {
@@ -624,6 +719,7 @@ pub(crate) struct TypedSlot {
 /// #         id: ContractId::of(name, 1), name: name.into(), version: Version::new(1, 0, 0),
 /// #         native: Vec::new(), typed: Vec::new(), typed_packed: Vec::new(), create_instance: None, destroy_instance: None,
 /// #         context: Vec::new(), instance_ctx: std::ptr::null_mut(), create_context_instance: None, destroy_context_instance: None,
+/// #         save_instance: None, restore_instance: None, save_context_instance: None, restore_context_instance: None,
 /// #     }
 /// # }
 /// let table = plain("demo.table").validate()?;
@@ -638,6 +734,8 @@ pub struct Table {
     pub(crate) native: Box<[NativeFn]>,
     pub(crate) typed: Box<[TypedSlot]>,
     pub(crate) instances: Option<Instances>,
+    /// The state handover, when the contract offers one.
+    pub(crate) handover: Option<Handover>,
     abi_native: Box<[NativeEntry]>,
     abi_typed: Box<[TypedEntry]>,
     abi_context: Box<[ContextEntry]>,
@@ -707,6 +805,7 @@ impl Table {
             native,
             typed,
             instances,
+            handover: None,
             abi_native,
             abi_typed,
             abi_context,
@@ -751,6 +850,22 @@ impl Table {
             },
             destroy_context_instance: match self.instances {
                 Some(Instances::Context { destroy, .. }) => Some(destroy),
+                _ => None,
+            },
+            save_instance: match self.handover {
+                Some(Handover::Native { save, .. }) => Some(save),
+                _ => None,
+            },
+            restore_instance: match self.handover {
+                Some(Handover::Native { restore, .. }) => Some(restore),
+                _ => None,
+            },
+            save_context_instance: match self.handover {
+                Some(Handover::Context { save, .. }) => Some(save),
+                _ => None,
+            },
+            restore_context_instance: match self.handover {
+                Some(Handover::Context { restore, .. }) => Some(restore),
                 _ => None,
             },
         }
@@ -842,6 +957,10 @@ mod tests {
             instance_ctx: std::ptr::null_mut(),
             create_context_instance: None,
             destroy_context_instance: None,
+            save_instance: None,
+            restore_instance: None,
+            save_context_instance: None,
+            restore_context_instance: None,
         }
     }
 
@@ -915,4 +1034,86 @@ mod tests {
     }
 
     unsafe extern "C" fn destroy(_: *mut std::ffi::c_void) {}
+
+    unsafe extern "C" fn create(
+        _: *const polyplug_abi::HostApi,
+        _: *mut *mut c_void,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    unsafe extern "C" fn save(
+        _: *mut c_void,
+        _: *mut polyplug_abi::OwnedBuf,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    unsafe extern "C" fn restore(
+        _: *const polyplug_abi::HostApi,
+        _: polyplug_abi::BytesView,
+        _: *mut *mut c_void,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    unsafe extern "C" fn context_save(
+        _: *mut c_void,
+        _: *mut c_void,
+        _: *mut polyplug_abi::OwnedBuf,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    unsafe extern "C" fn context_restore(
+        _: *mut c_void,
+        _: polyplug_abi::BytesView,
+        _: *mut *mut c_void,
+        _: *mut polyplug_abi::AbiError,
+    ) -> u32 {
+        0
+    }
+
+    fn stateful() -> PlainInterface {
+        let mut p = good();
+        p.create_instance = Some(create);
+        p.destroy_instance = Some(destroy);
+        p
+    }
+
+    #[test]
+    fn a_state_handover_is_a_pair_of_the_instances_kind() {
+        let mut p = stateful();
+        p.save_instance = Some(save);
+        p.restore_instance = Some(restore);
+        let table = p.validate().unwrap();
+        assert!(matches!(table.handover, Some(Handover::Native { .. })));
+        assert!(table.abi_view().save_instance.is_some());
+        assert!(table.abi_view().restore_instance.is_some());
+        assert!(table.abi_view().save_context_instance.is_none());
+        assert!(stateful().validate().unwrap().handover.is_none());
+
+        let mut p = stateful();
+        p.save_instance = Some(save);
+        assert_eq!(field_of(p), "restore_instance");
+        let mut p = stateful();
+        p.restore_instance = Some(restore);
+        assert_eq!(field_of(p), "save_instance");
+        // A handover needs instances of its own kind.
+        let mut p = good();
+        p.save_instance = Some(save);
+        p.restore_instance = Some(restore);
+        assert_eq!(field_of(p), "save_instance");
+        let mut p = stateful();
+        p.save_context_instance = Some(context_save);
+        p.restore_context_instance = Some(context_restore);
+        assert_eq!(field_of(p), "save_context_instance");
+        let mut p = stateful();
+        p.save_context_instance = Some(context_save);
+        assert_eq!(field_of(p), "restore_context_instance");
+    }
 }

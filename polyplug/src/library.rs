@@ -243,6 +243,11 @@ impl LoadedLibrary {
         }
     }
 
+    /// The name of the bundle this library was loaded for.
+    pub(crate) fn bundle(&self) -> &str {
+        &self.bundle
+    }
+
     pub(crate) fn host(&self) -> Option<&HostContext> {
         self.host.as_deref()
     }

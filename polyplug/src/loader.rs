@@ -119,7 +119,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 
 use polyplug_abi::{
-    AbiError, ContextFn, ContractId, ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_PANIC,
+    AbiError, ContextFn, ContractId, ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_PANIC, ERR_UNSUPPORTED,
     ERROR_FLAG_HOST_ALLOCATED, OK, StrView, Version,
 };
 use polyplug_loader::{Bundle, CodeFile, Manifest};
@@ -714,6 +714,46 @@ pub trait EngineInstances: Send + Sync + 'static {
     ///
     /// A [`Fault`]: `create_instance` fails with its code and message.
     fn create(&self) -> Result<EngineInstance, Fault>;
+
+    /// Whether [`save`](EngineInstances::save) and
+    /// [`restore`](EngineInstances::restore) hand an instance's state over
+    /// to another version of the contract. `false` unless the engine says
+    /// so; the contract then offers no handover, and
+    /// [`Instance::upgrade`](crate::Instance::upgrade) refuses it by name.
+    fn handover(&self) -> bool {
+        false
+    }
+
+    /// The state of `instance` as bytes in the contract's own format, for
+    /// a newer version (of any language) to restore. The instance keeps
+    /// serving whatever this returns.
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`]: the handover stops at its save step with this code and
+    /// message.
+    fn save(&self, instance: &mut EngineInstance) -> Result<Vec<u8>, Fault> {
+        let _ = instance;
+        Err(Fault::new(
+            ERR_UNSUPPORTED,
+            "this engine saves no instance state",
+        ))
+    }
+
+    /// A new instance holding the state that `save` of an older version
+    /// wrote.
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`]: the handover stops at its restore step with this code
+    /// and message.
+    fn restore(&self, state: &[u8]) -> Result<EngineInstance, Fault> {
+        let _ = state;
+        Err(Fault::new(
+            ERR_UNSUPPORTED,
+            "this engine restores no instance state",
+        ))
+    }
 }
 
 /// A contract an engine registers: name, version, functions and, for a
@@ -977,6 +1017,9 @@ impl Registrar<'_> {
             ctx.cast_mut().cast::<c_void>()
         });
         let stateful = instances.is_some();
+        let handover = instances
+            .as_deref()
+            .is_some_and(|slot| slot.instances.handover());
         let plain = PlainInterface {
             id: ContractId::of(&name, version.major),
             name: name.into_bytes(),
@@ -992,6 +1035,11 @@ impl Registrar<'_> {
                 .then_some(create_slot as polyplug_abi::ContextCreateFn),
             destroy_context_instance: stateful
                 .then_some(destroy_slot as polyplug_abi::ContextDestroyFn),
+            save_instance: None,
+            restore_instance: None,
+            save_context_instance: handover.then_some(save_slot as polyplug_abi::ContextSaveFn),
+            restore_context_instance: handover
+                .then_some(restore_slot as polyplug_abi::ContextRestoreFn),
         };
         let owned = Owned {
             _slots: slots,
@@ -1386,6 +1434,85 @@ unsafe extern "C" fn create_slot(
         // the caller's table.
         let slot: &InstancesSlot = unsafe { &*ctx.cast::<InstancesSlot>() };
         let made: EngineInstance = slot.instances.create()?;
+        let boxed: *mut EngineInstance = Box::into_raw(Box::new(made));
+        // SAFETY: [P4] `instance` is non-null (checked) and writable.
+        unsafe { instance.write(boxed.cast::<c_void>()) };
+        Ok(())
+    }))
+    .unwrap_or_else(|_| Err(Fault::new(ERR_PANIC, "the engine panicked")));
+    match result {
+        Ok(()) => OK,
+        Err(fault) => {
+            write_error(err, fault.code, &fault.message);
+            fault.code
+        }
+    }
+}
+
+/// The `save_context_instance` of a stateful engine contract whose engine
+/// hands state over: [`EngineInstances::save`], its bytes moved into the
+/// host allocator's memory for the caller (\[R12\]).
+unsafe extern "C" fn save_slot(
+    ctx: *mut c_void,
+    instance: *mut c_void,
+    out: *mut polyplug_abi::OwnedBuf,
+    err: *mut AbiError,
+) -> u32 {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        if ctx.is_null() || instance.is_null() || out.is_null() {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                "null context, instance or out",
+            ));
+        }
+        // SAFETY: [R11] the instance context is the InstancesSlot owned by
+        // the caller's table.
+        let slot: &InstancesSlot = unsafe { &*ctx.cast::<InstancesSlot>() };
+        // SAFETY: [R11][P2] made by `create_slot` or `restore_slot` as a
+        // boxed EngineInstance; the caller is its one user for this call.
+        let state: &mut EngineInstance = unsafe { &mut *instance.cast::<EngineInstance>() };
+        let bytes = slot.instances.save(state)?;
+        let buf = crate::signature::give_owned(bytes);
+        // SAFETY: [P4] `out` is non-null (checked) and writable for one OwnedBuf.
+        unsafe { out.write_unaligned(buf) };
+        Ok(())
+    }))
+    .unwrap_or_else(|_| Err(Fault::new(ERR_PANIC, "the engine panicked")));
+    match result {
+        Ok(()) => OK,
+        Err(fault) => {
+            write_error(err, fault.code, &fault.message);
+            fault.code
+        }
+    }
+}
+
+/// The `restore_context_instance` of a stateful engine contract whose
+/// engine hands state over: [`EngineInstances::restore`], boxed as
+/// `create_slot` boxes a new instance.
+unsafe extern "C" fn restore_slot(
+    ctx: *mut c_void,
+    state: polyplug_abi::BytesView,
+    instance: *mut *mut c_void,
+    err: *mut AbiError,
+) -> u32 {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        if ctx.is_null() || instance.is_null() || (state.ptr.is_null() && state.len != 0) {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                "null context, state or instance",
+            ));
+        }
+        // SAFETY: [R11] the instance context is the InstancesSlot owned by
+        // the caller's table.
+        let slot: &InstancesSlot = unsafe { &*ctx.cast::<InstancesSlot>() };
+        let bytes: &[u8] = if state.len == 0 {
+            &[]
+        } else {
+            // SAFETY: [P3] the caller's view is readable for the call.
+            unsafe { std::slice::from_raw_parts(state.ptr, state.len) }
+        };
+        let made: EngineInstance = slot.instances.restore(bytes)?;
         let boxed: *mut EngineInstance = Box::into_raw(Box::new(made));
         // SAFETY: [P4] `instance` is non-null (checked) and writable.
         unsafe { instance.write(boxed.cast::<c_void>()) };

@@ -12,12 +12,12 @@ use std::ffi::c_void;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use polyplug_abi::{AbiError, ContractId, NativeFn, OK, Version};
+use polyplug_abi::{AbiError, BytesView, ContractId, NativeFn, OK, OwnedBuf, Version};
 use polyplug_store::{Handle, Revision};
 
 use crate::entry::{ContractHandle, Entry, Provider};
-use crate::error::{CallError, FindError};
-use crate::interface::{Callee, Ctx, Instances, Table};
+use crate::error::{CallError, FindError, HandoverError, HandoverStep};
+use crate::interface::{Callee, Ctx, Handover, Instances, Table};
 use crate::library::LoadedLibrary;
 use crate::signature::{InstanceFn, Signature, Typed};
 
@@ -1031,6 +1031,187 @@ impl Instance {
         // borrow; [P2] `&mut self` makes this the instance's one user.
         Ok(unsafe { InstanceFn::new(typed, self.ptr) })
     }
+}
+
+impl Instance {
+    /// Hands this instance's state over to the version of its contract
+    /// that serves now: the newest loaded one of the same name and major
+    /// (as [`Guard::find`] with minor 0 finds it), in any language. The
+    /// old version's `save` writes the state as bytes, the new version's
+    /// `restore` makes a new instance from them, and this instance becomes
+    /// that one; the old one is destroyed here, on the calling thread,
+    /// after the new one exists. Returns `Ok(false)` when the instance
+    /// already runs the serving version's code, `Ok(true)` after a
+    /// handover.
+    ///
+    /// # Errors
+    ///
+    /// A [`HandoverError`] naming the step (find, save or restore), the
+    /// contract and both bundles: no version to move to, a side without a
+    /// handover ([`HandoverError::NotSupported`]), or the plugin's error.
+    /// On any error nothing changed: the instance is the old version's,
+    /// with its state, and keeps serving.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// use polyplug::{Runtime, Version};
+    /// use polyplug_fixtures::bundle;
+    ///
+    /// #[repr(C)]
+    /// struct AddArgs { a: u32, b: u32 }
+    ///
+    /// let runtime = Runtime::new()?;
+    /// let id = runtime.load_bundle(bundle("handover-v1"))?;
+    /// let reader = runtime.reader();
+    /// let mut counter = reader.pin().find("handover.counter", Version::new(1, 0, 0))?.create_instance()?;
+    /// let (args, mut out) = (AddArgs { a: 0, b: 0 }, 0u32);
+    /// for _ in 0..3 {
+    ///     // SAFETY: [P1] handover.counter documents `step` as reading an `AddArgs` and writing a `u32`.
+    ///     unsafe { counter.call("step", &args, &mut out) }?; // v1 steps by 1
+    /// }
+    /// runtime.reload_bundle(id, Some(&bundle("handover-v2")))?;
+    /// assert!(counter.upgrade(&reader.pin())?); // saved by v1, restored by v2
+    /// // SAFETY: as above.
+    /// unsafe { counter.call("step", &args, &mut out) }?;
+    /// assert_eq!(out, 13); // v1's count of 3, then v2's step of 10
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn upgrade(&mut self, guard: &Guard<'_>) -> Result<bool, HandoverError> {
+        let from = self.table.version;
+        let from_bundle = self
+            .library
+            .as_deref()
+            .map_or("host", LoadedLibrary::bundle);
+        let Some((_, entry)) = best(
+            &guard.inner,
+            &self.table.name,
+            Version::new(from.major, 0, 0),
+        ) else {
+            return Err(HandoverError::NotFound {
+                contract: self.table.name.to_string(),
+                from,
+                from_bundle: from_bundle.to_owned(),
+                source: Box::new(FindError::NotFound {
+                    contract: self.table.name.to_string(),
+                    min_version: Version::new(from.major, 0, 0),
+                }),
+            });
+        };
+        if Arc::ptr_eq(&entry.table, &self.table) {
+            return Ok(false);
+        }
+        let to_table = &entry.table;
+        let to_bundle = match &entry.provider {
+            Provider::Bundle { name, .. } => name.as_str(),
+            Provider::Host => "host",
+        };
+        let fail = |step: HandoverStep, source: Option<CallError>| {
+            let (contract, from_bundle, to, to_bundle) = (
+                self.table.name.to_string(),
+                from_bundle.to_owned(),
+                to_table.version,
+                to_bundle.to_owned(),
+            );
+            match source {
+                None => HandoverError::NotSupported {
+                    step,
+                    contract,
+                    from,
+                    from_bundle,
+                    to,
+                    to_bundle,
+                },
+                Some(source) => HandoverError::Failed {
+                    step,
+                    contract,
+                    from,
+                    from_bundle,
+                    to,
+                    to_bundle,
+                    source: Box::new(source),
+                },
+            }
+        };
+        let Some(save) = self.table.handover else {
+            return Err(fail(HandoverStep::Save, None));
+        };
+        let (Some(restore), Some(instances)) = (to_table.handover, to_table.instances) else {
+            return Err(fail(HandoverStep::Restore, None));
+        };
+        let state = self
+            .save_state(save)
+            .map_err(|e| fail(HandoverStep::Save, Some(e)))?;
+        let made = restore_state(entry, restore, instances, &state)
+            .map_err(|e| fail(HandoverStep::Restore, Some(e)))?;
+        // The new instance exists: swap it in, then destroy the old one
+        // on this thread, its owner's ([R15]).
+        let old = std::mem::replace(self, made);
+        drop(old);
+        Ok(true)
+    }
+
+    /// This instance's state as bytes, from its contract's `save`.
+    fn save_state(&self, save: Handover) -> Result<Vec<u8>, CallError> {
+        let mut buf = OwnedBuf::EMPTY;
+        let mut err = AbiError::NONE;
+        let code = match save {
+            // SAFETY: [P1][P2] a validated save_instance on an instance of
+            // its contract, which the caller's `&mut self` makes this call's alone; the
+            // out pointers are live locals; [R1] `self.library` is held.
+            Handover::Native { save, .. } => unsafe { save(self.ptr, &mut buf, &mut err) },
+            // SAFETY: [R11][P1] as above, with the contract's instance
+            // context.
+            Handover::Context { ctx, save, .. } => unsafe {
+                save(ctx.0, self.ptr, &mut buf, &mut err)
+            },
+        };
+        if code != OK {
+            return Err(call_error(&self.table, "save", code, &err));
+        }
+        // SAFETY: [R15][R12] on OK the plugin handed over `buf`, allocated
+        // with the host's alloc(len, 1); it is taken once.
+        Ok(unsafe { crate::signature::take_owned(buf) })
+    }
+}
+
+/// A new instance of `entry`'s contract made by its `restore` from
+/// `state`; destroyed as its `instances` destroy theirs.
+fn restore_state(
+    entry: &Entry,
+    restore: Handover,
+    instances: Instances,
+    state: &[u8],
+) -> Result<Instance, CallError> {
+    let table = &entry.table;
+    let mut ptr: *mut c_void = std::ptr::null_mut();
+    let mut err = AbiError::NONE;
+    let view = BytesView::of(state);
+    let code = match restore {
+        // SAFETY: [P1][P3] a validated restore_instance; `view` borrows
+        // `state`, live for the call; the out pointers are live locals;
+        // the host table lives while the library does.
+        Handover::Native { restore, .. } => unsafe {
+            restore(entry.host_api(), view, &mut ptr, &mut err)
+        },
+        // SAFETY: [R11][P1][P3] as above, with the instance context.
+        Handover::Context { ctx, restore, .. } => unsafe {
+            restore(ctx.0, view, &mut ptr, &mut err)
+        },
+    };
+    if code != OK {
+        return Err(call_error(table, "restore", code, &err));
+    }
+    let destroy = match instances {
+        Instances::Native(_, destroy) => Destroy::Native(destroy),
+        Instances::Context { ctx, destroy, .. } => Destroy::Context(ctx, destroy),
+    };
+    Ok(Instance {
+        ptr,
+        destroy,
+        table: Arc::clone(table),
+        library: entry.library.clone(),
+        not_sync: PhantomData,
+    })
 }
 
 impl Drop for Instance {

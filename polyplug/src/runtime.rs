@@ -234,6 +234,10 @@ impl HostContract {
                 instance_ctx: std::ptr::null_mut(),
                 create_context_instance: None,
                 destroy_context_instance: None,
+                save_instance: None,
+                restore_instance: None,
+                save_context_instance: None,
+                restore_context_instance: None,
             },
         }
     }

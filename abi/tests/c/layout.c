@@ -104,6 +104,10 @@ int main(void) {
     FIELD(PpContractInterface, instance_ctx);
     FIELD(PpContractInterface, create_context_instance);
     FIELD(PpContractInterface, destroy_context_instance);
+    FIELD(PpContractInterface, save_instance);
+    FIELD(PpContractInterface, restore_instance);
+    FIELD(PpContractInterface, save_context_instance);
+    FIELD(PpContractInterface, restore_context_instance);
 
     TYPE(PpHostApi);
     FIELD(PpHostApi, abi_version);
@@ -137,6 +141,10 @@ int main(void) {
     TYPE(PpContextFn);
     TYPE(PpContextCreateFn);
     TYPE(PpContextDestroyFn);
+    TYPE(PpSaveInstanceFn);
+    TYPE(PpRestoreInstanceFn);
+    TYPE(PpContextSaveFn);
+    TYPE(PpContextRestoreFn);
 
     CONSTANT(PP_ABI_VERSION);
     CONSTANT(PP_OK);
