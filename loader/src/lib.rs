@@ -103,6 +103,7 @@ mod manifest;
 mod name;
 mod native;
 mod scratch;
+mod seal;
 mod version;
 
 pub use bundle::{Bundle, MANIFEST_FILE};
@@ -121,4 +122,9 @@ pub use name::{
 };
 pub use native::{Entry, NativeLibrary};
 pub use scratch::ScratchDir;
+pub use seal::{
+    BundleFiles, FormatError, MAX_SEALED_DEPTH, MAX_SEALED_FILES, MAX_SIG_BYTES, MinisignSignature,
+    PublicKey, SIG_FILE, SUMS_FILE, SealError, SecretKey, SumList, Trust, format_sums,
+    parse_signature, parse_sums, seal_bundle,
+};
 pub use version::{VersionError, VersionShape, parse_version, parse_version_req};
