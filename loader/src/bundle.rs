@@ -295,6 +295,21 @@ impl Bundle {
         self.files.as_ref()?.get(relative).map(|bytes| &**bytes)
     }
 
+    /// Every file's bytes, by relative path, as [`Bundle::verified`]
+    /// checked them; `None` when it did not. Shared: a loader may keep it
+    /// for files it reads later (a `require` on another thread).
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir};
+    /// # let tmp = ScratchDir::new()?;
+    /// # std::fs::write(tmp.path().join("manifest.toml"), "[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n")?;
+    /// assert!(Bundle::open(tmp.path())?.files().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn files(&self) -> Option<&Arc<crate::seal::BundleFiles>> {
+        self.files.as_ref()
+    }
+
     /// Whether [`Bundle::verified`] checked this bundle's signature, so
     /// [`Bundle::file`] holds every file.
     ///
