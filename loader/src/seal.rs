@@ -30,6 +30,7 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::Sha256;
 
 use crate::bundle::Bundle;
+use crate::error::BundleError;
 use crate::escape::Escaped;
 use crate::file::{self, FileKind, Follow, OpenError};
 
@@ -435,7 +436,10 @@ impl SecretKey {
         let id = array::<8>(&bytes[54..62]);
         let secret = &bytes[62..126];
         let checksum = &bytes[126..158];
-        if checksum != key_checksum(&id, secret).as_slice() {
+        // minisign 0.11 leaves an unencrypted key's checksum all zeros;
+        // the public half is checked against the seed below either way.
+        let unset = checksum.iter().all(|b| *b == 0);
+        if !unset && checksum != key_checksum(&id, secret).as_slice() {
             return Err(format_error(
                 number,
                 "the secret key's checksum does not match",
@@ -933,9 +937,8 @@ fn compare(bundle: &str, list: &SumList, files: &BundleFiles) -> Result<(), Seal
 ///
 /// # Errors
 ///
-/// The bundle does not open ([`BundleError`](crate::BundleError), as
-/// text in [`SealError::Io`]), a file cannot be read or signed, or the
-/// two files cannot be written.
+/// The bundle does not open, or (as [`BundleError::Seal`]) a file cannot
+/// be read or signed, or the two files cannot be written.
 ///
 /// ```
 /// use polyplug_loader::{ScratchDir, SecretKey, seal_bundle};
@@ -946,13 +949,8 @@ fn compare(bundle: &str, list: &SumList, files: &BundleFiles) -> Result<(), Seal
 /// assert_eq!(list.keys().collect::<Vec<_>>(), ["manifest.toml"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn seal_bundle(dir: &Path, key: &SecretKey) -> Result<SumList, SealError> {
-    let opened = Bundle::open(dir).map_err(|error| SealError::Io {
-        bundle: dir.display().to_string(),
-        action: "open bundle",
-        path: dir.to_owned(),
-        io: std::io::Error::other(error.to_string()),
-    })?;
+pub fn seal_bundle(dir: &Path, key: &SecretKey) -> Result<SumList, BundleError> {
+    let opened = Bundle::open(dir)?;
     let bundle = opened.name().as_str().to_owned();
     let mut files = read_files(&opened)?;
     files.remove(SUMS_FILE);
