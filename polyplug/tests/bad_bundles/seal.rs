@@ -373,3 +373,29 @@ fn files_swapped_between_the_check_and_the_load_are_not_what_loads() {
         "{error}"
     );
 }
+
+/// The other way round: a tampered library read by the open, and the
+/// signed one put back before the check reads the directory. The check
+/// hashes the bytes the open read, which are the bytes that would load,
+/// and refuses them; so for the manifest.
+#[test]
+fn the_check_hashes_the_bytes_the_open_read_not_a_second_read() {
+    let trust = Trust::required([key(1).public()]);
+    let dir = TempDir::new("seal-restored");
+    let path = signed(&dir, "reload-v2", &key(1));
+    for file in [library_file("reload-v2"), "manifest.toml"] {
+        let signed = std::fs::read(path.join(file)).unwrap();
+        let mut tampered = signed.clone();
+        tampered.extend_from_slice(b"\n# tampered\n");
+        std::fs::write(path.join(file), &tampered).unwrap();
+        let opened = Bundle::open(&path).unwrap();
+        std::fs::write(path.join(file), &signed).unwrap();
+        let error = opened.verified(&trust).unwrap_err();
+        assert!(
+            matches!(&error, SealError::FileChanged { path, .. } if path == file),
+            "{file}: {error}"
+        );
+        // As signed, it verifies.
+        Bundle::open(&path).unwrap().verified(&trust).unwrap();
+    }
+}
