@@ -695,15 +695,15 @@ pub fn parse_sums(bytes: &[u8]) -> Result<SumList, FormatError> {
     let text = core::str::from_utf8(bytes)
         .map_err(|e| format_error(line_of(bytes, e.valid_up_to()), "expected UTF-8 text"))?;
     let mut list = SumList::new();
-    let Some(body) = text.strip_suffix('\n').or(text.is_empty().then_some("")) else {
+    if text.is_empty() {
+        return Ok(list);
+    }
+    let Some(body) = text.strip_suffix('\n') else {
         return Err(format_error(
             text.split('\n').count(),
             "expected the last line to end with a newline",
         ));
     };
-    if body.is_empty() {
-        return Ok(list);
-    }
     let mut last: Option<&str> = None;
     for (index, line) in body.split('\n').enumerate() {
         let number = index + 1;

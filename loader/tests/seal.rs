@@ -44,6 +44,7 @@ fn a_hash_list_has_one_spelling() {
         (line("a").trim_end().to_owned(), 1, "newline"),
         (format!("{}\r\n", line("a").trim_end()), 1, "control"),
         (format!("{}\n", line("a")), 2, "<64 hex digits>"),
+        ("\n".to_owned(), 1, "<64 hex digits>"),
     ];
     for (text, at, expected) in bad {
         let error = parse_sums(text.as_bytes()).unwrap_err();
