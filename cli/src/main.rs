@@ -15,6 +15,7 @@
 //! | `stress <bundle> --reload-with <bundle>` | reloads a bundle K times while N threads call every typed function it can call |
 //! | `new <name> --lang rust\|c\|cpp\|wasm\|lua\|js\|python` | scaffolds a bundle that builds and validates as it stands |
 //! | `watch <dir>` | loads a bundle or a directory of bundles and reloads each when its files change, printing every reload |
+//! | `keygen`, `sign <bundle> --key`, `verify <bundle> --trust` | signed bundles: a key pair, a bundle's signature over every file, its check |
 //!
 //! Every command exits 0 on success and 1 on any failure.
 #![deny(unsafe_code)]
@@ -27,6 +28,7 @@ mod inspect;
 mod report;
 mod scaffold;
 mod scratch;
+mod sign;
 mod stress;
 mod validate;
 mod watch;
@@ -121,6 +123,24 @@ enum Command {
         polyplug watch plugins/                 # until Ctrl-C\n  \
         polyplug watch plugins/ --seconds 60 --quiet-ms 500")]
     Watch(watch::WatchArgs),
+    /// Make a key pair for signing bundles (minisign's formats).
+    #[command(after_help = "Examples:\n  \
+        polyplug keygen                          # ./polyplug.key, ./polyplug.pub\n  \
+        polyplug keygen --dir keys --name release")]
+    Keygen(sign::KeygenArgs),
+
+    /// Sign a bundle: a SHA-256 list of every file in it, and its Ed25519
+    /// signature (minisign's prehashed format).
+    #[command(after_help = "Example:\n  \
+        polyplug sign plugins/my-plugin --key polyplug.key")]
+    Sign(sign::SignArgs),
+
+    /// Check a bundle's signature as a runtime that requires signed
+    /// bundles does: a trusted key, and every file as signed.
+    #[command(after_help = "Examples:\n  \
+        polyplug verify plugins/my-plugin --trust polyplug.pub\n  \
+        polyplug verify plugins/my-plugin --trust RWQ...   # the key's base64 line")]
+    Verify(sign::VerifyArgs),
 }
 
 /// A language `polyplug new` can scaffold.
@@ -157,6 +177,9 @@ fn main() -> ExitCode {
             guest_path,
         } => scaffold::run(&name, lang, &dir, &guest_path),
         Command::Watch(args) => watch::run(&args),
+        Command::Keygen(args) => sign::keygen(&args),
+        Command::Sign(args) => sign::sign(&args),
+        Command::Verify(args) => sign::verify(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

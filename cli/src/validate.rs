@@ -351,6 +351,8 @@ fn bundle_error(manifest_path: &Path, text: &str, error: &BundleError) -> Diagno
         | BundleError::ManifestRead { path, .. }
         | BundleError::ManifestNotAFile { path, .. }
         | BundleError::ManifestTooLarge { path, .. } => Diagnostic::at(path, error.to_string()),
+        // `validate` checks no signature (`polyplug verify` does).
+        BundleError::Seal(_) => Diagnostic::at(manifest_path, error.to_string()),
     }
 }
 

@@ -53,6 +53,17 @@ fn syntax_seeds_hold() {
 }
 
 #[test]
+fn seal_seeds_hold() {
+    for (_, bytes) in seeds("seal") {
+        polyplug_fuzz::seal::check(&bytes);
+    }
+    // The one input that verifies: the trusted key's own signature.
+    let key = polyplug_loader::SecretKey::from_seed(polyplug_fuzz::seal::SEED);
+    let own = key.sign(polyplug_fuzz::seal::LIST, polyplug_fuzz::seal::COMMENT);
+    polyplug_fuzz::seal::check(own.as_bytes());
+}
+
+#[test]
 fn text_seeds_hold() {
     for (_, bytes) in seeds("text") {
         polyplug_fuzz::text::check(&bytes);

@@ -48,7 +48,10 @@ pub struct Bundle {
     dir: PathBuf,
     manifest_path: PathBuf,
     manifest: Manifest,
+    manifest_bytes: Arc<[u8]>,
     library: Option<LibraryFile>,
+    /// Every file's bytes, once [`Bundle::verified`] checked them.
+    pub(crate) files: Option<Arc<crate::seal::BundleFiles>>,
 }
 
 /// A library as [`Bundle::open`] read it.
@@ -67,6 +70,7 @@ impl fmt::Debug for Bundle {
             .field("manifest", &self.manifest)
             .field("library_path", &self.library_path())
             .field("library_len", &self.library_bytes().map(<[u8]>::len))
+            .field("files", &self.files.as_ref().map(|files| files.len()))
             .finish()
     }
 }
@@ -130,7 +134,9 @@ impl Bundle {
             dir: canonical,
             manifest_path,
             manifest,
+            manifest_bytes: bytes.into(),
             library,
+            files: None,
         })
     }
 
@@ -251,6 +257,71 @@ impl Bundle {
     /// ```
     pub fn library_bytes(&self) -> Option<&[u8]> {
         self.library.as_ref().map(|library| &*library.bytes)
+    }
+
+    /// The library's bytes, shared.
+    pub(crate) fn library_arc(&self) -> Option<&Arc<[u8]>> {
+        self.library.as_ref().map(|library| &library.bytes)
+    }
+
+    /// The bytes of `manifest.toml`, as read and parsed.
+    pub(crate) fn manifest_bytes(&self) -> &Arc<[u8]> {
+        &self.manifest_bytes
+    }
+
+    /// The bytes of the file at `relative` (`/`-separated, relative to the
+    /// bundle directory) as the signature check read and checked them;
+    /// `None` when that file is not in the bundle, or when the bundle was
+    /// not checked ([`Bundle::verified`] under a required
+    /// [`Trust`](crate::Trust)). A loader that reads more files than its
+    /// code file (a script's `require`) reads them here when it can, so
+    /// what runs is what was checked.
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir, SecretKey, Trust, seal_bundle};
+    /// # let tmp = ScratchDir::new()?;
+    /// # std::fs::write(tmp.path().join("manifest.toml"), "[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n")?;
+    /// std::fs::create_dir(tmp.path().join("lib"))?;
+    /// std::fs::write(tmp.path().join("lib/util.lua"), "return 1")?;
+    /// let key = SecretKey::from_seed([7; 32]);
+    /// seal_bundle(tmp.path(), &key)?;
+    /// let bundle = Bundle::open(tmp.path())?;
+    /// assert!(bundle.file("lib/util.lua").is_none()); // not checked
+    /// let bundle = bundle.verified(&Trust::required([key.public()]))?;
+    /// assert_eq!(bundle.file("lib/util.lua"), Some(&b"return 1"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn file(&self, relative: &str) -> Option<&[u8]> {
+        self.files.as_ref()?.get(relative).map(|bytes| &**bytes)
+    }
+
+    /// Every file's bytes, by relative path, as [`Bundle::verified`]
+    /// checked them; `None` when it did not. Shared: a loader may keep it
+    /// for files it reads later (a `require` on another thread).
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir};
+    /// # let tmp = ScratchDir::new()?;
+    /// # std::fs::write(tmp.path().join("manifest.toml"), "[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n")?;
+    /// assert!(Bundle::open(tmp.path())?.files().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn files(&self) -> Option<&Arc<crate::seal::BundleFiles>> {
+        self.files.as_ref()
+    }
+
+    /// Whether [`Bundle::verified`] checked this bundle's signature, so
+    /// [`Bundle::file`] holds every file.
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir};
+    /// # let tmp = ScratchDir::new()?;
+    /// # std::fs::write(tmp.path().join("manifest.toml"), "[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n")?;
+    /// assert!(!Bundle::open(tmp.path())?.is_verified());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_verified(&self) -> bool {
+        self.files.is_some()
     }
 }
 

@@ -302,6 +302,10 @@ pub enum BundleError {
         /// What it is.
         kind: FileKind,
     },
+    /// The runtime requires signed bundles, and this bundle's signature
+    /// does not hold ([`Bundle::verified`](crate::Bundle::verified)).
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
 }
 
 /// A native library that cannot be loaded.

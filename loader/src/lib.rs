@@ -53,6 +53,11 @@
 //!   load writes a fresh private copy of the bytes that passed the size,
 //!   ELF and digest checks, and opens that, so a rebuilt file is never
 //!   served from a cached image (\[L1\]).
+//! - **A signed bundle loads only as signed.** Under a required [`Trust`]
+//!   policy, [`Bundle::verified`] checks a minisign signature (prehashed
+//!   Ed25519) over a SHA-256 list of every file of the bundle, over the
+//!   bytes that then load, and keeps those bytes for a loader's later reads
+//!   ([`Bundle::file`]) (\[L4\]; [`seal_bundle`] signs).
 //! - **No plugin code runs before the ABI version is checked**, except the
 //!   library's own initialisers, which `dlopen` runs (\[L1\], \[L2\]; see
 //!   the *Trust* section of [`NativeLibrary::open`]).
@@ -103,6 +108,7 @@ mod manifest;
 mod name;
 mod native;
 mod scratch;
+mod seal;
 mod version;
 
 pub use bundle::{Bundle, MANIFEST_FILE};
@@ -121,4 +127,9 @@ pub use name::{
 };
 pub use native::{Entry, NativeLibrary};
 pub use scratch::ScratchDir;
+pub use seal::{
+    BundleFiles, FormatError, MAX_SEALED_DEPTH, MAX_SEALED_FILES, MAX_SIG_BYTES, MinisignSignature,
+    PublicKey, SIG_FILE, SUMS_FILE, SealError, SecretKey, SumList, Trust, format_sums,
+    parse_signature, parse_sums, seal_bundle,
+};
 pub use version::{VersionError, VersionShape, parse_version, parse_version_req};

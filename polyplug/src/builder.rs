@@ -1,5 +1,7 @@
 //! [`RuntimeBuilder`]: a runtime with loaders for kinds beyond native.
 
+use polyplug_loader::Trust;
+
 use crate::Runtime;
 use crate::loader::Loader;
 
@@ -18,6 +20,7 @@ use crate::loader::Loader;
 #[derive(Default)]
 pub struct RuntimeBuilder {
     loaders: Vec<Box<dyn Loader>>,
+    trust: Trust,
 }
 
 impl Runtime {
@@ -64,6 +67,31 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The trust policy: [`Trust::Off`] (the default) loads unsigned
+    /// bundles; [`Trust::Required`] loads and reloads only bundles signed
+    /// by one of its keys, over every file of the bundle
+    /// (`docs/signed-bundles.md`). The signature is checked before any
+    /// library is opened or any plugin code runs, over the bytes that then
+    /// load; a bundle that fails is a [`LoadError::Bundle`](crate::LoadError::Bundle)
+    /// holding a [`BundleError::Seal`](polyplug_loader::BundleError::Seal),
+    /// and the runtime is unchanged.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// use polyplug::{PublicKey, Runtime, SecretKey, Trust};
+    ///
+    /// let public = SecretKey::from_seed([7; 32]).public().to_text(); // what `polyplug keygen` writes
+    /// let key = PublicKey::parse(&public)?;
+    /// let runtime = Runtime::builder().trust(Trust::required([key])).build()?;
+    /// # let _ = runtime;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn trust(mut self, trust: Trust) -> RuntimeBuilder {
+        self.trust = trust;
+        self
+    }
+
     /// The runtime.
     ///
     /// # Errors
@@ -77,7 +105,7 @@ impl RuntimeBuilder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(self) -> std::io::Result<Runtime> {
-        Runtime::with_loaders(self.loaders)
+        Runtime::with_loaders(self.loaders, self.trust)
     }
 }
 
@@ -88,6 +116,7 @@ impl std::fmt::Debug for RuntimeBuilder {
                 "loaders",
                 &self.loaders.iter().map(|l| l.kind()).collect::<Vec<_>>(),
             )
+            .field("trust", &self.trust)
             .finish()
     }
 }

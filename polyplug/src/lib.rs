@@ -142,7 +142,7 @@ pub use foreign::{ErasedBinding, ErasedFn};
 pub use library::{Closed, CodeStats, LibraryStats};
 pub use message::PluginMessage;
 pub use polyplug_abi::{ContractId, Version};
-pub use polyplug_loader::Unmapped;
+pub use polyplug_loader::{PublicKey, SealError, SecretKey, Trust, Unmapped};
 pub use polyplug_store::Revision;
 
 /// True when the runtime was built for a model checker (`--cfg loom` or

@@ -122,6 +122,7 @@ use polyplug_abi::{
     AbiError, ContextFn, ContractId, ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_PANIC, ERR_UNSUPPORTED,
     ERROR_FLAG_HOST_ALLOCATED, OK, StrView, Version,
 };
+pub use polyplug_loader::BundleFiles;
 use polyplug_loader::{Bundle, CodeFile, Manifest};
 
 pub use crate::contracts::Contracts;
@@ -252,6 +253,52 @@ impl CodeSource<'_> {
     /// ```
     pub fn bytes(&self) -> &[u8] {
         &self.file.bytes
+    }
+
+    /// Another file of the bundle (`/`-separated, relative to
+    /// [`dir`](Self::dir)), as the signature check read and checked it,
+    /// when the runtime requires signed bundles
+    /// ([`RuntimeBuilder::trust`](crate::RuntimeBuilder::trust)); `None`
+    /// when the bundle has no such file, or was not checked
+    /// ([`is_verified`](Self::is_verified)). A loader that reads more
+    /// files than its code file reads them here when the bundle is
+    /// verified, so a file swapped after the check is never run.
+    ///
+    /// ```
+    /// # fn f(code: &polyplug::loader::CodeSource<'_>) {
+    /// if code.is_verified() {
+    ///     let util = code.file("util.lua"); // the checked bytes, or None
+    /// #   let _ = util;
+    /// }
+    /// # }
+    /// ```
+    pub fn file(&self, relative: &str) -> Option<&[u8]> {
+        self.bundle.file(relative)
+    }
+
+    /// Every file of the bundle as the signature check read it, shared,
+    /// for a loader that keeps reading files after the load (a `require`
+    /// on a calling thread); `None` when it was not checked.
+    ///
+    /// ```
+    /// # fn f(code: &polyplug::loader::CodeSource<'_>) {
+    /// let files = code.files().cloned(); // keep for later reads
+    /// # let _ = files; }
+    /// ```
+    pub fn files(&self) -> Option<&Arc<BundleFiles>> {
+        self.bundle.files()
+    }
+
+    /// Whether the bundle's signature was checked, so
+    /// [`file`](Self::file) holds every file it has.
+    ///
+    /// ```
+    /// # fn f(code: &polyplug::loader::CodeSource<'_>) {
+    /// let checked = code.is_verified();
+    /// # let _ = checked; }
+    /// ```
+    pub fn is_verified(&self) -> bool {
+        self.bundle.is_verified()
     }
 }
 

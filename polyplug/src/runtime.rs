@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use polyplug_abi::{AbiError, BundleContext, ContractId, OK, StrView, Version};
-use polyplug_loader::{Bundle, LoaderKind, Manifest, NativeLibrary, ScratchDir};
+use polyplug_loader::{
+    Bundle, BundleError, LoaderKind, Manifest, NativeLibrary, ScratchDir, Trust,
+};
 use polyplug_store::{DrainTicket, Handle, Revision, Store};
 
 use crate::LoadError;
@@ -52,6 +54,8 @@ pub(crate) struct Shared {
     scratch: ScratchDir,
     /// The loaders for kinds other than native ([`crate::loader`]).
     loaders: Vec<Box<dyn Loader>>,
+    /// Whether bundles must be signed, and by which keys.
+    trust: Trust,
 }
 
 impl Shared {
@@ -444,11 +448,14 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> std::io::Result<Runtime> {
-        Runtime::with_loaders(Vec::new())
+        Runtime::with_loaders(Vec::new(), Trust::Off)
     }
 
     /// A runtime whose non-native bundles go to `loaders`.
-    pub(crate) fn with_loaders(loaders: Vec<Box<dyn Loader>>) -> std::io::Result<Runtime> {
+    pub(crate) fn with_loaders(
+        loaders: Vec<Box<dyn Loader>>,
+        trust: Trust,
+    ) -> std::io::Result<Runtime> {
         let serial = crate::entry::next_runtime_serial();
         Ok(Runtime {
             shared: Arc::new(Shared {
@@ -460,8 +467,19 @@ impl Runtime {
                 graveyard: Arc::new(Graveyard::default()),
                 scratch: ScratchDir::new()?,
                 loaders,
+                trust,
             }),
         })
+    }
+
+    /// Opens the bundle in `dir` and, when the trust policy requires it,
+    /// checks its signature over the bytes it read: all of a load's file
+    /// IO, before the writer's lock and before any plugin code runs.
+    fn open(&self, dir: &Path) -> Result<Bundle, LoadError> {
+        let bundle = Bundle::open(dir)?;
+        bundle
+            .verified(&self.shared.trust)
+            .map_err(|error| LoadError::from(BundleError::from(error)))
     }
 
     /// Registers the calling thread for reads. Keep one per thread.
@@ -630,7 +648,7 @@ impl Runtime {
         });
         // All of the bundle's file IO, before the writer's lock: a slow or
         // hostile file delays this call only, never another writer.
-        let opened = Bundle::open(dir).map_err(LoadError::from);
+        let opened = self.open(dir);
         let mut registry = self.shared.writer.lock(Operation::LoadBundle)?;
         let result = opened.and_then(|bundle| self.load_opened(&mut registry, bundle, dir));
         if let Err(error) = &result {
@@ -680,7 +698,7 @@ impl Runtime {
         paths.sort();
         let mut bundles = Vec::with_capacity(paths.len());
         for path in &paths {
-            bundles.push((Bundle::open(path)?, path));
+            bundles.push((self.open(path)?, path));
         }
         let mut registry = self.shared.writer.lock(Operation::LoadDir)?;
         let nodes: Vec<Node> = bundles
@@ -779,7 +797,7 @@ impl Runtime {
         });
         // All of the bundle's file IO, between two holds of the writer's
         // lock: a slow or hostile file delays this call only.
-        let opened = Bundle::open(&dir).map_err(LoadError::from);
+        let opened = self.open(&dir);
         let mut registry = self.shared.writer.lock(Operation::ReloadBundle)?;
         self.shared.writer.working_on(&name);
         let result =

@@ -26,8 +26,9 @@
 //! of hanging the run.
 //!
 //! The cases, by module: [`manifest`], [`library`], [`plugin`] (with the
-//! run-time faults), [`between`] bundles, and [`message`]s that show what a
-//! plugin or a file wrote. Run with `--nocapture` to see
+//! run-time faults), [`between`] bundles, [`message`]s that show what a
+//! plugin or a file wrote, and [`seal`]: signed bundles under a runtime
+//! that requires them. Run with `--nocapture` to see
 //! each case and the message it produced.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
@@ -47,6 +48,8 @@ mod manifest;
 mod message;
 #[path = "bad_bundles/plugin.rs"]
 mod plugin;
+#[path = "bad_bundles/seal.rs"]
+mod seal;
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
@@ -54,7 +57,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use common::{TempDir, V1, call, drain, drain_events, handle_of, version_of};
-use polyplug::{Event, LibraryStats, LoadError, Runtime};
+use polyplug::{BundleId, Event, LibraryStats, LoadError, Runtime};
 use polyplug_fixtures::{bundle, copy_bundle, library_file, write_manifest};
 use polyplug_loader::{BundleError, ManifestError, NativeError};
 
@@ -117,13 +120,18 @@ fn add_answers(runtime: &Runtime) {
 fn refused_load(case: &str, dir: &Path, opens: u64) -> LoadError {
     let runtime = Runtime::new().unwrap();
     runtime.load_bundle(bundle("test-add")).unwrap();
+    refused_load_in(&runtime, case, dir, opens)
+}
+
+/// Loads `dir` into `runtime`, which serves `test-add`; see [`refused`].
+fn refused_load_in(runtime: &Runtime, case: &str, dir: &Path, opens: u64) -> LoadError {
     let events = runtime.subscribe();
     let error = refused(
-        &runtime,
+        runtime,
         &format!("{case} (load)"),
         opens,
         || runtime.load_bundle(dir).map(drop),
-        || add_answers(&runtime),
+        || add_answers(runtime),
     );
     let text = error.to_string();
     assert!(
@@ -141,14 +149,26 @@ fn refused_load(case: &str, dir: &Path, opens: u64) -> LoadError {
 fn refused_reload(case: &str, dir: &Path, opens: u64) -> LoadError {
     let runtime = Runtime::new().unwrap();
     let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
-    let handle = handle_of(&runtime);
+    refused_reload_in(&runtime, id, case, dir, opens)
+}
+
+/// Reloads bundle `id` of `runtime`, which serves `reload-v1`, from `dir`;
+/// see [`refused_reload`].
+fn refused_reload_in(
+    runtime: &Runtime,
+    id: BundleId,
+    case: &str,
+    dir: &Path,
+    opens: u64,
+) -> LoadError {
+    let handle = handle_of(runtime);
     let events = runtime.subscribe();
     let error = refused(
-        &runtime,
+        runtime,
         &format!("{case} (reload)"),
         opens,
         || runtime.reload_bundle(id, Some(dir)),
-        || assert_eq!(version_of(&runtime, handle), 100, "v1 still answers"),
+        || assert_eq!(version_of(runtime, handle), 100, "v1 still answers"),
     );
     let text = error.to_string();
     assert!(

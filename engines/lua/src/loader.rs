@@ -783,6 +783,7 @@ impl Loader for LuaLoader {
             file: file.clone(),
             chunk,
             dir: code.dir().to_owned(),
+            files: code.files().cloned(),
             script: code.bytes().to_vec(),
             budget,
             contracts: registrar.contracts(),

@@ -5,9 +5,10 @@
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table, VmState};
-use polyplug::loader::{Contracts, Logger};
+use polyplug::loader::{BundleFiles, Contracts, Logger};
 use polyplug_abi::{ERR_BUDGET, ERR_INTERNAL, ERR_INVALID, ERR_TRAP};
 
 use crate::budget::Budget;
@@ -67,6 +68,10 @@ pub(crate) struct Recipe {
     /// The chunk name Lua uses in messages: the file name.
     pub(crate) chunk: String,
     pub(crate) dir: PathBuf,
+    /// Every file of the bundle as its signature check read them, when
+    /// the runtime requires signed bundles: `require` reads these, never
+    /// the directory again.
+    pub(crate) files: Option<Arc<BundleFiles>>,
     pub(crate) script: Vec<u8>,
     pub(crate) budget: Budget,
     pub(crate) contracts: Contracts,
@@ -152,7 +157,7 @@ fn internal(what: &str, error: &mlua::Error) -> Failure {
 
 /// `require` finds `name.lua` in the bundle directory only, with no C
 /// loaders, and `dofile`, `loadfile` and `package.loadlib` are gone.
-fn confine(lua: &Lua, dir: &Path) -> mlua::Result<()> {
+fn confine(lua: &Lua, dir: &Path, files: Option<&Arc<BundleFiles>>) -> mlua::Result<()> {
     let globals = lua.globals();
     globals.set("dofile", mlua::Value::Nil)?;
     globals.set("loadfile", mlua::Value::Nil)?;
@@ -167,7 +172,7 @@ fn confine(lua: &Lua, dir: &Path) -> mlua::Result<()> {
     // to the directory; drop the C ones.
     let lua_only = lua.create_table()?;
     lua_only.raw_set(1, searchers.raw_get::<mlua::Value>(1)?)?;
-    lua_only.raw_set(2, confined_searcher(lua, dir_path)?)?;
+    lua_only.raw_set(2, confined_searcher(lua, dir_path, files.cloned())?)?;
     package.set("searchers", lua_only)?;
     Ok(())
 }
@@ -177,11 +182,26 @@ fn confine(lua: &Lua, dir: &Path) -> mlua::Result<()> {
 /// the canonical `dir`, so a link out of the bundle is refused as the
 /// manifest's `[library]` entry is; a file that is not a regular file is
 /// refused rather than read.
-fn confined_searcher(lua: &Lua, dir: &Path) -> mlua::Result<mlua::Function> {
+fn confined_searcher(
+    lua: &Lua,
+    dir: &Path,
+    files: Option<Arc<BundleFiles>>,
+) -> mlua::Result<mlua::Function> {
     let root = dir.canonicalize().map_err(mlua::Error::external)?;
     lua.create_function(move |lua, name: String| {
         let relative = name.replace('.', "/");
         for candidate in [format!("{relative}.lua"), format!("{relative}/init.lua")] {
+            if let Some(files) = &files {
+                // A signed bundle: the checked bytes, or no such file.
+                let Some(bytes) = files.get(&candidate) else {
+                    continue;
+                };
+                let loader = lua
+                    .load(&**bytes)
+                    .set_name(format!("@{candidate}"))
+                    .into_function()?;
+                return Ok((mlua::Value::Function(loader), candidate));
+            }
             let Ok(real) = root.join(&candidate).canonicalize() else {
                 continue;
             };
@@ -222,7 +242,8 @@ fn confined_searcher(lua: &Lua, dir: &Path) -> mlua::Result<mlua::Function> {
 pub(crate) fn open(recipe: &Recipe) -> Result<(Lua, Rc<Meter>, Table), Failure> {
     let lua = Lua::new_with(libraries(), LuaOptions::default())
         .map_err(|e| internal("opening a Lua state", &e))?;
-    confine(&lua, &recipe.dir).map_err(|e| internal("confining the Lua state", &e))?;
+    confine(&lua, &recipe.dir, recipe.files.as_ref())
+        .map_err(|e| internal("confining the Lua state", &e))?;
     crate::host::install(&lua, recipe)
         .map_err(|e| internal("installing the polyplug table", &e))?;
     let meter = Rc::new(Meter::default());

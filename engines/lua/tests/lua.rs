@@ -971,3 +971,46 @@ fn a_lua_instance_keeps_its_load_after_unload() {
         "{s:?}"
     );
 }
+
+/// A signed bundle's `require`d file, edited on disk after the check: a
+/// calling thread's fresh state (made after the edit) runs the checked
+/// file, and a reload from the edited directory is refused, naming it.
+#[test]
+fn a_required_file_edited_after_the_check_is_not_what_runs() {
+    use polyplug::{SealError, SecretKey, Trust};
+    use polyplug_loader::{BundleError, seal_bundle};
+
+    let tmp = TempDir::new("sealed-require");
+    let main = "local util = require(\"util\")\n\
+                return { contracts = { { name = \"reload.test\", version = \"1.0.0\",\n\
+                  functions = { version = { sig = \"u32()\", fn = function() return util.answer end } } } } }\n";
+    let path = bundle(
+        &tmp.0,
+        "sealed",
+        "reload-test",
+        &[("reload.test", "1.0.0")],
+        &[("main.lua", main), ("util.lua", "return { answer = 100 }")],
+        "",
+    );
+    let key = SecretKey::from_seed([1; 32]);
+    seal_bundle(&path, &key).unwrap();
+    let runtime = Runtime::builder()
+        .loader(LuaLoader::new(LuaConfig::default()))
+        .trust(Trust::required([key.public()]))
+        .build()
+        .unwrap();
+    let id = runtime.load_bundle(&path).unwrap();
+    let handle = handle_of(&runtime);
+    std::fs::write(path.join("util.lua"), "return { answer = 666 }").unwrap();
+    // A thread that never called before makes its state now, after the
+    // edit, and its `require` runs the checked bytes.
+    let answer = std::thread::scope(|s| s.spawn(|| version_of(&runtime, handle)).join().unwrap());
+    assert_eq!(answer, 100);
+    let error = runtime.reload_bundle(id, None).unwrap_err();
+    assert!(
+        matches!(&error, LoadError::Bundle(e)
+            if matches!(&**e, BundleError::Seal(SealError::FileChanged { path, .. }) if path == "util.lua")),
+        "{error}"
+    );
+    assert_eq!(version_of(&runtime, handle), 100, "v1 keeps serving");
+}

@@ -51,19 +51,26 @@ def host(find, call, log):
     return module
 
 
-def run(path, source, bundle_dir, polyplug, name):
+def run(path, source, bundle_dir, polyplug, name, files):
     """Runs `source` (from `path`) as a new module `name`; `import x`
-    finds `x.py` in `bundle_dir` first, then the standard library."""
+    finds `x.py` in `bundle_dir` first, then the standard library. When
+    `files` is a dict (a signed bundle: relative path -> the bytes its
+    signature check read), `x.py` is taken from it, never read again."""
     cache = {"polyplug": polyplug}
     namespace = dict(vars(builtins))
     real_import = builtins.__import__
 
     def load_local(top):
         file = os.path.join(bundle_dir, top + ".py")
-        if not os.path.isfile(file):
+        if files is not None:
+            text = files.get(top + ".py")
+            if text is None:
+                return None
+        elif not os.path.isfile(file):
             return None
-        with open(file, "rb") as f:
-            text = f.read()
+        else:
+            with open(file, "rb") as f:
+                text = f.read()
         module = types.ModuleType(top)
         module.__file__ = file
         module.__builtins__ = namespace

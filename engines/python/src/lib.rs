@@ -48,7 +48,9 @@
 //! - **Imports.** `import name` finds `name.py` in the bundle directory
 //!   first (a fresh module per load, so a reload picks up edits), then
 //!   the standard library and whatever the interpreter's `sys.path`
-//!   holds. Files imported are not covered by `library.sha256`.
+//!   holds. Files imported are not covered by `library.sha256`; in a
+//!   signed bundle they are covered by its signature, and read from the
+//!   bytes the check read, never from the directory again.
 //! - **The `polyplug` module.** `polyplug.find(name, "1.0.0")` (or a
 //!   major number) gives a handle to any loaded contract of any language,
 //!   `polyplug.call(handle, "fn", "u32(u32)", ...)` calls one of its typed

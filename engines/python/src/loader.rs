@@ -597,9 +597,22 @@ fn run(
     let path = code.path().display().to_string();
     let dir = code.dir().display().to_string();
     let source = PyBytes::new(py, code.bytes());
+    // A signed bundle's files, as its signature check read them: imports
+    // from the bundle take these bytes, never the directory's.
+    let files = match code.files() {
+        Some(files) => {
+            let dict = pyo3::types::PyDict::new(py);
+            for (relative, bytes) in files.iter() {
+                dict.set_item(relative, PyBytes::new(py, bytes))
+                    .map_err(python)?;
+            }
+            Some(dict)
+        }
+        None => None,
+    };
     let time = Duration::from_millis(budget.time_ms);
     let ran = threads::timed(time, || {
-        engine.call_method1("run", (path, source, dir, &host, name))
+        engine.call_method1("run", (path, source, dir, &host, name, files))
     });
     let (module, cache): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
         ran.and_then(|r| r.extract()).map_err(python)?;

@@ -1038,4 +1038,50 @@ fn a_python_instance_keeps_its_load_after_unload() {
         (0, 0, 0),
         "{s:?}"
     );
+/// A signed bundle whose file is swapped between the check and the
+/// import: the script itself (Python is unsandboxed) rewrites `util.py`
+/// on disk as it runs, then imports it, and gets the checked bytes. The
+/// rewritten bundle's reload is refused, naming the file.
+#[test]
+fn a_file_swapped_before_its_import_is_not_what_runs() {
+    use polyplug::{SealError, SecretKey, Trust};
+    use polyplug_loader::{BundleError, seal_bundle};
+
+    let tmp = TempDir::new("sealed-import");
+    let main = "import os\n\
+                with open(os.path.join(os.path.dirname(__file__), 'util.py'), 'w') as f:\n\
+                \x20   f.write('ANSWER = 666\\n')\n\
+                import util\n\
+                CONTRACTS = [{'name': 'reload.test', 'version': '1.0.0',\n\
+                \x20   'functions': {'version': {'sig': 'u32()', 'fn': lambda: util.ANSWER}}}]\n";
+    let path = bundle(
+        &tmp.0,
+        "sealed",
+        "reload-test",
+        &[("reload.test", "1.0.0")],
+        &[("main.py", main), ("util.py", "ANSWER = 100\n")],
+        "",
+    );
+    let key = SecretKey::from_seed([1; 32]);
+    seal_bundle(&path, &key).unwrap();
+    let runtime = Runtime::builder()
+        .loader(PythonLoader::new(PythonConfig::default()))
+        .trust(Trust::required([key.public()]))
+        .build()
+        .unwrap();
+    let id = runtime.load_bundle(&path).unwrap();
+    let handle = handle_of(&runtime);
+    assert_eq!(version_of(&runtime, handle), 100);
+    assert_eq!(
+        std::fs::read_to_string(path.join("util.py")).unwrap(),
+        "ANSWER = 666\n",
+        "the script did rewrite the file"
+    );
+    let error = runtime.reload_bundle(id, None).unwrap_err();
+    assert!(
+        matches!(&error, LoadError::Bundle(e)
+            if matches!(&**e, BundleError::Seal(SealError::FileChanged { path, .. }) if path == "util.py")),
+        "{error}"
+    );
+    assert_eq!(version_of(&runtime, handle), 100, "v1 keeps serving");
 }
