@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzing: builds every cargo-fuzz target in fuzz/ (nightly, AddressSanitizer)
-# and runs each for FUZZ_SECONDS (50 by default: eight targets in about
-# seven minutes), starting from a scratch
+# and runs each for FUZZ_SECONDS (50 by default: nine targets in about
+# eight minutes), starting from a scratch
 # copy of its committed seeds in fuzz/work/ (never committed), the manifest
 # target with fuzz/manifest.dict. Any crash, leak, timeout or out-of-memory
 # fails the script, which prints the artifact to reproduce it with
