@@ -22,6 +22,7 @@ mod caller;
 mod demo;
 mod diagnostic;
 mod error;
+mod generate;
 mod inspect;
 mod report;
 mod scaffold;
@@ -92,6 +93,22 @@ enum Command {
         polyplug stress build/v1/my-plugin --reload-with build/v2/my-plugin --threads 4 --reloads 1000")]
     Stress(stress::StressArgs),
 
+    /// Generate bindings from a contract definition: a Rust host's typed
+    /// wrapper, a Rust plugin's trait, or C and C++ headers.
+    #[command(after_help = "Examples:\n  \
+        polyplug gen examples/contracts/counter.toml --lang rust-host\n  \
+        polyplug gen counter.toml --lang c --out counter.h")]
+    Gen {
+        /// The definition file (TOML).
+        definition: PathBuf,
+        /// The language to generate.
+        #[arg(long, value_enum)]
+        lang: generate::GenLang,
+        /// Write here instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+
     /// Create a plugin bundle that builds and validates as it stands.
     #[command(after_help = "Examples:\n  \
         polyplug new my-plugin --lang rust\n  \
@@ -138,6 +155,11 @@ fn main() -> ExitCode {
         Command::Validate { bundle, with } => validate::run(&bundle, &with),
         Command::Inspect { path } => inspect::run(&path),
         Command::Stress(args) => stress::run(&args),
+        Command::Gen {
+            definition,
+            lang,
+            out,
+        } => generate::run(&definition, lang, out.as_deref()),
         Command::New {
             name,
             lang,

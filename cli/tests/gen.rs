@@ -1,0 +1,240 @@
+//! `polyplug gen`: the bindings checked in beside the example definition
+//! are what the command writes now (`POLYPLUG_BLESS=1` rewrites them), the
+//! Rust host wrapper and guest trait compile and call, the C and C++
+//! headers compile, and refusals name the file, line and column.
+#![cfg(not(any(loom, shuttle, miri)))]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: a failed step fails the test"
+)]
+
+pub mod common;
+
+#[path = "../../examples/contracts/demo_counter_guest.rs"]
+pub mod guest;
+#[path = "../../examples/contracts/demo_counter_host.rs"]
+pub mod host;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{TempDir, polyplug};
+use polyplug::{HostContract, Runtime};
+
+fn contracts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/contracts")
+}
+
+/// Each language and the file its output is checked in as.
+const OUTPUTS: [(&str, &str); 4] = [
+    ("rust-host", "demo_counter_host.rs"),
+    ("rust-guest", "demo_counter_guest.rs"),
+    ("c", "demo_counter.h"),
+    ("cpp", "demo_counter.hpp"),
+];
+
+#[test]
+fn checked_in_bindings_are_fresh() {
+    let definition = contracts().join("counter.toml");
+    let bless = std::env::var_os("POLYPLUG_BLESS").is_some();
+    for (lang, file) in OUTPUTS {
+        let run = polyplug(&[
+            "gen".as_ref(),
+            definition.as_os_str(),
+            "--lang".as_ref(),
+            lang.as_ref(),
+        ]);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let path = contracts().join(file);
+        if bless {
+            std::fs::write(&path, &run.stdout).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == run.stdout,
+            "{} is stale: run `POLYPLUG_BLESS=1 cargo test -p polyplug-cli --test gen`",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn out_writes_the_same_as_stdout() {
+    let dir = TempDir::new("gen-out");
+    let out = dir.path().join("counter.h");
+    let definition = contracts().join("counter.toml");
+    let run = polyplug(&[
+        "gen".as_ref(),
+        definition.as_os_str(),
+        "--lang".as_ref(),
+        "c".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let checked_in = std::fs::read_to_string(contracts().join("demo_counter.h")).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), checked_in);
+}
+
+extern "C" fn version() -> u32 {
+    7
+}
+
+extern "C" fn step(x: u32) -> u32 {
+    x.wrapping_add(7)
+}
+
+#[test]
+fn the_host_wrapper_binds_once_and_calls() {
+    let runtime = Runtime::new().unwrap();
+    runtime
+        .register_host_contract(
+            HostContract::new(host::NAME, host::VERSION)
+                .typed("version", version as extern "C" fn() -> u32)
+                .typed("step", step as extern "C" fn(u32) -> u32),
+        )
+        .unwrap();
+    let reader = runtime.reader();
+    let counter = host::DemoCounter::bind(&reader.pin()).unwrap();
+    let guard = reader.pin();
+    assert_eq!(counter.version(&guard).unwrap(), 7);
+    assert_eq!(counter.step(&guard, 35).unwrap(), 42);
+}
+
+#[test]
+fn the_host_wrapper_refuses_another_signature() {
+    extern "C" fn wide(x: u64) -> u64 {
+        x
+    }
+    let runtime = Runtime::new().unwrap();
+    runtime
+        .register_host_contract(
+            HostContract::new(host::NAME, host::VERSION)
+                .typed("version", version as extern "C" fn() -> u32)
+                .typed("step", wide as extern "C" fn(u64) -> u64),
+        )
+        .unwrap();
+    let reader = runtime.reader();
+    let err = host::DemoCounter::bind(&reader.pin()).unwrap_err();
+    assert!(err.to_string().contains("step"), "{err}");
+}
+
+struct Counter;
+
+impl guest::DemoCounter for Counter {
+    fn version() -> u32 {
+        3
+    }
+    fn step(x: u32) -> u32 {
+        x + 3
+    }
+}
+
+mod registered {
+    use super::Counter;
+    use super::guest::DemoCounter;
+    crate::demo_counter_plugin!(Counter);
+}
+
+#[test]
+fn the_guest_trait_is_implemented_and_registered() {
+    assert_eq!(<Counter as guest::DemoCounter>::step(1), 4);
+    assert_eq!(registered::polyplug_abi_version, polyplug_abi::ABI_VERSION);
+}
+
+fn compiles(compiler: &str, std: &str, source: &str, ext: &str) {
+    let dir = TempDir::new(&format!("gen-{compiler}"));
+    let file = dir.path().join(format!("use.{ext}"));
+    std::fs::write(&file, source).unwrap();
+    let abi = Path::new(env!("CARGO_MANIFEST_DIR")).join("../abi/include");
+    let out = Command::new(compiler)
+        .args([std, "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"])
+        .arg(&abi)
+        .arg("-I")
+        .arg(contracts())
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{compiler}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_c_header_compiles_in_a_plugin() {
+    compiles(
+        "gcc",
+        "-std=c11",
+        r#"#include "demo_counter.h"
+uint32_t demo_counter_version(void) { return 1; }
+uint32_t demo_counter_step(uint32_t x) { return x + 1; }
+const PpTypedEntry typed[] = { DEMO_COUNTER_TYPED_ENTRIES };
+demo_counter_fns fns = { demo_counter_version, demo_counter_step };
+"#,
+        "c",
+    );
+}
+
+#[test]
+fn the_cpp_header_compiles() {
+    compiles(
+        "g++",
+        "-std=c++17",
+        r#"#include <cstring>
+#include <type_traits>
+#include "demo_counter.hpp"
+static_assert(std::is_same_v<demo_counter::step_type, uint32_t(uint32_t)>);
+static_assert(demo_counter::version_major == 1);
+int main() { return std::strcmp(demo_counter::step_sig, "u32(u32)"); }
+"#,
+        "cpp",
+    );
+}
+
+#[test]
+fn a_bad_definition_is_refused_at_its_line() {
+    let dir = TempDir::new("gen-bad");
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "[contract]\nname = \"a.b\"\nversion = \"1.0.0\"\n[[function]]\nname = \"f\"\nsig = \"u32(string)\"\n",
+    )
+    .unwrap();
+    let run = polyplug(&[
+        "gen".as_ref(),
+        file.as_os_str(),
+        "--lang".as_ref(),
+        "c".as_ref(),
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("bad.toml:6:7: function \"f\""),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn rust_guest_refuses_what_the_sdk_cannot_register() {
+    let dir = TempDir::new("gen-views");
+    let file = dir.path().join("views.toml");
+    std::fs::write(
+        &file,
+        "[contract]\nname = \"a.b\"\nversion = \"1.0.0\"\n[[function]]\nname = \"f\"\nsig = \"string(str)\"\n",
+    )
+    .unwrap();
+    let run = polyplug(&[
+        "gen".as_ref(),
+        file.as_os_str(),
+        "--lang".as_ref(),
+        "rust-guest".as_ref(),
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("function \"f\" (string(str))"),
+        "{}",
+        run.stderr
+    );
+}
