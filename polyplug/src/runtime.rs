@@ -17,11 +17,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use polyplug_abi::{AbiError, BundleContext, ContractId, OK, StrView, Version};
+use polyplug_contract::Definition;
 use polyplug_loader::{Bundle, LoaderKind, Manifest, NativeLibrary, ScratchDir};
 use polyplug_store::{DrainTicket, Handle, Revision, Store};
 
 use crate::LoadError;
 use crate::entry::{BundleId, ContractHandle, Entry, Provider};
+use crate::error::ContractMismatch;
 use crate::event::{Event, Events};
 use crate::graph::{self, Node};
 use crate::host::{Declared, HostContext, RegistrationError};
@@ -1195,6 +1197,14 @@ impl Runtime {
                 });
             }
         }
+        for (decl, path) in &manifest.definitions {
+            let file = bundle.dir().join(path);
+            let definition = Definition::load(&file).map_err(|error| LoadError::Definition {
+                bundle: name.to_owned(),
+                error: Box::new(error),
+            })?;
+            check_definition(name, decl, &definition, &tables)?;
+        }
         Ok((library, tables))
     }
 
@@ -1433,4 +1443,60 @@ impl std::fmt::Debug for Runtime {
             .field("bundles", &self.published().len())
             .finish_non_exhaustive()
     }
+}
+
+/// Checks the table registered for `decl` against `definition`: the same
+/// contract name and version, and exactly the defined typed functions,
+/// each with its defined signature.
+fn check_definition(
+    bundle: &str,
+    decl: &polyplug_loader::ContractDecl,
+    definition: &Definition,
+    tables: &[Table],
+) -> Result<(), LoadError> {
+    let mismatch = |function: &str, defined: String, registered: String| {
+        LoadError::ContractMismatch(Box::new(ContractMismatch {
+            bundle: bundle.to_owned(),
+            contract: decl.name.as_str().to_owned(),
+            function: function.to_owned(),
+            definition: definition.file.clone(),
+            defined,
+            registered,
+        }))
+    };
+    if definition.name != decl.name.as_str() || definition.version != decl.version {
+        return Err(mismatch(
+            "(contract)",
+            format!("{} {}", definition.name, definition.version),
+            format!("{} {}", decl.name.as_str(), decl.version),
+        ));
+    }
+    let Some(table) = tables
+        .iter()
+        .find(|t| *t.name == *decl.name.as_str() && t.version.satisfies(decl.version))
+    else {
+        return Ok(()); // refused above as NotRegistered
+    };
+    for f in &definition.functions {
+        let defined = f.signature.to_string();
+        match table.typed.iter().find(|t| *t.name == *f.name) {
+            None => return Err(mismatch(&f.name, defined, "none".to_owned())),
+            Some(t) if *t.signature != *defined => {
+                return Err(mismatch(&f.name, defined, t.signature.to_string()));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(extra) = table
+        .typed
+        .iter()
+        .find(|t| definition.function(&t.name).is_none())
+    {
+        return Err(mismatch(
+            &extra.name,
+            "none".to_owned(),
+            extra.signature.to_string(),
+        ));
+    }
+    Ok(())
 }
