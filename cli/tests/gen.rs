@@ -238,3 +238,21 @@ fn rust_guest_refuses_what_the_sdk_cannot_register() {
         run.stderr
     );
 }
+
+#[test]
+fn the_guide_shows_the_example_definition() {
+    let guide =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/contracts.md"))
+            .unwrap();
+    let block = guide
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let definition = std::fs::read_to_string(contracts().join("counter.toml")).unwrap();
+    let from_contract = &definition[definition.find("[contract]").unwrap()..];
+    assert_eq!(
+        block, from_contract,
+        "docs/contracts.md's first toml block is not counter.toml"
+    );
+}
