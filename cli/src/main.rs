@@ -21,6 +21,7 @@
 mod caller;
 mod demo;
 mod diagnostic;
+mod diff;
 mod error;
 mod generate;
 mod inspect;
@@ -109,6 +110,18 @@ enum Command {
         out: Option<PathBuf>,
     },
 
+    /// Compare two definitions of a contract: what changed, and whether the
+    /// new version number allows it (a minor bump may add functions, never
+    /// change or remove one). Exit 1 when it does not.
+    #[command(after_help = "Example:\n  \
+        polyplug diff counter-1.0.toml counter-1.1.toml")]
+    Diff {
+        /// The old definition file.
+        old: PathBuf,
+        /// The new definition file.
+        new: PathBuf,
+    },
+
     /// Create a plugin bundle that builds and validates as it stands.
     #[command(after_help = "Examples:\n  \
         polyplug new my-plugin --lang rust\n  \
@@ -155,6 +168,7 @@ fn main() -> ExitCode {
         Command::Validate { bundle, with } => validate::run(&bundle, &with),
         Command::Inspect { path } => inspect::run(&path),
         Command::Stress(args) => stress::run(&args),
+        Command::Diff { old, new } => diff::run(&old, &new),
         Command::Gen {
             definition,
             lang,

@@ -256,3 +256,60 @@ fn the_guide_shows_the_example_definition() {
         "docs/contracts.md's first toml block is not counter.toml"
     );
 }
+
+fn definition_file(dir: &Path, version: &str, extra: &str) -> PathBuf {
+    let path = dir.join(format!("counter-{version}.toml"));
+    let text = std::fs::read_to_string(contracts().join("counter.toml"))
+        .unwrap()
+        .replace("version = \"1.0.0\"", &format!("version = \"{version}\""))
+        + extra;
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn diff_allows_an_addition_in_a_minor_and_refuses_a_change() {
+    let dir = TempDir::new("gen-diff");
+    let old = definition_file(dir.path(), "1.0.0", "");
+    let reset = "\n[[function]]\nname = \"reset\"\nsig = \"void()\"\n";
+    let minor = definition_file(dir.path(), "1.1.0", reset);
+    let run = polyplug(&["diff".as_ref(), old.as_os_str(), minor.as_os_str()]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains("added     adds reset: void()"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("compatible: 1.1.0 serves every caller of 1.0.0"),
+        "{}",
+        run.stdout
+    );
+
+    let patch = definition_file(dir.path(), "1.0.1", reset);
+    let run = polyplug(&["diff".as_ref(), old.as_os_str(), patch.as_os_str()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("without a minor bump"),
+        "{}",
+        run.stderr
+    );
+
+    let changed = dir.path().join("changed.toml");
+    std::fs::write(
+        &changed,
+        std::fs::read_to_string(&minor)
+            .unwrap()
+            .replace("u32(u32)", "u64(u64)"),
+    )
+    .unwrap();
+    let run = polyplug(&["diff".as_ref(), old.as_os_str(), changed.as_os_str()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("changes step: u32(u32) -> u64(u64); that needs a major bump"),
+        "{}",
+        run.stderr
+    );
+}

@@ -45,7 +45,9 @@
 //! ```
 
 mod definition;
+mod diff;
 pub mod signature;
 
 pub use definition::{Definition, DefinitionError, Function, MAX_DEFINITION_BYTES};
+pub use diff::{Change, Diff};
 pub use signature::{TypedSignature, ValueType};
