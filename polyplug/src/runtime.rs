@@ -54,6 +54,9 @@ pub(crate) struct Shared {
     scratch: ScratchDir,
     /// The loaders for kinds other than native ([`crate::loader`]).
     loaders: Vec<Box<dyn Loader>>,
+    /// The host's copies of contract definitions that every registration
+    /// of their contracts must match ([`crate::RuntimeBuilder::definition`]).
+    definitions: Vec<Definition>,
 }
 
 impl Shared {
@@ -417,11 +420,14 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> std::io::Result<Runtime> {
-        Runtime::with_loaders(Vec::new())
+        Runtime::with_loaders(Vec::new(), Vec::new())
     }
 
     /// A runtime whose non-native bundles go to `loaders`.
-    pub(crate) fn with_loaders(loaders: Vec<Box<dyn Loader>>) -> std::io::Result<Runtime> {
+    pub(crate) fn with_loaders(
+        loaders: Vec<Box<dyn Loader>>,
+        definitions: Vec<Definition>,
+    ) -> std::io::Result<Runtime> {
         let serial = crate::entry::next_runtime_serial();
         Ok(Runtime {
             shared: Arc::new(Shared {
@@ -433,6 +439,7 @@ impl Runtime {
                 graveyard: Arc::new(Graveyard::default()),
                 scratch: ScratchDir::new()?,
                 loaders,
+                definitions,
             }),
         })
     }
@@ -1205,6 +1212,13 @@ impl Runtime {
             })?;
             check_definition(name, decl, &definition, &tables)?;
         }
+        for definition in &self.shared.definitions {
+            for table in tables.iter().filter(|t| {
+                *t.name == *definition.name && t.version.major == definition.version.major
+            }) {
+                check_host_definition(name, definition, table)?;
+            }
+        }
         Ok((library, tables))
     }
 
@@ -1497,6 +1511,44 @@ fn check_definition(
             "none".to_owned(),
             extra.signature.to_string(),
         ));
+    }
+    Ok(())
+}
+
+/// Checks `table` against the host's copy of its contract's definition:
+/// a version that satisfies the host's, and every defined function
+/// registered with its defined signature.
+fn check_host_definition(
+    bundle: &str,
+    definition: &Definition,
+    table: &Table,
+) -> Result<(), LoadError> {
+    let mismatch = |function: &str, defined: String, registered: String| {
+        LoadError::ContractMismatch(Box::new(ContractMismatch {
+            bundle: bundle.to_owned(),
+            contract: definition.name.clone(),
+            function: function.to_owned(),
+            definition: definition.file.clone(),
+            defined,
+            registered,
+        }))
+    };
+    if !table.version.satisfies(definition.version) {
+        return Err(mismatch(
+            "(contract)",
+            format!("{} {}", definition.name, definition.version),
+            format!("{} {}", table.name, table.version),
+        ));
+    }
+    for f in &definition.functions {
+        let defined = f.signature.to_string();
+        match table.typed.iter().find(|t| *t.name == *f.name) {
+            None => return Err(mismatch(&f.name, defined, "none".to_owned())),
+            Some(t) if *t.signature != *defined => {
+                return Err(mismatch(&f.name, defined, t.signature.to_string()));
+            }
+            Some(_) => {}
+        }
     }
     Ok(())
 }

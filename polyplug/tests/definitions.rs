@@ -159,3 +159,42 @@ fn a_bad_definition_file_is_refused_at_its_line() {
     }
     assert!(!serving(&runtime));
 }
+
+#[test]
+fn the_hosts_copy_is_required_of_every_registration() {
+    let host_copy =
+        |text: &str| polyplug_contract::Definition::parse(text, "host/test_add.toml").unwrap();
+    // The host knows 1.0.0 with `inc` only: the plugin's extra `add` is fine.
+    let head = &GOOD[..GOOD.find("[[function]]").unwrap()];
+    let older = host_copy(&format!(
+        "{head}[[function]]\nname = \"inc\"\nsig = \"u32(u32)\"\n"
+    ));
+    let runtime = Runtime::builder().definition(older).build().unwrap();
+    runtime
+        .load_bundle(polyplug_fixtures::bundle("test-add"))
+        .unwrap();
+    assert!(serving(&runtime));
+
+    // Another signature, and a later minor than the plugin provides.
+    for (text, function) in [
+        (GOOD.replace("u32(u32, u32)", "u32(u32, u64)"), "add"),
+        (
+            GOOD.replace("version = \"1.0.0\"", "version = \"1.2.0\""),
+            "(contract)",
+        ),
+    ] {
+        let runtime = Runtime::builder()
+            .definition(host_copy(&text))
+            .build()
+            .unwrap();
+        let err = runtime
+            .load_bundle(polyplug_fixtures::bundle("test-add"))
+            .unwrap_err();
+        assert!(
+            matches!(&err, LoadError::ContractMismatch(m) if m.function == function),
+            "{err}"
+        );
+        assert!(err.to_string().contains("host/test_add.toml"), "{err}");
+        assert!(!serving(&runtime));
+    }
+}
