@@ -32,6 +32,12 @@ pub(crate) enum GenLang {
     C,
     /// A C++ header over the C one.
     Cpp,
+    /// A Lua script stub for the Lua loader.
+    Lua,
+    /// A JavaScript module stub for the JavaScript loader.
+    Js,
+    /// A Python script stub for the Python loader.
+    Python,
 }
 
 impl GenLang {
@@ -41,6 +47,9 @@ impl GenLang {
             GenLang::RustGuest => "rust-guest",
             GenLang::C => "c",
             GenLang::Cpp => "cpp",
+            GenLang::Lua => "lua",
+            GenLang::Js => "js",
+            GenLang::Python => "python",
         }
     }
 }
@@ -83,6 +92,9 @@ pub(crate) fn generate(definition: &Definition, lang: GenLang) -> Result<String,
         GenLang::RustGuest => rust_guest(definition),
         GenLang::C => Ok(c_header(definition)),
         GenLang::Cpp => Ok(cpp_header(definition)),
+        GenLang::Lua => script_stub(definition, GenLang::Lua),
+        GenLang::Js => script_stub(definition, GenLang::Js),
+        GenLang::Python => script_stub(definition, GenLang::Python),
     }
 }
 
@@ -516,6 +528,121 @@ fn cpp_header(d: &Definition) -> String {
     }
     let _ = writeln!(o, "\n}}  // namespace {p}");
     o
+}
+
+/// A script that registers every function of the contract with its
+/// signature; each body raises until the plugin's author writes it.
+fn script_stub(d: &Definition, lang: GenLang) -> Result<String, GenError> {
+    if d.stateful {
+        return Err(GenError::Unsupported {
+            file: d.file.clone(),
+            contract: d.name.clone(),
+            what: "the contract".to_owned(),
+            problem: format!(
+                "a stateful contract: the {} stub registers stateless functions only",
+                lang.flag()
+            ),
+        });
+    }
+    let comment = if lang == GenLang::Lua {
+        "--"
+    } else if lang == GenLang::Js {
+        "//"
+    } else {
+        "#"
+    };
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{comment} Written by `polyplug gen {} --lang {}` from contract {} {}.",
+        file_name(d),
+        lang.flag(),
+        d.name,
+        d.version
+    );
+    let _ = writeln!(
+        o,
+        "{comment} A stub to fill in: every function raises until it is written. Name it in a bundle's\n{comment} [library] with `loader = \"{}\"`, and declare the contract under [[provides]].",
+        match lang {
+            GenLang::Js => "javascript",
+            other => other.flag(),
+        }
+    );
+    for line in d.doc.lines() {
+        let _ = writeln!(o, "{comment}\n{comment} {line}");
+    }
+    if lang == GenLang::Python {
+        o.push_str("\nimport polyplug\n");
+    }
+    for f in &d.functions {
+        let args = f.args.join(", ");
+        let unwritten = format!("{} {}: not written yet", d.name, f.name);
+        o.push('\n');
+        if f.doc.is_empty() {
+            let _ = writeln!(o, "{comment} `{}`.", f.signature);
+        } else {
+            for line in f.doc.lines() {
+                let _ = writeln!(o, "{comment} {line}");
+            }
+        }
+        match lang {
+            GenLang::Lua => {
+                let _ = writeln!(
+                    o,
+                    "local function {}({args})\n  error({unwritten:?})\nend",
+                    f.name
+                );
+            }
+            GenLang::Js => {
+                let _ = writeln!(
+                    o,
+                    "function {}({args}) {{\n  throw new Error({unwritten:?});\n}}",
+                    f.name
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    o,
+                    "@polyplug.export({:?}, \"{}\", \"{}\")\ndef {}({args}):\n    raise NotImplementedError({unwritten:?})",
+                    d.name, d.version, f.signature, f.name
+                );
+            }
+        }
+    }
+    match lang {
+        GenLang::Lua => {
+            let _ = writeln!(
+                o,
+                "\nreturn {{\n  contracts = {{\n    {{ name = {:?}, version = \"{}\",\n      functions = {{",
+                d.name, d.version
+            );
+            for f in &d.functions {
+                let _ = writeln!(
+                    o,
+                    "        {0} = {{ sig = \"{1}\", fn = {0} }},",
+                    f.name, f.signature
+                );
+            }
+            o.push_str("      } },\n  },\n}\n");
+        }
+        GenLang::Js => {
+            let _ = writeln!(
+                o,
+                "\nexport const contracts = [\n  {{\n    name: {:?},\n    version: \"{}\",\n    functions: {{",
+                d.name, d.version
+            );
+            for f in &d.functions {
+                let _ = writeln!(
+                    o,
+                    "      {0}: {{ sig: \"{1}\", fn: {0} }},",
+                    f.name, f.signature
+                );
+            }
+            o.push_str("    },\n  },\n];\n");
+        }
+        _ => {}
+    }
+    Ok(o)
 }
 
 #[cfg(test)]

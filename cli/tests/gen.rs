@@ -26,11 +26,14 @@ fn contracts() -> PathBuf {
 }
 
 /// Each language and the file its output is checked in as.
-const OUTPUTS: [(&str, &str); 4] = [
+const OUTPUTS: [(&str, &str); 7] = [
     ("rust-host", "demo_counter_host.rs"),
     ("rust-guest", "demo_counter_guest.rs"),
     ("c", "demo_counter.h"),
     ("cpp", "demo_counter.hpp"),
+    ("lua", "demo_counter.lua"),
+    ("js", "demo_counter.js"),
+    ("python", "demo_counter.py"),
 ];
 
 #[test]
@@ -311,5 +314,70 @@ fn diff_allows_an_addition_in_a_minor_and_refuses_a_change() {
             .contains("changes step: u32(u32) -> u64(u64); that needs a major bump"),
         "{}",
         run.stderr
+    );
+}
+
+/// A bundle in `dir` whose script is the checked-in stub `file`.
+fn stub_bundle(dir: &Path, loader: &str, file: &str) -> PathBuf {
+    let bundle = dir.join(format!("stub-{loader}"));
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::copy(contracts().join(file), bundle.join(file)).unwrap();
+    std::fs::write(
+        bundle.join("manifest.toml"),
+        format!(
+            "[bundle]\nname = \"stub-{loader}\"\nversion = \"1.0.0\"\nloader = \"{loader}\"\n\n\
+             [library]\nlinux = \"{file}\"\nmacos = \"{file}\"\nwindows = \"{file}\"\n\n\
+             [[provides]]\nname = \"demo.counter\"\nversion = \"1.0.0\"\ndefinition = \"counter.toml\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        contracts().join("counter.toml"),
+        bundle.join("counter.toml"),
+    )
+    .unwrap();
+    bundle
+}
+
+#[test]
+fn the_lua_and_js_stubs_load_match_their_definition_and_raise() {
+    let dir = TempDir::new("gen-stubs");
+    for (loader, file) in [
+        ("lua", "demo_counter.lua"),
+        ("javascript", "demo_counter.js"),
+    ] {
+        let runtime = Runtime::builder()
+            .loader(polyplug_lua::LuaLoader::new(
+                polyplug_lua::LuaConfig::default(),
+            ))
+            .loader(polyplug_js::JsLoader::new(polyplug_js::JsConfig::default()))
+            .build()
+            .unwrap();
+        runtime
+            .load_bundle(stub_bundle(dir.path(), loader, file))
+            .unwrap();
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        let counter = host::DemoCounter::bind(&guard).unwrap();
+        let err = counter.step(&guard, 1).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("demo.counter step: not written yet"),
+            "{loader}: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_python_stub_parses() {
+    let out = Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())"])
+        .arg(contracts().join("demo_counter.py"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
