@@ -76,6 +76,11 @@ enum Command {
         /// requires. May be repeated.
         #[arg(long = "with", value_name = "BUNDLE")]
         with: Vec<PathBuf>,
+        /// The previous definition of a contract the bundle ships a
+        /// definition of: refuse a version that claims a compatibility its
+        /// definition lacks. May be repeated.
+        #[arg(long = "previous", value_name = "DEFINITION")]
+        previous: Vec<PathBuf>,
     },
 
     /// List the contracts, versions, functions and dependencies of a bundle,
@@ -165,7 +170,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
-        Command::Validate { bundle, with } => validate::run(&bundle, &with),
+        Command::Validate {
+            bundle,
+            with,
+            previous,
+        } => validate::run(&bundle, &with, &previous),
         Command::Inspect { path } => inspect::run(&path),
         Command::Stress(args) => stress::run(&args),
         Command::Diff { old, new } => diff::run(&old, &new),

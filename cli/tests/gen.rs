@@ -381,3 +381,40 @@ fn the_python_stub_parses() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn validate_refuses_a_version_its_definition_does_not_keep() {
+    let dir = TempDir::new("gen-validate");
+    let bundle = stub_bundle(dir.path(), "lua", "demo_counter.lua");
+    let same = contracts().join("counter.toml");
+    let run = polyplug(&[
+        "validate".as_ref(),
+        bundle.as_os_str(),
+        "--previous".as_ref(),
+        same.as_os_str(),
+    ]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains("keeps the promise of its version"),
+        "{}",
+        run.stdout
+    );
+    // The previous 1.0.0 had `reset`; this bundle's 1.0.0 drops it.
+    let with_reset = definition_file(
+        dir.path(),
+        "1.0.0",
+        "\n[[function]]\nname = \"reset\"\nsig = \"void()\"\n",
+    );
+    let run = polyplug(&[
+        "validate".as_ref(),
+        bundle.as_os_str(),
+        "--previous".as_ref(),
+        with_reset.as_os_str(),
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("removes reset: void()"),
+        "{}",
+        run.stderr
+    );
+}
