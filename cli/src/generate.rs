@@ -88,7 +88,7 @@ pub(crate) fn run(definition: &Path, lang: GenLang, out: Option<&Path>) -> Resul
 /// The bindings for `definition` in `lang`.
 pub(crate) fn generate(definition: &Definition, lang: GenLang) -> Result<String, GenError> {
     match lang {
-        GenLang::RustHost => Ok(rust_host(definition)),
+        GenLang::RustHost => rust_host(definition),
         GenLang::RustGuest => rust_guest(definition),
         GenLang::C => Ok(c_header(definition)),
         GenLang::Cpp => Ok(cpp_header(definition)),
@@ -179,7 +179,15 @@ fn rust_fn_type(f: &Function) -> String {
     format!("extern \"C\" fn({}){ret}", args.join(", "))
 }
 
-fn rust_host(d: &Definition) -> String {
+fn rust_host(d: &Definition) -> Result<String, GenError> {
+    if d.function("bind").is_some() {
+        return Err(GenError::Unsupported {
+            file: d.file.clone(),
+            contract: d.name.clone(),
+            what: "function \"bind\"".to_owned(),
+            problem: "the host wrapper's constructor is named `bind`".to_owned(),
+        });
+    }
     let ty = camel(&d.name);
     let mut o = String::new();
     let _ = writeln!(o, "//! {}", banner(d, GenLang::RustHost));
@@ -293,7 +301,7 @@ impl {ty} {{
         );
     }
     o.push_str("}\n");
-    o
+    Ok(o)
 }
 
 fn rust_guest(d: &Definition) -> Result<String, GenError> {
@@ -648,6 +656,19 @@ fn script_stub(d: &Definition, lang: GenLang) -> Result<String, GenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_function_named_bind_is_refused_for_the_host() {
+        let d = Definition::parse(
+            "[contract]\nname = \"a.b\"\nversion = \"1.0.0\"\n[[function]]\nname = \"bind\"\nsig = \"void()\"\n",
+            "a.toml",
+        );
+        let refused = d.map(|d| generate(&d, GenLang::RustHost));
+        assert!(
+            matches!(&refused, Ok(Err(GenError::Unsupported { what, .. })) if what.contains("bind")),
+            "{refused:?}"
+        );
+    }
 
     #[test]
     fn names_follow_the_contract() {
