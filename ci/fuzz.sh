@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzing: builds every cargo-fuzz target in fuzz/ (nightly, AddressSanitizer)
-# and runs each for FUZZ_SECONDS (45 by default: nine targets in about
+# and runs each for FUZZ_SECONDS (40 by default: ten targets in about
 # seven minutes), starting from a scratch
 # copy of its committed seeds in fuzz/work/ (never committed), the manifest
 # target with fuzz/manifest.dict. Any crash, leak, timeout or out-of-memory
@@ -8,7 +8,7 @@
 # `cargo +nightly fuzz run <target> <artifact>`.
 source "$(dirname "$0")/lib.sh"
 
-SECONDS_EACH="${FUZZ_SECONDS:-45}"
+SECONDS_EACH="${FUZZ_SECONDS:-40}"
 # A single input that runs longer than this is a hang (a deadlock, say).
 INPUT_TIMEOUT="${FUZZ_INPUT_TIMEOUT:-20}"
 

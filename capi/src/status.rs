@@ -477,6 +477,11 @@ impl From<LoadError> for Failure {
             LoadError::Undeclared { .. } => (POLYPLUG_ERR_UNDECLARED, 0),
             LoadError::DuplicateContract { .. } => (POLYPLUG_ERR_DUPLICATE_CONTRACT, 0),
             LoadError::NotRegistered { .. } => (POLYPLUG_ERR_NOT_REGISTERED, 0),
+            // A definition file the bundle ships is part of the bundle; a
+            // registration that differs from its definition is an invalid
+            // contract. The message names file, contract and function.
+            LoadError::Definition { .. } => (POLYPLUG_ERR_BUNDLE, 0),
+            LoadError::ContractMismatch(_) => (POLYPLUG_ERR_INVALID_CONTRACT, 0),
             LoadError::ReloadLacksContract { .. } => (POLYPLUG_ERR_RELOAD_LACKS_CONTRACT, 0),
             LoadError::BreaksDependent { .. } => (POLYPLUG_ERR_BREAKS_DEPENDENT, 0),
             LoadError::NameMismatch { .. } => (POLYPLUG_ERR_NAME_MISMATCH, 0),

@@ -35,6 +35,9 @@ pub(crate) enum CliError {
     /// A contract the demo needs is missing from an example plugin.
     #[error("{0}")]
     Find(#[from] polyplug::FindError),
+    /// Bindings could not be generated from a contract definition.
+    #[error(transparent)]
+    Gen(#[from] crate::generate::GenError),
     /// Retired versions did not drain in time: a reader kept its guard.
     #[error("retired plugin versions did not drain within {seconds} s")]
     Drain {

@@ -23,7 +23,9 @@
 mod caller;
 mod demo;
 mod diagnostic;
+mod diff;
 mod error;
+mod generate;
 mod inspect;
 mod report;
 mod scaffold;
@@ -78,6 +80,11 @@ enum Command {
         /// requires. May be repeated.
         #[arg(long = "with", value_name = "BUNDLE")]
         with: Vec<PathBuf>,
+        /// The previous definition of a contract the bundle ships a
+        /// definition of: refuse a version that claims a compatibility its
+        /// definition lacks. May be repeated.
+        #[arg(long = "previous", value_name = "DEFINITION")]
+        previous: Vec<PathBuf>,
     },
 
     /// List the contracts, versions, functions and dependencies of a bundle,
@@ -95,6 +102,34 @@ enum Command {
     #[command(after_help = "Example:\n  \
         polyplug stress build/v1/my-plugin --reload-with build/v2/my-plugin --threads 4 --reloads 1000")]
     Stress(stress::StressArgs),
+
+    /// Generate bindings from a contract definition: a Rust host's typed
+    /// wrapper, a Rust plugin's trait, or C and C++ headers.
+    #[command(after_help = "Examples:\n  \
+        polyplug gen examples/contracts/counter.toml --lang rust-host\n  \
+        polyplug gen counter.toml --lang c --out counter.h")]
+    Gen {
+        /// The definition file (TOML).
+        definition: PathBuf,
+        /// The language to generate.
+        #[arg(long, value_enum)]
+        lang: generate::GenLang,
+        /// Write here instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+
+    /// Compare two definitions of a contract: what changed, and whether the
+    /// new version number allows it (a minor bump may add functions, never
+    /// change or remove one). Exit 1 when it does not.
+    #[command(after_help = "Example:\n  \
+        polyplug diff counter-1.0.toml counter-1.1.toml")]
+    Diff {
+        /// The old definition file.
+        old: PathBuf,
+        /// The new definition file.
+        new: PathBuf,
+    },
 
     /// Create a plugin bundle that builds and validates as it stands.
     #[command(after_help = "Examples:\n  \
@@ -167,9 +202,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
-        Command::Validate { bundle, with } => validate::run(&bundle, &with),
+        Command::Validate {
+            bundle,
+            with,
+            previous,
+        } => validate::run(&bundle, &with, &previous),
         Command::Inspect { path } => inspect::run(&path),
         Command::Stress(args) => stress::run(&args),
+        Command::Diff { old, new } => diff::run(&old, &new),
+        Command::Gen {
+            definition,
+            lang,
+            out,
+        } => generate::run(&definition, lang, out.as_deref()),
         Command::New {
             name,
             lang,

@@ -41,18 +41,67 @@ use crate::inspect::{ContractInfo, contracts_of};
 use crate::report;
 use crate::scratch::Engines;
 
-pub(crate) fn run(dir: &Path, with: &[PathBuf]) -> Result<(), CliError> {
+pub(crate) fn run(dir: &Path, with: &[PathBuf], previous: &[PathBuf]) -> Result<(), CliError> {
     match check(dir, with) {
         Ok(lines) => {
             for line in lines {
                 println!("{line}");
             }
-            Ok(())
+            semver(dir, previous)
         }
         Err(diagnostic) => {
             eprint!("{diagnostic}");
             Err(CliError::Reported)
         }
+    }
+}
+
+/// Compares each definition the bundle ships with the `previous`
+/// definition of the same contract, if given: the bundle's version must not
+/// claim a compatibility its definition lacks (see `polyplug diff`).
+fn semver(dir: &Path, previous: &[PathBuf]) -> Result<(), CliError> {
+    if previous.is_empty() {
+        return Ok(());
+    }
+    let bundle = Bundle::open(dir).map_err(|e| CliError::Argument(e.to_string()))?;
+    let mut failed = false;
+    for path in previous {
+        let old =
+            polyplug_contract::Definition::load(path).map_err(crate::generate::GenError::from)?;
+        let shipped = bundle
+            .manifest()
+            .definitions
+            .iter()
+            .find(|(decl, _)| decl.name.as_str() == old.name);
+        let Some((_, file)) = shipped else {
+            eprintln!(
+                "error: {}: the bundle ships no definition of contract {:?} to compare with {}",
+                dir.display(),
+                old.name,
+                path.display()
+            );
+            failed = true;
+            continue;
+        };
+        let new = polyplug_contract::Definition::load(&bundle.dir().join(file))
+            .map_err(crate::generate::GenError::from)?;
+        let diff = polyplug_contract::Diff::between(&old, &new);
+        let problems = diff.problems();
+        for problem in &problems {
+            eprintln!("error: {}: {problem}", dir.display());
+        }
+        if problems.is_empty() {
+            println!(
+                "ok: contract {} {} keeps the promise of its version over {}",
+                new.name, new.version, old.version
+            );
+        }
+        failed |= !problems.is_empty();
+    }
+    if failed {
+        Err(CliError::Reported)
+    } else {
+        Ok(())
     }
 }
 

@@ -37,6 +37,7 @@
 //! polyplug_fuzz::signature::check(b"u32 (u32, u32)");
 //! ```
 
+pub mod definition;
 pub mod manifest;
 pub mod registration;
 pub mod script_registration;

@@ -39,6 +39,13 @@ fn decode<'a, T: Arbitrary<'a>>(path: &Path, bytes: &'a [u8]) -> T {
 }
 
 #[test]
+fn definition_seeds_hold() {
+    for (_, bytes) in seeds("definition") {
+        polyplug_fuzz::definition::check(&bytes);
+    }
+}
+
+#[test]
 fn manifest_seeds_hold() {
     for (_, bytes) in seeds("manifest") {
         polyplug_fuzz::manifest::check(&bytes);

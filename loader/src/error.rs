@@ -161,6 +161,15 @@ pub enum ManifestErrorKind {
     /// A library path that is the empty string.
     #[error("expected a file name relative to the bundle directory, found an empty string")]
     EmptyPath,
+    /// A `[[provides]] definition` path that leaves the bundle directory.
+    #[error("expected a definition file path inside the bundle directory, found {found:?}")]
+    DefinitionPath {
+        /// The path as written.
+        found: String,
+    },
+    /// A `definition` on a `[[requires]]` entry.
+    #[error("a required contract has no definition here; only [[provides]] entries ship one")]
+    DefinitionOnRequires,
     /// A `[limits]` value that is not a positive integer.
     #[error("expected a positive integer, found {found}")]
     Limit {

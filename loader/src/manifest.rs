@@ -85,6 +85,10 @@ pub struct Manifest {
     /// `[limits]`: the budgets an engine-run bundle asks for; every field
     /// is optional, and a loader applies its own defaults and ceilings.
     pub limits: Limits,
+    /// `[[provides]] definition`: the provided contracts that ship a
+    /// definition file, each with its path relative to the bundle
+    /// directory. The runtime checks the registration against it at load.
+    pub definitions: Vec<(ContractDecl, PathBuf)>,
 }
 
 /// `[limits]`: what an engine-run bundle (WebAssembly, a script) may use.
@@ -380,6 +384,7 @@ struct RawLibrary {
 struct RawContract {
     name: Spanned<String>,
     version: Spanned<String>,
+    definition: Option<Spanned<String>>,
 }
 
 /// Parses the bytes of a `manifest.toml`. `file` is used only to name the
@@ -485,6 +490,20 @@ impl Source<'_> {
         let provides = self.contracts(&raw.provides, "provides", parse_version)?;
         self.refuse_duplicates(&raw.provides, &provides)?;
         let requires = self.contracts(&raw.requires, "requires", parse_version_req)?;
+        let definitions = self.definitions(&raw.provides, &provides)?;
+        if let Some((index, entry)) = raw
+            .requires
+            .iter()
+            .enumerate()
+            .find(|(_, entry)| entry.definition.is_some())
+            && let Some(text) = &entry.definition
+        {
+            return Err(self.at(
+                text,
+                &format!("requires[{index}].definition"),
+                ManifestErrorKind::DefinitionOnRequires,
+            ));
+        }
         let limits = raw
             .limits
             .as_ref()
@@ -499,7 +518,45 @@ impl Source<'_> {
             provides,
             requires,
             limits,
+            definitions,
         })
+    }
+
+    /// The `definition` paths of `[[provides]]`: relative, inside the
+    /// bundle directory (no `..`, not absolute), not empty.
+    fn definitions(
+        &self,
+        raw: &[RawContract],
+        decls: &[ContractDecl],
+    ) -> Result<Vec<(ContractDecl, PathBuf)>, ManifestError> {
+        let mut out = Vec::new();
+        for (index, (entry, decl)) in raw.iter().zip(decls).enumerate() {
+            let Some(text) = &entry.definition else {
+                continue;
+            };
+            let field = format!("provides[{index}].definition");
+            let path = PathBuf::from(text.get_ref());
+            if text.get_ref().is_empty() {
+                return Err(self.at(text, &field, ManifestErrorKind::EmptyPath));
+            }
+            let inside = path.components().all(|c| {
+                matches!(
+                    c,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            });
+            if !inside {
+                return Err(self.at(
+                    text,
+                    &field,
+                    ManifestErrorKind::DefinitionPath {
+                        found: text.get_ref().clone(),
+                    },
+                ));
+            }
+            out.push((decl.clone(), path));
+        }
+        Ok(out)
     }
 
     fn limits(&self, raw: &RawLimits) -> Result<Limits, ManifestError> {

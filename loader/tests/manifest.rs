@@ -102,6 +102,7 @@ fn a_full_manifest_parses_to_exact_values() {
             decl("log", Version::new(3, 0, 0)),
         ],
         limits: polyplug_loader::Limits::default(),
+        definitions: Vec::new(),
     };
     assert_eq!(manifest, expected);
     assert_eq!(manifest.provides[1].id(), ContractId::of("test.add", 2));

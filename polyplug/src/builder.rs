@@ -21,6 +21,7 @@ use crate::loader::Loader;
 pub struct RuntimeBuilder {
     loaders: Vec<Box<dyn Loader>>,
     trust: Trust,
+    definitions: Vec<polyplug_contract::Definition>,
 }
 
 impl Runtime {
@@ -92,6 +93,29 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Requires every contract a bundle registers under `definition`'s
+    /// name and major to match the host's copy: a version that satisfies
+    /// it, and every function it defines registered with its signature (a
+    /// later minor may add functions). A mismatch refuses the load or
+    /// reload with [`LoadError::ContractMismatch`](crate::LoadError::ContractMismatch).
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// let definition = polyplug_contract::Definition::parse(
+    ///     "[contract]\nname = \"test.add\"\nversion = \"1.0.0\"\n[[function]]\nname = \"inc\"\nsig = \"u64(u64)\"\n",
+    ///     "host/test_add.toml",
+    /// )?;
+    /// let runtime = polyplug::Runtime::builder().definition(definition).build()?;
+    /// let err = runtime.load_bundle(polyplug_fixtures::bundle("test-add")).unwrap_err();
+    /// assert!(err.to_string().contains("says u64(u64), the plugin registered u32(u32)"), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn definition(mut self, definition: polyplug_contract::Definition) -> RuntimeBuilder {
+        self.definitions.push(definition);
+        self
+    }
+
     /// The runtime.
     ///
     /// # Errors
@@ -105,7 +129,7 @@ impl RuntimeBuilder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(self) -> std::io::Result<Runtime> {
-        Runtime::with_loaders(self.loaders, self.trust)
+        Runtime::with_loaders(self.loaders, self.trust, self.definitions)
     }
 }
 

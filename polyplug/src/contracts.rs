@@ -19,7 +19,7 @@ use polyplug_abi::{
 };
 
 use crate::entry::ContractHandle;
-use crate::loader::{Fault, TypedSignature, Value, ValueType};
+use crate::loader::{Fault, Layout, TypedSignature, Value, ValueType};
 use crate::runtime::Shared;
 
 /// The loaded contracts, as an engine's guest code reaches them: find by
@@ -155,7 +155,7 @@ impl Contracts {
                 named("a native typed function without a packed form; its plugin sets TypedEntry::packed to offer one".to_owned()),
             ));
         };
-        let offsets = signature.offsets();
+        let offsets = crate::loader::offsets(&signature);
         let size = signature
             .args
             .iter()

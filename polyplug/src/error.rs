@@ -184,6 +184,20 @@ pub enum LoadError {
         /// The declared version.
         version: Version,
     },
+    /// A definition file the manifest names for a provided contract could
+    /// not be read or parsed.
+    #[error("bundle {}: {error}", Escaped(bundle))]
+    Definition {
+        /// The bundle.
+        bundle: String,
+        /// Why the definition was refused: its file, line and column.
+        error: Box<polyplug_contract::DefinitionError>,
+    },
+    /// The plugin's registration of a contract differs from the definition
+    /// the bundle ships: a function missing, extra, or with another
+    /// signature; or another name or version.
+    #[error(transparent)]
+    ContractMismatch(Box<ContractMismatch>),
     /// A reload's new version does not provide a contract the old one did.
     #[error(
         "bundle {}: the new version does not provide contract {} {version}, which the serving version does",
@@ -674,4 +688,31 @@ mod tests {
         assert!(text.ends_with(", c7 1.0.0 and 3 more"), "{text}");
         assert!(!text.contains("c8"), "{text}");
     }
+}
+
+/// How a plugin's registration of a contract differs from the contract's
+/// definition ([`LoadError::ContractMismatch`]).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "bundle {}: contract {} function {}: the definition ({}) says {}, the plugin registered {}",
+    Escaped(bundle),
+    Escaped(contract),
+    Escaped(function),
+    Escaped(definition.display()),
+    Escaped(defined),
+    Escaped(registered)
+)]
+pub struct ContractMismatch {
+    /// The bundle.
+    pub bundle: String,
+    /// The contract.
+    pub contract: String,
+    /// The function, or `(contract)` when the name or version differs.
+    pub function: String,
+    /// The definition file.
+    pub definition: PathBuf,
+    /// What the definition says: a signature, or `none`.
+    pub defined: String,
+    /// What the plugin registered: a signature, or `none`.
+    pub registered: String,
 }

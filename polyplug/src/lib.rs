@@ -136,7 +136,9 @@ mod writer;
 pub use binding::Binding;
 pub use builder::RuntimeBuilder;
 pub use entry::{BundleId, ContractHandle, Provider};
-pub use error::{CallError, FindError, HandoverError, HandoverStep, InstanceError, LoadError};
+pub use error::{
+    CallError, ContractMismatch, FindError, HandoverError, HandoverStep, InstanceError, LoadError,
+};
 pub use event::{Event, LogLevel};
 pub use foreign::{ErasedBinding, ErasedFn};
 pub use library::{Closed, CodeStats, LibraryStats};

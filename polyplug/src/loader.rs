@@ -130,6 +130,7 @@ use crate::event::{Event, LogLevel};
 use crate::host::{HostContext, RegistrationError, refusal_text};
 use crate::interface::PlainInterface;
 use crate::runtime::Shared;
+pub use polyplug_contract::signature::{TypedSignature, ValueType};
 
 /// An engine that runs bundles of one manifest loader kind.
 ///
@@ -427,134 +428,6 @@ pub enum Value<'a> {
     Buf(Vec<u8>),
 }
 
-/// The type of a [`Value`], as a signature names it.
-///
-/// ```
-/// use polyplug::loader::ValueType;
-///
-/// assert_eq!(ValueType::from_name("u64"), Some(ValueType::U64));
-/// assert_eq!(ValueType::U64.name(), "u64");
-/// assert_eq!(ValueType::from_name("string"), Some(ValueType::String));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ValueType {
-    /// `u8`.
-    U8,
-    /// `u16`.
-    U16,
-    /// `u32`.
-    U32,
-    /// `u64`.
-    U64,
-    /// `i8`.
-    I8,
-    /// `i16`.
-    I16,
-    /// `i32`.
-    I32,
-    /// `i64`.
-    I64,
-    /// `usize`.
-    Usize,
-    /// `isize`.
-    Isize,
-    /// `f32`.
-    F32,
-    /// `f64`.
-    F64,
-    /// `str`, an argument: a [`StrView`].
-    Str,
-    /// `bytes`, an argument: a [`BytesView`](polyplug_abi::BytesView).
-    Bytes,
-    /// `string`, a result: an [`OwnedBuf`](polyplug_abi::OwnedBuf) of UTF-8.
-    String,
-    /// `buf`, a result: an [`OwnedBuf`](polyplug_abi::OwnedBuf).
-    Buf,
-}
-
-impl ValueType {
-    const ALL: [ValueType; 16] = [
-        ValueType::U8,
-        ValueType::U16,
-        ValueType::U32,
-        ValueType::U64,
-        ValueType::I8,
-        ValueType::I16,
-        ValueType::I32,
-        ValueType::I64,
-        ValueType::Usize,
-        ValueType::Isize,
-        ValueType::F32,
-        ValueType::F64,
-        ValueType::Str,
-        ValueType::Bytes,
-        ValueType::String,
-        ValueType::Buf,
-    ];
-
-    /// The type a signature spells `name`.
-    ///
-    /// ```
-    /// assert_eq!(polyplug::loader::ValueType::from_name("void"), None);
-    /// ```
-    pub fn from_name(name: &str) -> Option<ValueType> {
-        ValueType::ALL.into_iter().find(|t| t.name() == name)
-    }
-
-    /// The type's name in a signature.
-    ///
-    /// ```
-    /// assert_eq!(polyplug::loader::ValueType::F32.name(), "f32");
-    /// ```
-    pub const fn name(self) -> &'static str {
-        match self {
-            ValueType::U8 => "u8",
-            ValueType::U16 => "u16",
-            ValueType::U32 => "u32",
-            ValueType::U64 => "u64",
-            ValueType::I8 => "i8",
-            ValueType::I16 => "i16",
-            ValueType::I32 => "i32",
-            ValueType::I64 => "i64",
-            ValueType::Usize => "usize",
-            ValueType::Isize => "isize",
-            ValueType::F32 => "f32",
-            ValueType::F64 => "f64",
-            ValueType::Str => "str",
-            ValueType::Bytes => "bytes",
-            ValueType::String => "string",
-            ValueType::Buf => "buf",
-        }
-    }
-
-    /// Size and alignment in a packed C struct on this target.
-    pub(crate) fn size_align(self) -> (usize, usize) {
-        match self {
-            ValueType::U8 => (size_of::<u8>(), align_of::<u8>()),
-            ValueType::U16 => (size_of::<u16>(), align_of::<u16>()),
-            ValueType::U32 => (size_of::<u32>(), align_of::<u32>()),
-            ValueType::U64 => (size_of::<u64>(), align_of::<u64>()),
-            ValueType::I8 => (size_of::<i8>(), align_of::<i8>()),
-            ValueType::I16 => (size_of::<i16>(), align_of::<i16>()),
-            ValueType::I32 => (size_of::<i32>(), align_of::<i32>()),
-            ValueType::I64 => (size_of::<i64>(), align_of::<i64>()),
-            ValueType::Usize => (size_of::<usize>(), align_of::<usize>()),
-            ValueType::Isize => (size_of::<isize>(), align_of::<isize>()),
-            ValueType::F32 => (size_of::<f32>(), align_of::<f32>()),
-            ValueType::F64 => (size_of::<f64>(), align_of::<f64>()),
-            ValueType::Str => (size_of::<StrView>(), align_of::<StrView>()),
-            ValueType::Bytes => (
-                size_of::<polyplug_abi::BytesView>(),
-                align_of::<polyplug_abi::BytesView>(),
-            ),
-            ValueType::String | ValueType::Buf => (
-                size_of::<polyplug_abi::OwnedBuf>(),
-                align_of::<polyplug_abi::OwnedBuf>(),
-            ),
-        }
-    }
-}
-
 impl Value<'_> {
     /// The value's type; `None` for [`Value::Void`].
     ///
@@ -584,88 +457,58 @@ impl Value<'_> {
     }
 }
 
-/// A typed signature, parsed: `u32(u32,u64)` is `ret: Some(U32)`,
-/// `args: [U32, U64]`.
-///
-/// ```
-/// use polyplug::loader::{TypedSignature, ValueType};
-///
-/// let sig = TypedSignature::parse("void ( u32, f64 )")?;
-/// assert_eq!((sig.ret, sig.args.as_slice()), (None, [ValueType::U32, ValueType::F64].as_slice()));
-/// assert_eq!(sig.to_string(), "void(u32,f64)");
-/// assert!(TypedSignature::parse("str()").is_err()); // `str` is an argument type
-/// assert_eq!(TypedSignature::parse("string(str)")?.ret, Some(ValueType::String));
-/// # Ok::<(), String>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TypedSignature {
-    /// The return type; `None` for `void`.
-    pub ret: Option<ValueType>,
-    /// The argument types, in order (at most six).
-    pub args: Vec<ValueType>,
+/// The greatest number of arguments a typed function takes.
+const MAX_ARGS: usize = polyplug_contract::signature::MAX_ARGS;
+
+/// How a signature's values lie in the C struct a packed call passes.
+pub(crate) trait Layout {
+    /// Size and alignment in a packed C struct on this target.
+    fn size_align(self) -> (usize, usize);
 }
 
-/// Most arguments a typed function may take.
-const MAX_ARGS: usize = 6;
-
-impl TypedSignature {
-    /// Parses a signature spelling, whitespace allowed.
-    ///
-    /// # Errors
-    ///
-    /// The grammar's error, or more than six arguments.
-    ///
-    /// ```
-    /// assert!(polyplug::loader::TypedSignature::parse("u32(u32,u32,u32,u32,u32,u32,u32)").is_err());
-    /// ```
-    pub fn parse(spelling: &str) -> Result<TypedSignature, String> {
-        let compact = crate::signature::normalize(spelling)?;
-        let (ret, rest) = compact.split_once('(').unwrap_or((compact.as_str(), ")"));
-        let args_text = rest.strip_suffix(')').unwrap_or(rest);
-        let ret = ValueType::from_name(ret);
-        let args: Vec<ValueType> = if args_text.is_empty() {
-            Vec::new()
-        } else {
-            args_text
-                .split(',')
-                .filter_map(ValueType::from_name)
-                .collect()
-        };
-        if args.len() > MAX_ARGS {
-            return Err(format!(
-                "{} arguments in {spelling:?}; a typed function takes at most {MAX_ARGS}",
-                args.len()
-            ));
+impl Layout for ValueType {
+    fn size_align(self) -> (usize, usize) {
+        match self {
+            ValueType::U8 => (size_of::<u8>(), align_of::<u8>()),
+            ValueType::U16 => (size_of::<u16>(), align_of::<u16>()),
+            ValueType::U32 => (size_of::<u32>(), align_of::<u32>()),
+            ValueType::U64 => (size_of::<u64>(), align_of::<u64>()),
+            ValueType::I8 => (size_of::<i8>(), align_of::<i8>()),
+            ValueType::I16 => (size_of::<i16>(), align_of::<i16>()),
+            ValueType::I32 => (size_of::<i32>(), align_of::<i32>()),
+            ValueType::I64 => (size_of::<i64>(), align_of::<i64>()),
+            ValueType::Usize => (size_of::<usize>(), align_of::<usize>()),
+            ValueType::Isize => (size_of::<isize>(), align_of::<isize>()),
+            ValueType::F32 => (size_of::<f32>(), align_of::<f32>()),
+            ValueType::F64 => (size_of::<f64>(), align_of::<f64>()),
+            ValueType::Str => (size_of::<StrView>(), align_of::<StrView>()),
+            ValueType::Bytes => (
+                size_of::<polyplug_abi::BytesView>(),
+                align_of::<polyplug_abi::BytesView>(),
+            ),
+            ValueType::String | ValueType::Buf => (
+                size_of::<polyplug_abi::OwnedBuf>(),
+                align_of::<polyplug_abi::OwnedBuf>(),
+            ),
         }
-        Ok(TypedSignature { ret, args })
-    }
-
-    /// The offset of each argument in the C struct a caller packs them in.
-    pub(crate) fn offsets(&self) -> Vec<usize> {
-        let mut offset = 0usize;
-        self.args
-            .iter()
-            .map(|t| {
-                let (size, align) = t.size_align();
-                offset = offset.next_multiple_of(align);
-                let at = offset;
-                offset += size;
-                at
-            })
-            .collect()
     }
 }
 
-impl fmt::Display for TypedSignature {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let args: Vec<&str> = self.args.iter().map(|t| t.name()).collect();
-        write!(
-            f,
-            "{}({})",
-            self.ret.map_or("void", ValueType::name),
-            args.join(",")
-        )
-    }
+/// The offset of each argument of `signature` in the C struct a caller
+/// packs them in.
+pub(crate) fn offsets(signature: &TypedSignature) -> Vec<usize> {
+    let mut offset = 0usize;
+    signature
+        .args
+        .iter()
+        .map(|t| {
+            let (size, align) = t.size_align();
+            offset = offset.next_multiple_of(align);
+            let at = offset;
+            offset += size;
+            at
+        })
+        .collect()
 }
 
 /// Why an engine function failed: an ABI code and a message that names
@@ -1026,7 +869,7 @@ impl Registrar<'_> {
                 ret: None,
                 args: Vec::new(),
             });
-            let offsets = signature.offsets();
+            let offsets = offsets(&signature);
             let size = signature
                 .args
                 .iter()
@@ -1596,8 +1439,8 @@ mod tests {
         let sig = TypedSignature::parse("void(u8,u32,u16,u64,f32)").unwrap_or_else(|e| {
             unreachable!("{e}");
         });
-        assert_eq!(sig.offsets(), [0, 4, 8, 16, 24]);
+        assert_eq!(offsets(&sig), [0, 4, 8, 16, 24]);
         let none = TypedSignature::parse("u32()").unwrap_or_else(|e| unreachable!("{e}"));
-        assert!(none.offsets().is_empty());
+        assert!(offsets(&none).is_empty());
     }
 }

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use polyplug_abi::{AbiError, BundleContext, ContractId, OK, StrView, Version};
+use polyplug_contract::Definition;
 use polyplug_loader::{
     Bundle, BundleError, LoaderKind, Manifest, NativeLibrary, ScratchDir, Trust,
 };
@@ -24,6 +25,7 @@ use polyplug_store::{DrainTicket, Handle, Revision, Store};
 
 use crate::LoadError;
 use crate::entry::{BundleId, ContractHandle, Entry, Provider};
+use crate::error::ContractMismatch;
 use crate::event::{Event, Events};
 use crate::graph::{self, Node};
 use crate::host::{Declared, HostContext, RegistrationError};
@@ -56,6 +58,9 @@ pub(crate) struct Shared {
     loaders: Vec<Box<dyn Loader>>,
     /// Whether bundles must be signed, and by which keys.
     trust: Trust,
+    /// The host's copies of contract definitions that every registration
+    /// of their contracts must match ([`crate::RuntimeBuilder::definition`]).
+    definitions: Vec<Definition>,
 }
 
 impl Shared {
@@ -448,13 +453,14 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> std::io::Result<Runtime> {
-        Runtime::with_loaders(Vec::new(), Trust::Off)
+        Runtime::with_loaders(Vec::new(), Trust::Off, Vec::new())
     }
 
     /// A runtime whose non-native bundles go to `loaders`.
     pub(crate) fn with_loaders(
         loaders: Vec<Box<dyn Loader>>,
         trust: Trust,
+        definitions: Vec<Definition>,
     ) -> std::io::Result<Runtime> {
         let serial = crate::entry::next_runtime_serial();
         Ok(Runtime {
@@ -468,6 +474,7 @@ impl Runtime {
                 scratch: ScratchDir::new()?,
                 loaders,
                 trust,
+                definitions,
             }),
         })
     }
@@ -1242,6 +1249,21 @@ impl Runtime {
                 });
             }
         }
+        for (decl, path) in &manifest.definitions {
+            let file = bundle.dir().join(path);
+            let definition = Definition::load(&file).map_err(|error| LoadError::Definition {
+                bundle: name.to_owned(),
+                error: Box::new(error),
+            })?;
+            check_definition(name, decl, &definition, &tables)?;
+        }
+        for definition in &self.shared.definitions {
+            for table in tables.iter().filter(|t| {
+                *t.name == *definition.name && t.version.major == definition.version.major
+            }) {
+                check_host_definition(name, definition, table)?;
+            }
+        }
         Ok((library, tables))
     }
 
@@ -1481,4 +1503,98 @@ impl std::fmt::Debug for Runtime {
             .field("bundles", &self.published().len())
             .finish_non_exhaustive()
     }
+}
+
+/// Checks the table registered for `decl` against `definition`: the same
+/// contract name and version, and exactly the defined typed functions,
+/// each with its defined signature.
+fn check_definition(
+    bundle: &str,
+    decl: &polyplug_loader::ContractDecl,
+    definition: &Definition,
+    tables: &[Table],
+) -> Result<(), LoadError> {
+    let mismatch = |function: &str, defined: String, registered: String| {
+        LoadError::ContractMismatch(Box::new(ContractMismatch {
+            bundle: bundle.to_owned(),
+            contract: decl.name.as_str().to_owned(),
+            function: function.to_owned(),
+            definition: definition.file.clone(),
+            defined,
+            registered,
+        }))
+    };
+    if definition.name != decl.name.as_str() || definition.version != decl.version {
+        return Err(mismatch(
+            "(contract)",
+            format!("{} {}", definition.name, definition.version),
+            format!("{} {}", decl.name.as_str(), decl.version),
+        ));
+    }
+    let Some(table) = tables
+        .iter()
+        .find(|t| *t.name == *decl.name.as_str() && t.version.satisfies(decl.version))
+    else {
+        return Ok(()); // refused above as NotRegistered
+    };
+    for f in &definition.functions {
+        let defined = f.signature.to_string();
+        match table.typed.iter().find(|t| *t.name == *f.name) {
+            None => return Err(mismatch(&f.name, defined, "none".to_owned())),
+            Some(t) if *t.signature != *defined => {
+                return Err(mismatch(&f.name, defined, t.signature.to_string()));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(extra) = table
+        .typed
+        .iter()
+        .find(|t| definition.function(&t.name).is_none())
+    {
+        return Err(mismatch(
+            &extra.name,
+            "none".to_owned(),
+            extra.signature.to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `table` against the host's copy of its contract's definition:
+/// a version that satisfies the host's, and every defined function
+/// registered with its defined signature.
+fn check_host_definition(
+    bundle: &str,
+    definition: &Definition,
+    table: &Table,
+) -> Result<(), LoadError> {
+    let mismatch = |function: &str, defined: String, registered: String| {
+        LoadError::ContractMismatch(Box::new(ContractMismatch {
+            bundle: bundle.to_owned(),
+            contract: definition.name.clone(),
+            function: function.to_owned(),
+            definition: definition.file.clone(),
+            defined,
+            registered,
+        }))
+    };
+    if !table.version.satisfies(definition.version) {
+        return Err(mismatch(
+            "(contract)",
+            format!("{} {}", definition.name, definition.version),
+            format!("{} {}", table.name, table.version),
+        ));
+    }
+    for f in &definition.functions {
+        let defined = f.signature.to_string();
+        match table.typed.iter().find(|t| *t.name == *f.name) {
+            None => return Err(mismatch(&f.name, defined, "none".to_owned())),
+            Some(t) if *t.signature != *defined => {
+                return Err(mismatch(&f.name, defined, t.signature.to_string()));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }

@@ -776,55 +776,7 @@ signatures! {
     (Args6; A a, B b, C c, D d, E e, G g),
 }
 
-/// The argument types a signature may name: the numbers and the views.
-pub(crate) const ARG_NAMES: [&str; 14] = [
-    "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize", "f32", "f64", "str",
-    "bytes",
-];
-
-/// The result types a signature may name: `void`, the numbers, and the
-/// owned `string` and `buf`.
-pub(crate) const RET_NAMES: [&str; 15] = [
-    "void", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize", "f32", "f64",
-    "string", "buf",
-];
-
-/// Removes whitespace from a signature spelling and checks its grammar:
-/// `ret(arg,arg)` with argument names from [`ARG_NAMES`] (numbers, `str`,
-/// `bytes`) and a result from [`RET_NAMES`] (`void`, numbers, `string`,
-/// `buf`).
-pub(crate) fn normalize(spelling: &str) -> Result<String, String> {
-    let compact: String = spelling.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some((ret, rest)) = compact.split_once('(') else {
-        return Err(format!("expected `ret(args)`, found {spelling:?}"));
-    };
-    let Some(args) = rest.strip_suffix(')') else {
-        return Err(format!("expected `)` at the end of {spelling:?}"));
-    };
-    if !RET_NAMES.contains(&ret) {
-        let hint = if ARG_NAMES.contains(&ret) {
-            " (`str` and `bytes` are arguments; a function returns `string` or `buf`)"
-        } else {
-            ""
-        };
-        return Err(format!("unknown return type {ret:?} in {spelling:?}{hint}"));
-    }
-    if !args.is_empty() {
-        for arg in args.split(',') {
-            if !ARG_NAMES.contains(&arg) {
-                let hint = if RET_NAMES.contains(&arg) && arg != "void" {
-                    " (`string` and `buf` are results; an argument is `str` or `bytes`)"
-                } else {
-                    ""
-                };
-                return Err(format!(
-                    "unknown argument type {arg:?} in {spelling:?}{hint}"
-                ));
-            }
-        }
-    }
-    Ok(compact)
-}
+pub(crate) use polyplug_contract::signature::normalize;
 
 #[cfg(test)]
 mod tests {
@@ -862,24 +814,5 @@ mod tests {
         assert_eq!(give_owned(Vec::new()), OwnedBuf::EMPTY);
         // SAFETY: [R12] the empty buffer owns nothing.
         assert!(unsafe { take_owned(OwnedBuf::EMPTY) }.is_empty());
-    }
-
-    #[test]
-    fn normalize_checks_the_grammar() {
-        assert_eq!(
-            normalize(" u32 ( u32, u32 ) ").as_deref(),
-            Ok("u32(u32,u32)")
-        );
-        assert_eq!(normalize("void()").as_deref(), Ok("void()"));
-        assert!(normalize("u32(void)").is_err());
-        assert!(normalize("u32(u32,)").is_err());
-        assert_eq!(normalize("string(str)").as_deref(), Ok("string(str)"));
-        assert_eq!(normalize("buf(bytes,u32)").as_deref(), Ok("buf(bytes,u32)"));
-        assert!(normalize("str(u32)").is_err());
-        assert!(normalize("u32(string)").is_err());
-        assert!(normalize("u32(buf)").is_err());
-        assert!(normalize("bytes()").is_err());
-        assert!(normalize("u32 u32").is_err());
-        assert!(normalize("u32(u32").is_err());
     }
 }

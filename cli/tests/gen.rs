@@ -1,0 +1,420 @@
+//! `polyplug gen`: the bindings checked in beside the example definition
+//! are what the command writes now (`POLYPLUG_BLESS=1` rewrites them), the
+//! Rust host wrapper and guest trait compile and call, the C and C++
+//! headers compile, and refusals name the file, line and column.
+#![cfg(not(any(loom, shuttle, miri)))]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: a failed step fails the test"
+)]
+
+pub mod common;
+
+#[path = "../../examples/contracts/demo_counter_guest.rs"]
+pub mod guest;
+#[path = "../../examples/contracts/demo_counter_host.rs"]
+pub mod host;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{TempDir, polyplug};
+use polyplug::{HostContract, Runtime};
+
+fn contracts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/contracts")
+}
+
+/// Each language and the file its output is checked in as.
+const OUTPUTS: [(&str, &str); 7] = [
+    ("rust-host", "demo_counter_host.rs"),
+    ("rust-guest", "demo_counter_guest.rs"),
+    ("c", "demo_counter.h"),
+    ("cpp", "demo_counter.hpp"),
+    ("lua", "demo_counter.lua"),
+    ("js", "demo_counter.js"),
+    ("python", "demo_counter.py"),
+];
+
+#[test]
+fn checked_in_bindings_are_fresh() {
+    let definition = contracts().join("counter.toml");
+    let bless = std::env::var_os("POLYPLUG_BLESS").is_some();
+    for (lang, file) in OUTPUTS {
+        let run = polyplug(&[
+            "gen".as_ref(),
+            definition.as_os_str(),
+            "--lang".as_ref(),
+            lang.as_ref(),
+        ]);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let path = contracts().join(file);
+        if bless {
+            std::fs::write(&path, &run.stdout).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == run.stdout,
+            "{} is stale: run `POLYPLUG_BLESS=1 cargo test -p polyplug-cli --test gen`",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn out_writes_the_same_as_stdout() {
+    let dir = TempDir::new("gen-out");
+    let out = dir.path().join("counter.h");
+    let definition = contracts().join("counter.toml");
+    let run = polyplug(&[
+        "gen".as_ref(),
+        definition.as_os_str(),
+        "--lang".as_ref(),
+        "c".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let checked_in = std::fs::read_to_string(contracts().join("demo_counter.h")).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), checked_in);
+}
+
+extern "C" fn version() -> u32 {
+    7
+}
+
+extern "C" fn step(x: u32) -> u32 {
+    x.wrapping_add(7)
+}
+
+#[test]
+fn the_host_wrapper_binds_once_and_calls() {
+    let runtime = Runtime::new().unwrap();
+    runtime
+        .register_host_contract(
+            HostContract::new(host::NAME, host::VERSION)
+                .typed("version", version as extern "C" fn() -> u32)
+                .typed("step", step as extern "C" fn(u32) -> u32),
+        )
+        .unwrap();
+    let reader = runtime.reader();
+    let counter = host::DemoCounter::bind(&reader.pin()).unwrap();
+    let guard = reader.pin();
+    assert_eq!(counter.version(&guard).unwrap(), 7);
+    assert_eq!(counter.step(&guard, 35).unwrap(), 42);
+}
+
+#[test]
+fn the_host_wrapper_refuses_another_signature() {
+    extern "C" fn wide(x: u64) -> u64 {
+        x
+    }
+    let runtime = Runtime::new().unwrap();
+    runtime
+        .register_host_contract(
+            HostContract::new(host::NAME, host::VERSION)
+                .typed("version", version as extern "C" fn() -> u32)
+                .typed("step", wide as extern "C" fn(u64) -> u64),
+        )
+        .unwrap();
+    let reader = runtime.reader();
+    let err = host::DemoCounter::bind(&reader.pin()).unwrap_err();
+    assert!(err.to_string().contains("step"), "{err}");
+}
+
+struct Counter;
+
+impl guest::DemoCounter for Counter {
+    fn version() -> u32 {
+        3
+    }
+    fn step(x: u32) -> u32 {
+        x + 3
+    }
+}
+
+mod registered {
+    use super::Counter;
+    use super::guest::DemoCounter;
+    crate::demo_counter_plugin!(Counter);
+}
+
+#[test]
+fn the_guest_trait_is_implemented_and_registered() {
+    assert_eq!(<Counter as guest::DemoCounter>::step(1), 4);
+    assert_eq!(registered::polyplug_abi_version, polyplug_abi::ABI_VERSION);
+}
+
+fn compiles(compiler: &str, std: &str, source: &str, ext: &str) {
+    let dir = TempDir::new(&format!("gen-{compiler}"));
+    let file = dir.path().join(format!("use.{ext}"));
+    std::fs::write(&file, source).unwrap();
+    let abi = Path::new(env!("CARGO_MANIFEST_DIR")).join("../abi/include");
+    let out = Command::new(compiler)
+        .args([std, "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"])
+        .arg(&abi)
+        .arg("-I")
+        .arg(contracts())
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{compiler}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_c_header_compiles_in_a_plugin() {
+    compiles(
+        "gcc",
+        "-std=c11",
+        r#"#include "demo_counter.h"
+uint32_t demo_counter_version(void) { return 1; }
+uint32_t demo_counter_step(uint32_t x) { return x + 1; }
+const PpTypedEntry typed[] = { DEMO_COUNTER_TYPED_ENTRIES };
+demo_counter_fns fns = { demo_counter_version, demo_counter_step };
+"#,
+        "c",
+    );
+}
+
+#[test]
+fn the_cpp_header_compiles() {
+    compiles(
+        "g++",
+        "-std=c++17",
+        r#"#include <cstring>
+#include <type_traits>
+#include "demo_counter.hpp"
+static_assert(std::is_same_v<demo_counter::step_type, uint32_t(uint32_t)>);
+static_assert(demo_counter::version_major == 1);
+int main() { return std::strcmp(demo_counter::step_sig, "u32(u32)"); }
+"#,
+        "cpp",
+    );
+}
+
+#[test]
+fn a_bad_definition_is_refused_at_its_line() {
+    let dir = TempDir::new("gen-bad");
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "[contract]\nname = \"a.b\"\nversion = \"1.0.0\"\n[[function]]\nname = \"f\"\nsig = \"u32(string)\"\n",
+    )
+    .unwrap();
+    let run = polyplug(&[
+        "gen".as_ref(),
+        file.as_os_str(),
+        "--lang".as_ref(),
+        "c".as_ref(),
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("bad.toml:6:7: function \"f\""),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn rust_guest_refuses_what_the_sdk_cannot_register() {
+    let dir = TempDir::new("gen-views");
+    let file = dir.path().join("views.toml");
+    std::fs::write(
+        &file,
+        "[contract]\nname = \"a.b\"\nversion = \"1.0.0\"\n[[function]]\nname = \"f\"\nsig = \"string(str)\"\n",
+    )
+    .unwrap();
+    let run = polyplug(&[
+        "gen".as_ref(),
+        file.as_os_str(),
+        "--lang".as_ref(),
+        "rust-guest".as_ref(),
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("function \"f\" (string(str))"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_guide_shows_the_example_definition() {
+    let guide =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/contracts.md"))
+            .unwrap();
+    let block = guide
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let definition = std::fs::read_to_string(contracts().join("counter.toml")).unwrap();
+    let from_contract = &definition[definition.find("[contract]").unwrap()..];
+    assert_eq!(
+        block, from_contract,
+        "docs/contracts.md's first toml block is not counter.toml"
+    );
+}
+
+fn definition_file(dir: &Path, version: &str, extra: &str) -> PathBuf {
+    let path = dir.join(format!("counter-{version}.toml"));
+    let text = std::fs::read_to_string(contracts().join("counter.toml"))
+        .unwrap()
+        .replace("version = \"1.0.0\"", &format!("version = \"{version}\""))
+        + extra;
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn diff_allows_an_addition_in_a_minor_and_refuses_a_change() {
+    let dir = TempDir::new("gen-diff");
+    let old = definition_file(dir.path(), "1.0.0", "");
+    let reset = "\n[[function]]\nname = \"reset\"\nsig = \"void()\"\n";
+    let minor = definition_file(dir.path(), "1.1.0", reset);
+    let run = polyplug(&["diff".as_ref(), old.as_os_str(), minor.as_os_str()]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains("added     adds reset: void()"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("compatible: 1.1.0 serves every caller of 1.0.0"),
+        "{}",
+        run.stdout
+    );
+
+    let patch = definition_file(dir.path(), "1.0.1", reset);
+    let run = polyplug(&["diff".as_ref(), old.as_os_str(), patch.as_os_str()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("without a minor bump"),
+        "{}",
+        run.stderr
+    );
+
+    let changed = dir.path().join("changed.toml");
+    std::fs::write(
+        &changed,
+        std::fs::read_to_string(&minor)
+            .unwrap()
+            .replace("u32(u32)", "u64(u64)"),
+    )
+    .unwrap();
+    let run = polyplug(&["diff".as_ref(), old.as_os_str(), changed.as_os_str()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("changes step: u32(u32) -> u64(u64); that needs a major bump"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A bundle in `dir` whose script is the checked-in stub `file`.
+fn stub_bundle(dir: &Path, loader: &str, file: &str) -> PathBuf {
+    let bundle = dir.join(format!("stub-{loader}"));
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::copy(contracts().join(file), bundle.join(file)).unwrap();
+    std::fs::write(
+        bundle.join("manifest.toml"),
+        format!(
+            "[bundle]\nname = \"stub-{loader}\"\nversion = \"1.0.0\"\nloader = \"{loader}\"\n\n\
+             [library]\nlinux = \"{file}\"\nmacos = \"{file}\"\nwindows = \"{file}\"\n\n\
+             [[provides]]\nname = \"demo.counter\"\nversion = \"1.0.0\"\ndefinition = \"counter.toml\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        contracts().join("counter.toml"),
+        bundle.join("counter.toml"),
+    )
+    .unwrap();
+    bundle
+}
+
+#[test]
+fn the_lua_and_js_stubs_load_match_their_definition_and_raise() {
+    let dir = TempDir::new("gen-stubs");
+    for (loader, file) in [
+        ("lua", "demo_counter.lua"),
+        ("javascript", "demo_counter.js"),
+    ] {
+        let runtime = Runtime::builder()
+            .loader(polyplug_lua::LuaLoader::new(
+                polyplug_lua::LuaConfig::default(),
+            ))
+            .loader(polyplug_js::JsLoader::new(polyplug_js::JsConfig::default()))
+            .build()
+            .unwrap();
+        runtime
+            .load_bundle(stub_bundle(dir.path(), loader, file))
+            .unwrap();
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        let counter = host::DemoCounter::bind(&guard).unwrap();
+        let err = counter.step(&guard, 1).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("demo.counter step: not written yet"),
+            "{loader}: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_python_stub_parses() {
+    let out = Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())"])
+        .arg(contracts().join("demo_counter.py"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn validate_refuses_a_version_its_definition_does_not_keep() {
+    let dir = TempDir::new("gen-validate");
+    let bundle = stub_bundle(dir.path(), "lua", "demo_counter.lua");
+    let same = contracts().join("counter.toml");
+    let run = polyplug(&[
+        "validate".as_ref(),
+        bundle.as_os_str(),
+        "--previous".as_ref(),
+        same.as_os_str(),
+    ]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains("keeps the promise of its version"),
+        "{}",
+        run.stdout
+    );
+    // The previous 1.0.0 had `reset`; this bundle's 1.0.0 drops it.
+    let with_reset = definition_file(
+        dir.path(),
+        "1.0.0",
+        "\n[[function]]\nname = \"reset\"\nsig = \"void()\"\n",
+    );
+    let run = polyplug(&[
+        "validate".as_ref(),
+        bundle.as_os_str(),
+        "--previous".as_ref(),
+        with_reset.as_os_str(),
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("removes reset: void()"),
+        "{}",
+        run.stderr
+    );
+}
