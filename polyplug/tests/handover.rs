@@ -10,7 +10,10 @@
     reason = "test support: a failed step fails the test"
 )]
 
-#[expect(dead_code, reason = "this file needs only some of the shared test support")]
+#[expect(
+    dead_code,
+    reason = "this file needs only some of the shared test support"
+)]
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -1038,6 +1038,8 @@ fn a_python_instance_keeps_its_load_after_unload() {
         (0, 0, 0),
         "{s:?}"
     );
+}
+
 /// A signed bundle whose file is swapped between the check and the
 /// import: the script itself (Python is unsandboxed) rewrites `util.py`
 /// on disk as it runs, then imports it, and gets the checked bytes. The
