@@ -589,7 +589,8 @@ pub struct PyDirect {
 }
 
 impl PyDirect {
-    /// The interpreter started if it was not, the script run.
+    /// The interpreter started as polyplug's own if it was not
+    /// ([`polyplug_python::initialize`]), the script run.
     ///
     /// # Errors
     ///
@@ -601,7 +602,9 @@ impl PyDirect {
     /// # Ok::<(), pyo3::PyErr>(())
     /// ```
     pub fn new() -> PyResult<PyDirect> {
-        Python::initialize();
+        // One interpreter for both arms, polyplug's own, so that the
+        // polyplug arm's bundle loads in the same process.
+        polyplug_python::initialize();
         Python::attach(|py| {
             let source = std::ffi::CString::new(PY_SOURCE)
                 .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;

@@ -117,7 +117,8 @@
 //!   uses polyplug through its C API, a host that embeds CPython itself),
 //!   every Python load is refused with `ERR_UNSUPPORTED` naming the
 //!   loader, since that interpreter frees its threads' states on its own
-//!   schedule.
+//!   schedule. A Rust host that embeds CPython too calls [`initialize`]
+//!   before its own first use of Python.
 //! - Everything the runtime guarantees for native bundles holds: the
 //!   registration checks, publish, reload and unload are the runtime's own
 //!   code, not this crate's.
@@ -204,4 +205,21 @@ mod loader;
 mod threads;
 
 pub use budget::{Budget, FUEL_PER_MS, PythonConfig};
+
+/// Starts the interpreter as this crate's own, if no one has started it;
+/// returns whether it is this crate's own (and Python bundles can load).
+///
+/// Python bundles load only in an interpreter this crate started (see the
+/// guarantees above). A host that also embeds CPython itself, through pyo3
+/// say, calls this before its own first use of Python; the interpreter is
+/// then one, shared, and never finalized.
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return; }
+/// assert!(polyplug_python::initialize());
+/// // From here on the host may use pyo3 (`Python::attach`) as well.
+/// ```
+pub fn initialize() -> bool {
+    threads::interpreter_is_ours()
+}
 pub use loader::{PythonLoader, PythonStats, StatsHandle};

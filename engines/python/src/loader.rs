@@ -764,8 +764,9 @@ impl Loader for PythonLoader {
                 &file,
                 "loader",
                 "a Python bundle cannot be loaded in a process whose Python interpreter \
-                 polyplug did not start (a Python host, or a host that embeds CPython): \
-                 that interpreter owns the thread states a Python plugin needs",
+                 polyplug did not start (a Python host, or a host that embeds CPython \
+                 without calling polyplug_python::initialize first): that interpreter owns \
+                 the thread states a Python plugin needs",
             )
             .with_code(ERR_UNSUPPORTED));
         }
