@@ -21,11 +21,13 @@
 //! left, or else the last plain `cargo bench` as one pass.
 //!
 //! `--callgrind` also counts instructions per call of every counter arm,
-//! every C API arm and every Lua and JavaScript call arm with
+//! every C API arm, find and find by key at 10 and 10,000 contracts, and
+//! every Lua and JavaScript call arm with
 //! `valgrind --tool=callgrind`: the same arm is run for 0 and for
 //! `CALLGRIND_CALLS` calls, and the difference is divided by the calls.
-//! (`--count ARM N`, `--count-capi ARM N` and `--count-script LANG/ARM N`
-//! are the modes callgrind runs: count to N through ARM.)
+//! (`--count ARM N`, `--count-capi ARM N`, `--count-registry OP/SIZE N`
+//! and `--count-script LANG/ARM N` are the modes callgrind runs: count to N
+//! through ARM.)
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -206,9 +208,9 @@ fn capi_rows(instructions: &dyn Fn(CapiArm) -> Option<f64>) -> Vec<Row> {
         .collect()
 }
 
-fn registry_rows() -> Vec<Row> {
+fn registry_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
     let mut rows = Vec::new();
-    for op in ["find", "resolve", "find_all", "revision"] {
+    for op in ["find", "find_key", "resolve", "find_all", "revision"] {
         let base = median("registry", &format!("{op}/10"));
         for n in [10, 100, 1_000, 10_000] {
             let value = median("registry", &format!("{op}/{n}"));
@@ -225,7 +227,12 @@ fn registry_rows() -> Vec<Row> {
                 } else {
                     Target::AtMost(1.25)
                 },
-                instructions: None,
+                // Counted at the ends of the range: flat in instructions too.
+                instructions: if matches!(op, "find" | "find_key") && matches!(n, 10 | 10_000) {
+                    instructions(&format!("{op}/{n}"))
+                } else {
+                    None
+                },
                 spread: None,
             });
         }
@@ -447,6 +454,40 @@ fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
             .and_then(|d| d.count(1).and_then(|_| d.count(n)))
             .map_err(|e| error(&e)),
     })
+}
+
+/// Finds the contract in the middle of `contracts` host contracts `n`
+/// times through registry arm `op` (`find`, by name; `find_key`, with a
+/// key made once), after one find that warms the path, and counts the
+/// finds that answered.
+fn count_registry(id: &str, n: u32) -> Option<Result<u32, String>> {
+    use polyplug::ContractKey;
+    use polyplug_benches::registry::{V1, name, with_contracts};
+    use std::hint::black_box;
+    let (op, contracts) = id.split_once('/')?;
+    let contracts = contracts.parse::<usize>().ok()?;
+    let by_key = match op {
+        "find" => false,
+        "find_key" => true,
+        _ => return None,
+    };
+    let runtime = match with_contracts(contracts) {
+        Ok(runtime) => runtime,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let target = name(contracts / 2);
+    let key = ContractKey::new(&target, V1);
+    let find = |_| {
+        if by_key {
+            guard.find_key(black_box(&key)).is_ok()
+        } else {
+            guard.find(black_box(&target), V1).is_ok()
+        }
+    };
+    let _ = find(());
+    Some(Ok((0..n).map(|_| find(())).map(u32::from).sum()))
 }
 
 /// Instructions per call of the arm `id` that `mode` (`--count`,
@@ -683,7 +724,13 @@ fn rows(with_callgrind: bool) -> Vec<Row> {
     };
     let mut rows = counter_rows(&instructions);
     rows.extend(capi_rows(&capi_instructions));
-    rows.extend(registry_rows());
+    rows.extend(registry_rows(&|id: &str| {
+        if with_callgrind {
+            callgrind("--count-registry", id)
+        } else {
+            None
+        }
+    }));
     rows.extend(lifecycle_rows());
     rows.extend(scaling_rows());
     rows.extend(wasm_rows());
@@ -709,6 +756,9 @@ fn main() -> ExitCode {
                         .and_then(|s| s.run(arm, n).map_err(|e| e.to_string())),
                 )
             });
+        }
+        Some("--count-registry") => {
+            return count_mode(&args[1..], "--count-registry", count_registry);
         }
         Some("--count-script") => {
             return count_mode(&args[1..], "--count-script", count_script);
