@@ -1,4 +1,5 @@
-//! find, resolve (`Guard::get`) and find_all with 10, 100, 1,000 and
+//! find, find with a key made once (`Guard::find_key`), resolve
+//! (`Guard::get`) and find_all with 10, 100, 1,000 and
 //! 10,000 contracts loaded, and the cost of a revision check. Flat is the
 //! goal: the runtime indexes contracts by id.
 #![expect(
@@ -10,6 +11,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use polyplug::ContractKey;
 use polyplug_benches::registry::{V1, name, with_contracts};
 
 const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
@@ -25,6 +27,10 @@ fn registry(c: &mut Criterion) {
         let handle = guard.find(&target, V1).unwrap().handle();
         group.bench_function(BenchmarkId::new("find", n), |b| {
             b.iter(|| guard.find(black_box(&target), V1).unwrap().handle());
+        });
+        let key = ContractKey::new(&target, V1);
+        group.bench_function(BenchmarkId::new("find_key", n), |b| {
+            b.iter(|| guard.find_key(black_box(&key)).unwrap().handle());
         });
         group.bench_function(BenchmarkId::new("resolve", n), |b| {
             b.iter(|| guard.get(black_box(handle)).unwrap().version());

@@ -153,7 +153,7 @@ pub use polyplug_store::Revision;
 /// does not see `RUSTFLAGS`, but links the examples against the model build.
 #[doc(hidden)]
 pub use polyplug_store::sync::MODEL_BUILD;
-pub use read::{ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
+pub use read::{ContractKey, ContractRef, Guard, Instance, NativeFnRef, Reader, Session};
 pub use runtime::{BundleInfo, HostContract, Runtime};
 pub use signature::{AbiType, Bytes, InstanceFn, Param, RawSignature, Ret, Signature, Str, Typed};
 #[cfg(feature = "watch")]

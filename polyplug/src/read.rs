@@ -163,12 +163,23 @@ pub struct Guard<'r> {
 }
 
 /// The best loaded entry for `name` satisfying `min`: the highest version.
+#[inline]
 pub(crate) fn best<'g>(
     guard: &'g StoreGuard<'_>,
     name: &str,
     min: Version,
 ) -> Option<(Handle, &'g Entry)> {
-    let id = ContractId::of(name, min.major);
+    best_with_id(guard, ContractId::of(name, min.major), name, min)
+}
+
+/// [`best`], with `id` already hashed from `name` and `min.major`.
+#[inline]
+fn best_with_id<'g>(
+    guard: &'g StoreGuard<'_>,
+    id: ContractId,
+    name: &str,
+    min: Version,
+) -> Option<(Handle, &'g Entry)> {
     let matches = |entry: &Entry| &*entry.table.name == name && entry.table.version.satisfies(min);
     let mut best: Option<(Handle, &'g Entry)> = None;
     for (handle, entry) in guard.find_all(&id) {
@@ -181,7 +192,96 @@ pub(crate) fn best<'g>(
     best.or_else(|| guard.find(&id, |entry| matches(entry)))
 }
 
+/// A contract name and least version, hashed once, for
+/// [`Guard::find_key`]: a host that looks the same contract up again and
+/// again (every frame, every request) makes the key once and skips
+/// hashing the name on each find.
+///
+/// A key is a question, not an answer: each find with it picks among the
+/// contracts loaded at that moment, exactly as [`Guard::find`] does with the
+/// same name and version. (A [`ContractHandle`] is the answer kept: it
+/// reaches one contract, and [`Guard::get`] is cheaper still.)
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use polyplug::{ContractKey, Runtime, Version};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+/// let key = ContractKey::new("test.add", Version::new(1, 0, 0)); // hashed here, once
+/// let reader = runtime.reader();
+/// for _ in 0..3 {
+///     let guard = reader.pin();
+///     assert_eq!(guard.find_key(&key)?.name(), "test.add");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ContractKey {
+    id: ContractId,
+    name: Box<str>,
+    min_version: Version,
+}
+
+impl ContractKey {
+    /// The key of contract `name` at `min_version` or a later minor of the
+    /// same major.
+    pub fn new(name: &str, min_version: Version) -> Self {
+        Self {
+            id: ContractId::of(name, min_version.major),
+            name: name.into(),
+            min_version,
+        }
+    }
+
+    /// The contract name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The least version a found contract has.
+    pub fn min_version(&self) -> Version {
+        self.min_version
+    }
+
+    /// The id the runtime indexes the contract by: `name` and the major
+    /// version, hashed.
+    pub fn id(&self) -> ContractId {
+        self.id
+    }
+}
+
 impl Guard<'_> {
+    /// [`Guard::find`] with a key made once: the loaded contract
+    /// `key.name()` with the highest version that satisfies
+    /// `key.min_version()`, without hashing the name again.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{ContractKey, Runtime, Version};
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let add = ContractKey::new("test.add", Version::new(1, 0, 0));
+    /// let newer = ContractKey::new("test.add", Version::new(1, 1, 0));
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// assert_eq!(guard.find_key(&add)?.version(), Version::new(1, 0, 0));
+    /// assert!(guard.find_key(&newer).is_err()); // needs a newer minor
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn find_key(&self, key: &ContractKey) -> Result<ContractRef<'_>, FindError> {
+        best_with_id(&self.inner, key.id, &key.name, key.min_version)
+            .map(|(handle, entry)| ContractRef {
+                handle: ContractHandle(handle),
+                entry,
+            })
+            .ok_or_else(|| FindError::NotFound {
+                contract: key.name.to_string(),
+                min_version: key.min_version,
+            })
+    }
+
     /// The loaded contract `name` with the highest version that satisfies
     /// `min_version` (same major, minor at least the one asked for).
     ///

@@ -426,3 +426,59 @@ fn a_host_contract_is_checked_like_a_plugin_registration() {
         "nothing was published"
     );
 }
+
+#[test]
+fn a_key_made_once_finds_what_find_by_name_finds_as_bundles_come_and_go() {
+    use polyplug::ContractKey;
+    let runtime = Runtime::new().unwrap();
+    // Made before anything is loaded: a key is a question, asked anew on
+    // every find.
+    let keys = [
+        ContractKey::new("test.add", V1),
+        ContractKey::new("test.add", Version::new(1, 1, 0)),
+        ContractKey::new("test.add", Version::new(2, 0, 0)),
+        ContractKey::new("test.mul", V1),
+    ];
+    let agree = |expect_found: [bool; 4]| {
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        for (key, expect) in keys.iter().zip(expect_found) {
+            let by_key = guard.find_key(key).map(|c| c.handle());
+            let by_name = guard
+                .find(key.name(), key.min_version())
+                .map(|c| c.handle());
+            assert_eq!(
+                by_key.is_ok(),
+                expect,
+                "{} {}",
+                key.name(),
+                key.min_version()
+            );
+            match (by_key, by_name) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{}: the same contract", key.name()),
+                (
+                    Err(FindError::NotFound {
+                        contract,
+                        min_version,
+                    }),
+                    Err(_),
+                ) => {
+                    assert_eq!(
+                        (contract.as_str(), min_version),
+                        (key.name(), key.min_version())
+                    );
+                }
+                (a, b) => panic!("{}: by key {a:?}, by name {b:?}", key.name()),
+            }
+        }
+    };
+    agree([false; 4]);
+    let add = runtime.load_bundle(bundle("test-add")).unwrap();
+    agree([true, false, false, false]);
+    let mul = runtime.load_bundle(bundle("c-mul")).unwrap();
+    agree([true, false, false, true]);
+    runtime.unload_bundle(add).unwrap();
+    agree([false, false, false, true]);
+    runtime.unload_bundle(mul).unwrap();
+    agree([false; 4]);
+}

@@ -1,8 +1,10 @@
 //! The read path allocates nothing: a counting global allocator watches
 //! this thread while it finds, resolves, pins (outermost, nested and per
 //! session), binds and calls, again and again, while another thread
-//! reloads the plugin underneath. Setup (a reader, a session, a binding)
-//! may allocate; the loop may not.
+//! reloads the plugin underneath; and while a plugin finds and resolves
+//! through the host table, from inside a call made under the host's guard.
+//! Setup (a reader, a session, a binding, the store's first lent
+//! registration) may allocate; the loop may not.
 #![cfg(not(any(loom, shuttle, miri)))]
 
 #[expect(dead_code, reason = "this file needs only some of the shared helpers")]
@@ -133,5 +135,60 @@ fn find_get_pin_and_call_allocate_nothing_during_reloads() {
         stop.store(true, Ordering::Relaxed);
         assert_eq!(counter, 40_000);
         assert_eq!(allocations, 0, "the read path allocated");
+    });
+}
+
+#[test]
+fn a_plugins_find_and_resolve_through_the_host_table_allocate_nothing() {
+    // The fixture's `hammer(mode, n)` makes one host-table call `n` times
+    // and returns how many answered as expected; the modes are the MODE_*
+    // constants of fixtures/c/host_hammer.c.
+    type Hammer = extern "C" fn(u32, u64) -> u64;
+    const FIND_FOUND: u32 = 3;
+    const FIND_MISSING: u32 = 4;
+    const RESOLVE_FOUND: u32 = 10;
+    const CALLS: u64 = 20_000;
+    let runtime = Runtime::new().unwrap();
+    runtime.load_bundle(bundle("host-hammer")).unwrap();
+    let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let hammer = guard
+        .find("test.hammer", V1)
+        .unwrap()
+        .typed::<Hammer>("hammer")
+        .unwrap();
+    // The first lent read registers the pool's participant.
+    for mode in [FIND_FOUND, FIND_MISSING, RESOLVE_FOUND] {
+        assert_eq!(hammer.call(mode, 1), 1, "mode {mode}: warm-up");
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let (v1, v2) = (bundle("reload-v1"), bundle("reload-v2"));
+            let mut n = 0u32;
+            // Relaxed: the flag only ends the loop; it publishes nothing.
+            while !stop.load(Ordering::Relaxed) {
+                let from = if n.is_multiple_of(2) { &v2 } else { &v1 };
+                runtime.reload_bundle(id, Some(from)).unwrap();
+                runtime.reclaim().unwrap();
+                n += 1;
+            }
+        });
+        let mut answered = [0u64; 3];
+        let allocations = allocations_in(|| {
+            for (mode, n) in [FIND_FOUND, FIND_MISSING, RESOLVE_FOUND]
+                .into_iter()
+                .zip(&mut answered)
+            {
+                // Under the guard pinned above: each lent read runs while
+                // the host's own pin is held, as a callback's does.
+                *n = hammer.call(mode, CALLS);
+            }
+        });
+        // Relaxed: as above.
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(answered, [CALLS; 3], "every host-table call answered");
+        assert_eq!(allocations, 0, "a host-table find or resolve allocated");
     });
 }

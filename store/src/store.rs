@@ -15,7 +15,7 @@ use crate::config::{Config, DefaultConfig, Layout};
 use crate::error::GetError;
 use crate::guard::{Guard, Reader};
 use crate::handle::Handle;
-use crate::index::IndexNode;
+use crate::index::{IndexMap, IndexNode};
 use crate::lend::Lent;
 use crate::reclaim::{ActiveReclaimer, Reclaim, ReclaimQueue};
 use crate::sync::{AtomicPtr, AtomicU64, Mutex, Ordering, lock};
@@ -183,7 +183,7 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
     /// ```
     pub fn new() -> Self {
         let () = Layout::<C>::CHECKED;
-        let empty = Box::into_raw(Box::new(IndexNode::new(HashMap::new())));
+        let empty = Box::into_raw(Box::new(IndexNode::new(IndexMap::default())));
         let reclaimer = ActiveReclaimer::new();
         let participant = WriterParticipant(reclaimer.participant());
         Self {

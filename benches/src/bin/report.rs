@@ -5,14 +5,30 @@
 //! ```text
 //! cargo bench -p polyplug-benches
 //! cargo run --release -p polyplug-benches --bin report -- [--callgrind]
+//! cargo run --release -p polyplug-benches --bin report -- --passes [--quick] [--callgrind]
 //! ```
 //!
+//! `--passes` runs the benches itself, in [`PASSES`] interleaved passes:
+//! pass 1 of every arm, then pass 2 of every arm, and so on, each saved as
+//! criterion baseline `pass1`, `pass2`, ... Each pass gets a fifth of the
+//! measurement time (`--quick`: a fifth of the quick run's), so the passes
+//! together take about what one run took. A row's value and ratio are the
+//! medians over the passes, each pass's ratio taken against its own
+//! baseline; its spread is the lowest to the highest of those ratios. A
+//! row whose spread is wider than its ratio's distance to the target is
+//! "noisy": the passes do not agree on whether it met the target. Without
+//! `--passes`, the report reads the last run (criterion's `new`) as one
+//! pass, and prints no spread.
+//!
 //! `--callgrind` also counts instructions per call of every counter arm,
-//! every C API arm and every Lua, JavaScript and Python call arm with
+//! every C API arm, find and find by key at 10 and 1,000 contracts (a
+//! runtime of 10,000 takes minutes to build under callgrind), and
+//! every Lua, JavaScript and Python call arm with
 //! `valgrind --tool=callgrind`: the same arm is run for 0 and for
 //! `CALLGRIND_CALLS` calls, and the difference is divided by the calls.
-//! (`--count ARM N`, `--count-capi ARM N` and `--count-script LANG/ARM N`
-//! are the modes callgrind runs: count to N through ARM.)
+//! (`--count ARM N`, `--count-capi ARM N`, `--count-registry OP/SIZE N`
+//! and `--count-script LANG/ARM N` are the modes callgrind runs: count to N
+//! through ARM.)
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,6 +40,29 @@ use polyplug_benches::script::{self, Language};
 
 /// Calls per callgrind run.
 const CALLGRIND_CALLS: u32 = 200_000;
+
+/// Interleaved passes of `--passes`.
+const PASSES: usize = 5;
+
+/// Criterion options per pass of `--passes --quick`: a fifth of the quick
+/// run's 0.05 s warm-up and 0.1 s measurement per arm (ci/bench.sh), and
+/// 1,000 bootstrap resamples instead of 100,000: the report reads only the
+/// median, which resampling does not change, and the analysis would
+/// otherwise take longer than the measurement.
+const QUICK_PASS: [&str; 8] = [
+    "--warm-up-time",
+    "0.01",
+    "--measurement-time",
+    "0.02",
+    "--sample-size",
+    "10",
+    "--nresamples",
+    "1000",
+];
+
+/// Criterion options per pass of `--passes`: a fifth of a full run's
+/// 0.5 s warm-up and 3 s measurement per arm.
+const FULL_PASS: [&str; 4] = ["--warm-up-time", "0.1", "--measurement-time", "0.6"];
 
 /// What a ratio must be to meet its target.
 #[derive(Clone, Copy)]
@@ -43,6 +82,9 @@ struct Row {
     ratio: Option<f64>,
     target: Target,
     instructions: Option<f64>,
+    /// The lowest and highest ratio over the passes, when there were two
+    /// or more.
+    spread: Option<(f64, f64)>,
 }
 
 fn target_dir() -> PathBuf {
@@ -52,13 +94,22 @@ fn target_dir() -> PathBuf {
     )
 }
 
-/// The median of bench `group/id`, in ns per criterion iteration.
+thread_local! {
+    /// The criterion baseline that [`median`] reads: `new` (the last run)
+    /// or one pass's, `pass1` to `pass5`.
+    static BASELINE: std::cell::RefCell<String> = std::cell::RefCell::new("new".to_owned());
+}
+
+/// The median of bench `group/id`, in ns per criterion iteration, from the
+/// baseline being read.
 fn median(group: &str, id: &str) -> Option<f64> {
+    let baseline = BASELINE.with(|b| b.borrow().clone());
     let path = target_dir()
         .join("criterion")
         .join(group)
         .join(id)
-        .join("new/estimates.json");
+        .join(baseline)
+        .join("estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["median"]["point_estimate"].as_f64()
@@ -98,6 +149,7 @@ fn counter_rows(instructions: &dyn Fn(Arm) -> Option<f64>) -> Vec<Row> {
                 ratio: ratio(value, base),
                 target,
                 instructions: instructions(arm),
+                spread: None,
             }
         })
         .chain(std::iter::once({
@@ -113,6 +165,7 @@ fn counter_rows(instructions: &dyn Fn(Arm) -> Option<f64>) -> Vec<Row> {
                 ratio: ratio(value, per_call(Arm::AbiDlsym)),
                 target: Target::AtMost(1.05),
                 instructions: instructions(Arm::DispatchC),
+                spread: None,
             }
         }))
         .collect()
@@ -150,14 +203,15 @@ fn capi_rows(instructions: &dyn Fn(CapiArm) -> Option<f64>) -> Vec<Row> {
                 ratio: ratio(value, base),
                 target,
                 instructions: instructions(arm),
+                spread: None,
             }
         })
         .collect()
 }
 
-fn registry_rows() -> Vec<Row> {
+fn registry_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
     let mut rows = Vec::new();
-    for op in ["find", "resolve", "find_all", "revision"] {
+    for op in ["find", "find_key", "resolve", "find_all", "revision"] {
         let base = median("registry", &format!("{op}/10"));
         for n in [10, 100, 1_000, 10_000] {
             let value = median("registry", &format!("{op}/{n}"));
@@ -174,7 +228,13 @@ fn registry_rows() -> Vec<Row> {
                 } else {
                     Target::AtMost(1.25)
                 },
-                instructions: None,
+                // Counted at the ends of the range: flat in instructions too.
+                instructions: if matches!(op, "find" | "find_key") && matches!(n, 10 | 1_000) {
+                    instructions(&format!("{op}/{n}"))
+                } else {
+                    None
+                },
+                spread: None,
             });
         }
     }
@@ -200,6 +260,7 @@ fn lifecycle_rows() -> Vec<Row> {
                     Target::None
                 },
                 instructions: None,
+                spread: None,
             }
         })
         .collect()
@@ -229,6 +290,7 @@ fn scaling_rows() -> Vec<Row> {
                     Target::None
                 },
                 instructions: None,
+                spread: None,
             });
         }
     }
@@ -251,6 +313,7 @@ fn wasm_rows() -> Vec<Row> {
             ratio: ratio(value, wasmi),
             target,
             instructions: None,
+            spread: None,
         });
     }
     let base = median("wasm_lifecycle", "wasmi");
@@ -271,6 +334,7 @@ fn wasm_rows() -> Vec<Row> {
             ratio: ratio(value, base),
             target,
             instructions: None,
+            spread: None,
         });
     }
     // One criterion iteration is one call on each thread.
@@ -294,6 +358,7 @@ fn wasm_rows() -> Vec<Row> {
                     Target::None
                 },
                 instructions: None,
+                spread: None,
             });
         }
     }
@@ -332,6 +397,7 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
                 ratio: ratio(value, base),
                 target,
                 instructions: instructions(&format!("{}/{arm}", language.id())),
+                spread: None,
             });
         }
         let scaling_group: &'static str = match language {
@@ -362,6 +428,7 @@ fn script_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
                         Target::None
                     },
                     instructions: None,
+                    spread: None,
                 });
             }
         }
@@ -410,6 +477,40 @@ fn count_script(id: &str, n: u32) -> Option<Result<u32, String>> {
     })
 }
 
+/// Finds the contract in the middle of `contracts` host contracts `n`
+/// times through registry arm `op` (`find`, by name; `find_key`, with a
+/// key made once), after one find that warms the path, and counts the
+/// finds that answered.
+fn count_registry(id: &str, n: u32) -> Option<Result<u32, String>> {
+    use polyplug::ContractKey;
+    use polyplug_benches::registry::{V1, name, with_contracts};
+    use std::hint::black_box;
+    let (op, contracts) = id.split_once('/')?;
+    let contracts = contracts.parse::<usize>().ok()?;
+    let by_key = match op {
+        "find" => false,
+        "find_key" => true,
+        _ => return None,
+    };
+    let runtime = match with_contracts(contracts) {
+        Ok(runtime) => runtime,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let target = name(contracts / 2);
+    let key = ContractKey::new(&target, V1);
+    let find = |_| {
+        if by_key {
+            guard.find_key(black_box(&key)).is_ok()
+        } else {
+            guard.find(black_box(&target), V1).is_ok()
+        }
+    };
+    let _ = find(());
+    Some(Ok((0..n).map(|_| find(())).map(u32::from).sum()))
+}
+
 /// Instructions per call of the arm `id` that `mode` (`--count`,
 /// `--count-capi` or `--count-script`) runs, from two callgrind runs.
 fn callgrind(mode: &str, id: &str) -> Option<f64> {
@@ -449,26 +550,103 @@ fn fmt(value: Option<f64>, digits: usize) -> String {
 }
 
 fn verdict(row: &Row) -> &'static str {
-    match (row.ratio, row.target) {
-        (None, _) => "not run",
-        (_, Target::None) => "",
-        (Some(r), Target::AtMost(t)) if r <= t => "met",
-        (Some(r), Target::AtLeast(t)) if r >= t => "met",
+    let (ratio, target) = match (row.ratio, row.target) {
+        (None, _) => return "not run",
+        (_, Target::None) => return "",
+        (Some(r), Target::AtMost(t) | Target::AtLeast(t)) => (r, t),
+    };
+    // The passes disagree by more than the margin either way.
+    if row
+        .spread
+        .is_some_and(|(low, high)| high - low > (ratio - target).abs())
+    {
+        return "noisy";
+    }
+    match row.target {
+        Target::AtMost(t) if ratio <= t => "met",
+        Target::AtLeast(t) if ratio >= t => "met",
         _ => "MISSED",
     }
+}
+
+/// The median of `values` (the mean of the middle two when even).
+fn median_of(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => values.get(n / 2).copied(),
+        _ => Some((values.get(n / 2 - 1)? + values.get(n / 2)?) / 2.0),
+    }
+}
+
+/// One row per arm from the rows of every pass (the same arms in the same
+/// order): the medians of the values and of the ratios, and the spread of
+/// the ratios. The first pass's rows carry the instruction counts.
+fn merge(passes: Vec<Vec<Row>>) -> Vec<Row> {
+    let mut passes = passes.into_iter();
+    let Some(mut merged) = passes.next() else {
+        return Vec::new();
+    };
+    let rest: Vec<Vec<Row>> = passes.collect();
+    if rest.is_empty() {
+        return merged;
+    }
+    for (i, row) in merged.iter_mut().enumerate() {
+        let of = |first: Option<f64>, get: fn(&Row) -> Option<f64>| -> Vec<f64> {
+            std::iter::once(first)
+                .chain(rest.iter().map(|pass| pass.get(i).and_then(get)))
+                .flatten()
+                .collect()
+        };
+        let values = of(row.value, |r| r.value);
+        let ratios = of(row.ratio, |r| r.ratio);
+        row.spread = (ratios.len() >= 2)
+            .then(|| {
+                let low = ratios.iter().copied().reduce(f64::min)?;
+                let high = ratios.iter().copied().reduce(f64::max)?;
+                Some((low, high))
+            })
+            .flatten();
+        row.value = median_of(values);
+        row.ratio = median_of(ratios);
+    }
+    merged
+}
+
+/// Runs every bench [`PASSES`] times, interleaved: `cargo bench` of the
+/// whole package once per pass, saved as criterion baseline `pass<n>`.
+fn run_passes(quick: bool) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let per_pass: &[&str] = if quick { &QUICK_PASS } else { &FULL_PASS };
+    for pass in 1..=PASSES {
+        eprintln!("report: bench pass {pass} of {PASSES}");
+        let status = Command::new(&cargo)
+            .args(["bench", "-p", "polyplug-benches", "--benches", "--"])
+            .args(["--noplot", "--save-baseline", &format!("pass{pass}")])
+            .args(per_pass)
+            // Criterion's progress goes to stderr; stdout is the table.
+            .stdout(std::io::stderr())
+            .status()
+            .map_err(|e| format!("cargo bench, pass {pass}: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo bench, pass {pass}: {status}"));
+        }
+    }
+    Ok(())
 }
 
 fn table(rows: &[Row], with_instructions: bool) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "| bench | arm | value | unit | baseline | ratio | target | verdict |"
+        "| bench | arm | value | unit | baseline | ratio | spread | target | verdict |"
     );
     if with_instructions {
         out.push_str(" instructions/call |");
     }
     out.push('\n');
-    out.push_str("|---|---|---:|---|---|---:|---|---|");
+    out.push_str("|---|---|---:|---|---|---:|---:|---|---|");
     if with_instructions {
         out.push_str("---:|");
     }
@@ -482,7 +660,7 @@ fn table(rows: &[Row], with_instructions: bool) -> String {
         let digits = if row.unit == "ns/call" { 3 } else { 1 };
         let _ = write!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.group,
             row.arm,
             fmt(row.value, digits),
@@ -490,6 +668,10 @@ fn table(rows: &[Row], with_instructions: bool) -> String {
             row.baseline,
             row.ratio
                 .map_or_else(|| "–".to_owned(), |r| format!("{r:.2}×")),
+            row.spread.map_or_else(
+                || "–".to_owned(),
+                |(low, high)| format!("{low:.2}–{high:.2}×")
+            ),
             target,
             verdict(row),
         );
@@ -544,6 +726,45 @@ fn count_mode(
     }
 }
 
+/// Every row, from the baseline being read; instructions per call too when
+/// `with_callgrind`.
+fn rows(with_callgrind: bool) -> Vec<Row> {
+    let instructions = |arm: Arm| {
+        if with_callgrind {
+            callgrind("--count", arm.id())
+        } else {
+            None
+        }
+    };
+    let capi_instructions = |arm: CapiArm| {
+        if with_callgrind {
+            callgrind("--count-capi", arm.id())
+        } else {
+            None
+        }
+    };
+    let mut rows = counter_rows(&instructions);
+    rows.extend(capi_rows(&capi_instructions));
+    rows.extend(registry_rows(&|id: &str| {
+        if with_callgrind {
+            callgrind("--count-registry", id)
+        } else {
+            None
+        }
+    }));
+    rows.extend(lifecycle_rows());
+    rows.extend(scaling_rows());
+    rows.extend(wasm_rows());
+    rows.extend(script_rows(&|id: &str| {
+        if with_callgrind {
+            callgrind("--count-script", id)
+        } else {
+            None
+        }
+    }));
+    rows
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -556,6 +777,9 @@ fn main() -> ExitCode {
                         .and_then(|s| s.run(arm, n).map_err(|e| e.to_string())),
                 )
             });
+        }
+        Some("--count-registry") => {
+            return count_mode(&args[1..], "--count-registry", count_registry);
         }
         Some("--count-script") => {
             return count_mode(&args[1..], "--count-script", count_script);
@@ -573,38 +797,36 @@ fn main() -> ExitCode {
         _ => {}
     }
     let with_callgrind = args.iter().any(|a| a == "--callgrind");
-    let instructions = |arm: Arm| {
-        if with_callgrind {
-            callgrind("--count", arm.id())
-        } else {
-            None
-        }
+    let with_passes = args.iter().any(|a| a == "--passes");
+    if with_passes && let Err(e) = run_passes(args.iter().any(|a| a == "--quick")) {
+        eprintln!("report: {e}");
+        return ExitCode::FAILURE;
+    }
+    let baselines: Vec<String> = if with_passes {
+        (1..=PASSES).map(|pass| format!("pass{pass}")).collect()
+    } else {
+        vec!["new".to_owned()]
     };
-    let capi_instructions = |arm: CapiArm| {
-        if with_callgrind {
-            callgrind("--count-capi", arm.id())
-        } else {
-            None
-        }
-    };
-    let mut rows = counter_rows(&instructions);
-    rows.extend(capi_rows(&capi_instructions));
-    rows.extend(registry_rows());
-    rows.extend(lifecycle_rows());
-    rows.extend(scaling_rows());
-    rows.extend(wasm_rows());
-    rows.extend(script_rows(&|id: &str| {
-        if with_callgrind {
-            callgrind("--count-script", id)
-        } else {
-            None
-        }
-    }));
+    let passes = baselines
+        .iter()
+        .enumerate()
+        .map(|(i, baseline)| {
+            BASELINE.with(|b| baseline.clone_into(&mut b.borrow_mut()));
+            // Instructions do not vary between passes: counted once.
+            rows(with_callgrind && i == 0)
+        })
+        .collect();
+    let rows = merge(passes);
     let nproc = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
-        "polyplug benchmarks: {} ({nproc} cores); criterion medians from {}",
+        "polyplug benchmarks: {} ({nproc} cores); criterion medians from {}, {}",
         cpu(),
-        target_dir().join("criterion").display()
+        target_dir().join("criterion").display(),
+        if with_passes {
+            format!("{PASSES} interleaved passes (baselines pass1 to pass{PASSES})")
+        } else {
+            "the last run".to_owned()
+        }
     );
     println!();
     print!("{}", table(&rows, with_callgrind));
