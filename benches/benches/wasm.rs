@@ -15,6 +15,7 @@ use polyplug_benches::wasm::{
     CALLS, Direct, Shared, bundle, cached_runtime, compile_and_instantiate, count, module_bytes,
     runtime,
 };
+use polyplug_benches::wasmtime;
 
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -157,12 +158,62 @@ fn wasm_scaling(c: &mut Criterion) {
     group.finish();
 }
 
+/// The call and lifecycle arms again on wasmtime, each against wasmtime
+/// used directly.
+fn wasmtime_arms(c: &mut Criterion) {
+    let bytes = module_bytes().unwrap();
+    let direct = wasmtime::Direct::new(&bytes).unwrap();
+    let runtime = wasmtime::runtime().unwrap();
+    assert_eq!(direct.count(CALLS).unwrap(), CALLS);
+    assert_eq!(count(&runtime, CALLS).unwrap(), CALLS);
+    let mut group = c.benchmark_group("wasmtime_call");
+    group.throughput(Throughput::Elements(u64::from(CALLS)));
+    group.bench_function("wasmtime", |b| {
+        b.iter(|| direct.count(black_box(CALLS)).unwrap())
+    });
+    group.bench_function("polyplug", |b| {
+        b.iter(|| count(&runtime, black_box(CALLS)).unwrap());
+    });
+    group.finish();
+
+    let dir = bundle();
+    let id = runtime.bundle_id("wasm-add").unwrap();
+    runtime.unload_bundle(id).unwrap();
+    runtime.drain(DRAIN).unwrap();
+    let engine = wasmtime::engine().unwrap();
+    let mut group = c.benchmark_group("wasmtime_lifecycle");
+    group.bench_function("wasmtime", |b| {
+        b.iter(|| wasmtime::compile_and_instantiate(&engine, black_box(&bytes)).unwrap());
+    });
+    group.bench_function("load", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let id = runtime.load_bundle(&dir).unwrap();
+                total += start.elapsed();
+                runtime.unload_bundle(id).unwrap();
+                runtime.drain(DRAIN).unwrap();
+            }
+            total
+        });
+    });
+    let id = runtime.load_bundle(&dir).unwrap();
+    group.bench_function("reload", |b| {
+        b.iter(|| {
+            runtime.reload_bundle(id, None).unwrap();
+            runtime.drain(DRAIN).unwrap();
+        });
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .sample_size(30);
-    targets = wasm_call, wasm_lifecycle, wasm_scaling
+    targets = wasm_call, wasm_lifecycle, wasm_scaling, wasmtime_arms
 }
 criterion_main!(benches);

@@ -53,3 +53,4 @@ pub mod counter;
 pub mod registry;
 pub mod script;
 pub mod wasm;
+pub mod wasmtime;

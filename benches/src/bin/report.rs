@@ -337,6 +337,41 @@ fn wasm_rows() -> Vec<Row> {
             spread: None,
         });
     }
+    let wasmtime = median("wasmtime_call", "wasmtime").map(|ns| ns / calls);
+    for (arm, target) in [
+        ("wasmtime", Target::None),
+        ("polyplug", Target::AtMost(1.1)),
+    ] {
+        let value = median("wasmtime_call", arm).map(|ns| ns / calls);
+        rows.push(Row {
+            group: "wasmtime_call",
+            arm: arm.to_owned(),
+            value,
+            unit: "ns/call",
+            baseline: "wasmtime".to_owned(),
+            ratio: ratio(value, wasmtime),
+            target,
+            instructions: None,
+        });
+    }
+    let base = median("wasmtime_lifecycle", "wasmtime");
+    for (arm, target) in [
+        ("wasmtime", Target::None),
+        ("load", Target::AtMost(1.2)),
+        ("reload", Target::AtMost(1.2)),
+    ] {
+        let value = median("wasmtime_lifecycle", arm);
+        rows.push(Row {
+            group: "wasmtime_lifecycle",
+            arm: arm.to_owned(),
+            value: value.map(|ns| ns / 1_000.0),
+            unit: "µs/op",
+            baseline: "wasmtime".to_owned(),
+            ratio: ratio(value, base),
+            target,
+            instructions: None,
+        });
+    }
     // One criterion iteration is one call on each thread.
     let rate = |kind: &str, threads: u32| {
         median("wasm_scaling", &format!("{kind}/{threads}")).map(|ns| f64::from(threads) / ns * 1e9)

@@ -1,5 +1,7 @@
 //! polyplug-wasm: plugins compiled to WebAssembly, loaded by polyplug like
-//! native ones, run by the wasmi interpreter under budgets.
+//! native ones, run under budgets by the wasmi interpreter or, with the
+//! `wasmtime` feature, compiled by wasmtime
+//! (`WasmLoader::wasmtime`; `docs/wasm-plugins.md` compares the two).
 //!
 //! # The problem
 //!
@@ -78,8 +80,11 @@ mod backend;
 mod budget;
 mod cache;
 mod guest;
+mod imports;
 mod loader;
 mod wasmi_engine;
+#[cfg(feature = "wasmtime")]
+mod wasmtime_engine;
 
 pub use budget::{Budget, WasmConfig};
 pub use loader::{StatsHandle, WasmLoader, WasmStats};

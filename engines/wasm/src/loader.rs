@@ -19,7 +19,8 @@ use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_INTERNAL, ERR_INVALID, ERR_
 use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue};
 use crate::budget::{Budget, WasmConfig};
 use crate::guest::{self, ContractExport, ExportKind, WasmType};
-use crate::wasmi_engine::{CALL_IMPORT, FIND_IMPORT, HOST_MODULE, LOG_IMPORT, Wasmi};
+use crate::imports::{CALL_IMPORT, FIND_IMPORT, HOST_MODULE, LOG_IMPORT};
+use crate::wasmi_engine::Wasmi;
 
 /// Counts of the engine objects a [`WasmLoader`] made and dropped.
 ///
@@ -142,6 +143,33 @@ impl WasmLoader {
         WasmLoader {
             config,
             backend: Arc::new(Wasmi),
+            counters: Arc::default(),
+        }
+    }
+
+    /// A loader like [`new`](WasmLoader::new) whose modules wasmtime
+    /// compiles to machine code (Cranelift) instead of wasmi
+    /// interpreting them: faster calls, a slower compile, and a JIT in the
+    /// host process. Budgets mean what they mean on wasmi (the same fuel
+    /// per call, memory pages, table elements and instances), but for the
+    /// stack: wasmtime bounds it in bytes, 256 per frame of
+    /// `recursion_depth`, at most 1 MiB, since the guest runs on the
+    /// calling thread's stack. With the crate's `wasmtime` feature.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// use polyplug::Runtime;
+    /// use polyplug_wasm::{WasmConfig, WasmLoader};
+    ///
+    /// let runtime = Runtime::builder().loader(WasmLoader::wasmtime(WasmConfig::default())).build()?;
+    /// # let _ = runtime;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "wasmtime")]
+    pub fn wasmtime(config: WasmConfig) -> WasmLoader {
+        WasmLoader {
+            config,
+            backend: Arc::new(crate::wasmtime_engine::Wasmtime::default()),
             counters: Arc::default(),
         }
     }

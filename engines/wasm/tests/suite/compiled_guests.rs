@@ -4,11 +4,8 @@
 //! typed calls, a panic that traps, stateful instances with `instance
 //! typed` functions, and hot reload v1 ↔ v2 under dispatcher threads. A C
 //! one built by clang and wasm-ld (fixture `wasm-c-mul`).
-#![cfg(not(any(loom, shuttle, miri)))]
-#![expect(
-    clippy::unwrap_used,
-    reason = "test support: a failed step fails the test"
-)]
+//!
+//! Run on each engine: `super::engine` makes the loader.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
@@ -17,12 +14,12 @@ use std::time::Duration;
 use polyplug::{ContractHandle, Event, Runtime, Version};
 use polyplug_abi::ERR_TRAP;
 use polyplug_fixtures::bundle;
-use polyplug_wasm::{StatsHandle, WasmConfig, WasmLoader};
+use polyplug_wasm::{StatsHandle, WasmConfig};
 
 const V1: Version = Version::new(1, 0, 0);
 
 fn runtime() -> (Runtime, StatsHandle) {
-    let loader = WasmLoader::new(WasmConfig::default());
+    let loader = super::engine(WasmConfig::default());
     let stats = loader.stats_handle();
     (Runtime::builder().loader(loader).build().unwrap(), stats)
 }
@@ -337,7 +334,7 @@ fn a_c_plugin_built_by_clang_for_wasm32_loads_and_answers() {
 /// from one load to the next.
 #[test]
 fn the_module_cache_reuses_compiled_code_but_not_state() {
-    let loader = WasmLoader::new(WasmConfig::default()).module_cache(2);
+    let loader = super::engine(WasmConfig::default()).module_cache(2);
     let stats = loader.stats_handle();
     let runtime = Runtime::builder().loader(loader).build().unwrap();
     let id = runtime.load_bundle(bundle("wasm-reload-v1")).unwrap();
