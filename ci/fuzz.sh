@@ -5,8 +5,15 @@
 # copy of its committed seeds in fuzz/work/ (never committed), the manifest
 # target with fuzz/manifest.dict. Any crash, leak, timeout or out-of-memory
 # fails the script, which prints the artifact to reproduce it with
-# `cargo +nightly fuzz run <target> <artifact>`.
+# `PYTHONMALLOC=malloc cargo +nightly fuzz run <target> <artifact>`.
 source "$(dirname "$0")/lib.sh"
+
+# The Python loader's CPython keeps small objects in arenas it maps itself,
+# which LeakSanitizer does not scan, so what only they point to would be
+# reported as leaked; with `malloc` every object is a heap block it scans
+# (capi/tests/support/mod.rs does the same). script_registration refuses
+# to start without it.
+export PYTHONMALLOC=malloc
 
 SECONDS_EACH="${FUZZ_SECONDS:-40}"
 # A single input that runs longer than this is a hang (a deadlock, say).
@@ -53,7 +60,7 @@ for target in "${targets[@]}"; do
         artifact="$(grep -o 'Test unit written to .*' "$log" | sed 's/^Test unit written to //' | tail -n 1 || true)"
         echo "error: fuzz target $target failed; artifact: ${artifact:-none written, see $log}" >&2
         if [ -n "$artifact" ]; then
-            echo "reproduce: cargo +nightly fuzz run $target $artifact" >&2
+            echo "reproduce: PYTHONMALLOC=malloc cargo +nightly fuzz run $target $artifact" >&2
         fi
     fi
     done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true)"

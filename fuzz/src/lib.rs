@@ -26,7 +26,7 @@
 //! | [`text`] | bytes, as text, to `Escaped`, which every error message shows plugin and file text through | no control or bidi character comes out, whole or in pieces; printable text comes out unchanged |
 //! | [`seal`] | bytes to the signed-bundle parsers: the signature file, the hash list, the key files | no panic; errors name a real line; a signature verifies only when it is the trusted key's own, never with another key; an accepted hash list formats back to its input byte for byte; a key formats back to itself |
 //! | [`store_ops`] | a script of store operations to `Store` and the reference model | every result identical; reclamation and drop destroy each value exactly once |
-//! | [`script_registration`] | a structured registration with odd values, as a Lua returned table and a JavaScript export, to the Lua and JavaScript loaders | loads with exactly the contracts registered when every field is good and declared, is refused with a `LoadError` when one is wrong; the runtime serves a good bundle after; no load or state left alive |
+//! | [`script_registration`] | a structured registration with odd values, as a Lua returned table, a JavaScript export and a Python `CONTRACTS` list, to the Lua, JavaScript and Python loaders | loads with exactly the contracts registered when every field is good and declared, is refused with a `LoadError` when one is wrong; the runtime serves a good bundle after; no load or state left alive |
 //! | [`wasm_module`] | bytes as a wasm module (and arguments) to the wasm loader in a scratch runtime, every typed export called | no panic; a refused module leaves nothing; calls answer or fail with a trap, budget or internal code naming the function; nothing alive after unload |
 //!
 //! # Example

@@ -1,6 +1,7 @@
-//! A structured registration, rendered as a Lua script's returned table and
-//! as a JavaScript module's `contracts` export, loaded through the Lua and
-//! JavaScript loaders in a scratch runtime.
+//! A structured registration, rendered as a Lua script's returned table,
+//! as a JavaScript module's `contracts` export and as a Python script's
+//! `CONTRACTS` list, loaded through the Lua, JavaScript and Python loaders
+//! in a scratch runtime.
 //!
 //! Each field of the registration (contract name, version, the functions
 //! table, a function's name, `sig` and `fn`, the `contracts` list itself)
@@ -18,13 +19,18 @@
 //!   those contracts; one with a field of the wrong type (a boolean, nil or
 //!   a table where a string is expected, a non-function `fn`, a non-table
 //!   `functions`), a malformed signature, a contract registered twice, a
-//!   JavaScript function whose parameters do not match its signature, an
-//!   undeclared or an unregistered contract, is refused with a
-//!   [`LoadError`]; odd strings and numbers (which Lua may coerce) may go
+//!   JavaScript or Python function whose parameters do not match its
+//!   signature, an undeclared or an unregistered contract, is refused with
+//!   a [`LoadError`]; odd strings and numbers (which Lua may coerce) may go
 //!   either way, but what loads is what the script registered;
+//! - Python differs where its engine does: two entries of one contract at
+//!   one version make one contract (so a repeated name may load), a
+//!   contract with no function registers nothing (so it is refused only
+//!   when declared), and a version is read only with a function;
 //! - the runtime is usable after: it is empty after a refusal, a good
 //!   bundle then loads, answers and unloads, and after a drain and the
-//!   checking thread's exit no load or interpreter state is left alive.
+//!   checking thread's exit no load, Lua or QuickJS state or Python module
+//!   is left alive (CPython itself is one interpreter for the process).
 //!
 //! ```
 //! use polyplug_fuzz::script_registration::{Contract, Function, Pick, ScriptInput, check};
@@ -43,7 +49,7 @@
 //!     list: None,
 //!     declare_missing: false,
 //! };
-//! assert_eq!(check(&input), [true, true]);
+//! assert_eq!(check(&input), [true, true, true]);
 //! ```
 
 use std::collections::BTreeSet;
@@ -55,6 +61,7 @@ use arbitrary::Arbitrary;
 use polyplug::{LoadError, Runtime, Version};
 use polyplug_js::{JsConfig, JsLoader};
 use polyplug_lua::{LuaConfig, LuaLoader};
+use polyplug_python::{PythonConfig, PythonLoader};
 
 /// Contracts rendered at most.
 pub const MAX_CONTRACTS: usize = 4;
@@ -70,15 +77,15 @@ const VERSIONS: [&str; 3] = ["1.0.0", "2.3.4", "0.0.1"];
 /// Good function names.
 const FUNCTIONS: [&str; 4] = ["f", "step", "version", "add_two"];
 /// Good signatures, with their number of arguments and a body that returns
-/// a fitting value in Lua and in JavaScript.
-const SIGNATURES: [(&str, usize, &str, &str); 7] = [
-    ("u32(u32)", 1, "return a", "a"),
-    ("u32()", 0, "return 7", "7"),
-    ("string(str)", 1, "return a", "a"),
-    ("buf(bytes)", 1, "return a", "a"),
-    ("f64(f64,f64)", 2, "return a + b", "a + b"),
-    ("void(u32)", 1, "", "undefined"),
-    ("i64(i64)", 1, "return a", "a"),
+/// a fitting value in Lua, in JavaScript and in Python.
+const SIGNATURES: [(&str, usize, &str, &str, &str); 7] = [
+    ("u32(u32)", 1, "return a", "a", "a"),
+    ("u32()", 0, "return 7", "7", "7"),
+    ("string(str)", 1, "return a", "a", "a"),
+    ("buf(bytes)", 1, "return a", "a", "a"),
+    ("f64(f64,f64)", 2, "return a + b", "a + b", "a + b"),
+    ("void(u32)", 1, "", "undefined", "None"),
+    ("i64(i64)", 1, "return a", "a", "a"),
 ];
 /// Malformed signatures.
 const BAD_SIGNATURES: [&str; 6] = ["str(u32)", "u32(", "", "u33()", "u32(u32", "u32(void)"];
@@ -163,13 +170,15 @@ enum Expect {
     Either(BTreeSet<(String, Version)>),
 }
 
-/// The two script languages.
+/// The three script languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     /// Lua: the script returns `{ contracts = { ... } }`.
     Lua,
     /// JavaScript: the module exports `contracts`.
     Js,
+    /// Python: the script sets `CONTRACTS = [ ... ]`.
+    Python,
 }
 
 fn pick<T: Copy>(list: &[T], index: u8) -> T {
@@ -217,7 +226,9 @@ fn expect(input: &ScriptInput, lang: Lang) -> Expect {
         let version = match &contract.version {
             Pick::Good(i) => Some(pick(&VERSIONS, *i)),
             Pick::Odd(odd) => {
-                if refused_as_string(odd) {
+                // Python reads a contract's version with each of its
+                // functions only: with none, any version passes.
+                if refused_as_string(odd) && lang != Lang::Python {
                     refused = true;
                 } else {
                     unsure = true;
@@ -225,6 +236,9 @@ fn expect(input: &ScriptInput, lang: Lang) -> Expect {
                 None
             }
         };
+        // Whether the contract registers anything: Python registers a
+        // contract only with a function.
+        let mut registers = true;
         match &contract.functions {
             Pick::Good(functions) => {
                 // Later keys replace earlier ones, in a Lua table
@@ -244,6 +258,8 @@ fn expect(input: &ScriptInput, lang: Lang) -> Expect {
                 if odd_name {
                     unsure = true;
                     last.clear();
+                } else if last.is_empty() && lang == Lang::Python {
+                    registers = false;
                 }
                 for function in last.values() {
                     match &function.sig {
@@ -260,8 +276,9 @@ fn expect(input: &ScriptInput, lang: Lang) -> Expect {
                     match &function.body {
                         Pick::Good(true) => {}
                         Pick::Good(false) => {
-                            // JavaScript checks `fn.length`, Lua does not.
-                            if lang == Lang::Js && matches!(function.sig, Pick::Good(_)) {
+                            // JavaScript checks `fn.length` and Python the
+                            // function's parameters; Lua does not.
+                            if lang != Lang::Lua && matches!(function.sig, Pick::Good(_)) {
                                 refused = true;
                             }
                         }
@@ -275,6 +292,11 @@ fn expect(input: &ScriptInput, lang: Lang) -> Expect {
                 // else is refused.
                 if matches!(odd, Odd::Table(_) | Odd::List(_)) {
                     unsure = true;
+                    // Python refuses a list, and a dict of odd values has
+                    // no function to register: either way, nothing.
+                    if lang == Lang::Python {
+                        registers = false;
+                    }
                 } else {
                     refused = true;
                 }
@@ -283,11 +305,21 @@ fn expect(input: &ScriptInput, lang: Lang) -> Expect {
         if let Some(name) = name
             && !names.insert(name)
         {
-            refused = true;
+            // Python makes one contract of two entries at one version.
+            if lang == Lang::Python {
+                unsure = true;
+            } else {
+                refused = true;
+            }
         }
         if let (Some(name), Some(version)) = (name, version) {
-            registered.insert((name.to_owned(), version_of(version)));
-            if !contract.declared {
+            if registers {
+                registered.insert((name.to_owned(), version_of(version)));
+                if !contract.declared {
+                    refused = true;
+                }
+            } else if contract.declared {
+                // Declared, and registers nothing (Python).
                 refused = true;
             }
         }
@@ -316,7 +348,8 @@ fn lua_string(bytes: &[u8]) -> String {
     out
 }
 
-/// A JavaScript string literal of `bytes`, one UTF-16 unit per byte.
+/// A JavaScript string literal of `bytes`, one UTF-16 unit per byte; a
+/// Python one, one code point per byte, is spelled the same.
 fn js_string(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
     for b in bytes {
@@ -329,34 +362,44 @@ fn js_string(bytes: &[u8]) -> String {
 fn render_odd(odd: &Odd, lang: Lang, depth: usize, out: &mut String) {
     let string = |bytes: &[u8]| match lang {
         Lang::Lua => lua_string(bytes),
-        Lang::Js => js_string(bytes),
+        Lang::Js | Lang::Python => js_string(bytes),
     };
     match odd {
-        Odd::Nil => out.push_str(if lang == Lang::Lua {
-            "nil"
-        } else {
-            "undefined"
+        Odd::Nil => out.push_str(match lang {
+            Lang::Lua => "nil",
+            Lang::Js => "undefined",
+            Lang::Python => "None",
         }),
-        Odd::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Odd::Bool(b) => out.push_str(match (lang, *b) {
+            (Lang::Python, true) => "True",
+            (Lang::Python, false) => "False",
+            (_, true) => "true",
+            (_, false) => "false",
+        }),
         Odd::Int(i) => match lang {
             Lang::Lua if *i == i64::MIN => out.push_str("math.mininteger"),
             Lang::Lua => {
                 let _ = write!(out, "{i}");
             }
             // An integer beyond 2^53 is a float in JavaScript, as written.
-            Lang::Js => {
+            Lang::Js | Lang::Python => {
                 let _ = write!(out, "({i})");
             }
         },
         Odd::Float(f) => {
             let text = if f.is_nan() {
-                if lang == Lang::Lua { "(0/0)" } else { "NaN" }.to_owned()
+                match lang {
+                    Lang::Lua => "(0/0)",
+                    Lang::Js => "NaN",
+                    Lang::Python => "float(\"nan\")",
+                }
+                .to_owned()
             } else if f.is_infinite() {
                 let sign = if *f < 0.0 { "-" } else { "" };
-                let inf = if lang == Lang::Lua {
-                    "math.huge"
-                } else {
-                    "Infinity"
+                let inf = match lang {
+                    Lang::Lua => "math.huge",
+                    Lang::Js => "Infinity",
+                    Lang::Python => "float(\"inf\")",
                 };
                 format!("({sign}{inf})")
             } else {
@@ -376,6 +419,9 @@ fn render_odd(odd: &Odd, lang: Lang, depth: usize, out: &mut String) {
                         }
                         Lang::Js => {
                             let _ = write!(out, "[{}]: ", js_string(key));
+                        }
+                        Lang::Python => {
+                            let _ = write!(out, "{}: ", js_string(key));
                         }
                     }
                     render_odd(value, lang, depth + 1, out);
@@ -408,6 +454,10 @@ fn render_string_field(field: &Pick<u8>, list: &[&str], lang: Lang, out: &mut St
 
 fn render_function(function: &Function, lang: Lang, out: &mut String) {
     match &function.name {
+        // A Python key is a string literal.
+        Pick::Good(i) if lang == Lang::Python => {
+            let _ = write!(out, "\"{}\"", pick(&FUNCTIONS, *i));
+        }
         Pick::Good(i) => out.push_str(pick(&FUNCTIONS, *i)),
         Pick::Odd(odd) => {
             let key = match odd {
@@ -421,29 +471,30 @@ fn render_function(function: &Function, lang: Lang, out: &mut String) {
                 Lang::Js => {
                     let _ = write!(out, "[{}]", js_string(&key));
                 }
+                Lang::Python => out.push_str(&js_string(&key)),
             }
         }
     }
-    out.push_str(if lang == Lang::Lua {
-        " = { sig = "
-    } else {
-        ": { sig: "
+    out.push_str(match lang {
+        Lang::Lua => " = { sig = ",
+        Lang::Js => ": { sig: ",
+        Lang::Python => ": {\"sig\": ",
     });
-    let (arity, lua_body, js_body) = match &function.sig {
+    let (arity, lua_body, js_body, py_body) = match &function.sig {
         Pick::Good(i) => {
-            let (sig, arity, lua_body, js_body) = pick(&SIGNATURES, *i);
+            let (sig, arity, lua_body, js_body, py_body) = pick(&SIGNATURES, *i);
             let _ = write!(out, "\"{sig}\"");
-            (arity, lua_body, js_body)
+            (arity, lua_body, js_body, py_body)
         }
         Pick::Odd(odd) => {
             render_odd(odd, lang, 0, out);
-            (1, "return a", "a")
+            (1, "return a", "a", "a")
         }
     };
-    out.push_str(if lang == Lang::Lua {
-        ", fn = "
-    } else {
-        ", fn: "
+    out.push_str(match lang {
+        Lang::Lua => ", fn = ",
+        Lang::Js => ", fn: ",
+        Lang::Python => ", \"fn\": ",
     });
     match &function.body {
         Pick::Good(exact) => {
@@ -455,6 +506,12 @@ fn render_function(function: &Function, lang: Lang, out: &mut String) {
                 }
                 Lang::Js => {
                     let _ = write!(out, "({params}) => {js_body}");
+                }
+                Lang::Python if n == 0 => {
+                    let _ = write!(out, "lambda: {py_body}");
+                }
+                Lang::Python => {
+                    let _ = write!(out, "lambda {params}: {py_body}");
                 }
             }
         }
@@ -468,28 +525,29 @@ pub fn render(input: &ScriptInput, lang: Lang) -> String {
     let mut out = match lang {
         Lang::Lua => String::from("return { contracts = "),
         Lang::Js => String::from("export const contracts = "),
+        Lang::Python => String::from("CONTRACTS = "),
     };
     if let Some(odd) = &input.list {
         render_odd(odd, lang, 0, &mut out);
     } else {
         out.push(if lang == Lang::Lua { '{' } else { '[' });
         for contract in input.contracts.iter().take(MAX_CONTRACTS) {
-            out.push_str(if lang == Lang::Lua {
-                "\n  { name = "
-            } else {
-                "\n  { name: "
+            out.push_str(match lang {
+                Lang::Lua => "\n  { name = ",
+                Lang::Js => "\n  { name: ",
+                Lang::Python => "\n  {\"name\": ",
             });
             render_string_field(&contract.name, &NAMES, lang, &mut out);
-            out.push_str(if lang == Lang::Lua {
-                ", version = "
-            } else {
-                ", version: "
+            out.push_str(match lang {
+                Lang::Lua => ", version = ",
+                Lang::Js => ", version: ",
+                Lang::Python => ", \"version\": ",
             });
             render_string_field(&contract.version, &VERSIONS, lang, &mut out);
-            out.push_str(if lang == Lang::Lua {
-                ", functions = "
-            } else {
-                ", functions: "
+            out.push_str(match lang {
+                Lang::Lua => ", functions = ",
+                Lang::Js => ", functions: ",
+                Lang::Python => ", \"functions\": ",
             });
             match &contract.functions {
                 Pick::Good(functions) => {
@@ -510,6 +568,7 @@ pub fn render(input: &ScriptInput, lang: Lang) -> String {
     out.push_str(match lang {
         Lang::Lua => " }\n",
         Lang::Js => ";\n",
+        Lang::Python => "\n",
     });
     out
 }
@@ -522,13 +581,20 @@ fn scratch() -> PathBuf {
 /// Writes bundle `name` to `dir`: `script` as `file`, and the manifest
 /// declaring `provides`.
 fn write_bundle(dir: &Path, name: &str, lang: Lang, script: &str, provides: &[(String, Version)]) {
-    let (loader, file) = match lang {
-        Lang::Lua => ("lua", "script.lua"),
-        Lang::Js => ("javascript", "script.js"),
+    // Python bounds time, not memory (a `memory_pages` is refused): its
+    // default of a second per load is plenty for straight-line code.
+    let (loader, file, limits) = match lang {
+        Lang::Lua => ("lua", "script.lua", "fuel = 1000000\nmemory_pages = 64\n"),
+        Lang::Js => (
+            "javascript",
+            "script.js",
+            "fuel = 1000000\nmemory_pages = 64\n",
+        ),
+        Lang::Python => ("python", "script.py", ""),
     };
     let mut manifest = format!(
         "[bundle]\nname = \"{name}\"\nversion = \"1.0.0\"\nloader = \"{loader}\"\n\n\
-         [library]\n{} = \"{file}\"\n\n[limits]\nfuel = 1000000\nmemory_pages = 64\n",
+         [library]\n{} = \"{file}\"\n\n[limits]\n{limits}",
         polyplug_loader::platform_key()
     );
     for (contract, version) in provides {
@@ -578,6 +644,10 @@ fn good_script(lang: Lang) -> &'static str {
             "export const contracts = [{ name: \"good.answer\", version: \"1.0.0\",\n\
              functions: { answer: { sig: \"u32()\", fn: () => 42 } } }];\n"
         }
+        Lang::Python => {
+            "CONTRACTS = [{\"name\": \"good.answer\", \"version\": \"1.0.0\",\n\
+             \"functions\": {\"answer\": {\"sig\": \"u32()\", \"fn\": lambda: 42}}}]\n"
+        }
     }
 }
 
@@ -621,7 +691,9 @@ fn check_lang(input: &ScriptInput, lang: Lang, runtime: &Runtime) -> bool {
             if let LoadError::Code { bundle, error } = &error {
                 assert_eq!(bundle, "fuzzed", "{lang:?}: {error}");
                 assert!(
-                    error.file.ends_with("script.lua") || error.file.ends_with("script.js"),
+                    error.file.ends_with("script.lua")
+                        || error.file.ends_with("script.js")
+                        || error.file.ends_with("script.py"),
                     "{lang:?}: names {}",
                     error.file.display()
                 );
@@ -670,14 +742,22 @@ fn check_lang(input: &ScriptInput, lang: Lang, runtime: &Runtime) -> bool {
 /// instrumented builds of the interpreters take deep frames.
 const STACK_BYTES: usize = 16 << 20;
 
-/// Renders `input` in Lua and in JavaScript, loads each and checks the
-/// properties above, on a thread of its own whose exit frees its
-/// interpreter states. Returns whether each loaded, `[lua, js]`.
-pub fn check(input: &ScriptInput) -> [bool; 2] {
+/// Renders `input` in Lua, in JavaScript and in Python, loads each and
+/// checks the properties above, on a thread of its own whose exit frees
+/// its interpreter states (its Python thread state too). Returns whether
+/// each loaded, `[lua, js, python]`.
+pub fn check(input: &ScriptInput) -> [bool; 3] {
     let lua = LuaLoader::new(LuaConfig::default());
     let js = JsLoader::new(JsConfig::default());
-    let (lua_stats, js_stats) = (lua.stats_handle(), js.stats_handle());
-    let runtime = match Runtime::builder().loader(lua).loader(js).build() {
+    let python = PythonLoader::new(PythonConfig::default());
+    let (lua_stats, js_stats, python_stats) =
+        (lua.stats_handle(), js.stats_handle(), python.stats_handle());
+    let built = Runtime::builder()
+        .loader(lua)
+        .loader(js)
+        .loader(python)
+        .build();
+    let runtime = match built {
         Ok(runtime) => runtime,
         Err(e) => panic!("a scratch runtime: {e}"),
     };
@@ -689,6 +769,7 @@ pub fn check(input: &ScriptInput) -> [bool; 2] {
                 [
                     check_lang(input, Lang::Lua, &runtime),
                     check_lang(input, Lang::Js, &runtime),
+                    check_lang(input, Lang::Python, &runtime),
                 ]
             })
             .map(std::thread::ScopedJoinHandle::join)
@@ -713,6 +794,12 @@ pub fn check(input: &ScriptInput) -> [bool; 2] {
         (j.loads_alive(), j.states_alive()),
         (0, 0),
         "JavaScript loads or states left alive: {j:?}"
+    );
+    let p = python_stats.get();
+    assert_eq!(
+        (p.loads_alive(), p.modules_alive()),
+        (0, 0),
+        "Python loads or modules left alive: {p:?}"
     );
     loaded
 }

@@ -352,6 +352,7 @@ fn wasm_rows() -> Vec<Row> {
             ratio: ratio(value, wasmtime),
             target,
             instructions: None,
+            spread: None,
         });
     }
     let base = median("wasmtime_lifecycle", "wasmtime");
@@ -370,6 +371,7 @@ fn wasm_rows() -> Vec<Row> {
             ratio: ratio(value, base),
             target,
             instructions: None,
+            spread: None,
         });
     }
     // One criterion iteration is one call on each thread.

@@ -89,6 +89,21 @@ fn call<'py>(contracts: &Contracts, args: &Bound<'py, PyTuple>) -> PyResult<Boun
 
 /// The `polyplug` module of one load: the engine's `host` gives it the
 /// registration decorator; this adds find, call and log.
+///
+/// Each closure lives in a capsule its `PyCFunction` holds, and is
+/// dropped when that function is freed. That is not always when the load
+/// drops: the script's builtins namespace holds the engine's import hook,
+/// whose closure holds that namespace and the import cache, which holds
+/// this module. The cycle is freed by the interpreter's cyclic collector
+/// at its next collection of the generation it reached, not by reference
+/// counts (the test `host_functions_go_with_their_load` counts them all
+/// freed after a collection). Until then the objects are on the
+/// collector's lists, which the interpreter's state reaches: reachable.
+/// LeakSanitizer reported these closures as leaked only because CPython's
+/// small-object allocator keeps objects (the capsules among them) in
+/// arenas it maps itself, which LeakSanitizer does not scan; with
+/// `PYTHONMALLOC=malloc` every object is a heap block it scans, and the
+/// closures are found (ci/fuzz.sh runs the fuzz targets so).
 pub(crate) fn module<'py>(
     py: Python<'py>,
     engine: &Bound<'py, PyAny>,
