@@ -1,10 +1,11 @@
 //! The engine behind the loader, as the loader sees it: compile a module
 //! once per load, make instances of it, call their exports by index.
 //!
-//! [`wasmi`](crate::wasmi_engine) is the one engine today. Another one
-//! (wasmtime, say) is a second implementation of these three traits; the
-//! loader's guest ABI, budgets, per-thread instances and registration stay
-//! as they are.
+//! Two engines implement these three traits: wasmi
+//! (`wasmi_engine`, the default) and, with the `wasmtime` feature,
+//! wasmtime (`wasmtime_engine`). The loader's guest ABI, budgets,
+//! per-thread instances and registration are the same for both, and the
+//! host imports are written once, in `imports`.
 
 use std::sync::Arc;
 

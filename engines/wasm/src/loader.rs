@@ -80,7 +80,8 @@ fn bump(counter: &AtomicU64) {
 }
 
 /// The loader for bundles with `loader = "wasm"`, run by the wasmi
-/// interpreter. Add it with `Runtime::builder().loader(WasmLoader::new(..))`;
+/// interpreter ([`WasmLoader::new`]) or, with the `wasmtime` feature, by
+/// wasmtime. Add it with `Runtime::builder().loader(WasmLoader::new(..))`;
 /// `docs/wasm-plugins.md` describes the modules it loads.
 ///
 /// ```
