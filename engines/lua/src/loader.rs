@@ -9,7 +9,7 @@ use std::sync::{Arc, Weak};
 use mlua::{Function, Table, Value as LuaValue};
 use polyplug::LogLevel;
 use polyplug::Version;
-use polyplug::loader::instances::InstanceTally;
+use polyplug::loader::instances::{InstanceTally, handover_given};
 use polyplug::loader::{
     CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, EngineInstances, Fault,
     LoadedCode, Loader, Registrar, TypedSignature, Value,
@@ -262,22 +262,25 @@ impl Load {
             functions.push(found.function.clone());
         }
         let mut constructors = Vec::with_capacity(self.stateful.len());
+        let mut handovers = Vec::with_capacity(self.stateful.len());
         for contract in &self.stateful {
             let found = declared
                 .get_mut(contract)
-                .and_then(|c| c.constructor.take());
-            let Some(found) = found else {
+                .and_then(|c| Some((c.constructor.take()?, c.handover.take())));
+            let Some((constructor, handover)) = found else {
                 return Err(again(format!(
                     "the constructor `new` of contract {contract}"
                 )));
             };
-            constructors.push(found);
+            constructors.push(constructor);
+            handovers.push(handover);
         }
         drop(table);
         Ok(ThreadState {
             objects: Objects::new(Arc::clone(&self.tally.counters.instances)),
             functions,
             constructors,
+            handovers,
             lua,
             meter,
             _counted: counted,
@@ -460,20 +463,96 @@ impl Load {
                 return Err(failure);
             }
         };
-        let object = instance_object(made, methods)?;
+        let object = instance_object("new", made, methods)?;
+        Ok(state.objects.insert(object, count, self.generation)?)
+    }
+
+    /// The `save` and `restore` of stateful contract `stateful` in
+    /// `state`.
+    fn handover(state: &ThreadState, stateful: usize) -> Result<&Handover, Failure> {
+        match state.handovers.get(stateful) {
+            Some(Some(handover)) => Ok(handover),
+            _ => Err(Failure {
+                code: ERR_INTERNAL,
+                what: format!("no save and restore at index {stateful}"),
+            }),
+        }
+    }
+
+    /// The state of `instance` (an instance of stateful contract
+    /// `stateful`, checked to be this load's and this thread's): the
+    /// contract's `save` called with its object under the budgets of a
+    /// call, its string's bytes. A failure leaves the instance as it is.
+    fn save(&self, stateful: usize, instance: &LuaInstance) -> Result<Vec<u8>, Failure> {
+        let state = self.state()?;
+        let save = &Self::handover(&state, stateful)?.save;
+        let Some(object) = state.objects.get(instance.key()) else {
+            return Err(Failure {
+                code: ERR_INTERNAL,
+                what: "the instance's object is gone from its thread's state".to_owned(),
+            });
+        };
+        let meter = &state.meter;
+        let depth = meter.depth.get();
+        let saved = metered(meter, self.recipe.budget.fuel, || save.call(object));
+        match saved {
+            Ok(LuaValue::String(bytes)) => Ok(bytes.as_bytes().to_vec()),
+            Ok(other) => Err(Failure {
+                code: ERR_TRAP,
+                what: format!(
+                    "returned a {}, expected a string holding the instance's state",
+                    other.type_name()
+                ),
+            }),
+            Err(error) => {
+                let failure = sandbox::failure(&error, meter, &self.recipe.budget);
+                self.after_failure(&state, depth);
+                Err(failure)
+            }
+        }
+    }
+
+    /// A new instance of stateful contract `stateful` on this thread, as
+    /// [`create`](Load::create) makes one, from `bytes`: the contract's
+    /// `restore` called with them as a string, the object checked and
+    /// kept.
+    fn restore(
+        &self,
+        stateful: usize,
+        methods: &[String],
+        bytes: &[u8],
+    ) -> Result<LuaInstance, Failure> {
+        let state = self.state()?;
+        let restore = &Self::handover(&state, stateful)?.restore;
+        let count = self.instances.admit(self.recipe.budget.instances)?;
+        let meter = &state.meter;
+        let depth = meter.depth.get();
+        let made = metered(meter, self.recipe.budget.fuel, || {
+            let bytes = state.lua.create_string(bytes)?;
+            restore.call(bytes)
+        });
+        let made = match made {
+            Ok(made) => made,
+            Err(error) => {
+                let failure = sandbox::failure(&error, meter, &self.recipe.budget);
+                self.after_failure(&state, depth);
+                return Err(failure);
+            }
+        };
+        let object = instance_object("restore", made, methods)?;
         Ok(state.objects.insert(object, count, self.generation)?)
     }
 }
 
-/// The value `new` returned, checked: a table with a method for each of
-/// the contract's `methods` (looked up as Lua would, metatables
-/// included).
-fn instance_object(made: LuaValue, methods: &[String]) -> Result<Table, Failure> {
+/// The value `new` (or `restore`: `maker`) returned, checked: a table
+/// with a method for each of the contract's `methods` (looked up as Lua
+/// would, metatables included).
+fn instance_object(maker: &str, made: LuaValue, methods: &[String]) -> Result<Table, Failure> {
     let LuaValue::Table(object) = made else {
         return Err(Failure {
             code: ERR_TRAP,
             what: format!(
-                "function new: returned a {}, expected a table whose methods are the contract's functions",
+                "function {maker}: returned a {}, expected a table whose methods are the contract's functions",
                 made.type_name()
             ),
         });
@@ -487,7 +566,7 @@ fn instance_object(made: LuaValue, methods: &[String]) -> Result<Table, Failure>
             return Err(Failure {
                 code: ERR_TRAP,
                 what: format!(
-                    "function {name}: the object `new` returned has a {} for method {name}, expected a function",
+                    "function {name}: the object `{maker}` returned has a {} for method {name}, expected a function",
                     method.type_name()
                 ),
             });
@@ -575,23 +654,85 @@ struct LuaInstances {
     stateful: usize,
     contract: String,
     methods: Vec<String>,
+    /// The contract gives `save` and `restore`.
+    handover: bool,
+}
+
+impl LuaInstances {
+    /// The load, or a fault if it is gone.
+    fn load(&self) -> Result<Arc<Load>, Fault> {
+        self.load
+            .upgrade()
+            .ok_or_else(|| Fault::new(ERR_INTERNAL, "the script was unloaded"))
+    }
+
+    /// `failure` while `doing` as a fault naming bundle and contract,
+    /// logged.
+    fn fault(&self, load: &Load, doing: &str, failure: &Failure) -> Fault {
+        let message = format!(
+            "bundle {}: contract {}: {doing}: {}",
+            load.recipe.bundle, self.contract, failure.what
+        );
+        load.recipe.logger.log(LogLevel::Warn, &message);
+        Fault::new(failure.code, message)
+    }
 }
 
 impl EngineInstances for LuaInstances {
     fn create(&self) -> Result<EngineInstance, Fault> {
-        let Some(load) = self.load.upgrade() else {
-            return Err(Fault::new(ERR_INTERNAL, "the script was unloaded"));
-        };
+        let load = self.load()?;
         match load.create(self.stateful, &self.methods) {
             Ok(instance) => Ok(Box::new(instance)),
-            Err(failure) => {
-                let message = format!(
-                    "bundle {}: contract {}: making an instance: {}",
-                    load.recipe.bundle, self.contract, failure.what
-                );
-                load.recipe.logger.log(LogLevel::Warn, &message);
-                Err(Fault::new(failure.code, message))
-            }
+            Err(failure) => Err(self.fault(&load, "making an instance", &failure)),
+        }
+    }
+
+    fn handover(&self) -> bool {
+        self.handover
+    }
+
+    fn save(&self, instance: &mut EngineInstance) -> Result<Vec<u8>, Fault> {
+        let load = self.load()?;
+        let doing = "function save";
+        let Some(instance) = instance.downcast_mut::<LuaInstance>() else {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                "not an instance of a Lua contract",
+            ));
+        };
+        if !self.handover {
+            return Err(self.fault(
+                &load,
+                doing,
+                &Failure {
+                    code: polyplug_abi::ERR_UNSUPPORTED,
+                    what: "the contract gives no `save`".to_owned(),
+                },
+            ));
+        }
+        instance
+            .check(load.generation)
+            .map_err(Failure::from)
+            .and_then(|()| load.save(self.stateful, instance))
+            .map_err(|failure| self.fault(&load, doing, &failure))
+    }
+
+    fn restore(&self, state: &[u8]) -> Result<EngineInstance, Fault> {
+        let load = self.load()?;
+        let doing = "function restore";
+        if !self.handover {
+            return Err(self.fault(
+                &load,
+                doing,
+                &Failure {
+                    code: polyplug_abi::ERR_UNSUPPORTED,
+                    what: "the contract gives no `restore`".to_owned(),
+                },
+            ));
+        }
+        match load.restore(self.stateful, &self.methods, state) {
+            Ok(instance) => Ok(Box::new(instance)),
+            Err(failure) => Err(self.fault(&load, doing, &failure)),
         }
     }
 }
@@ -610,7 +751,18 @@ struct DeclaredContract {
     version: Version,
     /// `new`: the contract is stateful.
     constructor: Option<Function>,
+    /// `save` and `restore`, given together: the contract hands an
+    /// instance's state over.
+    handover: Option<Handover>,
     functions: Vec<Declared>,
+}
+
+/// A stateful contract's `save` (object to state string) and `restore`
+/// (state string to object).
+#[derive(Clone)]
+pub(crate) struct Handover {
+    pub(crate) save: Function,
+    pub(crate) restore: Function,
 }
 
 fn bad(chunk: &str, what: String) -> Failure {
@@ -703,6 +855,7 @@ fn read_contracts(
                 ));
             }
         };
+        let handover = read_handover(chunk, &name, &entry, constructor.is_some())?;
         let mut declared = Vec::new();
         for pair in functions.pairs::<String, LuaValue>() {
             let (fname, spec) =
@@ -751,6 +904,7 @@ fn read_contracts(
                 DeclaredContract {
                     version,
                     constructor,
+                    handover,
                     functions: declared,
                 },
             )
@@ -760,6 +914,37 @@ fn read_contracts(
         }
     }
     Ok(out)
+}
+
+/// The `save` and `restore` of contract `name`'s `entry`: functions, both
+/// or neither, and only beside `new`.
+fn read_handover(
+    chunk: &str,
+    name: &str,
+    entry: &Table,
+    stateful: bool,
+) -> Result<Option<Handover>, Failure> {
+    let field = |field: &str| -> Result<Option<Function>, Failure> {
+        let here = |what: String| bad(chunk, format!("contract {name}: function {field}: {what}"));
+        let value: LuaValue = entry.get(field).map_err(|e| here(sandbox::describe(&e)))?;
+        match value {
+            LuaValue::Nil => Ok(None),
+            LuaValue::Function(_) if !stateful => Err(here(format!(
+                "`{field}` hands an instance's state over, but the contract has no `new`: give `new` too, or drop `{field}`"
+            ))),
+            LuaValue::Function(function) => Ok(Some(function)),
+            other => Err(here(format!(
+                "`{field}` is a {}, expected a function",
+                other.type_name()
+            ))),
+        }
+    };
+    let (save, restore) = (field("save")?, field("restore")?);
+    handover_given(save.is_some(), restore.is_some())
+        .map_err(|why| bad(chunk, format!("contract {name}: {why}")))?;
+    Ok(save
+        .zip(restore)
+        .map(|(save, restore)| Handover { save, restore }))
 }
 
 impl Loader for LuaLoader {
@@ -838,9 +1023,9 @@ impl Loader for LuaLoader {
                             }
                         })
                         .map_err(in_contract)?;
-                    instance_object(made, &methods).map_err(in_contract)?;
+                    instance_object("new", made, &methods).map_err(in_contract)?;
                     stateful.push(contract.clone());
-                    Some((stateful.len() - 1, methods))
+                    Some((stateful.len() - 1, methods, declared.handover.is_some()))
                 }
                 None => None,
             };
@@ -874,12 +1059,13 @@ impl Loader for LuaLoader {
                     }),
                 );
             }
-            if let Some((stateful, methods)) = maker {
+            if let Some((stateful, methods, handover)) = maker {
                 engine = engine.stateful(Arc::new(LuaInstances {
                     load: Arc::downgrade(&load),
                     stateful,
                     contract: contract.clone(),
                     methods,
+                    handover,
                 }));
             }
             registrar

@@ -124,6 +124,9 @@ pub(crate) struct ThreadState {
     /// The `new` of each stateful contract, by the index its instance
     /// maker uses.
     pub(crate) constructors: Vec<Function>,
+    /// The `save` and `restore` of each stateful contract that gives
+    /// them, by the same index.
+    pub(crate) handovers: Vec<Option<crate::loader::Handover>>,
     pub(crate) lua: Lua,
     pub(crate) meter: Rc<Meter>,
     pub(crate) _counted: Counted,

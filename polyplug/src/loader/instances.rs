@@ -29,6 +29,9 @@
 //!   [`ThreadHome::free`], which finds the state); a drop elsewhere
 //!   leaves the key in the graves, *pending*, until the owner's next
 //!   [`Objects::sweep`] or until the state goes.
+//! - [`handover_given`]: whether a script's stateful contract hands an
+//!   instance's state over across a reload (its `save` and `restore`, both
+//!   or neither), or what to refuse at load.
 //!
 //! # Guarantees
 //!
@@ -236,6 +239,37 @@ impl Drop for ObjectCount {
         self.0.live.fetch_sub(1, Ordering::Relaxed);
         bump(&self.0.counters.dropped);
     }
+}
+
+/// Whether a stateful contract hands its state over, from which of its
+/// two handover functions its script gives: `save` (the state of an
+/// instance, as bytes) and `restore` (a new instance from such bytes).
+/// Both make a handover; neither, none.
+///
+/// # Errors
+///
+/// One without the other: what to say at load, naming the field given
+/// and the one missing, for the engine to put after the bundle, file and
+/// contract.
+///
+/// ```
+/// use polyplug::loader::instances::handover_given;
+///
+/// assert_eq!(handover_given(true, true), Ok(true));
+/// assert_eq!(handover_given(false, false), Ok(false));
+/// let why = handover_given(true, false).unwrap_err();
+/// assert!(why.contains("`save`") && why.contains("no `restore`"), "{why}");
+/// ```
+pub fn handover_given(save: bool, restore: bool) -> Result<bool, String> {
+    let (given, missing) = match (save, restore) {
+        (true, true) => return Ok(true),
+        (false, false) => return Ok(false),
+        (true, false) => ("save", "restore"),
+        (false, true) => ("restore", "save"),
+    };
+    Err(format!(
+        "function {given}: the contract gives `{given}` but no `{missing}`: an instance's state is handed over by both (`save` writes it, `restore` makes an instance from it), or by neither"
+    ))
 }
 
 /// Which load made an instance, and why it is unusable if a failure made
