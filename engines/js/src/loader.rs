@@ -10,7 +10,7 @@ use polyplug::loader::{
     CodeError, CodeSource, EngineContract, EngineFn, EngineInstance, EngineInstances, Fault,
     LoadedCode, Loader, Registrar, TypedSignature, Value,
 };
-use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL};
+use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_INTERNAL, ERR_UNSUPPORTED};
 
 use crate::budget::{Budget, JsConfig};
 use crate::instance::JsInstance;
@@ -259,27 +259,88 @@ struct JsInstances {
     /// The contract's index among the load's stateful contracts.
     stateful: usize,
     contract: String,
+    /// The contract's entry gives `save` and `restore`.
+    handover: bool,
+}
+
+impl JsInstances {
+    /// The load, or a fault if it is gone.
+    fn load(&self) -> Result<Arc<Load>, Fault> {
+        self.load
+            .upgrade()
+            .ok_or_else(|| Fault::new(ERR_INTERNAL, "the module was unloaded"))
+    }
+
+    /// `failure` while `doing` as a fault naming bundle and contract,
+    /// logged.
+    fn fault(&self, load: &Load, doing: &str, failure: &Failure) -> Fault {
+        let message = format!(
+            "bundle {}: contract {}: {doing}: {}",
+            load.bundle, self.contract, failure.what
+        );
+        load.logger.log(LogLevel::Warn, &message);
+        Fault::new(failure.code, message)
+    }
+
+    /// The fault for a handover step the contract does not give.
+    fn not_given(&self, load: &Load, doing: &str) -> Fault {
+        let failure = Failure::new(
+            ERR_UNSUPPORTED,
+            "the contract gives no `save` and `restore`",
+        );
+        self.fault(load, doing, &failure)
+    }
 }
 
 impl EngineInstances for JsInstances {
     fn create(&self) -> Result<EngineInstance, Fault> {
-        let Some(load) = self.load.upgrade() else {
-            return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
-        };
+        let load = self.load()?;
         let made = state::with_engine(&load, |engine| {
             let count = load.instances.admit(load.budget.instances)?;
             engine.construct(self.stateful, count, load.generation)
         });
         match made {
             Ok(instance) => Ok(Box::new(instance)),
-            Err(failure) => {
-                let message = format!(
-                    "bundle {}: contract {}: making an instance: {}",
-                    load.bundle, self.contract, failure.what
-                );
-                load.logger.log(LogLevel::Warn, &message);
-                Err(Fault::new(failure.code, message))
-            }
+            Err(failure) => Err(self.fault(&load, "making an instance", &failure)),
+        }
+    }
+
+    fn handover(&self) -> bool {
+        self.handover
+    }
+
+    fn save(&self, instance: &mut EngineInstance) -> Result<Vec<u8>, Fault> {
+        let load = self.load()?;
+        let doing = "function save";
+        if !self.handover {
+            return Err(self.not_given(&load, doing));
+        }
+        let Some(instance) = instance.downcast_mut::<JsInstance>() else {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                "not an instance of a JavaScript contract",
+            ));
+        };
+        instance
+            .check(load.generation)
+            .map_err(Failure::from)
+            .and_then(|()| state::with_engine(&load, |engine| engine.save(self.stateful, instance)))
+            .map_err(|failure| self.fault(&load, doing, &failure))
+    }
+
+    fn restore(&self, state: &[u8]) -> Result<EngineInstance, Fault> {
+        let load = self.load()?;
+        let doing = "function restore";
+        if !self.handover {
+            return Err(self.not_given(&load, doing));
+        }
+        let made = state::with_engine(&load, |engine| {
+            let count = load.instances.admit(load.budget.instances)?;
+            engine.restore(self.stateful, count, load.generation, state)
+        });
+        match made {
+            Ok(instance) => Ok(Box::new(instance)),
+            Err(failure) => Err(self.fault(&load, doing, &failure)),
         }
     }
 }
@@ -363,9 +424,15 @@ impl Loader for JsLoader {
                 }
                 functions.push((name.clone(), spelling.clone(), signature));
             }
-            declared.push((contract.name.clone(), version, functions, contract.stateful));
+            declared.push((
+                contract.name.clone(),
+                version,
+                functions,
+                contract.stateful,
+                contract.handover,
+            ));
         }
-        for (contract, _, functions, stateful) in &declared {
+        for (contract, _, functions, stateful, _) in &declared {
             if *stateful {
                 load.stateful.push(contract.clone());
             }
@@ -377,13 +444,14 @@ impl Loader for JsLoader {
         let load = Arc::new(load);
         let mut index = 0;
         let mut stateful_index = 0;
-        for (contract, version, functions, stateful) in declared {
+        for (contract, version, functions, stateful, handover) in declared {
             let mut engine_contract = EngineContract::new(contract.clone(), version);
             if stateful {
                 engine_contract = engine_contract.stateful(Arc::new(JsInstances {
                     load: Arc::downgrade(&load),
                     stateful: stateful_index,
                     contract: contract.clone(),
+                    handover,
                 }));
                 stateful_index += 1;
             }

@@ -17,7 +17,9 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use polyplug::loader::instances::{Graves, InstanceCounters, InstanceTally, ObjectCount};
+use polyplug::loader::instances::{
+    Graves, InstanceCounters, InstanceTally, ObjectCount, handover_given,
+};
 use polyplug::loader::{Contracts, Fault, Logger, TypedSignature, Value};
 use polyplug_abi::{ERR_BUDGET, ERR_INTERNAL, ERR_INVALID, ERR_TRAP};
 use rquickjs::convert::Coerced;
@@ -177,6 +179,9 @@ pub(crate) struct Engine {
     /// The class of each stateful contract, by the index its instance
     /// maker uses.
     constructors: Vec<Option<Persistent<Constructor<'static>>>>,
+    /// The `save` and `restore` of each stateful contract, by the same
+    /// index; `None` where the contract gives neither.
+    handovers: Vec<Option<(Persistent<Function<'static>>, Persistent<Function<'static>>)>>,
     context: Option<Context>,
     runtime: Option<Runtime>,
     fuel: Rc<Cell<u64>>,
@@ -190,6 +195,7 @@ impl Drop for Engine {
         self.objects.close();
         self.functions.clear();
         self.constructors.clear();
+        self.handovers.clear();
         self.context = None;
         self.runtime = None;
         self.mark.leave(&self.counters);
@@ -209,6 +215,9 @@ pub(crate) struct ExportedContract {
     pub(crate) functions: Vec<(String, String, usize)>,
     /// The contract exports a `class`: it is stateful.
     pub(crate) stateful: bool,
+    /// The entry gives `save` and `restore`: an instance's state is
+    /// handed over across a reload.
+    pub(crate) handover: bool,
 }
 
 /// The name of the module's export that registers its contracts.
@@ -225,6 +234,7 @@ impl Engine {
             objects: Objects::new(Arc::clone(&load.counters.instances)),
             functions: Vec::new(),
             constructors: Vec::new(),
+            handovers: Vec::new(),
             context: None,
             runtime: None,
             fuel: Rc::new(Cell::new(0)),
@@ -249,35 +259,49 @@ impl Engine {
         engine.runtime = Some(runtime);
         engine.fuel.set(engine.checks);
         let module_name = load.file.display().to_string();
-        let (functions, constructors, exports) = context.with(|ctx| -> Result<_, Failure> {
-            crate::host::install(&ctx, load).map_err(|e| engine.failure(&ctx, e))?;
-            let declared =
-                Module::declare(ctx.clone(), module_name.as_str(), load.source.as_slice())
+        let (functions, constructors, handovers, exports) =
+            context.with(|ctx| -> Result<_, Failure> {
+                crate::host::install(&ctx, load).map_err(|e| engine.failure(&ctx, e))?;
+                let declared =
+                    Module::declare(ctx.clone(), module_name.as_str(), load.source.as_slice())
+                        .map_err(|e| engine.failure(&ctx, e))?;
+                let (module, promise) = declared.eval().map_err(|e| engine.failure(&ctx, e))?;
+                promise
+                    .finish::<()>()
                     .map_err(|e| engine.failure(&ctx, e))?;
-            let (module, promise) = declared.eval().map_err(|e| engine.failure(&ctx, e))?;
-            promise
-                .finish::<()>()
-                .map_err(|e| engine.failure(&ctx, e))?;
-            let namespace = module.namespace().map_err(|e| engine.failure(&ctx, e))?;
-            let exports = read_exports(&namespace).map_err(|e| Failure::new(ERR_INVALID, e))?;
-            let functions = load
-                .functions
-                .iter()
-                .map(|(contract, function, _)| {
-                    lookup(&namespace, contract, function).map(|f| Persistent::save(&ctx, f))
-                })
-                .collect::<Vec<_>>();
-            let constructors = load
-                .stateful
-                .iter()
-                .map(|contract| {
-                    lookup_class(&namespace, contract).map(|c| Persistent::save(&ctx, c))
-                })
-                .collect::<Vec<_>>();
-            Ok((functions, constructors, exports))
-        })?;
+                let namespace = module.namespace().map_err(|e| engine.failure(&ctx, e))?;
+                let exports = read_exports(&namespace).map_err(|e| Failure::new(ERR_INVALID, e))?;
+                let functions = load
+                    .functions
+                    .iter()
+                    .map(|(contract, function, _)| {
+                        lookup(&namespace, contract, function).map(|f| Persistent::save(&ctx, f))
+                    })
+                    .collect::<Vec<_>>();
+                let constructors = load
+                    .stateful
+                    .iter()
+                    .map(|contract| {
+                        lookup_class(&namespace, contract).map(|c| Persistent::save(&ctx, c))
+                    })
+                    .collect::<Vec<_>>();
+                let handovers = load
+                    .stateful
+                    .iter()
+                    .map(|contract| {
+                        let save = lookup_entry_function(&namespace, contract, "save")?;
+                        let restore = lookup_entry_function(&namespace, contract, "restore")?;
+                        Some((
+                            Persistent::save(&ctx, save),
+                            Persistent::save(&ctx, restore),
+                        ))
+                    })
+                    .collect::<Vec<_>>();
+                Ok((functions, constructors, handovers, exports))
+            })?;
         engine.functions = functions;
         engine.constructors = constructors;
+        engine.handovers = handovers;
         engine.context = Some(context);
         Ok((engine, exports))
     }
@@ -384,6 +408,80 @@ impl Engine {
         Ok(self.objects.insert(object, count, generation)?)
     }
 
+    /// The state of `instance` (an instance of stateful contract
+    /// `stateful`, checked to be this load's and this thread's): the
+    /// contract's `save` called with its object under the budgets of a
+    /// call, the bytes of the `Uint8Array` or `ArrayBuffer` it returns. A
+    /// failure leaves the instance as it is.
+    pub(crate) fn save(&self, stateful: usize, instance: &JsInstance) -> Result<Vec<u8>, Failure> {
+        let (Some(context), Some(Some((save, _))), Some(object)) = (
+            &self.context,
+            self.handovers.get(stateful),
+            self.objects.get(instance.key()),
+        ) else {
+            return Err(Failure::new(
+                ERR_INTERNAL,
+                "the instance's object or the contract's `save` is gone from its thread's state",
+            ));
+        };
+        self.fuel.set(self.checks);
+        context.with(|ctx| {
+            let save = save.clone().restore(&ctx).map_err(|e| self.failure(&ctx, e))?;
+            let object = object.restore(&ctx).map_err(|e| self.failure(&ctx, e))?;
+            let saved: rquickjs::Value<'_> =
+                save.call((object,)).map_err(|e| self.failure(&ctx, e))?;
+            values::bytes_of(&saved).ok_or_else(|| {
+                Failure::new(
+                    ERR_TRAP,
+                    format!(
+                        "returned {}, expected a Uint8Array or an ArrayBuffer holding the instance's state",
+                        saved.type_of().as_str()
+                    ),
+                )
+            })
+        })
+    }
+
+    /// A new instance of stateful contract `stateful`, as
+    /// [`construct`](Engine::construct) makes one, from `bytes`: the
+    /// contract's `restore` called with them as a `Uint8Array`, the object
+    /// it returns kept in this state under `count`.
+    pub(crate) fn restore(
+        &self,
+        stateful: usize,
+        count: ObjectCount,
+        generation: u64,
+        bytes: &[u8],
+    ) -> Result<JsInstance, Failure> {
+        let (Some(context), Some(Some((_, restore)))) =
+            (&self.context, self.handovers.get(stateful))
+        else {
+            return Err(Failure::new(
+                ERR_INVALID,
+                "this thread's evaluation of the module did not export the contract's `restore`",
+            ));
+        };
+        self.fuel.set(self.checks);
+        let object = context.with(|ctx| {
+            let restore = restore
+                .clone()
+                .restore(&ctx)
+                .map_err(|e| self.failure(&ctx, e))?;
+            let state = rquickjs::TypedArray::<u8>::new_copy(ctx.clone(), bytes)
+                .map_err(|e| self.failure(&ctx, e))?;
+            let made: rquickjs::Value<'_> =
+                restore.call((state,)).map_err(|e| self.failure(&ctx, e))?;
+            let Some(object) = made.into_object() else {
+                return Err(Failure::new(
+                    ERR_TRAP,
+                    "returned no object, expected an instance of the contract's class",
+                ));
+            };
+            Ok(Persistent::save(&ctx, object))
+        })?;
+        Ok(self.objects.insert(object, count, generation)?)
+    }
+
     /// Calls method `name` of `instance`'s object with `args`; its result
     /// as `signature` says. A failure leaves the instance unusable, its
     /// object freed: it may be half-updated.
@@ -443,6 +541,24 @@ fn lookup_class<'js>(namespace: &Object<'js>, contract: &str) -> Option<Construc
         let name: String = entry.get("name").ok()?;
         if name == contract {
             return entry.get(CLASS_FIELD).ok();
+        }
+    }
+    None
+}
+
+/// Function `field` of stateful contract `contract`'s entry in the
+/// module's `contracts` export.
+fn lookup_entry_function<'js>(
+    namespace: &Object<'js>,
+    contract: &str,
+    field: &str,
+) -> Option<Function<'js>> {
+    let list: rquickjs::Array<'js> = namespace.get(CONTRACTS_EXPORT).ok()?;
+    for entry in list.iter::<Object<'js>>() {
+        let entry = entry.ok()?;
+        let name: String = entry.get("name").ok()?;
+        if name == contract {
+            return entry.get(field).ok();
         }
     }
     None
@@ -558,6 +674,7 @@ fn read_exports(namespace: &Object<'_>) -> Result<Exports, String> {
             };
             Some(prototype)
         };
+        let handover = read_handover(&name, entry, prototype.is_some())?;
         let mut functions = Vec::new();
         for key in functions_object.keys::<String>() {
             let key = key.map_err(|e| e.to_string())?;
@@ -606,9 +723,36 @@ fn read_exports(namespace: &Object<'_>) -> Result<Exports, String> {
             version,
             functions,
             stateful: prototype.is_some(),
+            handover,
         });
     }
     Ok(exports)
+}
+
+/// Whether contract `name`'s `entry` gives `save` and `restore`:
+/// functions, both or neither, and only beside a `class`.
+fn read_handover(name: &str, entry: &Object<'_>, stateful: bool) -> Result<bool, String> {
+    let given = |field: &str| -> Result<bool, String> {
+        let value: rquickjs::Value<'_> = entry.get(field).map_err(|e| e.to_string())?;
+        let here = format!("contract {name}: function {field}");
+        if value.is_undefined() {
+            return Ok(false);
+        }
+        if !value.is_function() {
+            return Err(format!(
+                "{here}: `{field}` must be a function, found {}",
+                value.type_of().as_str()
+            ));
+        }
+        if !stateful {
+            return Err(format!(
+                "{here}: `{field}` hands an instance's state over, but the contract has no `{CLASS_FIELD}`: give a `{CLASS_FIELD}` too, or drop `{field}`"
+            ));
+        }
+        Ok(true)
+    };
+    let (save, restore) = (given("save")?, given("restore")?);
+    handover_given(save, restore).map_err(|why| format!("contract {name}: {why}"))
 }
 
 /// One thread's state of one load.

@@ -972,3 +972,248 @@ fn a_javascript_instance_keeps_its_load_after_unload() {
         "{s:?}"
     );
 }
+
+// State handover: `Instance::upgrade` moves a live instance to the version
+// that serves now through the old version's `save` and the new version's
+// `restore`; the script side is the contract entry's `save` and `restore`.
+
+const COUNTER: &str = "handover.counter";
+
+/// `handover.js` as contract version `version`, stepping by `step`, in a
+/// bundle named as the native handover fixtures are (a reload keeps the
+/// bundle's name).
+fn handover_bundle(dir: &Path, label: &str, version: &str, step: u32) -> PathBuf {
+    handover_bundle_from(
+        dir,
+        label,
+        version,
+        &js("handover.js")
+            .replace("VERSION", version)
+            .replace("STEP", &step.to_string()),
+    )
+}
+
+fn handover_bundle_from(dir: &Path, label: &str, version: &str, source: &str) -> PathBuf {
+    bundle(
+        dir,
+        label,
+        "handover-test",
+        "1.0.0",
+        &[(COUNTER, version)],
+        ("handover.js", source),
+        "",
+    )
+}
+
+fn handover_counter(runtime: &Runtime) -> polyplug::Instance {
+    runtime
+        .reader()
+        .pin()
+        .find(COUNTER, V1)
+        .unwrap()
+        .create_instance()
+        .unwrap()
+}
+
+/// Calls method `name`, of type `u32(u32)`, on `instance` with `a`.
+fn method_with(instance: &mut polyplug::Instance, name: &str, a: u32) -> u32 {
+    instance
+        .typed::<extern "C" fn(u32) -> u32>(name)
+        .unwrap()
+        .call(a)
+        .unwrap()
+}
+
+#[repr(C)]
+struct AddArgs {
+    a: u32,
+    b: u32,
+}
+
+/// Calls native `function` of the native handover fixtures on `instance`.
+fn native(instance: &mut polyplug::Instance, function: &str) -> u32 {
+    let mut out = 0u32;
+    // SAFETY: [P1] handover.counter documents every native function as
+    // reading an `AddArgs` and writing a `u32`.
+    unsafe { instance.call(function, &AddArgs { a: 0, b: 0 }, &mut out) }.unwrap();
+    out
+}
+
+/// A JavaScript counter that counted to 7 keeps counting from 7 after a
+/// reload that changes its code, once upgraded; a fresh instance starts
+/// from 0.
+#[test]
+fn a_javascript_counter_keeps_counting_from_n_after_a_reload_that_changes_its_code() {
+    let tmp = TempDir::new("handover");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(handover_bundle(&tmp.0, "v1", "1.0.0", 1))
+        .unwrap();
+    let mut counter = handover_counter(&runtime);
+    for _ in 0..7 {
+        method(&mut counter, "step").unwrap();
+    }
+    runtime
+        .reload_bundle(id, Some(&handover_bundle(&tmp.0, "v2", "1.1.0", 10)))
+        .unwrap();
+    assert_eq!(
+        method(&mut counter, "step").unwrap(),
+        8,
+        "v1's code until upgraded"
+    );
+    let reader = runtime.reader();
+    assert!(counter.upgrade(&reader.pin()).unwrap());
+    assert_eq!(counter.version(), Version::new(1, 1, 0));
+    assert_eq!(method(&mut counter, "count").unwrap(), 8, "v1's count");
+    assert_eq!(method(&mut counter, "step").unwrap(), 18, "v2's step");
+    assert!(!counter.upgrade(&reader.pin()).unwrap(), "already on v2");
+    let mut fresh = handover_counter(&runtime);
+    assert_eq!(method(&mut fresh, "step").unwrap(), 10);
+    drop((counter, fresh));
+    let s = stats.get();
+    assert_eq!(
+        (s.instances_made, s.instances_alive()),
+        (3, 0),
+        "the old instance freed, the restored one counted: {s:?}"
+    );
+}
+
+/// Native v1 hands over to a JavaScript version in the native 8-byte
+/// format, and the JavaScript version back to native v2: the count
+/// survives both ways.
+#[test]
+fn a_native_counter_hands_over_to_javascript_and_back() {
+    let tmp = TempDir::new("handover-native");
+    let (runtime, _stats) = runtime();
+    let id = runtime
+        .load_bundle(polyplug_fixtures::bundle("handover-v1"))
+        .unwrap();
+    let mut counter = handover_counter(&runtime);
+    for _ in 0..5 {
+        native(&mut counter, "step");
+    }
+    assert_eq!(native(&mut counter, "count"), 5);
+    let reader = runtime.reader();
+
+    runtime
+        .reload_bundle(id, Some(&handover_bundle(&tmp.0, "js", "1.2.0", 100)))
+        .unwrap();
+    assert!(counter.upgrade(&reader.pin()).unwrap()); // native save, JavaScript restore
+    assert_eq!(counter.version(), Version::new(1, 2, 0));
+    assert_eq!(method(&mut counter, "step").unwrap(), 105);
+
+    runtime
+        .reload_bundle(id, Some(&polyplug_fixtures::bundle("handover-v2")))
+        .unwrap();
+    assert!(counter.upgrade(&reader.pin()).unwrap()); // JavaScript save, native restore
+    assert_eq!(counter.version(), Version::new(1, 1, 0));
+    assert_eq!(native(&mut counter, "step"), 115);
+}
+
+/// Counts a JavaScript v1 instance to 5, arms it with `mode`, reloads to
+/// v2 and returns the upgrade's error, after checking the old instance
+/// serves on with its count and, disarmed, hands over.
+fn failed_javascript_upgrade(mode: u32) -> polyplug::HandoverError {
+    let tmp = TempDir::new(&format!("handover-fail{mode}"));
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(handover_bundle(&tmp.0, "v1", "1.0.0", 1))
+        .unwrap();
+    let mut counter = handover_counter(&runtime);
+    for _ in 0..5 {
+        method(&mut counter, "step").unwrap();
+    }
+    method_with(&mut counter, "arm", mode);
+    runtime
+        .reload_bundle(id, Some(&handover_bundle(&tmp.0, "v2", "1.1.0", 10)))
+        .unwrap();
+    let reader = runtime.reader();
+    let err = counter.upgrade(&reader.pin()).unwrap_err();
+    assert_eq!(counter.version(), V1);
+    assert_eq!(
+        method(&mut counter, "step").unwrap(),
+        6,
+        "v1 serves on: {err}"
+    );
+    let s = stats.get();
+    assert_eq!(s.instances_alive(), 1, "nothing restored is kept: {s:?}");
+    method_with(&mut counter, "arm", 0);
+    assert!(counter.upgrade(&reader.pin()).unwrap());
+    assert_eq!(method(&mut counter, "step").unwrap(), 16);
+    err
+}
+
+#[test]
+fn a_failed_javascript_save_or_restore_leaves_the_old_instance_serving() {
+    use polyplug::{HandoverError, HandoverStep};
+    for (mode, step, function, words) in [
+        (1, HandoverStep::Save, "save", "save armed to fail"),
+        (
+            2,
+            HandoverStep::Restore,
+            "restore",
+            "restore refused: saved armed",
+        ),
+    ] {
+        let err = failed_javascript_upgrade(mode);
+        let HandoverError::Failed {
+            step: failed,
+            source,
+            ..
+        } = &err
+        else {
+            panic!("expected HandoverError::Failed, got {err:?}");
+        };
+        assert_eq!(*failed, step, "{err}");
+        assert_eq!(source.function, function, "{err}");
+        assert_eq!(source.code, ERR_TRAP, "{err}");
+        let text = source.message.as_str();
+        for part in [
+            "bundle handover-test",
+            COUNTER,
+            &format!("function {function}"),
+            words,
+            "handover.js:",
+        ] {
+            assert!(text.contains(part), "{text} lacks {part}");
+        }
+    }
+}
+
+/// `save` without `restore` (or the reverse), or either beside no
+/// `class`, or not a function, is a load error naming the file, the
+/// contract and the field.
+#[test]
+fn a_javascript_handover_needs_save_and_restore_together() {
+    let tmp = TempDir::new("handover-load");
+    let (runtime, _stats) = runtime();
+    let good = js("handover.js")
+        .replace("VERSION", "1.0.0")
+        .replace("STEP", "1");
+    for (case, (from, to, field, problem)) in [
+        ("    restore,\n", "", "function save", "no `restore`"),
+        ("    save,\n", "", "function restore", "no `save`"),
+        (
+            "    save,\n",
+            "    save: true,\n",
+            "function save",
+            "must be a function, found bool",
+        ),
+        ("    class: Counter,\n", "", "function save", "no `class`"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert!(good.contains(from));
+        let dir = handover_bundle_from(
+            &tmp.0,
+            &format!("case{case}"),
+            "1.0.0",
+            &good.replace(from, to),
+        );
+        let text = load_error(&runtime, &dir);
+        for part in ["handover.js", COUNTER, field, problem] {
+            assert!(text.contains(part), "case {case}: {text} lacks {part}");
+        }
+    }
+}
