@@ -1217,3 +1217,117 @@ fn a_javascript_handover_needs_save_and_restore_together() {
         }
     }
 }
+
+/// `save` and `restore` run as calls do: `save` on the instance's own
+/// thread only (from another, the upgrade stops at save with a typed
+/// fault), under the bundle's fuel, their results checked, `restore`'s
+/// instance counted against `limits.instances`; after each failure the old
+/// instance serves on.
+#[test]
+fn javascript_save_and_restore_run_as_calls_do() {
+    use polyplug::{HandoverError, HandoverStep};
+    let tmp = TempDir::new("handover-calls");
+    let (runtime, _stats) = runtime();
+    let text = |version: &str, step: u32| {
+        js("handover.js")
+            .replace("VERSION", version)
+            .replace("STEP", &step.to_string())
+    };
+    let v1 = text("1.0.0", 1).replace(
+        "if (counter.armed === 1) throw new Error(\"save armed to fail\");",
+        "if (counter.armed === 1) for (;;) {}\n  if (counter.armed === 3) return \"42\";",
+    );
+    let v2 = text("1.1.0", 10).replace("  return counter;\n", "  return \"seven\";\n");
+    let id = runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "v1",
+            "handover-test",
+            "1.0.0",
+            &[(COUNTER, "1.0.0")],
+            ("handover.js", &v1),
+            "fuel = 100000",
+        ))
+        .unwrap();
+    let mut counter = handover_counter(&runtime);
+    assert_eq!(method(&mut counter, "step").unwrap(), 1);
+    runtime
+        .reload_bundle(id, Some(&handover_bundle_from(&tmp.0, "v2", "1.1.0", &v2)))
+        .unwrap();
+    let failed = |err: HandoverError, step: HandoverStep, code: u32, words: &str| {
+        let HandoverError::Failed {
+            step: failed,
+            source,
+            ..
+        } = &err
+        else {
+            panic!("expected HandoverError::Failed, got {err:?}");
+        };
+        assert_eq!((*failed, source.code), (step, code), "{err}");
+        assert!(source.message.as_str().contains(words), "{err}");
+    };
+    let moved = std::thread::scope(|s| {
+        s.spawn(|| counter.upgrade(&runtime.reader().pin()).unwrap_err())
+            .join()
+            .unwrap()
+    });
+    failed(
+        moved,
+        HandoverStep::Save,
+        ERR_BAD_ARGUMENT,
+        "belongs to another thread",
+    );
+    assert_eq!(method(&mut counter, "step").unwrap(), 2);
+    let reader = runtime.reader();
+    method_with(&mut counter, "arm", 1);
+    failed(
+        counter.upgrade(&reader.pin()).unwrap_err(),
+        HandoverStep::Save,
+        ERR_BUDGET,
+        "limits.fuel",
+    );
+    assert_eq!(method(&mut counter, "step").unwrap(), 3);
+    method_with(&mut counter, "arm", 3);
+    failed(
+        counter.upgrade(&reader.pin()).unwrap_err(),
+        HandoverStep::Save,
+        ERR_TRAP,
+        "function save: returned string",
+    );
+    assert_eq!(method(&mut counter, "step").unwrap(), 4);
+    method_with(&mut counter, "arm", 0);
+    failed(
+        counter.upgrade(&reader.pin()).unwrap_err(),
+        HandoverStep::Restore,
+        ERR_TRAP,
+        "function restore: returned no object",
+    );
+    assert_eq!(method(&mut counter, "step").unwrap(), 5);
+    // The restored instance counts against the new load's
+    // limits.instances, as a created one does.
+    runtime
+        .reload_bundle(
+            id,
+            Some(&bundle(
+                &tmp.0,
+                "v3",
+                "handover-test",
+                "1.0.0",
+                &[(COUNTER, "1.1.0")],
+                ("handover.js", &text("1.1.0", 10)),
+                "instances = 1",
+            )),
+        )
+        .unwrap();
+    let fresh = handover_counter(&runtime);
+    failed(
+        counter.upgrade(&reader.pin()).unwrap_err(),
+        HandoverStep::Restore,
+        ERR_BUDGET,
+        "limits.instances",
+    );
+    assert_eq!(method(&mut counter, "step").unwrap(), 6);
+    drop(fresh);
+    assert!(counter.upgrade(&reader.pin()).unwrap());
+    assert_eq!(method(&mut counter, "step").unwrap(), 16);
+}

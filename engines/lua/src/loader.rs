@@ -536,7 +536,10 @@ impl Load {
             Err(error) => {
                 let failure = sandbox::failure(&error, meter, &self.recipe.budget);
                 self.after_failure(&state, depth);
-                return Err(failure);
+                return Err(Failure {
+                    what: format!("function restore: {}", failure.what),
+                    ..failure
+                });
             }
         };
         let object = instance_object("restore", made, methods)?;
@@ -719,14 +722,14 @@ impl EngineInstances for LuaInstances {
 
     fn restore(&self, state: &[u8]) -> Result<EngineInstance, Fault> {
         let load = self.load()?;
-        let doing = "function restore";
+        let doing = "restoring an instance";
         if !self.handover {
             return Err(self.fault(
                 &load,
                 doing,
                 &Failure {
                     code: polyplug_abi::ERR_UNSUPPORTED,
-                    what: "the contract gives no `restore`".to_owned(),
+                    what: "function restore: the contract gives no `restore`".to_owned(),
                 },
             ));
         }
