@@ -5,8 +5,9 @@
 //! and JavaScript guides, appears,
 //! line for line, in one of the sources (the example hosts of the C API
 //! included, which its own tests build and run; the example bundles; the
-//! engines' test scripts and the tests that load them; the state handover
-//! test and its fixture).
+//! engines' test scripts and the tests that load them, the Lua and
+//! JavaScript handover scripts among them; the state handover test and its
+//! fixture).
 #![expect(
     clippy::unwrap_used,
     reason = "test support: an unreadable file fails the test"
@@ -15,7 +16,7 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 43] = [
+const SOURCES: [&str; 45] = [
     "c/counter.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
@@ -36,6 +37,7 @@ const SOURCES: [&str; 43] = [
     "../engines/lua/tests/bundles/calc.lua",
     "../engines/lua/tests/bundles/budget.lua",
     "../engines/lua/tests/bundles/chain.lua",
+    "../engines/lua/tests/bundles/handover.lua",
     "../engines/js/tests/corpus.rs",
     "../engines/js/tests/corpus/good/manifest.toml",
     "../engines/js/tests/corpus/good/corpus.js",
@@ -45,6 +47,7 @@ const SOURCES: [&str; 43] = [
     "../engines/js/tests/js/add.js",
     "../engines/js/tests/js/faults.js",
     "../engines/js/tests/js/host.js",
+    "../engines/js/tests/js/handover.js",
     "bundles/v1/counter-python/manifest.toml",
     "bundles/v1/counter-python/counter.py",
     "../engines/python/tests/corpus.rs",

@@ -120,6 +120,21 @@
 //!   state holding instances is kept after a budget fault rather than
 //!   replaced.
 //!
+//! A stateful contract entry may also give `save` (called with the
+//! instance, returns its state as a `Uint8Array` or an `ArrayBuffer`, in
+//! the contract's own format) and `restore` (called with such bytes as a
+//! `Uint8Array`, returns a new instance object): then
+//! [`Instance::upgrade`](polyplug::Instance::upgrade) hands a live
+//! instance over to the version serving after a reload, in any language.
+//! Both or neither: one alone is a load error naming the file, the
+//! contract and the function. `save` runs as a method call does, on the
+//! instance's own thread only and under the same budgets, and a failing
+//! one leaves the instance serving; `restore` makes its instance as
+//! `create_instance` does, counted against `limits.instances`. A throw, a
+//! result of the wrong type or a budget overrun in either is a fault
+//! naming the contract, `save` or `restore`, and what was thrown with its
+//! file and line.
+//!
 //! # Example
 //!
 //! ```

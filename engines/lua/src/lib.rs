@@ -132,6 +132,19 @@
 //!   thread's state, holding other instances, is kept rather than
 //!   replaced.
 //!
+//! A stateful contract may also give `save` (called with the instance's
+//! object, returns its state as a string of bytes in the contract's own
+//! format) and `restore` (called with such a string, returns a new object
+//! as `new` does): then [`Instance::upgrade`](polyplug::Instance::upgrade)
+//! hands a live instance over to the version serving after a reload, in
+//! any language. Both or neither: one alone is a load error naming the
+//! file, the contract and the function. `save` runs as a method call does,
+//! on the instance's own thread only and under the same budgets, and a
+//! failing one leaves the instance serving; `restore` makes its instance
+//! as `create_instance` does, counted against `limits.instances`. A raise,
+//! a result of the wrong type or a budget overrun in either is a fault
+//! naming the contract, `save` or `restore`, and the script's words.
+//!
 //! # Example
 //!
 //! ```
