@@ -102,7 +102,7 @@ fn exact_integer(i: i64, ty: ValueType) -> Option<Value<'static>> {
 }
 
 /// What a Lua value is, for messages.
-fn kind(value: &LuaValue) -> String {
+pub(crate) fn kind(value: &LuaValue) -> String {
     match value {
         LuaValue::Integer(i) => format!("the integer {i}"),
         LuaValue::Number(n) => format!("the number {n}"),

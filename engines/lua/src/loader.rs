@@ -500,8 +500,8 @@ impl Load {
             Ok(other) => Err(Failure {
                 code: ERR_TRAP,
                 what: format!(
-                    "returned a {}, expected a string holding the instance's state",
-                    other.type_name()
+                    "returned {}, expected a string holding the instance's state",
+                    crate::convert::kind(&other)
                 ),
             }),
             Err(error) => {
