@@ -4,7 +4,9 @@
 //! reload under six dispatchers, edit-in-place and failed reloads,
 //! modules and host functions freed after unload, calls across Python,
 //! Rust and C, and the instances of stateful contracts (their state,
-//! version, threads, limits and constructors). The scripts are the `.py`
+//! version, threads, limits and constructors, and their state handover
+//! across a reload, Python to Python and native to Python and back). The
+//! scripts are the `.py`
 //! files in `bundles/`, copied into a bundle directory per test.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
@@ -1195,7 +1197,7 @@ fn handover_bundle_from(dir: &Path, label: &str, version: &str, text: &str) -> P
         "handover-test",
         &[("handover.counter", version)],
         &[("handover.py", text)],
-        "fuel = 10000000",
+        "fuel = 10000000\ninstances = 2",
     )
 }
 
@@ -1490,4 +1492,35 @@ fn a_half_or_bad_python_handover_is_a_load_error() {
     drain(&runtime);
     let s = stats.get();
     assert_eq!((s.loads_alive(), s.instances_made), (0, 0), "{s:?}");
+}
+
+/// A restore makes an instance as `create_instance` does: counted against
+/// the new load's `limits.instances`, refused at the restore step when
+/// that many are live, the old instance serving on.
+#[test]
+fn a_python_restore_counts_against_the_instance_limit() {
+    let tmp = TempDir::new("handover-limit");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(handover_bundle(&tmp.0, "v1", "1.0.0", 1, 1))
+        .unwrap();
+    let mut counter = handover_counter(&runtime);
+    assert_eq!(method(&mut counter, "step").unwrap(), 1);
+    runtime
+        .reload_bundle(id, Some(&handover_bundle(&tmp.0, "v2", "1.1.0", 10, 2)))
+        .unwrap();
+    let fresh = [handover_counter(&runtime), handover_counter(&runtime)];
+    let err = counter.upgrade(&runtime.reader().pin()).unwrap_err();
+    let (step, function, code, message) = failed_step(&err);
+    assert_eq!(
+        (step, function.as_str(), code),
+        (polyplug::HandoverStep::Restore, "restore", ERR_BUDGET),
+        "{err}"
+    );
+    assert!(message.contains("limits.instances"), "{message}");
+    assert_eq!(method(&mut counter, "step").unwrap(), 2);
+    assert_eq!(stats.get().instances_alive(), 3, "{:?}", stats.get());
+    drop(fresh);
+    assert!(counter.upgrade(&runtime.reader().pin()).unwrap());
+    assert_eq!(method(&mut counter, "step").unwrap(), 12);
 }
