@@ -15,7 +15,7 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 43] = [
+const SOURCES: [&str; 44] = [
     "c/counter.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
@@ -57,6 +57,7 @@ const SOURCES: [&str; 43] = [
     "../engines/python/tests/bundles/calc.py",
     "../engines/python/tests/bundles/budget.py",
     "../engines/python/tests/bundles/chain.py",
+    "../engines/python/tests/bundles/handover.py",
     "../polyplug/tests/handover.rs",
     "../fixtures/plugins/handover-common/handover.rs",
 ];

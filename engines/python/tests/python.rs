@@ -6,8 +6,8 @@
 //! Rust and C, and the instances of stateful contracts (their state,
 //! version, threads, limits and constructors, and their state handover
 //! across a reload, Python to Python and native to Python and back). The
-//! scripts are the `.py`
-//! files in `bundles/`, copied into a bundle directory per test.
+//! scripts are the `.py` files in `bundles/`, copied into a bundle
+//! directory per test.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
     clippy::unwrap_used,
