@@ -1429,6 +1429,41 @@ fn a_failed_python_save_or_restore_leaves_the_old_instance_serving() {
         message.contains("returned a str") && message.contains("handover.py:"),
         "{message}"
     );
+
+    let err = failed_python_upgrade(5);
+    let (step, _, code, message) = failed_step(&err);
+    assert_eq!((step, code), (Restore, ERR_TRAP), "{err}");
+    assert!(
+        message.contains("the object `restore` returned has a NoneType"),
+        "{message}"
+    );
+}
+
+/// A stateful Python contract without `save` and `restore` offers no
+/// handover: an upgrade from it is refused by name, and it serves on.
+#[test]
+fn a_python_contract_without_save_and_restore_is_not_supported() {
+    let tmp = TempDir::new("handover-none");
+    let (runtime, _stats) = runtime();
+    let id = runtime
+        .load_bundle(counter_bundle(&tmp.0, "v1", 100, ""))
+        .unwrap();
+    let mut one = counter(&runtime);
+    assert_eq!(method(&mut one, "bump").unwrap(), 1);
+    runtime
+        .reload_bundle(id, Some(&counter_bundle(&tmp.0, "v2", 200, "")))
+        .unwrap();
+    let err = one.upgrade(&runtime.reader().pin()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            polyplug::HandoverError::NotSupported { step: polyplug::HandoverStep::Save, contract, .. }
+                if contract == "py.counter"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(method(&mut one, "tag").unwrap(), 100);
+    assert_eq!(method(&mut one, "bump").unwrap(), 2);
 }
 
 /// A `save` without `restore` (or the other way round), a `save` or

@@ -24,7 +24,8 @@ class Counter:
     def arm(self, mode):
         # 0: nothing; 1: the next save raises; 2: the next save writes
         # state that restore refuses; 3: the next save runs past its time
-        # limit; 4: the next save returns no bytes.
+        # limit; 4: the next save returns no bytes; 5: the next save writes
+        # state from which restore makes no counter.
         self.armed = mode
         return mode
 
@@ -45,6 +46,8 @@ def restore(state):
     n, armed = struct.unpack("<II", state)
     if armed == 2:
         raise ValueError(f"handover.counter v{TAG}: restore refused: the state was saved armed to be refused")
+    if armed == 5:
+        return None
     return Counter(n)
 
 
