@@ -52,8 +52,8 @@ pub struct PythonStats {
     /// call was timed (it sleeps until the next call rather than polling):
     /// one watchdog for the process, so counted for the whole process.
     pub watchdog_rests: u64,
-    /// Instances of stateful contracts made (`new` called and its object
-    /// kept).
+    /// Instances of stateful contracts made (`new`, or `restore` in a
+    /// state handover, called and its object kept).
     pub instances_made: u64,
     /// Instance objects freed: when the host dropped the instance (on any
     /// thread), or when a call on it failed.
