@@ -16,7 +16,7 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 45] = [
+const SOURCES: [&str; 46] = [
     "c/counter.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
@@ -60,6 +60,7 @@ const SOURCES: [&str; 45] = [
     "../engines/python/tests/bundles/calc.py",
     "../engines/python/tests/bundles/budget.py",
     "../engines/python/tests/bundles/chain.py",
+    "../engines/python/tests/bundles/handover.py",
     "../polyplug/tests/handover.rs",
     "../fixtures/plugins/handover-common/handover.rs",
 ];

@@ -95,13 +95,56 @@ def run(path, source, bundle_dir, polyplug, name, files):
     return module, cache
 
 
+def origin(fn):
+    """`file:line` where `fn` (a function, a bound method, a class) is
+    defined, or its type's name when it has no code of its own."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None:
+        code = getattr(getattr(fn, "__init__", None), "__code__", None)
+    if code is None:
+        return type(fn).__name__
+    return f"{os.path.basename(code.co_filename)}:{code.co_firstlineno}"
+
+
+def handover_of(name, entry, stateful):
+    """(save, restore) of a `CONTRACTS` entry that gives both, None for
+    one that gives neither; either alone, a non-callable, or one that
+    cannot take one argument is an error naming the field."""
+    given = [field for field in ("save", "restore") if field in entry]
+    if not given:
+        return None
+    if not stateful:
+        raise TypeError(f"contract {name}: function {given[0]}: the contract gives `{given[0]}` but no `new`: a state handover is for a stateful contract")
+    if len(given) == 1:
+        other = "restore" if given[0] == "save" else "save"
+        raise TypeError(f"contract {name}: function {given[0]}: `{given[0]}` is given without `{other}`: a state handover gives both or neither")
+    for field in ("save", "restore"):
+        fn = entry[field]
+        if not callable(fn):
+            raise TypeError(f"contract {name}: function {field}: `{field}` is a {type(fn).__name__}, expected a callable")
+        if not takes(fn, 1):
+            raise TypeError(f"contract {name}: function {field}: `{field}` ({origin(fn)}) cannot be called with one argument")
+    return entry["save"], entry["restore"]
+
+
+def save(fn, obj):
+    """The state `fn` (a contract's `save`) makes of instance object
+    `obj`, as bytes."""
+    state = fn(obj)
+    if isinstance(state, (bytes, bytearray, memoryview)):
+        return bytes(state)
+    raise TypeError(f"`save` ({origin(fn)}) returned a {type(state).__name__}, expected bytes, bytearray or memoryview")
+
+
 def registered(module, polyplug):
     """(contract, version, function, sig, fn) for each function the
     script registers, from `CONTRACTS` and `@polyplug.export`; `fn` is
     None for a method of a stateful contract. Also {contract: new} for
-    each stateful contract (one whose entry gives `new`)."""
+    each stateful contract (one whose entry gives `new`), and
+    {contract: (save, restore)} for each that hands its state over."""
     out = list(polyplug._exports)
     constructors = {}
+    handovers = {}
     contracts = getattr(module, "CONTRACTS", None)
     if contracts is not None:
         if not isinstance(contracts, (list, tuple)):
@@ -121,6 +164,9 @@ def registered(module, polyplug):
                 if not callable(new):
                     raise TypeError(f"contract {name}: function new: `new` is a {type(new).__name__}, expected a callable that returns an instance")
                 constructors[name] = new
+            handover = handover_of(name, entry, stateful)
+            if handover is not None:
+                handovers[name] = handover
             for fname, spec in functions.items():
                 if stateful:
                     if not isinstance(spec, dict) or "sig" not in spec or "fn" in spec:
@@ -140,14 +186,15 @@ def registered(module, polyplug):
         if not isinstance(sig, str) or not isinstance(version, str):
             raise TypeError(f"contract {contract}: function {fname}: `sig` and `version` must be strings")
         checked.append((contract, version, str(fname), sig, fn))
-    return checked, constructors
+    return checked, constructors, handovers
 
 
-def method(obj, name):
-    """Method `name` of an instance's object, or why it has none."""
+def method(obj, name, maker="new"):
+    """Method `name` of an instance's object (made by `maker`), or why it
+    has none."""
     found = getattr(obj, name, None)
     if not callable(found):
-        raise TypeError(f"the object `new` returned has a {type(found).__name__} for method {name}, expected a method")
+        raise TypeError(f"the object `{maker}` returned has a {type(found).__name__} for method {name}, expected a method")
     return found
 
 

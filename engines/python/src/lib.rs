@@ -164,6 +164,17 @@
 //!   for the process, so the instance is called and dropped on any
 //!   thread, and a drop frees the object at once (taking the GIL).
 //!   [`PythonStats`] counts instances made and freed.
+//! - An entry that gives `new` may also give `"save"` and `"restore"`
+//!   (both or neither): then [`Instance::upgrade`](polyplug::Instance::upgrade)
+//!   hands an instance's state over to the newest loaded version of the
+//!   contract, of any language. `save(obj)` returns the state as `bytes`
+//!   (a `bytearray` or `memoryview` is copied to `bytes`), in the
+//!   contract's own format; `restore(state)` gets those `bytes` and
+//!   returns a new object, as `new` does, counted against
+//!   `limits.instances`. Both run under the time limit of a call; one that
+//!   raises, runs past its time or returns the wrong thing fails the
+//!   handover at its step, naming the contract, the step and the script's
+//!   `file:line`, and the old instance keeps serving, its object kept.
 //!
 //! # Example
 //!

@@ -52,8 +52,8 @@ pub struct PythonStats {
     /// call was timed (it sleeps until the next call rather than polling):
     /// one watchdog for the process, so counted for the whole process.
     pub watchdog_rests: u64,
-    /// Instances of stateful contracts made (`new` called and its object
-    /// kept).
+    /// Instances of stateful contracts made (`new`, or `restore` in a
+    /// state handover, called and its object kept).
     pub instances_made: u64,
     /// Instance objects freed: when the host dropped the instance (on any
     /// thread), or when a call on it failed.
@@ -256,6 +256,9 @@ struct Load {
     /// The `new` of each stateful contract, by the index its instance
     /// maker uses.
     constructors: Vec<Py<PyAny>>,
+    /// The `save` and `restore` of each stateful contract that hands its
+    /// state over, by the same index.
+    handovers: Vec<Option<Handover>>,
     generation: u64,
     instances: Arc<InstanceTally>,
     counters: Arc<Counters>,
@@ -266,11 +269,13 @@ impl Drop for Load {
         let modules = std::mem::take(&mut self.modules);
         let functions = std::mem::take(&mut self.functions);
         let constructors = std::mem::take(&mut self.constructors);
+        let handovers = std::mem::take(&mut self.handovers);
         let count = u64::try_from(modules.len()).unwrap_or(u64::MAX);
         threads::with_pin(|| {
             Python::attach(|py| {
                 drop(functions);
                 drop(constructors);
+                drop(handovers);
                 for module in modules {
                     // Clearing the namespace breaks the cycles between a
                     // module's functions and its globals, so they go now.
@@ -441,25 +446,96 @@ impl Load {
                 let time = Duration::from_millis(self.budget.time_ms);
                 let made = threads::timed(time, || constructor.bind(py).call0())
                     .map_err(|error| failure(py, &error, &self.budget))?;
-                instance_object(py, &made, methods, &self.budget)?;
+                instance_object(py, &made, "new", methods, &self.budget)?;
+                Ok(PyInstance::new(made.unbind(), count, self.generation))
+            })
+        })
+    }
+
+    /// The `save` and `restore` of stateful contract `stateful`.
+    fn handover(&self, stateful: usize) -> Result<&Handover, Failure> {
+        match self.handovers.get(stateful) {
+            Some(Some(handover)) => Ok(handover),
+            _ => Err(Failure {
+                code: ERR_UNSUPPORTED,
+                what: "the contract gives no `save` and `restore`".to_owned(),
+            }),
+        }
+    }
+
+    /// The state of `instance` of stateful contract `stateful`: its
+    /// `save` called under the time limit. A failure leaves the instance
+    /// as it was, serving: a handover that fails keeps the old instance.
+    fn save(&self, stateful: usize, instance: &PyInstance) -> Result<Vec<u8>, Failure> {
+        let handover = self.handover(stateful)?;
+        instance.check(self.generation)?;
+        threads::with_pin(|| {
+            Python::attach(|py| {
+                let Some(object) = instance.object(py) else {
+                    return Err(Failure {
+                        code: ERR_INTERNAL,
+                        what: "the instance's object is gone".to_owned(),
+                    });
+                };
+                let time = Duration::from_millis(self.budget.time_ms);
+                let state = threads::timed(time, || {
+                    engine(py)
+                        .and_then(|e| e.call_method1("save", (handover.save.bind(py), &object)))
+                })
+                .map_err(|error| failure(py, &error, &self.budget))?;
+                let bytes = state.cast::<PyBytes>().map_err(|_| Failure {
+                    code: ERR_INTERNAL,
+                    what: "the engine's save gave no bytes".to_owned(),
+                })?;
+                Ok(bytes.as_bytes().to_vec())
+            })
+        })
+    }
+
+    /// A new instance of stateful contract `stateful` from `state`: its
+    /// `restore` called under the time limit, counted against
+    /// `limits.instances` and checked as `create` checks `new`'s object.
+    fn restore(
+        &self,
+        stateful: usize,
+        methods: &[String],
+        state: &[u8],
+    ) -> Result<PyInstance, Failure> {
+        let handover = self.handover(stateful)?;
+        let count = self.instances.admit(self.budget.instances)?;
+        threads::with_pin(|| {
+            Python::attach(|py| {
+                let time = Duration::from_millis(self.budget.time_ms);
+                let bytes = PyBytes::new(py, state);
+                let made = threads::timed(time, || handover.restore.bind(py).call1((bytes,)))
+                    .map_err(|error| failure(py, &error, &self.budget))?;
+                instance_object(py, &made, "restore", methods, &self.budget)?;
                 Ok(PyInstance::new(made.unbind(), count, self.generation))
             })
         })
     }
 }
 
-/// Checks that the object `new` returned has a method for each of
-/// `methods`.
+/// A stateful contract's state handover: the script's `save` and
+/// `restore`.
+struct Handover {
+    save: Py<PyAny>,
+    restore: Py<PyAny>,
+}
+
+/// Checks that the object `maker` (`new` or `restore`) returned has a
+/// method for each of `methods`.
 fn instance_object(
     py: Python<'_>,
     made: &Bound<'_, PyAny>,
+    maker: &str,
     methods: &[String],
     budget: &Budget,
 ) -> Result<(), Failure> {
     let engine = engine(py).map_err(|error| failure(py, &error, budget))?;
     for name in methods {
         engine
-            .call_method1("method", (made, name))
+            .call_method1("method", (made, name, maker))
             .map_err(|error| {
                 let failure = failure(py, &error, budget);
                 Failure {
@@ -531,6 +607,21 @@ struct PyInstances {
     stateful: usize,
     contract: String,
     methods: Vec<String>,
+    /// The contract gives `save` and `restore`.
+    handover: bool,
+}
+
+impl PyInstances {
+    /// `failure` of `step` as a fault naming bundle, contract and step,
+    /// logged.
+    fn fault(&self, load: &Load, step: &str, failure: &Failure) -> Fault {
+        let message = format!(
+            "bundle {}: contract {}: {step}: {}",
+            load.bundle, self.contract, failure.what
+        );
+        load.logger.log(LogLevel::Warn, &message);
+        Fault::new(failure.code, message)
+    }
 }
 
 impl EngineInstances for PyInstances {
@@ -540,14 +631,35 @@ impl EngineInstances for PyInstances {
         };
         match load.create(self.stateful, &self.methods) {
             Ok(instance) => Ok(Box::new(instance)),
-            Err(failure) => {
-                let message = format!(
-                    "bundle {}: contract {}: making an instance: {}",
-                    load.bundle, self.contract, failure.what
-                );
-                load.logger.log(LogLevel::Warn, &message);
-                Err(Fault::new(failure.code, message))
-            }
+            Err(failure) => Err(self.fault(&load, "making an instance", &failure)),
+        }
+    }
+
+    fn handover(&self) -> bool {
+        self.handover
+    }
+
+    fn save(&self, instance: &mut EngineInstance) -> Result<Vec<u8>, Fault> {
+        let Some(load) = self.load.upgrade() else {
+            return Err(Fault::new(ERR_INTERNAL, "the script was unloaded"));
+        };
+        let Some(instance) = instance.downcast_mut::<PyInstance>() else {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                "not an instance of a Python contract",
+            ));
+        };
+        load.save(self.stateful, instance)
+            .map_err(|failure| self.fault(&load, "function save", &failure))
+    }
+
+    fn restore(&self, state: &[u8]) -> Result<EngineInstance, Fault> {
+        let Some(load) = self.load.upgrade() else {
+            return Err(Fault::new(ERR_INTERNAL, "the script was unloaded"));
+        };
+        match load.restore(self.stateful, &self.methods, state) {
+            Ok(instance) => Ok(Box::new(instance)),
+            Err(failure) => Err(self.fault(&load, "function restore", &failure)),
         }
     }
 }
@@ -567,6 +679,8 @@ struct Contract {
     /// (name, signature, function); the function is `None` for a method.
     functions: Vec<(String, TypedSignature, Option<Py<PyAny>>)>,
     constructor: Option<Py<PyAny>>,
+    /// Its `save` and `restore`, if it is stateful and gives them.
+    handover: Option<Handover>,
 }
 
 type Declared = BTreeMap<String, Contract>;
@@ -634,8 +748,12 @@ fn run(
         .call_method1("registered", (&module, &host))
         .map_err(python)?;
     type Entry<'py> = (String, String, String, String, Option<Bound<'py, PyAny>>);
-    let (entries, mut constructors): (Vec<Entry<'_>>, BTreeMap<String, Bound<'_, PyAny>>) =
-        registered.extract().map_err(python)?;
+    type Handovers<'py> = BTreeMap<String, (Bound<'py, PyAny>, Bound<'py, PyAny>)>;
+    let (entries, mut constructors, mut handovers): (
+        Vec<Entry<'_>>,
+        BTreeMap<String, Bound<'_, PyAny>>,
+        Handovers<'_>,
+    ) = registered.extract().map_err(python)?;
     let mut declared = Declared::new();
     for (contract, version_text, fname, sig, function) in entries {
         let here = |what: String| bad(format!("contract {contract}: function {fname}: {what}"));
@@ -666,6 +784,10 @@ fn run(
                 version,
                 functions: Vec::new(),
                 constructor: constructors.remove(&contract).map(Bound::unbind),
+                handover: handovers.remove(&contract).map(|(save, restore)| Handover {
+                    save: save.unbind(),
+                    restore: restore.unbind(),
+                }),
             });
         if entry.version != version {
             return Err(bad(format!(
@@ -807,6 +929,7 @@ impl Loader for PythonLoader {
         bump(&self.counters.loads);
         let mut functions = Vec::new();
         let mut constructors = Vec::new();
+        let mut handovers = Vec::new();
         let mut contracts = Vec::new();
         for (contract, declared) in ran.declared {
             let mut fns = Vec::new();
@@ -814,10 +937,13 @@ impl Loader for PythonLoader {
                 fns.push((name, signature, functions.len()));
                 functions.push(function);
             }
+            let handover = declared.handover;
             let maker = declared.constructor.map(|constructor| {
                 constructors.push(constructor);
+                let has_handover = handover.is_some();
+                handovers.push(handover);
                 let methods: Vec<String> = fns.iter().map(|(name, _, _)| name.clone()).collect();
-                (constructors.len() - 1, methods)
+                (constructors.len() - 1, methods, has_handover)
             });
             contracts.push((contract, declared.version, fns, maker));
         }
@@ -828,6 +954,7 @@ impl Loader for PythonLoader {
             modules: ran.modules,
             functions,
             constructors,
+            handovers,
             // Relaxed: a unique number; it orders no memory.
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             instances: Arc::new(InstanceTally::new(Arc::clone(&self.counters.instances))),
@@ -848,12 +975,13 @@ impl Loader for PythonLoader {
                     }),
                 );
             }
-            if let Some((stateful, methods)) = maker {
+            if let Some((stateful, methods, handover)) = maker {
                 engine = engine.stateful(Arc::new(PyInstances {
                     load: Arc::downgrade(&load),
                     stateful,
                     contract: contract.clone(),
                     methods,
+                    handover,
                 }));
             }
             registrar

@@ -4,8 +4,10 @@
 //! reload under six dispatchers, edit-in-place and failed reloads,
 //! modules and host functions freed after unload, calls across Python,
 //! Rust and C, and the instances of stateful contracts (their state,
-//! version, threads, limits and constructors). The scripts are the `.py`
-//! files in `bundles/`, copied into a bundle directory per test.
+//! version, threads, limits and constructors, and their state handover
+//! across a reload, Python to Python and native to Python and back). The
+//! scripts are the `.py` files in `bundles/`, copied into a bundle
+//! directory per test.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
     clippy::unwrap_used,
@@ -1176,4 +1178,384 @@ fn host_functions_go_with_their_load() {
     );
     let s = stats.get();
     assert_eq!((s.loads_alive(), s.modules_alive()), (1, 1), "{s:?}");
+}
+
+/// `handover.counter` in Python: `handover.py` as version `version`,
+/// stepping by `step`, answering `tag` to `version()`, in a bundle named
+/// as the native fixtures are, `handover-test`.
+fn handover_script(version: &str, step: u32, tag: u32) -> String {
+    script("handover.py")
+        .replace("VERSION", version)
+        .replace("STEP", &step.to_string())
+        .replace("TAG", &tag.to_string())
+}
+
+fn handover_bundle_from(dir: &Path, label: &str, version: &str, text: &str) -> PathBuf {
+    bundle(
+        dir,
+        label,
+        "handover-test",
+        &[("handover.counter", version)],
+        &[("handover.py", text)],
+        "fuel = 10000000\ninstances = 2",
+    )
+}
+
+fn handover_bundle(dir: &Path, label: &str, version: &str, step: u32, tag: u32) -> PathBuf {
+    handover_bundle_from(dir, label, version, &handover_script(version, step, tag))
+}
+
+const HANDOVER: &str = "handover.counter";
+
+/// A `handover.counter` instance of the serving version.
+fn handover_counter(runtime: &Runtime) -> polyplug::Instance {
+    runtime
+        .reader()
+        .pin()
+        .find(HANDOVER, V1)
+        .unwrap()
+        .create_instance()
+        .unwrap()
+}
+
+/// Calls Python method `name`, of type `u32(u32)`, on `instance`.
+fn method1(instance: &mut polyplug::Instance, name: &str, x: u32) -> u32 {
+    instance
+        .typed::<extern "C" fn(u32) -> u32>(name)
+        .unwrap()
+        .call(x)
+        .unwrap()
+}
+
+/// A Python counter that counted to 7 keeps counting from 7 after a
+/// reload that changes its code (v1 steps by 1, v2 by 10), through its
+/// `save` and the new version's `restore`; the old object is freed, and
+/// only the handover carried the count.
+#[test]
+fn a_python_counter_keeps_counting_from_n_after_a_reload_that_changes_its_code() {
+    let tmp = TempDir::new("handover");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(handover_bundle(&tmp.0, "v1", "1.0.0", 1, 1))
+        .unwrap();
+    let mut counter = handover_counter(&runtime);
+    for _ in 0..7 {
+        method(&mut counter, "step").unwrap();
+    }
+    assert_eq!(method(&mut counter, "count").unwrap(), 7);
+    runtime
+        .reload_bundle(id, Some(&handover_bundle(&tmp.0, "v2", "1.1.0", 10, 2)))
+        .unwrap();
+    // Until it is upgraded, the instance runs v1's code.
+    assert_eq!(method(&mut counter, "version").unwrap(), 1);
+    assert_eq!(method(&mut counter, "step").unwrap(), 8);
+
+    let reader = runtime.reader();
+    assert!(counter.upgrade(&reader.pin()).unwrap());
+    assert_eq!(counter.version(), Version::new(1, 1, 0));
+    assert_eq!(method(&mut counter, "version").unwrap(), 2); // v2's code
+    assert_eq!(method(&mut counter, "count").unwrap(), 8); // v1's count
+    assert_eq!(method(&mut counter, "step").unwrap(), 18); // v2 steps by 10
+    assert!(!counter.upgrade(&reader.pin()).unwrap()); // already serving
+    let s = stats.get();
+    assert_eq!((s.instances_made, s.instances_alive()), (2, 1), "{s:?}");
+
+    let mut fresh = handover_counter(&runtime);
+    assert_eq!(method(&mut fresh, "step").unwrap(), 10);
+    drop((counter, fresh));
+    runtime.unload_bundle(id).unwrap();
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!(
+        (s.loads_alive(), s.modules_alive(), s.instances_alive()),
+        (0, 0, 0),
+        "{s:?}"
+    );
+}
+
+#[repr(C)]
+struct AddArgs {
+    a: u32,
+    b: u32,
+}
+
+/// Calls native `function` of the handover fixtures on `instance`.
+fn native(instance: &mut polyplug::Instance, function: &str) -> u32 {
+    let mut out = 0u32;
+    // SAFETY: [P1] handover.counter documents every native function as
+    // reading an `AddArgs` and writing a `u32`.
+    unsafe { instance.call(function, &AddArgs { a: 0, b: 0 }, &mut out) }.unwrap();
+    out
+}
+
+/// The native fixture `handover-v1` hands a count over to a Python
+/// version in its own 8-byte format, and the Python version hands it on
+/// to native `handover-v2`.
+#[test]
+fn a_native_version_hands_over_to_a_python_version_and_back() {
+    let tmp = TempDir::new("handover-native");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(polyplug_fixtures::bundle("handover-v1"))
+        .unwrap();
+    let mut counter = handover_counter(&runtime);
+    for _ in 0..5 {
+        native(&mut counter, "step");
+    }
+    assert_eq!(native(&mut counter, "count"), 5);
+    let reader = runtime.reader();
+
+    runtime
+        .reload_bundle(id, Some(&handover_bundle(&tmp.0, "v3", "1.2.0", 100, 3)))
+        .unwrap();
+    assert!(counter.upgrade(&reader.pin()).unwrap()); // native save, Python restore
+    assert_eq!(counter.version(), Version::new(1, 2, 0));
+    assert_eq!(method(&mut counter, "version").unwrap(), 3);
+    assert_eq!(method(&mut counter, "step").unwrap(), 105); // Python steps by 100
+
+    runtime
+        .reload_bundle(id, Some(&polyplug_fixtures::bundle("handover-v2")))
+        .unwrap();
+    assert!(counter.upgrade(&reader.pin()).unwrap()); // Python save, native restore
+    assert_eq!(counter.version(), Version::new(1, 1, 0));
+    assert_eq!(native(&mut counter, "version"), 2);
+    assert_eq!(native(&mut counter, "step"), 115);
+    let s = stats.get();
+    assert_eq!((s.instances_made, s.instances_alive()), (1, 0), "{s:?}");
+}
+
+/// Counts a Python v1 counter to 5, arms it with `mode`, reloads to v2,
+/// and returns the upgrade's error after checking that the old instance
+/// kept serving v1 with its count and then, disarmed, hands over.
+fn failed_python_upgrade(mode: u32) -> polyplug::HandoverError {
+    let tmp = TempDir::new(&format!("handover-fail{mode}"));
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(handover_bundle(&tmp.0, "v1", "1.0.0", 1, 1))
+        .unwrap();
+    let mut counter = handover_counter(&runtime);
+    for _ in 0..5 {
+        method(&mut counter, "step").unwrap();
+    }
+    method1(&mut counter, "arm", mode);
+    runtime
+        .reload_bundle(id, Some(&handover_bundle(&tmp.0, "v2", "1.1.0", 10, 2)))
+        .unwrap();
+    let reader = runtime.reader();
+    let err = counter.upgrade(&reader.pin()).unwrap_err();
+    // The old instance serves on: v1's code, v1's count, one object.
+    assert_eq!(counter.version(), V1);
+    assert_eq!(method(&mut counter, "version").unwrap(), 1);
+    assert_eq!(method(&mut counter, "step").unwrap(), 6);
+    assert_eq!(stats.get().instances_alive(), 1, "{:?}", stats.get());
+    // Disarmed, the same instance hands over.
+    method1(&mut counter, "arm", 0);
+    assert!(counter.upgrade(&reader.pin()).unwrap());
+    assert_eq!(method(&mut counter, "step").unwrap(), 16);
+    err
+}
+
+/// The step of `err`, its source's function, code and message.
+fn failed_step(err: &polyplug::HandoverError) -> (polyplug::HandoverStep, String, u32, String) {
+    let failed = match err {
+        polyplug::HandoverError::Failed { step, source, .. } => Some((
+            *step,
+            source.function.clone(),
+            source.code,
+            source.message.as_str().to_owned(),
+        )),
+        _ => None,
+    };
+    failed
+        .ok_or_else(|| format!("expected HandoverError::Failed, got {err:?}"))
+        .unwrap()
+}
+
+/// A `save` that raises, runs past its time, or returns no bytes, and a
+/// `restore` that refuses the bytes, each leave the old instance serving
+/// with its state; the error names the step, the contract and, for a
+/// raise, the script's words and line.
+#[test]
+fn a_failed_python_save_or_restore_leaves_the_old_instance_serving() {
+    use polyplug::HandoverStep::{Restore, Save};
+    let err = failed_python_upgrade(1);
+    let (step, function, code, message) = failed_step(&err);
+    assert_eq!(
+        (step, function.as_str(), code),
+        (Save, "save", ERR_TRAP),
+        "{err}"
+    );
+    for part in [
+        "handover.counter",
+        "function save",
+        "handover.py:",
+        "RuntimeError",
+        "save armed to fail",
+    ] {
+        assert!(message.contains(part), "{message} lacks {part}");
+    }
+    assert!(err.to_string().contains("failed at save"), "{err}");
+
+    let err = failed_python_upgrade(2);
+    let (step, function, code, message) = failed_step(&err);
+    assert_eq!(
+        (step, function.as_str(), code),
+        (Restore, "restore", ERR_TRAP),
+        "{err}"
+    );
+    for part in [
+        "handover.counter",
+        "function restore",
+        "handover.py:",
+        "v2",
+        "restore refused",
+    ] {
+        assert!(message.contains(part), "{message} lacks {part}");
+    }
+    assert!(err.to_string().contains("failed at restore"), "{err}");
+
+    let err = failed_python_upgrade(3);
+    let (step, _, code, message) = failed_step(&err);
+    assert_eq!((step, code), (Save, ERR_BUDGET), "{err}");
+    assert!(
+        message.contains("limits.fuel") && message.contains("function save"),
+        "{message}"
+    );
+
+    let err = failed_python_upgrade(4);
+    let (step, _, code, message) = failed_step(&err);
+    assert_eq!((step, code), (Save, ERR_TRAP), "{err}");
+    assert!(
+        message.contains("returned a str") && message.contains("handover.py:"),
+        "{message}"
+    );
+
+    let err = failed_python_upgrade(5);
+    let (step, _, code, message) = failed_step(&err);
+    assert_eq!((step, code), (Restore, ERR_TRAP), "{err}");
+    assert!(
+        message.contains("the object `restore` returned has a NoneType"),
+        "{message}"
+    );
+}
+
+/// A stateful Python contract without `save` and `restore` offers no
+/// handover: an upgrade from it is refused by name, and it serves on.
+#[test]
+fn a_python_contract_without_save_and_restore_is_not_supported() {
+    let tmp = TempDir::new("handover-none");
+    let (runtime, _stats) = runtime();
+    let id = runtime
+        .load_bundle(counter_bundle(&tmp.0, "v1", 100, ""))
+        .unwrap();
+    let mut one = counter(&runtime);
+    assert_eq!(method(&mut one, "bump").unwrap(), 1);
+    runtime
+        .reload_bundle(id, Some(&counter_bundle(&tmp.0, "v2", 200, "")))
+        .unwrap();
+    let err = one.upgrade(&runtime.reader().pin()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            polyplug::HandoverError::NotSupported { step: polyplug::HandoverStep::Save, contract, .. }
+                if contract == "py.counter"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(method(&mut one, "tag").unwrap(), 100);
+    assert_eq!(method(&mut one, "bump").unwrap(), 2);
+}
+
+/// A `save` without `restore` (or the other way round), a `save` or
+/// `restore` that is not callable or cannot take one argument, and a
+/// handover on a contract that gives no `new`, are load errors naming the
+/// file, the contract and the field.
+#[test]
+fn a_half_or_bad_python_handover_is_a_load_error() {
+    let tmp = TempDir::new("handover-bad");
+    let (runtime, stats) = runtime();
+    let good = handover_script("1.0.0", 1, 1);
+    for (case, (from, to, field, problem)) in [
+        (
+            "        \"restore\": restore,\n",
+            "",
+            "function save",
+            "without `restore`",
+        ),
+        (
+            "        \"save\": save,\n",
+            "",
+            "function restore",
+            "without `save`",
+        ),
+        (
+            "\"restore\": restore,",
+            "\"restore\": 4,",
+            "function restore",
+            "`restore` is a int",
+        ),
+        (
+            "\"save\": save,",
+            "\"save\": lambda: b\"\",",
+            "function save",
+            "cannot be called with one argument",
+        ),
+        (
+            "        \"new\": Counter,\n",
+            "",
+            "function save",
+            "no `new`",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert!(good.contains(from), "{from}");
+        let dir = handover_bundle_from(
+            &tmp.0,
+            &format!("case{case}"),
+            "1.0.0",
+            &good.replacen(from, to, 1),
+        );
+        let err = runtime.load_bundle(&dir).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, LoadError::Code { .. }), "{to}: {err:?}");
+        for part in ["handover.py", "handover-test", HANDOVER, field, problem] {
+            assert!(text.contains(part), "{to:?}: {text} lacks {part}");
+        }
+    }
+    drain(&runtime);
+    let s = stats.get();
+    assert_eq!((s.loads_alive(), s.instances_made), (0, 0), "{s:?}");
+}
+
+/// A restore makes an instance as `create_instance` does: counted against
+/// the new load's `limits.instances`, refused at the restore step when
+/// that many are live, the old instance serving on.
+#[test]
+fn a_python_restore_counts_against_the_instance_limit() {
+    let tmp = TempDir::new("handover-limit");
+    let (runtime, stats) = runtime();
+    let id = runtime
+        .load_bundle(handover_bundle(&tmp.0, "v1", "1.0.0", 1, 1))
+        .unwrap();
+    let mut counter = handover_counter(&runtime);
+    assert_eq!(method(&mut counter, "step").unwrap(), 1);
+    runtime
+        .reload_bundle(id, Some(&handover_bundle(&tmp.0, "v2", "1.1.0", 10, 2)))
+        .unwrap();
+    let fresh = [handover_counter(&runtime), handover_counter(&runtime)];
+    let err = counter.upgrade(&runtime.reader().pin()).unwrap_err();
+    let (step, function, code, message) = failed_step(&err);
+    assert_eq!(
+        (step, function.as_str(), code),
+        (polyplug::HandoverStep::Restore, "restore", ERR_BUDGET),
+        "{err}"
+    );
+    assert!(message.contains("limits.instances"), "{message}");
+    assert_eq!(method(&mut counter, "step").unwrap(), 2);
+    assert_eq!(stats.get().instances_alive(), 3, "{:?}", stats.get());
+    drop(fresh);
+    assert!(counter.upgrade(&runtime.reader().pin()).unwrap());
+    assert_eq!(method(&mut counter, "step").unwrap(), 12);
 }
