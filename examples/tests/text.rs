@@ -10,6 +10,11 @@ use polyplug_examples::{
 };
 use polyplug_wasm::{WasmConfig, WasmLoader};
 
+/// The host wrapper `polyplug gen --lang rust-host` writes from
+/// `examples/contracts/text.toml`.
+#[path = "../contracts/demo_text_host.rs"]
+pub mod demo_text_host;
+
 const TEXTS: &[&str] = &[
     "",
     "hello, polyplug",
@@ -130,4 +135,27 @@ fn find_all_finds_every_text_plugin_in_the_text_directory() {
     let mut expected: Vec<&str> = TEXT_PLUGINS.iter().map(|p| p.name).collect();
     expected.sort_unstable();
     assert_eq!(names, expected);
+}
+
+#[test]
+fn the_generated_host_wrapper_calls_each_text_plugin() {
+    for plugin in TEXT_PLUGINS {
+        let runtime = runtime().unwrap();
+        runtime.load_bundle(plugin.text_dir()).unwrap();
+        let reader = runtime.reader();
+        let guard = reader.pin();
+        let text = demo_text_host::DemoText::bind(&guard).unwrap();
+        assert_eq!(
+            text.upper(&guard, "hello, polyplug").unwrap(),
+            "HELLO, POLYPLUG",
+            "{}",
+            plugin.name
+        );
+        assert_eq!(
+            text.checksum(&guard, &[0xFF, 0xFF, 0x01]).unwrap(),
+            511,
+            "{}",
+            plugin.name
+        );
+    }
 }
