@@ -32,6 +32,13 @@
 //! no instances, and does not log (a Lua or JavaScript script runs once
 //! per calling thread).
 //!
+//! A second contract, [`TEXT_CONTRACT`] (`demo.text` 1.0.0), shows typed
+//! functions over borrowed text and bytes with an owned result: `upper`
+//! (`string(str)`) and `checksum` (`u64(bytes)`), in Rust
+//! (`plugins/text-rust`) and C (`c/text.c`), one build each, listed in
+//! [`TEXT_PLUGINS`]; `cargo run -p polyplug-examples --example text`
+//! calls them.
+//!
 //! # The bundles
 //!
 //! | plugin | language | v1 | v2 |

@@ -15,8 +15,9 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 43] = [
+const SOURCES: [&str; 44] = [
     "c/counter.c",
+    "c/text.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
     "examples/host.rs",
