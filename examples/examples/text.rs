@@ -38,7 +38,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let owned: String = upper.try_call(TEXT)?; // the plugin's buffer, now the host's
         println!("{bundle:<10} upper({TEXT:?}) = {owned:?}");
-        drop(owned); // freed here, by the host, with the allocator the plugin used
+        println!(
+            "{bundle:<10}   a String of {} bytes that the host owns: allocated by the plugin \
+             with the host's alloc, dropped (freed) by the host now",
+            owned.len()
+        );
+        drop(owned);
 
         let unicode = upper.try_call(UNICODE)?;
         let note = match TEXT_PLUGINS.iter().find(|p| p.name == bundle) {
