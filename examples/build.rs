@@ -1,6 +1,8 @@
 //! Builds the example bundles into `$OUT_DIR/bundles/v<N>/<bundle>/`: the
 //! manifest from `bundles/v<N>/<bundle>/manifest.toml` next to the library
-//! it names.
+//! it names. The `demo.text` plugins, built once each, go to
+//! `$OUT_DIR/bundles/text/<bundle>/`, their manifests from
+//! `bundles/text/<bundle>/manifest.toml`.
 //!
 //! - Rust: one plain `cargo build --release` of the separate workspace
 //!   `plugins/`, into `$OUT_DIR/plugins-target`, with the outer build's
@@ -14,7 +16,7 @@
 //!   wasm32-unknown-unknown`).
 //! - C and C++: `c/counter.c` and `cpp/counter.cpp`, each compiled twice
 //!   (`-DCOUNTER_VERSION=1` and `=2`) with the compiler that the `cc` crate
-//!   finds for the target.
+//!   finds for the target; `c/text.c` once.
 //! - Lua, JavaScript and Python: nothing to build; each version's script lies in
 //!   its bundle directory (`bundles/v<N>/counter-lua/counter.lua`) and is
 //!   copied next to its manifest.
@@ -22,7 +24,7 @@
 //! Any failure prints the compiler's or cargo's output and fails the build.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use polyplug_build_support::{
     build_rust_workspace, build_wasm_workspace, copy, create_dir, library_file, rerun_if_changed,
@@ -32,13 +34,13 @@ use polyplug_build_support::{
 /// How a plugin's library is built.
 #[derive(Clone, Copy)]
 enum Source {
-    /// Members `counter-rust-v1` and `-v2` of `plugins/`.
+    /// Members of `plugins/`: `counter-rust-v1` and `-v2`, `text-rust`.
     Rust,
     /// A C source, compiled once per version.
     C(&'static str),
     /// A C++ source, compiled once per version.
     Cpp(&'static str),
-    /// Members `counter-wasm-v1` and `-v2` of `wasm-plugins/`.
+    /// Members of `wasm-plugins/`: `counter-wasm-v1` and `-v2`.
     Wasm,
     /// A script in each version's bundle directory, named by the stem
     /// column in full: `counter.lua`.
@@ -59,6 +61,13 @@ const PLUGINS: &[(&str, &str, Source)] = &[
 
 /// The versions every plugin is built in.
 const VERSIONS: [u32; 2] = [1, 2];
+
+/// The `demo.text` plugins, built once each: bundle name, library stem
+/// (no version appended: `text_c`) and source.
+const TEXT_PLUGINS: &[(&str, &str, Source)] = &[
+    ("text-rust", "text_rust", Source::Rust),
+    ("text-c", "text_c", Source::C("c/text.c")),
+];
 
 fn main() {
     if let Err(message) = run() {
@@ -101,48 +110,93 @@ fn run() -> Result<(), String> {
         fs::remove_dir_all(&bundles)
             .map_err(|e| format!("removing the old {}: {e}", bundles.display()))?;
     }
+    let built = Built {
+        examples: &examples,
+        include: &include,
+        rust_libs: &rust_libs,
+        wasm_modules: &wasm_modules,
+        c_libs: &c_libs,
+        target_os: &target_os,
+    };
     for &(bundle, stem, source) in PLUGINS {
         for version in VERSIONS {
             let from = examples
                 .join("bundles")
                 .join(format!("v{version}"))
                 .join(bundle);
-            let file = match source {
-                Source::Wasm => format!("{stem}_v{version}.wasm"),
+            let to = bundles.join(format!("v{version}")).join(bundle);
+            let stem = match source {
                 Source::Script => stem.to_owned(),
-                _ => library_file(&format!("{stem}_v{version}"), &target_os),
+                _ => format!("{stem}_v{version}"),
             };
-            let built = match source {
-                Source::Rust => rust_libs.join(&file),
-                Source::Wasm => wasm_modules.join(&file),
-                Source::Script => from.join(&file),
-                Source::C(path) | Source::Cpp(path) => {
-                    let output = c_libs.join(&file);
-                    let cpp = matches!(source, Source::Cpp(_));
-                    shared_object(
-                        &examples.join(path),
-                        cpp,
-                        &[format!("COUNTER_VERSION={version}")],
-                        &include,
-                        &output,
-                    )?;
-                    output
-                }
-            };
-            let dir = bundles.join(format!("v{version}")).join(bundle);
-            create_dir(&dir)?;
-            let manifest = from.join("manifest.toml");
-            let text = fs::read_to_string(&manifest)
-                .map_err(|e| format!("reading {}: {e}", manifest.display()))?;
-            if !text.contains(&format!("\"{file}\"")) {
-                return Err(format!(
-                    "{} must name the library {file}",
-                    manifest.display()
-                ));
-            }
-            copy(&manifest, &dir.join("manifest.toml"))?;
-            copy(&built, &dir.join(&file))?;
+            let defines = [format!("COUNTER_VERSION={version}")];
+            built.place(&from, &to, &stem, source, &defines)?;
         }
     }
+    for &(bundle, stem, source) in TEXT_PLUGINS {
+        let from = examples.join("bundles").join("text").join(bundle);
+        let to = bundles.join("text").join(bundle);
+        built.place(&from, &to, stem, source, &[])?;
+    }
     Ok(())
+}
+
+/// Where the libraries were built, and what compiling C needs.
+struct Built<'a> {
+    examples: &'a Path,
+    include: &'a Path,
+    rust_libs: &'a Path,
+    wasm_modules: &'a Path,
+    c_libs: &'a Path,
+    target_os: &'a str,
+}
+
+impl Built<'_> {
+    /// Puts one bundle into `to`: the manifest from `from` next to the
+    /// library, module or script of `stem` (the library file's name is
+    /// derived from it) built from `source`; C and C++ sources are
+    /// compiled here with `defines`.
+    fn place(
+        &self,
+        from: &Path,
+        to: &Path,
+        stem: &str,
+        source: Source,
+        defines: &[String],
+    ) -> Result<(), String> {
+        let file = match source {
+            Source::Wasm => format!("{stem}.wasm"),
+            Source::Script => stem.to_owned(),
+            _ => library_file(stem, self.target_os),
+        };
+        let built = match source {
+            Source::Rust => self.rust_libs.join(&file),
+            Source::Wasm => self.wasm_modules.join(&file),
+            Source::Script => from.join(&file),
+            Source::C(path) | Source::Cpp(path) => {
+                let output = self.c_libs.join(&file);
+                let cpp = matches!(source, Source::Cpp(_));
+                shared_object(
+                    &self.examples.join(path),
+                    cpp,
+                    defines,
+                    self.include,
+                    &output,
+                )?;
+                output
+            }
+        };
+        create_dir(to)?;
+        let manifest = from.join("manifest.toml");
+        let text = fs::read_to_string(&manifest)
+            .map_err(|e| format!("reading {}: {e}", manifest.display()))?;
+        if !text.contains(&format!("\"{file}\"")) {
+            return Err(format!(
+                "{} must name the library {file}",
+                manifest.display()
+            ));
+        }
+        copy(&manifest, &to.join("manifest.toml"))?;
+        copy(&built, &to.join(&file))
+    }
 }

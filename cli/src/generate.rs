@@ -189,6 +189,14 @@ fn rust_host(d: &Definition) -> Result<String, GenError> {
         });
     }
     let ty = camel(&d.name);
+    // A `Str` or `Bytes` argument in a field's fn type trips rustc's
+    // `improper_ctypes_definitions`: the markers are not `repr(C)`.
+    let views = d.functions.iter().any(|f| {
+        f.signature
+            .args
+            .iter()
+            .any(|t| matches!(t, ValueType::Str | ValueType::Bytes))
+    });
     let mut o = String::new();
     let _ = writeln!(o, "//! {}", banner(d, GenLang::RustHost));
     if !d.doc.is_empty() {
@@ -245,9 +253,14 @@ impl From<CallError> for {ty}Error {{
 /// checked signature, in [`{ty}::bind`]; each method then calls through the
 /// caller's guard without a lookup, and follows reloads. `Send`, not
 /// `Sync`: keep one per thread.
-#[derive(Debug)]
+{views}#[derive(Debug)]
 pub struct {ty} {{
 "#,
+        views = if views {
+            "#[expect(\n    improper_ctypes_definitions,\n    reason = \"the markers `Str` and `Bytes` name the views `str` and `bytes`; a call passes a `StrView` or `BytesView`\"\n)]\n"
+        } else {
+            ""
+        },
         name = d.name,
         version = d.version,
         ma = v.major,

@@ -32,6 +32,13 @@
 //! no instances, and does not log (a Lua or JavaScript script runs once
 //! per calling thread).
 //!
+//! A second contract, [`TEXT_CONTRACT`] (`demo.text` 1.0.0), shows typed
+//! functions over borrowed text and bytes with an owned result: `upper`
+//! (`string(str)`) and `checksum` (`u64(bytes)`), in Rust
+//! (`plugins/text-rust`) and C (`c/text.c`), one build each, listed in
+//! [`TEXT_PLUGINS`]; `cargo run -p polyplug-examples --example text`
+//! calls them.
+//!
 //! # The bundles
 //!
 //! | plugin | language | v1 | v2 |
@@ -331,6 +338,20 @@ impl Plugin {
     pub fn dir(&self, build: Build) -> PathBuf {
         build_dir(build).join(self.name)
     }
+
+    /// The built bundle directory of a [`TEXT_PLUGINS`] entry, which has
+    /// one build: in [`text_bundles_dir`].
+    ///
+    /// ```
+    /// use polyplug_examples::TEXT_PLUGINS;
+    ///
+    /// for plugin in TEXT_PLUGINS {
+    ///     assert!(plugin.text_dir().join("manifest.toml").is_file(), "{}", plugin.name);
+    /// }
+    /// ```
+    pub fn text_dir(&self) -> PathBuf {
+        text_bundles_dir().join(self.name)
+    }
 }
 
 /// The example plugins: Rust, C, C++.
@@ -371,6 +392,135 @@ pub const PLUGINS: [Plugin; 3] = [
         language: Language::Cpp,
     },
 ];
+
+/// The name of the second example contract, which the [`TEXT_PLUGINS`]
+/// implement: typed functions over borrowed text and bytes with an owned
+/// result.
+///
+/// | function | signature | behaviour |
+/// |---|---|---|
+/// | `upper` | `string(str)` | the text upper-cased ([`text_upper`] says how far, per language) |
+/// | `checksum` | `u64(bytes)` | the wrapping sum of the bytes ([`text_checksum`]) |
+///
+/// A host calls them with a `&str` and a `&[u8]`, lent for the call; the
+/// plugin allocates the `string` result with the host's allocator and
+/// hands it over, so the host gets a `String` that it owns and drops.
+///
+/// # Example
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use polyplug::{Bytes, Runtime, Str};
+/// use polyplug_examples::{TEXT_CONTRACT, TEXT_CONTRACT_VERSION, TEXT_PLUGINS};
+///
+/// let runtime = Runtime::new()?;
+/// runtime.load_bundle(TEXT_PLUGINS[0].text_dir())?;
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let text = guard.find(TEXT_CONTRACT, TEXT_CONTRACT_VERSION)?;
+/// let upper = text.typed::<extern "C" fn(Str) -> String>("upper")?;
+/// let owned: String = upper.try_call("hello")?; // the host's now
+/// assert_eq!(owned, "HELLO");
+/// let checksum = text.typed::<extern "C" fn(Bytes) -> u64>("checksum")?;
+/// assert_eq!(checksum.try_call(&[0xFF, 1])?, 256);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const TEXT_CONTRACT: &str = "demo.text";
+
+/// The version of [`TEXT_CONTRACT`] the [`TEXT_PLUGINS`] provide.
+///
+/// ```
+/// assert_eq!(polyplug_examples::TEXT_CONTRACT_VERSION.to_string(), "1.0.0");
+/// ```
+pub const TEXT_CONTRACT_VERSION: Version = Version::new(1, 0, 0);
+
+/// The plugins of [`TEXT_CONTRACT`], one build each, in the order a host
+/// loads them: the one list to extend with another language's `demo.text`
+/// plugin (its bundle in `examples/bundles/text/`, built by
+/// `examples/build.rs`).
+///
+/// | plugin | language | `upper` |
+/// |---|---|---|
+/// | `text-rust` | Rust (`plugins/text-rust`) | all of Unicode (`str::to_uppercase`) |
+/// | `text-c` | C (`c/text.c`) | ASCII `a`-`z` only; other bytes as they are |
+///
+/// # Example
+///
+/// Every one loads into a runtime that also has the wasm loader, and
+/// `find_all` finds them all:
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// use polyplug::{Runtime, Str};
+/// use polyplug_examples::{TEXT_CONTRACT, TEXT_CONTRACT_VERSION, TEXT_PLUGINS};
+/// use polyplug_wasm::{WasmConfig, WasmLoader};
+///
+/// let runtime = Runtime::builder().loader(WasmLoader::new(WasmConfig::default())).build()?;
+/// for plugin in TEXT_PLUGINS {
+///     runtime.load_bundle(plugin.text_dir())?;
+/// }
+/// let reader = runtime.reader();
+/// let guard = reader.pin();
+/// let mut results = Vec::new();
+/// for text in guard.find_all(TEXT_CONTRACT, TEXT_CONTRACT_VERSION) {
+///     results.push(text.typed::<extern "C" fn(Str) -> String>("upper")?.try_call("ok")?);
+/// }
+/// assert_eq!(results.len(), TEXT_PLUGINS.len());
+/// assert!(results.iter().all(|r| r == "OK"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const TEXT_PLUGINS: &[Plugin] = &[
+    Plugin {
+        name: "text-rust",
+        language: Language::Rust,
+    },
+    Plugin {
+        name: "text-c",
+        language: Language::C,
+    },
+];
+
+/// What `upper` of a [`TEXT_CONTRACT`] plugin in `language` answers for
+/// `text`: ASCII `a`-`z` upper-cased and every other character kept for
+/// C, `str::to_uppercase` (Unicode-aware: `ß` → `SS`) for the others.
+///
+/// ```
+/// use polyplug_examples::{Language, text_upper};
+///
+/// assert_eq!(text_upper(Language::Rust, "straße é"), "STRASSE É");
+/// assert_eq!(text_upper(Language::C, "straße é"), "STRAßE é");
+/// assert_eq!(text_upper(Language::C, "hello"), text_upper(Language::Rust, "hello"));
+/// ```
+pub fn text_upper(language: Language, text: &str) -> String {
+    match language {
+        Language::C => text.to_ascii_uppercase(),
+        _ => text.to_uppercase(),
+    }
+}
+
+/// What `checksum` of every [`TEXT_CONTRACT`] plugin answers: the
+/// wrapping sum of the bytes as `u64`.
+///
+/// ```
+/// assert_eq!(polyplug_examples::text_checksum(&[0xFF, 0xFF, 2]), 512);
+/// assert_eq!(polyplug_examples::text_checksum(&[]), 0);
+/// ```
+pub fn text_checksum(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(0u64, |sum, &byte| sum.wrapping_add(u64::from(byte)))
+}
+
+/// The directory holding the built bundle of every [`TEXT_PLUGINS`] entry,
+/// one directory each (`Runtime::load_dir` loads them all).
+///
+/// ```
+/// let dir = polyplug_examples::text_bundles_dir();
+/// assert!(dir.join("text-c").join("manifest.toml").is_file());
+/// ```
+pub fn text_bundles_dir() -> PathBuf {
+    PathBuf::from(BUNDLES_DIR).join("text")
+}
 
 /// The example plugin built for WebAssembly: `counter-wasm`, the Rust
 /// counter's source compiled for wasm32-unknown-unknown.

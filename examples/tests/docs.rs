@@ -16,8 +16,9 @@
 use std::path::Path;
 
 /// The files the documentation quotes.
-const SOURCES: [&str; 46] = [
+const SOURCES: [&str; 47] = [
     "c/counter.c",
+    "c/text.c",
     "cpp/counter.cpp",
     "plugins/counter-common/counter.rs",
     "examples/host.rs",
