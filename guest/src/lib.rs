@@ -16,7 +16,8 @@
 //!
 //! - [`plugin!`] declares the plugin: an optional init function and any
 //!   number of contracts with their native functions (`fn(&Args) ->
-//!   Result<Out, Error>`), typed functions (plain `fn(u32) -> u32`) and
+//!   Result<Out, Error>`), typed functions (plain `fn(u32) -> u32`, or
+//!   with text and bytes: `fn(&str) -> String`, `fn(&[u8]) -> Vec<u8>`) and
 //!   optional per-instance state. It generates the exports, a thunk per
 //!   function and the static tables ([`StaticTable`]).
 //! - **State handover**: a stateful contract may add `save = ..;
@@ -32,7 +33,10 @@
 //! - [`Host`]: the host's services, lent to plugin code: logging, finding
 //!   and resolving other contracts ([`ResolvedContract`], [`Typed`]).
 //! - [`AbiType`], [`TypedFnPtr`] and [`signature!`]: the `ret(arg,arg)`
-//!   spelling of typed functions, derived from Rust types.
+//!   spelling of typed functions, derived from Rust types; [`TypedArg`]
+//!   and [`TypedRet`] add the views and owned results that a native
+//!   `plugin!` typed function takes and returns (`&str` is `str`, `&[u8]`
+//!   `bytes`, `String` `string`, `Vec<u8>` `buf`).
 //!
 //! # Guarantees
 //!
@@ -43,7 +47,13 @@
 //!   functions, the entry point and instance constructors return
 //!   [`ERR_PANIC`](abi::ERR_PANIC) with the panic message; typed functions,
 //!   which have no error channel, log the panic through the host at
-//!   `LOG_ERROR` and return their type's default (0).
+//!   `LOG_ERROR` and return their type's default (0, or an empty string
+//!   or buffer).
+//! - **Views are checked before they become Rust references** (\[G11\]): a
+//!   `str` argument becomes a `&str` only when it is UTF-8; a C host's
+//!   bytes that are not are refused (logged, the function not called, the
+//!   default returned). A `string` or `buf` result is copied into the
+//!   host's `alloc(len, 1)` and handed over.
 //! - **Host pointers are used only as the host allows**: the host table is
 //!   checked at entry and kept in one `AtomicPtr` (\[G1\]); arguments,
 //!   results and instances are read and written unaligned, for one call
@@ -149,6 +159,8 @@ mod macros;
 mod resolved;
 mod signature;
 mod table;
+#[cfg(not(target_family = "wasm"))]
+mod typed;
 #[cfg(target_family = "wasm")]
 mod wasm;
 mod wasm_macros;
@@ -164,6 +176,8 @@ pub use host::{Host, log};
 pub use resolved::{ResolvedContract, Typed};
 pub use signature::{AbiArg, AbiType, TypedFnPtr, erase};
 pub use table::StaticTable;
+#[cfg(not(target_family = "wasm"))]
+pub use typed::{TypedArg, TypedRet};
 #[cfg(target_family = "wasm")]
 pub use wasm::{Host, InitFn, log};
 
@@ -179,6 +193,11 @@ pub mod __private {
     };
     pub use crate::signature::{Packed, arg_name, signature_bytes, signature_len, signature_str};
     pub use crate::table::{count_u32, parse_version};
+    #[cfg(not(target_family = "wasm"))]
+    pub use crate::{
+        signature::erase_packed,
+        typed::{Refusal, typed_abi_call},
+    };
 
     /// The WebAssembly build's thunks and compile-time checks.
     #[cfg(target_family = "wasm")]

@@ -50,9 +50,22 @@
 ///   An error from either leaves the old instance serving.
 /// - A **typed** function is a plain Rust fn with the declared arguments;
 ///   the SDK exports an `extern "C"` wrapper with the signature string
-///   derived from the types (`u32(u32,u32)`). A typed function cannot
-///   report errors, so a panic is logged at `LOG_ERROR` and the wrapper
-///   returns the type's default (0).
+///   derived from the types (`u32(u32,u32)`, `string(str)`). The types
+///   ([`TypedArg`](crate::TypedArg), [`TypedRet`](crate::TypedRet)):
+///   the numbers `u8` … `f64`; arguments `&str` (`str`) and `&[u8]`
+///   (`bytes`), views the caller lends for the call; results `String`
+///   (`string`) and `Vec<u8>` (`buf`), copied into memory from the host's
+///   `alloc(len, 1)` and handed over to the caller, and `()` (`void`).
+///   A typed function cannot report errors: a panic is logged at
+///   `LOG_ERROR` (naming contract and function) and the wrapper returns the
+///   type's default (0, or the empty string or buffer `{NULL, 0}`).
+/// - A `str` view that is **not UTF-8** (a C host may pass any bytes; a
+///   Rust host's typed API only passes `&str`), or a null view with a
+///   length, is refused the same way: the function is not called, the
+///   refusal is logged naming the argument, and the default is returned.
+///   Nothing is read outside the view and no `&str` is ever made from
+///   bytes that are not UTF-8. A function that must see any bytes takes
+///   `&[u8]` (`bytes`). An empty view reads nothing, whatever its pointer.
 /// - **In a WebAssembly build** (`target_family = "wasm"`) the same
 ///   declaration exports what the wasm loader reads (`docs/wasm-plugins.md`):
 ///   `polyplug_init` (the panic hook, then `init`), each typed function as
@@ -118,6 +131,9 @@
 ///         native add(AddArgs) -> u32 = add;
 ///         typed add(a: u32, b: u32) -> u32 = add_typed;
 ///         typed inc(x: u32) -> u32 = |x: u32| x.wrapping_add(1);
+///         typed shout(text: &str) -> String = |text: &str| text.to_uppercase();
+///         typed sum(bytes: &[u8]) -> u64 = |b: &[u8]| b.iter().map(|&x| u64::from(x)).sum();
+///         typed reversed(bytes: &[u8]) -> Vec<u8> = |b: &[u8]| b.iter().rev().copied().collect();
 ///     }
 ///     contract "test.counter" "1.2.0" {
 ///         state Counter;
@@ -411,23 +427,49 @@ macro_rules! __contract {
     }};
 
     (@typed [$fname:ident [$([$arg:ident] [$aty:ty])*] [$($ret:ty)?] [$f:expr]]) => {{
-        extern "C" fn __polyplug_typed($($arg: $aty),*) -> $crate::__ret!($($ret)?) {
-            $crate::__private::typed_call(
+        extern "C" fn __polyplug_typed(
+            $($arg: <$aty as $crate::TypedArg>::Abi),*
+        ) -> <$crate::__ret!($($ret)?) as $crate::TypedRet>::Abi {
+            $crate::__private::typed_abi_call::<$crate::__ret!($($ret)?)>(
                 __POLYPLUG_NAME,
                 ::core::stringify!($fname),
-                move || ($f)($($arg),*),
+                move || {
+                    $(
+                        // SAFETY: [G11] the caller lends a view argument
+                        // for this call, which the closure does not outlive.
+                        let $arg: $aty = match unsafe { <$aty as $crate::TypedArg>::from_abi($arg) } {
+                            ::core::result::Result::Ok(value) => value,
+                            ::core::result::Result::Err(why) => {
+                                return ::core::result::Result::Err(
+                                    $crate::__private::Refusal::Arg(::core::stringify!($arg), why),
+                                );
+                            }
+                        };
+                    )*
+                    ::core::result::Result::Ok(($f)($($arg),*))
+                },
             )
         }
+        const __POLYPLUG_RET: &str = <$crate::__ret!($($ret)?) as $crate::TypedRet>::C_NAME;
+        const __POLYPLUG_ARGS: &[&str] = &[$(<$aty as $crate::TypedArg>::C_NAME),*];
+        const __POLYPLUG_LEN: usize =
+            $crate::__private::signature_len(__POLYPLUG_RET, __POLYPLUG_ARGS);
+        const __POLYPLUG_BYTES: [u8; __POLYPLUG_LEN] =
+            $crate::__private::signature_bytes::<__POLYPLUG_LEN>(__POLYPLUG_RET, __POLYPLUG_ARGS);
         $crate::abi::TypedEntry {
             name: $crate::abi::StrView::from_static(::core::stringify!($fname)),
             signature: $crate::abi::StrView::from_static(
-                $crate::signature!(fn($($aty),*) $(-> $ret)?),
+                $crate::__private::signature_str(&__POLYPLUG_BYTES),
             ),
-            func: ::core::option::Option::Some($crate::erase(
-                __polyplug_typed as extern "C" fn($($aty),*) -> $crate::__ret!($($ret)?),
+            func: ::core::option::Option::Some($crate::__private::erase_packed(
+                __polyplug_typed
+                    as extern "C" fn($(<$aty as $crate::TypedArg>::Abi),*)
+                        -> <$crate::__ret!($($ret)?) as $crate::TypedRet>::Abi,
             )),
             packed: ::core::option::Option::Some(
-                <extern "C" fn($($aty),*) -> $crate::__ret!($($ret)?) as $crate::__private::Packed>::packed
+                <extern "C" fn($(<$aty as $crate::TypedArg>::Abi),*)
+                    -> <$crate::__ret!($($ret)?) as $crate::TypedRet>::Abi
+                    as $crate::__private::Packed>::packed
                     as $crate::abi::ContextFn,
             ),
         }

@@ -35,7 +35,7 @@ mod sealed {
 /// assert_eq!(<u32 as AbiType>::C_NAME, "u32");
 /// assert_eq!(<() as AbiType>::C_NAME, "void");
 /// ```
-pub trait AbiType: Copy + Default + sealed::Sealed + 'static {
+pub trait AbiType: Copy + Default + sealed::Sealed + AbiValue + 'static {
     /// The type's name in a signature string.
     ///
     /// ```
@@ -157,7 +157,7 @@ pub trait TypedFnPtr: Copy + sealed::Sealed + 'static {
 /// `ctx` points to. Implemented for the `extern "C" fn` types a typed
 /// entry may hold, views and owned results included.
 #[doc(hidden)]
-pub trait Packed: Copy + 'static {
+pub trait Packed: Copy + sealed::Sealed + 'static {
     /// Calls the function of the `TypedEntry` at `ctx` with the packed
     /// `args` and writes its result to `out`.
     ///
@@ -219,7 +219,7 @@ fn bad_packed_call(err: *mut AbiError) -> u32 {
 macro_rules! typed_fn_ptrs {
     ($(($packed:ident; $($arg:ident $v:ident),*)),* $(,)?) => {
         $(
-            impl<R: AbiType, $($arg: AbiArg),*> sealed::Sealed for extern "C" fn($($arg),*) -> R {}
+            impl<R: AbiValue, $($arg: AbiValue),*> sealed::Sealed for extern "C" fn($($arg),*) -> R {}
             impl<R: AbiType, $($arg: AbiArg),*> TypedFnPtr for extern "C" fn($($arg),*) -> R {
                 const RET: &'static str = R::C_NAME;
                 const ARGS: &'static [&'static str] = &[$($arg::C_NAME),*];
@@ -295,6 +295,21 @@ pub const fn erase<F: TypedFnPtr>(f: F) -> polyplug_abi::VoidFn {
     }
     // SAFETY: [G7] `F` is a sealed `extern "C" fn` type, pointer-sized like
     // `VoidFn` (asserted above); a fn pointer is never null, so this is valid.
+    unsafe { core::mem::transmute_copy::<F, VoidFn>(&f) }
+}
+
+/// Erases the `extern "C"` function of a typed entry, views and owned
+/// results included, to the [`VoidFn`] a `TypedEntry` stores; the entry's
+/// signature string spells `F`'s ABI types ([G7], [G11]).
+#[doc(hidden)]
+#[cfg(not(target_family = "wasm"))]
+pub const fn erase_packed<F: Packed>(f: F) -> VoidFn {
+    const {
+        assert!(size_of::<F>() == size_of::<VoidFn>());
+    }
+    // SAFETY: [G7] `F` is one of the sealed `extern "C" fn` types `Packed`
+    // is implemented for, pointer-sized like `VoidFn` (asserted above) and
+    // never null.
     unsafe { core::mem::transmute_copy::<F, VoidFn>(&f) }
 }
 

@@ -58,6 +58,22 @@ fn typed_boom(_x: u32) -> u32 {
 
 fn tick() {}
 
+fn upper_text(text: &str) -> String {
+    text.to_uppercase()
+}
+
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().map(|&b| u64::from(b)).sum()
+}
+
+fn repeat(bytes: &[u8], times: u32) -> Vec<u8> {
+    bytes.repeat(times as usize)
+}
+
+fn text_boom(_text: &str) -> String {
+    panic!("text boom on purpose");
+}
+
 struct Counter {
     calls: u32,
 }
@@ -119,6 +135,10 @@ mod plugin {
             typed inc(x: u32) -> u32 = |x: u32| x.wrapping_add(1);
             typed tick() = tick;
             typed boom(x: u32) -> u32 = typed_boom;
+            typed upper(text: &str) -> String = upper_text;
+            typed checksum(bytes: &[u8]) -> u64 = checksum;
+            typed repeat(bytes: &[u8], times: u32) -> Vec<u8> = repeat;
+            typed text_boom(text: &str) -> String = text_boom;
         }
         contract "guest.counter" "2.0.1" {
             state Counter = Counter::new;
@@ -344,7 +364,7 @@ fn entry_registers_every_contract_with_id_version_and_counts() {
     let test = contract(fake, "guest.test");
     assert_eq!(test.id, ContractId::of("guest.test", 1));
     assert_eq!(test.version, Version::new(1, 2, 3));
-    assert_eq!((test.native_count, test.typed_count), (4, 4));
+    assert_eq!((test.native_count, test.typed_count), (4, 8));
     assert!(test.create_instance.is_none() && test.destroy_instance.is_none());
     let counter = contract(fake, "guest.counter");
     assert_eq!(counter.id, ContractId::of("guest.counter", 2));
@@ -724,4 +744,217 @@ fn entry_refuses_null_and_mismatched_host_tables() {
         assert_eq!((code, err.flags), (ERR_ABI_MISMATCH, 0));
         assert!(fake.registered.lock().unwrap().is_empty());
     }
+}
+
+// ------------------------------------------------------- views and owned results
+
+type Upper = extern "C" fn(StrView) -> OwnedBuf;
+type Checksum = extern "C" fn(BytesView) -> u64;
+type Repeat = extern "C" fn(BytesView, u32) -> OwnedBuf;
+
+/// The function of typed entry `name`, as `F`, after its signature string
+/// was compared with `signature`.
+fn typed_fn<F: Copy>(iface: &ContractInterface, name: &str, signature: &str) -> F {
+    let entry = typed(iface, name);
+    assert_eq!(text(entry.signature), signature);
+    assert_eq!(size_of::<F>(), size_of::<VoidFn>());
+    // SAFETY: [G7] the signature string spells `F` (checked above), the
+    // entry's function was erased from exactly that type.
+    unsafe { core::mem::transmute_copy::<VoidFn, F>(&entry.func.unwrap()) }
+}
+
+/// Takes over an owned result the way a host does: copies it out and frees
+/// it with the fake allocator.
+fn take_owned(api: &HostApi, buf: OwnedBuf) -> Vec<u8> {
+    if buf.len == 0 {
+        assert!(buf.ptr.is_null(), "an empty owned result owns nothing");
+        return Vec::new();
+    }
+    // SAFETY: [R12] the plugin allocated `len` bytes with the fake `alloc`.
+    let bytes = unsafe { core::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec();
+    // SAFETY: [R9] allocated by `fake_alloc` with this layout, freed once.
+    unsafe { fake_free(api.ctx, buf.ptr.cast(), buf.len, 1) };
+    bytes
+}
+
+fn str_view(bytes: &[u8]) -> StrView {
+    StrView {
+        ptr: bytes.as_ptr(),
+        len: bytes.len(),
+    }
+}
+
+fn bytes_view(bytes: &[u8]) -> BytesView {
+    BytesView {
+        ptr: bytes.as_ptr(),
+        len: bytes.len(),
+    }
+}
+
+fn last_log(fake: &Fake) -> (u32, String) {
+    fake.logs.lock().unwrap().last().cloned().unwrap()
+}
+
+#[test]
+fn typed_views_and_owned_results_have_derived_signatures() {
+    let _lock = lock();
+    let (_api, fake) = load(true);
+    let iface = contract(fake, "guest.test");
+    assert_eq!(text(typed(&iface, "upper").signature), "string(str)");
+    assert_eq!(text(typed(&iface, "checksum").signature), "u64(bytes)");
+    assert_eq!(text(typed(&iface, "repeat").signature), "buf(bytes,u32)");
+    assert_eq!(text(typed(&iface, "text_boom").signature), "string(str)");
+}
+
+#[test]
+fn a_str_view_becomes_a_str_and_the_string_is_handed_over_in_host_memory() {
+    let _lock = lock();
+    let (api, fake) = load(true);
+    let iface = contract(fake, "guest.test");
+    let upper: Upper = typed_fn(&iface, "upper", "string(str)");
+    let out = upper(str_view("straße é".as_bytes()));
+    assert_eq!(fake.live.load(Ordering::SeqCst), 1, "one host allocation");
+    assert_eq!(take_owned(api, out), "STRASSE É".as_bytes());
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0);
+    let checksum: Checksum = typed_fn(&iface, "checksum", "u64(bytes)");
+    assert_eq!(checksum(bytes_view(&[1, 2, 250])), 253);
+}
+
+#[test]
+fn a_str_view_that_is_not_utf8_is_refused_without_calling_the_function() {
+    let _lock = lock();
+    let (api, fake) = load(true);
+    let iface = contract(fake, "guest.test");
+    let upper: Upper = typed_fn(&iface, "upper", "string(str)");
+    // What a C host may pass: a lone continuation byte and an overlong form.
+    for bad in [&b"ab\x80cd"[..], &b"\xc0\xaf"[..], &b"\xff"[..]] {
+        let out = upper(str_view(bad));
+        assert!(out.ptr.is_null() && out.len == 0, "{bad:?}");
+        let (level, message) = last_log(fake);
+        assert_eq!(level, LOG_ERROR);
+        assert!(message.contains("guest.test/upper"), "{message}");
+        assert!(message.contains("argument `text`"), "{message}");
+        assert!(message.contains("not UTF-8"), "{message}");
+    }
+    // A null pointer with a length is refused too, never read.
+    let out = upper(StrView {
+        ptr: core::ptr::null(),
+        len: 3,
+    });
+    assert!(out.ptr.is_null() && out.len == 0);
+    assert!(
+        last_log(fake).1.contains("null view"),
+        "{:?}",
+        last_log(fake)
+    );
+    let checksum: Checksum = typed_fn(&iface, "checksum", "u64(bytes)");
+    let sum = checksum(BytesView {
+        ptr: core::ptr::null(),
+        len: 3,
+    });
+    assert_eq!(sum, 0);
+    assert!(last_log(fake).1.contains("guest.test/checksum"));
+    // Bytes are bytes: not UTF-8 is fine for `bytes`.
+    assert_eq!(checksum(bytes_view(b"\xff\x80")), 0xff + 0x80);
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0, "nothing allocated");
+    let _ = api;
+}
+
+#[test]
+fn empty_views_are_empty_and_an_empty_result_owns_nothing() {
+    let _lock = lock();
+    let (api, fake) = load(true);
+    let iface = contract(fake, "guest.test");
+    let upper: Upper = typed_fn(&iface, "upper", "string(str)");
+    let checksum: Checksum = typed_fn(&iface, "checksum", "u64(bytes)");
+    let logs_before = fake.logs.lock().unwrap().len();
+    // Null and dangling pointers are both fine with length 0.
+    for ptr in [
+        core::ptr::null(),
+        core::ptr::NonNull::<u8>::dangling().as_ptr().cast_const(),
+    ] {
+        let out = upper(StrView { ptr, len: 0 });
+        assert!(out.ptr.is_null() && out.len == 0);
+        assert_eq!(checksum(BytesView { ptr, len: 0 }), 0);
+    }
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0, "nothing allocated");
+    assert_eq!(
+        fake.logs.lock().unwrap().len(),
+        logs_before,
+        "nothing refused"
+    );
+    let _ = api;
+}
+
+#[test]
+fn a_large_buf_result_arrives_whole() {
+    let _lock = lock();
+    let (api, fake) = load(true);
+    let iface = contract(fake, "guest.test");
+    let repeat: Repeat = typed_fn(&iface, "repeat", "buf(bytes,u32)");
+    let pattern = [0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 255];
+    let out = repeat(bytes_view(&pattern), 1 << 18);
+    assert_eq!(out.len, 4 << 20);
+    let bytes = take_owned(api, out);
+    assert!(bytes.chunks(16).all(|chunk| chunk == pattern));
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_packed_call_converts_views_and_hands_the_result_over() {
+    let _lock = lock();
+    let (api, fake) = load(true);
+    let iface = contract(fake, "guest.test");
+    let mut entry = typed(&iface, "repeat");
+    #[repr(C)]
+    struct Args(BytesView, u32);
+    let args = Args(bytes_view(b"ab"), 3);
+    let mut out = OwnedBuf::EMPTY;
+    let mut err = AbiError::NONE;
+    // SAFETY: [G9] the entry's own packed thunk, with its entry, the
+    // packed arguments of `buf(bytes,u32)` and one writable result.
+    let code = unsafe {
+        entry.packed.unwrap()(
+            core::ptr::from_mut(&mut entry).cast(),
+            core::ptr::null_mut(),
+            core::ptr::from_ref(&args).cast(),
+            core::ptr::from_mut(&mut out).cast(),
+            &mut err,
+        )
+    };
+    assert_eq!(code, OK);
+    assert_eq!(take_owned(api, out), b"ababab");
+}
+
+#[test]
+fn a_panicking_string_function_logs_and_returns_the_empty_string() {
+    let _lock = lock();
+    let (_api, fake) = load(true);
+    let iface = contract(fake, "guest.test");
+    let boom: Upper = typed_fn(&iface, "text_boom", "string(str)");
+    let out = boom(str_view(b"abc"));
+    assert!(out.ptr.is_null() && out.len == 0);
+    let (level, message) = last_log(fake);
+    assert_eq!(level, LOG_ERROR);
+    assert!(message.contains("text boom on purpose"), "{message}");
+    assert!(message.contains("guest.test/text_boom"), "{message}");
+    assert!(
+        message.contains("empty string") || message.contains("default string"),
+        "{message}"
+    );
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn without_a_host_allocator_a_string_result_is_empty_and_logged() {
+    let _lock = lock();
+    let (_api, fake) = load(false);
+    let iface = contract(fake, "guest.test");
+    let upper: Upper = typed_fn(&iface, "upper", "string(str)");
+    let out = upper(str_view(b"abc"));
+    assert!(out.ptr.is_null() && out.len == 0);
+    let (level, message) = last_log(fake);
+    assert_eq!(level, LOG_ERROR);
+    assert!(message.contains("could not allocate"), "{message}");
+    assert!(message.contains("guest.test/upper"), "{message}");
 }

@@ -1,0 +1,238 @@
+//! The Rust types of a native typed function's arguments and result, and
+//! how they cross the ABI: numbers as themselves, `&str` and `&[u8]` as
+//! the views the caller lends for the call (`StrView`, `BytesView`,
+//! \[R16\]), `String` and `Vec<u8>` as an `OwnedBuf` allocated with the
+//! host's `alloc(len, 1)` and handed over (\[R12\], \[P7\]).
+//!
+//! A `str` view that is not UTF-8 (a C host may pass any bytes), or a
+//! null view with a length, is refused: the plugin's function is not
+//! called, the refusal is logged at `LOG_ERROR` naming the contract, the
+//! function and the argument, and the caller gets the result type's
+//! default (`0`, or the empty `{NULL, 0}` string). Nothing is read past
+//! the view and no `&str` is ever made from bytes that are not UTF-8.
+
+use core::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use polyplug_abi::{BytesView, LOG_ERROR, OwnedBuf, StrView};
+
+use crate::boundary::panic_message;
+use crate::host::{self, Host};
+use crate::signature::{AbiType, AbiValue};
+
+/// A Rust type that a `plugin!` typed function takes as an argument: the
+/// numbers of [`AbiArg`](crate::AbiArg), `&str` (`str`) and `&[u8]`
+/// (`bytes`).
+///
+/// ```
+/// use polyplug_guest::TypedArg;
+///
+/// assert_eq!(<&str as TypedArg>::C_NAME, "str");
+/// assert_eq!(<&[u8] as TypedArg>::C_NAME, "bytes");
+/// assert_eq!(<u64 as TypedArg>::C_NAME, "u64");
+/// ```
+pub trait TypedArg: Sized {
+    /// The argument as it crosses the ABI.
+    #[doc(hidden)]
+    type Abi: AbiValue;
+    /// The type's name in a signature string.
+    const C_NAME: &'static str;
+    /// The Rust value of an ABI argument, or why it is refused.
+    ///
+    /// # Safety
+    ///
+    /// \[G11\]: a view is readable for its `len` bytes for as long as the
+    /// returned value is used (the call), and not written meanwhile.
+    #[doc(hidden)]
+    unsafe fn from_abi(abi: Self::Abi) -> Result<Self, &'static str>;
+}
+
+/// A Rust type that a `plugin!` typed function returns: the numbers of
+/// [`AbiType`], `()` (`void`), `String` (`string`) and `Vec<u8>` (`buf`).
+///
+/// ```
+/// use polyplug_guest::TypedRet;
+///
+/// assert_eq!(<String as TypedRet>::C_NAME, "string");
+/// assert_eq!(<Vec<u8> as TypedRet>::C_NAME, "buf");
+/// assert_eq!(<() as TypedRet>::C_NAME, "void");
+/// ```
+pub trait TypedRet: Sized {
+    /// The result as it crosses the ABI.
+    #[doc(hidden)]
+    type Abi: AbiValue;
+    /// The type's name in a signature string.
+    const C_NAME: &'static str;
+    /// The value handed to the caller: an owned result is copied into
+    /// memory from the host's `alloc(len, 1)`; `None` when the host cannot
+    /// allocate it.
+    #[doc(hidden)]
+    fn into_abi(self) -> Option<Self::Abi>;
+    /// What the caller gets when the function panicked or an argument was
+    /// refused: `0`, or the empty owned result, which owns nothing.
+    #[doc(hidden)]
+    fn fallback() -> Self::Abi;
+}
+
+macro_rules! number_types {
+    ($($ty:ty),* $(,)?) => {$(
+        impl TypedArg for $ty {
+            type Abi = $ty;
+            const C_NAME: &'static str = <$ty as AbiType>::C_NAME;
+            unsafe fn from_abi(abi: $ty) -> Result<$ty, &'static str> {
+                Ok(abi)
+            }
+        }
+        impl TypedRet for $ty {
+            type Abi = $ty;
+            const C_NAME: &'static str = <$ty as AbiType>::C_NAME;
+            fn into_abi(self) -> Option<$ty> {
+                Some(self)
+            }
+            fn fallback() -> $ty {
+                <$ty>::default()
+            }
+        }
+    )*};
+}
+
+number_types!(u8, u16, u32, u64, i8, i16, i32, i64, usize, isize, f32, f64,);
+
+impl TypedRet for () {
+    type Abi = ();
+    const C_NAME: &'static str = "void";
+    fn into_abi(self) -> Option<()> {
+        Some(())
+    }
+    fn fallback() {}
+}
+
+/// The bytes a view lends, or a refusal for a null pointer with a length.
+///
+/// # Safety
+///
+/// \[G11\]: a non-null `ptr` is readable for `len` bytes for `'a`.
+unsafe fn lent<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], &'static str> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err("a null view with a non-zero length");
+    }
+    // SAFETY: [G11][R16] `ptr` is non-null (checked) and the caller lends
+    // `len` readable bytes there for `'a`, unwritten meanwhile.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+impl TypedArg for &str {
+    type Abi = StrView;
+    const C_NAME: &'static str = "str";
+    unsafe fn from_abi(abi: StrView) -> Result<Self, &'static str> {
+        // SAFETY: [G11] forwarded from the caller.
+        let bytes = unsafe { lent(abi.ptr, abi.len) }?;
+        core::str::from_utf8(bytes).map_err(|_| "a str view that is not UTF-8")
+    }
+}
+
+impl TypedArg for &[u8] {
+    type Abi = BytesView;
+    const C_NAME: &'static str = "bytes";
+    unsafe fn from_abi(abi: BytesView) -> Result<Self, &'static str> {
+        // SAFETY: [G11] forwarded from the caller.
+        unsafe { lent(abi.ptr, abi.len) }
+    }
+}
+
+/// `bytes` in host memory, handed over; `None` without a host table or
+/// allocator, or when it is out of memory.
+fn hand_over(bytes: &[u8]) -> Option<OwnedBuf> {
+    if bytes.is_empty() {
+        return Some(OwnedBuf::EMPTY);
+    }
+    Host::current()?.alloc_bytes(bytes)
+}
+
+impl TypedRet for String {
+    type Abi = OwnedBuf;
+    const C_NAME: &'static str = "string";
+    fn into_abi(self) -> Option<OwnedBuf> {
+        hand_over(self.as_bytes())
+    }
+    fn fallback() -> OwnedBuf {
+        OwnedBuf::EMPTY
+    }
+}
+
+impl TypedRet for Vec<u8> {
+    type Abi = OwnedBuf;
+    const C_NAME: &'static str = "buf";
+    fn into_abi(self) -> Option<OwnedBuf> {
+        hand_over(&self)
+    }
+    fn fallback() -> OwnedBuf {
+        OwnedBuf::EMPTY
+    }
+}
+
+/// Why a typed call gave the fallback instead of the function's result.
+#[derive(Debug)]
+#[doc(hidden)]
+pub enum Refusal {
+    /// The argument named first was refused for the reason second.
+    Arg(&'static str, &'static str),
+}
+
+/// Where a typed function lives, for messages: `contract/function`.
+struct Site<'a>(&'a str, &'a str);
+
+impl fmt::Display for Site<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.0, self.1)
+    }
+}
+
+/// Drops a panic payload; if its destructor panics too, that payload is
+/// leaked rather than let through.
+fn drop_payload(payload: Box<dyn core::any::Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        core::mem::forget(again);
+    }
+}
+
+/// Runs a typed function's body (argument conversion, then the plugin's
+/// function) and hands its result over. A refused argument, a panic or a
+/// result the host cannot allocate is logged at `LOG_ERROR` with the
+/// contract and function, and gives [`TypedRet::fallback`].
+#[doc(hidden)]
+pub fn typed_abi_call<R: TypedRet>(
+    contract: &str,
+    name: &str,
+    f: impl FnOnce() -> Result<R, Refusal>,
+) -> R::Abi {
+    let site = Site(contract, name);
+    let message = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => match value.into_abi() {
+            Some(abi) => return abi,
+            None => format!(
+                "typed {site}: the host could not allocate the {} result; returning the empty {}",
+                R::C_NAME,
+                R::C_NAME
+            ),
+        },
+        Ok(Err(Refusal::Arg(arg, why))) => format!(
+            "typed {site}: argument `{arg}` refused, {why}; the function was not called, returning the default {}",
+            R::C_NAME
+        ),
+        Err(payload) => {
+            let message = format!(
+                "typed {site} panicked: {}; returning the default {}",
+                panic_message(&*payload),
+                R::C_NAME
+            );
+            drop_payload(payload);
+            message
+        }
+    };
+    host::log(LOG_ERROR, &message);
+    R::fallback()
+}
