@@ -317,6 +317,18 @@ impl {ty} {{
     Ok(o)
 }
 
+/// A Rust plugin's type in a typed function of `polyplug_guest::plugin!`:
+/// views are borrowed for the call, owned results are Rust's own.
+fn rust_guest_type(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Str => "&str",
+        ValueType::Bytes => "&[u8]",
+        ValueType::String => "String",
+        ValueType::Buf => "Vec<u8>",
+        other => other.name(),
+    }
+}
+
 fn rust_guest(d: &Definition) -> Result<String, GenError> {
     let unsupported = |what: String, problem: &str| GenError::Unsupported {
         file: d.file.clone(),
@@ -329,20 +341,6 @@ fn rust_guest(d: &Definition) -> Result<String, GenError> {
             "the contract".to_owned(),
             "a stateful contract: the Rust guest SDK's typed functions are stateless",
         ));
-    }
-    for f in &d.functions {
-        let views = f.signature.args.iter().chain(&f.signature.ret).any(|t| {
-            matches!(
-                t,
-                ValueType::Str | ValueType::Bytes | ValueType::String | ValueType::Buf
-            )
-        });
-        if views {
-            return Err(unsupported(
-                format!("function {:?} ({})", f.name, f.signature),
-                "the Rust guest SDK's typed functions take and return numbers only",
-            ));
-        }
     }
     let ty = camel(&d.name);
     let mac = snake(&d.name);
@@ -371,12 +369,12 @@ fn rust_guest(d: &Definition) -> Result<String, GenError> {
             .args
             .iter()
             .zip(&f.signature.args)
-            .map(|(a, t)| format!("{a}: {}", t.name()))
+            .map(|(a, t)| format!("{a}: {}", rust_guest_type(*t)))
             .collect();
         let ret = f
             .signature
             .ret
-            .map_or(String::new(), |t| format!(" -> {}", t.name()));
+            .map_or(String::new(), |t| format!(" -> {}", rust_guest_type(t)));
         let _ = writeln!(o, "    fn {}({}){ret};", f.name, args.join(", "));
     }
     let _ = write!(
@@ -401,12 +399,12 @@ macro_rules! {mac}_plugin {{
             .args
             .iter()
             .zip(&f.signature.args)
-            .map(|(a, t)| format!("{a}: {}", t.name()))
+            .map(|(a, t)| format!("{a}: {}", rust_guest_type(*t)))
             .collect();
         let ret = f
             .signature
             .ret
-            .map_or(String::new(), |t| format!(" -> {}", t.name()));
+            .map_or(String::new(), |t| format!(" -> {}", rust_guest_type(t)));
         let _ = writeln!(
             o,
             "                typed {0}({1}){ret} = <$implementation as {ty}>::{0};",
