@@ -46,9 +46,10 @@
 //!   and every generated thunk runs plugin code under `catch_unwind`. Native
 //!   functions, the entry point and instance constructors return
 //!   [`ERR_PANIC`](abi::ERR_PANIC) with the panic message; typed functions,
-//!   which have no error channel, log the panic through the host at
-//!   `LOG_ERROR` and return their type's default (0, or an empty string
-//!   or buffer).
+//!   called through their plain pointer, which has no error channel, log
+//!   the panic through the host at `LOG_ERROR` and return their type's
+//!   default (0, or an empty string or buffer); called packed, they
+//!   return `ERR_PANIC` with the message.
 //! - **Views are checked before they become Rust references** (\[G11\]): a
 //!   `str` argument becomes a `&str` only when it is UTF-8; a C host's
 //!   bytes that are not are refused (logged, the function not called, the
@@ -196,7 +197,7 @@ pub mod __private {
     #[cfg(not(target_family = "wasm"))]
     pub use crate::{
         signature::erase_packed,
-        typed::{Refusal, typed_abi_call},
+        typed::{Refusal, packed_call, typed_or_fallback, typed_result},
     };
 
     /// The WebAssembly build's thunks and compile-time checks.

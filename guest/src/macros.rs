@@ -56,13 +56,19 @@
 ///   (`bytes`), views the caller lends for the call; results `String`
 ///   (`string`) and `Vec<u8>` (`buf`), copied into memory from the host's
 ///   `alloc(len, 1)` and handed over to the caller, and `()` (`void`).
-///   A typed function cannot report errors: a panic is logged at
+///   Called plainly (the `extern "C"` pointer, as a host's `Typed` call
+///   does), a typed function cannot report errors: a panic is logged at
 ///   `LOG_ERROR` (naming contract and function) and the wrapper returns the
-///   type's default (0, or the empty string or buffer `{NULL, 0}`).
+///   type's default (0, or the empty string or buffer `{NULL, 0}`). Called
+///   packed (`TypedEntry::packed`, as the runtime's `Contracts::call`
+///   does), it has an error channel: a panic is `ERR_PANIC` with the panic
+///   message, and nothing is written to the result.
 /// - A `str` view that is **not UTF-8** (a C host may pass any bytes; a
 ///   Rust host's typed API only passes `&str`), or a null view with a
-///   length, is refused the same way: the function is not called, the
-///   refusal is logged naming the argument, and the default is returned.
+///   length, is refused the same way: the function is not called, and the
+///   refusal, naming the argument, is logged with the default returned, or
+///   is `ERR_BAD_ARGUMENT` on a packed call. A result the host cannot
+///   allocate is the empty one, or `ERR_OUT_OF_MEMORY` on a packed call.
 ///   Nothing is read outside the view and no `&str` is ever made from
 ///   bytes that are not UTF-8. A function that must see any bytes takes
 ///   `&[u8]` (`bytes`). An empty view reads nothing, whatever its pointer.
@@ -427,10 +433,15 @@ macro_rules! __contract {
     }};
 
     (@typed [$fname:ident [$([$arg:ident] [$aty:ty])*] [$($ret:ty)?] [$f:expr]]) => {{
-        extern "C" fn __polyplug_typed(
+        /// The function's body: the arguments as the ABI passes them,
+        /// converted, then the plugin's function; its result handed over.
+        fn __polyplug_body(
             $($arg: <$aty as $crate::TypedArg>::Abi),*
-        ) -> <$crate::__ret!($($ret)?) as $crate::TypedRet>::Abi {
-            $crate::__private::typed_abi_call::<$crate::__ret!($($ret)?)>(
+        ) -> ::core::result::Result<
+            <$crate::__ret!($($ret)?) as $crate::TypedRet>::Abi,
+            $crate::Error,
+        > {
+            $crate::__private::typed_result::<$crate::__ret!($($ret)?)>(
                 __POLYPLUG_NAME,
                 ::core::stringify!($fname),
                 move || {
@@ -450,6 +461,30 @@ macro_rules! __contract {
                 },
             )
         }
+        extern "C" fn __polyplug_typed(
+            $($arg: <$aty as $crate::TypedArg>::Abi),*
+        ) -> <$crate::__ret!($($ret)?) as $crate::TypedRet>::Abi {
+            $crate::__private::typed_or_fallback::<$crate::__ret!($($ret)?)>(
+                __polyplug_body($($arg),*),
+            )
+        }
+        unsafe extern "C" fn __polyplug_packed(
+            _ctx: *mut ::core::ffi::c_void,
+            _instance: *mut ::core::ffi::c_void,
+            args: *const ::core::ffi::c_void,
+            out: *mut ::core::ffi::c_void,
+            err: *mut $crate::abi::AbiError,
+        ) -> u32 {
+            // SAFETY: [G9][G11] the host passes this entry's packed
+            // arguments, lent for the call, one writable result and a null
+            // or writable `err`.
+            unsafe {
+                $crate::__private::packed_call::<
+                    extern "C" fn($(<$aty as $crate::TypedArg>::Abi),*)
+                        -> <$crate::__ret!($($ret)?) as $crate::TypedRet>::Abi,
+                >(args, out, err, |($($arg,)*)| __polyplug_body($($arg),*))
+            }
+        }
         const __POLYPLUG_RET: &str = <$crate::__ret!($($ret)?) as $crate::TypedRet>::C_NAME;
         const __POLYPLUG_ARGS: &[&str] = &[$(<$aty as $crate::TypedArg>::C_NAME),*];
         const __POLYPLUG_LEN: usize =
@@ -466,12 +501,7 @@ macro_rules! __contract {
                     as extern "C" fn($(<$aty as $crate::TypedArg>::Abi),*)
                         -> <$crate::__ret!($($ret)?) as $crate::TypedRet>::Abi,
             )),
-            packed: ::core::option::Option::Some(
-                <extern "C" fn($(<$aty as $crate::TypedArg>::Abi),*)
-                    -> <$crate::__ret!($($ret)?) as $crate::TypedRet>::Abi
-                    as $crate::__private::Packed>::packed
-                    as $crate::abi::ContextFn,
-            ),
+            packed: ::core::option::Option::Some(__polyplug_packed as $crate::abi::ContextFn),
         }
     }};
 }

@@ -203,6 +203,27 @@ abi_values!(
     OwnedBuf,
 );
 
+/// The packed argument layout of an `extern "C"` typed function type: a
+/// `#[repr(C)]` struct of its ABI arguments, as [`Packed::packed`] reads
+/// it, read into a Rust tuple.
+#[doc(hidden)]
+#[cfg(not(target_family = "wasm"))]
+pub trait PackedArgs: sealed::Sealed {
+    /// The arguments as a tuple.
+    type Tuple;
+    /// The ABI result.
+    type Ret: Copy;
+    /// The size of the packed arguments.
+    const ARGS_SIZE: usize;
+    /// Reads the packed arguments.
+    ///
+    /// # Safety
+    ///
+    /// \[G9\]: `args` holds the packed arguments (possibly unaligned);
+    /// when they are zero-sized, any pointer.
+    unsafe fn read(args: *const c_void) -> Self::Tuple;
+}
+
 fn bad_packed_call(err: *mut AbiError) -> u32 {
     if !err.is_null() {
         // SAFETY: [G2] a non-null `err` is writable for one AbiError.
@@ -229,6 +250,26 @@ macro_rules! typed_fn_ptrs {
             #[repr(C)]
             #[derive(Clone, Copy)]
             pub(crate) struct $packed<$($arg),*>($(pub(crate) $arg),*);
+
+            #[cfg(not(target_family = "wasm"))]
+            impl<R: AbiValue, $($arg: AbiValue),*> PackedArgs for extern "C" fn($($arg),*) -> R {
+                type Tuple = ($($arg,)*);
+                type Ret = R;
+                const ARGS_SIZE: usize = size_of::<$packed<$($arg),*>>();
+                unsafe fn read(args: *const c_void) -> Self::Tuple {
+                    let $packed($($v),*) = if Self::ARGS_SIZE == 0 {
+                        // SAFETY: a zero-sized value is read from any
+                        // non-null aligned pointer.
+                        unsafe { core::ptr::NonNull::<$packed<$($arg),*>>::dangling().as_ptr().read() }
+                    } else {
+                        // SAFETY: [G9] the caller passes the packed
+                        // arguments, possibly unaligned.
+                        unsafe { args.cast::<$packed<$($arg),*>>().read_unaligned() }
+                    };
+                    let tuple: Self::Tuple = ($($v,)*);
+                    tuple
+                }
+            }
 
             impl<R: AbiValue, $($arg: AbiValue),*> Packed for extern "C" fn($($arg),*) -> R {
                 unsafe extern "C" fn packed(

@@ -958,3 +958,62 @@ fn without_a_host_allocator_a_string_result_is_empty_and_logged() {
     assert!(message.contains("could not allocate"), "{message}");
     assert!(message.contains("guest.test/upper"), "{message}");
 }
+
+/// Calls typed entry `name` packed, the way `Contracts::call` does.
+fn call_packed<A, O>(entry: &mut TypedEntry, args: &A, out: &mut O) -> (u32, AbiError) {
+    let mut err = AbiError::NONE;
+    // SAFETY: [G9] the entry's own packed thunk, with its entry, the packed
+    // arguments of its signature and one writable result.
+    let code = unsafe {
+        entry.packed.unwrap()(
+            core::ptr::from_mut(entry).cast(),
+            core::ptr::null_mut(),
+            core::ptr::from_ref(args).cast(),
+            core::ptr::from_mut(out).cast(),
+            &mut err,
+        )
+    };
+    (code, err)
+}
+
+#[test]
+fn a_packed_call_reports_a_panic_and_a_refused_view_as_typed_errors() {
+    let _lock = lock();
+    let (api, fake) = load(true);
+    let iface = contract(fake, "guest.test");
+    let logs_before = fake.logs.lock().unwrap().len();
+
+    let mut boom = typed(&iface, "text_boom");
+    let mut out = OwnedBuf::EMPTY;
+    let (code, err) = call_packed(&mut boom, &str_view(b"abc"), &mut out);
+    assert_eq!((code, err.code), (ERR_PANIC, ERR_PANIC));
+    assert!(out.ptr.is_null() && out.len == 0, "no result written");
+    let message = take_message(fake, api, err);
+    assert!(message.contains("text boom on purpose"), "{message}");
+    assert!(message.contains("guest.test/text_boom"), "{message}");
+
+    let mut upper = typed(&iface, "upper");
+    let (code, err) = call_packed(&mut upper, &str_view(b"\xff"), &mut out);
+    assert_eq!(code, ERR_BAD_ARGUMENT);
+    let message = take_message(fake, api, err);
+    assert!(message.contains("argument `text`"), "{message}");
+    assert!(message.contains("not UTF-8"), "{message}");
+
+    let mut number_boom = typed(&iface, "boom");
+    let mut number = 7u32;
+    let (code, err) = call_packed(&mut number_boom, &5u32, &mut number);
+    assert_eq!(code, ERR_PANIC);
+    assert_eq!(number, 7, "no result written");
+    assert!(take_message(fake, api, err).contains("typed boom on purpose"));
+
+    // The error went to the caller, not to the log as a default.
+    let logs = fake.logs.lock().unwrap();
+    assert!(
+        logs[logs_before..]
+            .iter()
+            .all(|(_, m)| !m.contains("returning the default")),
+        "{logs:?}"
+    );
+    drop(logs);
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0, "messages freed");
+}

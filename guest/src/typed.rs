@@ -14,11 +14,16 @@
 use core::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use polyplug_abi::{BytesView, LOG_ERROR, OwnedBuf, StrView};
+use core::ffi::c_void;
+use polyplug_abi::{
+    AbiError, BytesView, ERR_BAD_ARGUMENT, ERR_OUT_OF_MEMORY, ERR_PANIC, LOG_ERROR, OK, OwnedBuf,
+    StrView,
+};
 
 use crate::boundary::panic_message;
+use crate::error::Error;
 use crate::host::{self, Host};
-use crate::signature::{AbiType, AbiValue};
+use crate::signature::{AbiType, AbiValue, PackedArgs};
 
 /// A Rust type that a `plugin!` typed function takes as an argument: the
 /// numbers of [`AbiArg`](crate::AbiArg), `&str` (`str`) and `&[u8]`
@@ -200,39 +205,90 @@ fn drop_payload(payload: Box<dyn core::any::Any + Send>) {
 }
 
 /// Runs a typed function's body (argument conversion, then the plugin's
-/// function) and hands its result over. A refused argument, a panic or a
-/// result the host cannot allocate is logged at `LOG_ERROR` with the
-/// contract and function, and gives [`TypedRet::fallback`].
+/// function) and hands its result over, or says why it could not: a
+/// refused argument (`ERR_BAD_ARGUMENT`), a panic (`ERR_PANIC`, with the
+/// panic message) or a result the host could not allocate
+/// (`ERR_OUT_OF_MEMORY`), each naming the contract and function.
 #[doc(hidden)]
-pub fn typed_abi_call<R: TypedRet>(
+pub fn typed_result<R: TypedRet>(
     contract: &str,
     name: &str,
     f: impl FnOnce() -> Result<R, Refusal>,
-) -> R::Abi {
+) -> Result<R::Abi, Error> {
     let site = Site(contract, name);
-    let message = match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(value)) => match value.into_abi() {
-            Some(abi) => return abi,
-            None => format!(
-                "typed {site}: the host could not allocate the {} result; returning the empty {}",
-                R::C_NAME,
-                R::C_NAME
-            ),
-        },
-        Ok(Err(Refusal::Arg(arg, why))) => format!(
-            "typed {site}: argument `{arg}` refused, {why}; the function was not called, returning the default {}",
-            R::C_NAME
-        ),
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => value.into_abi().ok_or_else(|| {
+            Error::new(
+                ERR_OUT_OF_MEMORY,
+                format!(
+                    "typed {site}: the host could not allocate the {} result",
+                    R::C_NAME
+                ),
+            )
+        }),
+        Ok(Err(Refusal::Arg(arg, why))) => Err(Error::new(
+            ERR_BAD_ARGUMENT,
+            format!("typed {site}: argument `{arg}` refused, {why}; the function was not called"),
+        )),
         Err(payload) => {
-            let message = format!(
-                "typed {site} panicked: {}; returning the default {}",
-                panic_message(&*payload),
-                R::C_NAME
-            );
+            let message = format!("typed {site} panicked: {}", panic_message(&*payload));
             drop_payload(payload);
-            message
+            Err(Error::new(ERR_PANIC, message))
         }
-    };
-    host::log(LOG_ERROR, &message);
-    R::fallback()
+    }
+}
+
+/// A [`typed_result`] for the plain `extern "C"` call, which has no error
+/// channel: an error is logged at `LOG_ERROR` and the caller gets
+/// [`TypedRet::fallback`].
+#[doc(hidden)]
+pub fn typed_or_fallback<R: TypedRet>(result: Result<R::Abi, Error>) -> R::Abi {
+    match result {
+        Ok(abi) => abi,
+        Err(error) => {
+            host::log(
+                LOG_ERROR,
+                &format!("{}; returning the default {}", error.message(), R::C_NAME),
+            );
+            R::fallback()
+        }
+    }
+}
+
+/// The packed call of a typed function (`TypedEntry::packed`): its
+/// arguments read from `args`, its result written to `out`, or its error
+/// to `*err` (a packed call has an error channel: a panic is `ERR_PANIC`
+/// there, not a default). `F` is the function's `extern "C"` type, whose
+/// packed argument layout it reads.
+///
+/// # Safety
+///
+/// \[G9\]: `args` holds the packed arguments of `F` (any pointer when
+/// there are none), `out` is writable for one result, `err` is null or
+/// writable; \[G11\] for the views among the arguments.
+#[doc(hidden)]
+pub unsafe fn packed_call<F: PackedArgs>(
+    args: *const c_void,
+    out: *mut c_void,
+    err: *mut AbiError,
+    body: impl FnOnce(F::Tuple) -> Result<F::Ret, Error>,
+) -> u32 {
+    if out.is_null() || (F::ARGS_SIZE > 0 && args.is_null()) {
+        let error = Error::from_static(ERR_BAD_ARGUMENT, "packed call: null args or out");
+        // SAFETY: [G2] `err` is null or writable.
+        return unsafe { error.write_to(err) };
+    }
+    // SAFETY: [G9] `args` (non-null when there are arguments, checked)
+    // holds the packed arguments of `F`.
+    let args = unsafe { F::read(args) };
+    match body(args) {
+        Ok(result) => {
+            // SAFETY: [G9] `out` (non-null, checked) is writable for one
+            // result, possibly unaligned.
+            unsafe { out.cast::<F::Ret>().write_unaligned(result) };
+            OK
+        }
+        // SAFETY: [G2] `err` is null or writable.
+        Err(error) => unsafe { error.write_to(err) },
+    }
 }
