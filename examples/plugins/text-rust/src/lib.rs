@@ -16,8 +16,12 @@
 //! is `{NULL, 0}` and owns nothing.
 //!
 //! A C host may pass a `str` view that is not UTF-8: the SDK refuses it
-//! (logged at `LOG_ERROR`, `upper` not called) and returns the empty
-//! string. No `unsafe` here: the SDK holds it all.
+//! without calling `upper`; the caller gets the empty string (and a
+//! `LOG_ERROR` line), or `ERR_BAD_ARGUMENT` on a packed call. A panic is
+//! handled the same way, `ERR_PANIC` on a packed call. No `unsafe` here
+//! (`forbid(unsafe_code)`): the SDK holds it all.
+
+#![forbid(unsafe_code)]
 
 /// `upper`: the text upper-cased.
 fn upper(text: &str) -> String {
