@@ -178,11 +178,15 @@ pub trait Packed: Copy + sealed::Sealed + 'static {
 /// A value a typed entry's C function may take or return: a number,
 /// `()`, a view or an owned buffer.
 #[doc(hidden)]
-pub trait AbiValue: Copy + 'static {}
+pub trait AbiValue: Copy + sealed::Sealed + 'static {}
 
 macro_rules! abi_values {
     ($($ty:ty),* $(,)?) => {$(impl AbiValue for $ty {})*};
 }
+
+impl sealed::Sealed for StrView {}
+impl sealed::Sealed for BytesView {}
+impl sealed::Sealed for OwnedBuf {}
 
 abi_values!(
     (),
@@ -341,7 +345,7 @@ pub const fn erase<F: TypedFnPtr>(f: F) -> polyplug_abi::VoidFn {
 
 /// Erases the `extern "C"` function of a typed entry, views and owned
 /// results included, to the [`VoidFn`] a `TypedEntry` stores; the entry's
-/// signature string spells `F`'s ABI types ([G7], [G11]).
+/// signature string spells `F`'s ABI types (\[G7\], \[G11\]).
 #[doc(hidden)]
 #[cfg(not(target_family = "wasm"))]
 pub const fn erase_packed<F: Packed>(f: F) -> VoidFn {

@@ -25,6 +25,13 @@ use crate::error::Error;
 use crate::host::{self, Host};
 use crate::signature::{AbiType, AbiValue, PackedArgs};
 
+mod sealed {
+    /// Keeps [`TypedArg`](super::TypedArg) and
+    /// [`TypedRet`](super::TypedRet) closed: each spelling must match its
+    /// ABI type (\[G7\], \[G11\]).
+    pub trait Sealed {}
+}
+
 /// A Rust type that a `plugin!` typed function takes as an argument: the
 /// numbers of [`AbiArg`](crate::AbiArg), `&str` (`str`) and `&[u8]`
 /// (`bytes`).
@@ -36,7 +43,7 @@ use crate::signature::{AbiType, AbiValue, PackedArgs};
 /// assert_eq!(<&[u8] as TypedArg>::C_NAME, "bytes");
 /// assert_eq!(<u64 as TypedArg>::C_NAME, "u64");
 /// ```
-pub trait TypedArg: Sized {
+pub trait TypedArg: Sized + sealed::Sealed {
     /// The argument as it crosses the ABI.
     #[doc(hidden)]
     type Abi: AbiValue;
@@ -62,7 +69,21 @@ pub trait TypedArg: Sized {
 /// assert_eq!(<Vec<u8> as TypedRet>::C_NAME, "buf");
 /// assert_eq!(<() as TypedRet>::C_NAME, "void");
 /// ```
-pub trait TypedRet: Sized {
+///
+/// A borrowed result has no ABI form (the host could not free it):
+///
+/// ```compile_fail
+/// fn name() -> &'static str {
+///     "polyplug"
+/// }
+/// polyplug_guest::plugin! {
+///     contract "test.name" "1.0.0" {
+///         typed name() -> &'static str = name;
+///     }
+/// }
+/// # fn main() {}
+/// ```
+pub trait TypedRet: Sized + sealed::Sealed {
     /// The result as it crosses the ABI.
     #[doc(hidden)]
     type Abi: AbiValue;
@@ -81,6 +102,7 @@ pub trait TypedRet: Sized {
 
 macro_rules! number_types {
     ($($ty:ty),* $(,)?) => {$(
+        impl sealed::Sealed for $ty {}
         impl TypedArg for $ty {
             type Abi = $ty;
             const C_NAME: &'static str = <$ty as AbiType>::C_NAME;
@@ -103,6 +125,7 @@ macro_rules! number_types {
 
 number_types!(u8, u16, u32, u64, i8, i16, i32, i64, usize, isize, f32, f64,);
 
+impl sealed::Sealed for () {}
 impl TypedRet for () {
     type Abi = ();
     const C_NAME: &'static str = "void";
@@ -129,6 +152,7 @@ unsafe fn lent<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], &'static str>
     Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
 }
 
+impl sealed::Sealed for &str {}
 impl TypedArg for &str {
     type Abi = StrView;
     const C_NAME: &'static str = "str";
@@ -139,6 +163,7 @@ impl TypedArg for &str {
     }
 }
 
+impl sealed::Sealed for &[u8] {}
 impl TypedArg for &[u8] {
     type Abi = BytesView;
     const C_NAME: &'static str = "bytes";
@@ -157,6 +182,7 @@ fn hand_over(bytes: &[u8]) -> Option<OwnedBuf> {
     Host::current()?.alloc_bytes(bytes)
 }
 
+impl sealed::Sealed for String {}
 impl TypedRet for String {
     type Abi = OwnedBuf;
     const C_NAME: &'static str = "string";
@@ -168,6 +194,7 @@ impl TypedRet for String {
     }
 }
 
+impl sealed::Sealed for Vec<u8> {}
 impl TypedRet for Vec<u8> {
     type Abi = OwnedBuf;
     const C_NAME: &'static str = "buf";
