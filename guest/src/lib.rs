@@ -184,8 +184,8 @@ pub mod __private {
     #[cfg(target_family = "wasm")]
     pub mod wasm {
         pub use crate::wasm::{
-            StateCell, WasmArg, WasmRet, arg, check_signature, create_instance, init,
-            instance_call, ret, typed_call,
+            StateCell, WasmArg, WasmRet, alloc, arg, check_signature, create_instance, free, init,
+            instance_call, restore_instance, ret, save_instance, typed_call,
         };
     }
 }
