@@ -142,3 +142,31 @@ fn bytes_in_without_polyplug_alloc_are_refused_at_load() {
     };
     assert_eq!(error.field, "export \"polyplug_alloc\"", "{err}");
 }
+
+/// Another module calls `demo.text` through `polyplug.call` (the host
+/// table's typed call), with bytes both ways: a `bytes` and a `str`
+/// argument copied from the caller's memory into `text.wat`'s, a `string`
+/// result copied from `text.wat`'s memory into the caller's.
+#[test]
+fn another_module_calls_with_bytes_through_the_host() {
+    let tmp = TempDir::new("bytes-caller");
+    let runtime = loaded(&tmp.0);
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "caller",
+            "wasm-shout",
+            "1.0.0",
+            &[("demo.shout", "1.0.0")],
+            &compile(&wat("text_caller.wat")),
+            "",
+        ))
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let shout = guard.find("demo.shout", V1).unwrap();
+    let sum = shout.typed::<extern "C" fn() -> u64>("sum_hello").unwrap();
+    assert_eq!(sum.try_call().unwrap(), 532);
+    let upper = shout.typed::<extern "C" fn() -> u32>("upper_abc").unwrap();
+    assert_eq!(upper.try_call().unwrap(), u32::from(b'A') | (3 << 8));
+}
