@@ -179,6 +179,9 @@ pub mod __private {
     };
     pub use crate::signature::{Packed, arg_name, signature_bytes, signature_len, signature_str};
     pub use crate::table::{count_u32, parse_version};
+    /// `state T;`'s constructor in a WebAssembly build.
+    #[cfg(target_family = "wasm")]
+    pub use crate::wasm::default_state;
 
     /// The WebAssembly build's thunks and compile-time checks.
     #[cfg(target_family = "wasm")]

@@ -161,6 +161,11 @@ pub fn create_instance<S>(
     )
 }
 
+/// The constructor of `state T;`: `T::default()`.
+pub fn default_state<T: Default>(_host: &Host) -> Result<T, Error> {
+    Ok(T::default())
+}
+
 /// The body of a contract's `+save` export: `save` of this wasm
 /// instance's state, returned as `ptr | (len << 32)` of memory the host
 /// gives back to `polyplug_free(ptr, len, 1)` once it copied it out. A

@@ -291,3 +291,56 @@ fn a_save_without_restore_and_a_wrong_type_are_refused_at_load() {
         assert!(runtime.bundles().is_empty(), "{label}");
     }
 }
+
+/// The Rust guest SDK's `save = ..; restore = ..;` in a wasm build
+/// (fixture `wasm-handover`, `handover.counter` 1.2.0 stepping by 100):
+/// native `handover-v1` → Rust wasm → native `handover-v2` keeps the
+/// count, and a save that fails traps, leaving the instance serving.
+#[test]
+fn a_rust_wasm_plugin_hands_over_with_the_native_fixtures() {
+    let (runtime, _) = runtime();
+    let id = runtime
+        .load_bundle(polyplug_fixtures::bundle("handover-v1"))
+        .unwrap();
+    let mut counter = new_counter(&runtime);
+    #[repr(C)]
+    struct AddArgs {
+        a: u32,
+        b: u32,
+    }
+    let native_step = |counter: &mut Instance| {
+        let mut out = 0u32;
+        // SAFETY: [P1] handover.counter documents its native `step` as
+        // reading an `AddArgs` and writing a `u32`.
+        unsafe { counter.call("step", &AddArgs { a: 0, b: 0 }, &mut out) }.unwrap();
+        out
+    };
+    for _ in 0..4 {
+        native_step(&mut counter);
+    }
+    let reader = runtime.reader();
+    runtime
+        .reload_bundle(id, Some(&polyplug_fixtures::bundle("wasm-handover")))
+        .unwrap();
+    assert!(counter.upgrade(&reader.pin()).unwrap()); // native save, SDK +restore
+    assert_eq!(counter.version(), Version::new(1, 2, 0));
+    assert_eq!(typed(&mut counter, "version"), 3);
+    assert_eq!(typed(&mut counter, "count"), 4);
+    assert_eq!(typed(&mut counter, "step"), 104);
+
+    // An SDK save that fails logs and traps: the upgrade fails at save,
+    // and the instance serves on with its count.
+    runtime
+        .reload_bundle(id, Some(&polyplug_fixtures::bundle("handover-v2")))
+        .unwrap();
+    arm(&mut counter, 1);
+    let err = counter.upgrade(&reader.pin()).unwrap_err();
+    assert_eq!(err.step(), HandoverStep::Save);
+    assert_eq!(source(&err).code, ERR_TRAP);
+    assert_eq!(typed(&mut counter, "step"), 204);
+
+    arm(&mut counter, 0);
+    assert!(counter.upgrade(&reader.pin()).unwrap()); // SDK +save, native restore
+    assert_eq!(counter.version(), V2);
+    assert_eq!(native_step(&mut counter), 214); // native v2 steps by 10
+}
