@@ -13,6 +13,11 @@
 //!   `+instance` export makes the state there. `instance typed` functions
 //!   borrow it. The state is dropped with the wasm instance's memory: its
 //!   `Drop` does not run.
+//! - `save = ..; restore = ..;` export `+save` and `+restore`: the saved
+//!   bytes are handed to the host as `ptr | (len << 32)` and given back
+//!   through `polyplug_free`; a failed save is logged and traps (the
+//!   export has no status to return). `plugin!` always exports
+//!   `polyplug_alloc` and `polyplug_free` on the global allocator.
 //! - A panic cannot unwind out of a wasm32 module (it is built with
 //!   `panic = "abort"`): the panic hook that `polyplug_init` installs logs
 //!   `panic at file:line:col: message` at `LOG_ERROR`, then the module
