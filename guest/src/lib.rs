@@ -199,13 +199,16 @@ pub mod __private {
         signature::erase_packed,
         typed::{Refusal, packed_call, typed_or_fallback, typed_result},
     };
+    /// `state T;`'s constructor in a WebAssembly build.
+    #[cfg(target_family = "wasm")]
+    pub use crate::wasm::default_state;
 
     /// The WebAssembly build's thunks and compile-time checks.
     #[cfg(target_family = "wasm")]
     pub mod wasm {
         pub use crate::wasm::{
-            StateCell, WasmArg, WasmRet, arg, check_signature, create_instance, init,
-            instance_call, ret, typed_call,
+            StateCell, WasmArg, WasmRet, alloc, arg, check_signature, create_instance, free, init,
+            instance_call, restore_instance, ret, save_instance, typed_call,
         };
     }
 }

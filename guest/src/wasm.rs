@@ -13,6 +13,11 @@
 //!   `+instance` export makes the state there. `instance typed` functions
 //!   borrow it. The state is dropped with the wasm instance's memory: its
 //!   `Drop` does not run.
+//! - `save = ..; restore = ..;` export `+save` and `+restore`: the saved
+//!   bytes are handed to the host as `ptr | (len << 32)` and given back
+//!   through `polyplug_free`; a failed save is logged and traps (the
+//!   export has no status to return). `plugin!` always exports
+//!   `polyplug_alloc` and `polyplug_free` on the global allocator.
 //! - A panic cannot unwind out of a wasm32 module (it is built with
 //!   `panic = "abort"`): the panic hook that `polyplug_init` installs logs
 //!   `panic at file:line:col: message` at `LOG_ERROR`, then the module
@@ -159,6 +164,109 @@ pub fn create_instance<S>(
         &format!("{contract}/+instance"),
         made.map(|state| cell.with(|cell| *cell.borrow_mut() = Some(state))),
     )
+}
+
+/// The constructor of `state T;`: `T::default()`.
+pub fn default_state<T: Default>(_host: &Host) -> Result<T, Error> {
+    Ok(T::default())
+}
+
+/// The body of a contract's `+save` export: `save` of this wasm
+/// instance's state, returned as `ptr | (len << 32)` of memory the host
+/// gives back to `polyplug_free(ptr, len, 1)` once it copied it out. A
+/// failed save (or no state) is logged with its code, then traps: the
+/// export returns no status, and the host's handover fails at its save
+/// step with `ERR_TRAP`, leaving the instance serving.
+pub fn save_instance<S>(
+    cell: &'static std::thread::LocalKey<StateCell<S>>,
+    contract: &str,
+    save: fn(&S) -> Result<Vec<u8>, Error>,
+) -> i64 {
+    let saved = cell.with(|cell| match cell.try_borrow().ok().as_deref() {
+        Some(Some(state)) => save(state),
+        _ => Err(Error::new(
+            polyplug_abi::ERR_INVALID,
+            "no instance state to save",
+        )),
+    });
+    match saved {
+        Ok(bytes) => {
+            let bytes = bytes.into_boxed_slice();
+            let len = bytes.len();
+            // The host releases it: `polyplug_free(ptr, len, 1)` is the
+            // layout of a boxed byte slice.
+            let ptr = Box::into_raw(bytes).cast::<u8>();
+            let ptr = u64::try_from(ptr.addr()).unwrap_or_default();
+            let len = u64::try_from(len).unwrap_or_default();
+            (ptr | (len << 32)).cast_signed()
+        }
+        Err(error) => {
+            let _ = status(&format!("{contract}/+save"), Err(error));
+            // A trap: the handover fails at its save step with ERR_TRAP.
+            std::process::abort()
+        }
+    }
+}
+
+/// The body of a contract's `+restore` export: makes this wasm instance's
+/// state with `restore` from the `len` bytes at `ptr` the host copied in.
+///
+/// # Safety
+///
+/// \[G11\] `ptr` is null with `len` 0, or `len` bytes at `ptr` are this
+/// module's memory from `polyplug_alloc`, live for the call.
+pub unsafe fn restore_instance<S>(
+    cell: &'static std::thread::LocalKey<StateCell<S>>,
+    contract: &str,
+    restore: fn(&Host, &[u8]) -> Result<S, Error>,
+    ptr: *const u8,
+    len: usize,
+) -> i32 {
+    let bytes: &[u8] = if len == 0 || ptr.is_null() {
+        &[]
+    } else {
+        // SAFETY: [G12] the host copied `len` bytes to `ptr`, memory from
+        // `polyplug_alloc`, and releases it only after this returns.
+        unsafe { core::slice::from_raw_parts(ptr, len) }
+    };
+    let made = Host::with(|host| restore(host, bytes));
+    status(
+        &format!("{contract}/+restore"),
+        made.map(|state| cell.with(|cell| *cell.borrow_mut() = Some(state))),
+    )
+}
+
+/// The body of the export `polyplug_alloc(size, align) -> ptr`: memory for
+/// bytes the host copies in; null when it cannot be had.
+pub fn alloc(size: usize, align: usize) -> *mut u8 {
+    let Ok(layout) = std::alloc::Layout::from_size_align(size, align) else {
+        return core::ptr::null_mut();
+    };
+    if size == 0 {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: [G12] `layout` has a non-zero size.
+    unsafe { std::alloc::alloc(layout) }
+}
+
+/// The body of the export `polyplug_free(ptr, size, align)`: gives back
+/// what [`alloc`] returned for the host, or what a `+save` or a `string`/
+/// `buf` result handed out.
+///
+/// # Safety
+///
+/// \[G11\] `ptr` came from [`alloc`] with this `size` and `align`, or is a
+/// boxed byte slice of `size` bytes that this SDK handed to the host (align
+/// 1), given back once.
+pub unsafe fn free(ptr: *mut u8, size: usize, align: usize) {
+    let Ok(layout) = std::alloc::Layout::from_size_align(size, align) else {
+        return;
+    };
+    if size == 0 || ptr.is_null() {
+        return;
+    }
+    // SAFETY: [G12] allocated with this layout, given back once.
+    unsafe { std::alloc::dealloc(ptr, layout) }
 }
 
 /// The body of an `instance typed` function: `f` with this wasm

@@ -6,7 +6,8 @@
 //! |---|---|
 //! | (always) | `polyplug_init`: installs the panic hook, runs `init = ..;` if given |
 //! | `contract "c" "1.0.0" { state S = ctor; .. }` | `c@1.0.0/+instance`: makes the instance's `S` |
-//! | `save = ..; restore = ..;` | none yet: the contract offers no state handover in WebAssembly |
+//! | (always) | `polyplug_alloc`, `polyplug_free`: the guest's allocator, for bytes the host copies in and out |
+//! | `save = ..; restore = ..;` | `c@1.0.0/+save`, `c@1.0.0/+restore`: the state handover of `Instance::upgrade` |
 //! | `typed f(x: u32) -> u32 = g;` | `c@1.0.0/f:u32(u32)` |
 //! | `instance typed f(x: u32) -> u32 = g;` | `c@1.0.0/f:u32(u32)`, `g(&mut S, x)` on the instance's state |
 //! | `native ..;`, `stateless native ..;` | none: native functions take C structs by pointer |
@@ -29,6 +30,19 @@ macro_rules! __wasm_plugin {
             #[unsafe(export_name = "polyplug_init")]
             extern "C" fn __polyplug_init() -> i32 {
                 $crate::__private::wasm::init($crate::__init!($($init)?))
+            }
+            /// Memory for bytes the host copies in.
+            #[unsafe(export_name = "polyplug_alloc")]
+            extern "C" fn __polyplug_alloc(size: usize, align: usize) -> *mut u8 {
+                $crate::__private::wasm::alloc(size, align)
+            }
+            /// Gives back what the host copied in or out.
+            #[unsafe(export_name = "polyplug_free")]
+            extern "C" fn __polyplug_free(ptr: *mut u8, size: usize, align: usize) {
+                // SAFETY: [G12] the host gives back only what
+                // `polyplug_alloc` returned for it, or what a `+save`
+                // handed out, with its size and alignment, once.
+                unsafe { $crate::__private::wasm::free(ptr, size, align) }
             }
         };
         $($crate::__wasm_contract!(@start [$name $version] $($body)*);)*
@@ -67,18 +81,38 @@ macro_rules! __wasm_join {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __wasm_contract {
-    // A WebAssembly build exports no state handover yet: the contract is
-    // stateful without one, and `Instance::upgrade` to it is refused at
-    // its restore step. Naming the functions keeps them used.
+    // The state handover: `+save` and `+restore` beside `+instance`.
     (@start $head:tt state $state:ty $(= $ctor:expr)?;
         save = $save:expr; restore = $restore:expr; $($rest:tt)*) => {
-        const _: () = {
-            let _ = $save;
-            let _ = $restore;
-        };
-        $crate::__wasm_contract!(@start $head state $state $(= $ctor)?; $($rest)*);
+        $crate::__wasm_contract!(@stateful $head [$state] [$($ctor)?] [$save, $restore] $($rest)*);
     };
-    (@start [$name:literal $version:literal] state $state:ty $(= $ctor:expr)?; $($rest:tt)*) => {
+    (@start $head:tt state $state:ty $(= $ctor:expr)?; $($rest:tt)*) => {
+        $crate::__wasm_contract!(@stateful $head [$state] [$($ctor)?] [] $($rest)*);
+    };
+    (@handover [$name:literal $version:literal]) => {};
+    (@handover [$name:literal $version:literal] $save:expr, $restore:expr) => {
+        /// The instance's state, for a newer version to restore.
+        #[unsafe(export_name = ::core::concat!($name, "@", $version, "/+save"))]
+        extern "C" fn __polyplug_save() -> i64 {
+            $crate::__private::wasm::save_instance(&__POLYPLUG_STATE, __POLYPLUG_NAME, $save)
+        }
+        /// Makes a new instance's state from an older version's save.
+        #[unsafe(export_name = ::core::concat!($name, "@", $version, "/+restore"))]
+        extern "C" fn __polyplug_restore(ptr: *const u8, len: usize) -> i32 {
+            // SAFETY: [G12] the host copied `len` bytes to `ptr`, memory
+            // from `polyplug_alloc`, for this call.
+            unsafe {
+                $crate::__private::wasm::restore_instance(
+                    &__POLYPLUG_STATE,
+                    __POLYPLUG_NAME,
+                    $restore,
+                    ptr,
+                    len,
+                )
+            }
+        }
+    };
+    (@stateful [$name:literal $version:literal] [$state:ty] [$($ctor:expr)?] [$($handover:tt)*] $($rest:tt)*) => {
         const _: () = {
             const __POLYPLUG_NAME: &str = $name;
             const _: $crate::abi::Version = $crate::__private::parse_version($version);
@@ -96,8 +130,14 @@ macro_rules! __wasm_contract {
                     $crate::__state_ctor!(__PolyplugState, $($ctor)?),
                 )
             }
+            $crate::__wasm_contract!(@handover [$name $version] $($handover)*);
             $crate::__wasm_contract!(@entries [$name $version] stateful $($rest)*);
         };
+    };
+    (@stateful [$name:tt $version:tt] $($rest:tt)*) => {
+        ::core::compile_error!(
+            "plugin!: in a WebAssembly build, a contract's name and version are string literals (contract \"demo.counter\" \"1.0.0\"): they are spelled into its export names"
+        );
     };
     (@start [$name:literal $version:literal] $($rest:tt)*) => {
         const _: () = {

@@ -13,6 +13,7 @@ use polyplug::loader::{Contracts, Logger};
 
 use crate::budget::Budget;
 use crate::guest::WasmType;
+use crate::imports::Memory;
 
 /// A number crossing into or out of wasm.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,4 +72,22 @@ pub(crate) trait Compiled: Send + Sync + 'static {
 pub(crate) trait Running: Send + 'static {
     /// Calls the export `functions[index]` with a fresh fuel budget.
     fn call(&mut self, index: usize, args: &[WasmValue]) -> Result<Option<WasmValue>, Failure>;
+
+    /// A copy of `len` bytes at `offset` of the exported `memory`, bounds
+    /// checked before anything is allocated: the host never reads outside
+    /// the memory.
+    fn read(&mut self, offset: usize, len: usize) -> Result<Vec<u8>, Memory>;
+
+    /// Copies `bytes` to `offset` of the exported `memory`, bounds checked.
+    fn write(&mut self, offset: usize, bytes: &[u8]) -> Result<(), Memory>;
+}
+
+/// `len` bytes at `offset` of `data`, copied; out of bounds when any of
+/// them is outside it.
+pub(crate) fn copy_out(data: &[u8], offset: usize, len: usize) -> Result<Vec<u8>, Memory> {
+    offset
+        .checked_add(len)
+        .and_then(|end| data.get(offset..end))
+        .map(<[u8]>::to_vec)
+        .ok_or(Memory::OutOfBounds)
 }

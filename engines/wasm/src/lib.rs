@@ -28,6 +28,12 @@
 //!   wasm instance on its first call; a stateful contract's
 //!   [`Instance`](polyplug::Instance) gets one of its own, whose linear
 //!   memory is its state.
+//! - A stateful contract that exports `+save` and `+restore` hands an
+//!   instance's state over to a reloaded version of any language
+//!   (`Instance::upgrade`); `str`/`bytes` arguments, `string`/`buf`
+//!   results and the state cross through the module's `polyplug_alloc`
+//!   and `polyplug_free` (`docs/wasm-plugins.md`, "Bytes across the
+//!   boundary").
 //!
 //! # Guarantees
 //!
@@ -82,6 +88,7 @@ mod cache;
 mod guest;
 mod imports;
 mod loader;
+mod transfer;
 mod wasmi_engine;
 #[cfg(feature = "wasmtime")]
 mod wasmtime_engine;

@@ -20,6 +20,7 @@ use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue};
 use crate::budget::{Budget, WasmConfig};
 use crate::guest::{self, ContractExport, ExportKind, WasmType};
 use crate::imports::{CALL_IMPORT, FIND_IMPORT, HOST_MODULE, LOG_IMPORT};
+use crate::transfer::{Allocator, Given};
 use crate::wasmi_engine::Wasmi;
 
 /// Counts of the engine objects a [`WasmLoader`] made and dropped.
@@ -252,6 +253,8 @@ struct ModuleState {
     /// Export names, by the index calls use.
     functions: Vec<String>,
     init: Option<usize>,
+    /// `polyplug_alloc` and `polyplug_free`, for bytes in and out.
+    allocator: Allocator,
     generation: u64,
     alive: Arc<()>,
     per_thread: Mutex<Vec<PerThreadPtr>>,
@@ -392,6 +395,39 @@ impl ModuleState {
     }
 }
 
+impl ModuleState {
+    /// Runs `f` on this thread's instance, as
+    /// [`call_on_thread`](ModuleState::call_on_thread) runs one export:
+    /// for calls that copy bytes in and out around the export.
+    fn run_on_thread<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Running) -> Result<R, Failure>,
+    ) -> Result<R, Failure> {
+        let slot = self.thread_slot()?;
+        // SAFETY: [W1] this thread's slot of this load, which is alive
+        // (the caller's guard keeps it); only this thread reaches it, and
+        // only through shared references.
+        let per_thread: &PerThread = unsafe { &*slot };
+        if per_thread.busy.replace(true) {
+            return Err(Failure {
+                code: ERR_INTERNAL,
+                what: "re-entrant call into the same module on this thread (a host import reached a contract that called back into it)".to_owned(),
+            });
+        }
+        let _busy = Busy(per_thread);
+        let mut instance = match per_thread.instance.take() {
+            Some(instance) => instance,
+            None => self.instantiate()?,
+        };
+        let result = f(instance.running.as_mut());
+        // As in `call_on_thread`: a failure may leave memory half-updated.
+        if result.is_ok() {
+            per_thread.instance.set(Some(instance));
+        }
+        result
+    }
+}
+
 /// A guest status code (`polyplug_init`, `+instance`): 0 or an error.
 fn status(result: Result<Option<WasmValue>, Failure>, what: &str) -> Result<(), Failure> {
     match result? {
@@ -443,6 +479,9 @@ struct WasmFn {
     contract: String,
     name: String,
     signature: TypedSignature,
+    /// Whether an argument or the result is bytes in guest memory
+    /// (`str`, `bytes`, `string`, `buf`): the call copies them across.
+    bytes: bool,
 }
 
 fn to_wasm(value: &Value<'_>) -> Option<WasmValue> {
@@ -481,12 +520,135 @@ impl WasmFn {
     }
 }
 
+impl WasmFn {
+    /// One call whose arguments or result are bytes: each `str`/`bytes`
+    /// argument copied in through `polyplug_alloc` as `(ptr, len)`, the
+    /// export called, the copies released, a `string`/`buf` result copied
+    /// out of its `ptr | (len << 32)`.
+    fn call_bytes(
+        &self,
+        running: &mut dyn Running,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Failure> {
+        let allocator = self.state.allocator;
+        let mut wasm = Vec::with_capacity(guest::MAX_WASM_PARAMS);
+        let mut given: Vec<Given> = Vec::new();
+        for arg in args {
+            let bytes = match arg {
+                Value::Str(text) => text.as_bytes(),
+                Value::Bytes(bytes) => bytes,
+                other => {
+                    wasm.push(to_wasm(other).ok_or_else(|| Failure {
+                        code: ERR_BAD_ARGUMENT,
+                        what: format!("{other:?} cannot cross into wasm"),
+                    })?);
+                    continue;
+                }
+            };
+            let copy = allocator.give(running, bytes, "copying an argument in")?;
+            given.push(copy);
+            wasm.push(WasmValue::I32(copy.ptr));
+            wasm.push(WasmValue::I32(copy.len));
+        }
+        let result = running.call(self.index, &wasm)?;
+        // The result is copied out before the arguments are released: it
+        // may lie in memory that releasing them reuses.
+        let value = self.result(running, result)?;
+        for copy in given {
+            allocator.release(running, copy, "releasing an argument")?;
+        }
+        Ok(value)
+    }
+
+    /// The result of a call with bytes, copied out of guest memory.
+    fn result(
+        &self,
+        running: &mut dyn Running,
+        result: Option<WasmValue>,
+    ) -> Result<Value<'static>, Failure> {
+        let allocator = self.state.allocator;
+        match self.signature.ret {
+            Some(ValueType::String) => {
+                let bytes = allocator.take(running, result, "the string result")?;
+                String::from_utf8(bytes)
+                    .map(Value::String)
+                    .map_err(|_| Failure {
+                        code: ERR_INVALID,
+                        what: "returned a string that is not UTF-8".to_owned(),
+                    })
+            }
+            Some(ValueType::Buf) => Ok(Value::Buf(allocator.take(
+                running,
+                result,
+                "the buf result",
+            )?)),
+            ret => from_wasm(result, ret).ok_or_else(|| Failure {
+                code: ERR_INTERNAL,
+                what: format!("{result:?} does not fit {}", self.signature),
+            }),
+        }
+    }
+
+    /// [`EngineFn::call`] for a function with bytes: on this thread's
+    /// instance or the stateful instance's own.
+    fn call_with_bytes(
+        &self,
+        instance: Option<&mut EngineInstance>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
+        let state = &self.state;
+        let result = match instance {
+            None => state.run_on_thread(|running| self.call_bytes(running, args)),
+            Some(instance) => {
+                let counted = self.usable(instance)?;
+                let result = self.call_bytes(counted.running.as_mut(), args);
+                if let Err(failure) = &result {
+                    let stateful = instance.downcast_mut::<StatefulInstance>();
+                    if let Some(stateful) = stateful {
+                        stateful.poisoned = Some(failure.what.clone());
+                        stateful.instance = None;
+                    }
+                }
+                result
+            }
+        };
+        result.map_err(|failure| self.fault(state, &failure))
+    }
+
+    /// A stateful instance's wasm instance, unless an earlier trap made it
+    /// unusable.
+    fn usable<'i>(&self, instance: &'i mut EngineInstance) -> Result<&'i mut Counted, Fault> {
+        let Some(stateful) = instance.downcast_mut::<StatefulInstance>() else {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                "not an instance of this contract",
+            ));
+        };
+        if let Some(why) = &stateful.poisoned {
+            return Err(Fault::new(
+                ERR_TRAP,
+                format!(
+                    "bundle {}: contract {}: function {}: the instance is unusable after an earlier trap ({why}); create a new instance",
+                    self.state.bundle, self.contract, self.name
+                ),
+            ));
+        }
+        stateful
+            .instance
+            .as_mut()
+            .ok_or_else(|| Fault::new(ERR_INTERNAL, "instance already released"))
+    }
+}
+
 impl EngineFn for WasmFn {
     fn call(
         &self,
         instance: Option<&mut EngineInstance>,
         args: &[Value<'_>],
     ) -> Result<Value<'static>, Fault> {
+        if self.bytes {
+            return self.call_with_bytes(instance, args);
+        }
         let state = &self.state;
         let mut wasm = [WasmValue::I32(0); 6];
         for (slot, arg) in wasm.iter_mut().zip(args) {
@@ -539,30 +701,130 @@ struct WasmInstances {
     state: Weak<ModuleState>,
     constructor: usize,
     contract: String,
+    /// `+save` and `+restore`, when the contract offers a handover.
+    handover: Option<(usize, usize)>,
+}
+
+impl WasmInstances {
+    fn state(&self) -> Result<Arc<ModuleState>, Fault> {
+        self.state
+            .upgrade()
+            .ok_or_else(|| Fault::new(ERR_INTERNAL, "the module was unloaded"))
+    }
+
+    /// A fault of `step` (`making an instance`, `save`, `restore`).
+    fn fault(&self, state: &ModuleState, step: &str, failure: &Failure) -> Fault {
+        let message = format!(
+            "bundle {}: contract {}: {step}: {}",
+            state.bundle, self.contract, failure.what
+        );
+        if step != "making an instance" {
+            state.logger.log(LogLevel::Warn, &message);
+        }
+        Fault::new(failure.code, message)
+    }
+
+    fn no_handover(&self) -> Fault {
+        Fault::new(
+            polyplug_abi::ERR_UNSUPPORTED,
+            format!(
+                "contract {} exports no {} and {}",
+                self.contract,
+                guest::SAVE_FUNCTION,
+                guest::RESTORE_FUNCTION
+            ),
+        )
+    }
 }
 
 impl EngineInstances for WasmInstances {
     fn create(&self) -> Result<EngineInstance, Fault> {
-        let Some(state) = self.state.upgrade() else {
-            return Err(Fault::new(ERR_INTERNAL, "the module was unloaded"));
-        };
-        let message = |failure: Failure| {
-            Fault::new(
-                failure.code,
-                format!(
-                    "bundle {}: contract {}: making an instance: {}",
-                    state.bundle, self.contract, failure.what
-                ),
-            )
-        };
-        let mut counted = state.instantiate().map_err(message)?;
+        let state = self.state()?;
+        let step = "making an instance";
+        let mut counted = state
+            .instantiate()
+            .map_err(|f| self.fault(&state, step, &f))?;
         let constructor = format!("{}/{}", self.contract, guest::INSTANCE_FUNCTION);
-        status(counted.running.call(self.constructor, &[]), &constructor).map_err(message)?;
+        status(counted.running.call(self.constructor, &[]), &constructor)
+            .map_err(|f| self.fault(&state, step, &f))?;
         Ok(Box::new(StatefulInstance {
             instance: Some(counted),
             poisoned: None,
         }))
     }
+
+    fn handover(&self) -> bool {
+        self.handover.is_some()
+    }
+
+    /// Runs `+save` on the instance's own wasm instance. A failed save
+    /// leaves the instance serving: save only reads its state.
+    fn save(&self, instance: &mut EngineInstance) -> Result<Vec<u8>, Fault> {
+        let Some((save, _)) = self.handover else {
+            return Err(self.no_handover());
+        };
+        let state = self.state()?;
+        let Some(stateful) = instance.downcast_mut::<StatefulInstance>() else {
+            return Err(Fault::new(
+                ERR_BAD_ARGUMENT,
+                "not an instance of this contract",
+            ));
+        };
+        if let Some(why) = &stateful.poisoned {
+            return Err(Fault::new(
+                ERR_TRAP,
+                format!(
+                    "bundle {}: contract {}: save: the instance is unusable after an earlier trap ({why})",
+                    state.bundle, self.contract
+                ),
+            ));
+        }
+        let Some(counted) = stateful.instance.as_mut() else {
+            return Err(Fault::new(ERR_INTERNAL, "instance already released"));
+        };
+        let what = export_name(&state, save);
+        let running = counted.running.as_mut();
+        running
+            .call(save, &[])
+            .and_then(|result| state.allocator.take(running, result, &what))
+            .map_err(|f| self.fault(&state, "save", &f))
+    }
+
+    /// A fresh wasm instance, counted against `limits.instances` as
+    /// `create`'s, with `state` copied in and `+restore` run on it in
+    /// place of `+instance`.
+    fn restore(&self, saved: &[u8]) -> Result<EngineInstance, Fault> {
+        let Some((_, restore)) = self.handover else {
+            return Err(self.no_handover());
+        };
+        let state = self.state()?;
+        let fault = |f: Failure| self.fault(&state, "restore", &f);
+        let mut counted = state.instantiate().map_err(fault)?;
+        let what = export_name(&state, restore);
+        let running = counted.running.as_mut();
+        let given = state.allocator.give(running, saved, &what).map_err(fault)?;
+        status(
+            running.call(
+                restore,
+                &[WasmValue::I32(given.ptr), WasmValue::I32(given.len)],
+            ),
+            &what,
+        )
+        .map_err(fault)?;
+        state
+            .allocator
+            .release(running, given, &what)
+            .map_err(fault)?;
+        Ok(Box::new(StatefulInstance {
+            instance: Some(counted),
+            poisoned: None,
+        }))
+    }
+}
+
+/// The export called by `index`, for messages.
+fn export_name(state: &ModuleState, index: usize) -> String {
+    state.functions.get(index).cloned().unwrap_or_default()
 }
 
 /// A contract as the module's exports declare it.
@@ -571,6 +833,8 @@ struct Declared {
     version: Option<Version>,
     functions: Vec<(String, TypedSignature, usize)>,
     constructor: Option<usize>,
+    save: Option<(usize, String)>,
+    restore: Option<(usize, String)>,
 }
 
 fn export_field(name: &str) -> String {
@@ -603,12 +867,13 @@ impl Loader for WasmLoader {
         bump(&self.counters.modules_compiled);
         // From here on the module is counted: a failure drops it as a load
         // would.
-        let state_builder = |functions: Vec<String>, init: Option<usize>| ModuleState {
+        let state_builder = |functions: Vec<String>, init: Option<usize>, allocator| ModuleState {
             bundle: code.name().to_owned(),
             file: file.clone(),
             compiled: Arc::clone(&compiled),
             functions,
             init,
+            allocator,
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
             per_thread: Mutex::new(Vec::new()),
@@ -619,14 +884,19 @@ impl Loader for WasmLoader {
             counters: Arc::clone(&self.counters),
         };
         let checked = check_module(&file, compiled.as_ref());
-        let (declared, functions, init) = match checked {
+        let Checked {
+            contracts: declared,
+            functions,
+            init,
+            allocator,
+        } = match checked {
             Ok(checked) => checked,
             Err(error) => {
-                drop(state_builder(Vec::new(), None));
+                drop(state_builder(Vec::new(), None, Allocator::default()));
                 return Err(error);
             }
         };
-        let state = Arc::new(state_builder(functions, init));
+        let state = Arc::new(state_builder(functions, init, allocator));
         // One instance at load: the start function and polyplug_init run
         // here, so a module that traps or loops in them is refused now.
         if let Err(failure) = state.instantiate() {
@@ -650,6 +920,11 @@ impl Loader for WasmLoader {
             let mut engine = EngineContract::new(contract.clone(), version);
             for (name, signature, index) in declared.functions {
                 let spelling = signature.to_string();
+                let bytes = signature
+                    .args
+                    .iter()
+                    .chain(signature.ret.as_ref())
+                    .any(|ty| guest::is_bytes(*ty));
                 engine = engine.function(
                     name.clone(),
                     spelling,
@@ -659,6 +934,7 @@ impl Loader for WasmLoader {
                         contract: contract.clone(),
                         name,
                         signature,
+                        bytes,
                     }),
                 );
             }
@@ -667,6 +943,7 @@ impl Loader for WasmLoader {
                     state: Arc::downgrade(&state),
                     constructor,
                     contract: contract.clone(),
+                    handover: declared.save.zip(declared.restore).map(|(s, r)| (s.0, r.0)),
                 }));
             }
             registrar
@@ -677,10 +954,17 @@ impl Loader for WasmLoader {
     }
 }
 
-type Checked = (BTreeMap<String, Declared>, Vec<String>, Option<usize>);
+/// What the checks found in a module.
+struct Checked {
+    contracts: BTreeMap<String, Declared>,
+    /// Export names, by the index calls use.
+    functions: Vec<String>,
+    /// `polyplug_init`'s index.
+    init: Option<usize>,
+    allocator: Allocator,
+}
 
-/// Checks imports and exports against the guest ABI; returns the
-/// contracts, the export names by call index, and `polyplug_init`'s index.
+/// Checks imports and exports against the guest ABI.
 fn check_module(file: &std::path::Path, compiled: &dyn Compiled) -> Result<Checked, CodeError> {
     let func = |params: &[WasmType], results: &[WasmType]| Item::Func {
         params: params.to_vec(),
@@ -726,7 +1010,39 @@ fn check_module(file: &std::path::Path, compiled: &dyn Compiled) -> Result<Check
     let mut contracts: BTreeMap<String, Declared> = BTreeMap::new();
     let mut functions = Vec::new();
     let mut init = None;
+    let mut allocator = Allocator::default();
+    // The first export that needs `polyplug_alloc`, for the message.
+    let mut needs_alloc: Option<(String, String)> = None;
     for (name, item) in compiled.exports() {
+        let allocator_export = [
+            (
+                guest::ALLOC_EXPORT,
+                func(&[I32, I32], &[I32]),
+                &mut allocator.alloc,
+            ),
+            (
+                guest::FREE_EXPORT,
+                func(&[I32, I32, I32], &[]),
+                &mut allocator.free,
+            ),
+        ]
+        .into_iter()
+        .find(|(export, _, _)| *export == name);
+        if let Some((_, expected, index)) = allocator_export {
+            if item != expected {
+                let Item::Func { params, results } = &expected else {
+                    continue;
+                };
+                return Err(CodeError::new(
+                    file,
+                    export_field(&name),
+                    format!("expected {}, found {item:?}", guest::spell(params, results)),
+                ));
+            }
+            *index = Some(functions.len());
+            functions.push(name);
+            continue;
+        }
         if name == guest::INIT_EXPORT {
             if item != status_type {
                 return Err(CodeError::new(
@@ -771,6 +1087,23 @@ fn check_module(file: &std::path::Path, compiled: &dyn Compiled) -> Result<Check
                 }
                 entry.constructor = Some(functions.len());
             }
+            ExportKind::Save => {
+                if item != func(&[], &[I64]) {
+                    return Err(in_contract(format!(
+                        "expected () -> (i64) for a state save, found {item:?}"
+                    )));
+                }
+                entry.save = Some((functions.len(), name.clone()));
+            }
+            ExportKind::Restore => {
+                if item != func(&[I32, I32], &[I32]) {
+                    return Err(in_contract(format!(
+                        "expected (i32, i32) -> (i32) for a state restore, found {item:?}"
+                    )));
+                }
+                entry.restore = Some((functions.len(), name.clone()));
+                needs_alloc.get_or_insert_with(|| (contract.clone(), name.clone()));
+            }
             ExportKind::Function {
                 name: fname,
                 signature,
@@ -778,13 +1111,29 @@ fn check_module(file: &std::path::Path, compiled: &dyn Compiled) -> Result<Check
                 let params: Vec<WasmType> = signature
                     .args
                     .iter()
-                    .filter_map(|t| guest::wasm_type(*t))
+                    .filter_map(|t| guest::wasm_params(*t))
+                    .flatten()
+                    .copied()
                     .collect();
                 let results: Vec<WasmType> = signature
                     .ret
                     .iter()
-                    .filter_map(|t| guest::wasm_type(*t))
+                    .filter_map(|t| guest::wasm_result(*t))
                     .collect();
+                if params.len() > guest::MAX_WASM_PARAMS {
+                    return Err(in_contract(format!(
+                        "signature {signature} takes {} wasm parameters (str and bytes take two each), more than {}",
+                        params.len(),
+                        guest::MAX_WASM_PARAMS
+                    )));
+                }
+                if signature
+                    .args
+                    .iter()
+                    .any(|t| matches!(t, ValueType::Str | ValueType::Bytes))
+                {
+                    needs_alloc.get_or_insert_with(|| (contract.clone(), name.clone()));
+                }
                 let expected = Item::Func {
                     params: params.clone(),
                     results: results.clone(),
@@ -804,5 +1153,58 @@ fn check_module(file: &std::path::Path, compiled: &dyn Compiled) -> Result<Check
         }
         functions.push(name);
     }
-    Ok((contracts, functions, init))
+    for (contract, declared) in &contracts {
+        let in_contract = |export: &str, problem: String| {
+            CodeError::new(file, export_field(export), problem).in_contract(contract.clone())
+        };
+        match (&declared.save, &declared.restore) {
+            (Some((_, export)), None) => {
+                return Err(in_contract(
+                    export,
+                    format!(
+                        "a state save without {contract}@.../{}: export both or neither",
+                        guest::RESTORE_FUNCTION
+                    ),
+                ));
+            }
+            (None, Some((_, export))) => {
+                return Err(in_contract(
+                    export,
+                    format!(
+                        "a state restore without {contract}@.../{}: export both or neither",
+                        guest::SAVE_FUNCTION
+                    ),
+                ));
+            }
+            (Some((_, export)), Some(_)) if declared.constructor.is_none() => {
+                return Err(in_contract(
+                    export,
+                    format!(
+                        "a state handover needs a stateful contract: export {contract}@.../{} too",
+                        guest::INSTANCE_FUNCTION
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if allocator.alloc.is_none()
+        && let Some((contract, export)) = needs_alloc
+    {
+        return Err(CodeError::new(
+            file,
+            export_field(&export),
+            format!(
+                "bytes are copied into the module for this export: export {}(size: i32, align: i32) -> i32 too",
+                guest::ALLOC_EXPORT
+            ),
+        )
+        .in_contract(contract));
+    }
+    Ok(Checked {
+        contracts,
+        functions,
+        init,
+        allocator,
+    })
 }

@@ -10,7 +10,7 @@ use wasmi::{
     StoreLimitsBuilder, TrapCode, Val, ValType,
 };
 
-use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue};
+use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue, copy_out};
 use crate::budget::{Budget, PAGE_BYTES};
 use crate::guest::WasmType;
 use crate::imports::{self, CALL_IMPORT, FIND_IMPORT, Guest, HOST_MODULE, LOG_IMPORT, Memory};
@@ -35,6 +35,8 @@ struct WasmiInstance {
     store: Store<HostState>,
     funcs: Vec<Func>,
     fuel: u64,
+    /// The exported `memory`, for the host's copies in and out.
+    memory: Option<wasmi::Memory>,
 }
 
 fn wasm_type(ty: &ValType) -> WasmType {
@@ -250,10 +252,12 @@ impl Compiled for WasmiModule {
             })?;
             funcs.push(func);
         }
+        let memory = instance.get_memory(&store, "memory");
         Ok(Box::new(WasmiInstance {
             store,
             funcs,
             fuel: self.budget.fuel,
+            memory,
         }))
     }
 }
@@ -304,5 +308,17 @@ impl Running for WasmiInstance {
         func.call(&mut self.store, &inputs[..count], outputs)
             .map_err(|e| failure(&e))?;
         Ok(outputs.first().and_then(from_val))
+    }
+
+    fn read(&mut self, offset: usize, len: usize) -> Result<Vec<u8>, Memory> {
+        let memory = self.memory.ok_or(Memory::Missing)?;
+        copy_out(memory.data(&self.store), offset, len)
+    }
+
+    fn write(&mut self, offset: usize, bytes: &[u8]) -> Result<(), Memory> {
+        let memory = self.memory.ok_or(Memory::Missing)?;
+        memory
+            .write(&mut self.store, offset, bytes)
+            .map_err(|_| Memory::OutOfBounds)
     }
 }

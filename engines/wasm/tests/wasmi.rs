@@ -17,3 +17,9 @@ mod wat_modules;
 
 #[path = "suite/compiled_guests.rs"]
 mod compiled_guests;
+
+#[path = "suite/handover.rs"]
+mod handover;
+
+#[path = "suite/bytes.rs"]
+mod bytes;

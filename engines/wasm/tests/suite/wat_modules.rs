@@ -17,10 +17,10 @@ use polyplug_wasm::{StatsHandle, WasmConfig};
 const V1: Version = Version::new(1, 0, 0);
 
 /// A temporary directory, removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new(label: &str) -> TempDir {
+    pub(crate) fn new(label: &str) -> TempDir {
         let path = std::env::temp_dir().join(format!(
             "polyplug-wasm-{label}-{}-{:?}",
             std::process::id(),
@@ -38,14 +38,14 @@ impl Drop for TempDir {
     }
 }
 
-fn wat(file: &str) -> String {
+pub(crate) fn wat(file: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/wat")
         .join(file);
     std::fs::read_to_string(&path).unwrap()
 }
 
-fn compile(text: &str) -> Vec<u8> {
+pub(crate) fn compile(text: &str) -> Vec<u8> {
     wat::parse_str(text).unwrap()
 }
 
@@ -59,7 +59,7 @@ fn reload_module(answer: u32, version: &str) -> Vec<u8> {
 }
 
 /// Writes a wasm bundle `name` into `dir/label`.
-fn bundle(
+pub(crate) fn bundle(
     dir: &Path,
     label: &str,
     name: &str,
@@ -114,7 +114,7 @@ fn add_bundle(dir: &Path, label: &str, module: &[u8], limits: &str) -> PathBuf {
     )
 }
 
-fn runtime() -> (Runtime, StatsHandle) {
+pub(crate) fn runtime() -> (Runtime, StatsHandle) {
     let loader = super::engine(WasmConfig::default());
     let stats = loader.stats_handle();
     (Runtime::builder().loader(loader).build().unwrap(), stats)
