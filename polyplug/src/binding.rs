@@ -495,7 +495,7 @@ impl Guard<'_> {
                 // so the handle is live and names it. As in `bound`,
                 // `func` is that entry's function, checked against `F`,
                 // and this guard keeps the entry and its library alive.
-                // SAFETY: [R16][R10][R6][R1][R3] as just said.
+                // SAFETY: [R17][R10][R6][R1][R3] as just said.
                 return Ok(unsafe { typed_of(entry, func) });
             }
         }
