@@ -20,16 +20,49 @@
 //! already checked against `F`, and the guard keeps its library loaded;
 //! otherwise (after a reload) it looks the name up again, checks the
 //! signature, and refreshes the cache.
+//!
+//! # Anchored bindings (\[R16\])
+//!
+//! [`Reader::anchor`] turns a binding into an [`AnchoredBinding<'rt, F>`]
+//! that also keeps the address of its contract's slot in the runtime's
+//! store. A slot never moves while the store lives, and the `'rt` borrow
+//! of the runtime keeps the store alive, so [`Guard::bound_at`] reads the
+//! slot directly: no segment lookup and no generation check, only the
+//! cached serial, which names one entry published once, under the
+//! binding's handle. An anchored binding cannot outlive its runtime:
+//!
+//! ```compile_fail,E0505
+//! # use polyplug::{HostContract, Runtime, Version};
+//! # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+//! let runtime = Runtime::new().unwrap();
+//! # runtime.register_host_contract(
+//! #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+//! #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+//! # ).unwrap();
+//! let reader = runtime.reader();
+//! let binding = reader
+//!     .pin()
+//!     .find("demo.inc", Version::new(1, 0, 0))
+//!     .unwrap()
+//!     .bind::<extern "C" fn(u32) -> u32>("inc")
+//!     .unwrap();
+//! let anchored = reader.anchor(binding).unwrap();
+//! drop(runtime); // the anchored binding still borrows the runtime
+//! let _ = anchored;
+//! ```
 
 use std::cell::Cell;
 use std::marker::PhantomData;
 
 use polyplug_abi::VoidFn;
 
+use polyplug_abi::ContractId;
+use polyplug_store::SlotRef;
+
 use crate::entry::{ContractHandle, Entry};
 use crate::error::FindError;
 use crate::interface::Callee;
-use crate::read::{ContractRef, Guard};
+use crate::read::{ContractRef, Guard, Reader};
 use crate::signature::{Signature, Typed};
 
 /// A typed function of a contract, bound by name, fetched per call through
@@ -297,4 +330,175 @@ fn rebind<F: Signature>(
     let index = checked_index::<F>(entry, contract.name(), &binding.name)?;
     binding.cached.set((entry.serial, cached(entry, index)));
     Ok(index)
+}
+
+/// A [`Binding`] that also keeps the address of its contract's slot in the
+/// runtime's store, from [`Reader::anchor`]; called through
+/// [`Guard::bound_at`]. It borrows the runtime (`'rt`), so it cannot
+/// outlive it. `Send`, not `Sync`, like a binding.
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// # use polyplug::{HostContract, Runtime, Version};
+/// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+/// # let runtime = Runtime::new().unwrap();
+/// # runtime.register_host_contract(
+/// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+/// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+/// # ).unwrap();
+/// type Inc = extern "C" fn(u32) -> u32;
+/// let reader = runtime.reader();
+/// let inc = reader
+///     .pin()
+///     .find("demo.inc", Version::new(1, 0, 0))?
+///     .bind::<Inc>("inc")?;
+/// let inc = reader.anchor(inc)?;
+/// let guard = reader.pin();
+/// let mut counter = 0;
+/// for _ in 0..1_000 {
+///     counter = guard.bound_at(&inc)?.call(counter);
+/// }
+/// assert_eq!(counter, 1_000);
+/// assert_eq!(inc.binding().name(), "inc");
+/// # Ok::<(), polyplug::FindError>(())
+/// ```
+pub struct AnchoredBinding<'rt, F> {
+    slot: SlotRef<'rt, Entry, ContractId>,
+    binding: Binding<F>,
+}
+
+impl<F> AnchoredBinding<'_, F> {
+    /// The binding inside, with its handle and name.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{HostContract, Runtime, Version};
+    /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+    /// # let runtime = Runtime::new().unwrap();
+    /// # runtime.register_host_contract(
+    /// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+    /// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+    /// # ).unwrap();
+    /// let reader = runtime.reader();
+    /// let contract = reader.pin().find("demo.inc", Version::new(1, 0, 0))?.handle();
+    /// let inc = reader.pin().get(contract)?.bind::<extern "C" fn(u32) -> u32>("inc")?;
+    /// let inc = reader.anchor(inc)?;
+    /// assert_eq!(inc.binding().handle(), contract);
+    /// # Ok::<(), polyplug::FindError>(())
+    /// ```
+    pub fn binding(&self) -> &Binding<F> {
+        &self.binding
+    }
+
+    /// The binding inside, without the slot's address.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{HostContract, Runtime, Version};
+    /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+    /// # let runtime = Runtime::new().unwrap();
+    /// # runtime.register_host_contract(
+    /// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+    /// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+    /// # ).unwrap();
+    /// let reader = runtime.reader();
+    /// let inc = reader.pin().find("demo.inc", Version::new(1, 0, 0))?.bind("inc")?;
+    /// let inc = reader.anchor::<extern "C" fn(u32) -> u32>(inc)?;
+    /// let inc = inc.into_binding(); // no longer borrows the runtime
+    /// assert_eq!(reader.pin().bound(&inc)?.call(1), 2);
+    /// # Ok::<(), polyplug::FindError>(())
+    /// ```
+    pub fn into_binding(self) -> Binding<F> {
+        self.binding
+    }
+}
+
+impl<F> std::fmt::Debug for AnchoredBinding<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnchoredBinding")
+            .field("binding", &self.binding)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'rt> Reader<'rt> {
+    /// `binding`, anchored to its contract's slot in this runtime's store,
+    /// for [`Guard::bound_at`].
+    ///
+    /// # Errors
+    ///
+    /// [`FindError::Stale`] if the binding's contract is not live in this
+    /// runtime now (unloaded, or a handle of another runtime's that names
+    /// nothing here).
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{FindError, Runtime, Version};
+    /// let runtime = Runtime::new()?;
+    /// let id = runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let inc = reader.pin().find("test.add", Version::new(1, 0, 0))?.bind("inc")?;
+    /// let inc: polyplug::Binding<extern "C" fn(u32) -> u32> = inc;
+    /// runtime.unload_bundle(id)?;
+    /// assert!(matches!(reader.anchor(inc), Err(FindError::Stale { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn anchor<F: Signature>(
+        &self,
+        binding: Binding<F>,
+    ) -> Result<AnchoredBinding<'rt, F>, FindError> {
+        let handle = binding.handle;
+        self.pin().get(handle)?;
+        match self.inner.slot_ref(handle.0) {
+            Some(slot) => Ok(AnchoredBinding { slot, binding }),
+            None => Err(FindError::Stale { handle }),
+        }
+    }
+}
+
+impl Guard<'_> {
+    /// [`Guard::bound`] through an anchored binding: the bound function in
+    /// the contract serving now.
+    ///
+    /// The fast path reads the binding's slot and compares one serial:
+    /// no segment lookup, no generation check.
+    ///
+    /// # Errors
+    ///
+    /// As [`Guard::bound`]: [`FindError::Stale`] after an unload;
+    /// [`FindError::NoFunction`] or [`FindError::SignatureMismatch`] if a
+    /// reload dropped or changed the function.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{FindError, Runtime, Version};
+    /// let runtime = Runtime::new()?;
+    /// let id = runtime.load_bundle(polyplug_fixtures::bundle("test-add"))?;
+    /// let reader = runtime.reader();
+    /// let inc = reader.pin().find("test.add", Version::new(1, 0, 0))?.bind("inc")?;
+    /// let inc = reader.anchor::<extern "C" fn(u32) -> u32>(inc)?;
+    /// assert_eq!(reader.pin().bound_at(&inc)?.call(41), 42);
+    /// runtime.unload_bundle(id)?;
+    /// assert!(matches!(reader.pin().bound_at(&inc), Err(FindError::Stale { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline(always)]
+    pub fn bound_at<F: Signature>(
+        &self,
+        anchored: &AnchoredBinding<'_, F>,
+    ) -> Result<Typed<'_, F>, FindError> {
+        if let Some((_, entry)) = self.inner.current(&anchored.slot) {
+            let (serial, func) = anchored.binding.cached.get();
+            if entry.serial == serial {
+                // The cached serial names an entry that was published
+                // under the binding's handle, once; the slot holds it now,
+                // so the handle is live and names it. As in `bound`,
+                // `func` is that entry's function, checked against `F`,
+                // and this guard keeps the entry and its library alive.
+                // SAFETY: [R17][R10][R6][R1][R3] as just said.
+                return Ok(unsafe { typed_of(entry, func) });
+            }
+        }
+        self.bound_slow(&anchored.binding)
+    }
 }

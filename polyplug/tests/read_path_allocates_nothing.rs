@@ -1,7 +1,7 @@
 //! The read path allocates nothing: a counting global allocator watches
 //! this thread while it finds, resolves, pins (outermost, nested and per
-//! session), binds and calls, again and again, while another thread
-//! reloads the plugin underneath; and while a plugin finds and resolves
+//! session), binds (a binding and an anchored one) and calls, again and
+//! again, while another thread reloads the plugin underneath; and while a plugin finds and resolves
 //! through the host table, from inside a call made under the host's guard.
 //! Setup (a reader, a session, a binding, the store's first lent
 //! registration) may allocate; the loop may not.
@@ -97,6 +97,11 @@ fn find_get_pin_and_call_allocate_nothing_during_reloads() {
         let contract = guard.find("test.add", V1).unwrap();
         (contract.handle(), contract.bind::<Inc>("inc").unwrap())
     };
+    let anchored = {
+        let guard = reader.pin();
+        let contract = guard.find("test.add", V1).unwrap();
+        reader.anchor(contract.bind::<Inc>("inc").unwrap()).unwrap()
+    };
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(|| {
@@ -128,12 +133,13 @@ fn find_get_pin_and_call_allocate_nothing_during_reloads() {
                 // meets whichever version is serving.
                 let guard = session.pin();
                 counter = guard.bound(&inc).unwrap().call(counter);
+                counter = guard.bound_at(&anchored).unwrap().call(counter);
                 assert!(guard.find("reload.test", V1).is_ok());
             }
         });
         // Relaxed: as above.
         stop.store(true, Ordering::Relaxed);
-        assert_eq!(counter, 40_000);
+        assert_eq!(counter, 60_000);
         assert_eq!(allocations, 0, "the read path allocated");
     });
 }

@@ -130,3 +130,76 @@ fn a_binding_checks_the_signature_again_after_a_reload() {
         .unwrap();
     assert_eq!(reader.pin().bound(&version).unwrap().call(), 200);
 }
+
+#[test]
+fn an_anchored_binding_follows_reloads_and_goes_stale_when_its_slot_is_reused() {
+    let runtime = Runtime::new().unwrap();
+    let id = runtime.load_bundle(bundle("reload-v1")).unwrap();
+    let first = handle_of(&runtime);
+    let reader = runtime.reader();
+    let version = reader
+        .pin()
+        .get(first)
+        .unwrap()
+        .bind::<Version>("version")
+        .unwrap();
+    let version = reader.anchor(version).unwrap();
+    let session = reader.session();
+    assert_eq!(session.pin().bound_at(&version).unwrap().call(), 100);
+    runtime
+        .reload_bundle(id, Some(&bundle("reload-v2")))
+        .unwrap();
+    assert_eq!(
+        session.pin().bound_at(&version).unwrap().call(),
+        200,
+        "the anchored binding follows the reload"
+    );
+    runtime.unload_bundle(id).unwrap();
+    // The same contract again, in the same slot under a new generation: the
+    // old handle is stale, even though the slot holds a contract with a
+    // `version` of the same signature.
+    runtime.load_bundle(bundle("reload-v1")).unwrap();
+    let second = handle_of(&runtime);
+    let index = |h: polyplug::ContractHandle| h.to_raw() & u64::from(u32::MAX);
+    assert_eq!(
+        (index(second), second == first),
+        (index(first), false),
+        "the slot is reused under a new generation"
+    );
+    for guard in [reader.pin(), session.pin()] {
+        match guard.bound_at(&version) {
+            Err(FindError::Stale { handle }) => assert_eq!(handle, first),
+            other => panic!("expected Stale, got {other:?}"),
+        }
+    }
+    // Anchored on the new handle, it calls the new library.
+    let again = reader
+        .pin()
+        .get(second)
+        .unwrap()
+        .bind::<Version>("version")
+        .unwrap();
+    let again = reader.anchor(again).unwrap();
+    assert_eq!(reader.pin().bound_at(&again).unwrap().call(), 100);
+}
+
+#[test]
+fn an_anchored_binding_read_under_another_runtime_takes_the_checked_path() {
+    let ours = Runtime::new().unwrap();
+    ours.load_bundle(bundle("reload-v1")).unwrap();
+    let theirs = Runtime::new().unwrap();
+    theirs.load_bundle(bundle("reload-v2")).unwrap();
+    let reader = ours.reader();
+    let version = reader
+        .pin()
+        .get(handle_of(&ours))
+        .unwrap()
+        .bind::<Version>("version")
+        .unwrap();
+    let version = reader.anchor(version).unwrap();
+    // The same handle names reload.test in the other runtime too: the
+    // other guard reads its own store, never our slot.
+    let other = theirs.reader();
+    assert_eq!(other.pin().bound_at(&version).unwrap().call(), 200);
+    assert_eq!(reader.pin().bound_at(&version).unwrap().call(), 100);
+}

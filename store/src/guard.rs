@@ -49,10 +49,11 @@ use core::marker::PhantomData;
 
 use crate::config::{Config, DefaultConfig};
 use crate::error::GetError;
-use crate::handle::Handle;
+use crate::handle::{Generation, Handle};
 use crate::reclaim::{ActiveReclaimer, Reclaim};
 use crate::session::Session;
 use crate::store::{Revision, Store};
+use crate::table::Slot;
 
 /// A thread's registration with a store's reclaimer.
 ///
@@ -170,6 +171,59 @@ impl<'s, T, K: Eq + Hash + Clone, C: Config> Reader<'s, T, K, C> {
     /// ```
     pub fn store(&self) -> &'s Store<T, K, C> {
         self.store
+    }
+
+    /// The address of `handle`'s slot, for [`Guard::current`]: `None` if no
+    /// value was ever placed at that index. A slot never moves while the
+    /// store lives (\[S1\]), so the address stays good for `'s`, whatever is
+    /// later inserted, replaced or removed there.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::{Generation, Handle, Index, Store};
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let h = store.insert(1, 10).unwrap();
+    /// let reader = store.reader();
+    /// let slot = reader.slot_ref(h).unwrap();
+    /// store.replace(h, 11).unwrap();
+    /// let guard = reader.pin();
+    /// assert_eq!(guard.current(&slot).map(|(_, v)| *v), Some(11));
+    /// // An index far past any segment the store has allocated:
+    /// let far = Handle::new(Index::new(1 << 30), Generation::FIRST).unwrap();
+    /// assert!(reader.slot_ref(far).is_none());
+    /// ```
+    pub fn slot_ref(&self, handle: Handle<C>) -> Option<SlotRef<'s, T, K, C>> {
+        let slot = self.store.table.slot(handle.index())?;
+        Some(SlotRef {
+            store: self.store,
+            slot,
+        })
+    }
+}
+
+/// The address of one slot of a store, from [`Reader::slot_ref`]: what
+/// [`Guard::current`] reads instead of looking the index up again. It
+/// borrows the store, so it cannot outlive it; it is `Copy`, holds no pin,
+/// and reads nothing by itself.
+pub struct SlotRef<'s, T, K = u64, C: Config = DefaultConfig> {
+    store: &'s Store<T, K, C>,
+    slot: &'s Slot<T>,
+}
+
+impl<T, K, C: Config> Clone for SlotRef<'_, T, K, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, K, C: Config> Copy for SlotRef<'_, T, K, C> {}
+
+impl<T, K, C: Config> fmt::Debug for SlotRef<'_, T, K, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SlotRef").finish_non_exhaustive()
     }
 }
 
@@ -362,6 +416,44 @@ impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
     /// ```
     pub fn store(&self) -> &'r Store<T, K, C> {
         self.store
+    }
+
+    /// What the slot `at` holds now, with the generation it was placed
+    /// under: `None` if the slot is empty, or if `at` is a slot of another
+    /// store than this guard's.
+    ///
+    /// [`Guard::get`] without the segment lookup and without the generation
+    /// check: whatever value the slot holds, under any generation, so the
+    /// caller decides whether it is the one it wants (compare the
+    /// generation, or something in the value that no other value has).
+    /// The same read as `get`: one Acquire load of the slot's node, under
+    /// this guard's pin (\[S2\], \[S5\]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let h = store.insert(1, 10).unwrap();
+    /// let reader = store.reader();
+    /// let slot = reader.slot_ref(h).unwrap();
+    /// let guard = reader.pin();
+    /// assert_eq!(guard.current(&slot), Some((h.generation(), &10)));
+    ///
+    /// let other: Store<u32> = Store::new();
+    /// let other_reader = other.reader();
+    /// assert_eq!(other_reader.pin().current(&slot), None); // not its store
+    /// ```
+    #[inline]
+    pub fn current(&self, at: &SlotRef<'_, T, K, C>) -> Option<(Generation, &T)> {
+        if !core::ptr::eq(self.store, at.store) {
+            return None;
+        }
+        // SAFETY: [S1][S5] `at.slot` is a slot of this guard's store (just
+        // checked), which this guard pins for as long as the borrow.
+        unsafe { self.store.current_pinned(at.slot) }
     }
 }
 

@@ -355,6 +355,31 @@ impl<T, K: Eq + Hash + Clone, C: Config> Store<T, K, C> {
         Err(self.classify(handle, slot, node.is_null()))
     }
 
+    /// What `slot` holds now, under a pin; see [`Guard::current`].
+    ///
+    /// # Safety
+    ///
+    /// `slot` is one of this store's slots, and the caller holds a pin on
+    /// this store's reclaimer for as long as it uses the returned borrow.
+    #[inline]
+    pub(crate) unsafe fn current_pinned(
+        &self,
+        slot: &crate::table::Slot<T>,
+    ) -> Option<(crate::handle::Generation, &T)> {
+        // Acquire: pairs with the Release store that published the node in
+        // `commit`/`insert`, as in `get_pinned`.
+        let node = slot
+            .node
+            .load(self.ordering(Ordering::Acquire, Bug::RelaxedRead));
+        if node.is_null() {
+            return None;
+        }
+        // SAFETY: [S2][S5] a non-null slot pointer is a whole node (Release
+        // publish, Acquire load); the caller's pin keeps it alive.
+        let node = unsafe { &*node };
+        Some((node.generation, &node.value))
+    }
+
     /// Tells stale, removed and out-of-range apart. Error path only.
     #[cold]
     fn classify(

@@ -118,6 +118,54 @@ pub fn get_vs_remove_reinsert(bug: Bug) {
     assert!(guard.get(h).is_err());
 }
 
+/// A reader that kept the slot's address (`Reader::slot_ref`) reads what
+/// the slot holds now (`Guard::current`) while the writer replaces the
+/// value: it sees v1 or v2, whole, each under the handle's generation.
+pub fn current_vs_replace(bug: Bug) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let t = {
+        let store = Arc::clone(&store);
+        thread::spawn(move || {
+            let reader = store.reader();
+            let slot = reader.slot_ref(h).unwrap();
+            let guard = reader.pin();
+            let (generation, v) = guard.current(&slot).unwrap();
+            let v = v.read();
+            assert!(v == 1 || v == 2, "read {v:#x}");
+            assert_eq!(generation, h.generation());
+        })
+    };
+    store.replace(h, Payload::new(2)).unwrap();
+    t.join().unwrap();
+    let reader = store.reader();
+    let slot = reader.slot_ref(h).unwrap();
+    assert_eq!(reader.pin().current(&slot).unwrap().1.read(), 2);
+}
+
+/// A reader that kept the slot's address reads it while the writer
+/// removes the value: v1 whole, or an empty slot.
+pub fn current_vs_remove(bug: Bug) {
+    let store = store(bug);
+    let h = store.insert(KEY, Payload::new(1)).unwrap();
+    let t = {
+        let store = Arc::clone(&store);
+        thread::spawn(move || {
+            let reader = store.reader();
+            let slot = reader.slot_ref(h).unwrap();
+            let guard = reader.pin();
+            if let Some((_, v)) = guard.current(&slot) {
+                assert_eq!(v.read(), 1);
+            }
+        })
+    };
+    store.remove(h).unwrap();
+    t.join().unwrap();
+    let reader = store.reader();
+    let slot = reader.slot_ref(h).unwrap();
+    assert!(reader.pin().current(&slot).is_none());
+}
+
 /// Two writers replace the same handle; one of them reads back under a pin
 /// (cases 3 and 8 with writer contention): every value read is whole, the
 /// final value is one of the two, and every old value is reclaimed once.

@@ -45,6 +45,31 @@ twin!(
     "Causality violation"
 );
 
+// current (a kept slot address) vs replace and remove
+model!(current_vs_replace, ALL, sc::current_vs_replace);
+twin!(
+    twin_current_vs_replace_relaxed_read,
+    ALL,
+    sc::current_vs_replace,
+    Bug::RelaxedRead,
+    "Causality violation"
+);
+twin!(
+    twin_current_vs_replace_relaxed_publish,
+    ALL,
+    sc::current_vs_replace,
+    Bug::RelaxedPublish,
+    "Causality violation"
+);
+model!(current_vs_remove, ALL, sc::current_vs_remove);
+twin!(
+    twin_current_vs_remove_eager_reclaim,
+    ALL,
+    sc::current_vs_remove,
+    Bug::EagerReclaim,
+    "Causality violation"
+);
+
 // get vs remove
 model!(get_vs_remove, ALL, sc::get_vs_remove);
 twin!(
