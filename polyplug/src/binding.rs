@@ -21,7 +21,7 @@
 //! otherwise (after a reload) it looks the name up again, checks the
 //! signature, and refreshes the cache.
 //!
-//! # Anchored bindings (\[R16\])
+//! # Anchored bindings (\[R17\])
 //!
 //! [`Reader::anchor`] turns a binding into an [`AnchoredBinding<'rt, F>`]
 //! that also keeps the address of its contract's slot in the runtime's
