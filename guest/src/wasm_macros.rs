@@ -256,23 +256,23 @@ macro_rules! __wasm_contract {
             extern "C" fn __polyplug_typed($($p)*) -> <$ret as $crate::__private::wasm::WasmRet>::Abi {
                 const __POLYPLUG_FN: &str = ::core::stringify!($fname);
                 $($conv)*
-                $crate::__wasm_contract!(@call [$($inst)?] [$f] $($call),*)
+                $crate::__wasm_contract!(@call [$($inst)?] [$ret] [$f] $($call),*)
             }
         };
     };
-    (@call [] [$f:expr] $($call:ident),*) => {
+    (@call [] [$ret:ty] [$f:expr] $($call:ident),*) => {
         $crate::__private::wasm::typed_call(
             __POLYPLUG_NAME,
             __POLYPLUG_FN,
-            move || ($f)($($call),*),
+            move || -> $ret { ($f)($($call),*) },
         )
     };
-    (@call [instance] [$f:expr] $($call:ident),*) => {
+    (@call [instance] [$ret:ty] [$f:expr] $($call:ident),*) => {
         $crate::__private::wasm::instance_call(
             &__POLYPLUG_STATE,
             __POLYPLUG_NAME,
             __POLYPLUG_FN,
-            move |state: &mut __PolyplugState| ($f)(state, $($call),*),
+            move |state: &mut __PolyplugState| -> $ret { ($f)(state, $($call),*) },
         )
     };
 }
