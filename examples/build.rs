@@ -12,7 +12,7 @@
 //! - Rust for WebAssembly: one `cargo build --release --target
 //!   wasm32-unknown-unknown` of the separate workspace `wasm-plugins/`,
 //!   whose members compile the same `plugins/counter-common/counter.rs`
-//!   (the target must be installed: `rustup target add
+//!   and `plugins/text-common/text.rs` as the native ones (the target must be installed: `rustup target add
 //!   wasm32-unknown-unknown`).
 //! - C and C++: `c/counter.c` and `cpp/counter.cpp`, each compiled twice
 //!   (`-DCOUNTER_VERSION=1` and `=2`) with the compiler that the `cc` crate
@@ -40,7 +40,7 @@ enum Source {
     C(&'static str),
     /// A C++ source, compiled once per version.
     Cpp(&'static str),
-    /// Members of `wasm-plugins/`: `counter-wasm-v1` and `-v2`.
+    /// Members of `wasm-plugins/`: `counter-wasm-v1` and `-v2`, `text-wasm`.
     Wasm,
     /// A script in each version's bundle directory, named by the stem
     /// column in full: `counter.lua`.
@@ -67,6 +67,7 @@ const VERSIONS: [u32; 2] = [1, 2];
 const TEXT_PLUGINS: &[(&str, &str, Source)] = &[
     ("text-rust", "text_rust", Source::Rust),
     ("text-c", "text_c", Source::C("c/text.c")),
+    ("text-wasm", "text_wasm", Source::Wasm),
 ];
 
 fn main() {

@@ -38,9 +38,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let owned: String = upper.try_call(TEXT)?; // the plugin's buffer, now the host's
         println!("{bundle:<10} upper({TEXT:?}) = {owned:?}");
+        // A native plugin allocates with the host's alloc; a wasm module's
+        // result is copied out of its memory, which it then frees.
+        let native = TEXT_PLUGINS
+            .iter()
+            .any(|plugin| plugin.name == bundle && plugin.language.is_native());
+        let made = if native {
+            "allocated by the plugin with the host's alloc"
+        } else {
+            "copied out of the wasm module's memory (its copy given back to polyplug_free)"
+        };
         println!(
-            "{bundle:<10}   a String of {} bytes that the host owns: allocated by the plugin \
-             with the host's alloc, dropped (freed) by the host now",
+            "{bundle:<10}   a String of {} bytes that the host owns: {made}, dropped (freed) by the \
+             host now",
             owned.len()
         );
         drop(owned);

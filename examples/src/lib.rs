@@ -35,7 +35,8 @@
 //! A second contract, [`TEXT_CONTRACT`] (`demo.text` 1.0.0), shows typed
 //! functions over borrowed text and bytes with an owned result: `upper`
 //! (`string(str)`) and `checksum` (`u64(bytes)`), in Rust
-//! (`plugins/text-rust`) and C (`c/text.c`), one build each, listed in
+//! (`plugins/text-rust`), C (`c/text.c`) and Rust built for wasm32
+//! (`wasm-plugins/text-wasm`, the same source), one build each, listed in
 //! [`TEXT_PLUGINS`]; `cargo run -p polyplug-examples --example text`
 //! calls them.
 //!
@@ -443,6 +444,7 @@ pub const TEXT_CONTRACT_VERSION: Version = Version::new(1, 0, 0);
 /// |---|---|---|
 /// | `text-rust` | Rust (`plugins/text-rust`) | all of Unicode (`str::to_uppercase`) |
 /// | `text-c` | C (`c/text.c`) | ASCII `a`-`z` only; other bytes as they are |
+/// | `text-wasm` | Rust built for wasm32 (`wasm-plugins/text-wasm`, the same `text.rs` as `text-rust`) | all of Unicode (`str::to_uppercase`) |
 ///
 /// # Example
 ///
@@ -477,6 +479,10 @@ pub const TEXT_PLUGINS: &[Plugin] = &[
     Plugin {
         name: "text-c",
         language: Language::C,
+    },
+    Plugin {
+        name: "text-wasm",
+        language: Language::RustWasm,
     },
 ];
 

@@ -194,21 +194,21 @@ pub mod __private {
     };
     pub use crate::signature::{Packed, arg_name, signature_bytes, signature_len, signature_str};
     pub use crate::table::{count_u32, parse_version};
+    /// `state T;`'s constructor in a WebAssembly build.
+    #[cfg(target_family = "wasm")]
+    pub use crate::wasm::default_state;
     #[cfg(not(target_family = "wasm"))]
     pub use crate::{
         signature::erase_packed,
         typed::{Refusal, packed_call, typed_or_fallback, typed_result},
     };
-    /// `state T;`'s constructor in a WebAssembly build.
-    #[cfg(target_family = "wasm")]
-    pub use crate::wasm::default_state;
 
     /// The WebAssembly build's thunks and compile-time checks.
     #[cfg(target_family = "wasm")]
     pub mod wasm {
         pub use crate::wasm::{
-            StateCell, WasmArg, WasmRet, alloc, arg, check_signature, create_instance, free, init,
-            instance_call, restore_instance, ret, save_instance, typed_call,
+            StateCell, WasmArg, WasmRet, alloc, bytes_arg, create_instance, free, init,
+            instance_call, number, restore_instance, ret, save_instance, str_arg, typed_call,
         };
     }
 }

@@ -80,8 +80,12 @@
 ///   memory. `native` functions are not exported. `instance typed`
 ///   functions, `fn(&mut State, args..) -> R`, run on that state; without
 ///   an instance they trap. The name and version must be string literals,
-///   and typed functions' types `u32`, `i32`, `u64`, `i64`, `f32` or `f64`
-///   written as such; both are checked at compile time. A native build
+///   and typed functions' types `&str`, `&[u8]`, `String`, `Vec<u8>`,
+///   `u32`, `i32`, `u64`, `i64`, `f32` or `f64` written as such; both are
+///   checked at compile time. A `str` or `bytes` argument is the
+///   `(i32 ptr, i32 len)` of bytes the host copied in; a `String` or
+///   `Vec<u8>` result is handed out as one `i64` `ptr | (len << 32)`; a
+///   `str` argument that is not UTF-8 is logged and traps. A native build
 ///   refuses `instance typed` with a compile error.
 ///
 /// # Example

@@ -18,6 +18,13 @@
 //!   through `polyplug_free`; a failed save is logged and traps (the
 //!   export has no status to return). `plugin!` always exports
 //!   `polyplug_alloc` and `polyplug_free` on the global allocator.
+//! - A typed function's `&str`/`&[u8]` argument is a view of the bytes the
+//!   host copied in through `polyplug_alloc`; its `String`/`Vec<u8>` result
+//!   is handed out as `+save`'s bytes are. A `str` argument that is not
+//!   UTF-8 cannot be refused with a default as natively (the native SDK
+//!   logs and returns `0` or the empty string): here it is logged naming
+//!   the argument, then the module traps (`ERR_TRAP`), and the function is
+//!   not called.
 //! - A panic cannot unwind out of a wasm32 module (it is built with
 //!   `panic = "abort"`): the panic hook that `polyplug_init` installs logs
 //!   `panic at file:line:col: message` at `LOG_ERROR`, then the module
@@ -122,12 +129,12 @@ pub fn init(init: Option<InitFn>) -> i32 {
 }
 
 /// A typed function's body. A panic that unwinds (a module built with
-/// `panic = "unwind"`) is logged and gives `R::default()`, as in a native
-/// build; with `panic = "abort"` the hook has logged it and the module
-/// traps.
-pub fn typed_call<R: AbiType>(contract: &str, name: &str, f: impl FnOnce() -> R) -> R {
+/// `panic = "unwind"`) is logged and gives the result type's default (`0`,
+/// or the empty `string`/`buf`), as in a native build; with
+/// `panic = "abort"` the hook has logged it and the module traps.
+pub fn typed_call<R: WasmRet>(contract: &str, name: &str, f: impl FnOnce() -> R) -> R::Abi {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(value) => value,
+        Ok(value) => value.into_wasm(),
         Err(payload) => {
             let text = payload
                 .downcast_ref::<&str>()
@@ -141,9 +148,84 @@ pub fn typed_call<R: AbiType>(contract: &str, name: &str, f: impl FnOnce() -> R)
                     R::C_NAME
                 ),
             );
-            R::default()
+            R::fallback()
         }
     }
+}
+
+/// Logs why argument `arg` of `contract/name` is refused, then traps: the
+/// function is not called and the host's call fails with `ERR_TRAP`.
+fn refuse(contract: &str, name: &str, arg: &str, why: &str) -> ! {
+    log(
+        LOG_ERROR,
+        &format!(
+            "typed {contract}/{name}: argument `{arg}` refused, {why}; the function was not called"
+        ),
+    );
+    // A trap: a typed function has no status to return.
+    std::process::abort()
+}
+
+/// A `bytes` argument of `contract/name`: the `len` bytes at `ptr` the
+/// host copied in. A null pointer with a length is refused (logged, then
+/// a trap).
+///
+/// # Safety
+///
+/// \[G12\] `ptr` is null, or `len` bytes at `ptr` are this module's memory
+/// from `polyplug_alloc`, which the host wrote before the call and frees
+/// only after it returns: live and unwritten for `'a`.
+pub unsafe fn bytes_arg<'a>(
+    contract: &str,
+    name: &str,
+    arg: &str,
+    ptr: *const u8,
+    len: usize,
+) -> &'a [u8] {
+    if len == 0 {
+        return &[];
+    }
+    if ptr.is_null() {
+        refuse(contract, name, arg, "a null view with a non-zero length");
+    }
+    // SAFETY: [G12] `ptr` is non-null (checked) and the host copied `len`
+    // bytes there from `polyplug_alloc`; it frees them only after the call,
+    // which `'a` does not outlive.
+    unsafe { core::slice::from_raw_parts(ptr, len) }
+}
+
+/// A `str` argument of `contract/name`: [`bytes_arg`], then UTF-8. Bytes
+/// that are not UTF-8 (a host may write any) are refused: logged with the
+/// argument's name, then a trap; no `&str` is made of them.
+///
+/// # Safety
+///
+/// As [`bytes_arg`].
+pub unsafe fn str_arg<'a>(
+    contract: &str,
+    name: &str,
+    arg: &str,
+    ptr: *const u8,
+    len: usize,
+) -> &'a str {
+    // SAFETY: [G12] forwarded from the caller.
+    let bytes = unsafe { bytes_arg(contract, name, arg, ptr, len) };
+    match core::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => refuse(contract, name, arg, "a str view that is not UTF-8"),
+    }
+}
+
+/// Hands `bytes` to the host as `ptr | (len << 32)`: a leaked boxed byte
+/// slice, which the host gives back to `polyplug_free(ptr, len, 1)` (the
+/// layout of a boxed byte slice) once it copied it out.
+fn hand_out(bytes: Vec<u8>) -> i64 {
+    let bytes = bytes.into_boxed_slice();
+    let len = bytes.len();
+    let ptr = Box::into_raw(bytes).cast::<u8>();
+    let ptr = u64::try_from(ptr.addr()).unwrap_or_default();
+    let len = u64::try_from(len).unwrap_or_default();
+    (ptr | (len << 32)).cast_signed()
 }
 
 /// The state of one stateful contract in this wasm instance: `None` until
@@ -190,16 +272,7 @@ pub fn save_instance<S>(
         )),
     });
     match saved {
-        Ok(bytes) => {
-            let bytes = bytes.into_boxed_slice();
-            let len = bytes.len();
-            // The host releases it: `polyplug_free(ptr, len, 1)` is the
-            // layout of a boxed byte slice.
-            let ptr = Box::into_raw(bytes).cast::<u8>();
-            let ptr = u64::try_from(ptr.addr()).unwrap_or_default();
-            let len = u64::try_from(len).unwrap_or_default();
-            (ptr | (len << 32)).cast_signed()
-        }
+        Ok(bytes) => hand_out(bytes),
         Err(error) => {
             let _ = status(&format!("{contract}/+save"), Err(error));
             // A trap: the handover fails at its save step with ERR_TRAP.
@@ -273,12 +346,12 @@ pub unsafe fn free(ptr: *mut u8, size: usize, align: usize) {
 /// instance's state. Without one (the function was called without an
 /// instance) it logs why and traps, the only failure a typed function can
 /// report.
-pub fn instance_call<S, R: AbiType>(
+pub fn instance_call<S, R: WasmRet>(
     cell: &'static std::thread::LocalKey<StateCell<S>>,
     contract: &str,
     name: &str,
     f: impl FnOnce(&mut S) -> R,
-) -> R {
+) -> R::Abi {
     let result = cell.with(|cell| {
         let mut state = cell.try_borrow_mut().ok()?;
         let state = state.as_mut()?;
@@ -297,35 +370,89 @@ pub fn instance_call<S, R: AbiType>(
     }
 }
 
-/// The types a wasm typed function takes: those with a wasm value type.
+/// The number types a wasm typed function takes and returns: those with a
+/// wasm value type. `&str` and `&[u8]` arguments are recognised by
+/// [`plugin!`](crate::plugin) by their spelling and cross as a
+/// `(ptr, len)` pair.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot cross into WebAssembly",
-    label = "a wasm typed function takes u32, i32, u64, i64, f32 or f64",
-    note = "the wasm loader carries u32 and i32 as wasm i32, u64 and i64 as i64, f32 and f64"
+    label = "a wasm typed function takes &str, &[u8], u32, i32, u64, i64, f32 or f64",
+    note = "the wasm loader carries u32 and i32 as wasm i32, u64 and i64 as i64, f32 and f64, &str and &[u8] as an (i32 ptr, i32 len) pair"
 )]
 pub trait WasmArg: AbiType {}
 
-/// The types a wasm typed function returns: [`WasmArg`] and `()`.
+/// The types a wasm typed function returns: [`WasmArg`], `()`, and
+/// `String` and `Vec<u8>` as one `i64` `ptr | (len << 32)`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot cross out of WebAssembly",
-    label = "a wasm typed function returns u32, i32, u64, i64, f32, f64 or nothing"
+    label = "a wasm typed function returns String, Vec<u8>, u32, i32, u64, i64, f32, f64 or nothing"
 )]
-pub trait WasmRet: AbiType {}
+pub trait WasmRet {
+    /// The wasm value the export returns.
+    type Abi;
+    /// The type's name in a signature string.
+    const C_NAME: &'static str;
+    /// The value handed to the host.
+    fn into_wasm(self) -> Self::Abi;
+    /// What the host gets when the function panicked and unwound: `0`, or
+    /// the empty result, which owns nothing.
+    fn fallback() -> Self::Abi;
+}
 
 macro_rules! wasm_types {
     ($($ty:ty),*) => {
         $(
             impl WasmArg for $ty {}
-            impl WasmRet for $ty {}
+            impl WasmRet for $ty {
+                type Abi = $ty;
+                const C_NAME: &'static str = <$ty as AbiType>::C_NAME;
+                fn into_wasm(self) -> $ty {
+                    self
+                }
+                fn fallback() -> $ty {
+                    <$ty>::default()
+                }
+            }
         )*
     };
 }
 
 wasm_types!(u32, i32, u64, i64, f32, f64);
-impl WasmRet for () {}
 
-/// Compile-time check of an argument type.
-pub const fn arg<T: WasmArg>() {}
+impl WasmRet for () {
+    type Abi = ();
+    const C_NAME: &'static str = "void";
+    fn into_wasm(self) {}
+    fn fallback() {}
+}
+
+impl WasmRet for String {
+    type Abi = i64;
+    const C_NAME: &'static str = "string";
+    fn into_wasm(self) -> i64 {
+        hand_out(self.into_bytes())
+    }
+    fn fallback() -> i64 {
+        0
+    }
+}
+
+impl WasmRet for Vec<u8> {
+    type Abi = i64;
+    const C_NAME: &'static str = "buf";
+    fn into_wasm(self) -> i64 {
+        hand_out(self)
+    }
+    fn fallback() -> i64 {
+        0
+    }
+}
+
+/// Compile-time check of a number type and its spelling (which becomes
+/// part of the export name): `spelled` is the type's own signature name.
+pub const fn number<T: WasmArg>(spelled: &str) {
+    check_signature(spelled, T::C_NAME);
+}
 
 /// Compile-time check of a return type.
 pub const fn ret<T: WasmRet>() {}
@@ -353,10 +480,10 @@ const fn same(a: &str, b: &str) -> bool {
     clippy::panic,
     reason = "evaluated in a constant: a panic is a compile error"
 )]
-pub const fn check_signature(spelled: &str, derived: &str) {
+const fn check_signature(spelled: &str, derived: &str) {
     if !same(spelled, derived) {
         panic!(
-            "plugin!: in a WebAssembly build, write a typed function's types as plain u32, i32, u64, i64, f32 or f64 (no alias, no path): they are spelled into its export name"
+            "plugin!: in a WebAssembly build, write a typed function's types as plain &str, &[u8], String, Vec<u8>, u32, i32, u64, i64, f32 or f64 (no alias, no path): they are spelled into its export name"
         );
     }
 }

@@ -9,12 +9,16 @@
 //! | (always) | `polyplug_alloc`, `polyplug_free`: the guest's allocator, for bytes the host copies in and out |
 //! | `save = ..; restore = ..;` | `c@1.0.0/+save`, `c@1.0.0/+restore`: the state handover of `Instance::upgrade` |
 //! | `typed f(x: u32) -> u32 = g;` | `c@1.0.0/f:u32(u32)` |
+//! | `typed f(s: &str, b: &[u8]) -> String = g;` | `c@1.0.0/f:string(str,bytes)`: each view an `(i32 ptr, i32 len)` pair, the result one `i64` `ptr \| (len << 32)` the host gives back to `polyplug_free(ptr, len, 1)` |
 //! | `instance typed f(x: u32) -> u32 = g;` | `c@1.0.0/f:u32(u32)`, `g(&mut S, x)` on the instance's state |
 //! | `native ..;`, `stateless native ..;` | none: native functions take C structs by pointer |
 //!
 //! The contract name and version must be string literals, since they are
-//! spelled into symbol names, and typed functions' types plain `u32`,
-//! `i32`, `u64`, `i64`, `f32` or `f64`; both are checked at compile time.
+//! spelled into symbol names, and typed functions' types plain `&str`,
+//! `&[u8]`, `String`, `Vec<u8>`, `u32`, `i32`, `u64`, `i64`, `f32` or
+//! `f64`; both are checked at compile time. `&str` and `&[u8]`, `String`
+//! and `Vec<u8>` are recognised by their tokens (`@typed`, `@params`), so
+//! each view argument becomes two parameters of the export.
 
 /// [`plugin!`](crate::plugin) in a WebAssembly build.
 #[doc(hidden)]
@@ -49,31 +53,18 @@ macro_rules! __wasm_plugin {
     };
 }
 
-/// `ret(arg,arg)` from the written type names, as a literal for
-/// `concat!`.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __wasm_signature {
-    ([] $($arg:ty),*) => {
-        ::core::concat!("void(", $crate::__wasm_join!($($arg),*), ")")
-    };
-    ([$ret:ty] $($arg:ty),*) => {
-        ::core::concat!(::core::stringify!($ret), "(", $crate::__wasm_join!($($arg),*), ")")
-    };
-}
-
-/// Type names joined by commas.
+/// Signature names joined by commas, as a literal for `concat!`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __wasm_join {
     () => {
         ""
     };
-    ($arg:ty) => {
-        ::core::stringify!($arg)
+    ($arg:expr) => {
+        $arg
     };
-    ($arg:ty, $($rest:ty),+) => {
-        ::core::concat!(::core::stringify!($arg), ",", $crate::__wasm_join!($($rest),+))
+    ($arg:expr, $($rest:expr),+) => {
+        ::core::concat!($arg, ",", $crate::__wasm_join!($($rest),+))
     };
 }
 
@@ -162,63 +153,126 @@ macro_rules! __wasm_contract {
         };
         $crate::__wasm_contract!(@entries $head $st $($rest)*);
     };
-    (@entries [$name:literal $version:literal] $st:ident
-        typed $fname:ident ($($arg:ident : $aty:ty),* $(,)?) $(-> $ret:ty)? = $f:expr;
-        $($rest:tt)*) => {
-        $crate::__wasm_contract!(@check [$($ret)?] $($aty),*);
-        const _: () = {
-            #[unsafe(export_name = ::core::concat!(
-                $name, "@", $version, "/", ::core::stringify!($fname), ":",
-                $crate::__wasm_signature!([$($ret)?] $($aty),*)
-            ))]
-            extern "C" fn __polyplug_typed($($arg: $aty),*) -> $crate::__ret!($($ret)?) {
-                $crate::__private::wasm::typed_call(
-                    __POLYPLUG_NAME,
-                    ::core::stringify!($fname),
-                    move || ($f)($($arg),*),
-                )
-            }
-        };
-        $crate::__wasm_contract!(@entries [$name $version] $st $($rest)*);
+    // A typed function: its result's spelling and type, then its
+    // arguments one by one (`@params`), since `&str` and `&[u8]` are known
+    // by their tokens and each becomes two parameters.
+    (@entries $head:tt $st:ident instance typed $($rest:tt)*) => {
+        $crate::__wasm_contract!(@typed $head $st [instance] $($rest)*);
     };
-    (@entries [$name:literal $version:literal] stateful
-        instance typed $fname:ident ($($arg:ident : $aty:ty),* $(,)?) $(-> $ret:ty)? = $f:expr;
-        $($rest:tt)*) => {
-        $crate::__wasm_contract!(@check [$($ret)?] $($aty),*);
-        const _: () = {
-            #[unsafe(export_name = ::core::concat!(
-                $name, "@", $version, "/", ::core::stringify!($fname), ":",
-                $crate::__wasm_signature!([$($ret)?] $($aty),*)
-            ))]
-            extern "C" fn __polyplug_typed($($arg: $aty),*) -> $crate::__ret!($($ret)?) {
-                $crate::__private::wasm::instance_call(
-                    &__POLYPLUG_STATE,
-                    __POLYPLUG_NAME,
-                    ::core::stringify!($fname),
-                    move |state: &mut __PolyplugState| ($f)(state, $($arg),*),
-                )
-            }
-        };
-        $crate::__wasm_contract!(@entries [$name $version] stateful $($rest)*);
+    (@entries $head:tt $st:ident typed $($rest:tt)*) => {
+        $crate::__wasm_contract!(@typed $head $st [] $($rest)*);
     };
-    (@entries $head:tt stateless instance typed $fname:ident $($rest:tt)*) => {
+    (@typed $head:tt $st:ident $inst:tt
+        $fname:ident $params:tt -> String = $f:expr; $($rest:tt)*) => {
+        $crate::__wasm_contract!(@kind $head $st $inst $fname $params ["string"] [String] [$f]);
+        $crate::__wasm_contract!(@entries $head $st $($rest)*);
+    };
+    (@typed $head:tt $st:ident $inst:tt
+        $fname:ident $params:tt -> Vec<u8> = $f:expr; $($rest:tt)*) => {
+        $crate::__wasm_contract!(@kind $head $st $inst $fname $params ["buf"] [Vec<u8>] [$f]);
+        $crate::__wasm_contract!(@entries $head $st $($rest)*);
+    };
+    (@typed $head:tt $st:ident $inst:tt
+        $fname:ident $params:tt -> $ret:ty = $f:expr; $($rest:tt)*) => {
+        const _: () = $crate::__private::wasm::number::<$ret>(::core::stringify!($ret));
+        $crate::__wasm_contract!(@kind $head $st $inst $fname $params [::core::stringify!($ret)] [$ret] [$f]);
+        $crate::__wasm_contract!(@entries $head $st $($rest)*);
+    };
+    (@typed $head:tt $st:ident $inst:tt
+        $fname:ident $params:tt = $f:expr; $($rest:tt)*) => {
+        $crate::__wasm_contract!(@kind $head $st $inst $fname $params ["void"] [()] [$f]);
+        $crate::__wasm_contract!(@entries $head $st $($rest)*);
+    };
+    (@kind $head:tt stateless [instance] $fname:ident $($rest:tt)*) => {
         ::core::compile_error!(::core::concat!(
             "plugin!: `instance typed ",
             ::core::stringify!($fname),
             "` needs a stateful contract: begin it with a `state` line"
         ));
     };
+    (@kind $head:tt $st:ident [$($inst:ident)?] $fname:ident ($($params:tt)*) $spell:tt $ret:tt $f:tt) => {
+        $crate::__wasm_contract!(@params [$head [$($inst)?] $fname $spell $ret $f] [] [] [] [] $($params)*);
+    };
 
-    // Each type crosses into wasm, and the spelled signature (the export
-    // name's) is the derived one.
-    (@check [$($ret:ty)?] $($aty:ty),*) => {
+    // `@params [what] [signature names] [parameters] [conversions] [call
+    // arguments] rest`: a `&str` or `&[u8]` is an `(i32 ptr, i32 len)`
+    // pair, made a view of the bytes the host copied in; a number is
+    // itself, its spelling checked.
+    (@params $what:tt [$($sig:expr,)*] [$($p:tt)*] [$($conv:tt)*] [$($call:ident,)*]
+        $arg:ident : &str $(, $($rest:tt)*)?) => {
+        $crate::__wasm_contract!(@params $what
+            [$($sig,)* "str",]
+            [$($p)* $arg: *const u8, __len: usize,]
+            [$($conv)*
+                // SAFETY: [G12] the host copied `__len` bytes to `$arg`,
+                // memory from `polyplug_alloc`, and frees them only after
+                // this call, which the view does not outlive.
+                let $arg = unsafe {
+                    $crate::__private::wasm::str_arg(
+                        __POLYPLUG_NAME, __POLYPLUG_FN, ::core::stringify!($arg), $arg, __len,
+                    )
+                };
+            ]
+            [$($call,)* $arg,]
+            $($($rest)*)?);
+    };
+    (@params $what:tt [$($sig:expr,)*] [$($p:tt)*] [$($conv:tt)*] [$($call:ident,)*]
+        $arg:ident : &[u8] $(, $($rest:tt)*)?) => {
+        $crate::__wasm_contract!(@params $what
+            [$($sig,)* "bytes",]
+            [$($p)* $arg: *const u8, __len: usize,]
+            [$($conv)*
+                // SAFETY: [G12] the host copied `__len` bytes to `$arg`,
+                // memory from `polyplug_alloc`, and frees them only after
+                // this call, which the view does not outlive.
+                let $arg = unsafe {
+                    $crate::__private::wasm::bytes_arg(
+                        __POLYPLUG_NAME, __POLYPLUG_FN, ::core::stringify!($arg), $arg, __len,
+                    )
+                };
+            ]
+            [$($call,)* $arg,]
+            $($($rest)*)?);
+    };
+    (@params $what:tt [$($sig:expr,)*] [$($p:tt)*] [$($conv:tt)*] [$($call:ident,)*]
+        $arg:ident : $aty:ty $(, $($rest:tt)*)?) => {
+        $crate::__wasm_contract!(@params $what
+            [$($sig,)* ::core::stringify!($aty),]
+            [$($p)* $arg: $aty,]
+            [$($conv)*
+                const _: () = $crate::__private::wasm::number::<$aty>(::core::stringify!($aty));
+            ]
+            [$($call,)* $arg,]
+            $($($rest)*)?);
+    };
+    (@params [[$name:literal $version:literal] [$($inst:ident)?] $fname:ident [$spell:expr] [$ret:ty] [$f:expr]]
+        [$($sig:expr,)*] [$($p:tt)*] [$($conv:tt)*] [$($call:ident,)*]) => {
         const _: () = {
-            $($crate::__private::wasm::arg::<$aty>();)*
-            $crate::__private::wasm::ret::<$crate::__ret!($($ret)?)>();
-            $crate::__private::wasm::check_signature(
-                $crate::__wasm_signature!([$($ret)?] $($aty),*),
-                $crate::signature!(fn($($aty),*) $(-> $ret)?),
-            );
+            const _: () = $crate::__private::wasm::ret::<$ret>();
+            #[unsafe(export_name = ::core::concat!(
+                $name, "@", $version, "/", ::core::stringify!($fname), ":",
+                $spell, "(", $crate::__wasm_join!($($sig),*), ")"
+            ))]
+            extern "C" fn __polyplug_typed($($p)*) -> <$ret as $crate::__private::wasm::WasmRet>::Abi {
+                const __POLYPLUG_FN: &str = ::core::stringify!($fname);
+                $($conv)*
+                $crate::__wasm_contract!(@call [$($inst)?] [$ret] [$f] $($call),*)
+            }
         };
+    };
+    (@call [] [$ret:ty] [$f:expr] $($call:ident),*) => {
+        $crate::__private::wasm::typed_call(
+            __POLYPLUG_NAME,
+            __POLYPLUG_FN,
+            move || -> $ret { ($f)($($call),*) },
+        )
+    };
+    (@call [instance] [$ret:ty] [$f:expr] $($call:ident),*) => {
+        $crate::__private::wasm::instance_call(
+            &__POLYPLUG_STATE,
+            __POLYPLUG_NAME,
+            __POLYPLUG_FN,
+            move |state: &mut __PolyplugState| -> $ret { ($f)(state, $($call),*) },
+        )
     };
 }

@@ -5,7 +5,8 @@
 //! | `upper` | `string(str)` | the text upper-cased, Unicode-aware (`str::to_uppercase`: `ß` → `SS`) |
 //! | `checksum` | `u64(bytes)` | the wrapping sum of the bytes |
 //!
-//! Both are plain Rust functions; `polyplug_guest::plugin!` derives the
+//! Both are plain Rust functions (in `../text-common/text.rs`, which
+//! `text-wasm` compiles too); `polyplug_guest::plugin!` derives the
 //! signatures from their types (`&str` is `str`, `&[u8]` is `bytes`,
 //! `String` is `string`) and exports the `extern "C"` wrappers. A `str`
 //! or `bytes` argument is a view the host lends for the call: the wrapper
@@ -23,33 +24,4 @@
 
 #![forbid(unsafe_code)]
 
-/// `upper`: the text upper-cased.
-fn upper(text: &str) -> String {
-    text.to_uppercase()
-}
-
-/// `checksum`: the wrapping sum of the bytes as `u64`.
-fn checksum(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(0u64, |sum, &byte| sum.wrapping_add(u64::from(byte)))
-}
-
-polyplug_guest::plugin! {
-    contract "demo.text" "1.0.0" {
-        typed upper(text: &str) -> String = upper;
-        typed checksum(bytes: &[u8]) -> u64 = checksum;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upper_is_unicode_aware_and_checksum_wraps_per_byte() {
-        assert_eq!(upper("straße é"), "STRASSE É");
-        assert_eq!(checksum(&[0xFF, 0xFF, 1]), 511);
-        assert_eq!(checksum(&[]), 0);
-    }
-}
+include!("../../text-common/text.rs");
