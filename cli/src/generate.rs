@@ -684,6 +684,12 @@ fn wasm_c_number(t: ValueType) -> Option<&'static str> {
     }
 }
 
+/// `doc` with every `*/` broken up, so that it cannot end the C comment it
+/// is written in.
+fn c_comment_safe(doc: &str) -> String {
+    doc.replace("*/", "* /")
+}
+
 /// The wasm loader's limit on an export's wasm parameters.
 const WASM_MAX_PARAMS: usize = 6;
 
@@ -822,7 +828,7 @@ fn wasm_c(d: &Definition) -> Result<String, GenError> {
         if f.doc.is_empty() {
             let _ = writeln!(bodies, " * `{}`.", f.signature);
         } else {
-            doc_lines(&mut bodies, " * ", &f.doc);
+            doc_lines(&mut bodies, " * ", &c_comment_safe(&f.doc));
         }
         if packed {
             bodies.push_str(
@@ -858,7 +864,7 @@ fn wasm_c(d: &Definition) -> Result<String, GenError> {
         " * A stub to fill in: every function returns zero until it is written.\n * Compile it without libc, and name the module in a bundle's [library]\n * with `loader = \"wasm\"`, declaring the contract under [[provides]]:\n *\n *     clang --target=wasm32-unknown-unknown -O2 -nostdlib -Wl,--no-entry \\\n",
     );
     let _ = writeln!(o, " *         -o {p}.wasm {p}_wasm.c");
-    for line in d.doc.lines() {
+    for line in c_comment_safe(&d.doc).lines() {
         let _ = writeln!(o, " *\n * {line}");
     }
     o.push_str(
@@ -897,6 +903,26 @@ mod tests {
         assert!(
             matches!(&refused, Ok(Err(GenError::Unsupported { what, .. })) if what.contains("bind")),
             "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_doc_cannot_end_the_wasm_c_comment() {
+        let d = Definition::parse(
+            "[contract]\nname = \"a.b\"\nversion = \"1.0.0\"\ndoc = \"x */ y\"\n[[function]]\nname = \"f\"\nsig = \"void()\"\ndoc = \"p */ q\"\n",
+            "a.toml",
+        );
+        let text = d.map(|d| generate(&d, GenLang::WasmC));
+        let Ok(Ok(text)) = text else {
+            panic!("{text:?}");
+        };
+        assert!(
+            !text.contains("x */ y") && !text.contains("p */ q"),
+            "{text}"
+        );
+        assert!(
+            text.contains("x * / y") && text.contains("p * / q"),
+            "{text}"
         );
     }
 
