@@ -503,7 +503,10 @@ fn wasm_from_c(source: &Path, module: &Path) -> Option<()> {
         }
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && stderr.contains("wasm-ld") && stderr.contains("not found") {
+    let missing = ["not found", "doesn't exist", "No such file"]
+        .iter()
+        .any(|words| stderr.contains(words));
+    if !out.status.success() && stderr.contains("wasm-ld") && missing {
         eprintln!("skipped: wasm-ld is missing ({stderr}); install lld");
         return None;
     }
