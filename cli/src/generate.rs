@@ -12,6 +12,8 @@
 //!   signature and prototype per function, and the plugin's table entries.
 //! - `cpp`: a header over the C one: the same in a namespace, as `constexpr`
 //!   values and function types.
+//! - `wasm-c`: a C source for a plugin compiled to wasm32: one function
+//!   per contract function under the export name the wasm loader reads.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -38,6 +40,8 @@ pub(crate) enum GenLang {
     Js,
     /// A Python script stub for the Python loader.
     Python,
+    /// A C source stub for a plugin compiled to wasm32 (the wasm loader).
+    WasmC,
 }
 
 impl GenLang {
@@ -50,6 +54,7 @@ impl GenLang {
             GenLang::Lua => "lua",
             GenLang::Js => "js",
             GenLang::Python => "python",
+            GenLang::WasmC => "wasm-c",
         }
     }
 }
@@ -95,6 +100,7 @@ pub(crate) fn generate(definition: &Definition, lang: GenLang) -> Result<String,
         GenLang::Lua => script_stub(definition, GenLang::Lua),
         GenLang::Js => script_stub(definition, GenLang::Js),
         GenLang::Python => script_stub(definition, GenLang::Python),
+        GenLang::WasmC => wasm_c(definition),
     }
 }
 
@@ -664,6 +670,225 @@ fn script_stub(d: &Definition, lang: GenLang) -> Result<String, GenError> {
     Ok(o)
 }
 
+/// The C type of a number in a wasm32 export; `None` for the types the
+/// wasm loader does not carry.
+fn wasm_c_number(t: ValueType) -> Option<&'static str> {
+    match t {
+        ValueType::U32 => Some("uint32_t"),
+        ValueType::I32 => Some("int32_t"),
+        ValueType::U64 => Some("uint64_t"),
+        ValueType::I64 => Some("int64_t"),
+        ValueType::F32 => Some("float"),
+        ValueType::F64 => Some("double"),
+        _ => None,
+    }
+}
+
+/// `doc` with every `*/` broken up, so that it cannot end the C comment it
+/// is written in.
+fn c_comment_safe(doc: &str) -> String {
+    doc.replace("*/", "* /")
+}
+
+/// The wasm loader's limit on an export's wasm parameters.
+const WASM_MAX_PARAMS: usize = 6;
+
+/// The bytes `polyplug_alloc` hands out of a stub's arena, and gives
+/// back with `polyplug_free`.
+const WASM_C_ALLOCATOR: &str = r#"
+/*
+ * The bytes the host copies str and bytes arguments into, through
+ * polyplug_alloc, and gives back through polyplug_free after the call. The
+ * arena hands out its bytes in order and starts over once all of them are
+ * given back; an allocation that does not fit traps (raise
+ * PP_ARENA_SIZE for larger arguments).
+ */
+#ifndef PP_ARENA_SIZE
+#define PP_ARENA_SIZE 65536u
+#endif
+static unsigned char pp_arena[PP_ARENA_SIZE] __attribute__((aligned(16)));
+static uint32_t pp_arena_used;
+static uint32_t pp_arena_live;
+
+PP_WASM_EXPORT("polyplug_alloc")
+void *polyplug_alloc(uint32_t size, uint32_t align) {
+    uint32_t mask = align > 1u ? align - 1u : 0u;
+    uint32_t start = (pp_arena_used + mask) & ~mask;
+    if (start > PP_ARENA_SIZE || size > PP_ARENA_SIZE - start) {
+        __builtin_trap();
+    }
+    pp_arena_used = start + size;
+    pp_arena_live += 1u;
+    return pp_arena + start;
+}
+
+PP_WASM_EXPORT("polyplug_free")
+void polyplug_free(void *ptr, uint32_t size, uint32_t align) {
+    (void)size;
+    (void)align;
+    unsigned char *bytes = ptr;
+    if (bytes < pp_arena || bytes >= pp_arena + PP_ARENA_SIZE || pp_arena_live == 0u) {
+        return;
+    }
+    pp_arena_live -= 1u;
+    if (pp_arena_live == 0u) {
+        pp_arena_used = 0u;
+    }
+}
+"#;
+
+/// A C source for a plugin compiled to wasm32 with clang: per function, a
+/// definition exported under `<contract>@<version>/<function>:<signature>`
+/// whose body returns zero until the plugin's author writes it.
+fn wasm_c(d: &Definition) -> Result<String, GenError> {
+    let unsupported = |what: String, problem: String| GenError::Unsupported {
+        file: d.file.clone(),
+        contract: d.name.clone(),
+        what,
+        problem,
+    };
+    let p = snake(&d.name);
+    let mut bodies = String::new();
+    let mut bytes_in = false;
+    let mut bytes_out = false;
+    for f in &d.functions {
+        let what = || format!("function {:?}", f.name);
+        let mut params = Vec::new();
+        let mut names = Vec::new();
+        for (arg, t) in f.args.iter().zip(&f.signature.args) {
+            match t {
+                ValueType::Str | ValueType::Bytes => {
+                    bytes_in = true;
+                    let pointer = if *t == ValueType::Str {
+                        "const char *"
+                    } else {
+                        "const uint8_t *"
+                    };
+                    params.push(format!("{pointer}{arg}"));
+                    params.push(format!("uint32_t {arg}_len"));
+                    names.push(arg.clone());
+                    names.push(format!("{arg}_len"));
+                }
+                other => {
+                    let Some(c) = wasm_c_number(*other) else {
+                        return Err(unsupported(
+                            what(),
+                            format!(
+                                "argument {arg:?} is a {}, which the wasm loader does not carry (u32, i32, u64, i64, f32, f64, str, bytes)",
+                                other.name()
+                            ),
+                        ));
+                    };
+                    params.push(format!("{c} {arg}"));
+                    names.push(arg.clone());
+                }
+            }
+        }
+        if params.len() > WASM_MAX_PARAMS {
+            return Err(unsupported(
+                what(),
+                format!(
+                    "{} wasm parameters (str and bytes take two each); a wasm export takes at most {WASM_MAX_PARAMS}",
+                    params.len()
+                ),
+            ));
+        }
+        if let Some(twice) = names
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| names[..i].contains(n).then_some(n))
+        {
+            return Err(unsupported(
+                what(),
+                format!(
+                    "two C parameters named {twice:?} (a str or bytes argument `x` adds `x_len`)"
+                ),
+            ));
+        }
+        let (ret, zero, packed) = match f.signature.ret {
+            None => ("void", "", false),
+            Some(ValueType::String | ValueType::Buf) => {
+                bytes_out = true;
+                ("uint64_t", "    return 0;\n", true)
+            }
+            Some(t) => match wasm_c_number(t) {
+                Some(c) => (c, "    return 0;\n", false),
+                None => {
+                    return Err(unsupported(
+                        what(),
+                        format!(
+                            "the result is a {}, which the wasm loader does not carry (void, u32, i32, u64, i64, f32, f64, string, buf)",
+                            t.name()
+                        ),
+                    ));
+                }
+            },
+        };
+        bodies.push_str("\n/*\n");
+        if f.doc.is_empty() {
+            let _ = writeln!(bodies, " * `{}`.", f.signature);
+        } else {
+            doc_lines(&mut bodies, " * ", &c_comment_safe(&f.doc));
+        }
+        if packed {
+            bodies.push_str(
+                " *\n * Returns pp_result(ptr, len): bytes in this module's memory, which the\n * host copies out at once and then gives to polyplug_free(ptr, len, 1);\n * 0 is no bytes.\n",
+            );
+        }
+        bodies.push_str(" */\n");
+        let _ = writeln!(
+            bodies,
+            "PP_WASM_EXPORT(\"{}@{}/{}:{}\")",
+            d.name, d.version, f.name, f.signature
+        );
+        let params = if params.is_empty() {
+            "void".to_owned()
+        } else {
+            params.join(", ")
+        };
+        let _ = writeln!(bodies, "{ret} {p}_{}({params}) {{", f.name);
+        for name in &names {
+            let _ = writeln!(bodies, "    (void){name};");
+        }
+        let _ = writeln!(bodies, "{zero}}}");
+    }
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "/*\n * Written by `polyplug gen {} --lang wasm-c` from contract {} {}.",
+        file_name(d),
+        d.name,
+        d.version
+    );
+    o.push_str(
+        " * A stub to fill in: every function returns zero until it is written.\n * Compile it without libc, and name the module in a bundle's [library]\n * with `loader = \"wasm\"`, declaring the contract under [[provides]]:\n *\n *     clang --target=wasm32-unknown-unknown -O2 -nostdlib -Wl,--no-entry \\\n",
+    );
+    let _ = writeln!(o, " *         -o {p}.wasm {p}_wasm.c");
+    for line in c_comment_safe(&d.doc).lines() {
+        let _ = writeln!(o, " *\n * {line}");
+    }
+    o.push_str(
+        " */\n#include <stdint.h>\n\n/* Exports a function under the wasm export name `name`. */\n#define PP_WASM_EXPORT(name) __attribute__((export_name(name)))\n\n/* The host's log import: `len` bytes of this module's memory at `ptr`, at\n * `level` (0 trace, 1 debug, 2 info, 3 warn, 4 error). */\n__attribute__((import_module(\"polyplug\"), import_name(\"log\")))\nvoid polyplug_log(uint32_t level, const char *ptr, uint32_t len);\n",
+    );
+    if d.stateful {
+        let _ = write!(
+            o,
+            "\n/*\n * The contract is stateful: this runs on each new instance, whose linear\n * memory (these globals) is its state; 0 or an error code.\n */\nPP_WASM_EXPORT(\"{}@{}/+instance\")\nint32_t {p}_instance(void) {{\n    return 0;\n}}\n",
+            d.name, d.version
+        );
+    }
+    if bytes_in || bytes_out {
+        o.push_str(WASM_C_ALLOCATOR);
+    }
+    if bytes_out {
+        o.push_str(
+            "\n/* A string or buf result: `len` bytes at `ptr` as one i64, ptr | len << 32. */\n__attribute__((unused)) static inline uint64_t pp_result(const void *ptr, uint32_t len) {\n    return (uint64_t)(uintptr_t)ptr | (uint64_t)len << 32;\n}\n",
+        );
+    }
+    o.push_str(&bodies);
+    Ok(o)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -678,6 +903,26 @@ mod tests {
         assert!(
             matches!(&refused, Ok(Err(GenError::Unsupported { what, .. })) if what.contains("bind")),
             "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_doc_cannot_end_the_wasm_c_comment() {
+        let d = Definition::parse(
+            "[contract]\nname = \"a.b\"\nversion = \"1.0.0\"\ndoc = \"x */ y\"\n[[function]]\nname = \"f\"\nsig = \"void()\"\ndoc = \"p */ q\"\n",
+            "a.toml",
+        );
+        let text = d.map(|d| generate(&d, GenLang::WasmC));
+        let Ok(Ok(text)) = text else {
+            panic!("{text:?}");
+        };
+        assert!(
+            !text.contains("x */ y") && !text.contains("p */ q"),
+            "{text}"
+        );
+        assert!(
+            text.contains("x * / y") && text.contains("p * / q"),
+            "{text}"
         );
     }
 

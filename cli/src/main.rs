@@ -104,7 +104,8 @@ enum Command {
     Stress(stress::StressArgs),
 
     /// Generate bindings from a contract definition: a Rust host's typed
-    /// wrapper, a Rust plugin's trait, or C and C++ headers.
+    /// wrapper, a Rust plugin's trait, C and C++ headers, or a plugin stub
+    /// in Lua, JavaScript, Python, or C for wasm32.
     #[command(after_help = "Examples:\n  \
         polyplug gen examples/contracts/counter.toml --lang rust-host\n  \
         polyplug gen counter.toml --lang c --out counter.h")]

@@ -1,7 +1,8 @@
 //! `polyplug gen`: the bindings checked in beside the example definition
 //! are what the command writes now (`POLYPLUG_BLESS=1` rewrites them), the
 //! Rust host wrapper and guest trait compile and call, the C and C++
-//! headers compile, and refusals name the file, line and column.
+//! headers compile, the wasm C stubs compile for wasm32 and load, and
+//! refusals name the file, line and column.
 #![cfg(not(any(loom, shuttle, miri)))]
 #![expect(
     clippy::unwrap_used,
@@ -29,7 +30,7 @@ fn contracts() -> PathBuf {
 
 /// Each language and the file its output is checked in as, for
 /// `counter.toml`.
-const OUTPUTS: [(&str, &str); 7] = [
+const OUTPUTS: [(&str, &str); 8] = [
     ("rust-host", "demo_counter_host.rs"),
     ("rust-guest", "demo_counter_guest.rs"),
     ("c", "demo_counter.h"),
@@ -37,12 +38,13 @@ const OUTPUTS: [(&str, &str); 7] = [
     ("lua", "demo_counter.lua"),
     ("js", "demo_counter.js"),
     ("python", "demo_counter.py"),
+    ("wasm-c", "demo_counter_wasm.c"),
 ];
 
 /// The same for `text.toml`. Its `rust-guest` output is compiled and
 /// registered by `guest/tests/generated_text.rs` (one `plugin!` per test
 /// binary: the counter's is here).
-const TEXT_OUTPUTS: [(&str, &str); 7] = [
+const TEXT_OUTPUTS: [(&str, &str); 8] = [
     ("rust-host", "demo_text_host.rs"),
     ("rust-guest", "demo_text_guest.rs"),
     ("c", "demo_text.h"),
@@ -50,6 +52,7 @@ const TEXT_OUTPUTS: [(&str, &str); 7] = [
     ("lua", "demo_text.lua"),
     ("js", "demo_text.js"),
     ("python", "demo_text.py"),
+    ("wasm-c", "demo_text_wasm.c"),
 ];
 
 /// Fails when a checked-in output of `definition` differs from what `gen`
@@ -470,4 +473,198 @@ fn validate_refuses_a_version_its_definition_does_not_keep() {
         "{}",
         run.stderr
     );
+}
+
+/// Compiles `source` to a wasm32 module as `fixtures/build.rs` compiles
+/// the C wasm fixtures; `None`, with the reason printed, when clang or
+/// wasm-ld is missing.
+fn wasm_from_c(source: &Path, module: &Path) -> Option<()> {
+    let clang = std::env::var_os("CLANG").unwrap_or_else(|| "clang".into());
+    let out = match Command::new(&clang)
+        .args([
+            "--target=wasm32-unknown-unknown",
+            "-O2",
+            "-nostdlib",
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-Wl,--no-entry",
+            "-o",
+        ])
+        .arg(module)
+        .arg(source)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("skipped: clang cannot run ({e}); install clang and lld");
+            return None;
+        }
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let missing = ["not found", "doesn't exist", "No such file"]
+        .iter()
+        .any(|words| stderr.contains(words));
+    if !out.status.success() && stderr.contains("wasm-ld") && missing {
+        eprintln!("skipped: wasm-ld is missing ({stderr}); install lld");
+        return None;
+    }
+    assert!(out.status.success(), "clang {}: {stderr}", source.display());
+    Some(())
+}
+
+/// A wasm bundle in `dir` whose module is compiled from the checked-in
+/// stub `stub`, shipping `definition` for `contract`.
+fn wasm_stub_bundle(dir: &Path, stub: &str, contract: &str, definition: &str) -> Option<PathBuf> {
+    let bundle = dir.join(stub.replace('.', "-"));
+    std::fs::create_dir_all(&bundle).unwrap();
+    wasm_from_c(&contracts().join(stub), &bundle.join("stub.wasm"))?;
+    std::fs::copy(contracts().join(definition), bundle.join(definition)).unwrap();
+    std::fs::write(
+        bundle.join("manifest.toml"),
+        format!(
+            "[bundle]\nname = \"stub-wasm\"\nversion = \"1.0.0\"\nloader = \"wasm\"\n\n\
+             [library]\nlinux = \"stub.wasm\"\nmacos = \"stub.wasm\"\nwindows = \"stub.wasm\"\n\n\
+             [[provides]]\nname = \"{contract}\"\nversion = \"1.0.0\"\ndefinition = \"{definition}\"\n"
+        ),
+    )
+    .unwrap();
+    Some(bundle)
+}
+
+fn wasm_runtime() -> Runtime {
+    Runtime::builder()
+        .loader(polyplug_wasm::WasmLoader::new(
+            polyplug_wasm::WasmConfig::default(),
+        ))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_wasm_c_stubs_compile_load_match_their_definitions_and_return_zero() {
+    let dir = TempDir::new("gen-wasm-c");
+    let Some(counter) = wasm_stub_bundle(
+        dir.path(),
+        "demo_counter_wasm.c",
+        "demo.counter",
+        "counter.toml",
+    ) else {
+        return;
+    };
+    let runtime = wasm_runtime();
+    runtime.load_bundle(counter).unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let bound = host::DemoCounter::bind(&guard).unwrap();
+    assert_eq!(bound.step(&guard, 41).unwrap(), 0);
+    assert_eq!(bound.version(&guard).unwrap(), 0);
+
+    let Some(text) = wasm_stub_bundle(dir.path(), "demo_text_wasm.c", "demo.text", "text.toml")
+    else {
+        return;
+    };
+    let runtime = wasm_runtime();
+    runtime.load_bundle(text).unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let bound = text_host::DemoText::bind(&guard).unwrap();
+    // Many calls: the arena starts over once the host gives back what it
+    // copied in, so it never fills.
+    let long = "x".repeat(1000);
+    for _ in 0..200 {
+        assert_eq!(bound.upper(&guard, &long).unwrap(), "");
+        assert_eq!(bound.checksum(&guard, long.as_bytes()).unwrap(), 0);
+    }
+}
+
+#[test]
+fn wasm_c_refuses_types_the_wasm_loader_does_not_carry_and_writes_instance() {
+    let dir = TempDir::new("gen-wasm-c-refused");
+    let gen_wasm = |name: &str, text: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        polyplug(&[
+            "gen".as_ref(),
+            file.as_os_str(),
+            "--lang".as_ref(),
+            "wasm-c".as_ref(),
+        ])
+    };
+    let head = "[contract]\nname = \"a.b\"\nversion = \"1.0.0\"\n";
+    let run = gen_wasm(
+        "narrow.toml",
+        &format!(
+            "{head}[[function]]\nname = \"f\"\nsig = \"u32(u32,u16)\"\nargs = [\"a\", \"b\"]\n"
+        ),
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("function \"f\": argument \"b\" is a u16"),
+        "{}",
+        run.stderr
+    );
+    let run = gen_wasm(
+        "result.toml",
+        &format!("{head}[[function]]\nname = \"g\"\nsig = \"usize()\"\n"),
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("function \"g\": the result is a usize"),
+        "{}",
+        run.stderr
+    );
+    let run = gen_wasm(
+        "wide.toml",
+        &format!("{head}[[function]]\nname = \"h\"\nsig = \"u32(str,str,str,u32)\"\n"),
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("function \"h\": 7 wasm parameters"),
+        "{}",
+        run.stderr
+    );
+    let run = gen_wasm(
+        "clash.toml",
+        &format!(
+            "{head}[[function]]\nname = \"k\"\nsig = \"u32(str,u32)\"\nargs = [\"s\", \"s_len\"]\n"
+        ),
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("\"s_len\""), "{}", run.stderr);
+
+    let run = gen_wasm(
+        "stateful.toml",
+        &format!("{head}stateful = true\n[[function]]\nname = \"get\"\nsig = \"u64(bytes)\"\n"),
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("PP_WASM_EXPORT(\"a.b@1.0.0/+instance\")"),
+        "{}",
+        run.stdout
+    );
+    // The stateful stub compiles and loads: the loader accepts its
+    // `+instance` and registers a contract that matches the definition.
+    let bundle = dir.path().join("stateful");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(bundle.join("stateful.c"), &run.stdout).unwrap();
+    let Some(()) = wasm_from_c(&bundle.join("stateful.c"), &bundle.join("stub.wasm")) else {
+        return;
+    };
+    std::fs::copy(
+        dir.path().join("stateful.toml"),
+        bundle.join("stateful.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        bundle.join("manifest.toml"),
+        "[bundle]\nname = \"stub-stateful\"\nversion = \"1.0.0\"\nloader = \"wasm\"\n\n\
+         [library]\nlinux = \"stub.wasm\"\nmacos = \"stub.wasm\"\nwindows = \"stub.wasm\"\n\n\
+         [[provides]]\nname = \"a.b\"\nversion = \"1.0.0\"\ndefinition = \"stateful.toml\"\n",
+    )
+    .unwrap();
+    wasm_runtime().load_bundle(bundle).unwrap();
 }
