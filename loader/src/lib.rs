@@ -107,6 +107,8 @@ mod location;
 mod manifest;
 mod name;
 mod native;
+#[cfg(target_os = "linux")]
+mod procmap;
 mod scratch;
 mod seal;
 mod version;
