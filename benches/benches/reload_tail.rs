@@ -127,16 +127,15 @@ fn with_readers<T>(runtime: &Runtime, readers: usize, writer: impl FnOnce() -> T
         for _ in 0..readers {
             s.spawn(|| {
                 let reader = runtime.reader();
-                let session = reader.session();
-                let version = session
-                    .pin()
-                    .find("reload.test", V1)
-                    .unwrap()
-                    .bind::<VersionFn>("version")
-                    .unwrap();
                 // Relaxed: the flag only ends the loop.
                 while !stop.load(Ordering::Relaxed) {
-                    let answer = session.pin().bound(black_box(&version)).unwrap().call();
+                    let guard = reader.pin();
+                    let version = guard
+                        .find("reload.test", V1)
+                        .unwrap()
+                        .typed::<VersionFn>("version")
+                        .unwrap();
+                    let answer = black_box(version).call();
                     if answer != 100 && answer != 200 {
                         panic!("torn answer {answer}");
                     }
