@@ -101,6 +101,7 @@ mod tests {
         );
     }
 
+    #[cfg_attr(miri, ignore)]
     #[test]
     fn finds_this_function_in_the_test_binary_and_nothing_at_zero() {
         let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
