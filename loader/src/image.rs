@@ -26,7 +26,11 @@ use std::path::{Path, PathBuf};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Unmapped {
-    /// No mapping names the library's private path any more.
+    /// The image left: on Linux, no mapping of the library's private copy
+    /// remains where its entry point was (see
+    /// [`NativeLibrary::close`](crate::NativeLibrary::close)), or, where the
+    /// kernel cannot be asked about one address, no mapping names the
+    /// private path any more.
     Yes,
     /// Some mapping still names the private path: the loader kept the
     /// image, and the library's code and data are still in memory.
@@ -78,6 +82,66 @@ impl CloseReport {
     /// ```
     pub fn is_clean(&self) -> bool {
         self.close_error.is_none() && self.unmapped == Unmapped::Yes
+    }
+}
+
+/// The file behind a mapping: its device and inode, as `stat` gives them
+/// (`st_dev`, `st_ino`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FileId {
+    /// `st_dev`.
+    pub(crate) dev: u64,
+    /// `st_ino`.
+    pub(crate) inode: u64,
+}
+
+/// Where one loaded private copy lies: an address inside its image (the
+/// entry point) and the copy's file. Recorded by
+/// [`NativeLibrary::open`](crate::NativeLibrary::open) only after the
+/// kernel said that the mapping covering `address` is of `file`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ImageMark {
+    pub(crate) address: usize,
+    pub(crate) file: FileId,
+}
+
+impl ImageMark {
+    /// The mark of the image that holds `address`, when the kernel says
+    /// the mapping covering it is of `file`; `None` otherwise (the address
+    /// is in another image, or the question cannot be asked here).
+    pub(crate) fn of(address: usize, file: FileId) -> Option<ImageMark> {
+        #[cfg(target_os = "linux")]
+        {
+            (crate::procmap::query(address) == Some(crate::procmap::Covering::File(file)))
+                .then_some(ImageMark { address, file })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _unused = (address, file);
+            None
+        }
+    }
+
+    /// Whether the image is still mapped: `Some(true)` when the mapping
+    /// covering the marked address is still of the copy's file,
+    /// `Some(false)` when it is not (nothing, or another file, is mapped
+    /// there), `None` when the question cannot be asked.
+    ///
+    /// The dynamic loader maps and unmaps an image as a whole (glibc
+    /// `munmap`s the image's whole address range on the last `dlclose`),
+    /// so the page holding the entry point stands for every page of the
+    /// image. The copy's inode stays allocated while any page of it is
+    /// mapped, so no other file has it then.
+    pub(crate) fn still_mapped(&self) -> Option<bool> {
+        #[cfg(target_os = "linux")]
+        {
+            crate::procmap::query(self.address)
+                .map(|found| found == crate::procmap::Covering::File(self.file))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
     }
 }
 

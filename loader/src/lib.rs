@@ -65,8 +65,9 @@
 //!   the [`NativeLibrary`], so the library cannot be closed while an entry
 //!   point exists (\[L3\], a `compile_fail` doctest).
 //! - **Closing says what happened.** [`NativeLibrary::close`] reports
-//!   whether the image really left memory, read from `/proc/self/maps`
-//!   on Linux, instead of trusting `dlclose` (`SAFETY.md`, *Library
+//!   whether the image really left memory, as the Linux kernel tells it
+//!   (one `PROCMAP_QUERY`, or a scan of `/proc/self/maps` before 6.11),
+//!   instead of trusting `dlclose` (`SAFETY.md`, *Library
 //!   unmapping*).
 //!
 //! # Example
@@ -107,6 +108,8 @@ mod location;
 mod manifest;
 mod name;
 mod native;
+#[cfg(target_os = "linux")]
+mod procmap;
 mod scratch;
 mod seal;
 mod version;

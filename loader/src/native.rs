@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::bundle::Bundle;
 use crate::elf;
 use crate::error::NativeError;
-use crate::image::{CloseReport, Unmapped, image_mapped};
+use crate::image::{CloseReport, ImageMark, Unmapped, image_mapped};
 use crate::scratch::ScratchDir;
 
 /// The smallest file accepted as a shared library, in bytes (an ELF
@@ -60,6 +60,9 @@ pub struct NativeLibrary {
     bundle: String,
     source_path: PathBuf,
     private_path: PathBuf,
+    /// The entry point's address and the copy's file, when the kernel can
+    /// be asked about one address (Linux 6.11 and later).
+    mark: Option<ImageMark>,
 }
 
 impl NativeLibrary {
@@ -168,7 +171,7 @@ impl NativeLibrary {
             }
         }
         check_length(bytes, name, source)?;
-        let private_path =
+        let (private_path, private_file) =
             scratch
                 .write_new(name, bytes)
                 .map_err(|(path, io)| NativeError::Scratch {
@@ -193,12 +196,16 @@ impl NativeLibrary {
                 return Err(e);
             }
         };
+        // Where the image lies, for `close` to ask about one address
+        // instead of scanning every mapping.
+        let mark = private_file.and_then(|file| ImageMark::of(entry as usize, file));
         Ok(NativeLibrary {
             library,
             entry,
             bundle: name.to_owned(),
             source_path: source.to_owned(),
             private_path,
+            mark,
         })
     }
 
@@ -285,9 +292,13 @@ impl NativeLibrary {
     /// alive: the image stays until those threads exit), when it was
     /// opened or linked with `RTLD_NODELETE` (`-z nodelete`), or when
     /// another loaded library depends on it or bound its unique symbols.
-    /// On Linux this reads `/proc/self/maps` to tell
-    /// ([`Unmapped::Yes`]/[`Unmapped::No`]); elsewhere it reports
-    /// [`Unmapped::Unknown`].
+    /// On Linux the kernel tells ([`Unmapped::Yes`]/[`Unmapped::No`]):
+    /// from Linux 6.11 by one `PROCMAP_QUERY` question about the page of
+    /// the entry point (is it still mapped from the private copy's inode?
+    /// the loader maps and unmaps an image as a whole), before that by
+    /// reading all of `/proc/self/maps` for the private path ([`image_mapped`],
+    /// which costs time in proportion to the process's mappings); elsewhere
+    /// it reports [`Unmapped::Unknown`].
     ///
     /// # Example
     ///
@@ -309,10 +320,16 @@ impl NativeLibrary {
         let NativeLibrary {
             library,
             private_path,
+            mark,
             ..
         } = self;
         let close_error = library.close().err().map(|e| describe(&e));
-        let unmapped = match image_mapped(&private_path) {
+        // One question about the entry point's page where the kernel
+        // answers it; else a scan of every mapping for the path.
+        let mapped = mark
+            .and_then(|mark| mark.still_mapped())
+            .or_else(|| image_mapped(&private_path));
+        let unmapped = match mapped {
             Some(false) => Unmapped::Yes,
             Some(true) => Unmapped::No,
             None => Unmapped::Unknown,

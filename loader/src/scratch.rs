@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::image::FileId;
+
 /// How many names `ScratchDir::new_in` tries before it gives up.
 const ATTEMPTS: u32 = 64;
 
@@ -124,12 +126,13 @@ impl ScratchDir {
     }
 
     /// Writes `bytes` to a new file `<stem>-<counter><DLL_SUFFIX>` (created
-    /// with `create_new`, mode 0700 on Unix) and returns its path.
+    /// with `create_new`, mode 0700 on Unix) and returns its path and, on
+    /// Unix, its device and inode.
     pub(crate) fn write_new(
         &self,
         stem: &str,
         bytes: &[u8],
-    ) -> Result<PathBuf, (PathBuf, io::Error)> {
+    ) -> Result<(PathBuf, Option<FileId>), (PathBuf, io::Error)> {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -144,7 +147,7 @@ impl ScratchDir {
             match options.open(&path) {
                 Ok(mut file) => {
                     return match file.write_all(bytes).and_then(|()| file.flush()) {
-                        Ok(()) => Ok(path),
+                        Ok(()) => Ok((path, file_id(&file))),
                         Err(e) => {
                             let _removed = fs::remove_file(&path);
                             Err((path, e))
@@ -159,6 +162,24 @@ impl ScratchDir {
             let e = io::Error::new(io::ErrorKind::AlreadyExists, "no free file name");
             (self.path.clone(), e)
         }))
+    }
+}
+
+/// The device and inode of an open file (`fstat`); `None` off Unix or
+/// when `fstat` fails.
+fn file_id(file: &fs::File) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        file.metadata().ok().map(|meta| FileId {
+            dev: meta.dev(),
+            inode: meta.ino(),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _unused = file;
+        None
     }
 }
 
@@ -177,8 +198,12 @@ mod tests {
     #[test]
     fn files_get_distinct_names_and_the_directory_goes_on_drop() {
         let scratch = ScratchDir::new().unwrap();
-        let first = scratch.write_new("demo", b"one").unwrap();
-        let second = scratch.write_new("demo", b"two").unwrap();
+        let (first, first_id) = scratch.write_new("demo", b"one").unwrap();
+        let (second, second_id) = scratch.write_new("demo", b"two").unwrap();
+        if cfg!(unix) {
+            assert!(first_id.is_some());
+            assert_ne!(first_id, second_id);
+        }
         assert_ne!(first, second);
         assert!(first.starts_with(scratch.path()));
         assert_eq!(fs::read(&second).unwrap(), b"two");
