@@ -82,6 +82,7 @@ mod cache;
 mod guest;
 mod imports;
 mod loader;
+mod typed;
 mod wasmi_engine;
 #[cfg(feature = "wasmtime")]
 mod wasmtime_engine;
