@@ -158,8 +158,8 @@ fn wasm_scaling(c: &mut Criterion) {
     group.finish();
 }
 
-/// The call and lifecycle arms again on wasmtime, each against wasmtime
-/// used directly.
+/// The call, lifecycle and scaling arms again on wasmtime, each against
+/// wasmtime used directly.
 fn wasmtime_arms(c: &mut Criterion) {
     let bytes = module_bytes().unwrap();
     let direct = wasmtime::Direct::new(&bytes).unwrap();
@@ -205,6 +205,34 @@ fn wasmtime_arms(c: &mut Criterion) {
             runtime.drain(DRAIN).unwrap();
         });
     });
+    group.finish();
+
+    let shared = wasmtime::Shared::new(&bytes).unwrap();
+    let mut group = c.benchmark_group("wasmtime_scaling");
+    for threads in [1usize, 2] {
+        group.throughput(Throughput::Elements(threads as u64));
+        group.bench_function(BenchmarkId::new("polyplug", threads), |b| {
+            b.iter_custom(|iters| {
+                threaded(threads, iters, || {
+                    // The thread's wasm instance is made before the clock starts.
+                    count(&runtime, 1).unwrap();
+                    |n| {
+                        count(&runtime, n).unwrap();
+                    }
+                })
+            });
+        });
+        group.bench_function(BenchmarkId::new("wasmtime", threads), |b| {
+            b.iter_custom(|iters| {
+                threaded(threads, iters, || {
+                    let direct = shared.instance().unwrap();
+                    move |n| {
+                        direct.count(n).unwrap();
+                    }
+                })
+            });
+        });
+    }
     group.finish();
 }
 

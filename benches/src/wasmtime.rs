@@ -8,6 +8,8 @@
 //! | `wasmtime_call/wasmtime` | the same export through wasmtime's `TypedFunc::call`, fuel metering on as in the loader | floor |
 //! | `wasmtime_lifecycle/load`, `reload` | `load_bundle` (unload not timed), `reload_bundle` + drain | `wasmtime_lifecycle/wasmtime` |
 //! | `wasmtime_lifecycle/wasmtime` | wasmtime `Module::new` + instantiate + `polyplug_init` of the same bytes, on an engine made once | floor |
+//! | `wasmtime_scaling/polyplug/N` | N threads each calling `inc` through polyplug on wasmtime | `wasmtime_scaling/polyplug/1` |
+//! | `wasmtime_scaling/wasmtime/N` | N threads each calling `inc` through `TypedFunc` in its own store, one engine and module | `wasmtime_scaling/wasmtime/1` |
 //!
 //! # Example
 //!
@@ -126,7 +128,12 @@ impl Direct {
     /// ```
     pub fn new(bytes: &[u8]) -> Result<Direct, wasmtime::Error> {
         let engine = engine()?;
-        let (mut store, instance) = instantiate(&engine, &Module::new(&engine, bytes)?)?;
+        Direct::with(instantiate(&engine, &Module::new(&engine, bytes)?)?)
+    }
+
+    fn with(
+        (mut store, instance): (Store<()>, wasmtime::Instance),
+    ) -> Result<Direct, wasmtime::Error> {
         let inc = instance.get_typed_func::<u32, u32>(&mut store, INC_EXPORT)?;
         Ok(Direct {
             store: RefCell::new(store),
@@ -154,6 +161,65 @@ impl Direct {
             x = self.inc.call(&mut *store, std::hint::black_box(x))?;
         }
         Ok(x)
+    }
+}
+
+/// One compiled module whose instances share its engine, as the loader's
+/// per-thread instances of one load do: the reference for
+/// `wasmtime_scaling/wasmtime/N`.
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// let shared = polyplug_benches::wasmtime::Shared::new(&polyplug_benches::wasm::module_bytes()?)?;
+/// assert_eq!(shared.instance()?.count(5)?, 5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Shared {
+    engine: Engine,
+    module: Module,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Compiles `bytes` once, on an engine configured as the loader's.
+    ///
+    /// # Errors
+    ///
+    /// wasmtime's.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # let bytes = polyplug_benches::wasm::module_bytes()?;
+    /// let shared = polyplug_benches::wasmtime::Shared::new(&bytes)?;
+    /// # let _ = shared;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(bytes: &[u8]) -> Result<Shared, wasmtime::Error> {
+        let engine = engine()?;
+        let module = Module::new(&engine, bytes)?;
+        Ok(Shared { engine, module })
+    }
+
+    /// A new instance with its own store, on the shared engine.
+    ///
+    /// # Errors
+    ///
+    /// wasmtime's.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # let shared = polyplug_benches::wasmtime::Shared::new(&polyplug_benches::wasm::module_bytes()?)?;
+    /// let direct = shared.instance()?;
+    /// # let _ = direct;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn instance(&self) -> Result<Direct, wasmtime::Error> {
+        Direct::with(instantiate(&self.engine, &self.module)?)
     }
 }
 

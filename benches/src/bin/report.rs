@@ -23,11 +23,12 @@
 //! `--callgrind` also counts instructions per call of every counter arm,
 //! every C API arm, find and find by key at 10 and 1,000 contracts (a
 //! runtime of 10,000 takes minutes to build under callgrind), and
-//! every Lua, JavaScript and Python call arm with
+//! every wasm call arm (wasmi and wasmtime), every Lua, JavaScript and
+//! Python call arm with
 //! `valgrind --tool=callgrind`: the same arm is run for 0 and for
 //! `CALLGRIND_CALLS` calls, and the difference is divided by the calls.
-//! (`--count ARM N`, `--count-capi ARM N`, `--count-registry OP/SIZE N`
-//! and `--count-script LANG/ARM N` are the modes callgrind runs: count to N
+//! (`--count ARM N`, `--count-capi ARM N`, `--count-registry OP/SIZE N`,
+//! `--count-wasm ENGINE/ARM N` and `--count-script LANG/ARM N` are the modes callgrind runs: count to N
 //! through ARM.)
 
 use std::fmt::Write as _;
@@ -297,7 +298,37 @@ fn scaling_rows() -> Vec<Row> {
     rows
 }
 
-fn wasm_rows() -> Vec<Row> {
+/// Counts to `n` through wasm arm `id` (`wasm/polyplug`, `wasm/wasmi`,
+/// `wasmtime/polyplug`, `wasmtime/wasmtime`), after one call that makes
+/// the thread's instance, so that the difference of two runs is the calls
+/// alone.
+fn count_wasm(id: &str, n: u32) -> Option<Result<u32, String>> {
+    use polyplug_benches::{wasm, wasmtime};
+    let error = |e: &dyn std::fmt::Display| e.to_string();
+    let bytes = match wasm::module_bytes() {
+        Ok(bytes) => bytes,
+        Err(e) => return Some(Err(error(&e))),
+    };
+    let through = |runtime: Result<polyplug::Runtime, Box<dyn std::error::Error>>| {
+        runtime.map_err(|e| error(&e)).and_then(|runtime| {
+            wasm::count(&runtime, 1).map_err(|e| error(&e))?;
+            wasm::count(&runtime, n).map_err(|e| error(&e))
+        })
+    };
+    Some(match id {
+        "wasm/polyplug" => through(wasm::runtime()),
+        "wasmtime/polyplug" => through(wasmtime::runtime()),
+        "wasm/wasmi" => wasm::Direct::new(&bytes)
+            .and_then(|d| d.count(1).and_then(|_| d.count(n)))
+            .map_err(|e| error(&e)),
+        "wasmtime/wasmtime" => wasmtime::Direct::new(&bytes)
+            .and_then(|d| d.count(1).and_then(|_| d.count(n)))
+            .map_err(|e| error(&e)),
+        _ => return None,
+    })
+}
+
+fn wasm_rows(instructions: &dyn Fn(&str) -> Option<f64>) -> Vec<Row> {
     let calls = f64::from(polyplug_benches::wasm::CALLS);
     let per_call = |arm: &str| median("wasm_call", arm).map(|ns| ns / calls);
     let mut rows = Vec::new();
@@ -312,7 +343,7 @@ fn wasm_rows() -> Vec<Row> {
             baseline: "wasmi".to_owned(),
             ratio: ratio(value, wasmi),
             target,
-            instructions: None,
+            instructions: instructions(&format!("wasm/{arm}")),
             spread: None,
         });
     }
@@ -351,7 +382,7 @@ fn wasm_rows() -> Vec<Row> {
             baseline: "wasmtime".to_owned(),
             ratio: ratio(value, wasmtime),
             target,
-            instructions: None,
+            instructions: instructions(&format!("wasmtime/{arm}")),
             spread: None,
         });
     }
@@ -375,28 +406,30 @@ fn wasm_rows() -> Vec<Row> {
         });
     }
     // One criterion iteration is one call on each thread.
-    let rate = |kind: &str, threads: u32| {
-        median("wasm_scaling", &format!("{kind}/{threads}")).map(|ns| f64::from(threads) / ns * 1e9)
-    };
-    for kind in ["polyplug", "wasmi"] {
-        let one = rate(kind, 1);
-        for threads in [1, 2] {
-            let value = rate(kind, threads);
-            rows.push(Row {
-                group: "wasm_scaling",
-                arm: format!("{kind}/{threads}"),
-                value: value.map(|r| r / 1e6),
-                unit: "Mcalls/s",
-                baseline: format!("{kind}/1"),
-                ratio: ratio(value, one),
-                target: if kind == "polyplug" && threads == 2 {
-                    Target::AtLeast(1.8)
-                } else {
-                    Target::None
-                },
-                instructions: None,
-                spread: None,
-            });
+    for (group, direct) in [("wasm_scaling", "wasmi"), ("wasmtime_scaling", "wasmtime")] {
+        let rate = |kind: &str, threads: u32| {
+            median(group, &format!("{kind}/{threads}")).map(|ns| f64::from(threads) / ns * 1e9)
+        };
+        for kind in ["polyplug", direct] {
+            let one = rate(kind, 1);
+            for threads in [1, 2] {
+                let value = rate(kind, threads);
+                rows.push(Row {
+                    group,
+                    arm: format!("{kind}/{threads}"),
+                    value: value.map(|r| r / 1e6),
+                    unit: "Mcalls/s",
+                    baseline: format!("{kind}/1"),
+                    ratio: ratio(value, one),
+                    target: if kind == "polyplug" && threads == 2 {
+                        Target::AtLeast(1.8)
+                    } else {
+                        Target::None
+                    },
+                    instructions: None,
+                    spread: None,
+                });
+            }
         }
     }
     rows
@@ -549,7 +582,7 @@ fn count_registry(id: &str, n: u32) -> Option<Result<u32, String>> {
 }
 
 /// Instructions per call of the arm `id` that `mode` (`--count`,
-/// `--count-capi` or `--count-script`) runs, from two callgrind runs.
+/// `--count-capi`, `--count-wasm` or `--count-script`) runs, from two callgrind runs.
 fn callgrind(mode: &str, id: &str) -> Option<f64> {
     let exe = std::env::current_exe().ok()?;
     let total = |calls: u32| -> Option<f64> {
@@ -791,7 +824,13 @@ fn rows(with_callgrind: bool) -> Vec<Row> {
     }));
     rows.extend(lifecycle_rows());
     rows.extend(scaling_rows());
-    rows.extend(wasm_rows());
+    rows.extend(wasm_rows(&|id: &str| {
+        if with_callgrind {
+            callgrind("--count-wasm", id)
+        } else {
+            None
+        }
+    }));
     rows.extend(script_rows(&|id: &str| {
         if with_callgrind {
             callgrind("--count-script", id)
@@ -817,6 +856,9 @@ fn main() -> ExitCode {
         }
         Some("--count-registry") => {
             return count_mode(&args[1..], "--count-registry", count_registry);
+        }
+        Some("--count-wasm") => {
+            return count_mode(&args[1..], "--count-wasm", count_wasm);
         }
         Some("--count-script") => {
             return count_mode(&args[1..], "--count-script", count_script);

@@ -89,6 +89,7 @@ mod guest;
 mod imports;
 mod loader;
 mod transfer;
+mod typed;
 mod wasmi_engine;
 #[cfg(feature = "wasmtime")]
 mod wasmtime_engine;

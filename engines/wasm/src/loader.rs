@@ -287,6 +287,11 @@ thread_local! {
     /// This thread's instances: `(generation, slot, the load's liveness)`.
     static THREAD_SLOTS: RefCell<Vec<(u64, *mut PerThread, Weak<()>)>> =
         const { RefCell::new(Vec::new()) };
+    /// The generation and slot this thread called last, one of
+    /// `THREAD_SLOTS`: a thread calling one load again finds its slot
+    /// without borrowing or searching the list. Generation 0 is no load's.
+    static LAST_SLOT: Cell<(u64, *mut PerThread)> =
+        const { Cell::new((0, std::ptr::null_mut())) };
 }
 
 /// Resets a per-thread instance's busy flag, also when a call unwinds.
@@ -338,6 +343,20 @@ impl ModuleState {
 
     /// This thread's slot for this load, made on first use.
     fn thread_slot(&self) -> Result<*mut PerThread, Failure> {
+        // [W1] a generation is never reused: a match is this load's slot,
+        // alive as long as the load is.
+        let (generation, slot) = LAST_SLOT.get();
+        if generation == self.generation {
+            return Ok(slot);
+        }
+        let slot = self.find_thread_slot()?;
+        LAST_SLOT.set((self.generation, slot));
+        Ok(slot)
+    }
+
+    /// [`thread_slot`](ModuleState::thread_slot) through the thread's
+    /// list.
+    fn find_thread_slot(&self) -> Result<*mut PerThread, Failure> {
         THREAD_SLOTS.with(|slots| {
             let mut slots = slots.try_borrow_mut().map_err(|_| Failure {
                 code: ERR_INTERNAL,

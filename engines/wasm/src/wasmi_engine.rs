@@ -7,13 +7,14 @@ use polyplug_abi::{ERR_BUDGET, ERR_INVALID, ERR_TRAP};
 use wasmi::errors::ErrorKind;
 use wasmi::{
     Caller, Config, Engine, Extern, ExternType, Func, Linker, Module, Store, StoreLimits,
-    StoreLimitsBuilder, TrapCode, Val, ValType,
+    StoreLimitsBuilder, TrapCode, TypedFunc, Val, ValType, WasmParams, WasmResults,
 };
 
 use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue, copy_out};
 use crate::budget::{Budget, PAGE_BYTES};
 use crate::guest::WasmType;
 use crate::imports::{self, CALL_IMPORT, FIND_IMPORT, Guest, HOST_MODULE, LOG_IMPORT, Memory};
+use crate::typed::{Args, Ret, by_shape};
 
 /// wasmi, configured per load from the bundle's budget.
 #[derive(Debug, Default)]
@@ -25,6 +26,54 @@ struct WasmiModule {
     budget: Budget,
 }
 
+/// An export of an instance: its `TypedFunc` when its shape has a typed
+/// path ([`crate::typed`]), else the function and its number of results.
+enum Export {
+    Typed(Box<dyn TypedCall>),
+    Dynamic { func: Func, results: usize },
+}
+
+/// A `TypedFunc` of some shape, called with the loader's values.
+trait TypedCall: Send {
+    fn call(
+        &self,
+        store: &mut Store<HostState>,
+        args: &[WasmValue],
+    ) -> Result<Option<WasmValue>, Failure>;
+}
+
+impl<P, R> TypedCall for TypedFunc<P, R>
+where
+    P: Args + WasmParams + 'static,
+    R: Ret + WasmResults + 'static,
+{
+    fn call(
+        &self,
+        store: &mut Store<HostState>,
+        args: &[WasmValue],
+    ) -> Result<Option<WasmValue>, Failure> {
+        let Some(params) = P::from_args(args) else {
+            return Err(Failure {
+                code: ERR_INVALID,
+                what: format!("arguments {args:?} do not fit the function's parameters"),
+            });
+        };
+        TypedFunc::call(self, store, params)
+            .map(Ret::into_value)
+            .map_err(|e| failure(&e))
+    }
+}
+
+/// `func` as a `TypedFunc<P, R>`, boxed for [`Export::Typed`].
+fn typed<P, R>(func: Func, store: &Store<HostState>) -> Option<Box<dyn TypedCall>>
+where
+    P: Args + WasmParams + 'static,
+    R: Ret + WasmResults + 'static,
+{
+    let typed = func.typed::<P, R>(store).ok()?;
+    Some(Box::new(typed))
+}
+
 struct HostState {
     limits: StoreLimits,
     logger: Logger,
@@ -33,7 +82,7 @@ struct HostState {
 
 struct WasmiInstance {
     store: Store<HostState>,
-    funcs: Vec<Func>,
+    exports: Vec<Export>,
     fuel: u64,
     /// The exported `memory`, for the host's copies in and out.
     memory: Option<wasmi::Memory>,
@@ -244,18 +293,31 @@ impl Compiled for WasmiModule {
         let instance = linker
             .instantiate_and_start(&mut store, &self.module)
             .map_err(|e| failure(&e))?;
-        let mut funcs = Vec::with_capacity(functions.len());
+        let mut exports = Vec::with_capacity(functions.len());
         for name in functions {
             let func = instance.get_func(&store, name).ok_or_else(|| Failure {
                 code: ERR_INVALID,
                 what: format!("no exported function {name}"),
             })?;
-            funcs.push(func);
+            // Resolved once here: a call neither looks up nor checks the
+            // function's type.
+            let ty = func.ty(&store);
+            let params: Vec<WasmType> = ty.params().iter().map(wasm_type).collect();
+            let results: Vec<WasmType> = ty.results().iter().map(wasm_type).collect();
+            exports.push(
+                match by_shape!(params.as_slice(), results.as_slice(), typed(func, &store)) {
+                    Some(typed) => Export::Typed(typed),
+                    None => Export::Dynamic {
+                        func,
+                        results: results.len(),
+                    },
+                },
+            );
         }
         let memory = instance.get_memory(&store, "memory");
         Ok(Box::new(WasmiInstance {
             store,
-            funcs,
+            exports,
             fuel: self.budget.fuel,
             memory,
         }))
@@ -283,13 +345,18 @@ fn from_val(value: &Val) -> Option<WasmValue> {
 
 impl Running for WasmiInstance {
     fn call(&mut self, index: usize, args: &[WasmValue]) -> Result<Option<WasmValue>, Failure> {
-        let Some(func) = self.funcs.get(index).copied() else {
+        let Some(export) = self.exports.get(index) else {
             return Err(Failure {
                 code: ERR_INVALID,
                 what: format!("no function #{index}"),
             });
         };
+        // Every call starts with the budget's fuel, whichever path it takes.
         self.store.set_fuel(self.fuel).map_err(|e| failure(&e))?;
+        let (func, results) = match export {
+            Export::Typed(typed) => return typed.call(&mut self.store, args),
+            Export::Dynamic { func, results } => (*func, *results),
+        };
         let mut inputs = [
             Val::I32(0),
             Val::I32(0),
@@ -302,9 +369,8 @@ impl Running for WasmiInstance {
         for (slot, arg) in inputs.iter_mut().zip(args) {
             *slot = to_val(*arg);
         }
-        let results_len = func.ty(&self.store).results().len();
         let mut outputs = [Val::I32(0)];
-        let outputs = &mut outputs[..results_len.min(1)];
+        let outputs = &mut outputs[..results.min(1)];
         func.call(&mut self.store, &inputs[..count], outputs)
             .map_err(|e| failure(&e))?;
         Ok(outputs.first().and_then(from_val))

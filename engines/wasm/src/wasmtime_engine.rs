@@ -16,13 +16,14 @@ use polyplug::loader::{Contracts, Fault, Logger};
 use polyplug_abi::{ERR_BUDGET, ERR_INVALID, ERR_TRAP};
 use wasmtime::{
     Caller, Config, Engine, Extern, ExternType, Func, Linker, Module, Store, StoreLimits,
-    StoreLimitsBuilder, Trap, Val, ValType,
+    StoreLimitsBuilder, Trap, TypedFunc, Val, ValType, WasmParams, WasmResults,
 };
 
 use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue, copy_out};
 use crate::budget::{Budget, PAGE_BYTES};
 use crate::guest::WasmType;
 use crate::imports::{self, CALL_IMPORT, FIND_IMPORT, Guest, HOST_MODULE, LOG_IMPORT, Memory};
+use crate::typed::{Args, Ret, by_shape};
 
 /// Guest stack per frame of `recursion_depth`, in bytes.
 pub(crate) const STACK_BYTES_PER_FRAME: u64 = 256;
@@ -48,6 +49,54 @@ struct WasmtimeModule {
     budget: Budget,
 }
 
+/// An export of an instance: its `TypedFunc` when its shape has a typed
+/// path ([`crate::typed`]), else the function and its number of results.
+enum Export {
+    Typed(Box<dyn TypedCall>),
+    Dynamic { func: Func, results: usize },
+}
+
+/// A `TypedFunc` of some shape, called with the loader's values.
+trait TypedCall: Send {
+    fn call(
+        &self,
+        store: &mut Store<HostState>,
+        args: &[WasmValue],
+    ) -> Result<Option<WasmValue>, Failure>;
+}
+
+impl<P, R> TypedCall for TypedFunc<P, R>
+where
+    P: Args + WasmParams + 'static,
+    R: Ret + WasmResults + 'static,
+{
+    fn call(
+        &self,
+        store: &mut Store<HostState>,
+        args: &[WasmValue],
+    ) -> Result<Option<WasmValue>, Failure> {
+        let Some(params) = P::from_args(args) else {
+            return Err(Failure {
+                code: ERR_INVALID,
+                what: format!("arguments {args:?} do not fit the function's parameters"),
+            });
+        };
+        TypedFunc::call(self, store, params)
+            .map(Ret::into_value)
+            .map_err(|e| failure(&e))
+    }
+}
+
+/// `func` as a `TypedFunc<P, R>`, boxed for [`Export::Typed`].
+fn typed<P, R>(func: Func, store: &Store<HostState>) -> Option<Box<dyn TypedCall>>
+where
+    P: Args + WasmParams + 'static,
+    R: Ret + WasmResults + 'static,
+{
+    let typed = func.typed::<P, R>(store).ok()?;
+    Some(Box::new(typed))
+}
+
 struct HostState {
     limits: StoreLimits,
     logger: Logger,
@@ -56,7 +105,7 @@ struct HostState {
 
 struct WasmtimeInstance {
     store: Store<HostState>,
-    funcs: Vec<Func>,
+    exports: Vec<Export>,
     fuel: u64,
     /// The exported `memory`, for the host's copies in and out.
     memory: Option<wasmtime::Memory>,
@@ -291,18 +340,31 @@ impl Compiled for WasmtimeModule {
         let instance = linker
             .instantiate(&mut store, &self.module)
             .map_err(|e| failure(&e))?;
-        let mut funcs = Vec::with_capacity(functions.len());
+        let mut exports = Vec::with_capacity(functions.len());
         for name in functions {
             let func = instance.get_func(&mut store, name).ok_or_else(|| Failure {
                 code: ERR_INVALID,
                 what: format!("no exported function {name}"),
             })?;
-            funcs.push(func);
+            // Resolved once here: a call neither looks up nor checks the
+            // function's type.
+            let ty = func.ty(&store);
+            let params: Vec<WasmType> = ty.params().map(|t| wasm_type(&t)).collect();
+            let results: Vec<WasmType> = ty.results().map(|t| wasm_type(&t)).collect();
+            exports.push(
+                match by_shape!(params.as_slice(), results.as_slice(), typed(func, &store)) {
+                    Some(typed) => Export::Typed(typed),
+                    None => Export::Dynamic {
+                        func,
+                        results: results.len(),
+                    },
+                },
+            );
         }
         let memory = instance.get_memory(&mut store, "memory");
         Ok(Box::new(WasmtimeInstance {
             store,
-            funcs,
+            exports,
             fuel: self.budget.fuel,
             memory,
         }))
@@ -330,13 +392,18 @@ fn from_val(value: &Val) -> Option<WasmValue> {
 
 impl Running for WasmtimeInstance {
     fn call(&mut self, index: usize, args: &[WasmValue]) -> Result<Option<WasmValue>, Failure> {
-        let Some(func) = self.funcs.get(index).copied() else {
+        let Some(export) = self.exports.get(index) else {
             return Err(Failure {
                 code: ERR_INVALID,
                 what: format!("no function #{index}"),
             });
         };
+        // Every call starts with the budget's fuel, whichever path it takes.
         self.store.set_fuel(self.fuel).map_err(|e| failure(&e))?;
+        let (func, results) = match export {
+            Export::Typed(typed) => return typed.call(&mut self.store, args),
+            Export::Dynamic { func, results } => (*func, *results),
+        };
         let mut inputs = [
             Val::I32(0),
             Val::I32(0),
@@ -349,9 +416,8 @@ impl Running for WasmtimeInstance {
         for (slot, arg) in inputs.iter_mut().zip(args) {
             *slot = to_val(*arg);
         }
-        let results_len = func.ty(&self.store).results().len();
         let mut outputs = [Val::I32(0)];
-        let outputs = &mut outputs[..results_len.min(1)];
+        let outputs = &mut outputs[..results.min(1)];
         func.call(&mut self.store, &inputs[..count], outputs)
             .map_err(|e| failure(&e))?;
         Ok(outputs.first().and_then(from_val))

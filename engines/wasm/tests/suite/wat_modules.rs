@@ -679,3 +679,98 @@ fn calls_cross_native_and_wasm_both_ways_and_reentry_is_an_error() {
     // The module still serves after the refused re-entry.
     assert_eq!(call("chain.wasm", "inc_via_native", 1), 2);
 }
+
+/// Functions of every kind of shape: integer shapes the engines call
+/// typed (mixed `i32` and `i64`, four parameters, no result), and shapes
+/// they call dynamically (five parameters, floats); each argument lands
+/// in its own place. And fuel is per call on either path: three calls
+/// that each burn most of the budget all succeed, one that burns more
+/// than the budget fails.
+#[test]
+fn typed_and_dynamic_shapes_pass_each_argument_and_get_fuel_per_call() {
+    let module = compile(
+        r#"(module
+  (global $last (mut i64) (i64.const 0))
+  (func (export "test.shapes@1.0.0/mix:i64(u32,i64)") (param i32 i64) (result i64)
+    (i64.add (local.get 1) (i64.mul (i64.extend_i32_u (local.get 0)) (i64.const 1000))))
+  (func (export "test.shapes@1.0.0/four:u64(u64,u32,u64,u32)")
+    (param i64 i32 i64 i32) (result i64)
+    (i64.add
+      (i64.add (i64.mul (local.get 0) (i64.const 1000))
+               (i64.mul (i64.extend_i32_u (local.get 1)) (i64.const 100)))
+      (i64.add (i64.mul (local.get 2) (i64.const 10)) (i64.extend_i32_u (local.get 3)))))
+  (func (export "test.shapes@1.0.0/five:u32(u32,u32,u32,u32,u32)")
+    (param i32 i32 i32 i32 i32) (result i32)
+    (i32.add
+      (i32.add (i32.mul (local.get 0) (i32.const 10000)) (i32.mul (local.get 1) (i32.const 1000)))
+      (i32.add (i32.add (i32.mul (local.get 2) (i32.const 100)) (i32.mul (local.get 3) (i32.const 10)))
+               (local.get 4))))
+  (func (export "test.shapes@1.0.0/half:f64(f64)") (param f64) (result f64)
+    (f64.mul (local.get 0) (f64.const 0.5)))
+  (func (export "test.shapes@1.0.0/set:void(i64)") (param i64)
+    (global.set $last (local.get 0)))
+  (func (export "test.shapes@1.0.0/last:i64()") (result i64)
+    (global.get $last))
+  ;; Counts down from n: a few units of fuel per round.
+  (func (export "test.shapes@1.0.0/burn:u32(u32)") (param i32) (result i32)
+    (block $done
+      (loop $again
+        (br_if $done (i32.eqz (local.get 0)))
+        (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+        (br $again)))
+    (i32.const 1)))"#,
+    );
+    let tmp = TempDir::new("shapes");
+    let (runtime, _stats) = runtime();
+    runtime
+        .load_bundle(bundle(
+            &tmp.0,
+            "shapes",
+            "shapes-test",
+            "1.0.0",
+            &[("test.shapes", "1.0.0")],
+            &module,
+            "fuel = 200000",
+        ))
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let shapes = guard.find("test.shapes", V1).unwrap();
+    let mix = shapes
+        .typed::<extern "C" fn(u32, i64) -> i64>("mix")
+        .unwrap();
+    assert_eq!(mix.try_call(7, -3).unwrap(), 6_997);
+    let four = shapes
+        .typed::<extern "C" fn(u64, u32, u64, u32) -> u64>("four")
+        .unwrap();
+    assert_eq!(four.try_call(1, 2, 3, 4).unwrap(), 1_234);
+    assert_eq!(
+        four.try_call(1 << 40, 0, 0, 9).unwrap(),
+        (1 << 40) * 1000 + 9
+    );
+    let five = shapes
+        .typed::<extern "C" fn(u32, u32, u32, u32, u32) -> u32>("five")
+        .unwrap();
+    assert_eq!(five.try_call(1, 2, 3, 4, 5).unwrap(), 12_345);
+    let half = shapes.typed::<extern "C" fn(f64) -> f64>("half").unwrap();
+    assert_eq!(half.try_call(3.0).unwrap(), 1.5);
+    let set = shapes.typed::<extern "C" fn(i64)>("set").unwrap();
+    let last = shapes.typed::<extern "C" fn() -> i64>("last").unwrap();
+    set.try_call(-42).unwrap();
+    assert_eq!(last.try_call().unwrap(), -42);
+    let burn = shapes.typed::<extern "C" fn(u32) -> u32>("burn").unwrap();
+    // The engines charge different fuel per round: double the rounds
+    // until a call runs out. Half of that takes more than half the budget.
+    let mut rounds = 1_000;
+    let err = loop {
+        match burn.try_call(rounds) {
+            Ok(_) => rounds *= 2,
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(err.code, ERR_BUDGET, "{err}");
+    assert!(err.message.as_str().contains("fuel"), "{err}");
+    for call in 0..3 {
+        assert_eq!(burn.try_call(rounds / 2).unwrap(), 1, "call {call}");
+    }
+}
