@@ -237,49 +237,81 @@ fn drop_payload(payload: Box<dyn core::any::Any + Send>) {
 /// panic message) or a result the host could not allocate
 /// (`ERR_OUT_OF_MEMORY`), each naming the contract and function.
 #[doc(hidden)]
+#[inline]
 pub fn typed_result<R: TypedRet>(
     contract: &str,
     name: &str,
     f: impl FnOnce() -> Result<R, Refusal>,
 ) -> Result<R::Abi, Error> {
-    let site = Site(contract, name);
+    // The successful path is the conversion and the plugin's function
+    // only: every error is made out of line, so a typed function over
+    // numbers compiles to its body and the unwind landing pad.
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(value)) => value.into_abi().ok_or_else(|| {
-            Error::new(
-                ERR_OUT_OF_MEMORY,
-                format!(
-                    "typed {site}: the host could not allocate the {} result",
-                    R::C_NAME
-                ),
-            )
-        }),
-        Ok(Err(Refusal::Arg(arg, why))) => Err(Error::new(
-            ERR_BAD_ARGUMENT,
-            format!("typed {site}: argument `{arg}` refused, {why}; the function was not called"),
-        )),
-        Err(payload) => {
-            let message = format!("typed {site} panicked: {}", panic_message(&*payload));
-            drop_payload(payload);
-            Err(Error::new(ERR_PANIC, message))
-        }
+        Ok(Ok(value)) => match value.into_abi() {
+            Some(abi) => Ok(abi),
+            None => Err(no_memory(contract, name, R::C_NAME)),
+        },
+        Ok(Err(refusal)) => Err(refused(contract, name, refusal)),
+        Err(payload) => Err(panicked(contract, name, payload)),
     }
+}
+
+/// The error of a result the host could not allocate.
+#[cold]
+#[inline(never)]
+fn no_memory(contract: &str, name: &str, c_name: &'static str) -> Error {
+    let site = Site(contract, name);
+    Error::new(
+        ERR_OUT_OF_MEMORY,
+        format!("typed {site}: the host could not allocate the {c_name} result"),
+    )
+}
+
+/// The error of a refused argument.
+#[cold]
+#[inline(never)]
+fn refused(contract: &str, name: &str, refusal: Refusal) -> Error {
+    let site = Site(contract, name);
+    let Refusal::Arg(arg, why) = refusal;
+    Error::new(
+        ERR_BAD_ARGUMENT,
+        format!("typed {site}: argument `{arg}` refused, {why}; the function was not called"),
+    )
+}
+
+/// The error of a panic, whose payload is dropped here.
+#[cold]
+#[inline(never)]
+fn panicked(contract: &str, name: &str, payload: Box<dyn core::any::Any + Send>) -> Error {
+    let site = Site(contract, name);
+    let message = format!("typed {site} panicked: {}", panic_message(&*payload));
+    drop_payload(payload);
+    Error::new(ERR_PANIC, message)
 }
 
 /// A [`typed_result`] for the plain `extern "C"` call, which has no error
 /// channel: an error is logged at `LOG_ERROR` and the caller gets
 /// [`TypedRet::fallback`].
 #[doc(hidden)]
+#[inline]
 pub fn typed_or_fallback<R: TypedRet>(result: Result<R::Abi, Error>) -> R::Abi {
     match result {
         Ok(abi) => abi,
         Err(error) => {
-            host::log(
-                LOG_ERROR,
-                &format!("{}; returning the default {}", error.message(), R::C_NAME),
-            );
+            log_fallback(&error, R::C_NAME);
             R::fallback()
         }
     }
+}
+
+/// Logs why a plain typed call returns its default.
+#[cold]
+#[inline(never)]
+fn log_fallback(error: &Error, c_name: &'static str) {
+    host::log(
+        LOG_ERROR,
+        &format!("{}; returning the default {c_name}", error.message()),
+    );
 }
 
 /// The packed call of a typed function (`TypedEntry::packed`): its
