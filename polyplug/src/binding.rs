@@ -53,8 +53,7 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
-
-use polyplug_abi::VoidFn;
+use std::ptr::NonNull;
 
 use polyplug_abi::ContractId;
 use polyplug_store::SlotRef;
@@ -63,7 +62,7 @@ use crate::entry::{ContractHandle, Entry};
 use crate::error::FindError;
 use crate::interface::Callee;
 use crate::read::{ContractRef, Guard, Reader};
-use crate::signature::{Signature, Typed};
+use crate::signature::{Signature, Target, Typed};
 
 /// A typed function of a contract, bound by name, fetched per call through
 /// [`Guard::bound`]. `Send`, not `Sync` (its cache is a `Cell`): keep one
@@ -97,9 +96,9 @@ pub struct Binding<F> {
     handle: ContractHandle,
     name: Box<str>,
     /// `(entry serial, that entry's function)`, checked against `F`. The
-    /// pointer is only called after the serial matched the entry serving
-    /// under the caller's guard (\[R10\]).
-    cached: Cell<(u64, Cached)>,
+    /// function is only called, and its table only read, after the serial
+    /// matched the entry serving under the caller's guard (\[R10\]).
+    cached: Cell<(u64, Target)>,
     signature: PhantomData<F>,
 }
 
@@ -157,35 +156,13 @@ impl<F> std::fmt::Debug for Binding<F> {
     }
 }
 
-/// A binding's cached function: a plain pointer, or the index of a context
-/// entry in the entry's table (\[R11\]).
-#[derive(Clone, Copy)]
-enum Cached {
-    Raw(VoidFn),
-    Context(usize),
-}
-
-fn cached(entry: &Entry, index: usize) -> Cached {
+/// What a binding caches for function `index` of `entry`: its plain
+/// pointer, or its context entry in the entry's table (\[R11\]). The
+/// table is the one `entry` holds for its whole life (\[R10\]).
+fn cached(entry: &Entry, index: usize) -> Target {
     match entry.typed.get(index) {
-        Some(Callee::Raw(func)) => Cached::Raw(*func),
-        _ => Cached::Context(index),
-    }
-}
-
-/// The function `index` of `entry` as a `Typed<'g, F>`.
-///
-/// # Safety
-///
-/// \[R10\]\[R6\] `index` was checked against `F` for this very entry, and
-/// `entry` lives for `'g` (\[R1\], \[R3\]).
-#[inline(always)]
-unsafe fn typed_of<'g, F: Signature>(entry: &'g Entry, cached: Cached) -> Typed<'g, F> {
-    match cached {
-        // SAFETY: [R10][R6] checked against `F` for this entry; [R1][R3]
-        // the entry lives for 'g.
-        Cached::Raw(func) => unsafe { Typed::new(func) },
-        // SAFETY: [R10][R6][R11] a context entry checked against `F`.
-        Cached::Context(index) => unsafe { Typed::context(&entry.table, index) },
+        Some(Callee::Raw(func)) => Target::Raw(*func),
+        _ => Target::Context(NonNull::from(&*entry.table), index),
     }
 }
 
@@ -284,25 +261,27 @@ impl Guard<'_> {
     /// ```
     #[inline(always)]
     pub fn bound<F: Signature>(&self, binding: &Binding<F>) -> Result<Typed<'_, F>, FindError> {
-        if let Ok(entry) = self.inner.get(binding.handle.0) {
-            let (serial, func) = binding.cached.get();
-            if entry.serial == serial {
-                // Serials are never reused: `func` is this live entry's
-                // function, checked against `F` in `bind` or `rebind`; the
-                // entry, and so its library, lives while this guard is
-                // pinned, and `Typed` borrows the guard.
-                // SAFETY: [R10][R6][R1][R3] as just said.
-                return Ok(unsafe { typed_of(entry, func) });
-            }
-        }
-        self.bound_slow(binding)
+        let (serial, cached) = binding.cached.get();
+        let target = match self.inner.get(binding.handle.0) {
+            // Serials are never reused: `cached` is this live entry's
+            // function, checked against `F` in `bind` or `rebind`.
+            Ok(entry) if entry.serial == serial => cached,
+            _ => self.bound_slow(binding)?,
+        };
+        // Either way `target` is a function of the entry serving under
+        // this guard, checked against `F`; the entry, and so its table and
+        // library, lives while this guard is pinned, and `Typed` borrows
+        // the guard. One copy: the call tells the kinds apart.
+        // SAFETY: [R10][R6][R1][R3] as just said.
+        Ok(unsafe { Typed::target(target) })
     }
 
-    /// [`Guard::bound`] when the cache does not name this entry: after a
-    /// reload, or with a stale handle.
+    /// The target of [`Guard::bound`] when the cache does not name this
+    /// entry: after a reload, or with a stale handle. It is a function of
+    /// the entry serving now, checked against `F`, and now the cache.
     #[cold]
     #[inline(never)]
-    fn bound_slow<F: Signature>(&self, binding: &Binding<F>) -> Result<Typed<'_, F>, FindError> {
+    fn bound_slow<F: Signature>(&self, binding: &Binding<F>) -> Result<Target, FindError> {
         let contract = self.get(binding.handle)?;
         let entry = contract.entry();
         let index = rebind(binding, &contract)?;
@@ -313,9 +292,7 @@ impl Guard<'_> {
                 function: binding.name.to_string(),
             });
         }
-        // SAFETY: [R10][R6] `rebind` just checked `index` against `F` for
-        // this entry; [R1][R3] the entry lives while this guard is pinned.
-        Ok(unsafe { typed_of(entry, cached(entry, index)) })
+        Ok(cached(entry, index))
     }
 }
 
@@ -487,18 +464,19 @@ impl Guard<'_> {
         &self,
         anchored: &AnchoredBinding<'_, F>,
     ) -> Result<Typed<'_, F>, FindError> {
-        if let Some((_, entry)) = self.inner.current(&anchored.slot) {
-            let (serial, func) = anchored.binding.cached.get();
-            if entry.serial == serial {
-                // The cached serial names an entry that was published
-                // under the binding's handle, once; the slot holds it now,
-                // so the handle is live and names it. As in `bound`,
-                // `func` is that entry's function, checked against `F`,
-                // and this guard keeps the entry and its library alive.
-                // SAFETY: [R17][R10][R6][R1][R3] as just said.
-                return Ok(unsafe { typed_of(entry, func) });
-            }
-        }
-        self.bound_slow(&anchored.binding)
+        let (serial, cached) = anchored.binding.cached.get();
+        let target = match self.inner.current(&anchored.slot) {
+            // The cached serial names an entry that was published under
+            // the binding's handle, once; the slot holds it now, so the
+            // handle is live and names it, and `cached` is that entry's
+            // function, checked against `F` [R17][R10].
+            Some((_, entry)) if entry.serial == serial => cached,
+            _ => self.bound_slow(&anchored.binding)?,
+        };
+        // As in `bound`: a function of the entry serving under this
+        // guard, checked against `F`, kept alive with its table and
+        // library by this guard, which `Typed` borrows.
+        // SAFETY: [R17][R10][R6][R1][R3] as just said.
+        Ok(unsafe { Typed::target(target) })
     }
 }

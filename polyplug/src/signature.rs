@@ -10,6 +10,7 @@
 
 use std::ffi::c_void;
 use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 use polyplug_abi::{AbiError, BytesView, OK, OwnedBuf, StrView, TypedEntry, VoidFn};
 
@@ -409,11 +410,34 @@ impl<F> Copy for Typed<'_, F> {}
 
 /// What a [`Typed`] calls: a plain function pointer of the registered
 /// signature (every native typed function), or a context entry of the
-/// guard's table (an engine-run function, \[R11\]).
+/// guard's table (an engine-run function, \[R11\]), with no lifetime: a
+/// [`Binding`](crate::Binding) caches one for the entry it checked
+/// (\[R10\]), and a [`Typed<'g, F>`] holds one that `'g` keeps callable.
 #[derive(Clone, Copy)]
-enum Call<'g> {
+pub(crate) enum Target {
     Raw(VoidFn),
-    Context(&'g Table, usize),
+    /// The table's address and the entry's index in its typed functions.
+    Context(NonNull<Table>, usize),
+}
+
+// SAFETY: a `Target` is a function pointer or the address of a `Table`,
+// which is `Send` and `Sync` (asserted below): moving or sharing the
+// address moves or shares nothing else, and it is dereferenced only where
+// a guard or an instance keeps the table alive ([R10], [R11]).
+unsafe impl Send for Target {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Target {}
+
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Table>();
+};
+
+/// A [`Target`] kept callable for `'g`: its table, if any, lives for `'g`.
+#[derive(Clone, Copy)]
+struct Call<'g> {
+    target: Target,
+    table: PhantomData<&'g Table>,
 }
 
 impl<'g, F: Signature> Typed<'g, F> {
@@ -423,10 +447,8 @@ impl<'g, F: Signature> Typed<'g, F> {
     /// stays callable for `'g`: its library is kept loaded by the guard
     /// `'g` borrows (\[R1\], \[R3\]).
     pub(crate) unsafe fn new(func: VoidFn) -> Self {
-        Typed {
-            call: Call::Raw(func),
-            signature: PhantomData,
-        }
+        // SAFETY: as this function's own contract says.
+        unsafe { Self::target(Target::Raw(func)) }
     }
 
     /// The context entry `index` of `table`.
@@ -436,8 +458,24 @@ impl<'g, F: Signature> Typed<'g, F> {
     /// \[R6\] `table.typed[index]` is a context entry whose signature
     /// spells `F`; the table lives for `'g` (\[R1\], \[R3\]).
     pub(crate) unsafe fn context(table: &'g Table, index: usize) -> Self {
+        // SAFETY: as this function's own contract says; the table is
+        // borrowed for 'g.
+        unsafe { Self::target(Target::Context(NonNull::from(table), index)) }
+    }
+
+    /// `target` as a typed function: no check, one copy.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Typed::new`] (a `Target::Raw`) or [`Typed::context`] (a
+    /// `Target::Context`, whose table lives for `'g`).
+    #[inline(always)]
+    pub(crate) unsafe fn target(target: Target) -> Self {
         Typed {
-            call: Call::Context(table, index),
+            call: Call {
+                target,
+                table: PhantomData,
+            },
             signature: PhantomData,
         }
     }
@@ -447,17 +485,22 @@ impl<'g, F: Signature> Typed<'g, F> {
 ///
 /// # Safety
 ///
-/// \[R6\] `args` points to the arguments of the entry's signature laid
-/// out as a C struct, and `R` is its return type; `instance` is null or an
-/// instance of the table's contract, used by this thread alone.
+/// `table` is alive for the call (a guard or an instance keeps it,
+/// \[R1\], \[R3\]). \[R6\] `args` points to the arguments of the entry's
+/// signature laid out as a C struct, and `R` is its return type; `instance`
+/// is null or an instance of the table's contract, used by this thread
+/// alone.
 #[cold]
 #[inline(never)]
 pub(crate) unsafe fn context_call<R: Ret>(
-    table: &Table,
+    table: NonNull<Table>,
     index: usize,
     instance: *mut c_void,
     args: *const c_void,
 ) -> Result<R::Out, CallError> {
+    // SAFETY: [R11][R1][R3] the caller's guard or instance keeps the table
+    // alive for the call.
+    let table = unsafe { table.as_ref() };
     let failed = |function: &str, message: String| CallError {
         contract: table.name.to_string(),
         function: function.to_owned(),
@@ -667,8 +710,8 @@ macro_rules! signatures {
             /// [`try_call`](Self::try_call) returns the error.
             #[inline]
             pub fn call(&self, $($v: <$a as Param>::Arg<'_>),*) -> R::Out {
-                match self.call {
-                    Call::Raw(f) => {
+                match self.call.target {
+                    Target::Raw(f) => {
                         // SAFETY: [R6] registered with a signature that
                         // spells `F`, whose C type this is.
                         let f = unsafe {
@@ -676,7 +719,7 @@ macro_rules! signatures {
                         };
                         raw_result::<R>(None, f($(<$a as Param>::to_abi($v)),*)).unwrap_or_else(|_| R::zero())
                     }
-                    Call::Context(table, index) => {
+                    Target::Context(table, index) => {
                         let args = $packed($(<$a as Param>::to_abi($v)),*);
                         // SAFETY: [R6] `Typed::context` was made for a
                         // signature that spells `F`, whose arguments `args`
@@ -712,15 +755,15 @@ macro_rules! signatures {
             /// ```
             #[inline]
             pub fn try_call(&self, $($v: <$a as Param>::Arg<'_>),*) -> Result<R::Out, CallError> {
-                match self.call {
-                    Call::Raw(f) => {
+                match self.call.target {
+                    Target::Raw(f) => {
                         // SAFETY: as in `call`.
                         let f = unsafe {
                             std::mem::transmute::<VoidFn, extern "C" fn($(<$a as Param>::Abi),*) -> R::Abi>(f)
                         };
                         raw_result::<R>(None, f($(<$a as Param>::to_abi($v)),*))
                     }
-                    Call::Context(table, index) => {
+                    Target::Context(table, index) => {
                         let args = $packed($(<$a as Param>::to_abi($v)),*);
                         // SAFETY: as in `call`.
                         unsafe {
@@ -746,15 +789,15 @@ macro_rules! signatures {
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn call(&mut self, $($v: <$a as Param>::Arg<'_>),*) -> Result<R::Out, CallError> {
-                match self.call {
-                    Call::Raw(f) => {
+                match self.call.target {
+                    Target::Raw(f) => {
                         // SAFETY: as in `Typed::call`.
                         let f = unsafe {
                             std::mem::transmute::<VoidFn, extern "C" fn($(<$a as Param>::Abi),*) -> R::Abi>(f)
                         };
                         raw_result::<R>(None, f($(<$a as Param>::to_abi($v)),*))
                     }
-                    Call::Context(table, index) => {
+                    Target::Context(table, index) => {
                         let args = $packed($(<$a as Param>::to_abi($v)),*);
                         // SAFETY: as in `Typed::call`; `instance` is
                         // borrowed mutably for this value's lifetime.
