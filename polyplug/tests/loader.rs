@@ -440,6 +440,105 @@ fn a_bundle_may_change_loader_between_reloads() {
     );
 }
 
+/// A view handed to an engine function through its packed form is read
+/// only when it is whole: a null pointer with a length is refused before
+/// the engine runs, naming the argument and the length, and the call
+/// leaves its result untouched; a null pointer with no length is the
+/// empty view.
+#[test]
+fn a_null_view_with_a_length_is_refused_before_the_engine_reads_it() {
+    let tmp = TempDir::new("loader-null-view");
+    let objects = Arc::new(Objects::default());
+    let runtime = runtime(&objects);
+    runtime
+        .load_bundle(bundle(tmp.path(), "v1", "answer 100", "1.0.0"))
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let contract = guard.find("reload.test", V1).unwrap();
+
+    let upper = contract.typed_erased("upper", "string(str)").unwrap();
+    let refused = polyplug_abi::StrView {
+        ptr: std::ptr::null(),
+        len: 5,
+    };
+    let mut out = polyplug_abi::OwnedBuf {
+        ptr: std::ptr::dangling_mut(),
+        len: 77,
+    };
+    // SAFETY: [R6] string(str): one StrView in, one OwnedBuf out; the guard
+    // is pinned. The view is the broken input under test.
+    let err = unsafe {
+        upper.call_packed(
+            std::ptr::null_mut(),
+            (&raw const refused).cast(),
+            (&raw mut out).cast(),
+        )
+    }
+    .unwrap_err();
+    assert_eq!(err.code, polyplug_abi::ERR_BAD_ARGUMENT, "{err}");
+    assert_eq!(err.function, "upper", "{err}");
+    assert!(
+        err.message.as_str().contains("null pointer with length 5"),
+        "{err}"
+    );
+    assert_eq!(out.len, 77, "a refused call writes no result");
+
+    let empty = polyplug_abi::StrView {
+        ptr: std::ptr::null(),
+        len: 0,
+    };
+    let mut out = polyplug_abi::OwnedBuf::EMPTY;
+    // SAFETY: as above, with the empty view.
+    unsafe {
+        upper.call_packed(
+            std::ptr::null_mut(),
+            (&raw const empty).cast(),
+            (&raw mut out).cast(),
+        )
+    }
+    .unwrap();
+    assert_eq!(out.len, 0, "the empty view is the empty string");
+
+    #[repr(C)]
+    struct SumArgs {
+        bytes: polyplug_abi::BytesView,
+        mode: u32,
+    }
+    let sum = contract.typed_erased("sum", "u64(bytes,u32)").unwrap();
+    let args = SumArgs {
+        bytes: polyplug_abi::BytesView {
+            ptr: std::ptr::null(),
+            len: 3,
+        },
+        mode: 0,
+    };
+    let mut total = 9u64;
+    // SAFETY: [R6] u64(bytes,u32) laid out as SumArgs, one u64 out.
+    let err = unsafe {
+        sum.call_packed(
+            std::ptr::null_mut(),
+            (&raw const args).cast(),
+            (&raw mut total).cast(),
+        )
+    }
+    .unwrap_err();
+    assert_eq!(err.code, polyplug_abi::ERR_BAD_ARGUMENT, "{err}");
+    assert!(
+        err.message.as_str().contains("null pointer with length 3"),
+        "{err}"
+    );
+    assert_eq!(total, 9, "a refused call writes no result");
+    // The function still answers a whole view.
+    assert_eq!(
+        contract
+            .typed::<extern "C" fn(Bytes, u32) -> u64>("sum")
+            .unwrap()
+            .call(&[1, 2], 0),
+        3
+    );
+}
+
 /// Strings and bytes cross into an engine function as views and come back
 /// owned, through a typed call, a binding and an instance; an engine's
 /// `Contracts` reaches engine functions and host functions alike through
