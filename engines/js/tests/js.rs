@@ -1235,7 +1235,7 @@ fn javascript_save_and_restore_run_as_calls_do() {
     };
     let v1 = text("1.0.0", 1).replace(
         "if (counter.armed === 1) throw new Error(\"save armed to fail\");",
-        "if (counter.armed === 1) for (;;) {}\n  if (counter.armed === 3) return \"42\";",
+        "if (counter.armed === 1) for (;;) {}\n  if (counter.armed === 3) return \"42\";\n  if (counter.armed === 4) return new Uint8Array(64 * 1024 * 1024);",
     );
     let v2 = text("1.1.0", 10).replace("  return counter;\n", "  return \"seven\";\n");
     let id = runtime
@@ -1246,7 +1246,7 @@ fn javascript_save_and_restore_run_as_calls_do() {
             "1.0.0",
             &[(COUNTER, "1.0.0")],
             ("handover.js", &v1),
-            "fuel = 100000",
+            "fuel = 100000\nmemory_pages = 64",
         ))
         .unwrap();
     let mut counter = handover_counter(&runtime);
@@ -1295,6 +1295,15 @@ fn javascript_save_and_restore_run_as_calls_do() {
         "function save: returned string",
     );
     assert_eq!(method(&mut counter, "step").unwrap(), 4);
+    // A save that asks for more memory than the bundle may have.
+    method_with(&mut counter, "arm", 4);
+    failed(
+        counter.upgrade(&reader.pin()).unwrap_err(),
+        HandoverStep::Save,
+        ERR_BUDGET,
+        "limits.memory_pages",
+    );
+    assert_eq!(method(&mut counter, "step").unwrap(), 5);
     method_with(&mut counter, "arm", 0);
     failed(
         counter.upgrade(&reader.pin()).unwrap_err(),
@@ -1302,7 +1311,7 @@ fn javascript_save_and_restore_run_as_calls_do() {
         ERR_TRAP,
         "function restore: returned no object",
     );
-    assert_eq!(method(&mut counter, "step").unwrap(), 5);
+    assert_eq!(method(&mut counter, "step").unwrap(), 6);
     // The restored instance counts against the new load's
     // limits.instances, as a created one does.
     runtime
@@ -1326,8 +1335,8 @@ fn javascript_save_and_restore_run_as_calls_do() {
         ERR_BUDGET,
         "limits.instances",
     );
-    assert_eq!(method(&mut counter, "step").unwrap(), 6);
+    assert_eq!(method(&mut counter, "step").unwrap(), 7);
     drop(fresh);
     assert!(counter.upgrade(&reader.pin()).unwrap());
-    assert_eq!(method(&mut counter, "step").unwrap(), 16);
+    assert_eq!(method(&mut counter, "step").unwrap(), 17);
 }

@@ -1286,7 +1286,7 @@ fn lua_save_and_restore_run_as_calls_do() {
     };
     let v1 = text("1.0.0", 1).replace(
         "if counter.armed == 1 then error(\"save armed to fail\") end",
-        "if counter.armed == 1 then while true do end end\n  if counter.armed == 3 then return true end",
+        "if counter.armed == 1 then while true do end end\n  if counter.armed == 3 then return true end\n  if counter.armed == 4 then return string.rep(\"x\", 64 * 1024 * 1024) end",
     );
     let v2 = text("1.1.0", 10).replace(
         "return setmetatable({ n = n, armed = 0 }, Counter)",
@@ -1299,7 +1299,7 @@ fn lua_save_and_restore_run_as_calls_do() {
             "handover-test",
             &[(COUNTER, "1.0.0")],
             &[("handover.lua", &v1)],
-            "fuel = 100000",
+            "fuel = 100000\nmemory_pages = 64",
         ))
         .unwrap();
     let mut counter = handover_counter(&runtime);
@@ -1348,6 +1348,15 @@ fn lua_save_and_restore_run_as_calls_do() {
         "function save: returned a boolean",
     );
     assert_eq!(method(&mut counter, "step").unwrap(), 4);
+    // A save that asks for more memory than the bundle may have.
+    method_with(&mut counter, "arm", 4);
+    failed(
+        counter.upgrade(&reader.pin()).unwrap_err(),
+        HandoverStep::Save,
+        ERR_BUDGET,
+        "limits.memory_pages",
+    );
+    assert_eq!(method(&mut counter, "step").unwrap(), 5);
     method_with(&mut counter, "arm", 0);
     failed(
         counter.upgrade(&reader.pin()).unwrap_err(),
@@ -1355,7 +1364,7 @@ fn lua_save_and_restore_run_as_calls_do() {
         ERR_TRAP,
         "restoring an instance: function restore: returned a string",
     );
-    assert_eq!(method(&mut counter, "step").unwrap(), 5);
+    assert_eq!(method(&mut counter, "step").unwrap(), 6);
     // The restored instance counts against the new load's
     // limits.instances, as a created one does.
     runtime
@@ -1378,8 +1387,8 @@ fn lua_save_and_restore_run_as_calls_do() {
         ERR_BUDGET,
         "limits.instances",
     );
-    assert_eq!(method(&mut counter, "step").unwrap(), 6);
+    assert_eq!(method(&mut counter, "step").unwrap(), 7);
     drop(fresh);
     assert!(counter.upgrade(&reader.pin()).unwrap());
-    assert_eq!(method(&mut counter, "step").unwrap(), 16);
+    assert_eq!(method(&mut counter, "step").unwrap(), 17);
 }
