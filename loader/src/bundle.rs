@@ -432,7 +432,7 @@ fn read_library(
             message: io.to_string(),
         },
     };
-    let mut file = file::open(resolved, Follow::No).map_err(|error| match error {
+    let file = file::open(resolved, Follow::No).map_err(|error| match error {
         OpenError::NotRegular(kind) => BundleError::LibraryNotAFile {
             bundle: bundle.to_owned(),
             path: path.to_owned(),
@@ -440,7 +440,5 @@ fn read_library(
         },
         OpenError::Io(io) => access(io),
     })?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(access)?;
-    Ok(bytes.into())
+    file::read_shared(file, u64::MAX).map_err(access)
 }

@@ -14,11 +14,15 @@
 //!    is the file that will be read, whatever the path names by now.
 //!
 //! `O_NONBLOCK` changes nothing for reads of a regular file.
+//!
+//! [`read_shared`] then reads such a file whole into the `Arc<[u8]>` the
+//! loader keeps, with no second copy.
 
 use core::fmt;
 use std::fs::{self, File, Metadata, OpenOptions};
-use std::io;
+use std::io::{self, Read, Seek};
 use std::path::Path;
+use std::sync::Arc;
 
 /// What a path names, when it is not a regular file.
 ///
@@ -176,9 +180,86 @@ pub(crate) fn open(path: &Path, follow: Follow) -> Result<File, OpenError> {
     }
 }
 
+/// Reads an opened regular file whole, at most `limit` bytes (a caller
+/// that refuses larger files asks for one more than it allows), into
+/// memory an `Arc` owns.
+///
+/// The bytes are read where they stay: the allocation is sized from
+/// `fstat` and comes zeroed from the allocator, so fresh pages are not
+/// written before the read and nothing is copied after it (reading into a
+/// `Vec` and converting it to an `Arc<[u8]>` copies every byte into a
+/// second allocation). A file whose length is not what `fstat` said is
+/// read again from the start the plain way.
+pub(crate) fn read_shared(file: File, limit: u64) -> io::Result<Arc<[u8]>> {
+    let expected = file.metadata()?.len().min(limit);
+    let mut file = file.take(limit);
+    if let Ok(len) = usize::try_from(expected) {
+        let mut shared = zeroed(len);
+        if let Some(buf) = Arc::get_mut(&mut shared) {
+            match file.read_exact(buf) {
+                Ok(()) => {
+                    let mut more = [0u8; 1];
+                    if file.read(&mut more)? == 0 {
+                        return Ok(shared);
+                    }
+                    // It grew since `fstat`.
+                }
+                // It shrank since `fstat`.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let mut file = file.into_inner();
+    file.rewind()?;
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes.into())
+}
+
+/// `len` zero bytes in a new `Arc`, from the allocator's zeroed memory.
+#[expect(unsafe_code, reason = "assume_init of zeroed bytes")]
+fn zeroed(len: usize) -> Arc<[u8]> {
+    let zeroed = Arc::<[u8]>::new_zeroed_slice(len);
+    // SAFETY: every byte is zero, and a zero byte is a valid u8.
+    unsafe { zeroed.assume_init() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_shared_reads_whole_files_up_to_the_limit() {
+        let dir = std::env::temp_dir().join(format!("polyplug-read-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bytes");
+        let bytes: Vec<u8> = (0u8..=250).cycle().take(300_000).collect();
+        fs::write(&path, &bytes).unwrap();
+        let read = |limit| read_shared(open(&path, Follow::No).unwrap(), limit).unwrap();
+        assert_eq!(&*read(u64::MAX), &bytes[..]);
+        assert_eq!(&*read(1_000), &bytes[..1_000]);
+        fs::write(&path, b"").unwrap();
+        assert!(read(u64::MAX).is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file longer than `fstat` says (as `/proc` files are: size 0) is
+    /// read again the plain way, whole.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn read_shared_reads_a_file_longer_than_its_stat_again() {
+        let path = Path::new("/proc/self/status");
+        let file = open(path, Follow::Yes).unwrap();
+        assert_eq!(file.metadata().unwrap().len(), 0);
+        let read = read_shared(file, u64::MAX).unwrap();
+        assert!(
+            read.starts_with(b"Name:"),
+            "{:?}",
+            String::from_utf8_lossy(&read)
+        );
+        assert!(read.ends_with(b"\n"));
+    }
 
     #[test]
     fn a_directory_is_named() {

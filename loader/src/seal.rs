@@ -19,7 +19,6 @@
 //! parser or formatter: no IO, no panic.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -1080,10 +1079,8 @@ impl Walk<'_> {
                     },
                     OpenError::Io(io) => self.io("read", path)(io),
                 })?;
-                let mut bytes = Vec::new();
-                file.take(MAX_FILE_BYTES + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(self.io("read", path))?;
+                let bytes =
+                    file::read_shared(file, MAX_FILE_BYTES + 1).map_err(self.io("read", path))?;
                 if u64::try_from(bytes.len()).map_or(true, |n| n > MAX_FILE_BYTES) {
                     return Err(SealError::TooLarge {
                         bundle: self.name.to_owned(),
@@ -1091,7 +1088,7 @@ impl Walk<'_> {
                         limit: MAX_FILE_BYTES,
                     });
                 }
-                bytes.into()
+                bytes
             }
         };
         self.files.insert(relative, bytes);
