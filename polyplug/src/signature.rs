@@ -520,9 +520,9 @@ pub(crate) unsafe fn context_call<R: Ret>(
     // function writes before it fails.
     let mut out = R::ZERO_ABI;
     let mut err = AbiError::NONE;
-    // SAFETY: [R11][P1] a registered context entry called with its own
-    // context, arguments laid out as its checked signature says, and a
-    // writable result of its return type.
+    // Its own context, arguments laid out as its checked signature says,
+    // and a writable result of its return type.
+    // SAFETY: [R11][P1] a registered context entry, called as just said.
     let code = unsafe { func(ctx.0, instance, args, (&raw mut out).cast(), &mut err) };
     if code != OK {
         return Err(crate::read::call_error(table, &slot.name, code, &err));
@@ -721,9 +721,10 @@ macro_rules! signatures {
                     }
                     Target::Context(table, index) => {
                         let args = $packed($(<$a as Param>::to_abi($v)),*);
-                        // SAFETY: [R6] `Typed::context` was made for a
-                        // signature that spells `F`, whose arguments `args`
-                        // lays out; stateless: no instance.
+                        // The target was made for a signature that spells
+                        // `F`, whose arguments `args` lays out; its table
+                        // lives for 'g; stateless: no instance.
+                        // SAFETY: [R6][R11] as just said.
                         let result = unsafe {
                             context_call::<R>(table, index, std::ptr::null_mut(), (&raw const args).cast())
                         };

@@ -447,6 +447,36 @@ fn a_bundle_may_change_loader_between_reloads() {
 /// empty view.
 #[test]
 fn a_null_view_with_a_length_is_refused_before_the_engine_reads_it() {
+    use polyplug_abi::{BytesView, OwnedBuf, StrView};
+    /// Calls `function` packed, with `args` and room for an `O`.
+    ///
+    /// # Safety
+    ///
+    /// \[R6\] `A` and `O` lay out the arguments and result of the
+    /// function's signature; its guard is pinned.
+    unsafe fn packed<A, O>(
+        function: &polyplug::ErasedFn<'_>,
+        args: &A,
+        out: &mut O,
+    ) -> Result<(), polyplug::CallError> {
+        // SAFETY: [R6] as this function's contract says.
+        unsafe {
+            function.call_packed(
+                std::ptr::null_mut(),
+                std::ptr::from_ref(args).cast(),
+                std::ptr::from_mut(out).cast(),
+            )
+        }
+    }
+    let refused = |err: polyplug::CallError, len: usize| {
+        assert_eq!(err.code, polyplug_abi::ERR_BAD_ARGUMENT, "{err}");
+        assert!(
+            err.message
+                .as_str()
+                .contains(&format!("null pointer with length {len}")),
+            "{err}"
+        );
+    };
     let tmp = TempDir::new("loader-null-view");
     let objects = Arc::new(Objects::default());
     let runtime = runtime(&objects);
@@ -457,77 +487,43 @@ fn a_null_view_with_a_length_is_refused_before_the_engine_reads_it() {
     let guard = reader.pin();
     let contract = guard.find("reload.test", V1).unwrap();
 
+    // string(str): one StrView in, one OwnedBuf out.
     let upper = contract.typed_erased("upper", "string(str)").unwrap();
-    let refused = polyplug_abi::StrView {
-        ptr: std::ptr::null(),
-        len: 5,
-    };
-    let mut out = polyplug_abi::OwnedBuf {
+    let mut out = OwnedBuf {
         ptr: std::ptr::dangling_mut(),
         len: 77,
     };
-    // SAFETY: [R6] string(str): one StrView in, one OwnedBuf out; the guard
-    // is pinned. The view is the broken input under test.
-    let err = unsafe {
-        upper.call_packed(
-            std::ptr::null_mut(),
-            (&raw const refused).cast(),
-            (&raw mut out).cast(),
-        )
-    }
-    .unwrap_err();
-    assert_eq!(err.code, polyplug_abi::ERR_BAD_ARGUMENT, "{err}");
-    assert_eq!(err.function, "upper", "{err}");
-    assert!(
-        err.message.as_str().contains("null pointer with length 5"),
-        "{err}"
-    );
-    assert_eq!(out.len, 77, "a refused call writes no result");
-
-    let empty = polyplug_abi::StrView {
+    let null = StrView {
         ptr: std::ptr::null(),
-        len: 0,
+        len: 5,
     };
-    let mut out = polyplug_abi::OwnedBuf::EMPTY;
-    // SAFETY: as above, with the empty view.
-    unsafe {
-        upper.call_packed(
-            std::ptr::null_mut(),
-            (&raw const empty).cast(),
-            (&raw mut out).cast(),
-        )
-    }
-    .unwrap();
+    // SAFETY: [R6] string(str), as said above; the guard is pinned.
+    let err = unsafe { packed(&upper, &null, &mut out) }.unwrap_err();
+    assert_eq!(err.function, "upper", "{err}");
+    refused(err, 5);
+    assert_eq!(out.len, 77, "a refused call writes no result");
+    let mut out = OwnedBuf::EMPTY;
+    // SAFETY: [R6] as above.
+    unsafe { packed(&upper, &StrView::EMPTY, &mut out) }.unwrap();
     assert_eq!(out.len, 0, "the empty view is the empty string");
 
+    // u64(bytes,u32): a BytesView and a u32 in, one u64 out.
     #[repr(C)]
     struct SumArgs {
-        bytes: polyplug_abi::BytesView,
+        bytes: BytesView,
         mode: u32,
     }
     let sum = contract.typed_erased("sum", "u64(bytes,u32)").unwrap();
     let args = SumArgs {
-        bytes: polyplug_abi::BytesView {
+        bytes: BytesView {
             ptr: std::ptr::null(),
             len: 3,
         },
         mode: 0,
     };
     let mut total = 9u64;
-    // SAFETY: [R6] u64(bytes,u32) laid out as SumArgs, one u64 out.
-    let err = unsafe {
-        sum.call_packed(
-            std::ptr::null_mut(),
-            (&raw const args).cast(),
-            (&raw mut total).cast(),
-        )
-    }
-    .unwrap_err();
-    assert_eq!(err.code, polyplug_abi::ERR_BAD_ARGUMENT, "{err}");
-    assert!(
-        err.message.as_str().contains("null pointer with length 3"),
-        "{err}"
-    );
+    // SAFETY: [R6] u64(bytes,u32), as said above; the guard is pinned.
+    refused(unsafe { packed(&sum, &args, &mut total) }.unwrap_err(), 3);
     assert_eq!(total, 9, "a refused call writes no result");
     // The function still answers a whole view.
     assert_eq!(

@@ -1332,31 +1332,23 @@ fn lua_save_and_restore_run_as_calls_do() {
     );
     assert_eq!(method(&mut counter, "step").unwrap(), 2);
     let reader = runtime.reader();
-    method_with(&mut counter, "arm", 1);
-    failed(
-        counter.upgrade(&reader.pin()).unwrap_err(),
-        HandoverStep::Save,
-        ERR_BUDGET,
-        "limits.fuel",
-    );
-    assert_eq!(method(&mut counter, "step").unwrap(), 3);
-    method_with(&mut counter, "arm", 3);
-    failed(
-        counter.upgrade(&reader.pin()).unwrap_err(),
-        HandoverStep::Save,
-        ERR_TRAP,
-        "function save: returned a boolean",
-    );
-    assert_eq!(method(&mut counter, "step").unwrap(), 4);
-    // A save that asks for more memory than the bundle may have.
-    method_with(&mut counter, "arm", 4);
-    failed(
-        counter.upgrade(&reader.pin()).unwrap_err(),
-        HandoverStep::Save,
-        ERR_BUDGET,
-        "limits.memory_pages",
-    );
-    assert_eq!(method(&mut counter, "step").unwrap(), 5);
+    // Saves that loop past the fuel, return what is not a state, and ask
+    // for more memory than the bundle may have: each fails at save, and
+    // the old instance counts on.
+    for (step, (arm, code, words)) in (3..).zip([
+        (1, ERR_BUDGET, "limits.fuel"),
+        (3, ERR_TRAP, "function save: returned a boolean"),
+        (4, ERR_BUDGET, "limits.memory_pages"),
+    ]) {
+        method_with(&mut counter, "arm", arm);
+        failed(
+            counter.upgrade(&reader.pin()).unwrap_err(),
+            HandoverStep::Save,
+            code,
+            words,
+        );
+        assert_eq!(method(&mut counter, "step").unwrap(), step);
+    }
     method_with(&mut counter, "arm", 0);
     failed(
         counter.upgrade(&reader.pin()).unwrap_err(),
