@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzing: builds every cargo-fuzz target in fuzz/ (nightly, AddressSanitizer)
+# Fuzzing: replays every seed on stable (fuzz/tests/seeds.rs), then builds
+# every cargo-fuzz target in fuzz/ (nightly, AddressSanitizer)
 # and runs each for FUZZ_SECONDS (40 by default: ten targets in about
 # seven minutes), starting from a scratch
 # copy of its committed seeds in fuzz/work/ (never committed), the manifest
@@ -18,6 +19,11 @@ export PYTHONMALLOC=malloc
 SECONDS_EACH="${FUZZ_SECONDS:-40}"
 # A single input that runs longer than this is a hang (a deadlock, say).
 INPUT_TIMEOUT="${FUZZ_INPUT_TIMEOUT:-20}"
+
+# Every committed seed through its target's check, on stable and without
+# libFuzzer (fuzz/tests/seeds.rs): the seeds stay valid inputs, each one
+# loads or is refused as its name says, and every property holds on them.
+cargo test --manifest-path fuzz/Cargo.toml
 
 if ! rustup toolchain list | grep -q '^nightly'; then
     rustup toolchain install nightly --profile minimal

@@ -10,6 +10,12 @@
 //!   it made is dropped;
 //! - a call either answers or fails with `ERR_TRAP`, `ERR_BUDGET` or
 //!   `ERR_INTERNAL`, naming the contract and function called;
+//! - a stateful contract's instance is handed over after a reload of the
+//!   same module ([`Instance::upgrade`]): it either moves to the new load,
+//!   or fails with a [`HandoverError`] that names the contract and the
+//!   save or restore step (with `ERR_TRAP`, `ERR_BUDGET`, `ERR_INTERNAL`,
+//!   `ERR_INVALID` or the guest's own code), and then keeps serving the
+//!   old load's code; either way it is called again as before;
 //! - after the unload and a drain, no module, wasm instance or load is
 //!   left alive.
 //!
@@ -43,7 +49,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
-use polyplug::{CallError, ContractRef, FindError, Instance, LoadError, Runtime, Version};
+use polyplug::{
+    CallError, ContractRef, FindError, HandoverError, HandoverStep, Instance, LoadError, Runtime,
+    Version,
+};
 use polyplug_abi::{ERR_BUDGET, ERR_INTERNAL, ERR_TRAP};
 use polyplug_wasm::{Budget, WasmConfig, WasmLoader};
 
@@ -87,6 +96,11 @@ pub struct Outcome {
     pub calls: usize,
     /// Calls that failed (trap, budget).
     pub failed: usize,
+    /// Instances handed over to the reloaded module.
+    pub upgraded: usize,
+    /// Handovers that failed at save or restore, and left the instance
+    /// serving.
+    pub handover_failed: usize,
 }
 
 /// The budget: small, so that a guest that loops or grows memory stops
@@ -133,6 +147,52 @@ fn check_error(error: &CallError, contract: &str, function: &str) {
     );
     assert_eq!(error.contract, contract, "{error}");
     assert_eq!(error.function, function, "{error}");
+}
+
+/// Asserts a failed handover of `contract` failed at save or restore, as a
+/// guest may make it fail, and names the contract.
+fn check_handover(error: &HandoverError, contract: &str) {
+    match error {
+        HandoverError::NotSupported { contract: c, .. } => {
+            assert_eq!(c, contract, "{error}");
+        }
+        HandoverError::Failed {
+            contract: c,
+            step,
+            source,
+            ..
+        } => {
+            assert_eq!(c, contract, "{error}");
+            assert!(
+                matches!(step, HandoverStep::Save | HandoverStep::Restore),
+                "{error}"
+            );
+            assert_eq!(source.contract, contract, "{error}");
+        }
+        HandoverError::NotFound { .. } => {
+            panic!("{contract} was reloaded, and its handover found nothing: {error}")
+        }
+    }
+}
+
+/// Calls every function of `functions` on `instance`, counting into
+/// `outcome`.
+fn call_instance(
+    instance: &mut Instance,
+    contract: &str,
+    functions: &[(String, String)],
+    args: &[u64; 6],
+    outcome: &mut Outcome,
+) {
+    for (function, sig) in functions {
+        if let Some(result) = call(Target::Instance(instance), function, sig, args) {
+            outcome.calls += 1;
+            if let Err(error) = result {
+                outcome.failed += 1;
+                check_error(&error, contract, function);
+            }
+        }
+    }
 }
 
 /// Bits cut to a type.
@@ -323,6 +383,8 @@ fn check_here(input: &WasmInput) -> Outcome {
             .into_iter()
             .flat_map(|b| b.contracts)
             .collect::<Vec<_>>();
+        // The instances of stateful contracts, kept for the handover.
+        let mut kept: Vec<(String, Vec<(String, String)>, Instance)> = Vec::new();
         for (name, version) in contracts {
             let guard = reader.pin();
             let contract = match guard.find(&name, version) {
@@ -334,22 +396,14 @@ fn check_here(input: &WasmInput) -> Outcome {
                 .typed_signatures()
                 .map(|(f, s)| (f.to_owned(), s.to_owned()))
                 .collect();
-            let mut instance = if contract.is_stateful() {
+            let instance = if contract.is_stateful() {
                 contract.create_instance().ok()
             } else {
                 None
             };
             for (function, sig) in &functions {
-                let mut results = vec![call(
-                    Target::Contract(&contract),
-                    function,
-                    sig,
-                    &input.args,
-                )];
-                if let Some(instance) = instance.as_mut() {
-                    results.push(call(Target::Instance(instance), function, sig, &input.args));
-                }
-                for result in results.into_iter().flatten() {
+                if let Some(result) = call(Target::Contract(&contract), function, sig, &input.args)
+                {
                     outcome.calls += 1;
                     if let Err(error) = result {
                         outcome.failed += 1;
@@ -357,7 +411,33 @@ fn check_here(input: &WasmInput) -> Outcome {
                     }
                 }
             }
-            drop(instance);
+            if let Some(mut instance) = instance {
+                call_instance(&mut instance, &name, &functions, &input.args, &mut outcome);
+                kept.push((name, functions, instance));
+            }
+        }
+        if !kept.is_empty() {
+            // The same module again. Its init may now see its own contracts
+            // through the host imports, and refuse: then the old load
+            // serves on, and there is nothing to hand over to.
+            let before = runtime.bundles();
+            let reloaded = runtime.reload_bundle(id, None).is_ok();
+            if !reloaded {
+                assert_eq!(runtime.bundles(), before, "a failed reload changed the runtime");
+            }
+            for (name, functions, mut instance) in kept {
+                match instance.upgrade(&reader.pin()) {
+                    Ok(true) if reloaded => outcome.upgraded += 1,
+                    Ok(false) if !reloaded => {}
+                    Ok(moved) => panic!("{name}: upgrade said {moved} after a reload that {}", if reloaded { "succeeded" } else { "failed" }),
+                    Err(error) => {
+                        assert!(reloaded, "{name}: a handover with nothing new failed: {error}");
+                        outcome.handover_failed += 1;
+                        check_handover(&error, &name);
+                    }
+                }
+                call_instance(&mut instance, &name, &functions, &input.args, &mut outcome);
+            }
         }
         if let Err(e) = runtime.unload_bundle(id) {
             panic!("unloading the fuzzed bundle: {e}");

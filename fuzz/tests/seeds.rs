@@ -160,6 +160,20 @@ fn wasm_module_seeds_hold() {
         if name == "wat-budget" || name == "rust-add" {
             assert!(outcome.failed > 0, "{name} traps or runs out: {outcome:?}");
         }
+        // The handover fixture: `arm(args[0])` before the reload; 1 makes
+        // its save trap, 2 its restore refuse, anything else hands over.
+        let handover = match name.as_str() {
+            "rust-handover" => Some((1, 0)),
+            "rust-handover-save-fails" | "rust-handover-restore-refuses" => Some((0, 1)),
+            _ => None,
+        };
+        if let Some((upgraded, failed)) = handover {
+            assert_eq!(
+                (outcome.upgraded, outcome.handover_failed),
+                (upgraded, failed),
+                "{name}: {outcome:?}"
+            );
+        }
     }
 }
 
