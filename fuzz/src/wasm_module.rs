@@ -423,15 +423,25 @@ fn check_here(input: &WasmInput) -> Outcome {
             let before = runtime.bundles();
             let reloaded = runtime.reload_bundle(id, None).is_ok();
             if !reloaded {
-                assert_eq!(runtime.bundles(), before, "a failed reload changed the runtime");
+                assert_eq!(
+                    runtime.bundles(),
+                    before,
+                    "a failed reload changed the runtime"
+                );
             }
             for (name, functions, mut instance) in kept {
                 match instance.upgrade(&reader.pin()) {
                     Ok(true) if reloaded => outcome.upgraded += 1,
                     Ok(false) if !reloaded => {}
-                    Ok(moved) => panic!("{name}: upgrade said {moved} after a reload that {}", if reloaded { "succeeded" } else { "failed" }),
+                    Ok(moved) => panic!(
+                        "{name}: upgrade said {moved} after a reload that {}",
+                        if reloaded { "succeeded" } else { "failed" }
+                    ),
                     Err(error) => {
-                        assert!(reloaded, "{name}: a handover with nothing new failed: {error}");
+                        assert!(
+                            reloaded,
+                            "{name}: a handover with nothing new failed: {error}"
+                        );
                         outcome.handover_failed += 1;
                         check_handover(&error, &name);
                     }

@@ -7,15 +7,18 @@
 //! contend on every call: in the bench arm `wasm_scaling/wasmi/2`, two
 //! threads calling one module through instances of one engine take about
 //! 217 ns a call each, against 71 ns for one thread alone; instances on
-//! engines of their own run as fast as one thread alone. So no two live instances of
-//! a load share an engine: each instance takes a spare engine of its
-//! module, with the module compiled on it, and gives it back when it is
-//! dropped; with no spare at hand it compiles the module again on a new
-//! engine. A load compiles once (its first instance, at load, takes that
-//! engine) and then once more for each instance alive at the same time
-//! as others, at most `limits.instances` in all. The spares are kept
-//! behind a lock that is only ever tried: a thread that finds it taken
-//! compiles a new engine, or drops its own, and never waits.
+//! engines of their own run as fast as one thread alone.
+//!
+//! So no two live instances of a compiled module share an engine. Each
+//! instance takes a spare engine of the module, with the module compiled
+//! on it, and gives it back when it is dropped; with no spare at hand it
+//! compiles the module again on a new engine. A load compiles once (its
+//! first instance, at load, takes that engine, and gives it back for the
+//! first calling thread) and once more for each further instance alive at
+//! the same time, so a module has at most as many engines as it had
+//! instances alive at once (`limits.instances` per load). The spares are
+//! kept behind a lock that is only ever tried: a thread that finds it
+//! taken compiles a new engine, or drops its own, and never waits.
 
 use std::sync::{Arc, Mutex};
 
@@ -509,7 +512,10 @@ mod tests {
             !Engine::same(&first.engine, &second.engine),
             "two homes taken at once share an engine"
         );
-        assert!(module.spare.take().is_none(), "the load's one engine was taken twice");
+        assert!(
+            module.spare.take().is_none(),
+            "the load's one engine was taken twice"
+        );
         let engine = first.engine.clone();
         module.spare.give(first);
         let third = module.home().unwrap();
@@ -528,6 +534,10 @@ mod tests {
         let home = module.home().unwrap();
         module.spare.give(home);
         drop(held);
-        assert_eq!(module.spare.0.lock().unwrap().len(), 1, "only the load's engine is spare");
+        assert_eq!(
+            module.spare.0.lock().unwrap().len(),
+            1,
+            "only the load's engine is spare"
+        );
     }
 }
