@@ -12,10 +12,12 @@
 //!   `ERR_INTERNAL`, naming the contract and function called;
 //! - a stateful contract's instance is handed over after a reload of the
 //!   same module ([`Instance::upgrade`]): it either moves to the new load,
-//!   or fails with a [`HandoverError`] that names the contract and the
-//!   save or restore step (with `ERR_TRAP`, `ERR_BUDGET`, `ERR_INTERNAL`,
-//!   `ERR_INVALID` or the guest's own code), and then keeps serving the
-//!   old load's code; either way it is called again as before;
+//!   or fails with a [`HandoverError`] that names the contract and says
+//!   the module offers no handover or which step (save or restore)
+//!   failed, and then keeps serving the old load's code; either way it is
+//!   called again, with the same properties as before. A reload that
+//!   fails (the module's init may now see its own contracts) leaves the
+//!   runtime as it was, and the instance has nothing to move to;
 //! - after the unload and a drain, no module, wasm instance or load is
 //!   left alive.
 //!

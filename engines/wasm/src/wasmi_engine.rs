@@ -57,7 +57,7 @@ struct OnEngine {
     module: Module,
 }
 
-/// The spare engines of one load (see the module's docs).
+/// The spare engines of one compiled module (see the module's docs).
 #[derive(Default)]
 struct Spare(Mutex<Vec<OnEngine>>);
 
