@@ -8,6 +8,9 @@
     reason = "test support: a failed step fails the test"
 )]
 
+#[path = "../../tests/support/script_handover.rs"]
+mod script_handover;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -1145,7 +1148,7 @@ fn failed_javascript_upgrade(mode: u32) -> polyplug::HandoverError {
 
 #[test]
 fn a_failed_javascript_save_or_restore_leaves_the_old_instance_serving() {
-    use polyplug::{HandoverError, HandoverStep};
+    use polyplug::HandoverStep;
     for (mode, step, function, words) in [
         (1, HandoverStep::Save, "save", "save armed to fail"),
         (
@@ -1156,15 +1159,7 @@ fn a_failed_javascript_save_or_restore_leaves_the_old_instance_serving() {
         ),
     ] {
         let err = failed_javascript_upgrade(mode);
-        let HandoverError::Failed {
-            step: failed,
-            source,
-            ..
-        } = &err
-        else {
-            panic!("expected HandoverError::Failed, got {err:?}");
-        };
-        assert_eq!(*failed, step, "{err}");
+        let source = script_handover::failure(&err, step);
         assert_eq!(source.function, function, "{err}");
         assert_eq!(source.code, ERR_TRAP, "{err}");
         let text = source.message.as_str();
@@ -1225,7 +1220,7 @@ fn a_javascript_handover_needs_save_and_restore_together() {
 /// instance serves on.
 #[test]
 fn javascript_save_and_restore_run_as_calls_do() {
-    use polyplug::{HandoverError, HandoverStep};
+    use polyplug::HandoverStep;
     let tmp = TempDir::new("handover-calls");
     let (runtime, _stats) = runtime();
     let text = |version: &str, step: u32| {
@@ -1254,18 +1249,7 @@ fn javascript_save_and_restore_run_as_calls_do() {
     runtime
         .reload_bundle(id, Some(&handover_bundle_from(&tmp.0, "v2", "1.1.0", &v2)))
         .unwrap();
-    let failed = |err: HandoverError, step: HandoverStep, code: u32, words: &str| {
-        let HandoverError::Failed {
-            step: failed,
-            source,
-            ..
-        } = &err
-        else {
-            panic!("expected HandoverError::Failed, got {err:?}");
-        };
-        assert_eq!((*failed, source.code), (step, code), "{err}");
-        assert!(source.message.as_str().contains(words), "{err}");
-    };
+    let failed = script_handover::failed;
     let moved = std::thread::scope(|s| {
         s.spawn(|| counter.upgrade(&runtime.reader().pin()).unwrap_err())
             .join()
@@ -1282,20 +1266,10 @@ fn javascript_save_and_restore_run_as_calls_do() {
     // Saves that loop past the fuel, return what is not a state, and ask
     // for more memory than the bundle may have: each fails at save, and
     // the old instance counts on.
-    for (step, (arm, code, words)) in (3..).zip([
-        (1, ERR_BUDGET, "limits.fuel"),
-        (3, ERR_TRAP, "function save: returned string"),
-        (4, ERR_BUDGET, "limits.memory_pages"),
-    ]) {
-        method_with(&mut counter, "arm", arm);
-        failed(
-            counter.upgrade(&reader.pin()).unwrap_err(),
-            HandoverStep::Save,
-            code,
-            words,
-        );
-        assert_eq!(method(&mut counter, "step").unwrap(), step);
-    }
+    assert_eq!(
+        script_handover::save_failures(&mut counter, &reader, 2, "function save: returned string"),
+        5
+    );
     method_with(&mut counter, "arm", 0);
     failed(
         counter.upgrade(&reader.pin()).unwrap_err(),
