@@ -37,7 +37,11 @@
 //!   function is one call of the entry's [`ContextFn`]
 //!   with its context: the arguments are packed as a C struct, the
 //!   trampoline here unpacks them into [`Value`]s, catches panics, and
-//!   turns a [`Fault`] into a [`CallError`](crate::CallError). A native
+//!   turns a [`Fault`] into a [`CallError`](crate::CallError). A function
+//!   of numbers only may instead be registered as a [`WordFn`]
+//!   ([`EngineContract::word_function`]): its trampoline hands it one
+//!   `u64` per argument and writes back the result's bytes, no [`Value`]
+//!   made (the WebAssembly engine calls its typed exports this way). A native
 //!   plugin that resolves the contract through the host table sees the
 //!   same context entries and calls them the same way (\[R11\]).
 //!
@@ -128,7 +132,7 @@ use polyplug_loader::{Bundle, CodeFile, Manifest};
 pub use crate::contracts::Contracts;
 use crate::event::{Event, LogLevel};
 use crate::host::{HostContext, RegistrationError, refusal_text};
-use crate::interface::PlainInterface;
+use crate::interface::{InvalidContract, PlainInterface};
 use crate::runtime::Shared;
 pub use polyplug_contract::signature::{TypedSignature, ValueType};
 
@@ -584,6 +588,52 @@ pub trait EngineFn: Send + Sync + 'static {
     ) -> Result<Value<'static>, Fault>;
 }
 
+/// One function run by an engine whose arguments and result are numbers
+/// (no `str`, `bytes`, `string` or `buf`), called with each argument as a
+/// *word*: a `u64` holding the argument's bits, an unsigned integer
+/// zero-extended, a signed one sign-extended, an `f32` as its bits
+/// zero-extended, an `f64` as its bits. The function returns its result
+/// the same way, and only the result type's own bytes of the word are
+/// kept (the low 4 of a `u32`): an engine checks a result's range before
+/// it returns it.
+///
+/// A typed call of such a function unpacks its arguments into words and
+/// packs the result back, with no [`Value`] in between: the path engines
+/// take for the common numbers-only function
+/// ([`EngineContract::word_function`]). A function registered this way
+/// with a signature that has a non-number is refused at registration.
+///
+/// ```
+/// use polyplug::loader::{EngineInstance, Fault, WordFn};
+///
+/// struct Negate;
+/// impl WordFn for Negate {
+///     fn call(&self, _: Option<&mut EngineInstance>, args: &[u64]) -> Result<u64, Fault> {
+///         // `i32(i32)`: the argument is sign-extended, the low 4 bytes of
+///         // the result are kept.
+///         let [x] = args else { return Err(Fault::new(polyplug_abi::ERR_BAD_ARGUMENT, "one argument")) };
+///         Ok((*x as i64).wrapping_neg() as u64)
+///     }
+/// }
+/// assert_eq!(Negate.call(None, &[(-5i64) as u64]), Ok(5));
+/// ```
+pub trait WordFn: Send + Sync + 'static {
+    /// Runs the function on `args`, one word per argument of its
+    /// signature, with `instance` as for [`EngineFn::call`].
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`]: the call returns its code and message.
+    fn call(&self, instance: Option<&mut EngineInstance>, args: &[u64]) -> Result<u64, Fault>;
+}
+
+/// How an engine function is called: with [`Value`]s, or with words.
+#[derive(Clone)]
+enum EngineCall {
+    Values(Arc<dyn EngineFn>),
+    Words(Arc<dyn WordFn>),
+}
+
 /// Makes the instances of an engine-run stateful contract.
 ///
 /// ```
@@ -664,7 +714,7 @@ pub trait EngineInstances: Send + Sync + 'static {
 pub struct EngineContract {
     name: String,
     version: Version,
-    functions: Vec<(String, String, Arc<dyn EngineFn>)>,
+    functions: Vec<(String, String, EngineCall)>,
     instances: Option<Arc<dyn EngineInstances>>,
 }
 
@@ -706,7 +756,37 @@ impl EngineContract {
         signature: impl Into<String>,
         func: Arc<dyn EngineFn>,
     ) -> EngineContract {
-        self.functions.push((name.into(), signature.into(), func));
+        self.functions
+            .push((name.into(), signature.into(), EngineCall::Values(func)));
+        self
+    }
+
+    /// Adds a typed function `name` with `signature`, numbers only, called
+    /// with words ([`WordFn`]): no [`Value`] is made per call. A signature
+    /// with a `str`, `bytes`, `string` or `buf` is refused at
+    /// registration, naming the function.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use polyplug::loader::{EngineContract, EngineInstance, Fault, WordFn};
+    /// # struct Inc;
+    /// # impl WordFn for Inc {
+    /// #     fn call(&self, _: Option<&mut EngineInstance>, a: &[u64]) -> Result<u64, Fault> {
+    /// #         Ok(a.first().map_or(0, |x| x.wrapping_add(1)))
+    /// #     }
+    /// # }
+    /// let c = EngineContract::new("demo.inc", polyplug::Version::new(1, 0, 0)).word_function("inc", "u32(u32)", Arc::new(Inc));
+    /// # let _ = c;
+    /// ```
+    #[must_use]
+    pub fn word_function(
+        mut self,
+        name: impl Into<String>,
+        signature: impl Into<String>,
+        func: Arc<dyn WordFn>,
+    ) -> EngineContract {
+        self.functions
+            .push((name.into(), signature.into(), EngineCall::Words(func)));
         self
     }
 
@@ -816,11 +896,114 @@ impl fmt::Debug for Registrar<'_> {
 
 /// What one engine function's context entry points to (\[R11\]).
 struct ContextSlot {
-    func: Arc<dyn EngineFn>,
+    func: EngineCall,
     signature: TypedSignature,
     offsets: Vec<usize>,
     /// The size of the packed argument struct, in bytes.
     size: usize,
+    /// For a word function: how each argument is read as a word
+    /// (`call_words_slot`), and the result's width (`None` for void).
+    words: Option<Box<[WordArg]>>,
+    ret: Option<Width>,
+}
+
+/// The width and signedness of a number, as a word is read or written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Width {
+    U8,
+    U16,
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
+}
+
+impl Width {
+    /// The width of a number type (an `f32` or `f64` as its bits);
+    /// `None` for a view or an owned buffer.
+    fn of(ty: ValueType) -> Option<Width> {
+        const WIDE: bool = size_of::<usize>() == 8;
+        Some(match ty {
+            ValueType::U8 => Width::U8,
+            ValueType::U16 => Width::U16,
+            ValueType::U32 | ValueType::F32 => Width::U32,
+            ValueType::U64 | ValueType::F64 => Width::U64,
+            ValueType::I8 => Width::I8,
+            ValueType::I16 => Width::I16,
+            ValueType::I32 => Width::I32,
+            ValueType::I64 => Width::I64,
+            ValueType::Usize if WIDE => Width::U64,
+            ValueType::Usize => Width::U32,
+            ValueType::Isize if WIDE => Width::I64,
+            ValueType::Isize => Width::I32,
+            ValueType::Str | ValueType::Bytes | ValueType::String | ValueType::Buf => {
+                return None;
+            }
+        })
+    }
+}
+
+/// The low bytes of `word` that an `N`-byte result keeps ([`WordFn`]).
+#[inline(always)]
+fn low<N: TryFrom<u64> + Default>(word: u64) -> N {
+    let bits = size_of::<N>() * 8;
+    N::try_from(word & (u64::MAX >> (64 - bits))).unwrap_or_default()
+}
+
+/// Where one argument of a word function lies in the packed arguments.
+#[derive(Clone, Copy, Debug)]
+struct WordArg {
+    offset: usize,
+    width: Width,
+}
+
+/// The `N` bytes at `offset` of `args`; zeros if they are not all in it.
+#[inline(always)]
+fn take<const N: usize>(args: &[u8], offset: usize) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    if let Some(src) = args.get(offset..offset + N) {
+        bytes.copy_from_slice(src);
+    }
+    bytes
+}
+
+impl WordArg {
+    /// The argument as a word, read from the packed arguments.
+    #[inline(always)]
+    fn read(self, packed: &[u8]) -> u64 {
+        let at = self.offset;
+        match self.width {
+            Width::U8 => u64::from(u8::from_ne_bytes(take(packed, at))),
+            Width::U16 => u64::from(u16::from_ne_bytes(take(packed, at))),
+            Width::U32 => u64::from(u32::from_ne_bytes(take(packed, at))),
+            Width::U64 | Width::I64 => u64::from_ne_bytes(take(packed, at)),
+            Width::I8 => i64::from(i8::from_ne_bytes(take(packed, at))).cast_unsigned(),
+            Width::I16 => i64::from(i16::from_ne_bytes(take(packed, at))).cast_unsigned(),
+            Width::I32 => i64::from(i32::from_ne_bytes(take(packed, at))).cast_unsigned(),
+        }
+    }
+}
+
+/// Writes the bytes of `word` a result of `width` keeps ([`WordFn`]: the
+/// low ones) to `out`, one fixed-size store.
+///
+/// # Safety
+///
+/// \[P4\] `out` is writable for one value of that width.
+#[inline(always)]
+unsafe fn write_word(word: u64, width: Width, out: *mut c_void) {
+    fn put<const N: usize>(out: *mut c_void, bytes: [u8; N]) {
+        // SAFETY: [P4] the caller's `out` holds N bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.cast::<u8>(), N) };
+    }
+    match width {
+        Width::U8 | Width::I8 => put(out, low::<u8>(word).to_ne_bytes()),
+        Width::U16 | Width::I16 => put(out, low::<u16>(word).to_ne_bytes()),
+        Width::U32 | Width::I32 => put(out, low::<u32>(word).to_ne_bytes()),
+        Width::U64 | Width::I64 => put(out, word.to_ne_bytes()),
+    }
 }
 
 /// What a stateful engine contract's instance context points to.
@@ -863,7 +1046,7 @@ impl Registrar<'_> {
         } = contract;
         let mut slots = Vec::with_capacity(functions.len());
         let mut names = Vec::with_capacity(functions.len());
-        for (fname, spelling, func) in functions {
+        for (i, (fname, spelling, func)) in functions.into_iter().enumerate() {
             let parsed = TypedSignature::parse(&spelling);
             let signature = parsed.clone().unwrap_or(TypedSignature {
                 ret: None,
@@ -877,11 +1060,47 @@ impl Registrar<'_> {
                 .map(|(t, o)| o + t.size_align().0)
                 .max()
                 .unwrap_or(0);
+            let words: Option<Box<[WordArg]>> = signature
+                .args
+                .iter()
+                .zip(&offsets)
+                .map(|(ty, offset)| {
+                    Width::of(*ty).map(|width| WordArg {
+                        offset: *offset,
+                        width,
+                    })
+                })
+                .collect();
+            let ret = signature.ret.map(Width::of);
+            // A word function's arguments and result must all be numbers.
+            let numbers = words.zip(ret.map_or(Some(None), |r| r.map(Some)));
+            let (words, ret) = match (&func, numbers) {
+                (EngineCall::Words(_), Some((words, ret))) => (Some(words), ret),
+                (EngineCall::Words(_), None) => {
+                    let refusal = RegistrationError::Invalid(InvalidContract {
+                        contract: name.clone(),
+                        field: format!("context[{i}].signature"),
+                        problem: format!(
+                            "function {fname}: `{spelling}` is registered as a word function, which takes and returns numbers only"
+                        ),
+                    });
+                    let message = refusal_text(self.bundle, &refusal);
+                    self.refuse(refusal);
+                    return Err(Refused {
+                        code: polyplug_abi::ERR_INVALID,
+                        message,
+                        file: self.file.clone(),
+                    });
+                }
+                (EngineCall::Values(_), _) => (None, None),
+            };
             slots.push(ContextSlot {
                 func,
                 signature,
                 offsets,
                 size,
+                words,
+                ret,
             });
             // An unparsable spelling is passed on as it is, so validation
             // refuses it with the field named.
@@ -894,11 +1113,15 @@ impl Registrar<'_> {
             .zip(names)
             .map(|(slot, (fname, spelling))| {
                 let ctx: *const ContextSlot = slot;
+                let call: ContextFn = match slot.func {
+                    EngineCall::Values(_) => call_slot,
+                    EngineCall::Words(_) => call_words_slot,
+                };
                 (
                     fname.into_bytes(),
                     spelling.into_bytes(),
                     ctx.cast_mut().cast::<c_void>(),
-                    Some(call_slot as ContextFn),
+                    Some(call),
                 )
             })
             .collect();
@@ -1129,13 +1352,6 @@ unsafe fn read_arg<'a>(
     ty: ValueType,
     offset: usize,
 ) -> Result<Value<'a>, Fault> {
-    fn take<const N: usize>(args: &[u8], offset: usize) -> [u8; N] {
-        let mut bytes = [0u8; N];
-        if let Some(src) = args.get(offset..offset + N) {
-            bytes.copy_from_slice(src);
-        }
-        bytes
-    }
     let view = |what: &str| -> Result<&'a [u8], Fault> {
         if packed.len() < offset + size_of::<StrView>() {
             return Err(Fault::new(
@@ -1221,14 +1437,20 @@ pub(crate) unsafe fn write_value(value: Value<'static>, out: *mut c_void) {
     }
 }
 
-/// The [`ContextFn`] of every engine function: unpacks the arguments,
-/// calls the [`EngineFn`], packs the result or the fault. Catches panics.
-unsafe extern "C" fn call_slot(
+/// What both trampolines share: the panic boundary, the context and the
+/// instance, and a fault written to `err`.
+///
+/// # Safety
+///
+/// \[R11\] `ctx` is null or the [`ContextSlot`] of an engine entry, owned
+/// by the table the caller reached it through; `instance` is null or made
+/// by `create_slot` and used by one call at a time.
+#[inline(always)]
+unsafe fn trampoline(
     ctx: *mut c_void,
     instance: *mut c_void,
-    args: *const c_void,
-    out: *mut c_void,
     err: *mut AbiError,
+    body: impl FnOnce(&ContextSlot, Option<&mut EngineInstance>) -> Result<(), Fault>,
 ) -> u32 {
     let result = catch_unwind(AssertUnwindSafe(|| {
         if ctx.is_null() {
@@ -1237,6 +1459,45 @@ unsafe extern "C" fn call_slot(
         // SAFETY: [R11] the context of an engine entry is its ContextSlot,
         // owned by the table the caller reached it through.
         let slot: &ContextSlot = unsafe { &*ctx.cast::<ContextSlot>() };
+        let instance = if instance.is_null() {
+            None
+        } else {
+            // SAFETY: [R11] a non-null instance was made by `create_slot`
+            // (a boxed EngineInstance) and is used by one call at a time.
+            Some(unsafe { &mut *instance.cast::<EngineInstance>() })
+        };
+        body(slot, instance)
+    }));
+    match result {
+        Ok(Ok(())) => OK,
+        Ok(Err(fault)) => failed(err, &fault),
+        Err(_) => failed(err, &Fault::new(ERR_PANIC, "the engine panicked")),
+    }
+}
+
+/// Writes `fault` to `err` and returns its code: the trampolines' error
+/// path, kept out of their successful one.
+#[cold]
+#[inline(never)]
+fn failed(err: *mut AbiError, fault: &Fault) -> u32 {
+    write_error(err, fault.code, &fault.message);
+    fault.code
+}
+
+/// The [`ContextFn`] of every engine function called with [`Value`]s:
+/// unpacks the arguments, calls the [`EngineFn`], packs the result or the
+/// fault. Catches panics.
+unsafe extern "C" fn call_slot(
+    ctx: *mut c_void,
+    instance: *mut c_void,
+    args: *const c_void,
+    out: *mut c_void,
+    err: *mut AbiError,
+) -> u32 {
+    let body = |slot: &ContextSlot, instance: Option<&mut EngineInstance>| {
+        let EngineCall::Values(func) = &slot.func else {
+            return Err(Fault::new(ERR_INTERNAL, "not a function of values"));
+        };
         let count = slot.signature.args.len();
         if count > 0 && args.is_null() {
             return Err(Fault::new(ERR_BAD_ARGUMENT, "null arguments"));
@@ -1244,8 +1505,8 @@ unsafe extern "C" fn call_slot(
         let packed: &[u8] = if slot.size == 0 {
             &[]
         } else {
-            // SAFETY: [R11][P1] `args` (non-null, checked) points to the
-            // signature's arguments as a C struct of `size` bytes.
+            // SAFETY: [R11][P1] `args` (non-null, checked) points to
+            // the signature's arguments as a C struct of `size` bytes.
             unsafe { std::slice::from_raw_parts(args.cast::<u8>(), slot.size) }
         };
         let read = |i: usize| -> Result<Value<'_>, Fault> {
@@ -1255,14 +1516,7 @@ unsafe extern "C" fn call_slot(
             // SAFETY: [R11][P1] `args` holds this signature's arguments.
             unsafe { read_arg(args.cast::<u8>(), packed, *ty, *offset) }
         };
-        let instance = if instance.is_null() {
-            None
-        } else {
-            // SAFETY: [R11] a non-null instance was made by `create_slot`
-            // (a boxed EngineInstance) and is used by one call at a time.
-            Some(unsafe { &mut *instance.cast::<EngineInstance>() })
-        };
-        let call = |values: &[Value<'_>]| slot.func.call(instance, values);
+        let call = |values: &[Value<'_>]| func.call(instance, values);
         // One array of exactly the arguments: nothing to fill or drop
         // beyond them.
         let value = match count {
@@ -1273,41 +1527,96 @@ unsafe extern "C" fn call_slot(
             4 => call(&[read(0)?, read(1)?, read(2)?, read(3)?]),
             5 => call(&[read(0)?, read(1)?, read(2)?, read(3)?, read(4)?]),
             MAX_ARGS => call(&[read(0)?, read(1)?, read(2)?, read(3)?, read(4)?, read(5)?]),
-            more => {
-                return Err(Fault::new(
-                    ERR_INTERNAL,
-                    format!("{more} arguments; a typed function takes at most {MAX_ARGS}"),
-                ));
-            }
+            more => return Err(too_many(more)),
         }?;
         if value.value_type() != slot.signature.ret {
-            return Err(Fault::new(
-                ERR_INTERNAL,
-                format!(
-                    "the engine returned {:?} from a function of signature {}",
-                    value.value_type().map_or("void", ValueType::name),
-                    slot.signature
-                ),
-            ));
+            return Err(wrong_result(&value, &slot.signature));
         }
         if slot.signature.ret.is_some() {
             if out.is_null() {
                 return Err(Fault::new(ERR_BAD_ARGUMENT, "null `out`"));
             }
-            // SAFETY: [P4] `out` is writable for one value of the return
-            // type, which `value` has (checked).
+            // SAFETY: [P4] `out` is writable for one value of the
+            // return type, which `value` has (checked).
             unsafe { write_value(value, out) };
         }
         Ok(())
-    }))
-    .unwrap_or_else(|_| Err(Fault::new(ERR_PANIC, "the engine panicked")));
-    match result {
-        Ok(()) => OK,
-        Err(fault) => {
-            write_error(err, fault.code, &fault.message);
-            fault.code
+    };
+    // SAFETY: [R11] this is an engine entry's function, called with its
+    // own context and an instance of its contract (or null).
+    unsafe { trampoline(ctx, instance, err, body) }
+}
+
+/// The [`ContextFn`] of every engine function called with words
+/// ([`WordFn`]): reads each argument as a word, calls, writes the
+/// result's bytes. Catches panics.
+unsafe extern "C" fn call_words_slot(
+    ctx: *mut c_void,
+    instance: *mut c_void,
+    args: *const c_void,
+    out: *mut c_void,
+    err: *mut AbiError,
+) -> u32 {
+    let body = |slot: &ContextSlot, instance: Option<&mut EngineInstance>| {
+        let (EngineCall::Words(func), Some(words)) = (&slot.func, slot.words.as_deref()) else {
+            return Err(Fault::new(ERR_INTERNAL, "not a word function"));
+        };
+        if !words.is_empty() && args.is_null() {
+            return Err(Fault::new(ERR_BAD_ARGUMENT, "null arguments"));
         }
-    }
+        let packed: &[u8] = if slot.size == 0 {
+            &[]
+        } else {
+            // SAFETY: [R11][P1] `args` (non-null, checked) points to
+            // the signature's arguments as a C struct of `size` bytes.
+            unsafe { std::slice::from_raw_parts(args.cast::<u8>(), slot.size) }
+        };
+        let word = |i: usize| words[i].read(packed);
+        let call = |args: &[u64]| func.call(instance, args);
+        let result = match words.len() {
+            0 => call(&[]),
+            1 => call(&[word(0)]),
+            2 => call(&[word(0), word(1)]),
+            3 => call(&[word(0), word(1), word(2)]),
+            4 => call(&[word(0), word(1), word(2), word(3)]),
+            5 => call(&[word(0), word(1), word(2), word(3), word(4)]),
+            MAX_ARGS => call(&[word(0), word(1), word(2), word(3), word(4), word(5)]),
+            more => return Err(too_many(more)),
+        }?;
+        if let Some(width) = slot.ret {
+            if out.is_null() {
+                return Err(Fault::new(ERR_BAD_ARGUMENT, "null `out`"));
+            }
+            // SAFETY: [P4] `out` (non-null, checked) is writable for
+            // one value of the return type, whose width this is.
+            unsafe { write_word(result, width, out) };
+        }
+        Ok(())
+    };
+    // SAFETY: [R11] this is an engine entry's function, called with its
+    // own context and an instance of its contract (or null).
+    unsafe { trampoline(ctx, instance, err, body) }
+}
+
+/// The engine returned a value of another type than its signature's.
+#[cold]
+fn wrong_result(value: &Value<'_>, signature: &TypedSignature) -> Fault {
+    Fault::new(
+        ERR_INTERNAL,
+        format!(
+            "the engine returned {:?} from a function of signature {}",
+            value.value_type().map_or("void", ValueType::name),
+            signature
+        ),
+    )
+}
+
+#[cold]
+fn too_many(count: usize) -> Fault {
+    Fault::new(
+        ERR_INTERNAL,
+        format!("{count} arguments; a typed function takes at most {MAX_ARGS}"),
+    )
 }
 
 /// The `create_context_instance` of every stateful engine contract.

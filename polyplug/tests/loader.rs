@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use common::{TempDir, V1, drain};
 use polyplug::loader::{
     CodeError, CodeSource, Contracts, EngineContract, EngineFn, EngineInstance, EngineInstances,
-    Fault, LoadedCode, Loader, Registrar, Value,
+    Fault, LoadedCode, Loader, Registrar, Value, WordFn,
 };
 use polyplug::{Bytes, FindError, HostContract, LoadError, Runtime, Str, Version};
 
@@ -137,6 +137,24 @@ impl EngineFn for Text {
     }
 }
 
+/// A word function ([`WordFn`]): the wrapping sum of its argument words,
+/// or its first word alone.
+struct WordSum {
+    first_only: bool,
+}
+
+impl WordFn for WordSum {
+    fn call(&self, _: Option<&mut EngineInstance>, args: &[u64]) -> Result<u64, Fault> {
+        if self.first_only {
+            return args
+                .first()
+                .copied()
+                .ok_or_else(|| Fault::new(polyplug_abi::ERR_BAD_ARGUMENT, "no argument"));
+        }
+        Ok(args.iter().fold(0u64, |sum, w| sum.wrapping_add(*w)))
+    }
+}
+
 struct Counters;
 
 impl EngineInstances for Counters {
@@ -181,6 +199,33 @@ impl Loader for Words {
                     .function("reverse", "buf(bytes,u32)", Arc::new(Text))
                     .stateful(Arc::new(Counters));
                 *self.objects.contracts.lock().unwrap() = Some(registrar.contracts());
+                registrar
+                    .register(contract)
+                    .map_err(|r| r.into_code_error())?;
+            }
+            ["words"] => {
+                let sum = || Arc::new(WordSum { first_only: false });
+                let first = || Arc::new(WordSum { first_only: true });
+                let contract = EngineContract::new("reload.test", V1)
+                    .word_function("sum", "i64(i8,u16,i32,u8,i64)", sum())
+                    .word_function("none", "u32()", sum())
+                    .word_function("low16", "u16(u32)", first())
+                    .word_function("low8", "i8(i32)", first())
+                    .word_function("float", "f64(f64,f32)", first())
+                    .word_function("single", "f32(f32)", first())
+                    .word_function("size", "usize(isize)", first());
+                registrar
+                    .register(contract)
+                    .map_err(|r| r.into_code_error())?;
+            }
+            ["bad-words"] => {
+                let contract = EngineContract::new("reload.test", V1)
+                    .word_function("fine", "u32(u32)", Arc::new(WordSum { first_only: true }))
+                    .word_function(
+                        "upper",
+                        "string(str)",
+                        Arc::new(WordSum { first_only: true }),
+                    );
                 registrar
                     .register(contract)
                     .map_err(|r| r.into_code_error())?;
@@ -619,4 +664,100 @@ fn strings_and_bytes_cross_typed_calls_and_engine_calls() {
         .call(handle, "upper", "string(str)", &[Value::U32(1)])
         .unwrap_err();
     assert_eq!(bad_args.code, polyplug_abi::ERR_BAD_ARGUMENT, "{bad_args}");
+}
+
+#[test]
+fn word_functions_get_each_argument_extended_and_keep_the_results_own_bytes() {
+    let tmp = TempDir::new("seam-words");
+    let objects = Arc::new(Objects::default());
+    let runtime = runtime(&objects);
+    runtime
+        .load_bundle(bundle(tmp.path(), "words", "words", "1.0.0"))
+        .unwrap();
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    let contract = guard.find("reload.test", V1).unwrap();
+    // Packed at offsets 0, 2, 4, 8 and 16; signed ones sign-extended.
+    let sum = contract
+        .typed::<extern "C" fn(i8, u16, i32, u8, i64) -> i64>("sum")
+        .unwrap();
+    assert_eq!(sum.try_call(-1, 65535, -3, 255, 10).unwrap(), 65_796);
+    assert_eq!(
+        sum.try_call(i8::MIN, 0, i32::MIN, 0, 0).unwrap(),
+        -128 + i64::from(i32::MIN)
+    );
+    let none = contract.typed::<extern "C" fn() -> u32>("none").unwrap();
+    assert_eq!(none.try_call().unwrap(), 0);
+    // A result keeps its own (low) bytes of the word.
+    let low16 = contract
+        .typed::<extern "C" fn(u32) -> u16>("low16")
+        .unwrap();
+    assert_eq!(low16.try_call(0x0001_2345).unwrap(), 0x2345);
+    let low8 = contract.typed::<extern "C" fn(i32) -> i8>("low8").unwrap();
+    assert_eq!(low8.try_call(-2).unwrap(), -2);
+    assert_eq!(low8.try_call(0x17f).unwrap(), 0x7f);
+    let float = contract
+        .typed::<extern "C" fn(f64, f32) -> f64>("float")
+        .unwrap();
+    assert_eq!(float.try_call(-2.5, 1.0).unwrap(), -2.5);
+    let single = contract
+        .typed::<extern "C" fn(f32) -> f32>("single")
+        .unwrap();
+    assert_eq!(single.try_call(0.75).unwrap(), 0.75);
+    let size = contract
+        .typed::<extern "C" fn(isize) -> usize>("size")
+        .unwrap();
+    assert_eq!(size.try_call(-1).unwrap(), usize::MAX);
+    // The same entries, called through the packed form a C host uses.
+    let erased = contract
+        .typed_erased("sum", "i64(i8,u16,i32,u8,i64)")
+        .unwrap();
+    #[repr(C)]
+    struct Args {
+        a: i8,
+        b: u16,
+        c: i32,
+        d: u8,
+        e: i64,
+    }
+    let args = Args {
+        a: 2,
+        b: 3,
+        c: -4,
+        d: 5,
+        e: 6,
+    };
+    let mut out = 0i64;
+    // SAFETY: `args` is the signature's arguments as a C struct, `out`
+    // room for its i64 result.
+    let status = unsafe {
+        erased.call_packed(
+            std::ptr::null_mut(),
+            (&raw const args).cast(),
+            (&raw mut out).cast(),
+        )
+    };
+    assert!(status.is_ok(), "{status:?}");
+    assert_eq!(out, 12);
+}
+
+#[test]
+fn a_word_function_with_a_view_is_refused_naming_it_and_nothing_is_loaded() {
+    let tmp = TempDir::new("seam-bad-words");
+    let objects = Arc::new(Objects::default());
+    let runtime = runtime(&objects);
+    let err = runtime
+        .load_bundle(bundle(tmp.path(), "bad", "bad-words", "1.0.0"))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("function upper"), "{text}");
+    assert!(text.contains("numbers only"), "{text}");
+    assert!(runtime.bundles().is_empty());
+    assert!(reader_finds_nothing(&runtime));
+}
+
+fn reader_finds_nothing(runtime: &Runtime) -> bool {
+    let reader = runtime.reader();
+    let guard = reader.pin();
+    guard.find("reload.test", V1).is_err()
 }

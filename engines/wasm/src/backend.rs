@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use polyplug::loader::{Contracts, Logger};
+use polyplug_abi::ERR_INVALID;
 
 use crate::budget::Budget;
 use crate::guest::WasmType;
@@ -73,6 +74,17 @@ pub(crate) trait Running: Send + 'static {
     /// Calls the export `functions[index]` with a fresh fuel budget.
     fn call(&mut self, index: usize, args: &[WasmValue]) -> Result<Option<WasmValue>, Failure>;
 
+    /// Calls the export `functions[index]`, of parameter types `params`,
+    /// with one word per parameter (`polyplug::loader::WordFn`), and
+    /// returns its result as a word: through the engine's typed call when
+    /// the export has one, without a [`WasmValue`].
+    fn call_words(
+        &mut self,
+        index: usize,
+        args: &[u64],
+        params: &[WasmType],
+    ) -> Result<u64, Failure>;
+
     /// A copy of `len` bytes at `offset` of the exported `memory`, bounds
     /// checked before anything is allocated: the host never reads outside
     /// the memory.
@@ -90,4 +102,55 @@ pub(crate) fn copy_out(data: &[u8], offset: usize, len: usize) -> Result<Vec<u8>
         .and_then(|end| data.get(offset..end))
         .map(<[u8]>::to_vec)
         .ok_or(Memory::OutOfBounds)
+}
+
+/// `word` as a value of wasm type `ty`: its low bytes for 32-bit types;
+/// `None` for a type no number crosses as.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "a 32-bit argument's word holds it in its low bytes"
+)]
+pub(crate) fn from_word(word: u64, ty: WasmType) -> Option<WasmValue> {
+    Some(match ty {
+        WasmType::I32 => WasmValue::I32((word as u32).cast_signed()),
+        WasmType::I64 => WasmValue::I64(word.cast_signed()),
+        WasmType::F32 => WasmValue::F32(f32::from_bits(word as u32)),
+        WasmType::F64 => WasmValue::F64(f64::from_bits(word)),
+        WasmType::Other => return None,
+    })
+}
+
+/// `value` as a word: its bits in the low bytes; 0 for no value.
+pub(crate) fn into_word(value: Option<WasmValue>) -> u64 {
+    match value {
+        None => 0,
+        Some(WasmValue::I32(v)) => u64::from(v.cast_unsigned()),
+        Some(WasmValue::I64(v)) => v.cast_unsigned(),
+        Some(WasmValue::F32(v)) => u64::from(v.to_bits()),
+        Some(WasmValue::F64(v)) => v.to_bits(),
+    }
+}
+
+/// [`Running::call_words`] through [`Running::call`], for an export
+/// without a typed call: the values on the stack, nothing allocated.
+pub(crate) fn call_words_dynamic(
+    running: &mut dyn Running,
+    index: usize,
+    args: &[u64],
+    params: &[WasmType],
+) -> Result<u64, Failure> {
+    let mut values = [WasmValue::I32(0); crate::guest::MAX_WASM_PARAMS];
+    if args.len() != params.len() || args.len() > values.len() {
+        return Err(Failure {
+            code: ERR_INVALID,
+            what: format!("{} arguments for {} parameters", args.len(), params.len()),
+        });
+    }
+    for ((value, word), ty) in values.iter_mut().zip(args).zip(params) {
+        *value = from_word(*word, *ty).ok_or_else(|| Failure {
+            code: ERR_INVALID,
+            what: format!("a parameter of type {} takes no number", ty.name()),
+        })?;
+    }
+    running.call(index, &values[..args.len()]).map(into_word)
 }

@@ -2,7 +2,7 @@
 //! in per-thread and per-instance wasm instances under the bundle's
 //! budget.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +12,7 @@ use polyplug::LogLevel;
 use polyplug::Version;
 use polyplug::loader::{
     CodeError, CodeSource, Contracts, EngineContract, EngineFn, EngineInstance, EngineInstances,
-    Fault, LoadedCode, Loader, Logger, Registrar, TypedSignature, Value, ValueType,
+    Fault, LoadedCode, Loader, Logger, Registrar, TypedSignature, Value, ValueType, WordFn,
 };
 use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_INTERNAL, ERR_INVALID, ERR_TRAP};
 
@@ -232,7 +232,9 @@ impl Drop for Counted {
 /// (through a host import that reaches a native contract that calls back)
 /// finds it busy and fails instead of aliasing the running instance.
 struct PerThread {
-    instance: Cell<Option<Counted>>,
+    /// Reached only through `run_on_thread`, while `busy` is set: one
+    /// call at a time has it (\[W1\]).
+    instance: UnsafeCell<Option<Counted>>,
     busy: Cell<bool>,
 }
 
@@ -294,11 +296,18 @@ thread_local! {
         const { Cell::new((0, std::ptr::null_mut())) };
 }
 
-/// Resets a per-thread instance's busy flag, also when a call unwinds.
+/// Resets a per-thread instance's busy flag, also when a call unwinds;
+/// an unwinding call's instance is dropped, as a failed one's is.
 struct Busy<'a>(&'a PerThread);
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // SAFETY: [W1] `busy` is still set, and the call that held
+            // the instance's `&mut` has unwound past it: this is the only
+            // reference.
+            unsafe { *self.0.instance.get() = None };
+        }
         self.0.busy.set(false);
     }
 }
@@ -369,7 +378,7 @@ impl ModuleState {
             // with the load, on the writer side).
             slots.retain(|(_, _, alive)| alive.strong_count() > 0);
             let slot = Box::into_raw(Box::new(PerThread {
-                instance: Cell::new(None),
+                instance: UnsafeCell::new(None),
                 busy: Cell::new(false),
             }));
             self.per_thread
@@ -381,43 +390,9 @@ impl ModuleState {
         })
     }
 
-    /// Calls `index` in this thread's instance, making it on first use and
-    /// replacing it after a trap.
-    fn call_on_thread(
-        &self,
-        index: usize,
-        args: &[WasmValue],
-    ) -> Result<Option<WasmValue>, Failure> {
-        let slot = self.thread_slot()?;
-        // SAFETY: [W1] this thread's slot of this load, which is alive
-        // (the caller's guard keeps it); only this thread reaches it, and
-        // only through shared references.
-        let per_thread: &PerThread = unsafe { &*slot };
-        if per_thread.busy.replace(true) {
-            return Err(Failure {
-                code: ERR_INTERNAL,
-                what: "re-entrant call into the same module on this thread (a host import reached a contract that called back into it)".to_owned(),
-            });
-        }
-        let _busy = Busy(per_thread);
-        let mut instance = match per_thread.instance.take() {
-            Some(instance) => instance,
-            None => self.instantiate()?,
-        };
-        let result = instance.running.call(index, args);
-        // A trap may leave memory and globals half-updated: the next call
-        // on this thread gets a fresh instance.
-        if result.is_ok() {
-            per_thread.instance.set(Some(instance));
-        }
-        result
-    }
-}
-
-impl ModuleState {
-    /// Runs `f` on this thread's instance, as
-    /// [`call_on_thread`](ModuleState::call_on_thread) runs one export:
-    /// for calls that copy bytes in and out around the export.
+    /// Runs `f` on this thread's instance, making it on first use and
+    /// replacing it after a failure.
+    #[inline]
     fn run_on_thread<R>(
         &self,
         f: impl FnOnce(&mut dyn Running) -> Result<R, Failure>,
@@ -434,14 +409,19 @@ impl ModuleState {
             });
         }
         let _busy = Busy(per_thread);
-        let mut instance = match per_thread.instance.take() {
-            Some(instance) => instance,
-            None => self.instantiate()?,
+        // SAFETY: [W1] `busy` was clear and is now set, so no other
+        // reference to the instance exists until `_busy` drops: a
+        // re-entrant call on this thread returned above.
+        let instance = unsafe { &mut *per_thread.instance.get() };
+        let counted = match instance {
+            Some(counted) => counted,
+            None => instance.insert(self.instantiate()?),
         };
-        let result = f(instance.running.as_mut());
-        // As in `call_on_thread`: a failure may leave memory half-updated.
-        if result.is_ok() {
-            per_thread.instance.set(Some(instance));
+        let result = f(counted.running.as_mut());
+        // A trap may leave memory and globals half-updated: the next call
+        // on this thread gets a fresh instance.
+        if result.is_err() {
+            *instance = None;
         }
         result
     }
@@ -498,9 +478,9 @@ struct WasmFn {
     contract: String,
     name: String,
     signature: TypedSignature,
-    /// Whether an argument or the result is bytes in guest memory
-    /// (`str`, `bytes`, `string`, `buf`): the call copies them across.
-    bytes: bool,
+    /// The export's parameter types, for a function of numbers only
+    /// (registered as a word function; one with bytes is a value one).
+    params: Box<[WasmType]>,
 }
 
 fn to_wasm(value: &Value<'_>) -> Option<WasmValue> {
@@ -608,19 +588,20 @@ impl WasmFn {
         }
     }
 
-    /// [`EngineFn::call`] for a function with bytes: on this thread's
-    /// instance or the stateful instance's own.
-    fn call_with_bytes(
+    /// Runs `f` on this thread's instance (a stateless call) or on the
+    /// stateful instance's own, which a failure leaves unusable.
+    #[inline]
+    fn run<R>(
         &self,
         instance: Option<&mut EngineInstance>,
-        args: &[Value<'_>],
-    ) -> Result<Value<'static>, Fault> {
+        f: impl FnOnce(&mut dyn Running) -> Result<R, Failure>,
+    ) -> Result<R, Fault> {
         let state = &self.state;
         let result = match instance {
-            None => state.run_on_thread(|running| self.call_bytes(running, args)),
+            None => state.run_on_thread(f),
             Some(instance) => {
                 let counted = self.usable(instance)?;
-                let result = self.call_bytes(counted.running.as_mut(), args);
+                let result = f(counted.running.as_mut());
                 if let Err(failure) = &result {
                     let stateful = instance.downcast_mut::<StatefulInstance>();
                     if let Some(stateful) = stateful {
@@ -659,58 +640,24 @@ impl WasmFn {
     }
 }
 
+/// A function with bytes (`str`, `bytes`, `string`, `buf`): its numbers
+/// and copies cross as values.
 impl EngineFn for WasmFn {
     fn call(
         &self,
         instance: Option<&mut EngineInstance>,
         args: &[Value<'_>],
     ) -> Result<Value<'static>, Fault> {
-        if self.bytes {
-            return self.call_with_bytes(instance, args);
-        }
-        let state = &self.state;
-        let mut wasm = [WasmValue::I32(0); 6];
-        for (slot, arg) in wasm.iter_mut().zip(args) {
-            *slot = to_wasm(arg).ok_or_else(|| {
-                Fault::new(ERR_BAD_ARGUMENT, format!("{arg:?} cannot cross into wasm"))
-            })?;
-        }
-        let wasm = &wasm[..args.len().min(6)];
-        let result = match instance {
-            None => state.call_on_thread(self.index, wasm),
-            Some(instance) => {
-                let Some(stateful) = instance.downcast_mut::<StatefulInstance>() else {
-                    return Err(Fault::new(
-                        ERR_BAD_ARGUMENT,
-                        "not an instance of this contract",
-                    ));
-                };
-                if let Some(why) = &stateful.poisoned {
-                    return Err(Fault::new(
-                        ERR_TRAP,
-                        format!(
-                            "bundle {}: contract {}: function {}: the instance is unusable after an earlier trap ({why}); create a new instance",
-                            state.bundle, self.contract, self.name
-                        ),
-                    ));
-                }
-                let Some(counted) = stateful.instance.as_mut() else {
-                    return Err(Fault::new(ERR_INTERNAL, "instance already released"));
-                };
-                let result = counted.running.call(self.index, wasm);
-                if let Err(failure) = &result {
-                    stateful.poisoned = Some(failure.what.clone());
-                    stateful.instance = None;
-                }
-                result
-            }
-        };
-        let value = result.map_err(|failure| self.fault(state, &failure))?;
-        from_wasm(value, self.signature.ret).ok_or_else(|| {
-            Fault::new(
-                ERR_INTERNAL,
-                format!("{value:?} does not fit {}", self.signature),
-            )
+        self.run(instance, |running| self.call_bytes(running, args))
+    }
+}
+
+/// A function of numbers only: one word per argument, straight to the
+/// engine's typed call, no value made ([`Running::call_words`]).
+impl WordFn for WasmFn {
+    fn call(&self, instance: Option<&mut EngineInstance>, args: &[u64]) -> Result<u64, Fault> {
+        self.run(instance, |running| {
+            running.call_words(self.index, args, &self.params)
         })
     }
 }
@@ -944,18 +891,24 @@ impl Loader for WasmLoader {
                     .iter()
                     .chain(signature.ret.as_ref())
                     .any(|ty| guest::is_bytes(*ty));
-                engine = engine.function(
-                    name.clone(),
-                    spelling,
-                    Arc::new(WasmFn {
-                        state: Arc::clone(&state),
-                        index,
-                        contract: contract.clone(),
-                        name,
-                        signature,
-                        bytes,
-                    }),
-                );
+                let params = signature
+                    .args
+                    .iter()
+                    .map(|ty| guest::wasm_type(*ty).unwrap_or(WasmType::Other))
+                    .collect();
+                let func = Arc::new(WasmFn {
+                    state: Arc::clone(&state),
+                    index,
+                    contract: contract.clone(),
+                    name: name.clone(),
+                    signature,
+                    params,
+                });
+                engine = if bytes {
+                    engine.function(name, spelling, func)
+                } else {
+                    engine.word_function(name, spelling, func)
+                };
             }
             if let Some(constructor) = declared.constructor {
                 engine = engine.stateful(Arc::new(WasmInstances {

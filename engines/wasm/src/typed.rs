@@ -13,6 +13,9 @@ use crate::backend::WasmValue;
 /// One parameter of a typed shape: `i32` or `i64`.
 pub(crate) trait Arg: Sized {
     fn from_value(value: WasmValue) -> Option<Self>;
+    /// The parameter from a word (`polyplug::loader::WordFn`): its low
+    /// bytes, which is what a `u32` or `i32` argument's word holds.
+    fn from_word(word: u64) -> Self;
 }
 
 impl Arg for i32 {
@@ -21,6 +24,15 @@ impl Arg for i32 {
             WasmValue::I32(v) => Some(v),
             _ => None,
         }
+    }
+
+    #[inline(always)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "an i32 argument's word holds it in its low bytes"
+    )]
+    fn from_word(word: u64) -> i32 {
+        (word as u32).cast_signed()
     }
 }
 
@@ -31,17 +43,30 @@ impl Arg for i64 {
             _ => None,
         }
     }
+
+    #[inline(always)]
+    fn from_word(word: u64) -> i64 {
+        word.cast_signed()
+    }
 }
 
 /// The parameters of a typed shape, as a tuple; `None` when `args` are not
 /// exactly of its types.
 pub(crate) trait Args: Sized {
     fn from_args(args: &[WasmValue]) -> Option<Self>;
+    /// The parameters from one word each; `None` when there are not
+    /// exactly as many words as parameters.
+    fn from_words(words: &[u64]) -> Option<Self>;
 }
 
 impl Args for () {
     fn from_args(args: &[WasmValue]) -> Option<()> {
         args.is_empty().then_some(())
+    }
+
+    #[inline(always)]
+    fn from_words(words: &[u64]) -> Option<()> {
+        words.is_empty().then_some(())
     }
 }
 
@@ -53,6 +78,14 @@ macro_rules! args_tuple {
                     return None;
                 };
                 Some(($($ty::from_value(*$value)?,)+))
+            }
+
+            #[inline(always)]
+            fn from_words(words: &[u64]) -> Option<Self> {
+                let [$($value),+] = words else {
+                    return None;
+                };
+                Some(($($ty::from_word(*$value),)+))
             }
         }
     };
@@ -66,11 +99,18 @@ args_tuple!(A a, B b, C c, D d);
 /// The result of a typed shape: none, `i32` or `i64`.
 pub(crate) trait Ret {
     fn into_value(self) -> Option<WasmValue>;
+    /// The result as a word: its bits in the low bytes (0 for none).
+    fn into_word(self) -> u64;
 }
 
 impl Ret for () {
     fn into_value(self) -> Option<WasmValue> {
         None
+    }
+
+    #[inline(always)]
+    fn into_word(self) -> u64 {
+        0
     }
 }
 
@@ -78,11 +118,21 @@ impl Ret for i32 {
     fn into_value(self) -> Option<WasmValue> {
         Some(WasmValue::I32(self))
     }
+
+    #[inline(always)]
+    fn into_word(self) -> u64 {
+        u64::from(self.cast_unsigned())
+    }
 }
 
 impl Ret for i64 {
     fn into_value(self) -> Option<WasmValue> {
         Some(WasmValue::I64(self))
+    }
+
+    #[inline(always)]
+    fn into_word(self) -> u64 {
+        self.cast_unsigned()
     }
 }
 
@@ -152,6 +202,22 @@ mod tests {
         assert_eq!(<(i32,)>::from_args(&args), None);
         assert_eq!(<()>::from_args(&[]), Some(()));
         assert_eq!(<()>::from_args(&args[..1]), None);
+    }
+
+    #[test]
+    fn words_become_parameters_and_results_words() {
+        let minus_one = u64::from(u32::MAX);
+        assert_eq!(<(i32, i64)>::from_words(&[minus_one, 7]), Some((-1, 7)));
+        // A sign-extended i32 word keeps its low bytes.
+        assert_eq!(
+            <(i32,)>::from_words(&[(-2i64).cast_unsigned()]),
+            Some((-2,))
+        );
+        assert_eq!(<(i32,)>::from_words(&[1, 2]), None);
+        assert_eq!(<()>::from_words(&[]), Some(()));
+        assert_eq!((-1i32).into_word(), minus_one);
+        assert_eq!((-1i64).into_word(), u64::MAX);
+        assert_eq!(().into_word(), 0);
     }
 
     fn arity<P: Args, R: Ret>() -> Option<(&'static str, &'static str)> {

@@ -19,7 +19,9 @@ use wasmtime::{
     StoreLimitsBuilder, Trap, TypedFunc, Val, ValType, WasmParams, WasmResults,
 };
 
-use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue, copy_out};
+use crate::backend::{
+    Backend, Compiled, Failure, Item, Running, WasmValue, call_words_dynamic, copy_out,
+};
 use crate::budget::{Budget, PAGE_BYTES};
 use crate::guest::WasmType;
 use crate::imports::{self, CALL_IMPORT, FIND_IMPORT, Guest, HOST_MODULE, LOG_IMPORT, Memory};
@@ -63,6 +65,9 @@ trait TypedCall: Send {
         store: &mut Store<HostState>,
         args: &[WasmValue],
     ) -> Result<Option<WasmValue>, Failure>;
+
+    /// The call with one word per parameter, the result as a word.
+    fn call_words(&self, store: &mut Store<HostState>, args: &[u64]) -> Result<u64, Failure>;
 }
 
 impl<P, R> TypedCall for TypedFunc<P, R>
@@ -83,6 +88,22 @@ where
         };
         TypedFunc::call(self, store, params)
             .map(Ret::into_value)
+            .map_err(|e| failure(&e))
+    }
+
+    #[inline]
+    fn call_words(&self, store: &mut Store<HostState>, args: &[u64]) -> Result<u64, Failure> {
+        let Some(params) = P::from_words(args) else {
+            return Err(Failure {
+                code: ERR_INVALID,
+                what: format!(
+                    "{} arguments do not fit the function's parameters",
+                    args.len()
+                ),
+            });
+        };
+        TypedFunc::call(self, store, params)
+            .map(Ret::into_word)
             .map_err(|e| failure(&e))
     }
 }
@@ -391,6 +412,22 @@ fn from_val(value: &Val) -> Option<WasmValue> {
 }
 
 impl Running for WasmtimeInstance {
+    fn call_words(
+        &mut self,
+        index: usize,
+        args: &[u64],
+        params: &[WasmType],
+    ) -> Result<u64, Failure> {
+        match self.exports.get(index) {
+            Some(Export::Typed(typed)) => {
+                // Every call starts with the budget's fuel.
+                self.store.set_fuel(self.fuel).map_err(|e| failure(&e))?;
+                typed.call_words(&mut self.store, args)
+            }
+            _ => call_words_dynamic(self, index, args, params),
+        }
+    }
+
     fn call(&mut self, index: usize, args: &[WasmValue]) -> Result<Option<WasmValue>, Failure> {
         let Some(export) = self.exports.get(index) else {
             return Err(Failure {

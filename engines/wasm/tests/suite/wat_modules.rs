@@ -707,6 +707,10 @@ fn typed_and_dynamic_shapes_pass_each_argument_and_get_fuel_per_call() {
                (local.get 4))))
   (func (export "test.shapes@1.0.0/half:f64(f64)") (param f64) (result f64)
     (f64.mul (local.get 0) (f64.const 0.5)))
+  (func (export "test.shapes@1.0.0/neg:i32(i32)") (param i32) (result i32)
+    (i32.sub (i32.const 0) (local.get 0)))
+  (func (export "test.shapes@1.0.0/scale:f32(f32,u32)") (param f32 i32) (result f32)
+    (f32.mul (local.get 0) (f32.convert_i32_u (local.get 1))))
   (func (export "test.shapes@1.0.0/set:void(i64)") (param i64)
     (global.set $last (local.get 0)))
   (func (export "test.shapes@1.0.0/last:i64()") (result i64)
@@ -754,6 +758,15 @@ fn typed_and_dynamic_shapes_pass_each_argument_and_get_fuel_per_call() {
     assert_eq!(five.try_call(1, 2, 3, 4, 5).unwrap(), 12_345);
     let half = shapes.typed::<extern "C" fn(f64) -> f64>("half").unwrap();
     assert_eq!(half.try_call(3.0).unwrap(), 1.5);
+    // A signed argument crosses sign-extended, a signed result whole.
+    let neg = shapes.typed::<extern "C" fn(i32) -> i32>("neg").unwrap();
+    assert_eq!(neg.try_call(-5).unwrap(), 5);
+    assert_eq!(neg.try_call(7).unwrap(), -7);
+    assert_eq!(neg.try_call(i32::MIN).unwrap(), i32::MIN);
+    let scale = shapes
+        .typed::<extern "C" fn(f32, u32) -> f32>("scale")
+        .unwrap();
+    assert_eq!(scale.try_call(-1.5, 3).unwrap(), -4.5);
     let set = shapes.typed::<extern "C" fn(i64)>("set").unwrap();
     let last = shapes.typed::<extern "C" fn() -> i64>("last").unwrap();
     set.try_call(-42).unwrap();
