@@ -296,19 +296,26 @@ thread_local! {
         const { Cell::new((0, std::ptr::null_mut())) };
 }
 
-/// Resets a per-thread instance's busy flag, also when a call unwinds;
-/// an unwinding call's instance is dropped, as a failed one's is.
+/// Resets a per-thread instance's busy flag, also when a call unwinds.
 struct Busy<'a>(&'a PerThread);
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            // SAFETY: [W1] `busy` is still set, and the call that held
-            // the instance's `&mut` has unwound past it: this is the only
-            // reference.
-            unsafe { *self.0.instance.get() = None };
-        }
         self.0.busy.set(false);
+    }
+}
+
+/// Drops a per-thread instance when a call unwinds out of it, as a failed
+/// call's is; forgotten once the call returned.
+struct DropOnUnwind(*mut Option<Counted>);
+
+impl Drop for DropOnUnwind {
+    fn drop(&mut self) {
+        // SAFETY: [W1] made from the instance's cell while `busy` is set
+        // (the `Busy` declared before it clears it after this runs), and
+        // the call's `&mut` to the instance has unwound: this is the only
+        // access.
+        unsafe { *self.0 = None };
     }
 }
 
@@ -409,15 +416,18 @@ impl ModuleState {
             });
         }
         let _busy = Busy(per_thread);
+        let cell = per_thread.instance.get();
+        let unwinding = DropOnUnwind(cell);
         // SAFETY: [W1] `busy` was clear and is now set, so no other
         // reference to the instance exists until `_busy` drops: a
         // re-entrant call on this thread returned above.
-        let instance = unsafe { &mut *per_thread.instance.get() };
+        let instance = unsafe { &mut *cell };
         let counted = match instance {
             Some(counted) => counted,
             None => instance.insert(self.instantiate()?),
         };
         let result = f(counted.running.as_mut());
+        std::mem::forget(unwinding);
         // A trap may leave memory and globals half-updated: the next call
         // on this thread gets a fresh instance.
         if result.is_err() {
