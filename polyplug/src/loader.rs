@@ -751,14 +751,12 @@ impl EngineContract {
     /// ```
     #[must_use]
     pub fn function(
-        mut self,
+        self,
         name: impl Into<String>,
         signature: impl Into<String>,
         func: Arc<dyn EngineFn>,
     ) -> EngineContract {
-        self.functions
-            .push((name.into(), signature.into(), EngineCall::Values(func)));
-        self
+        self.with(name.into(), signature.into(), EngineCall::Values(func))
     }
 
     /// Adds a typed function `name` with `signature`, numbers only, called
@@ -780,13 +778,16 @@ impl EngineContract {
     /// ```
     #[must_use]
     pub fn word_function(
-        mut self,
+        self,
         name: impl Into<String>,
         signature: impl Into<String>,
         func: Arc<dyn WordFn>,
     ) -> EngineContract {
-        self.functions
-            .push((name.into(), signature.into(), EngineCall::Words(func)));
+        self.with(name.into(), signature.into(), EngineCall::Words(func))
+    }
+
+    fn with(mut self, name: String, signature: String, call: EngineCall) -> EngineContract {
+        self.functions.push((name, signature, call));
         self
     }
 

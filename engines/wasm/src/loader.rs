@@ -276,9 +276,8 @@ impl Drop for ModuleState {
                 .unwrap_or_else(PoisonError::into_inner),
         );
         for PerThreadPtr(slot) in slots {
-            // SAFETY: [W1] made by `Box::into_raw` in `thread_slot`, freed
-            // once, here; no call runs (the load is unreachable: this is
-            // its last owner).
+            // SAFETY: [W1] from `Box::into_raw` in `thread_slot`, freed once,
+            // here, by the load's last owner: no call can run.
             drop(unsafe { Box::from_raw(slot) });
         }
         bump(&self.counters.modules_dropped);
@@ -311,10 +310,8 @@ struct DropOnUnwind(*mut Option<Counted>);
 
 impl Drop for DropOnUnwind {
     fn drop(&mut self) {
-        // SAFETY: [W1] made from the instance's cell while `busy` is set
-        // (the `Busy` declared before it clears it after this runs), and
-        // the call's `&mut` to the instance has unwound: this is the only
-        // access.
+        // SAFETY: [W1] from the cell while `busy` is set (cleared after);
+        // the call's `&mut` has unwound: this is the only access.
         unsafe { *self.0 = None };
     }
 }
@@ -405,9 +402,8 @@ impl ModuleState {
         f: impl FnOnce(&mut dyn Running) -> Result<R, Failure>,
     ) -> Result<R, Failure> {
         let slot = self.thread_slot()?;
-        // SAFETY: [W1] this thread's slot of this load, which is alive
-        // (the caller's guard keeps it); only this thread reaches it, and
-        // only through shared references.
+        // SAFETY: [W1] this thread's slot of a load the caller's guard
+        // keeps alive; only this thread reaches it, by shared references.
         let per_thread: &PerThread = unsafe { &*slot };
         if per_thread.busy.replace(true) {
             return Err(Failure {
@@ -418,9 +414,8 @@ impl ModuleState {
         let _busy = Busy(per_thread);
         let cell = per_thread.instance.get();
         let unwinding = DropOnUnwind(cell);
-        // SAFETY: [W1] `busy` was clear and is now set, so no other
-        // reference to the instance exists until `_busy` drops: a
-        // re-entrant call on this thread returned above.
+        // SAFETY: [W1] `busy` was clear and is set: no other reference to
+        // the instance until `_busy` drops (a re-entrant call returned).
         let instance = unsafe { &mut *cell };
         let counted = match instance {
             Some(counted) => counted,

@@ -8,7 +8,9 @@
 //! a shape is made of; `by_shape!` picks the shape's
 //! types from a function type.
 
-use crate::backend::WasmValue;
+use polyplug_abi::ERR_INVALID;
+
+use crate::backend::{Failure, WasmValue};
 
 /// One parameter of a typed shape: `i32` or `i64`.
 pub(crate) trait Arg: Sized {
@@ -134,6 +136,40 @@ impl Ret for i64 {
     fn into_word(self) -> u64 {
         self.cast_unsigned()
     }
+}
+
+/// `call` with the parameters `P` made from `args`, its result as a
+/// value; an error when `args` are not exactly of `P`'s types.
+pub(crate) fn with_args<P: Args, R: Ret>(
+    args: &[WasmValue],
+    call: impl FnOnce(P) -> Result<R, Failure>,
+) -> Result<Option<WasmValue>, Failure> {
+    let Some(params) = P::from_args(args) else {
+        return Err(Failure {
+            code: ERR_INVALID,
+            what: format!("arguments {args:?} do not fit the function's parameters"),
+        });
+    };
+    call(params).map(Ret::into_value)
+}
+
+/// `call` with the parameters `P` made from one word each, its result as
+/// a word; an error when there are not exactly as many words.
+#[inline(always)]
+pub(crate) fn with_words<P: Args, R: Ret>(
+    words: &[u64],
+    call: impl FnOnce(P) -> Result<R, Failure>,
+) -> Result<u64, Failure> {
+    let Some(params) = P::from_words(words) else {
+        return Err(Failure {
+            code: ERR_INVALID,
+            what: format!(
+                "{} arguments do not fit the function's parameters",
+                words.len()
+            ),
+        });
+    };
+    call(params).map(Ret::into_word)
 }
 
 /// `$make::<P, R>($arg, ..)` with the Rust types `P` (a tuple of

@@ -25,7 +25,7 @@ use crate::backend::{
 use crate::budget::{Budget, PAGE_BYTES};
 use crate::guest::WasmType;
 use crate::imports::{self, CALL_IMPORT, FIND_IMPORT, Guest, HOST_MODULE, LOG_IMPORT, Memory};
-use crate::typed::{Args, Ret, by_shape};
+use crate::typed::{self, Args, Ret, by_shape};
 
 /// Guest stack per frame of `recursion_depth`, in bytes.
 pub(crate) const STACK_BYTES_PER_FRAME: u64 = 256;
@@ -80,31 +80,16 @@ where
         store: &mut Store<HostState>,
         args: &[WasmValue],
     ) -> Result<Option<WasmValue>, Failure> {
-        let Some(params) = P::from_args(args) else {
-            return Err(Failure {
-                code: ERR_INVALID,
-                what: format!("arguments {args:?} do not fit the function's parameters"),
-            });
-        };
-        TypedFunc::call(self, store, params)
-            .map(Ret::into_value)
-            .map_err(|e| failure(&e))
+        typed::with_args(args, |params| {
+            TypedFunc::call(self, store, params).map_err(|e| failure(&e))
+        })
     }
 
     #[inline]
     fn call_words(&self, store: &mut Store<HostState>, args: &[u64]) -> Result<u64, Failure> {
-        let Some(params) = P::from_words(args) else {
-            return Err(Failure {
-                code: ERR_INVALID,
-                what: format!(
-                    "{} arguments do not fit the function's parameters",
-                    args.len()
-                ),
-            });
-        };
-        TypedFunc::call(self, store, params)
-            .map(Ret::into_word)
-            .map_err(|e| failure(&e))
+        typed::with_words(args, |params| {
+            TypedFunc::call(self, store, params).map_err(|e| failure(&e))
+        })
     }
 }
 
