@@ -582,26 +582,31 @@ fn count_registry(id: &str, n: u32) -> Option<Result<u32, String>> {
 }
 
 /// Instructions per call of the arm `id` that `mode` (`--count`,
-/// `--count-capi`, `--count-wasm` or `--count-script`) runs, from two callgrind runs.
+/// `--count-capi`, `--count-wasm` or `--count-script`) runs, from two
+/// callgrind runs, started together: a count of instructions does not
+/// depend on what else the machine runs.
 fn callgrind(mode: &str, id: &str) -> Option<f64> {
     let exe = std::env::current_exe().ok()?;
-    let total = |calls: u32| -> Option<f64> {
+    let start = |calls: u32| {
         let out = std::env::temp_dir().join(format!(
             "polyplug-callgrind-{}-{id}-{calls}.out",
             std::process::id(),
         ));
-        let status = Command::new("valgrind")
+        let child = Command::new("valgrind")
             .arg("--tool=callgrind")
             .arg(format!("--callgrind-out-file={}", out.display()))
             .arg(&exe)
             .args([mode, id, &calls.to_string()])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
-            .status()
-            .ok()?;
+            .spawn();
+        (child, out)
+    };
+    let total = |(child, out): (std::io::Result<std::process::Child>, std::path::PathBuf)| {
+        let status = child.and_then(|mut c| c.wait());
         let text = std::fs::read_to_string(&out).ok();
         let _ = std::fs::remove_file(&out);
-        if !status.success() {
+        if !status.ok()?.success() {
             return None;
         }
         text?
@@ -612,7 +617,9 @@ fn callgrind(mode: &str, id: &str) -> Option<f64> {
             })
             .and_then(|n| n.trim().parse::<f64>().ok())
     };
-    Some((total(CALLGRIND_CALLS)? - total(0)?) / f64::from(CALLGRIND_CALLS))
+    let (counted, empty) = (start(CALLGRIND_CALLS), start(0));
+    let (counted, empty) = (total(counted), total(empty));
+    Some((counted? - empty?) / f64::from(CALLGRIND_CALLS))
 }
 
 fn fmt(value: Option<f64>, digits: usize) -> String {
