@@ -3,6 +3,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# CI builds each target directory once: incremental state would only be
+# written, never read.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # The WebAssembly fixtures and examples are Rust plugins built for
 # wasm32-unknown-unknown by build scripts; every script that builds them
