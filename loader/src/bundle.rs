@@ -394,7 +394,7 @@ fn resolve_library(dir: &Path, manifest: &Manifest) -> Result<(PathBuf, PathBuf)
         return Err(outside());
     }
     let joined = dir.join(file);
-    let resolved = fs::canonicalize(&joined).map_err(|io| match io.kind() {
+    let resolved = resolve_under(dir, file).map_err(|io| match io.kind() {
         io::ErrorKind::NotFound => BundleError::LibraryMissing {
             bundle: bundle.to_owned(),
             path: joined.clone(),
@@ -411,6 +411,26 @@ fn resolve_library(dir: &Path, manifest: &Manifest) -> Result<(PathBuf, PathBuf)
         return Err(outside());
     }
     Ok((joined, resolved))
+}
+
+/// `dir` (canonical) joined with `file` (only normal and `.` components),
+/// canonical. When no component of `file` is a symlink, the joined path,
+/// without its `.`s, already is: one `lstat` per component of `file`,
+/// where `realpath` reads every component of the whole path again. A
+/// symlink anywhere in `file` is resolved by `fs::canonicalize`, and the
+/// caller checks that its target stays inside `dir` ([L1]).
+fn resolve_under(dir: &Path, file: &Path) -> io::Result<PathBuf> {
+    let mut path = dir.to_path_buf();
+    for component in file.components() {
+        let Component::Normal(name) = component else {
+            continue;
+        };
+        path.push(name);
+        if fs::symlink_metadata(&path)?.file_type().is_symlink() {
+            return fs::canonicalize(dir.join(file));
+        }
+    }
+    Ok(path)
 }
 
 /// Reads the library at `resolved` (canonical, inside the bundle) whole;
