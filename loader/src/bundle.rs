@@ -418,7 +418,7 @@ fn resolve_library(dir: &Path, manifest: &Manifest) -> Result<(PathBuf, PathBuf)
 /// without its `.`s, already is: one `lstat` per component of `file`,
 /// where `realpath` reads every component of the whole path again. A
 /// symlink anywhere in `file` is resolved by `fs::canonicalize`, and the
-/// caller checks that its target stays inside `dir` ([L1]).
+/// caller checks that its target stays inside `dir` (\[L1\]).
 fn resolve_under(dir: &Path, file: &Path) -> io::Result<PathBuf> {
     let mut path = dir.to_path_buf();
     for component in file.components() {
