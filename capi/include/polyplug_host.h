@@ -1571,6 +1571,46 @@ polyplug_status polyplug_host_contract_typed(polyplug_host_contract *contract,
                                              PpVoidFn func);
 
 /**
+ * Adds typed function `name` as `polyplug_host_contract_typed` does, with
+ * its packed form `packed`, so that callers that hold no C type for it
+ * can call it too: a Lua, JavaScript or Python script, a WebAssembly
+ * guest, `polyplug_fn_call` and `polyplug_fn_call_pinned`. Without a
+ * packed form they are refused with `PP_ERR_UNSUPPORTED`.
+ *
+ * `packed` is what a plugin's `PpTypedEntry.packed` is: it is called as
+ * `packed(ctx, instance, args, out, err)`, with `ctx` the address of a
+ * `PpTypedEntry` whose `func` is `func`, `instance` NULL, `args` pointing
+ * to the arguments laid out as a C struct of the signature's argument
+ * types (NULL when there are none), and `out` writable for one value of
+ * its return type (NULL for `void`). It returns `PP_OK`, or an error code
+ * with `err` filled as a plugin fills it.
+ *
+ * # Safety
+ *
+ * As for `polyplug_host_contract_typed`, and `packed` is a packed form of
+ * `func` as just said (\[C6\], \[R13\]).
+ *
+ * ```c
+ * static uint32_t twice(uint32_t x) { return 2 * x; }
+ * static uint32_t twice_packed(void *ctx, void *instance, const void *args, void *out,
+ *                              PpAbiError *err) {
+ *     const PpTypedEntry *entry = ctx;
+ *     uint32_t x;
+ *     memcpy(&x, args, sizeof x);
+ *     uint32_t y = ((uint32_t (*)(uint32_t))entry->func)(x);
+ *     memcpy(out, &y, sizeof y);
+ *     return PP_OK;
+ * }
+ * polyplug_host_contract_typed_packed(math, "twice", "u32(u32)", (PpVoidFn)twice, twice_packed);
+ * ```
+ */
+polyplug_status polyplug_host_contract_typed_packed(polyplug_host_contract *contract,
+                                                    const char *name,
+                                                    const char *signature,
+                                                    PpVoidFn func,
+                                                    PpContextFn packed);
+
+/**
  * Publishes host contract `contract` in `runtime` and writes its handle to
  * `*handle` unless it is NULL. Once both handles are valid, `contract` is
  * consumed, whether registration succeeds or not: do not use or destroy

@@ -48,6 +48,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -213,6 +214,50 @@ R call_packed(const polyplug_guard &g, polyplug_fn *f, A... args) {
     packed_result<R> result;
     check(polyplug_fn_call(g, f, packed.get(), result.out()));
     return result.take();
+}
+
+/** Tags a type, to read one argument of that type. */
+template <class T>
+struct type_tag {
+    using type = T;
+};
+
+/** The packed form of a host function of type R(A...), numbers only:
+ * `ctx` is its PpTypedEntry, each argument is read at its offset in the C
+ * struct of A..., and the result is written to `out`. Registered with every
+ * typed host function, so that a script, a WebAssembly guest or
+ * polyplug_fn_call can call it. An exception does not cross into the
+ * caller: it becomes PP_ERR_PANIC. */
+template <class R, class... A>
+uint32_t packed_host(void *ctx, void *instance, const void *args, void *out,
+                     PpAbiError *err) noexcept {
+    (void)instance;
+    (void)err;
+    try {
+        auto f = reinterpret_cast<R (*)(A...)>(static_cast<const PpTypedEntry *>(ctx)->func);
+        const unsigned char *bytes = static_cast<const unsigned char *>(args);
+        size_t at = 0;
+        auto next = [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            at = (at + alignof(T) - 1) / alignof(T) * alignof(T);
+            T value;
+            std::memcpy(&value, bytes + at, sizeof value);
+            at += sizeof value;
+            return value;
+        };
+        // A braced list is evaluated left to right: the arguments in order.
+        std::tuple<A...> values{next(type_tag<A>{})...};
+        (void)next;
+        if constexpr (std::is_void_v<R>) {
+            std::apply(f, values);
+        } else {
+            R result = std::apply(f, values);
+            std::memcpy(out, &result, sizeof result);
+        }
+        return PP_OK;
+    } catch (...) {
+        return PP_ERR_PANIC;
+    }
 }
 
 template <class Sig>
@@ -585,11 +630,19 @@ public:
         detail::check(polyplug_host_contract_native(c_.get(), name, f));
         return *this;
     }
-    /** Adds a typed function; its signature is spelled from its type. */
+    /** Adds a typed function of numbers; its signature is spelled from its
+     * type, and its packed form is made from it too, so that every caller
+     * reaches it: a plugin through the C pointer, a script, a WebAssembly
+     * guest or polyplug_fn_call through the packed form. A view or an owned
+     * result does not compile: a C host function has no C type for them. */
     template <class R, class... A>
     host_contract &typed(const char *name, R (*f)(A...)) {
-        detail::check(polyplug_host_contract_typed(c_.get(), name, spelling<R(A...)>().c_str(),
-                                                   reinterpret_cast<PpVoidFn>(f)));
+        static_assert((std::is_void_v<R> || std::is_arithmetic_v<R>) &&
+                          (std::is_arithmetic_v<A> && ...),
+                      "a typed host function takes and returns numbers");
+        detail::check(polyplug_host_contract_typed_packed(
+            c_.get(), name, spelling<R(A...)>().c_str(), reinterpret_cast<PpVoidFn>(f),
+            &detail::packed_host<R, A...>));
         return *this;
     }
     polyplug_host_contract *release() noexcept { return c_.release(); }

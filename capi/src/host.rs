@@ -12,7 +12,7 @@ use std::ffi::c_char;
 use std::sync::{Mutex, PoisonError};
 
 use engine::HostContract;
-use polyplug_abi::{NativeFn, Version, VoidFn};
+use polyplug_abi::{ContextFn, NativeFn, Version, VoidFn};
 
 use crate::error::guarded;
 use crate::object::{Tag, Tagged, c_str, hand_out, live, put, put_optional, take_back};
@@ -159,6 +159,62 @@ pub unsafe extern "C" fn polyplug_host_contract_typed(
         // SAFETY: [C6][R6] the host promises `func` has the type
         // `signature` spells.
         hc.change(|c| unsafe { c.typed_erased(name, signature, func) });
+        Ok(())
+    })
+}
+
+/// Adds typed function `name` as `polyplug_host_contract_typed` does, with
+/// its packed form `packed`, so that callers that hold no C type for it
+/// can call it too: a Lua, JavaScript or Python script, a WebAssembly
+/// guest, `polyplug_fn_call` and `polyplug_fn_call_pinned`. Without a
+/// packed form they are refused with `PP_ERR_UNSUPPORTED`.
+///
+/// `packed` is what a plugin's `PpTypedEntry.packed` is: it is called as
+/// `packed(ctx, instance, args, out, err)`, with `ctx` the address of a
+/// `PpTypedEntry` whose `func` is `func`, `instance` NULL, `args` pointing
+/// to the arguments laid out as a C struct of the signature's argument
+/// types (NULL when there are none), and `out` writable for one value of
+/// its return type (NULL for `void`). It returns `PP_OK`, or an error code
+/// with `err` filled as a plugin fills it.
+///
+/// # Safety
+///
+/// As for `polyplug_host_contract_typed`, and `packed` is a packed form of
+/// `func` as just said (\[C6\], \[R13\]).
+///
+/// ```c
+/// static uint32_t twice(uint32_t x) { return 2 * x; }
+/// static uint32_t twice_packed(void *ctx, void *instance, const void *args, void *out,
+///                              PpAbiError *err) {
+///     const PpTypedEntry *entry = ctx;
+///     uint32_t x;
+///     memcpy(&x, args, sizeof x);
+///     uint32_t y = ((uint32_t (*)(uint32_t))entry->func)(x);
+///     memcpy(out, &y, sizeof y);
+///     return PP_OK;
+/// }
+/// polyplug_host_contract_typed_packed(math, "twice", "u32(u32)", (PpVoidFn)twice, twice_packed);
+/// ```
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn polyplug_host_contract_typed_packed(
+    contract: *mut polyplug_host_contract,
+    name: *const c_char,
+    signature: *const c_char,
+    func: Option<VoidFn>,
+    packed: Option<ContextFn>,
+) -> polyplug_status {
+    guarded(|| {
+        // SAFETY: [C1] as documented.
+        let hc = unsafe { live::<polyplug_host_contract>(contract, "contract") }?;
+        // SAFETY: [C4] as documented.
+        let name = unsafe { c_str(name, "name") }?;
+        // SAFETY: [C4] as documented.
+        let signature = unsafe { c_str(signature, "signature") }?;
+        let func = func.ok_or_else(|| Failure::null("func"))?;
+        let packed = packed.ok_or_else(|| Failure::null("packed"))?;
+        // SAFETY: [C6][R6][R13] the host promises `func` has the type
+        // `signature` spells and `packed` is its packed form.
+        hc.change(|c| unsafe { c.typed_erased_packed(name, signature, func, packed) });
         Ok(())
     })
 }

@@ -15,7 +15,7 @@
 use std::cell::Cell;
 use std::ffi::c_void;
 
-use polyplug_abi::{AbiError, OK, VoidFn};
+use polyplug_abi::{AbiError, ContextFn, OK, VoidFn};
 
 use crate::entry::{BundleId, ContractHandle, Entry};
 use crate::error::{CallError, FindError};
@@ -552,6 +552,83 @@ impl HostContract {
             signature.as_bytes().to_vec(),
             Some(func),
         ));
+        self
+    }
+
+    /// [`HostContract::typed_erased`] with the function's packed form,
+    /// so that callers that hold no C type for it (a script, a WebAssembly
+    /// guest, `ErasedFn::call_packed`) can call it too: what
+    /// `TypedEntry::packed` is for a plugin's function (\[R13\]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`HostContract::typed_erased`], and `packed` is a packed form
+    /// of `func`, as a plugin's `TypedEntry::packed` is: called as
+    /// `packed(ctx, instance, args, out, err)` with `ctx` the address of a
+    /// `TypedEntry` whose `func` is `func`, a null `instance`, `args`
+    /// pointing to the arguments laid out as the C struct of the
+    /// signature's argument types (null when there are none), and `out`
+    /// writable for one value of its return type (null for `void`); it
+    /// returns `OK` or an error code, with `err` filled as a plugin fills
+    /// it (\[P1\]–\[P8\]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// use std::ffi::c_void;
+    /// use polyplug::{HostContract, Runtime, Version};
+    /// use polyplug_abi::{AbiError, OK, TypedEntry, VoidFn};
+    ///
+    /// extern "C" fn twice(x: u32) -> u32 { x.wrapping_mul(2) }
+    /// /// The packed form of a u32(u32): `ctx` is its typed entry.
+    /// unsafe extern "C" fn packed(
+    ///     ctx: *mut c_void, _: *mut c_void, args: *const c_void, out: *mut c_void, _: *mut AbiError,
+    /// ) -> u32 {
+    ///     // SAFETY: the host passes the entry, whose `func` is a u32(u32),
+    ///     // one u32 argument and room for one u32 result.
+    ///     unsafe {
+    ///         let entry = &*ctx.cast::<TypedEntry>();
+    ///         let f: extern "C" fn(u32) -> u32 = std::mem::transmute(entry.func);
+    ///         out.cast::<u32>().write_unaligned(f(args.cast::<u32>().read_unaligned()));
+    ///     }
+    ///     OK
+    /// }
+    /// let func: VoidFn = {
+    ///     let f: extern "C" fn(u32) -> u32 = twice;
+    ///     // SAFETY: a function pointer cast; it is only called back as u32(u32).
+    ///     unsafe { std::mem::transmute(f) }
+    /// };
+    /// // SAFETY: [R6] `func` is `twice`, a u32(u32); [R13] `packed` calls
+    /// // its entry's `func` as that type, with its one argument.
+    /// let contract = unsafe {
+    ///     HostContract::new("demo.twice", Version::new(1, 0, 0))
+    ///         .typed_erased_packed("twice", "u32(u32)", func, packed)
+    /// };
+    /// let runtime = Runtime::new()?;
+    /// runtime.register_host_contract(contract)?;
+    /// let reader = runtime.reader();
+    /// let guard = reader.pin();
+    /// let twice = guard.find("demo.twice", Version::new(1, 0, 0))?.typed_erased("twice", "u32(u32)")?;
+    /// let (x, mut y) = (21u32, 0u32);
+    /// // SAFETY: [R6] one u32 in, one u32 out; the guard is pinned.
+    /// unsafe { twice.call_packed(std::ptr::null_mut(), (&raw const x).cast(), (&raw mut y).cast()) }?;
+    /// assert_eq!(y, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn typed_erased_packed(
+        mut self,
+        name: &str,
+        signature: &str,
+        func: VoidFn,
+        packed: ContextFn,
+    ) -> HostContract {
+        // SAFETY: as this function's own contract says.
+        self = unsafe { self.typed_erased(name, signature, func) };
+        self.plain
+            .typed_packed
+            .resize(self.plain.typed.len() - 1, None);
+        self.plain.typed_packed.push(Some(packed));
         self
     }
 }

@@ -236,6 +236,30 @@ def prototype(signature):
     return ctypes.CFUNCTYPE(restype, *argtypes)
 
 
+def _packed_host(signature, body):
+    """The packed form of host function ``body`` of ``signature`` (numbers
+    only): reads the arguments from their C struct, writes the result to
+    ``out``. A script or a WebAssembly guest calls a host function through
+    it. An exception stays here: the caller gets ``PP_ERR_PANIC``."""
+    layout = _Packed(signature)
+    count = len(layout.args)
+
+    def packed(ctx, instance, args, out, err):
+        try:
+            values = []
+            if layout.struct is not None:
+                struct = layout.struct.from_address(args)
+                values = [getattr(struct, f"a{i}") for i in range(count)]
+            result = body(*values)
+            if layout.restype is not None:
+                layout.restype.from_address(out).value = result
+            return _lib.OK
+        except BaseException:
+            return _lib.PP_ERR_PANIC
+
+    return _lib.CONTEXT_FN(packed)
+
+
 class _Packed:
     """How one signature is called with ``polyplug_fn_call``: its arguments
     as a ctypes structure laid out as the C struct of the signature, and
@@ -748,9 +772,14 @@ class Runtime:
         _check(lib.polyplug_host_contract_new(name.encode(), _version(version), byref(builder)))
         for function, (signature, body) in (typed or {}).items():
             callback = prototype(signature)(body)
-            self._host_functions.append(callback)
-            status = lib.polyplug_host_contract_typed(
-                builder, function.encode(), signature.encode(), ctypes.cast(callback, c_void_p)
+            packed = _packed_host(signature, body)
+            self._host_functions += [callback, packed]
+            status = lib.polyplug_host_contract_typed_packed(
+                builder,
+                function.encode(),
+                signature.encode(),
+                ctypes.cast(callback, c_void_p),
+                packed,
             )
             if status != _lib.OK:
                 lib.polyplug_host_contract_destroy(builder)

@@ -192,6 +192,10 @@ class Event(Structure):
 
 EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, POINTER(Event))
 VOID_FN = c_void_p
+# PpContextFn: a packed form, called as (ctx, instance, args, out, err).
+CONTEXT_FN = CFUNCTYPE(c_uint32, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p)
+# The plugin error code a packed form returns when its callable raised.
+PP_ERR_PANIC = 8
 p = c_void_p
 u32 = c_uint32
 u64 = c_uint64
@@ -222,6 +226,7 @@ FUNCTIONS = {
     "polyplug_host_contract_new": (u32, [c_char_p, Version, POINTER(p)]),
     "polyplug_host_contract_native": (u32, [p, c_char_p, VOID_FN]),
     "polyplug_host_contract_typed": (u32, [p, c_char_p, c_char_p, VOID_FN]),
+    "polyplug_host_contract_typed_packed": (u32, [p, c_char_p, c_char_p, VOID_FN, CONTEXT_FN]),
     "polyplug_register_host_contract": (u32, [p, p, POINTER(u64)]),
     "polyplug_host_contract_destroy": (u32, [p]),
     "polyplug_reader_new": (u32, [p, POINTER(p)]),

@@ -101,6 +101,19 @@ def test_a_wasm_plugin_is_called_packed(calc_bundle, bundle):
             calc.function("fail", "u32(u32)")(7)
         assert trap.value.code == 12  # PP_ERR_TRAP
         assert add(1, 1) == 2
+        # The guest calls a host function written in Python by name, through
+        # the packed form the package registers with it; an exception in it
+        # comes back to the guest as an error code (0xE0000000 | code).
+        runtime.register_host_contract(
+            "capi.host",
+            (1, 0),
+            typed={
+                "twice": ("u32(u32)", lambda x: 2 * x),
+                "plain": ("u32(u32)", lambda x: 1 // 0),
+            },
+        )
+        assert calc.function("via_host", "u32(u32)")(21) == 42
+        assert calc.function("via_plain", "u32(u32)")(21) == 0xE0000000 | 8  # PP_ERR_PANIC
         runtime.unload_bundle(bundle_id)
         with pytest.raises(polyplug.StaleContractError):
             add(1, 2)

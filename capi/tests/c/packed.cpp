@@ -4,7 +4,9 @@
 // results, freed by RAII (AddressSanitizer's leak check sees a missed
 // free: the library's allocations are the program's); a WebAssembly
 // plugin (capi.calc) beside a native one (test-add), whose plain-pointer
-// `fn` keeps working.
+// `fn` keeps working; the host's own typed functions, whose packed forms
+// the wrapper makes from their C++ types, called packed by the host and by
+// the WebAssembly guest.
 //
 // Usage: packed_cpp <c-text dir> <capi.calc dir> <test-add dir>
 #include <cstdio>
@@ -35,6 +37,12 @@ uint32_t expect_error(F body, polyplug_status status, const char *what) {
     std::fprintf(stderr, "%s: no error\n", what);
     std::exit(1);
 }
+
+uint32_t twice(uint32_t x) { return 2 * x; }
+// Arguments of three sizes and alignments: each read at its own offset.
+double mix(float a, uint8_t b, double c) { return double(a) * b + c; }
+uint64_t spread(uint8_t a, uint64_t b, uint16_t c) { return a + b + c; }
+uint32_t refuse(uint32_t) { throw std::runtime_error("refused"); }
 
 }  // namespace
 
@@ -81,6 +89,27 @@ int main(int argc, char **argv) {
         auto fail = calc.packed<uint32_t(uint32_t)>("fail");
         EXPECT(expect_error([&] { fail(7); }, POLYPLUG_ERR_CALL, "wasm trap") == PP_ERR_TRAP);
         EXPECT(add(40, 2) == 42);
+
+        // The host's own functions: the wrapper registers each with a packed
+        // form made from its type, so the host calls them packed and the
+        // WebAssembly guest calls `twice` by name; an exception stays in
+        // the packed form, a typed error for the caller.
+        {
+            polyplug::host_contract own("capi.host", polyplug::version(1));
+            own.typed("twice", twice).typed("mix", mix).typed("spread", spread);
+            own.typed("refuse", refuse);
+            rt.register_host_contract(std::move(own));
+        }
+        polyplug::guard fresh = reader.pin();
+        polyplug::contract host = fresh.find("capi.host", polyplug::version(1));
+        EXPECT(host.packed<uint32_t(uint32_t)>("twice")(21) == 42);
+        EXPECT(host.packed<double(float, uint8_t, double)>("mix")(1.5f, 3, 0.25) == 4.75);
+        EXPECT(host.packed<uint64_t(uint8_t, uint64_t, uint16_t)>("spread")(
+                   200, uint64_t(1) << 40, 60000) == (uint64_t(1) << 40) + 60200);
+        EXPECT(expect_error([&] { host.packed<uint32_t(uint32_t)>("refuse")(1); },
+                            POLYPLUG_ERR_CALL, "host exception") == PP_ERR_PANIC);
+        polyplug::contract calc_now = fresh.find("capi.calc", polyplug::version(1));
+        EXPECT(calc_now.packed<uint32_t(uint32_t)>("via_host")(21) == 42);
 
         // Native functions: the plain pointer as before, or packed.
         polyplug::contract native = g.find("test.add", polyplug::version(1));

@@ -3,7 +3,10 @@
  * beside a native one (argv[2], test-add): a runtime made with the
  * WebAssembly loader, its contract found like any other, its typed
  * functions called packed with polyplug_fn_call, a trap reported as a
- * typed error.
+ * typed error. The host's own contract, capi.host, reaches the guest
+ * through polyplug_host_contract_typed_packed: the guest calls it by name,
+ * as it would call a plugin's, and the host calls it packed; a function
+ * registered without its packed form is refused by name.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +30,35 @@ typedef struct {
             exit(1);                                                                        \
         }                                                                                   \
     } while (0)
+
+static uint32_t twice(uint32_t x) { return 2 * x; }
+static uint32_t plus_one(uint32_t x) { return x + 1; }
+
+/* The packed form of a u32(u32): `ctx` is its typed entry. */
+static uint32_t packed_u32_u32(void *ctx, void *instance, const void *args, void *out,
+                               PpAbiError *err) {
+    const PpTypedEntry *entry = (const PpTypedEntry *)ctx;
+    uint32_t (*func)(uint32_t) = (uint32_t(*)(uint32_t))entry->func;
+    uint32_t x, y;
+    (void)instance;
+    (void)err;
+    memcpy(&x, args, sizeof x);
+    y = func(x);
+    memcpy(out, &y, sizeof y);
+    return PP_OK;
+}
+
+/* The reader a polyplug_fn_call_pinned runs on, and what destroying it
+   from inside that call returned. */
+static polyplug_reader *calling_reader;
+static polyplug_status destroyed_inside = POLYPLUG_OK;
+
+/* packed_u32_u32, after trying to destroy the reader the call is pinned on. */
+static uint32_t packed_destroying(void *ctx, void *instance, const void *args, void *out,
+                                  PpAbiError *err) {
+    destroyed_inside = polyplug_reader_destroy(calling_reader);
+    return packed_u32_u32(ctx, instance, args, out, err);
+}
 
 int main(int argc, char **argv) {
     EXPECT(argc == 3);
@@ -94,6 +126,59 @@ int main(int argc, char **argv) {
     EXPECT(strstr(message, "fail") != NULL);
     CHECK(polyplug_fn_call(guard, add, &args, &sum));
     EXPECT(sum == 42);
+
+    /* A contract of the host's own, with and without packed forms. */
+    polyplug_host_contract *host;
+    CHECK(polyplug_host_contract_new("capi.host", V1_0, &host));
+    EXPECT_STATUS(polyplug_host_contract_typed_packed(host, "twice", "u32(u32)",
+                                                      (PpVoidFn)twice, NULL),
+                  POLYPLUG_ERR_NULL);
+    EXPECT(strstr(polyplug_last_error_message(NULL), "packed") != NULL);
+    CHECK(polyplug_host_contract_typed_packed(host, "twice", "u32(u32)", (PpVoidFn)twice,
+                                              packed_u32_u32));
+    CHECK(polyplug_host_contract_typed(host, "plain", "u32(u32)", (PpVoidFn)plus_one));
+    CHECK(polyplug_host_contract_typed_packed(host, "stay", "u32(u32)", (PpVoidFn)plus_one,
+                                              packed_destroying));
+    polyplug_contract host_handle;
+    CHECK(polyplug_register_host_contract(runtime, host, &host_handle));
+
+    /* The guest calls the host's function by name, through its packed form;
+       one without a packed form is refused with PP_ERR_UNSUPPORTED. */
+    polyplug_fn *via_host, *via_plain;
+    CHECK(polyplug_fn_new(guard, calc, "via_host", "u32(u32)", &via_host));
+    CHECK(polyplug_fn_new(guard, calc, "via_plain", "u32(u32)", &via_plain));
+    x = 21;
+    CHECK(polyplug_fn_call(guard, via_host, &x, &out));
+    EXPECT(out == 42);
+    CHECK(polyplug_fn_call(guard, via_plain, &x, &out));
+    EXPECT(out == (0xE0000000u | PP_ERR_UNSUPPORTED));
+
+    /* The host calls its own functions packed, as a C plugin's: the one with
+       a packed form is served, the other refused by name. */
+    polyplug_fn *host_twice, *host_plain, *host_stay;
+    CHECK(polyplug_fn_new(guard, host_handle, "twice", "u32(u32)", &host_twice));
+    CHECK(polyplug_fn_new(guard, host_handle, "plain", "u32(u32)", &host_plain));
+    CHECK(polyplug_fn_new(guard, host_handle, "stay", "u32(u32)", &host_stay));
+    CHECK(polyplug_unpin(guard));
+    x = 50;
+    CHECK(polyplug_fn_call_pinned(reader, host_twice, &x, &out));
+    EXPECT(out == 100);
+    EXPECT_STATUS(polyplug_fn_call_pinned(reader, host_plain, &x, &out), POLYPLUG_ERR_CALL);
+    EXPECT(polyplug_last_error_code() == PP_ERR_UNSUPPORTED);
+    EXPECT(strstr(polyplug_last_error_message(NULL), "plain") != NULL);
+    /* A reader cannot be destroyed under the call pinned on it: the
+       function, run inside that call, is told the reader is busy, and
+       finishes. */
+    calling_reader = reader;
+    CHECK(polyplug_fn_call_pinned(reader, host_stay, &x, &out));
+    EXPECT(out == 51);
+    EXPECT(destroyed_inside == POLYPLUG_ERR_BUSY);
+    CHECK(polyplug_fn_destroy(via_host));
+    CHECK(polyplug_fn_destroy(via_plain));
+    CHECK(polyplug_fn_destroy(host_twice));
+    CHECK(polyplug_fn_destroy(host_plain));
+    CHECK(polyplug_fn_destroy(host_stay));
+    CHECK(polyplug_pin(reader, &guard));
 
     /* Unloaded: the function goes stale like a native one. */
     CHECK(polyplug_unpin(guard));
