@@ -176,3 +176,35 @@ fn a_cpp_host_calls_views_owned_results_and_wasm_packed() {
     assert!(out.ends_with("ok\n"), "{out}");
     assert!(out.contains("wasm trap: "), "{out}");
 }
+
+/// The C++ wrapper's `host_contract::typed` takes numbers only: a host
+/// function with a view has no C type a caller could call it by, so
+/// registering one does not compile.
+#[test]
+fn a_cpp_host_function_with_a_view_does_not_compile() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("polyplug-capi-c");
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("typed_view.cpp");
+    std::fs::write(
+        &source,
+        "#include <polyplug_host.hpp>\n\
+         static uint32_t len(std::string_view s) { return uint32_t(s.size()); }\n\
+         void add(polyplug::host_contract &c) { c.typed(\"len\", len); }\n",
+    )
+    .unwrap();
+    let capi = support::capi_dir();
+    let output = std::process::Command::new(std::env::var("CXX").unwrap_or_else(|_| "c++".into()))
+        .args(["-std=c++17", "-fsyntax-only", "-I"])
+        .arg(capi.join("include"))
+        .arg("-I")
+        .arg(capi.join("..").join("abi").join("include"))
+        .arg(&source)
+        .output()
+        .expect("the C++ compiler runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it compiled");
+    assert!(
+        stderr.contains("a typed host function takes and returns numbers"),
+        "{stderr}"
+    );
+}

@@ -43,6 +43,9 @@ uint32_t twice(uint32_t x) { return 2 * x; }
 double mix(float a, uint8_t b, double c) { return double(a) * b + c; }
 uint64_t spread(uint8_t a, uint64_t b, uint16_t c) { return a + b + c; }
 uint32_t refuse(uint32_t) { throw std::runtime_error("refused"); }
+uint32_t answer() { return 42; }
+uint32_t noted = 0;
+void note(uint32_t x) { noted = x; }
 
 }  // namespace
 
@@ -97,7 +100,7 @@ int main(int argc, char **argv) {
         {
             polyplug::host_contract own("capi.host", polyplug::version(1));
             own.typed("twice", twice).typed("mix", mix).typed("spread", spread);
-            own.typed("refuse", refuse);
+            own.typed("refuse", refuse).typed("answer", answer).typed("note", note);
             rt.register_host_contract(std::move(own));
         }
         polyplug::guard fresh = reader.pin();
@@ -106,6 +109,9 @@ int main(int argc, char **argv) {
         EXPECT(host.packed<double(float, uint8_t, double)>("mix")(1.5f, 3, 0.25) == 4.75);
         EXPECT(host.packed<uint64_t(uint8_t, uint64_t, uint16_t)>("spread")(
                    200, uint64_t(1) << 40, 60000) == (uint64_t(1) << 40) + 60200);
+        EXPECT(host.packed<uint32_t()>("answer")() == 42);
+        host.packed<void(uint32_t)>("note")(7);
+        EXPECT(noted == 7);
         EXPECT(expect_error([&] { host.packed<uint32_t(uint32_t)>("refuse")(1); },
                             POLYPLUG_ERR_CALL, "host exception") == PP_ERR_PANIC);
         polyplug::contract calc_now = fresh.find("capi.calc", polyplug::version(1));
