@@ -148,6 +148,24 @@ pub unsafe extern "C" fn polyplug_host_contract_typed(
     signature: *const c_char,
     func: Option<VoidFn>,
 ) -> polyplug_status {
+    // SAFETY: [C1][C4][C6] as documented; no packed form.
+    unsafe { add_typed(contract, name, signature, func, || Ok(None)) }
+}
+
+/// The body of `polyplug_host_contract_typed` and
+/// `polyplug_host_contract_typed_packed`: checks the arguments in order,
+/// `packed()` last (`Ok(None)`: no packed form), then adds the function.
+///
+/// # Safety
+///
+/// As for `polyplug_host_contract_typed_packed`, for a packed form given.
+unsafe fn add_typed(
+    contract: *mut polyplug_host_contract,
+    name: *const c_char,
+    signature: *const c_char,
+    func: Option<VoidFn>,
+    packed: impl FnOnce() -> Result<Option<ContextFn>, Failure>,
+) -> polyplug_status {
     guarded(|| {
         // SAFETY: [C1] as documented.
         let hc = unsafe { live::<polyplug_host_contract>(contract, "contract") }?;
@@ -156,9 +174,15 @@ pub unsafe extern "C" fn polyplug_host_contract_typed(
         // SAFETY: [C4] as documented.
         let signature = unsafe { c_str(signature, "signature") }?;
         let func = func.ok_or_else(|| Failure::null("func"))?;
-        // SAFETY: [C6][R6] the host promises `func` has the type
-        // `signature` spells.
-        hc.change(|c| unsafe { c.typed_erased(name, signature, func) });
+        let packed = packed()?;
+        hc.change(|c| match packed {
+            // SAFETY: [C6][R6][R13] the host promises `func` has the type
+            // `signature` spells and `packed` is its packed form.
+            Some(packed) => unsafe { c.typed_erased_packed(name, signature, func, packed) },
+            // SAFETY: [C6][R6] the host promises `func` has the type
+            // `signature` spells.
+            None => unsafe { c.typed_erased(name, signature, func) },
+        });
         Ok(())
     })
 }
@@ -203,20 +227,12 @@ pub unsafe extern "C" fn polyplug_host_contract_typed_packed(
     func: Option<VoidFn>,
     packed: Option<ContextFn>,
 ) -> polyplug_status {
-    guarded(|| {
-        // SAFETY: [C1] as documented.
-        let hc = unsafe { live::<polyplug_host_contract>(contract, "contract") }?;
-        // SAFETY: [C4] as documented.
-        let name = unsafe { c_str(name, "name") }?;
-        // SAFETY: [C4] as documented.
-        let signature = unsafe { c_str(signature, "signature") }?;
-        let func = func.ok_or_else(|| Failure::null("func"))?;
-        let packed = packed.ok_or_else(|| Failure::null("packed"))?;
-        // SAFETY: [C6][R6][R13] the host promises `func` has the type
-        // `signature` spells and `packed` is its packed form.
-        hc.change(|c| unsafe { c.typed_erased_packed(name, signature, func, packed) });
-        Ok(())
-    })
+    // SAFETY: [C1][C4][C6][R13] as documented.
+    unsafe {
+        add_typed(contract, name, signature, func, || {
+            packed.map(Some).ok_or_else(|| Failure::null("packed"))
+        })
+    }
 }
 
 /// Publishes host contract `contract` in `runtime` and writes its handle to
