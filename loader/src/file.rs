@@ -185,45 +185,86 @@ pub(crate) fn open(path: &Path, follow: Follow) -> Result<File, OpenError> {
 /// memory an `Arc` owns.
 ///
 /// The bytes are read where they stay: the allocation is sized from
-/// `fstat` and comes zeroed from the allocator, so fresh pages are not
-/// written before the read and nothing is copied after it (reading into a
-/// `Vec` and converting it to an `Arc<[u8]>` copies every byte into a
-/// second allocation). A file whose length is not what `fstat` said is
-/// read again from the start the plain way.
+/// `fstat`, and nothing is copied after the read (reading into a `Vec` and
+/// converting it to an `Arc<[u8]>` copies every byte into a second
+/// allocation). On Unix the allocation is not zeroed first either: `read`
+/// writes into it as it is, and only the bytes `read` wrote are ever
+/// treated as initialised. Zeroing would write every byte once more: a
+/// buffer the size of a library is not a fresh zero page once the
+/// allocator has reused it. A file whose length is not what `fstat` said
+/// is read again from the start the plain way.
 pub(crate) fn read_shared(file: File, limit: u64) -> io::Result<Arc<[u8]>> {
     let expected = file.metadata()?.len().min(limit);
-    let mut file = file.take(limit);
-    if let Ok(len) = usize::try_from(expected) {
-        let mut shared = zeroed(len);
-        if let Some(buf) = Arc::get_mut(&mut shared) {
-            match file.read_exact(buf) {
-                Ok(()) => {
-                    let mut more = [0u8; 1];
-                    if file.read(&mut more)? == 0 {
-                        return Ok(shared);
-                    }
-                    // It grew since `fstat`.
-                }
-                // It shrank since `fstat`.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {}
-                Err(e) => return Err(e),
-            }
+    if let Ok(len) = usize::try_from(expected)
+        && let Some(shared) = read_exactly(&file, len)?
+    {
+        // At the limit, whatever follows is not read; below it, one more
+        // byte means the file grew since `fstat`.
+        let mut more = [0u8; 1];
+        if expected == limit || (&file).read(&mut more)? == 0 {
+            return Ok(shared);
         }
     }
-    let mut file = file.into_inner();
+    let mut file = file;
     file.rewind()?;
     let mut bytes = Vec::new();
     file.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes.into())
 }
 
-/// `len` zero bytes in a new `Arc`, from the allocator's zeroed memory.
+/// The next `len` bytes of `file` in a new `Arc`, or `None` when the file
+/// ends before them (it shrank since `fstat`).
+#[cfg(unix)]
+#[expect(
+    unsafe_code,
+    reason = "read(2) into uninitialised memory, then assume_init of the bytes it wrote"
+)]
+fn read_exactly(file: &File, len: usize) -> io::Result<Option<Arc<[u8]>>> {
+    use std::os::unix::io::AsRawFd;
+
+    let mut shared = Arc::<[u8]>::new_uninit_slice(len);
+    let Some(buf) = Arc::get_mut(&mut shared) else {
+        return Ok(None);
+    };
+    let mut filled = 0;
+    while let Some(rest) = buf.get_mut(filled..).filter(|rest| !rest.is_empty()) {
+        // SAFETY: no invariant needed (SAFETY.md unsafe inventory,
+        // file.rs): `rest` is writable memory of `rest.len()` bytes that
+        // nothing else references, and `read` writes at most that many.
+        let read = unsafe { libc::read(file.as_raw_fd(), rest.as_mut_ptr().cast(), rest.len()) };
+        match usize::try_from(read) {
+            Ok(0) => return Ok(None),
+            Ok(n) => filled += n,
+            Err(_) => {
+                let error = io::Error::last_os_error();
+                if error.kind() != io::ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            }
+        }
+    }
+    // SAFETY: no invariant needed (SAFETY.md unsafe inventory, file.rs):
+    // the loop ends only when `read` has written all `len` bytes.
+    Ok(Some(unsafe { shared.assume_init() }))
+}
+
+/// The next `len` bytes of `file` in a new `Arc`, or `None` when the file
+/// ends before them (it shrank since `fstat`).
+#[cfg(not(unix))]
 #[expect(unsafe_code, reason = "assume_init of zeroed bytes")]
-fn zeroed(len: usize) -> Arc<[u8]> {
+fn read_exactly(file: &File, len: usize) -> io::Result<Option<Arc<[u8]>>> {
     let zeroed = Arc::<[u8]>::new_zeroed_slice(len);
     // SAFETY: no invariant needed (SAFETY.md unsafe inventory, file.rs):
     // every byte is zero, and a zero byte is a valid u8.
-    unsafe { zeroed.assume_init() }
+    let mut shared = unsafe { zeroed.assume_init() };
+    let Some(buf) = Arc::get_mut(&mut shared) else {
+        return Ok(None);
+    };
+    match (&*file).read_exact(buf) {
+        Ok(()) => Ok(Some(shared)),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +283,23 @@ mod tests {
         assert_eq!(&*read(1_000), &bytes[..1_000]);
         fs::write(&path, b"").unwrap();
         assert!(read(u64::MAX).is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `read_exactly` fills exactly the bytes it asked for, and says when
+    /// the file ends first (a file that shrank since `fstat`).
+    #[test]
+    fn read_exactly_reads_what_it_asks_for_or_says_the_file_ended() {
+        let dir = std::env::temp_dir().join(format!("polyplug-exact-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bytes");
+        let bytes: Vec<u8> = (1u8..=200).collect();
+        fs::write(&path, &bytes).unwrap();
+        let read = |len| read_exactly(&open(&path, Follow::No).unwrap(), len).unwrap();
+        assert_eq!(read(200).as_deref(), Some(&bytes[..]));
+        assert_eq!(read(7).as_deref(), Some(&bytes[..7]));
+        assert_eq!(read(0).as_deref(), Some(&[][..]));
+        assert_eq!(read(201), None);
         fs::remove_dir_all(&dir).unwrap();
     }
 
