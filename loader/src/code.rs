@@ -3,6 +3,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -85,17 +86,20 @@ pub enum CodeFileError {
 /// );
 /// std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
 /// std::fs::write(tmp.path().join("demo.wasm"), b"\0asm\x01\0\0\0")?;
-/// let code = read_code_file(&Bundle::open(tmp.path())?)?;
+/// let bundle = Bundle::open(tmp.path())?;
+/// let code = read_code_file(&bundle)?;
 /// assert_eq!(code.bytes.len(), 8);
 /// assert!(code.path.ends_with("demo.wasm"));
+/// // The bytes the bundle read, shared, not copied.
+/// assert_eq!(code.bytes.as_ptr(), bundle.library_bytes().ok_or("no library")?.as_ptr());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeFile {
     /// The canonical path of the file, inside the bundle.
     pub path: PathBuf,
-    /// Its bytes.
-    pub bytes: Vec<u8>,
+    /// Its bytes: the bundle's own, shared, not a copy.
+    pub bytes: Arc<[u8]>,
 }
 
 /// Reads the code file of `bundle`: at most [`MAX_CODE_BYTES`], checked
@@ -120,7 +124,7 @@ pub fn read_code_file(bundle: &Bundle) -> Result<CodeFile, CodeFileError> {
     // The bytes `Bundle::open` read, through the non-blocking open of
     // every bundle file: nothing is read twice, and the bytes checked here
     // are the bytes the loader gets.
-    let Some(bytes) = bundle.library_bytes() else {
+    let Some(bytes) = bundle.library_arc() else {
         return Err(CodeFileError::Missing {
             bundle: name.to_owned(),
         });
@@ -132,7 +136,7 @@ pub fn read_code_file(bundle: &Bundle) -> Result<CodeFile, CodeFileError> {
             limit: MAX_CODE_BYTES,
         });
     }
-    let bytes = bytes.to_vec();
+    let bytes = Arc::clone(bytes);
     let expected = bundle.manifest().library.as_ref().and_then(|l| l.sha256);
     if let Some(expected) = expected {
         let found = Sha256::digest(&bytes);

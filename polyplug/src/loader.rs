@@ -260,6 +260,20 @@ impl CodeSource<'_> {
         &self.file.bytes
     }
 
+    /// The same bytes, shared: a loader that keeps the code (to compile
+    /// it again, or to load it into each thread's state) keeps this, not a
+    /// copy.
+    ///
+    /// ```
+    /// # fn f(code: &polyplug::loader::CodeSource<'_>) {
+    /// let kept: std::sync::Arc<[u8]> = code.shared_bytes();
+    /// assert_eq!(&*kept, code.bytes());
+    /// # }
+    /// ```
+    pub fn shared_bytes(&self) -> Arc<[u8]> {
+        Arc::clone(&self.file.bytes)
+    }
+
     /// Another file of the bundle (`/`-separated, relative to
     /// [`dir`](Self::dir)), as the signature check read and checked it,
     /// when the runtime requires signed bundles

@@ -361,7 +361,7 @@ impl Loader for JsLoader {
         let mut load = Load {
             bundle: code.name().to_owned(),
             file: file.clone(),
-            source: code.bytes().to_vec(),
+            source: code.shared_bytes(),
             budget,
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             functions: Vec::new(),

@@ -130,7 +130,7 @@ impl Mark {
 pub(crate) struct Load {
     pub(crate) bundle: String,
     pub(crate) file: PathBuf,
-    pub(crate) source: Vec<u8>,
+    pub(crate) source: Arc<[u8]>,
     pub(crate) budget: Budget,
     pub(crate) generation: u64,
     /// `(contract, function, signature)` by the index calls use.
@@ -262,9 +262,8 @@ impl Engine {
         let (functions, constructors, handovers, exports) =
             context.with(|ctx| -> Result<_, Failure> {
                 crate::host::install(&ctx, load).map_err(|e| engine.failure(&ctx, e))?;
-                let declared =
-                    Module::declare(ctx.clone(), module_name.as_str(), load.source.as_slice())
-                        .map_err(|e| engine.failure(&ctx, e))?;
+                let declared = Module::declare(ctx.clone(), module_name.as_str(), &*load.source)
+                    .map_err(|e| engine.failure(&ctx, e))?;
                 let (module, promise) = declared.eval().map_err(|e| engine.failure(&ctx, e))?;
                 promise
                     .finish::<()>()

@@ -972,7 +972,7 @@ impl Loader for LuaLoader {
             chunk,
             dir: code.dir().to_owned(),
             files: code.files().cloned(),
-            script: code.bytes().to_vec(),
+            script: code.shared_bytes(),
             budget,
             contracts: registrar.contracts(),
             logger: registrar.logger(),

@@ -72,7 +72,7 @@ pub(crate) struct Recipe {
     /// the runtime requires signed bundles: `require` reads these, never
     /// the directory again.
     pub(crate) files: Option<Arc<BundleFiles>>,
-    pub(crate) script: Vec<u8>,
+    pub(crate) script: Arc<[u8]>,
     pub(crate) budget: Budget,
     pub(crate) contracts: Contracts,
     pub(crate) logger: Logger,
@@ -272,7 +272,7 @@ pub(crate) fn open(recipe: &Recipe) -> Result<(Lua, Rc<Meter>, Table), Failure> 
         .map_err(|e| internal("setting the memory limit", &e))?;
     meter.refuel(recipe.budget.fuel);
     let returned: mlua::Value = lua
-        .load(recipe.script.as_slice())
+        .load(&*recipe.script)
         .set_name(format!("@{}", recipe.chunk))
         .eval()
         .map_err(|e| failure(&e, &meter, &recipe.budget))?;

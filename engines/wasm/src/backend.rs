@@ -48,8 +48,9 @@ pub(crate) enum Item {
 /// A wasm engine.
 pub(crate) trait Backend: Send + Sync + 'static {
     /// Validates and compiles `bytes` under `budget` (the engine's stack
-    /// and fuel settings come from it).
-    fn compile(&self, bytes: &[u8], budget: &Budget) -> Result<Arc<dyn Compiled>, Failure>;
+    /// and fuel settings come from it). A backend that keeps the bytes
+    /// keeps this `Arc`, the bundle's own, not a copy.
+    fn compile(&self, bytes: &Arc<[u8]>, budget: &Budget) -> Result<Arc<dyn Compiled>, Failure>;
 }
 
 /// A compiled module.

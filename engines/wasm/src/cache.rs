@@ -50,13 +50,13 @@ fn hash(bytes: &[u8], budget: &Budget) -> u64 {
 }
 
 impl Backend for Cached {
-    fn compile(&self, bytes: &[u8], budget: &Budget) -> Result<Arc<dyn Compiled>, Failure> {
+    fn compile(&self, bytes: &Arc<[u8]>, budget: &Budget) -> Result<Arc<dyn Compiled>, Failure> {
         let key = hash(bytes, budget);
         {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             let found = entries
                 .iter()
-                .position(|e| e.hash == key && e.budget == *budget && *e.bytes == *bytes);
+                .position(|e| e.hash == key && e.budget == *budget && *e.bytes == **bytes);
             if let Some(entry) = found.and_then(|at| entries.remove(at)) {
                 let compiled = Arc::clone(&entry.compiled);
                 entries.push_back(entry);
@@ -69,7 +69,7 @@ impl Backend for Cached {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.push_back(Entry {
             hash: key,
-            bytes: Arc::from(bytes),
+            bytes: Arc::clone(bytes),
             budget: *budget,
             compiled: Arc::clone(&compiled),
         });
@@ -141,7 +141,7 @@ mod tests {
     /// Counts compiles.
     struct Counting(AtomicUsize);
     impl Backend for Counting {
-        fn compile(&self, _: &[u8], _: &Budget) -> Result<Arc<dyn Compiled>, Failure> {
+        fn compile(&self, _: &Arc<[u8]>, _: &Budget) -> Result<Arc<dyn Compiled>, Failure> {
             // Relaxed: a count read after the calls, on this thread.
             self.0.fetch_add(1, Ordering::Relaxed);
             Ok(Arc::new(Module))
@@ -162,15 +162,23 @@ mod tests {
             ..Budget::DEFAULT
         };
         let compiles = || inner.0.load(Ordering::Relaxed);
-        let a = cached.compile(b"a", &budget).ok().map(|m| Arc::as_ptr(&m));
-        let again = cached.compile(b"a", &budget).ok().map(|m| Arc::as_ptr(&m));
+        let (a_bytes, b_bytes): (Arc<[u8]>, Arc<[u8]>) =
+            (Arc::from(&b"a"[..]), Arc::from(&b"b"[..]));
+        let a = cached
+            .compile(&a_bytes, &budget)
+            .ok()
+            .map(|m| Arc::as_ptr(&m));
+        let again = cached
+            .compile(&a_bytes, &budget)
+            .ok()
+            .map(|m| Arc::as_ptr(&m));
         assert_eq!((compiles(), a == again), (1, true));
-        let _ = cached.compile(b"a", &small);
+        let _ = cached.compile(&a_bytes, &small);
         assert_eq!(compiles(), 2, "another budget compiles anew");
-        let _ = cached.compile(b"b", &budget);
+        let _ = cached.compile(&b_bytes, &budget);
         assert_eq!(compiles(), 3);
         // Capacity 2: `a` under the default budget fell out.
-        let _ = cached.compile(b"a", &budget);
+        let _ = cached.compile(&a_bytes, &budget);
         assert_eq!(compiles(), 4);
     }
 }

@@ -833,7 +833,7 @@ impl Loader for WasmLoader {
         }
         let compiled = self
             .backend
-            .compile(code.bytes(), &budget)
+            .compile(&code.shared_bytes(), &budget)
             .map_err(|f| CodeError::new(&file, "module", f.what).with_code(f.code))?;
         bump(&self.counters.modules_compiled);
         // From here on the module is counted: a failure drops it as a load

@@ -216,7 +216,7 @@ fn failure(error: &wasmi::Error) -> Failure {
 }
 
 impl Backend for Wasmi {
-    fn compile(&self, bytes: &[u8], budget: &Budget) -> Result<Arc<dyn Compiled>, Failure> {
+    fn compile(&self, bytes: &Arc<[u8]>, budget: &Budget) -> Result<Arc<dyn Compiled>, Failure> {
         let first = compile(bytes, budget)?;
         let module = first.module.clone();
         let spare = Arc::new(Spare::default());
@@ -224,7 +224,7 @@ impl Backend for Wasmi {
         Ok(Arc::new(WasmiModule {
             module,
             budget: *budget,
-            bytes: Arc::from(bytes),
+            bytes: Arc::clone(bytes),
             spare,
         }))
     }

@@ -190,13 +190,13 @@ impl Wasmtime {
 }
 
 impl Backend for Wasmtime {
-    fn compile(&self, bytes: &[u8], budget: &Budget) -> Result<Arc<dyn Compiled>, Failure> {
+    fn compile(&self, bytes: &Arc<[u8]>, budget: &Budget) -> Result<Arc<dyn Compiled>, Failure> {
         let stack = budget
             .recursion_depth
             .saturating_mul(STACK_BYTES_PER_FRAME)
             .clamp(STACK_BYTES_PER_FRAME, MAX_STACK_BYTES);
         let engine = self.engine(usize::try_from(stack).unwrap_or(usize::MAX))?;
-        let module = Module::new(&engine, bytes).map_err(|e| invalid(&e))?;
+        let module = Module::new(&engine, &**bytes).map_err(|e| invalid(&e))?;
         Ok(Arc::new(WasmtimeModule {
             engine,
             module,
