@@ -361,6 +361,28 @@ fn failure(py: Python<'_>, error: &PyErr, budget: &Budget) -> Failure {
     }
 }
 
+/// Calls `callable` with `args` by vectorcall, as a Rust tuple of
+/// arguments does: the arguments are passed in place, and no Python tuple
+/// is made and freed per call. A typed signature has at most six
+/// arguments; more would go through a tuple.
+fn call_positional<'py>(
+    py: Python<'py>,
+    callable: &Bound<'py, PyAny>,
+    args: &[Value<'_>],
+) -> PyResult<Bound<'py, PyAny>> {
+    let v = |value: &Value<'_>| to_py(py, value);
+    match args {
+        [] => callable.call0(),
+        [a] => callable.call1((v(a),)),
+        [a, b] => callable.call1((v(a), v(b))),
+        [a, b, c] => callable.call1((v(a), v(b), v(c))),
+        [a, b, c, d] => callable.call1((v(a), v(b), v(c), v(d))),
+        [a, b, c, d, e] => callable.call1((v(a), v(b), v(c), v(d), v(e))),
+        [a, b, c, d, e, f] => callable.call1((v(a), v(b), v(c), v(d), v(e), v(f))),
+        more => callable.call1(PyTuple::new(py, more.iter().map(v))?),
+    }
+}
+
 impl Load {
     /// Calls `callee` on this thread, under the load's time limit.
     fn call(
@@ -371,11 +393,6 @@ impl Load {
     ) -> Result<Value<'static>, Failure> {
         threads::with_pin(|| {
             Python::attach(|py| {
-                let tuple =
-                    PyTuple::new(py, args.iter().map(|a| to_py(py, a))).map_err(|e| Failure {
-                        code: ERR_BAD_ARGUMENT,
-                        what: e.to_string(),
-                    })?;
                 let time = Duration::from_millis(self.budget.time_ms);
                 let value = match callee {
                     Callee::Function(index) => {
@@ -394,7 +411,7 @@ impl Load {
                                 });
                             }
                         };
-                        threads::timed(time, || function.bind(py).call1(tuple))
+                        threads::timed(time, || call_positional(py, function.bind(py), args))
                             .map_err(|error| failure(py, &error, &self.budget))?
                     }
                     Callee::Method { instance, name } => {
@@ -407,7 +424,7 @@ impl Load {
                         let result = threads::timed(time, || {
                             engine(py)
                                 .and_then(|e| e.call_method1("method", (&object, name)))
-                                .and_then(|method| method.call1(tuple))
+                                .and_then(|method| call_positional(py, &method, args))
                         });
                         match result {
                             Ok(value) => value,

@@ -164,6 +164,10 @@ fn a_python_bundle_loads_and_is_called_typed() {
         .typed::<extern "C" fn(i64, i64) -> i64>("add64")
         .unwrap();
     assert_eq!(add64.try_call(1 << 40, -2).unwrap(), (1 << 40) - 2);
+    let digits = calc
+        .typed::<extern "C" fn(u8, u16, u32, u64, i32, i64) -> u64>("digits")
+        .unwrap();
+    assert_eq!(digits.try_call(1, 2, 3, 4, 5, 6).unwrap(), 654_321);
     let half = calc.typed::<extern "C" fn(f64) -> f64>("half").unwrap();
     assert_eq!(half.try_call(3.0).unwrap(), 1.5);
     let small = calc.typed::<extern "C" fn(u16) -> u8>("small").unwrap();

@@ -25,6 +25,13 @@ def add64(a, b):
     return a + b
 
 
+# Six arguments, the most a typed signature has: each in its own digit,
+# so an argument passed out of order shows.
+@polyplug.export("demo.calc", "1.0.0", "u64(u8,u16,u32,u64,i32,i64)")
+def digits(a, b, c, d, e, f):
+    return a + 10 * b + 100 * c + 1000 * d + 10000 * e + 100000 * f
+
+
 def half(x):
     return x / 2
 
