@@ -8,7 +8,7 @@
 
 use core::fmt;
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -105,11 +105,11 @@ impl Bundle {
     /// assert!(err.to_string().starts_with("cannot open bundle directory /no/such/bundle: "));
     /// ```
     pub fn open(dir: &Path) -> Result<Bundle, BundleError> {
-        let canonical = fs::canonicalize(dir).map_err(|io| BundleError::Dir {
+        let (canonical, is_dir) = canonical_dir(dir).map_err(|io| BundleError::Dir {
             dir: dir.to_owned(),
             io,
         })?;
-        if !canonical.is_dir() {
+        if !is_dir {
             return Err(BundleError::NotADirectory { dir: canonical });
         }
         let manifest_path = canonical.join(MANIFEST_FILE);
@@ -134,7 +134,7 @@ impl Bundle {
             dir: canonical,
             manifest_path,
             manifest,
-            manifest_bytes: bytes.into(),
+            manifest_bytes: bytes,
             library,
             files: None,
         })
@@ -326,7 +326,7 @@ impl Bundle {
 }
 
 /// Reads at most `MAX_MANIFEST_BYTES + 1` bytes of the manifest.
-fn read_manifest(path: &Path) -> Result<Vec<u8>, BundleError> {
+fn read_manifest(path: &Path) -> Result<Arc<[u8]>, BundleError> {
     let read_error = |io: io::Error| match io.kind() {
         io::ErrorKind::NotFound => BundleError::ManifestMissing {
             path: path.to_owned(),
@@ -344,10 +344,7 @@ fn read_manifest(path: &Path) -> Result<Vec<u8>, BundleError> {
         OpenError::Io(io) => read_error(io),
     })?;
     let limit = u64::try_from(MAX_MANIFEST_BYTES + 1).unwrap_or(u64::MAX);
-    let mut bytes = Vec::new();
-    file.take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
+    let bytes = file::read_shared(file, limit).map_err(read_error)?;
     if bytes.len() > MAX_MANIFEST_BYTES {
         return Err(BundleError::ManifestTooLarge {
             path: path.to_owned(),
@@ -355,6 +352,47 @@ fn read_manifest(path: &Path) -> Result<Vec<u8>, BundleError> {
         });
     }
     Ok(bytes)
+}
+
+/// The canonical path of `dir`, and whether it is a directory.
+///
+/// On Linux a directory is opened once (`O_PATH | O_DIRECTORY`, following
+/// symlinks) and the kernel names what was opened (`/proc/self/fd`): one
+/// walk of the path, where `realpath` makes one `readlink` per component,
+/// each walking the path from the root again. Anything else (not a
+/// directory, `/proc` not answering, or answering with a name that is not
+/// a plain absolute path: a directory deleted since, or one outside the
+/// process's root) is `fs::canonicalize`, as elsewhere.
+fn canonical_dir(dir: &Path) -> io::Result<(PathBuf, bool)> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::io::AsRawFd;
+
+        let opened = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .open(dir);
+        match opened {
+            Ok(opened) => {
+                let named = fs::read_link(format!("/proc/self/fd/{}", opened.as_raw_fd()));
+                if let Ok(named) = named
+                    && named.is_absolute()
+                    && !named
+                        .as_os_str()
+                        .as_encoded_bytes()
+                        .ends_with(b" (deleted)")
+                {
+                    return Ok((named, true));
+                }
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let canonical = fs::canonicalize(dir)?;
+    let is_dir = canonical.is_dir();
+    Ok((canonical, is_dir))
 }
 
 /// The manifest field that names the library on this platform.
@@ -461,4 +499,38 @@ fn read_library(
         OpenError::Io(io) => access(io),
     })?;
     file::read_shared(file, u64::MAX).map_err(access)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `canonical_dir` names a directory as `fs::canonicalize` does, `.`
+    /// and symlinks resolved; a file is named and is not a directory; a
+    /// missing path is an error.
+    #[test]
+    fn canonical_dir_agrees_with_canonicalize() {
+        let root = std::env::temp_dir().join(format!("polyplug-canon-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let real = root.join("real");
+        fs::create_dir_all(real.join("inner")).unwrap();
+        fs::write(real.join("file"), b"x").unwrap();
+        let canonical = |path: &Path| canonical_dir(path).unwrap();
+        let expected = fs::canonicalize(real.join("inner")).unwrap();
+        assert_eq!(canonical(&real.join("inner/.")), (expected.clone(), true));
+        assert_eq!(
+            canonical(&real.join("inner/../inner")),
+            (expected.clone(), true)
+        );
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&real, root.join("link")).unwrap();
+            assert_eq!(canonical(&root.join("link/inner")), (expected, true));
+        }
+        let file = fs::canonicalize(real.join("file")).unwrap();
+        assert_eq!(canonical(&real.join("file")), (file, false));
+        let missing = canonical_dir(&real.join("missing")).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        fs::remove_dir_all(&root).unwrap();
+    }
 }

@@ -138,7 +138,15 @@ pub enum OpenError {
 /// assert!(matches!(open_regular(Path::new("/no/such/file")), Err(OpenError::Io(_))));
 /// ```
 pub fn open_regular(path: &Path) -> Result<File, OpenError> {
-    open(path, Follow::Yes)
+    open(path, Follow::Yes).map(|opened| opened.file)
+}
+
+/// A regular file [`open`] opened, and its length as the `fstat` that
+/// checked it said.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    pub(crate) file: File,
+    pub(crate) len: u64,
 }
 
 /// Whether the last component of a path may be a symlink.
@@ -152,7 +160,7 @@ pub(crate) enum Follow {
 }
 
 /// [`open_regular`], with the choice of following a final symlink.
-pub(crate) fn open(path: &Path, follow: Follow) -> Result<File, OpenError> {
+pub(crate) fn open(path: &Path, follow: Follow) -> Result<Opened, OpenError> {
     let before = match follow {
         Follow::Yes => fs::metadata(path),
         Follow::No => fs::symlink_metadata(path),
@@ -175,7 +183,10 @@ pub(crate) fn open(path: &Path, follow: Follow) -> Result<File, OpenError> {
     let file = options.open(path).map_err(OpenError::Io)?;
     let after = file.metadata().map_err(OpenError::Io)?;
     match FileKind::of(&after) {
-        None => Ok(file),
+        None => Ok(Opened {
+            file,
+            len: after.len(),
+        }),
         Some(kind) => Err(OpenError::NotRegular(kind)),
     }
 }
@@ -184,17 +195,18 @@ pub(crate) fn open(path: &Path, follow: Follow) -> Result<File, OpenError> {
 /// that refuses larger files asks for one more than it allows), into
 /// memory an `Arc` owns.
 ///
-/// The bytes are read where they stay: the allocation is sized from
-/// `fstat`, and nothing is copied after the read (reading into a `Vec` and
-/// converting it to an `Arc<[u8]>` copies every byte into a second
-/// allocation). On Unix the allocation is not zeroed first either: `read`
-/// writes into it as it is, and only the bytes `read` wrote are ever
-/// treated as initialised. Zeroing would write every byte once more: a
-/// buffer the size of a library is not a fresh zero page once the
-/// allocator has reused it. A file whose length is not what `fstat` said
-/// is read again from the start the plain way.
-pub(crate) fn read_shared(file: File, limit: u64) -> io::Result<Arc<[u8]>> {
-    let expected = file.metadata()?.len().min(limit);
+/// The bytes are read where they stay: the allocation is sized from the
+/// `fstat` that [`open`] made, and nothing is copied after the read
+/// (reading into a `Vec` and converting it to an `Arc<[u8]>` copies every
+/// byte into a second allocation). On Unix the allocation is not zeroed
+/// first either: `read` writes into it as it is, and only the bytes `read`
+/// wrote are ever treated as initialised. Zeroing would write every byte
+/// once more: a buffer the size of a library is not a fresh zero page once
+/// the allocator has reused it. A file whose length is not what `fstat`
+/// said is read again from the start the plain way.
+pub(crate) fn read_shared(opened: Opened, limit: u64) -> io::Result<Arc<[u8]>> {
+    let Opened { mut file, len } = opened;
+    let expected = len.min(limit);
     if let Ok(len) = usize::try_from(expected)
         && let Some(shared) = read_exactly(&file, len)?
     {
@@ -205,7 +217,6 @@ pub(crate) fn read_shared(file: File, limit: u64) -> io::Result<Arc<[u8]>> {
             return Ok(shared);
         }
     }
-    let mut file = file;
     file.rewind()?;
     let mut bytes = Vec::new();
     file.take(limit).read_to_end(&mut bytes)?;
@@ -295,7 +306,7 @@ mod tests {
         let path = dir.join("bytes");
         let bytes: Vec<u8> = (1u8..=200).collect();
         fs::write(&path, &bytes).unwrap();
-        let read = |len| read_exactly(&open(&path, Follow::No).unwrap(), len).unwrap();
+        let read = |len| read_exactly(&open(&path, Follow::No).unwrap().file, len).unwrap();
         assert_eq!(read(200).as_deref(), Some(&bytes[..]));
         assert_eq!(read(7).as_deref(), Some(&bytes[..7]));
         assert_eq!(read(0).as_deref(), Some(&[][..]));
@@ -309,9 +320,9 @@ mod tests {
     #[test]
     fn read_shared_reads_a_file_longer_than_its_stat_again() {
         let path = Path::new("/proc/self/status");
-        let file = open(path, Follow::Yes).unwrap();
-        assert_eq!(file.metadata().unwrap().len(), 0);
-        let read = read_shared(file, u64::MAX).unwrap();
+        let opened = open(path, Follow::Yes).unwrap();
+        assert_eq!(opened.len, 0);
+        let read = read_shared(opened, u64::MAX).unwrap();
         assert!(
             read.starts_with(b"Name:"),
             "{:?}",
