@@ -239,10 +239,10 @@ fn read_exactly(file: &File, len: usize) -> io::Result<Option<Arc<[u8]>>> {
     };
     let mut filled = 0;
     while let Some(rest) = buf.get_mut(filled..).filter(|rest| !rest.is_empty()) {
-        // SAFETY: no invariant needed (SAFETY.md unsafe inventory,
-        // file.rs): `rest` is writable memory of `rest.len()` bytes that
-        // nothing else references, and `read` writes at most that many.
-        let read = unsafe { libc::read(file.as_raw_fd(), rest.as_mut_ptr().cast(), rest.len()) };
+        let (ptr, room) = (rest.as_mut_ptr().cast(), rest.len());
+        // SAFETY: none needed (SAFETY.md unsafe inventory, file.rs): `read`
+        // writes at most `room` bytes to `ptr`, unaliased writable memory.
+        let read = unsafe { libc::read(file.as_raw_fd(), ptr, room) };
         match usize::try_from(read) {
             Ok(0) => return Ok(None),
             Ok(n) => filled += n,
