@@ -17,6 +17,13 @@
 //! All polyplug arms load the fixture bundles through a real runtime; the
 //! raw FFI arm opens the same Rust library with `libloading`.
 //!
+//! `black_box` hides the counter from the optimizer in every arm. In the
+//! arms that fetch a function per iteration it is applied before the
+//! fetch, never between the fetch and the call: a caller writes nothing
+//! between them, and an optimization barrier there would keep the
+//! compiler from using what the fetch established (that the function is
+//! a plain function pointer) in the call that follows.
+//!
 //! # Example
 //!
 //! An arm and its baseline, as `report` pairs them:
@@ -508,7 +515,8 @@ fn count_guarded(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
     let guard = reader.pin();
     let mut counter = 0u32;
     for _ in 0..n {
-        counter = guard.bound_at(black_box(&inc))?.call(black_box(counter));
+        let x = black_box(counter);
+        counter = guard.bound_at(black_box(&inc))?.call(x);
     }
     Ok(counter)
 }
@@ -519,10 +527,8 @@ fn count_pinned_session(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
     let session = reader.session();
     let mut counter = 0u32;
     for _ in 0..n {
-        counter = session
-            .pin()
-            .bound(black_box(&inc))?
-            .call(black_box(counter));
+        let x = black_box(counter);
+        counter = session.pin().bound(black_box(&inc))?.call(x);
     }
     Ok(counter)
 }
@@ -532,10 +538,8 @@ fn count_pinned_reader(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
     let reader = runtime.reader();
     let mut counter = 0u32;
     for _ in 0..n {
-        counter = reader
-            .pin()
-            .bound(black_box(&inc))?
-            .call(black_box(counter));
+        let x = black_box(counter);
+        counter = reader.pin().bound(black_box(&inc))?.call(x);
     }
     Ok(counter)
 }

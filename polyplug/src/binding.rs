@@ -55,7 +55,7 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-use polyplug_abi::ContractId;
+use polyplug_abi::{ContractId, VoidFn};
 use polyplug_store::SlotRef;
 
 use crate::entry::{ContractHandle, Entry};
@@ -95,10 +95,10 @@ use crate::signature::{Signature, Target, Typed};
 pub struct Binding<F> {
     handle: ContractHandle,
     name: Box<str>,
-    /// `(entry serial, that entry's function)`, checked against `F`. The
-    /// function is only called, and its table only read, after the serial
-    /// matched the entry serving under the caller's guard (\[R10\]).
-    cached: Cell<(u64, Target)>,
+    /// The entry last checked and its function, checked against `F`. The
+    /// function is only called, and its table only read, after the cache's
+    /// key matched the entry serving under the caller's guard (\[R10\]).
+    cache: Cell<Cache>,
     signature: PhantomData<F>,
 }
 
@@ -166,6 +166,62 @@ fn cached(entry: &Entry, index: usize) -> Target {
     }
 }
 
+/// What a binding remembers of the entry it last checked: which entry it
+/// was, and how to call its function.
+///
+/// The key says both at once. It is the entry's serial when the function
+/// is a raw function pointer, and the serial's complement when the
+/// function runs through its table's context entry. Serials count up from
+/// 1 and stay below 2^63 (`next_serial` sees to it), so no complement is
+/// ever a serial. One comparison with the serving entry's serial therefore
+/// tells the fast path that the entry is the one checked and that its
+/// function is raw: it calls `raw` with no other check.
+#[derive(Clone, Copy)]
+struct Cache {
+    key: u64,
+    /// The raw function when `key` is a serial; otherwise [`not_raw`].
+    raw: VoidFn,
+    /// The function, whichever its kind.
+    target: Target,
+}
+
+impl Cache {
+    fn new(entry: &Entry, index: usize) -> Cache {
+        match cached(entry, index) {
+            Target::Raw(func) => Cache {
+                key: entry.serial,
+                raw: func,
+                target: Target::Raw(func),
+            },
+            target @ Target::Context(..) => Cache {
+                key: !entry.serial,
+                raw: not_raw,
+                target,
+            },
+        }
+    }
+
+    /// The function to call when the serving entry, whose serial is
+    /// `serial`, is the one this cache checked; `None` when it is another.
+    /// Only for the paths past the fast one, which has compared the key.
+    fn target(self, serial: u64) -> Option<Target> {
+        if serial == self.key {
+            Some(Target::Raw(self.raw))
+        } else if serial == !self.key {
+            Some(self.target)
+        } else {
+            None
+        }
+    }
+}
+
+/// The `raw` of a cache whose function runs through a context entry. The
+/// fast path calls `raw` only when the key is a serial, which only the
+/// cache of a raw function holds, so this is never called.
+unsafe extern "C" fn not_raw() {
+    std::process::abort()
+}
+
 /// The index of `name` in `entry`'s typed table, if its signature is `F`'s.
 fn checked_index<F: Signature>(
     entry: &Entry,
@@ -224,7 +280,7 @@ impl<'g> ContractRef<'g> {
         Ok(Binding {
             handle: self.handle(),
             name: name.into(),
-            cached: Cell::new((entry.serial, cached(entry, index))),
+            cache: Cell::new(Cache::new(entry, index)),
             signature: PhantomData,
         })
     }
@@ -261,19 +317,37 @@ impl Guard<'_> {
     /// ```
     #[inline(always)]
     pub fn bound<F: Signature>(&self, binding: &Binding<F>) -> Result<Typed<'_, F>, FindError> {
-        let (serial, cached) = binding.cached.get();
+        let cache = binding.cache.get();
         let target = match self.inner.get(binding.handle.0) {
-            // Serials are never reused: `cached` is this live entry's
-            // function, checked against `F` in `bind` or `rebind`.
-            Ok(entry) if entry.serial == serial => cached,
-            _ => self.bound_slow(binding)?,
+            // Serials are never reused: a key equal to this live entry's
+            // serial means its function is raw and is `cache.raw`, checked
+            // against `F` in `bind` or `rebind`.
+            Ok(entry) if entry.serial == cache.key => Target::Raw(cache.raw),
+            Ok(entry) => self.bound_other(binding, entry)?,
+            Err(_) => self.bound_slow(binding)?,
         };
         // Either way `target` is a function of the entry serving under
         // this guard, checked against `F`; the entry, and so its table and
         // library, lives while this guard is pinned, and `Typed` borrows
-        // the guard. One copy: the call tells the kinds apart.
+        // the guard.
         // SAFETY: [R10][R6][R1][R3] as just said.
         Ok(unsafe { Typed::target(target) })
+    }
+
+    /// Past the fast path, with the entry serving under the binding's
+    /// handle: a context function of the entry the cache checked comes
+    /// from the cache, with no lookup; anything else takes the slow path.
+    /// Out of line, so that the fast path loads only the key and `raw`.
+    #[inline(never)]
+    fn bound_other<F: Signature>(
+        &self,
+        binding: &Binding<F>,
+        entry: &Entry,
+    ) -> Result<Target, FindError> {
+        match binding.cache.get().target(entry.serial) {
+            Some(target) => Ok(target),
+            None => self.bound_slow(binding),
+        }
     }
 
     /// The target of [`Guard::bound`] when the cache does not name this
@@ -305,7 +379,7 @@ fn rebind<F: Signature>(
 ) -> Result<usize, FindError> {
     let entry = contract.entry();
     let index = checked_index::<F>(entry, contract.name(), &binding.name)?;
-    binding.cached.set((entry.serial, cached(entry, index)));
+    binding.cache.set(Cache::new(entry, index));
     Ok(index)
 }
 
@@ -339,9 +413,13 @@ fn rebind<F: Signature>(
 /// assert_eq!(inc.binding().name(), "inc");
 /// # Ok::<(), polyplug::FindError>(())
 /// ```
+// `repr(C)`, binding first: the binding's address is the anchored
+// binding's, so the fast path of `bound_at` computes no address for its
+// slow paths.
+#[repr(C)]
 pub struct AnchoredBinding<'rt, F> {
-    slot: SlotRef<'rt, Entry, ContractId>,
     binding: Binding<F>,
+    slot: SlotRef<'rt, Entry, ContractId>,
 }
 
 impl<F> AnchoredBinding<'_, F> {
@@ -464,14 +542,16 @@ impl Guard<'_> {
         &self,
         anchored: &AnchoredBinding<'_, F>,
     ) -> Result<Typed<'_, F>, FindError> {
-        let (serial, cached) = anchored.binding.cached.get();
+        let cache = anchored.binding.cache.get();
         let target = match self.inner.current(&anchored.slot) {
-            // The cached serial names an entry that was published under
-            // the binding's handle, once; the slot holds it now, so the
-            // handle is live and names it, and `cached` is that entry's
-            // function, checked against `F` [R17][R10].
-            Some((_, entry)) if entry.serial == serial => cached,
-            _ => self.bound_slow(&anchored.binding)?,
+            // The cache's key names an entry that was published under the
+            // binding's handle, once; the slot holds it now, so the handle
+            // is live and names it. A key equal to its serial means its
+            // function is raw and is `cache.raw`, checked against `F`
+            // [R17][R10].
+            Some((_, entry)) if entry.serial == cache.key => Target::Raw(cache.raw),
+            Some((_, entry)) => self.bound_other(&anchored.binding, entry)?,
+            None => self.bound_slow(&anchored.binding)?,
         };
         // As in `bound`: a function of the entry serving under this
         // guard, checked against `F`, kept alive with its table and

@@ -149,6 +149,17 @@ pub enum Provider {
 /// only for the entry whose serial it recorded (\[R10\]).
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
+/// A fresh entry serial. Below 2^63, as a binding's cache needs
+/// (\[R10\]): at a billion entries a second, the counter would take
+/// centuries to get there, and if it ever did, this refuses to go on.
+fn next_serial() -> u64 {
+    // Relaxed: only uniqueness matters, which the RMW gives; the entry is
+    // published to readers by the store's Release [S2].
+    let serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
+    assert!(serial < 1 << 63, "entry serials exhausted");
+    serial
+}
+
 /// One contract as the store holds it.
 pub(crate) struct Entry {
     /// Unique to this entry, never reused (\[R10\]).
@@ -172,9 +183,7 @@ impl Entry {
         library: Option<Arc<LoadedLibrary>>,
     ) -> Entry {
         Entry {
-            // Relaxed: only uniqueness matters, which the RMW gives; the
-            // entry is published to readers by the store's Release [S2].
-            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            serial: next_serial(),
             native: table.native.clone(),
             typed: table.typed.iter().map(|t| t.callee).collect(),
             table: Arc::new(table),

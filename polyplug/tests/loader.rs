@@ -372,6 +372,21 @@ fn reload_keeps_handles_a_failed_reload_leaves_v1_and_unload_makes_them_stale() 
         .unwrap()
         .bind::<extern "C" fn() -> u32>("version")
         .unwrap();
+    // An anchored binding of an engine function: the cache serves it
+    // after the first check, until the reload replaces the entry.
+    let anchored = reader
+        .anchor(
+            reader
+                .pin()
+                .find("reload.test", V1)
+                .unwrap()
+                .bind::<extern "C" fn() -> u32>("version")
+                .unwrap(),
+        )
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(reader.pin().bound_at(&anchored).unwrap().call(), 100);
+    }
     let mut v1_instance = reader
         .pin()
         .find("reload.test", V1)
@@ -384,6 +399,9 @@ fn reload_keeps_handles_a_failed_reload_leaves_v1_and_unload_makes_them_stale() 
         let contract = guard.get(handle).unwrap();
         assert_eq!(contract.version(), Version::new(1, 2, 0));
         assert_eq!(guard.bound(&binding).unwrap().call(), 200);
+        for _ in 0..2 {
+            assert_eq!(guard.bound_at(&anchored).unwrap().call(), 200);
+        }
     }
     // The instance keeps v1 (its code and its state).
     let mut v1_version = v1_instance
@@ -422,6 +440,10 @@ fn reload_keeps_handles_a_failed_reload_leaves_v1_and_unload_makes_them_stale() 
     ));
     assert!(matches!(
         reader.pin().bound(&binding),
+        Err(FindError::Stale { .. })
+    ));
+    assert!(matches!(
+        reader.pin().bound_at(&anchored),
         Err(FindError::Stale { .. })
     ));
     drain(&runtime);
