@@ -10,7 +10,7 @@
 //! | `abi_dlsym` | the C plugin's own `add`, reached through `dlsym` and called raw | `abi_static` |
 //! | `dispatch_rust`, `dispatch_cpp`, `dispatch_c` | a native function of `test.add` resolved once, called under one guard | `abi_static`; `dispatch_c` also against `abi_dlsym` |
 //! | `typed` | the typed `inc` of `test.add` resolved once, called by value | `ffi_by_value` |
-//! | `guarded` | one guard held across the loop; `Guard::bound_at` (an anchored binding) then call on every iteration | `ffi_by_value` |
+//! | `guarded` | one guard held across the loop, an anchored binding held under it (`Guard::hold`); `Held::get` then call on every iteration | `ffi_by_value` |
 //! | `pinned_session` | `Session::pin` + `Guard::bound` + call on every iteration | `ffi_by_value` |
 //! | `pinned_reader` | `Reader::pin` (an outermost pin, with its fence) + `Guard::bound` + call | `ffi_by_value` |
 //!
@@ -513,10 +513,11 @@ fn count_guarded(runtime: &Runtime, n: u32) -> Result<u32, CountError> {
     let reader = runtime.reader();
     let inc = reader.anchor(binding(runtime)?)?;
     let guard = reader.pin();
+    let inc = guard.hold(&inc)?;
     let mut counter = 0u32;
     for _ in 0..n {
         let x = black_box(counter);
-        counter = guard.bound_at(black_box(&inc))?.call(x);
+        counter = black_box(&inc).get()?.call(x);
     }
     Ok(counter)
 }

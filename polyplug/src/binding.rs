@@ -56,7 +56,7 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 use polyplug_abi::{ContractId, VoidFn};
-use polyplug_store::SlotRef;
+use polyplug_store::{PinnedSlot, SlotRef};
 
 use crate::entry::{ContractHandle, Entry};
 use crate::error::FindError;
@@ -558,5 +558,163 @@ impl Guard<'_> {
         // library by this guard, which `Typed` borrows.
         // SAFETY: [R17][R10][R6][R1][R3] as just said.
         Ok(unsafe { Typed::target(target) })
+    }
+}
+
+/// An anchored binding held under one guard, from [`Guard::hold`]: the
+/// batch path. Holding checks once that the binding is of the guard's
+/// runtime; each [`get`](Held::get) then checks only that its contract
+/// still serves the entry it was bound to (the slot's node and one serial
+/// compare), and follows a reload or reports an unload as
+/// [`Guard::bound_at`] does. It borrows the guard, so it cannot outlive
+/// the pin.
+///
+/// ```
+/// # if polyplug::MODEL_BUILD { return Ok(()); }
+/// # use polyplug::{FindError, Runtime, Version};
+/// let runtime = Runtime::new()?;
+/// let (v1, v2) = (polyplug_fixtures::bundle("reload-v1"), polyplug_fixtures::bundle("reload-v2"));
+/// let id = runtime.load_bundle(&v1)?;
+/// let reader = runtime.reader();
+/// let version = reader.pin().find("reload.test", Version::new(1, 0, 0))?.bind("version")?;
+/// let version = reader.anchor::<extern "C" fn() -> u32>(version)?;
+/// let guard = reader.pin();
+/// let held = guard.hold(&version)?;
+/// assert_eq!(held.get()?.call(), 100);
+/// runtime.reload_bundle(id, Some(&v2))?; // under the held guard
+/// assert_eq!(held.get()?.call(), 200); // the next call follows it
+/// runtime.unload_bundle(id)?;
+/// assert!(matches!(held.get(), Err(FindError::Stale { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Held<'g, 'r, F> {
+    guard: &'g Guard<'r>,
+    slot: PinnedSlot<'g, Entry, ContractId>,
+    anchored: &'g AnchoredBinding<'g, F>,
+    /// The anchored binding's cache, copied when held and after every
+    /// refresh, so a call reads it without going through the binding.
+    cache: Cell<Cache>,
+}
+
+impl<'g, F: Signature> Held<'g, '_, F> {
+    /// The bound function in the contract serving now, as
+    /// [`Guard::bound_at`] gives it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Guard::bound_at`]: [`FindError::Stale`] after an unload;
+    /// [`FindError::NoFunction`] or [`FindError::SignatureMismatch`] if a
+    /// reload dropped or changed the function.
+    #[inline(always)]
+    pub fn get(&self) -> Result<Typed<'g, F>, FindError> {
+        let cache = self.cache.get();
+        let target = match self.slot.current() {
+            // As in `bound_at`: the slot is the binding's, read under the
+            // guard this borrows (checked in `hold`); a key equal to the
+            // serving entry's serial means that entry is the one the cache
+            // checked against `F`, and its function is raw [R17][R10].
+            Some((_, entry)) if entry.serial == cache.key => Target::Raw(cache.raw),
+            current => self.refresh(current.map(|(_, entry)| entry))?,
+        };
+        // A function of the entry serving under the guard, checked against
+        // `F`, kept alive with its table and library by the guard, which
+        // `Typed` borrows for 'g.
+        // SAFETY: [R17][R10][R6][R1][R3] as just said.
+        Ok(unsafe { Typed::target(target) })
+    }
+
+    /// Past the fast path: `bound_at`'s other paths, through the anchored
+    /// binding's cache, then copied here.
+    #[inline(never)]
+    fn refresh(&self, entry: Option<&Entry>) -> Result<Target, FindError> {
+        let binding = &self.anchored.binding;
+        let target = match entry {
+            Some(entry) => self.guard.bound_other(binding, entry),
+            None => self.guard.bound_slow(binding),
+        };
+        self.cache.set(binding.cache.get());
+        target
+    }
+
+    /// The anchored binding held.
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{HostContract, Runtime, Version};
+    /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+    /// # let runtime = Runtime::new()?;
+    /// # runtime.register_host_contract(
+    /// #     HostContract::new("demo.inc", Version::new(1, 0, 0))
+    /// #         .typed("inc", inc as extern "C" fn(u32) -> u32),
+    /// # )?;
+    /// let reader = runtime.reader();
+    /// let inc = reader.pin().find("demo.inc", Version::new(1, 0, 0))?.bind("inc")?;
+    /// let inc = reader.anchor::<extern "C" fn(u32) -> u32>(inc)?;
+    /// let guard = reader.pin();
+    /// assert_eq!(guard.hold(&inc)?.anchored().binding().name(), "inc");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn anchored(&self) -> &'g AnchoredBinding<'g, F> {
+        self.anchored
+    }
+}
+
+impl<F> std::fmt::Debug for Held<'_, '_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held")
+            .field("binding", &self.anchored.binding)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'r> Guard<'r> {
+    /// `anchored`, held under this guard for many calls: see [`Held`].
+    ///
+    /// # Errors
+    ///
+    /// [`FindError::Stale`] if the binding is of another runtime (its slot
+    /// is not in this guard's store).
+    ///
+    /// ```
+    /// # if polyplug::MODEL_BUILD { return Ok(()); }
+    /// # use polyplug::{FindError, HostContract, Runtime, Version};
+    /// # extern "C" fn inc(x: u32) -> u32 { x + 1 }
+    /// let (one, two) = (Runtime::new()?, Runtime::new()?);
+    /// for runtime in [&one, &two] {
+    ///     runtime.register_host_contract(
+    ///         HostContract::new("demo.inc", Version::new(1, 0, 0))
+    ///             .typed("inc", inc as extern "C" fn(u32) -> u32),
+    ///     )?;
+    /// }
+    /// let reader = one.reader();
+    /// let inc = reader.pin().find("demo.inc", Version::new(1, 0, 0))?.bind("inc")?;
+    /// let inc = reader.anchor::<extern "C" fn(u32) -> u32>(inc)?;
+    /// let guard = reader.pin();
+    /// let held = guard.hold(&inc)?;
+    /// let mut counter = 0;
+    /// for _ in 0..1_000 {
+    ///     counter = held.get()?.call(counter);
+    /// }
+    /// assert_eq!(counter, 1_000);
+    /// // A guard of another runtime cannot hold it.
+    /// let other = two.reader();
+    /// assert!(matches!(other.pin().hold(&inc), Err(FindError::Stale { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hold<'g, F: Signature>(
+        &'g self,
+        anchored: &'g AnchoredBinding<'_, F>,
+    ) -> Result<Held<'g, 'r, F>, FindError> {
+        match self.inner.pinned(&anchored.slot) {
+            Some(slot) => Ok(Held {
+                guard: self,
+                slot,
+                anchored,
+                cache: Cell::new(anchored.binding.cache.get()),
+            }),
+            None => Err(FindError::Stale {
+                handle: anchored.binding.handle,
+            }),
+        }
     }
 }

@@ -133,7 +133,7 @@ mod signature;
 mod watch;
 mod writer;
 
-pub use binding::{AnchoredBinding, Binding};
+pub use binding::{AnchoredBinding, Binding, Held};
 pub use builder::RuntimeBuilder;
 pub use entry::{BundleId, ContractHandle, Provider};
 pub use error::{

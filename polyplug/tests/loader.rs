@@ -393,7 +393,15 @@ fn reload_keeps_handles_a_failed_reload_leaves_v1_and_unload_makes_them_stale() 
         .unwrap()
         .create_instance()
         .unwrap();
+    // Held under one guard across the reload: the next call follows it.
+    let batch = reader.pin();
+    let held = batch.hold(&anchored).unwrap();
+    assert_eq!(held.get().unwrap().call(), 100);
     runtime.reload_bundle(id, Some(&v2)).unwrap();
+    for _ in 0..2 {
+        assert_eq!(held.get().unwrap().call(), 200);
+    }
+    drop(batch);
     {
         let guard = reader.pin();
         let contract = guard.get(handle).unwrap();

@@ -1,8 +1,9 @@
 //! The read path allocates nothing: a counting global allocator watches
 //! this thread while it finds, resolves, pins (outermost, nested and per
-//! session), binds (a binding and an anchored one) and calls, again and
-//! again, while another thread reloads the plugin underneath; and while a plugin finds and resolves
-//! through the host table, from inside a call made under the host's guard.
+//! session), binds (a binding, an anchored one, and one held under a
+//! guard) and calls, again and again, while another thread reloads the
+//! plugin underneath; and while a plugin finds and resolves through the
+//! host table, from inside a call made under the host's guard.
 //! Setup (a reader, a session, a binding, the store's first lent
 //! registration) may allocate; the loop may not.
 #![cfg(not(any(loom, shuttle, miri)))]
@@ -134,12 +135,14 @@ fn find_get_pin_and_call_allocate_nothing_during_reloads() {
                 let guard = session.pin();
                 counter = guard.bound(&inc).unwrap().call(counter);
                 counter = guard.bound_at(&anchored).unwrap().call(counter);
+                // The same binding held under the guard for a batch.
+                counter = guard.hold(&anchored).unwrap().get().unwrap().call(counter);
                 assert!(guard.find("reload.test", V1).is_ok());
             }
         });
         // Relaxed: as above.
         stop.store(true, Ordering::Relaxed);
-        assert_eq!(counter, 60_000);
+        assert_eq!(counter, 80_000);
         assert_eq!(allocations, 0, "the read path allocated");
     });
 }

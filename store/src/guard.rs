@@ -455,6 +455,85 @@ impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
         // checked), which this guard pins for as long as the borrow.
         unsafe { self.store.current_pinned(at.slot) }
     }
+
+    /// `at`, checked once to be a slot of this guard's store, for reading
+    /// many times under this guard: [`PinnedSlot::current`] is
+    /// [`Guard::current`] without the store check. `None` if `at` is a slot
+    /// of another store. The result borrows this guard, so it cannot
+    /// outlive the pin.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # if polyplug_store::sync::MODEL_BUILD { return; }
+    /// use polyplug_store::Store;
+    ///
+    /// let store: Store<u32> = Store::new();
+    /// let h = store.insert(1, 10).unwrap();
+    /// let reader = store.reader();
+    /// let slot = reader.slot_ref(h).unwrap();
+    /// let guard = reader.pin();
+    /// let pinned = guard.pinned(&slot).unwrap();
+    /// assert_eq!(pinned.current(), Some((h.generation(), &10)));
+    /// store.replace(h, 11).unwrap();
+    /// assert_eq!(pinned.current(), Some((h.generation(), &11)));
+    ///
+    /// let other: Store<u32> = Store::new();
+    /// let other_reader = other.reader();
+    /// assert!(other_reader.pin().pinned(&slot).is_none()); // not its store
+    /// ```
+    #[inline]
+    pub fn pinned<'g>(&'g self, at: &SlotRef<'g, T, K, C>) -> Option<PinnedSlot<'g, T, K, C>> {
+        core::ptr::eq(self.store, at.store).then_some(PinnedSlot {
+            store: self.store,
+            slot: at.slot,
+            guard: PhantomData,
+        })
+    }
+}
+
+/// A slot of a guard's store, read under that guard: from
+/// [`Guard::pinned`], which made the store check once. It borrows the
+/// guard, so every read is under its pin; `!Send`, like the guard.
+///
+/// It cannot outlive its guard:
+///
+/// ```compile_fail,E0597
+/// use polyplug_store::Store;
+///
+/// let store: Store<u32> = Store::new();
+/// let h = store.insert(1, 10).unwrap();
+/// let reader = store.reader();
+/// let slot = reader.slot_ref(h).unwrap();
+/// let pinned = {
+///     let guard = reader.pin();
+///     guard.pinned(&slot).unwrap()
+/// }; // the guard is gone, and its pin with it
+/// let _ = pinned.current();
+/// ```
+pub struct PinnedSlot<'g, T, K = u64, C: Config = DefaultConfig> {
+    store: &'g Store<T, K, C>,
+    slot: &'g Slot<T>,
+    guard: PhantomData<&'g Guard<'g, T, K, C>>,
+}
+
+impl<'g, T, K: Eq + Hash + Clone, C: Config> PinnedSlot<'g, T, K, C> {
+    /// What the slot holds now, with the generation it was placed under;
+    /// `None` if it is empty. As [`Guard::current`], whose store check
+    /// [`Guard::pinned`] made.
+    #[inline]
+    pub fn current(&self) -> Option<(Generation, &'g T)> {
+        // SAFETY: [S1][S5] `slot` is a slot of `store` (checked in
+        // `Guard::pinned`), whose guard this borrows for 'g, so its pin
+        // outlives every borrow handed out.
+        unsafe { self.store.current_pinned(self.slot) }
+    }
+}
+
+impl<T, K, C: Config> fmt::Debug for PinnedSlot<'_, T, K, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PinnedSlot").finish_non_exhaustive()
+    }
 }
 
 impl<T, K, C: Config> fmt::Debug for Guard<'_, T, K, C> {

@@ -99,7 +99,7 @@ mod table;
 
 pub use config::{Config, DefaultConfig};
 pub use error::{DrainTimeout, GetError, Refused, WriteError};
-pub use guard::{FindAll, Guard, Reader, SlotRef};
+pub use guard::{FindAll, Guard, PinnedSlot, Reader, SlotRef};
 pub use handle::{Generation, Handle, Index};
 #[doc(hidden)]
 pub use planted::Bug;

@@ -144,7 +144,8 @@ pub fn current_vs_replace(bug: Bug) {
 }
 
 /// A reader that kept the slot's address reads it while the writer
-/// removes the value: v1 whole, or an empty slot.
+/// removes the value: v1 whole, or an empty slot. It reads through a
+/// `PinnedSlot` (`Guard::pinned`), the batch path's read.
 pub fn current_vs_remove(bug: Bug) {
     let store = store(bug);
     let h = store.insert(KEY, Payload::new(1)).unwrap();
@@ -154,7 +155,8 @@ pub fn current_vs_remove(bug: Bug) {
             let reader = store.reader();
             let slot = reader.slot_ref(h).unwrap();
             let guard = reader.pin();
-            if let Some((_, v)) = guard.current(&slot) {
+            let pinned = guard.pinned(&slot).unwrap();
+            if let Some((_, v)) = pinned.current() {
                 assert_eq!(v.read(), 1);
             }
         })
