@@ -29,7 +29,11 @@
 //! of the runtime keeps the store alive, so [`Guard::bound_at`] reads the
 //! slot directly: no segment lookup and no generation check, only the
 //! cached serial, which names one entry published once, under the
-//! binding's handle. An anchored binding cannot outlive its runtime:
+//! binding's handle. [`Guard::hold`] goes one step further for a batch
+//! under one guard: it checks once that the anchored binding is of the
+//! guard's runtime, and the [`Held`] it returns reads the slot on each
+//! call with no check but the empty slot's and the serial's. An
+//! anchored binding cannot outlive its runtime:
 //!
 //! ```compile_fail,E0505
 //! # use polyplug::{HostContract, Runtime, Version};
