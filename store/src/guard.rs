@@ -523,9 +523,9 @@ impl<'g, T, K: Eq + Hash + Clone, C: Config> PinnedSlot<'g, T, K, C> {
     /// [`Guard::pinned`] made.
     #[inline]
     pub fn current(&self) -> Option<(Generation, &'g T)> {
-        // SAFETY: [S1][S5] `slot` is a slot of `store` (checked in
-        // `Guard::pinned`), whose guard this borrows for 'g, so its pin
-        // outlives every borrow handed out.
+        // `slot` is a slot of `store` (checked in `Guard::pinned`), whose
+        // guard this borrows for 'g: its pin outlives every borrow.
+        // SAFETY: [S1][S5][S12] as just said.
         unsafe { self.store.current_pinned(self.slot) }
     }
 }
