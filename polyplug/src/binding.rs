@@ -207,7 +207,9 @@ impl Cache {
 
     /// The function to call when the serving entry, whose serial is
     /// `serial`, is the one this cache checked; `None` when it is another.
-    /// Only for the paths past the fast one, which has compared the key.
+    /// For the paths past the fast one. The raw case still comes up there:
+    /// a `Held` compares its own copy of the cache, and the binding's may
+    /// be newer.
     fn target(self, serial: u64) -> Option<Target> {
         if serial == self.key {
             Some(Target::Raw(self.raw))

@@ -447,13 +447,8 @@ impl<'r, T, K: Eq + Hash + Clone, C: Config> Guard<'r, T, K, C> {
     /// assert_eq!(other_reader.pin().current(&slot), None); // not its store
     /// ```
     #[inline]
-    pub fn current(&self, at: &SlotRef<'_, T, K, C>) -> Option<(Generation, &T)> {
-        if !core::ptr::eq(self.store, at.store) {
-            return None;
-        }
-        // SAFETY: [S1][S5] `at.slot` is a slot of this guard's store (just
-        // checked), which this guard pins for as long as the borrow.
-        unsafe { self.store.current_pinned(at.slot) }
+    pub fn current<'g>(&'g self, at: &SlotRef<'g, T, K, C>) -> Option<(Generation, &'g T)> {
+        self.pinned(at)?.current()
     }
 
     /// `at`, checked once to be a slot of this guard's store, for reading
