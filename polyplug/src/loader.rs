@@ -41,7 +41,10 @@
 //!   of numbers only may instead be registered as a [`WordFn`]
 //!   ([`EngineContract::word_function`]): its trampoline hands it one
 //!   `u64` per argument and writes back the result's bytes, no [`Value`]
-//!   made (the WebAssembly engine calls its typed exports this way). A native
+//!   made. One whose types are known to the engine in Rust may be a
+//!   [`PackedFn`] ([`EngineContract::packed_function`]): its trampoline is
+//!   made for those types, reads each argument at its offset and calls it
+//!   directly (the WebAssembly engine calls its typed exports this way). A native
 //!   plugin that resolves the contract through the host table sees the
 //!   same context entries and calls them the same way (\[R11\]).
 //!
@@ -114,6 +117,8 @@
 //! ```
 
 pub mod instances;
+mod packed;
+pub use packed::{PackedArgs, PackedFn, PackedNumber, PackedRet};
 
 use std::any::Any;
 use std::ffi::c_void;
@@ -641,11 +646,25 @@ pub trait WordFn: Send + Sync + 'static {
     fn call(&self, instance: Option<&mut EngineInstance>, args: &[u64]) -> Result<u64, Fault>;
 }
 
-/// How an engine function is called: with [`Value`]s, or with words.
+/// How an engine function is called: with [`Value`]s, with words, or
+/// with its own Rust types.
 #[derive(Clone)]
 enum EngineCall {
     Values(Arc<dyn EngineFn>),
     Words(Arc<dyn WordFn>),
+    Packed(PackedCall),
+}
+
+/// A [`PackedFn`] of some type `F`, with the trampoline made for `F` and
+/// the check of a signature against `F`'s types.
+#[derive(Clone)]
+struct PackedCall {
+    /// The `F`, which `entry` downcasts.
+    func: Arc<dyn Any + Send + Sync>,
+    entry: ContextFn,
+    fits: fn(&[ValueType], &[usize], Option<ValueType>) -> bool,
+    /// `F`'s argument and result types, for a refusal.
+    types: fn() -> &'static str,
 }
 
 /// Makes the instances of an engine-run stateful contract.
@@ -798,6 +817,43 @@ impl EngineContract {
         func: Arc<dyn WordFn>,
     ) -> EngineContract {
         self.with(name.into(), signature.into(), EngineCall::Words(func))
+    }
+
+    /// Adds a typed function `name` with `signature`, called with its
+    /// arguments as `F`'s Rust numbers ([`PackedFn`]): read straight from
+    /// the caller's struct by a trampoline made for `F`, the result
+    /// written straight back. A signature whose arguments and result are
+    /// not `F`'s types (of either sign), at the offsets of their Rust
+    /// layout, is refused at registration, naming the function.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use polyplug::loader::{EngineContract, EngineInstance, Fault, PackedFn};
+    /// struct Inc;
+    /// impl PackedFn for Inc {
+    ///     type Args = (i32,);
+    ///     type Ret = i32;
+    ///     fn call(&self, _: Option<&mut EngineInstance>, (x,): (i32,)) -> Result<i32, Fault> {
+    ///         Ok(x.wrapping_add(1))
+    ///     }
+    /// }
+    /// let c = EngineContract::new("demo.inc", polyplug::Version::new(1, 0, 0)).packed_function("inc", "u32(u32)", Arc::new(Inc));
+    /// # let _ = c;
+    /// ```
+    #[must_use]
+    pub fn packed_function<F: PackedFn>(
+        self,
+        name: impl Into<String>,
+        signature: impl Into<String>,
+        func: Arc<F>,
+    ) -> EngineContract {
+        let call = PackedCall {
+            func,
+            entry: packed_slot::<F>,
+            fits: packed::fits::<F>,
+            types: std::any::type_name::<(F::Args, F::Ret)>,
+        };
+        self.with(name.into(), signature.into(), EngineCall::Packed(call))
     }
 
     fn with(mut self, name: String, signature: String, call: EngineCall) -> EngineContract {
@@ -1089,25 +1145,39 @@ impl Registrar<'_> {
             let ret = signature.ret.map(Width::of);
             // A word function's arguments and result must all be numbers.
             let numbers = words.zip(ret.map_or(Some(None), |r| r.map(Some)));
+            let problem = match (&func, &numbers) {
+                (EngineCall::Words(_), None) => Some(format!(
+                    "function {fname}: `{spelling}` is registered as a word function, which takes and returns numbers only"
+                )),
+                // An unparsable spelling is left to validation, below.
+                (EngineCall::Packed(packed), _)
+                    if parsed.is_ok()
+                        && !(packed.fits)(&signature.args, &offsets, signature.ret) =>
+                {
+                    Some(format!(
+                        "function {fname}: `{spelling}` does not take and return the packed function's {}",
+                        (packed.types)()
+                    ))
+                }
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                let refusal = RegistrationError::Invalid(InvalidContract {
+                    contract: name.clone(),
+                    field: format!("context[{i}].signature"),
+                    problem,
+                });
+                let message = refusal_text(self.bundle, &refusal);
+                self.refuse(refusal);
+                return Err(Refused {
+                    code: polyplug_abi::ERR_INVALID,
+                    message,
+                    file: self.file.clone(),
+                });
+            }
             let (words, ret) = match (&func, numbers) {
                 (EngineCall::Words(_), Some((words, ret))) => (Some(words), ret),
-                (EngineCall::Words(_), None) => {
-                    let refusal = RegistrationError::Invalid(InvalidContract {
-                        contract: name.clone(),
-                        field: format!("context[{i}].signature"),
-                        problem: format!(
-                            "function {fname}: `{spelling}` is registered as a word function, which takes and returns numbers only"
-                        ),
-                    });
-                    let message = refusal_text(self.bundle, &refusal);
-                    self.refuse(refusal);
-                    return Err(Refused {
-                        code: polyplug_abi::ERR_INVALID,
-                        message,
-                        file: self.file.clone(),
-                    });
-                }
-                (EngineCall::Values(_), _) => (None, None),
+                _ => (None, None),
             };
             slots.push(ContextSlot {
                 func,
@@ -1131,6 +1201,7 @@ impl Registrar<'_> {
                 let call: ContextFn = match slot.func {
                     EngineCall::Values(_) => call_slot,
                     EngineCall::Words(_) => call_words_slot,
+                    EngineCall::Packed(ref packed) => packed.entry,
                 };
                 (
                     fname.into_bytes(),
@@ -1605,6 +1676,46 @@ unsafe extern "C" fn call_words_slot(
             // SAFETY: [P4] `out` (non-null, checked) is writable for
             // one value of the return type, whose width this is.
             unsafe { write_word(result, width, out) };
+        }
+        Ok(())
+    };
+    // SAFETY: [R11] this is an engine entry's function, called with its
+    // own context and an instance of its contract (or null).
+    unsafe { trampoline(ctx, instance, err, body) }
+}
+
+/// The [`ContextFn`] of every engine function of type `F` called with its
+/// own Rust types ([`PackedFn`]): reads each argument at its offset,
+/// calls `F` directly, writes the result. Catches panics.
+unsafe extern "C" fn packed_slot<F: PackedFn>(
+    ctx: *mut c_void,
+    instance: *mut c_void,
+    args: *const c_void,
+    out: *mut c_void,
+    err: *mut AbiError,
+) -> u32 {
+    let body = |slot: &ContextSlot, instance: Option<&mut EngineInstance>| {
+        let EngineCall::Packed(packed) = &slot.func else {
+            return Err(Fault::new(ERR_INTERNAL, "not a packed function"));
+        };
+        let Some(func) = packed.func.downcast_ref::<F>() else {
+            return Err(Fault::new(ERR_INTERNAL, "not this packed function"));
+        };
+        if F::Args::COUNT > 0 && args.is_null() {
+            return Err(Fault::new(ERR_BAD_ARGUMENT, "null arguments"));
+        }
+        // SAFETY: [R11][P1] `args` (non-null, checked) points to the
+        // signature's arguments as a C struct; registration checked that
+        // `F::Args` holds them at these offsets (`packed::fits`).
+        let result = func.call(instance, unsafe { F::Args::read(args) })?;
+        if size_of::<F::Ret>() > 0 {
+            if out.is_null() {
+                return Err(Fault::new(ERR_BAD_ARGUMENT, "null `out`"));
+            }
+            // SAFETY: [P4] `out` (non-null, checked) is writable for one
+            // value of the return type, which `F::Ret` holds (checked at
+            // registration).
+            unsafe { result.write(out) };
         }
         Ok(())
     };

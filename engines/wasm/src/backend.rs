@@ -7,9 +7,10 @@
 //! per-thread instances and registration are the same for both, and the
 //! host imports are written once, in `imports`.
 
+use std::any::Any;
 use std::sync::Arc;
 
-use polyplug::loader::{Contracts, Logger};
+use polyplug::loader::{Contracts, EngineContract, Logger, PackedArgs, PackedRet, ValueType};
 use polyplug_abi::ERR_INVALID;
 
 use crate::budget::Budget;
@@ -68,10 +69,64 @@ pub(crate) trait Compiled: Send + Sync + 'static {
         logger: &Logger,
         contracts: &Contracts,
     ) -> Result<Box<dyn Running>, Failure>;
+
+    /// How to register an export of wasm parameters `params` and results
+    /// `results`, for a signature of arguments `args` and result `ret`, as
+    /// a packed function of this backend's typed call ([`TypedExport`]);
+    /// `None` when the shape has no typed call or the signature's types are
+    /// not its numbers.
+    fn typed(
+        &self,
+        params: &[WasmType],
+        results: &[WasmType],
+        args: &[ValueType],
+        ret: Option<ValueType>,
+    ) -> Option<AddTyped> {
+        let _ = (params, results, args, ret);
+        None
+    }
+}
+
+/// Registers a function on a contract as a packed function
+/// ([`Compiled::typed`]).
+pub(crate) type AddTyped =
+    fn(EngineContract, String, String, crate::loader::WasmFn) -> EngineContract;
+
+/// A backend's typed call of an export of shape `(P, R)`, reached from its
+/// instance behind [`Running`].
+pub(crate) trait TypedExport<P, R>: 'static {
+    /// Calls export `index` of `running`, an instance of this backend, with
+    /// a fresh fuel budget.
+    fn call(running: &mut dyn Running, index: usize, args: P) -> Result<R, Failure>;
+}
+
+/// [`Compiled::typed`] for backend `B` and the shape `(P, R)`: the
+/// registration when the signature's `args` and `ret` are `P`'s and `R`'s
+/// numbers.
+pub(crate) fn typed_for<B, P, R>(args: &[ValueType], ret: Option<ValueType>) -> Option<AddTyped>
+where
+    B: TypedExport<P, R>,
+    P: PackedArgs,
+    R: PackedRet,
+{
+    (P::holds(args) && R::holds(ret)).then_some(crate::loader::add_typed::<B, P, R> as AddTyped)
+}
+
+/// The failure of a typed call that reached an instance or export of
+/// another kind than registration found: never expected.
+#[cold]
+pub(crate) fn not_typed(index: usize) -> Failure {
+    Failure {
+        code: polyplug_abi::ERR_INTERNAL,
+        what: format!("function #{index} has no typed call of its registered shape"),
+    }
 }
 
 /// One wasm instance: its own linear memory, tables and globals.
 pub(crate) trait Running: Send + 'static {
+    /// The instance, for its backend's [`TypedExport`] to downcast.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+
     /// Calls the export `functions[index]` with a fresh fuel budget.
     fn call(&mut self, index: usize, args: &[WasmValue]) -> Result<Option<WasmValue>, Failure>;
 

@@ -4,6 +4,7 @@
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -12,11 +13,12 @@ use polyplug::LogLevel;
 use polyplug::Version;
 use polyplug::loader::{
     CodeError, CodeSource, Contracts, EngineContract, EngineFn, EngineInstance, EngineInstances,
-    Fault, LoadedCode, Loader, Logger, Registrar, TypedSignature, Value, ValueType, WordFn,
+    Fault, LoadedCode, Loader, Logger, PackedArgs, PackedFn, PackedRet, Registrar, TypedSignature,
+    Value, ValueType, WordFn,
 };
 use polyplug_abi::{ERR_BAD_ARGUMENT, ERR_BUDGET, ERR_INTERNAL, ERR_INVALID, ERR_TRAP};
 
-use crate::backend::{Backend, Compiled, Failure, Item, Running, WasmValue};
+use crate::backend::{Backend, Compiled, Failure, Item, Running, TypedExport, WasmValue};
 use crate::budget::{Budget, WasmConfig};
 use crate::guest::{self, ContractExport, ExportKind, WasmType};
 use crate::imports::{CALL_IMPORT, FIND_IMPORT, HOST_MODULE, LOG_IMPORT};
@@ -473,7 +475,7 @@ struct StatefulInstance {
 }
 
 /// One exported function of a contract.
-struct WasmFn {
+pub(crate) struct WasmFn {
     /// Held, not weak: a call reads the load without a shared atomic write
     /// (no cache line bounced between calling threads). The function lives
     /// in the load's tables, which the store reclaims before the runtime
@@ -665,6 +667,51 @@ impl WordFn for WasmFn {
             running.call_words(self.index, args, &self.params)
         })
     }
+}
+
+/// A function of numbers only whose export has a typed call on backend
+/// `B`, of shape `(P, R)`: its arguments are read straight from the
+/// caller's struct ([`PackedFn`]) and go to the backend's typed call with
+/// no word array and no trait object on the way but the instance's.
+struct WasmTyped<B, P, R> {
+    func: WasmFn,
+    shape: PhantomData<fn(B, P) -> R>,
+}
+
+impl<B, P, R> PackedFn for WasmTyped<B, P, R>
+where
+    B: TypedExport<P, R>,
+    P: PackedArgs,
+    R: PackedRet,
+{
+    type Args = P;
+    type Ret = R;
+
+    #[inline]
+    fn call(&self, instance: Option<&mut EngineInstance>, args: P) -> Result<R, Fault> {
+        self.func
+            .run(instance, |running| B::call(running, self.func.index, args))
+    }
+}
+
+/// Registers `func` on `engine` as a [`WasmTyped`] of backend `B`
+/// ([`crate::backend::AddTyped`]).
+pub(crate) fn add_typed<B, P, R>(
+    engine: EngineContract,
+    name: String,
+    spelling: String,
+    func: WasmFn,
+) -> EngineContract
+where
+    B: TypedExport<P, R>,
+    P: PackedArgs,
+    R: PackedRet,
+{
+    let typed = WasmTyped::<B, P, R> {
+        func,
+        shape: PhantomData,
+    };
+    engine.packed_function(name, spelling, Arc::new(typed))
 }
 
 /// Makes the wasm instances of one stateful contract.
@@ -896,23 +943,35 @@ impl Loader for WasmLoader {
                     .iter()
                     .chain(signature.ret.as_ref())
                     .any(|ty| guest::is_bytes(*ty));
-                let params = signature
+                let params: Box<[WasmType]> = signature
                     .args
                     .iter()
                     .map(|ty| guest::wasm_type(*ty).unwrap_or(WasmType::Other))
                     .collect();
-                let func = Arc::new(WasmFn {
+                let results: Vec<WasmType> = signature
+                    .ret
+                    .iter()
+                    .filter_map(|ty| guest::wasm_type(*ty))
+                    .collect();
+                let typed = if bytes {
+                    None
+                } else {
+                    state
+                        .compiled
+                        .typed(&params, &results, &signature.args, signature.ret)
+                };
+                let func = WasmFn {
                     state: Arc::clone(&state),
                     index,
                     contract: contract.clone(),
                     name: name.clone(),
                     signature,
                     params,
-                });
-                engine = if bytes {
-                    engine.function(name, spelling, func)
-                } else {
-                    engine.word_function(name, spelling, func)
+                };
+                engine = match typed {
+                    Some(add) => add(engine, name, spelling, func),
+                    None if bytes => engine.function(name, spelling, Arc::new(func)),
+                    None => engine.word_function(name, spelling, Arc::new(func)),
                 };
             }
             if let Some(constructor) = declared.constructor {

@@ -20,9 +20,10 @@
 //! kept behind a lock that is only ever tried: a thread that finds it
 //! taken compiles a new engine, or drops its own, and never waits.
 
+use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use polyplug::loader::{Contracts, Fault, Logger};
+use polyplug::loader::{Contracts, Fault, Logger, PackedArgs, PackedRet, ValueType};
 use polyplug_abi::{ERR_BUDGET, ERR_INVALID, ERR_TRAP};
 use wasmi::errors::ErrorKind;
 use wasmi::{
@@ -31,7 +32,8 @@ use wasmi::{
 };
 
 use crate::backend::{
-    Backend, Compiled, Failure, Item, Running, WasmValue, call_words_dynamic, copy_out,
+    AddTyped, Backend, Compiled, Failure, Item, Running, TypedExport, WasmValue,
+    call_words_dynamic, copy_out, not_typed, typed_for,
 };
 use crate::budget::{Budget, PAGE_BYTES};
 use crate::guest::WasmType;
@@ -105,6 +107,9 @@ enum Export {
 
 /// A `TypedFunc` of some shape, called with the loader's values.
 trait TypedCall: Send {
+    /// The `TypedFunc`, for [`TypedExport`] to downcast.
+    fn as_any(&self) -> &dyn Any;
+
     fn call(
         &self,
         store: &mut Store<HostState>,
@@ -120,6 +125,10 @@ where
     P: Args + WasmParams + 'static,
     R: Ret + WasmResults + 'static,
 {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
     fn call(
         &self,
         store: &mut Store<HostState>,
@@ -136,6 +145,41 @@ where
             TypedFunc::call(self, store, params).map_err(|e| failure(&e))
         })
     }
+}
+
+impl<P, R> TypedExport<P, R> for Wasmi
+where
+    P: Args + WasmParams + 'static,
+    R: Ret + WasmResults + 'static,
+{
+    #[inline]
+    fn call(running: &mut dyn Running, index: usize, args: P) -> Result<R, Failure> {
+        let Some(instance) = running.as_any_mut().downcast_mut::<WasmiInstance>() else {
+            return Err(not_typed(index));
+        };
+        let Some(Export::Typed(typed)) = instance.exports.get(index) else {
+            return Err(not_typed(index));
+        };
+        let Some(func) = typed.as_any().downcast_ref::<TypedFunc<P, R>>() else {
+            return Err(not_typed(index));
+        };
+        // Every call starts with the budget's fuel.
+        instance
+            .store
+            .set_fuel(instance.fuel)
+            .map_err(|e| failure(&e))?;
+        func.call(&mut instance.store, args)
+            .map_err(|e| failure(&e))
+    }
+}
+
+/// [`Compiled::typed`] of this backend for the shape `(P, R)`.
+fn typed_export<P, R>(args: &[ValueType], ret: Option<ValueType>) -> Option<AddTyped>
+where
+    P: Args + WasmParams + PackedArgs + 'static,
+    R: Ret + WasmResults + PackedRet + 'static,
+{
+    typed_for::<Wasmi, P, R>(args, ret)
 }
 
 /// `func` as a `TypedFunc<P, R>`, boxed for [`Export::Typed`].
@@ -294,6 +338,16 @@ impl WasmiModule {
 }
 
 impl Compiled for WasmiModule {
+    fn typed(
+        &self,
+        params: &[WasmType],
+        results: &[WasmType],
+        args: &[ValueType],
+        ret: Option<ValueType>,
+    ) -> Option<AddTyped> {
+        by_shape!(params, results, typed_export(args, ret))
+    }
+
     fn imports(&self) -> Vec<(String, String, Item)> {
         self.module
             .imports()
@@ -437,6 +491,10 @@ fn from_val(value: &Val) -> Option<WasmValue> {
 }
 
 impl Running for WasmiInstance {
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
     fn call_words(
         &mut self,
         index: usize,
