@@ -36,7 +36,9 @@
 //! - A typed call ([`crate::Typed::call`], [`crate::Binding`]) into an engine
 //!   function is one call of the entry's [`ContextFn`]
 //!   with its context: the arguments are packed as a C struct, the
-//!   trampoline here unpacks them into [`Value`]s, catches panics, and
+//!   trampoline here unpacks them into [`Value`]s (through one made for
+//!   the signature's shape when it has up to two numbers and a number
+//!   result or none), catches panics, and
 //!   turns a [`Fault`] into a [`CallError`](crate::CallError). A function
 //!   of numbers only may instead be registered as a [`WordFn`]
 //!   ([`EngineContract::word_function`]): its trampoline hands it one
@@ -1199,7 +1201,12 @@ impl Registrar<'_> {
             .map(|(slot, (fname, spelling))| {
                 let ctx: *const ContextSlot = slot;
                 let call: ContextFn = match slot.func {
-                    EngineCall::Values(_) => call_slot,
+                    EngineCall::Values(_) => packed::values_entry(
+                        &slot.signature.args,
+                        slot.signature.ret,
+                        &slot.offsets,
+                    )
+                    .unwrap_or(call_slot),
                     EngineCall::Words(_) => call_words_slot,
                     EngineCall::Packed(ref packed) => packed.entry,
                 };
@@ -1715,6 +1722,54 @@ unsafe extern "C" fn packed_slot<F: PackedFn>(
             // SAFETY: [P4] `out` (non-null, checked) is writable for one
             // value of the return type, which `F::Ret` holds (checked at
             // registration).
+            unsafe { result.write(out) };
+        }
+        Ok(())
+    };
+    // SAFETY: [R11] this is an engine entry's function, called with its
+    // own context and an instance of its contract (or null).
+    unsafe { trampoline(ctx, instance, err, body) }
+}
+
+/// The [`ContextFn`] of an engine function called with [`Value`]s whose
+/// signature is of the shape `(P, R)` (up to two numbers, a number result
+/// or none; `packed::values_entry`): reads each argument at its offset as
+/// `P`'s number, makes it the value of its signature type, calls the
+/// [`EngineFn`], checks the result's type and writes it as `R`. What
+/// `call_slot` does for every signature, without its run-time layout.
+/// Catches panics.
+unsafe extern "C" fn values_slot<P: PackedArgs, R: PackedRet>(
+    ctx: *mut c_void,
+    instance: *mut c_void,
+    args: *const c_void,
+    out: *mut c_void,
+    err: *mut AbiError,
+) -> u32 {
+    let body = |slot: &ContextSlot, instance: Option<&mut EngineInstance>| {
+        let EngineCall::Values(func) = &slot.func else {
+            return Err(Fault::new(ERR_INTERNAL, "not a function of values"));
+        };
+        if P::COUNT > 0 && args.is_null() {
+            return Err(Fault::new(ERR_BAD_ARGUMENT, "null arguments"));
+        }
+        // SAFETY: [R11][P1] `args` (non-null, checked) points to the
+        // signature's arguments as a C struct; `values_entry` chose `P` as
+        // the numbers that hold them, at these offsets (checked).
+        let packed = unsafe { P::read(args) };
+        let value =
+            packed.with_values(&slot.signature.args, |values| func.call(instance, values))?;
+        if value.value_type() != slot.signature.ret {
+            return Err(wrong_result(&value, &slot.signature));
+        }
+        let Some(result) = <R as packed::sealed::Result>::from_value(&value) else {
+            return Err(wrong_result(&value, &slot.signature));
+        };
+        if size_of::<R>() > 0 {
+            if out.is_null() {
+                return Err(Fault::new(ERR_BAD_ARGUMENT, "null `out`"));
+            }
+            // SAFETY: [P4] `out` (non-null, checked) is writable for one
+            // value of the return type, which `R` holds.
             unsafe { result.write(out) };
         }
         Ok(())

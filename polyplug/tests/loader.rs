@@ -63,6 +63,19 @@ impl EngineFn for Answer {
     }
 }
 
+/// An engine function that returns an `i32` whatever its signature says.
+struct Wrong;
+
+impl EngineFn for Wrong {
+    fn call(
+        &self,
+        _: Option<&mut EngineInstance>,
+        _: &[Value<'_>],
+    ) -> Result<Value<'static>, Fault> {
+        Ok(Value::I32(-1))
+    }
+}
+
 struct Add;
 
 impl EngineFn for Add {
@@ -225,6 +238,8 @@ impl Loader for Words {
                     .function("version", "u32()", Arc::new(Answer(n)))
                     .function("add", "u64(u32,u64)", Arc::new(Add))
                     .function("trap", "u32()", Arc::new(Trap))
+                    .function("wrong", "u32()", Arc::new(Wrong))
+                    .function("wrong3", "u32(u32,u32,u32)", Arc::new(Wrong))
                     .function("bump", "u32()", Arc::new(Bump))
                     .function("upper", "string(str)", Arc::new(Text))
                     .function("sum", "u64(bytes,u32)", Arc::new(Text))
@@ -370,6 +385,19 @@ fn an_engine_bundle_loads_and_its_typed_functions_are_called_and_bound() {
         (polyplug_abi::ERR_TRAP, "reload.test", "trap")
     );
     assert!(err.message.as_str().contains("trapped on purpose"), "{err}");
+    // A result of another type than the signature's is an error, whether
+    // the shape has a trampoline of its own (`u32()`) or not.
+    let wrong = contract.typed::<extern "C" fn() -> u32>("wrong").unwrap();
+    let wrong3 = contract
+        .typed::<extern "C" fn(u32, u32, u32) -> u32>("wrong3")
+        .unwrap();
+    for err in [
+        wrong.try_call().unwrap_err(),
+        wrong3.try_call(1, 2, 3).unwrap_err(),
+    ] {
+        assert_eq!(err.code, polyplug_abi::ERR_INTERNAL, "{err}");
+        assert!(err.message.as_str().contains("returned \"i32\""), "{err}");
+    }
     let bound = contract.bind::<extern "C" fn() -> u32>("version").unwrap();
     assert_eq!(guard.bound(&bound).unwrap().call(), 100);
     // A stateful contract: each instance has its own state.
