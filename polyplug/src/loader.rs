@@ -1530,7 +1530,7 @@ pub(crate) unsafe fn write_value(value: Value<'static>, out: *mut c_void) {
     }
 }
 
-/// What both trampolines share: the panic boundary, the context and the
+/// What every trampoline shares: the panic boundary, the context and the
 /// instance, and a fault written to `err`.
 ///
 /// # Safety

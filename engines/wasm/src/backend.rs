@@ -81,10 +81,7 @@ pub(crate) trait Compiled: Send + Sync + 'static {
         results: &[WasmType],
         args: &[ValueType],
         ret: Option<ValueType>,
-    ) -> Option<AddTyped> {
-        let _ = (params, results, args, ret);
-        None
-    }
+    ) -> Option<AddTyped>;
 }
 
 /// Registers a function on a contract as a packed function

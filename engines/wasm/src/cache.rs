@@ -115,7 +115,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::backend::{Item, Running};
+    use crate::backend::{AddTyped, Item, Running};
+    use crate::guest::WasmType;
 
     struct Module;
     impl Compiled for Module {
@@ -135,6 +136,15 @@ mod tests {
                 code: 0,
                 what: String::new(),
             })
+        }
+        fn typed(
+            &self,
+            _: &[WasmType],
+            _: &[WasmType],
+            _: &[polyplug::loader::ValueType],
+            _: Option<polyplug::loader::ValueType>,
+        ) -> Option<AddTyped> {
+            None
         }
     }
 
