@@ -120,10 +120,10 @@ pub(crate) fn not_typed(index: usize) -> Failure {
 }
 
 /// One wasm instance: its own linear memory, tables and globals.
-pub(crate) trait Running: Send + 'static {
-    /// The instance, for its backend's [`TypedExport`] to downcast.
-    fn as_any_mut(&mut self) -> &mut dyn Any;
-
+///
+/// `Any`, so that its backend's [`TypedExport`] downcasts it: an upcast
+/// to `dyn Any`, then one type check.
+pub(crate) trait Running: Any + Send {
     /// Calls the export `functions[index]` with a fresh fuel budget.
     fn call(&mut self, index: usize, args: &[WasmValue]) -> Result<Option<WasmValue>, Failure>;
 

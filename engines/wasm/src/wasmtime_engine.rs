@@ -60,11 +60,9 @@ enum Export {
     Dynamic { func: Func, results: usize },
 }
 
-/// A `TypedFunc` of some shape, called with the loader's values.
-trait TypedCall: Send {
-    /// The `TypedFunc`, for [`TypedExport`] to downcast.
-    fn as_any(&self) -> &dyn Any;
-
+/// A `TypedFunc` of some shape, called with the loader's values; `Any`,
+/// for [`TypedExport`] to downcast.
+trait TypedCall: Any + Send {
     fn call(
         &self,
         store: &mut Store<HostState>,
@@ -80,10 +78,6 @@ where
     P: Args + WasmParams + 'static,
     R: Ret + WasmResults + 'static,
 {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
     fn call(
         &self,
         store: &mut Store<HostState>,
@@ -109,13 +103,15 @@ where
 {
     #[inline]
     fn call(running: &mut dyn Running, index: usize, args: P) -> Result<R, Failure> {
-        let Some(instance) = running.as_any_mut().downcast_mut::<WasmtimeInstance>() else {
+        let running: &mut dyn Any = running;
+        let Some(instance) = running.downcast_mut::<WasmtimeInstance>() else {
             return Err(not_typed(index));
         };
         let Some(Export::Typed(typed)) = instance.exports.get(index) else {
             return Err(not_typed(index));
         };
-        let Some(func) = typed.as_any().downcast_ref::<TypedFunc<P, R>>() else {
+        let typed: &dyn Any = &**typed;
+        let Some(func) = typed.downcast_ref::<TypedFunc<P, R>>() else {
             return Err(not_typed(index));
         };
         // Every call starts with the budget's fuel.
@@ -451,10 +447,6 @@ fn from_val(value: &Val) -> Option<WasmValue> {
 }
 
 impl Running for WasmtimeInstance {
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-
     fn call_words(
         &mut self,
         index: usize,
