@@ -1708,23 +1708,13 @@ unsafe extern "C" fn packed_slot<F: PackedFn>(
         let Some(func) = packed.func.downcast_ref::<F>() else {
             return Err(Fault::new(ERR_INTERNAL, "not this packed function"));
         };
-        if F::Args::COUNT > 0 && args.is_null() {
-            return Err(Fault::new(ERR_BAD_ARGUMENT, "null arguments"));
-        }
-        // SAFETY: [R11][P1] `args` (non-null, checked) points to the
-        // signature's arguments as a C struct; registration checked that
-        // `F::Args` holds them at these offsets (`packed::fits`).
-        let result = func.call(instance, unsafe { F::Args::read(args) })?;
-        if size_of::<F::Ret>() > 0 {
-            if out.is_null() {
-                return Err(Fault::new(ERR_BAD_ARGUMENT, "null `out`"));
-            }
-            // SAFETY: [P4] `out` (non-null, checked) is writable for one
-            // value of the return type, which `F::Ret` holds (checked at
-            // registration).
-            unsafe { result.write(out) };
-        }
-        Ok(())
+        // SAFETY: [R11][P1] registration checked that `F::Args` holds the
+        // signature's arguments at these offsets (`packed::fits`).
+        let args = unsafe { read_packed::<F::Args>(args) }?;
+        let result = func.call(instance, args)?;
+        // SAFETY: [P4] `out` is for the signature's result, which `F::Ret`
+        // holds (`packed::fits`).
+        unsafe { write_packed(result, out) }
     };
     // SAFETY: [R11] this is an engine entry's function, called with its
     // own context and an instance of its contract (or null).
@@ -1749,13 +1739,9 @@ unsafe extern "C" fn values_slot<P: PackedArgs, R: PackedRet>(
         let EngineCall::Values(func) = &slot.func else {
             return Err(Fault::new(ERR_INTERNAL, "not a function of values"));
         };
-        if P::COUNT > 0 && args.is_null() {
-            return Err(Fault::new(ERR_BAD_ARGUMENT, "null arguments"));
-        }
-        // SAFETY: [R11][P1] `args` (non-null, checked) points to the
-        // signature's arguments as a C struct; `values_entry` chose `P` as
-        // the numbers that hold them, at these offsets (checked).
-        let packed = unsafe { P::read(args) };
+        // SAFETY: [R11][P1] `values_entry` chose `P` as the numbers that
+        // hold the signature's arguments, at these offsets (checked).
+        let packed = unsafe { read_packed::<P>(args) }?;
         let value =
             packed.with_values(&slot.signature.args, |values| func.call(instance, values))?;
         if value.value_type() != slot.signature.ret {
@@ -1764,19 +1750,48 @@ unsafe extern "C" fn values_slot<P: PackedArgs, R: PackedRet>(
         let Some(result) = <R as packed::sealed::Result>::from_value(&value) else {
             return Err(wrong_result(&value, &slot.signature));
         };
-        if size_of::<R>() > 0 {
-            if out.is_null() {
-                return Err(Fault::new(ERR_BAD_ARGUMENT, "null `out`"));
-            }
-            // SAFETY: [P4] `out` (non-null, checked) is writable for one
-            // value of the return type, which `R` holds.
-            unsafe { result.write(out) };
-        }
-        Ok(())
+        // SAFETY: [P4] `out` is for the signature's result, which `R` holds
+        // (`values_entry`).
+        unsafe { write_packed(result, out) }
     };
     // SAFETY: [R11] this is an engine entry's function, called with its
     // own context and an instance of its contract (or null).
     unsafe { trampoline(ctx, instance, err, body) }
+}
+
+/// The arguments of a packed trampoline as `P`'s numbers; a fault for
+/// null arguments.
+///
+/// # Safety
+///
+/// \[R11\]\[P1\] `args` is null or points to a C struct of arguments that
+/// `P` holds, at `P`'s offsets.
+#[inline(always)]
+unsafe fn read_packed<P: PackedArgs>(args: *const c_void) -> Result<P, Fault> {
+    if P::COUNT > 0 && args.is_null() {
+        return Err(Fault::new(ERR_BAD_ARGUMENT, "null arguments"));
+    }
+    // SAFETY: [R11][P1] non-null when there are arguments (checked), and as
+    // this function's contract says.
+    Ok(unsafe { P::read(args) })
+}
+
+/// Writes a packed trampoline's result to `out`; a fault for a null `out`
+/// when there is a result.
+///
+/// # Safety
+///
+/// \[P4\] `out` is null or writable for one value of a type `R` holds.
+#[inline(always)]
+unsafe fn write_packed<R: PackedRet>(result: R, out: *mut c_void) -> Result<(), Fault> {
+    if size_of::<R>() > 0 {
+        if out.is_null() {
+            return Err(Fault::new(ERR_BAD_ARGUMENT, "null `out`"));
+        }
+        // SAFETY: [P4] non-null (checked), and as this function's contract says.
+        unsafe { result.write(out) };
+    }
+    Ok(())
 }
 
 /// The engine returned a value of another type than its signature's.

@@ -833,18 +833,29 @@ fn word_functions_get_each_argument_extended_and_keep_the_results_own_bytes() {
         d: 5,
         e: 6,
     };
+    // SAFETY: `Args` is the signature's arguments as a C struct.
+    assert_eq!(unsafe { call_packed_i64(&erased, &args) }, 12);
+}
+
+/// Calls `erased`, of an `i64` result, through the packed form a C host
+/// uses, with `args`; its result.
+///
+/// # Safety
+///
+/// `A` is the C struct of `erased`'s arguments.
+unsafe fn call_packed_i64<A>(erased: &polyplug::ErasedFn<'_>, args: &A) -> i64 {
     let mut out = 0i64;
-    // SAFETY: `args` is the signature's arguments as a C struct, `out`
-    // room for its i64 result.
+    // SAFETY: as this function's contract says; `out` is room for the i64
+    // result.
     let status = unsafe {
         erased.call_packed(
             std::ptr::null_mut(),
-            (&raw const args).cast(),
+            std::ptr::from_ref(args).cast(),
             (&raw mut out).cast(),
         )
     };
     assert!(status.is_ok(), "{status:?}");
-    assert_eq!(out, 12);
+    out
 }
 
 #[test]
@@ -895,18 +906,8 @@ fn packed_functions_read_each_argument_at_its_offset_and_fail_as_a_call_error() 
         c: i32,
     }
     let args = Args { a: 1, b: 100, c: 2 };
-    let mut out = 0i64;
-    // SAFETY: `args` is the signature's arguments as a C struct, `out`
-    // room for its i64 result.
-    let status = unsafe {
-        erased.call_packed(
-            std::ptr::null_mut(),
-            (&raw const args).cast(),
-            (&raw mut out).cast(),
-        )
-    };
-    assert!(status.is_ok(), "{status:?}");
-    assert_eq!(out, 92);
+    // SAFETY: `Args` is the signature's arguments as a C struct.
+    assert_eq!(unsafe { call_packed_i64(&erased, &args) }, 92);
 }
 
 #[test]

@@ -109,6 +109,54 @@ where
     (P::holds(args) && R::holds(ret)).then_some(crate::loader::add_typed::<B, P, R> as AddTyped)
 }
 
+/// `TypedExport<P, R>` for backend `$backend`, whose instances are
+/// `$instance`, and its `typed_export::<P, R>`, which `Compiled::typed`
+/// hands to `by_shape!`. Written once for both backends: the names it
+/// uses (`Export`, `TypedFunc`, `WasmParams`, `WasmResults`, `Store`'s
+/// `set_fuel`, `failure`) are each backend's own, resolved where it is
+/// invoked.
+macro_rules! typed_export {
+    ($backend:ty, $instance:ty) => {
+        impl<P, R> TypedExport<P, R> for $backend
+        where
+            P: Args + WasmParams + 'static,
+            R: Ret + WasmResults + 'static,
+        {
+            #[inline]
+            fn call(running: &mut dyn Running, index: usize, args: P) -> Result<R, Failure> {
+                let running: &mut dyn Any = running;
+                let Some(instance) = running.downcast_mut::<$instance>() else {
+                    return Err(not_typed(index));
+                };
+                let Some(Export::Typed(typed)) = instance.exports.get(index) else {
+                    return Err(not_typed(index));
+                };
+                let typed: &dyn Any = &**typed;
+                let Some(func) = typed.downcast_ref::<TypedFunc<P, R>>() else {
+                    return Err(not_typed(index));
+                };
+                // Every call starts with the budget's fuel.
+                instance
+                    .store
+                    .set_fuel(instance.fuel)
+                    .map_err(|e| failure(&e))?;
+                func.call(&mut instance.store, args)
+                    .map_err(|e| failure(&e))
+            }
+        }
+
+        /// [`Compiled::typed`] of this backend for the shape `(P, R)`.
+        fn typed_export<P, R>(args: &[ValueType], ret: Option<ValueType>) -> Option<AddTyped>
+        where
+            P: Args + WasmParams + PackedArgs + 'static,
+            R: Ret + WasmResults + PackedRet + 'static,
+        {
+            typed_for::<$backend, P, R>(args, ret)
+        }
+    };
+}
+pub(crate) use typed_export;
+
 /// The failure of a typed call that reached an instance or export of
 /// another kind than registration found: never expected.
 #[cold]

@@ -33,7 +33,7 @@ use wasmi::{
 
 use crate::backend::{
     AddTyped, Backend, Compiled, Failure, Item, Running, TypedExport, WasmValue,
-    call_words_dynamic, copy_out, not_typed, typed_for,
+    call_words_dynamic, copy_out, not_typed, typed_export, typed_for,
 };
 use crate::budget::{Budget, PAGE_BYTES};
 use crate::guest::WasmType;
@@ -141,42 +141,9 @@ where
     }
 }
 
-impl<P, R> TypedExport<P, R> for Wasmi
-where
-    P: Args + WasmParams + 'static,
-    R: Ret + WasmResults + 'static,
-{
-    #[inline]
-    fn call(running: &mut dyn Running, index: usize, args: P) -> Result<R, Failure> {
-        let running: &mut dyn Any = running;
-        let Some(instance) = running.downcast_mut::<WasmiInstance>() else {
-            return Err(not_typed(index));
-        };
-        let Some(Export::Typed(typed)) = instance.exports.get(index) else {
-            return Err(not_typed(index));
-        };
-        let typed: &dyn Any = &**typed;
-        let Some(func) = typed.downcast_ref::<TypedFunc<P, R>>() else {
-            return Err(not_typed(index));
-        };
-        // Every call starts with the budget's fuel.
-        instance
-            .store
-            .set_fuel(instance.fuel)
-            .map_err(|e| failure(&e))?;
-        func.call(&mut instance.store, args)
-            .map_err(|e| failure(&e))
-    }
-}
-
-/// [`Compiled::typed`] of this backend for the shape `(P, R)`.
-fn typed_export<P, R>(args: &[ValueType], ret: Option<ValueType>) -> Option<AddTyped>
-where
-    P: Args + WasmParams + PackedArgs + 'static,
-    R: Ret + WasmResults + PackedRet + 'static,
-{
-    typed_for::<Wasmi, P, R>(args, ret)
-}
+// The typed call of this backend's exports ([`TypedExport`]) and the
+// registration of an export as one ([`Compiled::typed`]).
+typed_export!(Wasmi, WasmiInstance);
 
 /// `func` as a `TypedFunc<P, R>`, boxed for [`Export::Typed`].
 fn typed<P, R>(func: Func, store: &Store<HostState>) -> Option<Box<dyn TypedCall>>

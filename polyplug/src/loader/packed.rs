@@ -256,15 +256,13 @@ macro_rules! args {
 
             #[inline(always)]
             unsafe fn read(args: *const c_void) -> Self {
-                // SAFETY: [P1] the caller's struct holds each number at its
-                // offset in this layout; read one by one, its padding is
-                // never touched.
-                unsafe {
-                    ($(args
-                        .byte_add(offset_of!($layout, $index))
-                        .cast::<$ty>()
-                        .read_unaligned(),)+)
-                }
+                // One number at a time, at its offset: the padding is never
+                // touched.
+                ($({
+                    let at = args.wrapping_byte_add(offset_of!($layout, $index));
+                    // SAFETY: [P1] the caller's struct holds this number here.
+                    unsafe { at.cast::<$ty>().read_unaligned() }
+                },)+)
             }
         }
     };
