@@ -28,7 +28,7 @@ use crate::bundle::Bundle;
 use crate::elf;
 use crate::error::NativeError;
 use crate::image::{CloseReport, ImageMark, Unmapped, image_mapped};
-use crate::scratch::ScratchDir;
+use crate::scratch::{PrivateCopy, ScratchDir};
 
 /// The smallest file accepted as a shared library, in bytes (an ELF
 /// header is 64 bytes on 64-bit targets).
@@ -59,7 +59,9 @@ pub struct NativeLibrary {
     entry: EntryFn,
     bundle: String,
     source_path: PathBuf,
-    private_path: PathBuf,
+    /// The private copy opened: its name, and its file while the scratch
+    /// directory keeps it.
+    copy: PrivateCopy,
     /// The entry point's address and the copy's file, when the kernel can
     /// be asked about one address (Linux 6.11 and later).
     mark: Option<ImageMark>,
@@ -78,9 +80,12 @@ impl NativeLibrary {
     ///    fault on with `SIGBUS`).
     /// 3. Writes the same bytes to a new file in `scratch`, so `dlopen`
     ///    never reuses a cached image of a rebuilt path and what is opened
-    ///    is exactly what was hashed.
+    ///    is exactly what was hashed. On Linux, a closed copy of this
+    ///    bundle whose image left memory and whose bytes are these bytes
+    ///    is opened again instead, through its descriptor: a reload of an
+    ///    unchanged library writes nothing (see [`ScratchDir`]).
     /// 4. `dlopen`s it (`RTLD_NOW | RTLD_LOCAL` on Unix), then removes the
-    ///    file; the mapping stays.
+    ///    file's name; the mapping, and on Linux the open file, stay.
     /// 5. Reads the `u32` data symbol `polyplug_abi_version` (no plugin
     ///    code runs) and refuses any value but
     ///    [`ABI_VERSION`](polyplug_abi::ABI_VERSION).
@@ -146,12 +151,13 @@ impl NativeLibrary {
     /// ```
     pub fn open(bundle: &Bundle, scratch: &ScratchDir) -> Result<NativeLibrary, NativeError> {
         let name = bundle.name().as_str();
-        let (Some(source), Some(bytes)) = (bundle.library_path(), bundle.library_bytes()) else {
+        let (Some(source), Some(shared)) = (bundle.library_path(), bundle.library_arc()) else {
             return Err(NativeError::NotNative {
                 bundle: name.to_owned(),
                 loader: bundle.manifest().loader,
             });
         };
+        let bytes: &[u8] = shared;
         if !looks_like_shared_object(bytes) {
             return Err(NativeError::NotASharedObject {
                 bundle: name.to_owned(),
@@ -171,19 +177,21 @@ impl NativeLibrary {
             }
         }
         check_length(bytes, name, source)?;
-        let (private_path, private_file) =
-            scratch
-                .write_new(name, bytes)
-                .map_err(|(path, io)| NativeError::Scratch {
-                    bundle: name.to_owned(),
-                    path,
-                    io,
-                })?;
-        let opened = dlopen(&private_path);
+        let copy = scratch
+            .copy(name, shared)
+            .map_err(|(path, io)| NativeError::Scratch {
+                bundle: name.to_owned(),
+                path,
+                io,
+            })?;
+        let opened = dlopen(&copy.open_path);
         // The image stays mapped; the name goes, so nothing can reopen or
         // change the file behind it. A failure leaves a file that the
-        // scratch directory removes on drop.
-        let _removed = fs::remove_file(&private_path);
+        // scratch directory removes on drop. (A copy from the shelf has no
+        // name left.)
+        if copy.open_path == copy.path {
+            let _removed = fs::remove_file(&copy.path);
+        }
         let library = opened.map_err(|e| NativeError::Dlopen {
             bundle: name.to_owned(),
             path: source.to_owned(),
@@ -198,13 +206,13 @@ impl NativeLibrary {
         };
         // Where the image lies, for `close` to ask about one address
         // instead of scanning every mapping.
-        let mark = private_file.and_then(|file| ImageMark::of(entry as usize, file));
+        let mark = copy.id.and_then(|file| ImageMark::of(entry as usize, file));
         Ok(NativeLibrary {
             library,
             entry,
             bundle: name.to_owned(),
             source_path: source.to_owned(),
-            private_path,
+            copy,
             mark,
         })
     }
@@ -246,7 +254,7 @@ impl NativeLibrary {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn private_path(&self) -> &Path {
-        &self.private_path
+        &self.copy.path
     }
 
     /// The library file in the bundle that was copied.
@@ -319,7 +327,7 @@ impl NativeLibrary {
     pub fn close(self) -> CloseReport {
         let NativeLibrary {
             library,
-            private_path,
+            copy,
             mark,
             ..
         } = self;
@@ -328,12 +336,18 @@ impl NativeLibrary {
         // answers it; else a scan of every mapping for the path.
         let mapped = mark
             .and_then(|mark| mark.still_mapped())
-            .or_else(|| image_mapped(&private_path));
+            .or_else(|| image_mapped(&copy.path));
         let unmapped = match mapped {
             Some(false) => Unmapped::Yes,
             Some(true) => Unmapped::No,
             None => Unmapped::Unknown,
         };
+        let private_path = copy.path.clone();
+        if unmapped == Unmapped::Yes && close_error.is_none() {
+            // The image left: the copy's file may serve a load of the same
+            // bytes ([L6]).
+            copy.unmapped();
+        }
         CloseReport {
             private_path,
             unmapped,

@@ -479,6 +479,77 @@ fn a_nodelete_library_stays_mapped_and_close_says_so() {
     assert_eq!(image_mapped(&report.private_path), Some(true));
 }
 
+/// A library closed with its image gone is opened again from the same
+/// private copy when its bytes are loaded again, and runs from fresh
+/// static state: the copy's file is reused, never its image.
+#[cfg(target_os = "linux")]
+#[cfg_attr(miri, ignore)]
+#[test]
+fn the_same_bytes_after_a_clean_close_reopen_the_closed_copy_with_fresh_state() {
+    let tmp = TempDir::new("native-shelf");
+    let dir = plugin_bundle(&tmp, "shelf", &[]);
+    let scratch = ScratchDir::new().unwrap();
+    let first = open(&dir, &scratch).unwrap();
+    assert_eq!(call_entry(&first), 1);
+    assert_eq!(call_entry(&first), 2);
+    let path = first.private_path().to_owned();
+    assert!(first.close().is_clean());
+
+    let again = open(&dir, &scratch).unwrap();
+    assert_eq!(
+        again.private_path(),
+        path,
+        "the closed copy is opened again"
+    );
+    assert_eq!(call_entry(&again), 1, "its static state starts afresh");
+    assert_eq!(image_mapped(&path), Some(true));
+    // While it is open, the same bytes get a copy of their own.
+    let beside = open(&dir, &scratch).unwrap();
+    assert_ne!(beside.private_path(), path);
+    assert_eq!(call_entry(&beside), 1);
+    assert_eq!(call_entry(&again), 2);
+    assert!(again.close().is_clean());
+    assert_eq!(image_mapped(&path), Some(false));
+    assert!(beside.close().is_clean());
+}
+
+/// Other bytes under the same bundle name never reuse a closed copy: a
+/// rebuilt library gets a new one.
+#[cfg(target_os = "linux")]
+#[cfg_attr(miri, ignore)]
+#[test]
+fn other_bytes_after_a_clean_close_get_a_new_copy() {
+    let tmp = TempDir::new("native-shelf-other");
+    let dir = plugin_bundle(&tmp, "other", &[]);
+    let scratch = ScratchDir::new().unwrap();
+    let first = open(&dir, &scratch).unwrap();
+    let path = first.private_path().to_owned();
+    assert!(first.close().is_clean());
+    build_plugin(&dir.join(LIBRARY), &["-DSTART=100"]);
+    let rebuilt = open(&dir, &scratch).unwrap();
+    assert_ne!(rebuilt.private_path(), path);
+    assert_eq!(call_entry(&rebuilt), 101);
+    assert!(rebuilt.close().is_clean());
+}
+
+/// A copy whose image stayed mapped (`-z nodelete`) is not reused: glibc
+/// would hand back the old image, with its state, for the same file.
+#[cfg(target_os = "linux")]
+#[cfg_attr(miri, ignore)]
+#[test]
+fn a_copy_whose_image_stayed_mapped_is_not_reused() {
+    let tmp = TempDir::new("native-shelf-nodelete");
+    let dir = plugin_bundle(&tmp, "kept", &["-Wl,-z,nodelete"]);
+    let scratch = ScratchDir::new().unwrap();
+    let first = open(&dir, &scratch).unwrap();
+    assert_eq!(call_entry(&first), 1);
+    let report = first.close();
+    assert_eq!(report.unmapped, Unmapped::No);
+    let again = open(&dir, &scratch).unwrap();
+    assert_ne!(again.private_path(), report.private_path);
+    assert_eq!(call_entry(&again), 1, "a new image, not the one kept");
+}
+
 #[cfg_attr(miri, ignore)]
 #[test]
 fn a_library_opened_on_one_thread_is_called_and_closed_on_another() {
