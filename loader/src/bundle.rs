@@ -105,6 +105,67 @@ impl Bundle {
     /// assert!(err.to_string().starts_with("cannot open bundle directory /no/such/bundle: "));
     /// ```
     pub fn open(dir: &Path) -> Result<Bundle, BundleError> {
+        Bundle::open_from(dir, None)
+    }
+
+    /// Opens the bundle at `dir` again, as [`Bundle::open`] does, reading
+    /// every file afresh; `known` is what an earlier open read (of this
+    /// or any directory). Where a file read now holds exactly the bytes
+    /// `known` holds for it, `known`'s share of them and what was parsed
+    /// from them are taken instead of new ones: an unchanged manifest is
+    /// not parsed again, and an unchanged library is compared piece by
+    /// piece as it is read, not copied into new memory. The result is the
+    /// bundle [`Bundle::open`] would give.
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir, platform_key};
+    /// # let tmp = ScratchDir::new()?; // a temporary directory, removed on drop
+    /// # let manifest = format!(
+    /// #     "[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"native\"\n\
+    /// #      [library]\n{} = \"libdemo.so\"\n",
+    /// #     platform_key(),
+    /// # );
+    /// # std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
+    /// std::fs::write(tmp.path().join("libdemo.so"), b"first")?;
+    /// let first = Bundle::open(tmp.path())?;
+    /// let again = Bundle::open_known(tmp.path(), &first)?;
+    /// assert_eq!(again.library_bytes(), Some(&b"first"[..]));
+    /// std::fs::write(tmp.path().join("libdemo.so"), b"later")?;
+    /// let changed = Bundle::open_known(tmp.path(), &first)?;
+    /// assert_eq!(changed.library_bytes(), Some(&b"later"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Bundle::open`].
+    pub fn open_known(dir: &Path, known: &Bundle) -> Result<Bundle, BundleError> {
+        Bundle::open_from(dir, Some(known))
+    }
+
+    /// This bundle without the bytes of its other files
+    /// ([`Bundle::verified`] keeps them): what [`Bundle::open_known`]
+    /// needs, for a caller that keeps it while the bundle is loaded.
+    ///
+    /// ```
+    /// # use polyplug_loader::{Bundle, ScratchDir};
+    /// # let tmp = ScratchDir::new()?; // a temporary directory, removed on drop
+    /// # let manifest = b"[bundle]\nname = \"demo\"\nversion = \"1.0.0\"\nloader = \"lua\"\n";
+    /// # std::fs::write(tmp.path().join("manifest.toml"), manifest)?;
+    /// let bundle = Bundle::open(tmp.path())?;
+    /// let kept = bundle.without_other_files();
+    /// assert_eq!(kept.manifest(), bundle.manifest());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn without_other_files(&self) -> Bundle {
+        Bundle {
+            files: None,
+            ..self.clone()
+        }
+    }
+
+    fn open_from(dir: &Path, known: Option<&Bundle>) -> Result<Bundle, BundleError> {
         let (canonical, is_dir) = canonical_dir(dir).map_err(|io| BundleError::Dir {
             dir: dir.to_owned(),
             io,
@@ -113,8 +174,17 @@ impl Bundle {
             return Err(BundleError::NotADirectory { dir: canonical });
         }
         let manifest_path = canonical.join(MANIFEST_FILE);
-        let bytes = read_manifest(&manifest_path)?;
-        let manifest = parse_manifest(&bytes, &manifest_path)?;
+        let mut bytes = read_manifest(&manifest_path)?;
+        // Parsing is a function of the bytes and the path alone.
+        let manifest = match known {
+            Some(known)
+                if known.manifest_path == manifest_path && *known.manifest_bytes == *bytes =>
+            {
+                bytes = Arc::clone(&known.manifest_bytes);
+                known.manifest.clone()
+            }
+            _ => parse_manifest(&bytes, &manifest_path)?,
+        };
         // A native bundle must name a library; another kind names its code
         // file (a `.wasm` module, a script) in the same table, checked the
         // same way, when it has one. Either is read here, through the same
@@ -122,7 +192,8 @@ impl Bundle {
         let library = match (manifest.loader, &manifest.library) {
             (LoaderKind::Native, _) | (_, Some(_)) => {
                 let (joined, path) = resolve_library(&canonical, &manifest)?;
-                let bytes = read_library(&joined, &path, &manifest)?;
+                let known = known.and_then(|k| k.library.as_ref()).map(|l| &l.bytes);
+                let bytes = read_library(&joined, &path, &manifest, known)?;
                 Some(LibraryFile { path, bytes })
             }
             (
@@ -477,6 +548,7 @@ fn read_library(
     path: &Path,
     resolved: &Path,
     manifest: &Manifest,
+    known: Option<&Arc<[u8]>>,
 ) -> Result<Arc<[u8]>, BundleError> {
     let bundle = manifest.name.as_str();
     let access = |io: io::Error| match io.kind() {
@@ -498,12 +570,54 @@ fn read_library(
         },
         OpenError::Io(io) => access(io),
     })?;
-    file::read_shared(file, u64::MAX).map_err(access)
+    match known {
+        Some(known) => file::read_shared_known(file, u64::MAX, known),
+        None => file::read_shared(file, u64::MAX),
+    }
+    .map_err(access)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An unchanged manifest and library are taken from the known bundle;
+    /// a changed one is read and parsed afresh.
+    #[test]
+    fn open_known_takes_only_what_did_not_change() {
+        let dir = std::env::temp_dir().join(format!("polyplug-reopen-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let manifest = |version: &str| {
+            format!(
+                "[bundle]\nname = \"demo\"\nversion = \"{version}\"\nloader = \"native\"\n\
+                 [library]\n{} = \"libdemo.so\"\n",
+                crate::platform_key()
+            )
+        };
+        fs::write(dir.join(MANIFEST_FILE), manifest("1.0.0")).unwrap();
+        fs::write(dir.join("libdemo.so"), b"library one").unwrap();
+        let first = Bundle::open(&dir).unwrap();
+        let same = Bundle::open_known(&dir, &first).unwrap();
+        assert!(Arc::ptr_eq(same.manifest_bytes(), first.manifest_bytes()));
+        assert!(Arc::ptr_eq(
+            same.library_arc().unwrap(),
+            first.library_arc().unwrap()
+        ));
+        fs::write(dir.join(MANIFEST_FILE), manifest("1.0.1")).unwrap();
+        fs::write(dir.join("libdemo.so"), b"library two").unwrap();
+        let changed = Bundle::open_known(&dir, &first).unwrap();
+        assert_eq!(changed.manifest().version.to_string(), "1.0.1");
+        assert_eq!(changed.library_bytes(), Some(&b"library two"[..]));
+        assert_eq!(changed.manifest(), Bundle::open(&dir).unwrap().manifest());
+        // A bad manifest is refused as `open` refuses it.
+        fs::write(dir.join(MANIFEST_FILE), "[bundle\n").unwrap();
+        assert_eq!(
+            Bundle::open_known(&dir, &first).unwrap_err().to_string(),
+            Bundle::open(&dir).unwrap_err().to_string()
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// `canonical_dir` names a directory as `fs::canonicalize` does, `.`
     /// and symlinks resolved; a file is named and is not a directory; a

@@ -223,6 +223,47 @@ pub(crate) fn read_shared(opened: Opened, limit: u64) -> io::Result<Arc<[u8]>> {
     Ok(bytes.into())
 }
 
+/// [`read_shared`], for a file that may still hold `known`, bytes read
+/// from it before: when it holds exactly those bytes, `known` itself comes
+/// back, and nothing is allocated or copied. The file is read in pieces,
+/// each compared with `known` while it is in the cache; at the first
+/// difference, or a length that differs, it is read again whole, as
+/// [`read_shared`] reads it.
+///
+/// ```text
+/// same bytes  -> Arc::ptr_eq(&result, known)
+/// other bytes -> a new Arc of the file's bytes
+/// ```
+pub(crate) fn read_shared_known(
+    opened: Opened,
+    limit: u64,
+    known: &Arc<[u8]>,
+) -> io::Result<Arc<[u8]>> {
+    const PIECE: usize = 64 * 1024;
+    let same_length = u64::try_from(known.len()).is_ok_and(|len| len == opened.len && len < limit);
+    if same_length {
+        let mut piece = vec![0_u8; PIECE.min(known.len()).max(1)];
+        let mut file = &opened.file;
+        let mut same = true;
+        for expected in known.chunks(PIECE) {
+            let Some(read) = piece.get_mut(..expected.len()) else {
+                same = false;
+                break;
+            };
+            if file.read_exact(read).is_err() || read != expected {
+                same = false;
+                break;
+            }
+        }
+        // The file ends where `known` does: one more byte means it grew.
+        if same && file.read(&mut piece)? == 0 {
+            return Ok(Arc::clone(known));
+        }
+        (&opened.file).rewind()?;
+    }
+    read_shared(opened, limit)
+}
+
 /// The next `len` bytes of `file` in a new `Arc`, or `None` when the file
 /// ends before them (it shrank since `fstat`).
 #[cfg(unix)]
@@ -294,6 +335,39 @@ mod tests {
         assert_eq!(&*read(1_000), &bytes[..1_000]);
         fs::write(&path, b"").unwrap();
         assert!(read(u64::MAX).is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `read_shared_known` gives back the known `Arc` only for a file that
+    /// holds exactly its bytes; a difference in any piece, the last byte,
+    /// or the length reads the file's own bytes.
+    #[test]
+    fn read_shared_known_shares_only_equal_bytes() {
+        let dir = std::env::temp_dir().join(format!("polyplug-known-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bytes");
+        let bytes: Vec<u8> = (0u8..=250).cycle().take(200_000).collect();
+        let known: Arc<[u8]> = Arc::from(&bytes[..]);
+        let read = |content: &[u8]| {
+            fs::write(&path, content).unwrap();
+            read_shared_known(open(&path, Follow::No).unwrap(), u64::MAX, &known).unwrap()
+        };
+        assert!(Arc::ptr_eq(&read(&bytes), &known));
+        for at in [0, 65_536, 131_071, 199_999] {
+            let mut changed = bytes.clone();
+            changed[at] ^= 1;
+            let found = read(&changed);
+            assert!(!Arc::ptr_eq(&found, &known), "byte {at}");
+            assert_eq!(&*found, &changed[..], "byte {at}");
+        }
+        assert_eq!(&*read(&bytes[..199_999]), &bytes[..199_999]);
+        let mut longer = bytes.clone();
+        longer.push(7);
+        assert_eq!(&*read(&longer), &longer[..]);
+        // At the limit, the file is the limit's bytes, not `known`'s.
+        fs::write(&path, &bytes).unwrap();
+        let limited = read_shared_known(open(&path, Follow::No).unwrap(), 1_000, &known).unwrap();
+        assert_eq!(&*limited, &bytes[..1_000]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

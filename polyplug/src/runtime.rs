@@ -18,9 +18,7 @@ use std::time::Duration;
 
 use polyplug_abi::{AbiError, BundleContext, ContractId, OK, StrView, Version};
 use polyplug_contract::Definition;
-use polyplug_loader::{
-    Bundle, BundleError, LoaderKind, Manifest, NativeLibrary, ScratchDir, Trust,
-};
+use polyplug_loader::{Bundle, BundleError, LoaderKind, NativeLibrary, ScratchDir, Trust};
 use polyplug_store::{DrainTicket, Handle, Revision, Store};
 
 use crate::LoadError;
@@ -97,7 +95,10 @@ struct BundleRecord {
     /// `reload_bundle(id, None)` opens this again, so a symlink flipped
     /// since (`current -> v2`) is followed.
     source: PathBuf,
-    manifest: Manifest,
+    /// What was opened, without the bundle's other files: its manifest,
+    /// and the bytes a reload compares what it reads with
+    /// (`Bundle::open_known`).
+    opened: Bundle,
     contracts: Vec<Published>,
     /// Keeps the library loaded while the bundle is, even with no contracts.
     _library: Arc<LoadedLibrary>,
@@ -146,7 +147,8 @@ impl Registry {
             .iter()
             .filter(|(id, _)| !except.contains(id))
             .filter(|(_, r)| {
-                r.manifest
+                r.opened
+                    .manifest()
                     .requires
                     .iter()
                     .any(|req| !self.provided(req.name.as_str(), req.version, except))
@@ -483,7 +485,17 @@ impl Runtime {
     /// checks its signature over the bytes it read: all of a load's file
     /// IO, before the writer's lock and before any plugin code runs.
     fn open(&self, dir: &Path) -> Result<Bundle, LoadError> {
-        let bundle = Bundle::open(dir)?;
+        self.checked(Bundle::open(dir)?)
+    }
+
+    /// [`Runtime::open`] for a reload: what is unchanged since `known` was
+    /// opened is not parsed or copied again.
+    fn open_known(&self, dir: &Path, known: &Bundle) -> Result<Bundle, LoadError> {
+        self.checked(Bundle::open_known(dir, known)?)
+    }
+
+    /// `bundle` as the trust policy passes it.
+    fn checked(&self, bundle: Bundle) -> Result<Bundle, LoadError> {
         bundle
             .verified(&self.shared.trust)
             .map_err(|error| LoadError::from(BundleError::from(error)))
@@ -787,7 +799,7 @@ impl Runtime {
     /// ```
     pub fn reload_bundle(&self, bundle: BundleId, from: Option<&Path>) -> Result<(), LoadError> {
         self.own(bundle)?;
-        let (name, dir) = {
+        let (name, dir, known) = {
             let registry = self.shared.writer.lock(Operation::ReloadBundle)?;
             let record = registry
                 .bundles
@@ -796,7 +808,7 @@ impl Runtime {
             // Re-resolved at each reload: the host's path, not the
             // directory it pointed to last time.
             let dir = from.map_or_else(|| record.source.clone(), Path::to_path_buf);
-            (record.name.clone(), dir)
+            (record.name.clone(), dir, record.opened.clone())
         };
         self.shared.events.emit(Event::Reloading {
             bundle,
@@ -804,7 +816,8 @@ impl Runtime {
         });
         // All of the bundle's file IO, between two holds of the writer's
         // lock: a slow or hostile file delays this call only.
-        let opened = self.open(&dir);
+        let opened = self.open_known(&dir, &known);
+        drop(known);
         let mut registry = self.shared.writer.lock(Operation::ReloadBundle)?;
         self.shared.writer.working_on(&name);
         let result =
@@ -1137,7 +1150,7 @@ impl Runtime {
                 version: manifest.version,
                 dir: bundle.dir().to_owned(),
                 source: remembered(source),
-                manifest: manifest.clone(),
+                opened: bundle.without_other_files(),
                 contracts,
                 _library: library,
             },
@@ -1317,7 +1330,7 @@ impl Runtime {
             if *other_id == id {
                 continue;
             }
-            for req in &other.manifest.requires {
+            for req in &other.opened.manifest().requires {
                 let contract = req.name.as_str();
                 if registry.provided(contract, req.version, &[id]) {
                     continue;
@@ -1361,7 +1374,7 @@ impl Runtime {
             // The path the host gave (or the one kept from before): what
             // the next reload without `from` opens again.
             record.source = remembered(dir);
-            record.manifest = manifest.clone();
+            record.opened = bundle.without_other_files();
             record.contracts = contracts;
             record._library = library;
         }
@@ -1460,7 +1473,8 @@ impl Runtime {
                     .map(|p| (p.name.clone(), p.version))
                     .collect(),
                 requires: r
-                    .manifest
+                    .opened
+                    .manifest()
                     .requires
                     .iter()
                     .map(|q| (q.name.as_str().to_owned(), q.version))
