@@ -323,11 +323,18 @@ fn read_exactly(file: &File, len: usize) -> io::Result<Option<Arc<[u8]>>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn read_shared_reads_whole_files_up_to_the_limit() {
-        let dir = std::env::temp_dir().join(format!("polyplug-read-{}", std::process::id()));
+    /// A fresh directory `polyplug-<what>-<pid>` under the temporary
+    /// directory, and the path of a file `bytes` in it.
+    fn scratch_file(what: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("polyplug-{what}-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("bytes");
+        (dir, path)
+    }
+
+    #[test]
+    fn read_shared_reads_whole_files_up_to_the_limit() {
+        let (dir, path) = scratch_file("read");
         let bytes: Vec<u8> = (0u8..=250).cycle().take(300_000).collect();
         fs::write(&path, &bytes).unwrap();
         let read = |limit| read_shared(open(&path, Follow::No).unwrap(), limit).unwrap();
@@ -343,9 +350,7 @@ mod tests {
     /// or the length reads the file's own bytes.
     #[test]
     fn read_shared_known_shares_only_equal_bytes() {
-        let dir = std::env::temp_dir().join(format!("polyplug-known-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("bytes");
+        let (dir, path) = scratch_file("known");
         let bytes: Vec<u8> = (0u8..=250).cycle().take(200_000).collect();
         let known: Arc<[u8]> = Arc::from(&bytes[..]);
         let read = |content: &[u8]| {
@@ -375,9 +380,7 @@ mod tests {
     /// the file ends first (a file that shrank since `fstat`).
     #[test]
     fn read_exactly_reads_what_it_asks_for_or_says_the_file_ended() {
-        let dir = std::env::temp_dir().join(format!("polyplug-exact-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("bytes");
+        let (dir, path) = scratch_file("exact");
         let bytes: Vec<u8> = (1u8..=200).collect();
         fs::write(&path, &bytes).unwrap();
         let read = |len| read_exactly(&open(&path, Follow::No).unwrap().file, len).unwrap();

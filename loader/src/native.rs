@@ -45,7 +45,8 @@ const MIN_LIBRARY_BYTES: usize = 64;
 ///
 /// `NativeLibrary` is `Send` and `Sync`: `dlopen`, `dlsym` and `dlclose`
 /// are thread-safe, and the struct holds only the handle, a function
-/// pointer and paths. Whether the plugin's entry point may run on any
+/// pointer, paths and its private copy's open file (with a weak reference
+/// to the scratch directory's shelf, behind a mutex). Whether the plugin's entry point may run on any
 /// thread is the plugin's contract ([`EntryFn`] runs on the host's writer
 /// thread).
 ///
